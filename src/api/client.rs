@@ -1,0 +1,346 @@
+//! The HTTP client: one ureq agent, reused for keep-alive, that turns every
+//! attempt into a `Reply` or a classified failure. Nothing above this module
+//! sees a ureq error.
+
+use std::io::BufReader;
+use std::time::{Duration, Instant, SystemTime};
+
+use ureq::Agent;
+use ureq::http::{HeaderMap, Response};
+
+use super::sse::SseDecoder;
+use super::stream::StreamAssembler;
+use super::types::{Message, MessageParams};
+use crate::resilience::classify::{ResponseMeta, classify_response};
+use crate::resilience::transport::{classify_body_read, classify_transport};
+use crate::resilience::{AttemptFailure, Category, Cause, Failure};
+use crate::secret::ApiKey;
+
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+const USER_AGENT: &str = concat!("claude-rs/", env!("CARGO_PKG_VERSION"));
+/// Error bodies are small; a larger one is a proxy's page and is cut.
+const ERROR_BODY_LIMIT: u64 = 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    /// scheme://host[:port], without `/v1`.
+    pub base_url: String,
+    pub api_key: ApiKey,
+    pub connect_timeout: Duration,
+    /// No progress for this long fails the attempt (headers or body).
+    pub stall_timeout: Duration,
+}
+
+/// Receives request and response metadata for `--verbose`. Never the key.
+pub type Trace = Box<dyn Fn(&str) + Send + Sync>;
+
+/// A successful call: the whole message and what the response said about itself.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub message: Message,
+    pub request_id: Option<String>,
+    /// The `anthropic-ratelimit-*` headers, as sent.
+    pub rate_limits: Vec<(String, String)>,
+}
+
+pub struct Client {
+    agent: Agent,
+    base_url: String,
+    api_key: ApiKey,
+    /// `host:port` of the proxy this client goes through, for failure messages.
+    proxy: Option<String>,
+    trace: Option<Trace>,
+}
+
+impl Client {
+    pub fn new(settings: &ClientSettings) -> Client {
+        let base_url = settings.base_url.trim_end_matches('/').to_string();
+        let proxy = ureq::Proxy::try_from_env();
+        let proxy_name = proxy.as_ref().and_then(|p| {
+            let target: ureq::http::Uri = base_url.parse().ok()?;
+            (!p.is_no_proxy(&target)).then(|| format!("{}:{}", p.host(), p.port()))
+        });
+        let agent: Agent = Agent::config_builder()
+            // Statuses are ours to classify: as errors, ureq would drop the
+            // body and headers (retry-after, request-id) we need.
+            .http_status_as_error(false)
+            .timeout_connect(Some(settings.connect_timeout))
+            // Re-armed on every read: a long reply that keeps streaming lives,
+            // a server that goes silent dies. A total timeout would kill both.
+            .timeout_per_read(Some(settings.stall_timeout))
+            .timeout_per_write(Some(settings.stall_timeout))
+            .proxy(proxy)
+            .user_agent(USER_AGENT)
+            .build()
+            .into();
+        Client {
+            agent,
+            base_url,
+            api_key: settings.api_key.clone(),
+            proxy: proxy_name,
+            trace: None,
+        }
+    }
+
+    pub fn with_trace(mut self, trace: Trace) -> Client {
+        self.trace = Some(trace);
+        self
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn trace(&self, line: impl FnOnce() -> String) {
+        if let Some(trace) = &self.trace {
+            trace(&line());
+        }
+    }
+
+    /// One attempt at `POST /v1/messages`, always streamed on the wire so that
+    /// the stall timeout can tell a long answer from a dead server. `on_text`
+    /// gets each piece of reply text as it arrives.
+    pub fn create_message(
+        &self,
+        params: &MessageParams,
+        deadline_at: Option<Instant>,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Reply, AttemptFailure> {
+        let body = params.to_body(true);
+        let url = format!("{}/v1/messages", self.base_url);
+        let timeout = remaining(deadline_at)?;
+        self.trace(|| format!("> POST {url} ({} bytes, model {}, stream)", body.len(), params.model()));
+        let started = Instant::now();
+        let request = self
+            .agent
+            .post(&url)
+            .header("x-api-key", self.api_key.expose())
+            .header("anthropic-version", ANTHROPIC_VERSION)
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream")
+            .config()
+            .timeout_global(timeout)
+            .build();
+        let response = request
+            .send(&body[..])
+            .map_err(|e| AttemptFailure::from(classify_transport(e, self.proxy.as_deref())))?;
+        self.trace_response(&response, started);
+        let meta = response_meta(response.headers());
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(self.read_error(response, status, &meta).into());
+        }
+        let rate_limits = rate_limit_headers(response.headers());
+        let is_event_stream = meta
+            .content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("text/event-stream"));
+        let message = if is_event_stream {
+            self.read_stream(response, &meta, on_text)?
+        } else {
+            let message = self.read_json_message(response, &meta)?;
+            on_text(&message.text());
+            message
+        };
+        self.trace(|| {
+            format!(
+                "< done in {} ms: stop_reason {}, {} input / {} output tokens",
+                started.elapsed().as_millis(),
+                message.stop_reason.as_deref().unwrap_or("none"),
+                message.usage.input_tokens,
+                message.usage.output_tokens
+            )
+        });
+        Ok(Reply {
+            message,
+            request_id: meta.request_id,
+            rate_limits,
+        })
+    }
+
+    fn trace_response(&self, response: &Response<ureq::Body>, started: Instant) {
+        self.trace(|| {
+            let headers = response.headers();
+            let mut line = format!(
+                "< HTTP {} in {} ms",
+                response.status().as_u16(),
+                started.elapsed().as_millis()
+            );
+            for name in ["request-id", "content-type", "retry-after", "retry-after-ms", "x-should-retry"] {
+                if let Some(value) = header(headers, name) {
+                    line.push_str(&format!("\n<   {name}: {value}"));
+                }
+            }
+            for (name, value) in rate_limit_headers(headers) {
+                line.push_str(&format!("\n<   {name}: {value}"));
+            }
+            line
+        });
+    }
+
+    fn read_error(&self, response: Response<ureq::Body>, status: u16, meta: &ResponseMeta) -> Failure {
+        // A body we cannot read still leaves the status to classify by.
+        let body = response
+            .into_body()
+            .into_with_config()
+            .limit(ERROR_BODY_LIMIT)
+            .read_to_vec()
+            .unwrap_or_default();
+        classify_response(status, meta, &body, SystemTime::now())
+    }
+
+    fn read_stream(
+        &self,
+        response: Response<ureq::Body>,
+        meta: &ResponseMeta,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Message, AttemptFailure> {
+        let request_id = meta.request_id.as_deref();
+        let reader = BufReader::with_capacity(16 * 1024, response.into_body().into_reader());
+        let mut decoder = SseDecoder::new(reader);
+        let mut assembler = StreamAssembler::new();
+        let with_partial = |failure: Failure, assembler: &StreamAssembler| {
+            let mut failure = failure;
+            if failure.request_id.is_none() {
+                failure.request_id = request_id.map(str::to_string);
+            }
+            let text = assembler.text_so_far();
+            AttemptFailure {
+                failure,
+                partial: (!text.is_empty()).then(|| text.to_string()),
+                output_shown: false,
+            }
+        };
+        loop {
+            let event = match decoder.next_event() {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(error) => {
+                    let failure = if error.kind() == std::io::ErrorKind::InvalidData
+                        && error.get_ref().is_none_or(|inner| !inner.is::<ureq::Error>())
+                    {
+                        Failure::new(Category::InvalidResponse, error.to_string()).with_cause(Cause::UnreadableBody)
+                    } else {
+                        stream_cut(classify_body_read(error, self.proxy.as_deref()))
+                    };
+                    return Err(with_partial(failure, &assembler));
+                }
+            };
+            match assembler.apply(&event, request_id) {
+                Ok(Some(text)) => on_text(&text),
+                Ok(None) => {}
+                Err(failure) => return Err(with_partial(failure, &assembler)),
+            }
+        }
+        let partial = with_partial(Failure::new(Category::InvalidResponse, ""), &assembler);
+        assembler.finish(request_id).map_err(|failure| AttemptFailure { failure, ..partial })
+    }
+
+    fn read_json_message(&self, response: Response<ureq::Body>, meta: &ResponseMeta) -> Result<Message, Failure> {
+        let body = response
+            .into_body()
+            .into_with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .map_err(|e| stream_cut(classify_transport(e, self.proxy.as_deref())))?;
+        serde_json::from_slice::<Message>(&body).map_err(|e| {
+            let mut failure = Failure::new(
+                Category::InvalidResponse,
+                format!("the response is not the message JSON the API documents ({e})"),
+            )
+            .with_cause(Cause::UnreadableBody);
+            failure.request_id = meta.request_id.clone();
+            failure
+        })
+    }
+
+    /// `GET /v1/models`: free and authenticated. Used to name the models that
+    /// exist when one was not found.
+    pub fn list_models(&self, timeout: Duration) -> Result<Vec<String>, Failure> {
+        let url = format!("{}/v1/models?limit=1000", self.base_url);
+        let response = self
+            .agent
+            .get(&url)
+            .header("x-api-key", self.api_key.expose())
+            .header("anthropic-version", ANTHROPIC_VERSION)
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .call()
+            .map_err(|e| classify_transport(e, self.proxy.as_deref()))?;
+        let meta = response_meta(response.headers());
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(self.read_error(response, status, &meta));
+        }
+        let unreadable = |e: String| Failure::new(Category::InvalidResponse, format!("the models list is unreadable: {e}"));
+        let raw = response
+            .into_body()
+            .into_with_config()
+            .limit(ERROR_BODY_LIMIT * 8)
+            .read_to_vec()
+            .map_err(|e| unreadable(e.to_string()))?;
+        let body: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| unreadable(e.to_string()))?;
+        Ok(body["data"]
+            .as_array()
+            .map(|models| {
+                models
+                    .iter()
+                    .filter_map(|m| m["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// The time left before the deadline, or the deadline failure if none is.
+fn remaining(deadline_at: Option<Instant>) -> Result<Option<Duration>, AttemptFailure> {
+    let Some(deadline_at) = deadline_at else {
+        return Ok(None);
+    };
+    let left = deadline_at.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        let failure = Failure::new(Category::Timeout, "the call ran past its --deadline").with_cause(Cause::Deadline);
+        return Err(failure.into());
+    }
+    Ok(Some(left))
+}
+
+/// A connection that breaks in the middle of a 200 reply is a cut stream:
+/// reported as the network failure it is, or as an incomplete reply.
+fn stream_cut(failure: Failure) -> Failure {
+    match failure.cause {
+        Some(Cause::Reset) => {
+            let message = format!("the reply stream was cut: {}", failure.message);
+            Failure { message, ..failure }
+        }
+        _ => failure,
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn response_meta(headers: &HeaderMap) -> ResponseMeta {
+    ResponseMeta {
+        request_id: header(headers, "request-id"),
+        retry_after_ms: header(headers, "retry-after-ms"),
+        retry_after: header(headers, "retry-after"),
+        should_retry: header(headers, "x-should-retry"),
+        content_type: header(headers, "content-type"),
+    }
+}
+
+fn rate_limit_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("anthropic-ratelimit-"))
+        .filter_map(|(name, value)| Some((name.as_str().to_string(), value.to_str().ok()?.to_string())))
+        .collect();
+    found.sort();
+    found
+}

@@ -1,0 +1,269 @@
+//! Builds a whole `Message` from the Messages API's stream events, the way the
+//! official SDKs accumulate them, and hands out text deltas as they arrive.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::sse::SseEvent;
+use super::types::{Message, Usage};
+use crate::resilience::classify::classify_stream_error;
+use crate::resilience::{Category, Cause, Failure};
+
+#[derive(Default)]
+pub struct StreamAssembler {
+    message: Option<Message>,
+    blocks: BTreeMap<usize, Value>,
+    tool_input_json: BTreeMap<usize, String>,
+    text: String,
+    stopped: bool,
+}
+
+impl StreamAssembler {
+    pub fn new() -> StreamAssembler {
+        StreamAssembler::default()
+    }
+
+    /// All text received so far (what a cut stream leaves behind).
+    pub fn text_so_far(&self) -> &str {
+        &self.text
+    }
+
+    /// Applies one event. Returns the new text, if the event carried any.
+    pub fn apply(&mut self, event: &SseEvent, request_id: Option<&str>) -> Result<Option<String>, Failure> {
+        if event.event == "error" {
+            return Err(classify_stream_error(&event.data, request_id));
+        }
+        let data: Value = serde_json::from_str(&event.data).map_err(|e| {
+            invalid(format!("a stream event's data is not JSON ({e}): {}", clip(&event.data)), request_id)
+        })?;
+        let kind = data.get("type").and_then(Value::as_str).unwrap_or(event.event.as_str());
+        match kind {
+            "message_start" => {
+                let message = data
+                    .get("message")
+                    .cloned()
+                    .and_then(|m| serde_json::from_value::<Message>(m).ok())
+                    .ok_or_else(|| invalid("message_start carried no readable message".into(), request_id))?;
+                self.message = Some(message);
+            }
+            "content_block_start" => {
+                let index = index_of(&data);
+                let block = data.get("content_block").cloned().unwrap_or(Value::Null);
+                self.blocks.insert(index, block);
+            }
+            "content_block_delta" => return Ok(self.apply_delta(&data)),
+            "content_block_stop" => self.finish_tool_input(index_of(&data)),
+            "message_delta" => self.apply_message_delta(&data),
+            "message_stop" => self.stopped = true,
+            // ping, and event types added to the API after this was written
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    fn apply_delta(&mut self, data: &Value) -> Option<String> {
+        let index = index_of(data);
+        let delta = data.get("delta")?;
+        let block = self.blocks.entry(index).or_insert_with(|| serde_json::json!({"type": "text", "text": ""}));
+        let piece = |field: &str| delta.get(field).and_then(Value::as_str).unwrap_or("").to_string();
+        match delta.get("type").and_then(Value::as_str)? {
+            "text_delta" => {
+                let text = piece("text");
+                append(block, "text", &text);
+                self.text.push_str(&text);
+                Some(text)
+            }
+            "thinking_delta" => {
+                append(block, "thinking", &piece("thinking"));
+                None
+            }
+            "signature_delta" => {
+                append(block, "signature", &piece("signature"));
+                None
+            }
+            "input_json_delta" => {
+                self.tool_input_json.entry(index).or_default().push_str(&piece("partial_json"));
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn finish_tool_input(&mut self, index: usize) {
+        let Some(json) = self.tool_input_json.remove(&index) else {
+            return;
+        };
+        if let (Some(block), Ok(input)) = (self.blocks.get_mut(&index), serde_json::from_str::<Value>(&json)) {
+            if let Some(object) = block.as_object_mut() {
+                object.insert("input".into(), input);
+            }
+        }
+    }
+
+    fn apply_message_delta(&mut self, data: &Value) {
+        let Some(message) = self.message.as_mut() else {
+            return;
+        };
+        if let Some(delta) = data.get("delta") {
+            if let Some(reason) = delta.get("stop_reason").and_then(Value::as_str) {
+                message.stop_reason = Some(reason.to_string());
+            }
+            if let Some(sequence) = delta.get("stop_sequence").and_then(Value::as_str) {
+                message.stop_sequence = Some(sequence.to_string());
+            }
+        }
+        // The usage in message_delta is cumulative: its fields replace ours.
+        if let Some(Value::Object(usage)) = data.get("usage") {
+            merge_usage(&mut message.usage, usage);
+        }
+    }
+
+    /// The finished message; a stream that ended without `message_stop` is incomplete.
+    pub fn finish(mut self, request_id: Option<&str>) -> Result<Message, Failure> {
+        let Some(mut message) = self.message.take() else {
+            return Err(incomplete("the stream ended before message_start", request_id));
+        };
+        if !self.stopped {
+            return Err(incomplete("the stream ended before message_stop (the reply is incomplete)", request_id));
+        }
+        message.content = std::mem::take(&mut self.blocks).into_values().collect();
+        Ok(message)
+    }
+}
+
+fn merge_usage(usage: &mut Usage, update: &serde_json::Map<String, Value>) {
+    for (key, value) in update {
+        match (key.as_str(), value.as_u64()) {
+            ("input_tokens", Some(n)) => usage.input_tokens = n,
+            ("output_tokens", Some(n)) => usage.output_tokens = n,
+            _ if !value.is_null() => {
+                usage.other.insert(key.clone(), value.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+fn append(block: &mut Value, field: &str, text: &str) {
+    if let Some(object) = block.as_object_mut() {
+        let existing = object.get(field).and_then(Value::as_str).unwrap_or("").to_string();
+        object.insert(field.into(), Value::String(existing + text));
+    }
+}
+
+fn index_of(data: &Value) -> usize {
+    data.get("index").and_then(Value::as_u64).unwrap_or(0) as usize
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(120).collect()
+}
+
+fn invalid(message: String, request_id: Option<&str>) -> Failure {
+    let mut failure = Failure::new(Category::InvalidResponse, message).with_cause(Cause::UnreadableBody);
+    failure.request_id = request_id.map(str::to_string);
+    failure
+}
+
+fn incomplete(message: &str, request_id: Option<&str>) -> Failure {
+    let mut failure = Failure::new(Category::InvalidResponse, message).with_cause(Cause::StreamIncomplete);
+    failure.request_id = request_id.map(str::to_string);
+    failure
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(name: &str, data: &str) -> SseEvent {
+        SseEvent { event: name.into(), data: data.into() }
+    }
+
+    fn start() -> SseEvent {
+        event(
+            "message_start",
+            r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":7,"output_tokens":1}}}"#,
+        )
+    }
+
+    fn text_delta(text: &str) -> SseEvent {
+        event(
+            "content_block_delta",
+            &serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":text}}).to_string(),
+        )
+    }
+
+    #[test]
+    fn assembles_a_whole_message() {
+        let mut assembler = StreamAssembler::new();
+        let events = [
+            start(),
+            event("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
+            event("ping", r#"{"type": "ping"}"#),
+            text_delta("Hello"),
+            text_delta(", world"),
+            event("content_block_stop", r#"{"type":"content_block_stop","index":0}"#),
+            event("brand_new_event", r#"{"type":"brand_new_event"}"#),
+            event("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null},"usage":{"output_tokens":12}}"#),
+            event("message_stop", r#"{"type":"message_stop"}"#),
+        ];
+        let mut shown = String::new();
+        for e in &events {
+            if let Some(text) = assembler.apply(e, None).unwrap() {
+                shown.push_str(&text);
+            }
+        }
+        assert_eq!(shown, "Hello, world");
+        let message = assembler.finish(None).unwrap();
+        assert_eq!(message.text(), "Hello, world");
+        assert_eq!(message.stop_reason.as_deref(), Some("max_tokens"));
+        assert_eq!(message.usage.input_tokens, 7);
+        assert_eq!(message.usage.output_tokens, 12);
+    }
+
+    #[test]
+    fn tool_input_json_is_parsed_at_block_stop() {
+        let mut assembler = StreamAssembler::new();
+        assembler.apply(&start(), None).unwrap();
+        assembler
+            .apply(&event("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#), None)
+            .unwrap();
+        for part in [r#"{"a":"#, r#"1}"#] {
+            let data = serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":part}});
+            assembler.apply(&event("content_block_delta", &data.to_string()), None).unwrap();
+        }
+        assembler.apply(&event("content_block_stop", r#"{"type":"content_block_stop","index":0}"#), None).unwrap();
+        assembler.apply(&event("message_stop", r#"{"type":"message_stop"}"#), None).unwrap();
+        let message = assembler.finish(None).unwrap();
+        assert_eq!(message.content[0]["input"]["a"], 1);
+    }
+
+    #[test]
+    fn an_error_event_after_200_is_classified() {
+        let mut assembler = StreamAssembler::new();
+        assembler.apply(&start(), None).unwrap();
+        let failure = assembler
+            .apply(&event("error", r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#), Some("req_9"))
+            .unwrap_err();
+        assert_eq!(failure.category, Category::Overloaded);
+        assert_eq!(failure.request_id.as_deref(), Some("req_9"));
+    }
+
+    #[test]
+    fn a_stream_without_message_stop_is_incomplete_and_keeps_its_text() {
+        let mut assembler = StreamAssembler::new();
+        assembler.apply(&start(), None).unwrap();
+        assembler.apply(&text_delta("partial"), None).unwrap();
+        assert_eq!(assembler.text_so_far(), "partial");
+        let failure = assembler.finish(None).unwrap_err();
+        assert_eq!(failure.category, Category::InvalidResponse);
+        assert_eq!(failure.cause, Some(Cause::StreamIncomplete));
+    }
+
+    #[test]
+    fn garbage_data_is_an_invalid_response() {
+        let failure = StreamAssembler::new().apply(&event("message_start", "{not json"), None).unwrap_err();
+        assert_eq!(failure.category, Category::InvalidResponse);
+    }
+}

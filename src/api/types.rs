@@ -1,0 +1,139 @@
+//! The Messages API on the wire: request parameters and the response message.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The API rejects request bodies above 32 MB; we refuse them before sending.
+pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
+
+/// Messages API parameters, kept as a JSON object so that fields we do not
+/// model (tools, metadata, …) pass through untouched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageParams(Map<String, Value>);
+
+impl MessageParams {
+    pub fn from_map(map: Map<String, Value>) -> MessageParams {
+        MessageParams(map)
+    }
+
+    /// A single-turn request for a prompt.
+    pub fn for_prompt(
+        model: &str,
+        prompt: &str,
+        system: Option<&str>,
+        max_tokens: u32,
+        temperature: Option<f64>,
+    ) -> MessageParams {
+        let mut map = Map::new();
+        map.insert("model".into(), model.into());
+        map.insert("max_tokens".into(), max_tokens.into());
+        map.insert(
+            "messages".into(),
+            serde_json::json!([{"role": "user", "content": prompt}]),
+        );
+        if let Some(system) = system {
+            map.insert("system".into(), system.into());
+        }
+        if let Some(temperature) = temperature {
+            map.insert("temperature".into(), temperature.into());
+        }
+        MessageParams(map)
+    }
+
+    pub fn model(&self) -> &str {
+        self.0.get("model").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// The request body; `stream` is set here, not by the caller.
+    pub fn to_body(&self, stream: bool) -> Vec<u8> {
+        let mut map = self.0.clone();
+        map.insert("stream".into(), stream.into());
+        serde_json::to_vec(&Value::Object(map)).unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+    /// Cache and server-tool counters, kept as the API sent them.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// A response message. Content blocks stay JSON so that block types added to
+/// the API later survive a round trip (the batch results format needs them whole).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    #[serde(rename = "type", default = "message_type")]
+    pub kind: String,
+    #[serde(default = "assistant_role")]
+    pub role: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub content: Vec<Value>,
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+    #[serde(default)]
+    pub stop_sequence: Option<String>,
+    #[serde(default)]
+    pub usage: Usage,
+}
+
+fn message_type() -> String {
+    "message".into()
+}
+
+fn assistant_role() -> String {
+    "assistant".into()
+}
+
+impl Message {
+    /// The text of every text block, in order.
+    pub fn text(&self) -> String {
+        self.content
+            .iter()
+            .filter(|block| block.get("type").and_then(Value::as_str) == Some("text"))
+            .filter_map(|block| block.get("text").and_then(Value::as_str))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_params_serialise_with_stream_flag() {
+        let params = MessageParams::for_prompt("claude-x", "hi", Some("be brief"), 10, Some(0.2));
+        let body: Value = serde_json::from_slice(&params.to_body(true)).unwrap();
+        assert_eq!(body["model"], "claude-x");
+        assert_eq!(body["max_tokens"], 10);
+        assert_eq!(body["messages"][0]["content"], "hi");
+        assert_eq!(body["system"], "be brief");
+        assert_eq!(body["temperature"], 0.2);
+        assert_eq!(body["stream"], true);
+        let plain: Value = serde_json::from_slice(&MessageParams::for_prompt("m", "p", None, 1, None).to_body(false)).unwrap();
+        assert!(plain.get("system").is_none());
+        assert!(plain.get("temperature").is_none());
+    }
+
+    #[test]
+    fn message_text_joins_text_blocks_and_keeps_unknown_ones() {
+        let raw = r#"{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"a"},{"type":"future_block","x":1},{"type":"text","text":"b"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":4,"cache_read_input_tokens":0}}"#;
+        let message: Message = serde_json::from_str(raw).unwrap();
+        assert_eq!(message.text(), "ab");
+        assert_eq!(message.content.len(), 3);
+        assert_eq!(message.usage.output_tokens, 4);
+        let again: Value = serde_json::to_value(&message).unwrap();
+        assert_eq!(again["usage"]["cache_read_input_tokens"], 0);
+    }
+}

@@ -1,0 +1,113 @@
+//! The fallback cache: successful replies kept per exact request, so that when
+//! the API is down a previous answer to the identical request can stand in.
+//! Bounded: the oldest entries go once there are more than `MAX_ENTRIES`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+const MAX_ENTRIES: usize = 256;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CachedReply {
+    /// RFC 3339 time the reply was stored.
+    pub stored_at: String,
+    /// The whole request, compared on read: the file name is only a hash.
+    pub request: Value,
+    pub text: String,
+}
+
+pub struct ReplyCache {
+    dir: PathBuf,
+}
+
+impl ReplyCache {
+    pub fn new(dir: PathBuf) -> ReplyCache {
+        ReplyCache { dir: dir.join("replies") }
+    }
+
+    fn entry_path(&self, request: &Value) -> PathBuf {
+        self.dir.join(format!("{:016x}.json", fnv1a(request.to_string().as_bytes())))
+    }
+
+    pub fn get(&self, request: &Value) -> Option<CachedReply> {
+        let raw = fs::read(self.entry_path(request)).ok()?;
+        let entry: CachedReply = serde_json::from_slice(&raw).ok()?;
+        (entry.request == *request).then_some(entry)
+    }
+
+    /// Stores a reply; a cache that cannot be written is not an error worth a word.
+    pub fn put(&self, request: &Value, text: &str) {
+        let entry = CachedReply {
+            stored_at: crate::log::timestamp(SystemTime::now()),
+            request: request.clone(),
+            text: text.to_string(),
+        };
+        if fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let Ok(bytes) = serde_json::to_vec(&entry) else {
+            return;
+        };
+        let path = self.entry_path(request);
+        // Written beside and renamed, so a reader never sees half an entry.
+        let temp = path.with_extension(format!("tmp{}", std::process::id()));
+        if fs::write(&temp, bytes).is_ok() && fs::rename(&temp, &path).is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        prune(&self.dir, MAX_ENTRIES);
+    }
+}
+
+fn prune(dir: &Path, keep: usize) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if files.len() <= keep {
+        return;
+    }
+    files.sort();
+    for (_, path) in &files[..files.len() - keep] {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// FNV-1a: a stable hash for file names (std's hasher may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_and_finds_by_the_whole_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ReplyCache::new(dir.path().to_path_buf());
+        let request = serde_json::json!({"model": "m", "prompt": "p"});
+        assert!(cache.get(&request).is_none());
+        cache.put(&request, "answer");
+        assert_eq!(cache.get(&request).unwrap().text, "answer");
+        assert!(cache.get(&serde_json::json!({"model": "m", "prompt": "q"})).is_none());
+    }
+
+    #[test]
+    fn is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..5 {
+            fs::write(dir.path().join(format!("{n}.json")), "{}").unwrap();
+        }
+        prune(dir.path(), 3);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+    }
+}

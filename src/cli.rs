@@ -1,0 +1,211 @@
+//! The command line, clap definitions only. Resolving flags, environment and
+//! defaults into settings happens in `config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::ColorChoice;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success
+  1    internal error (a bug: please report it)
+  2    usage or local validation error; nothing was sent
+  3    authentication, permission or billing (categories authentication, permission, billing)
+  4    the request was refused (invalid_request, not_found, request_too_large)
+  5    rate limited after the retries allowed (rate_limit)
+  6    the API failed (api_error, overloaded, conflict, invalid_response)
+  7    network: timeout or connection failure (timeout, connection)
+  8    the reply did not satisfy --expect-json or --choices (output_validation)
+  9    batch finished, but some items errored
+  130  interrupted (Ctrl-C)
+
+Environment:
+  ANTHROPIC_API_KEY    the API key (required; never printed, logged or shown beyond its last 4 characters)
+  ANTHROPIC_BASE_URL   scheme://host[:port] of the API, without /v1 (default https://api.anthropic.com)
+  ANTHROPIC_MODEL      the model (default claude-sonnet-4-6)
+  CLAUDE_RS_LOG        the JSONL log file (default: the user's state directory, claude-rs/log.jsonl)
+  CLAUDE_RS_CACHE_DIR  the --fallback-cache directory (default: the user's cache directory, claude-rs)
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxies, honoured as usual
+  NO_COLOR, CLICOLOR_FORCE, TERM=dumb            colour on stderr";
+
+/// The command with the help text that is only known at run time (the mock
+/// scenarios). Parsing, completions and man pages all use this one.
+pub fn full_command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommand("mock", |mock| mock.after_help(crate::commands::mock::scenarios_help()))
+}
+
+/// Parses the process's arguments with `full_command`.
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = full_command().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "claude-rs",
+    version,
+    about = "Send prompts to the Anthropic Claude Messages API, and know exactly what happened when it fails",
+    long_about = "Send prompts to the Anthropic Claude Messages API. Every failure is classified (rate limit, overload, timeout, connection, key, ...), retried only when retrying can help, explained with its fix and request id, logged as JSON, and reported with a documented exit code.",
+    after_long_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// When to colour diagnostics on stderr (stdout is data and never coloured).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user's state directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send a prompt and print the reply.
+    #[command(after_long_help = EXIT_CODES_HELP)]
+    Ask(AskArgs),
+    /// Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos.
+    Mock(MockArgs),
+    /// Write shell completions and man pages (used to refresh completions/ and man/).
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The prompt. Piped stdin is read too: words first, then a blank line, then stdin.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+
+    /// The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6].
+    #[arg(short, long)]
+    pub model: Option<String>,
+
+    /// A system prompt.
+    #[arg(short, long)]
+    pub system: Option<String>,
+
+    /// The most tokens the reply may have.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    pub max_tokens: u32,
+
+    /// Sampling temperature, 0.0 to 1.0.
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+
+    /// Retries after the first attempt (0 disables retrying).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_retries: u32,
+
+    /// Stall timeout in seconds: an attempt fails when the server sends nothing for this long.
+    /// A long reply that keeps streaming is never cut by it.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Seconds allowed to establish a connection.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub connect_timeout: f64,
+
+    /// Seconds for the whole call, retries and waits included.
+    #[arg(long, value_name = "SECS")]
+    pub deadline: Option<f64>,
+
+    /// Print the reply only once it is complete (the default when stdout is not a terminal).
+    #[arg(long, conflicts_with = "stream")]
+    pub no_stream: bool,
+
+    /// Print the reply as it arrives even when stdout is not a terminal.
+    #[arg(long)]
+    pub stream: bool,
+
+    /// Print exactly one JSON object on stdout, for success or failure.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then exit 8.
+    #[arg(long)]
+    pub expect_json: bool,
+
+    /// The trimmed reply must be one of these (case-insensitive); otherwise retry, then exit 8.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub choices: Option<Vec<String>>,
+
+    /// When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged).
+    #[arg(long, value_name = "TEXT")]
+    pub fallback: Option<String>,
+
+    /// Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request.
+    #[arg(long)]
+    pub fallback_cache: bool,
+
+    /// No retry notices on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Show request and response metadata on stderr (never the key).
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Answer from the built-in fake API with this scenario instead of the real API
+    /// (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`.
+    #[arg(long, value_name = "SCENARIO")]
+    pub mock: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// A named scenario (see the list below).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+
+    /// Steps for successive requests, comma-separated, e.g. `529,429:retry-after=2,ok`
+    /// (overrides the scenario's script).
+    #[arg(long, value_name = "STEPS")]
+    pub script: Option<String>,
+
+    /// Probability (0 to 1) of a random fault on each request after the script.
+    #[arg(long, value_name = "P")]
+    pub fault_rate: Option<f64>,
+
+    /// Server-side rate limit in requests per minute (429 with retry-after beyond it).
+    #[arg(long, value_name = "N")]
+    pub rpm: Option<u32>,
+
+    /// Latency added to every /v1/messages answer, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub latency_ms: Option<u64>,
+
+    /// Seed for the random faults.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The directory that holds completions/ and man/.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        Cli::command().debug_assert();
+        full_command().debug_assert();
+    }
+}

@@ -1,0 +1,497 @@
+//! `claude-rs ask`: one prompt, one reply, every failure classified, retried
+//! right, explained and logged.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
+use crate::api::types::MAX_REQUEST_BYTES;
+use crate::api::{Client, ClientSettings, MessageParams, Reply};
+use crate::cache::ReplyCache;
+use crate::cli::AskArgs;
+use crate::config::{AskSettings, EnvLookup, OutputMode, UsageError, resolve_ask};
+use crate::exit_code::ExitCode;
+use crate::log::{AttemptRecord, CallRecord, EventLog, clip_message, timestamp};
+use crate::mock::MockServer;
+use crate::report::{self, Style};
+use crate::resilience::retry::run_with_retries;
+use crate::resilience::{AttemptFailure, Category, Decision, FailedAttempt, FinalFailure, SystemClock};
+use crate::sanitize;
+
+const COMMAND: &str = "ask";
+
+pub fn run(args: &AskArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLookup) -> ExitCode {
+    let prepared = resolve_ask(args, log_file, env, style.stdout_is_terminal).and_then(|settings| {
+        let prompt = read_prompt(&args.prompt)?;
+        Ok((settings, prompt))
+    });
+    let (mut settings, prompt) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
+            return ExitCode::Usage;
+        }
+    };
+    let params = MessageParams::for_prompt(
+        &settings.model,
+        &prompt,
+        settings.system.as_deref(),
+        settings.max_tokens,
+        settings.temperature,
+    );
+    let body_len = params.to_body(true).len();
+    if body_len > MAX_REQUEST_BYTES {
+        let problem = format!(
+            "the request is {:.1} MB, over the API's 32 MB request limit",
+            body_len as f64 / 1_048_576.0
+        );
+        eprintln!("{}", report::render_usage_error(&problem, "trim the prompt or system prompt"));
+        return ExitCode::Usage;
+    }
+    for warning in &settings.warnings {
+        eprintln!("{}", report::warning(warning));
+    }
+    if let Some(date) = deprecation(&settings.model) {
+        eprintln!(
+            "{}",
+            report::warning(&format!(
+                "{} is deprecated by Anthropic (end of life: {date}); after that the API answers not_found. Move to {DEFAULT_MODEL}.",
+                settings.model
+            ))
+        );
+    }
+    // Kept alive for the whole call: dropping it stops the fake API.
+    let _mock = match start_mock(&mut settings) {
+        Ok(mock) => mock,
+        Err(error) => {
+            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
+            return ExitCode::Usage;
+        }
+    };
+    Ask::new(settings, params, style).run()
+}
+
+fn start_mock(settings: &mut AskSettings) -> Result<Option<MockServer>, UsageError> {
+    let Some(scenario) = settings.mock_scenario.as_deref() else {
+        return Ok(None);
+    };
+    let config = crate::commands::mock::config_for(Some(scenario), None)?;
+    let server = MockServer::start(config).map_err(|e| {
+        UsageError::new(format!("could not start the fake API: {e}"), "check that 127.0.0.1 can be bound")
+    })?;
+    settings.base_url = server.base_url();
+    Ok(Some(server))
+}
+
+/// The words given, then a blank line, then piped stdin. Either alone is enough.
+fn read_prompt(words: &[String]) -> Result<String, UsageError> {
+    let mut prompt = words.join(" ");
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut bytes = Vec::new();
+        stdin.lock().read_to_end(&mut bytes).map_err(|e| {
+            UsageError::new(format!("could not read stdin: {e}"), "pipe the prompt in again, or pass it as words")
+        })?;
+        let piped = String::from_utf8(bytes).map_err(|e| {
+            UsageError::new(
+                format!("stdin is not valid UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                "convert the input to UTF-8 first, e.g. iconv -f LATIN1 -t UTF-8",
+            )
+        })?;
+        if !piped.trim().is_empty() {
+            if !prompt.trim().is_empty() {
+                prompt.push_str("\n\n");
+            }
+            prompt.push_str(&piped);
+        }
+    }
+    if prompt.trim().is_empty() {
+        return Err(UsageError::new(
+            "the prompt is empty",
+            "give the prompt as words (claude-rs ask \"...\") or pipe it in (echo ... | claude-rs ask)",
+        ));
+    }
+    Ok(prompt)
+}
+
+/// Where reply text goes as it arrives: straight to stdout when streaming,
+/// nowhere until the end when buffering.
+struct ReplySink {
+    mode: OutputMode,
+    sanitize: bool,
+    shown_this_attempt: bool,
+    ends_with_newline: bool,
+}
+
+impl ReplySink {
+    fn on_text(&mut self, text: &str) {
+        if self.mode != OutputMode::Stream || text.is_empty() {
+            return;
+        }
+        let shown = if self.sanitize { sanitize::for_terminal(text) } else { text.into() };
+        write_stdout(&shown);
+        self.shown_this_attempt = true;
+        self.ends_with_newline = text.ends_with('\n');
+    }
+}
+
+/// A closed stdout (`| head`) is normal use, not an error: output stops quietly.
+fn write_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+struct Ask<'a> {
+    settings: AskSettings,
+    params: MessageParams,
+    style: &'a Style,
+    client: Client,
+    log: EventLog,
+}
+
+impl<'a> Ask<'a> {
+    fn new(settings: AskSettings, params: MessageParams, style: &'a Style) -> Ask<'a> {
+        let mut client = Client::new(&ClientSettings {
+            base_url: settings.base_url.clone(),
+            api_key: settings.api_key.clone(),
+            connect_timeout: settings.connect_timeout,
+            stall_timeout: settings.stall_timeout,
+        });
+        if settings.verbose {
+            eprintln!(
+                "{}",
+                sanitize::one_line(&format!(
+                    "claude-rs: base URL {}, model {}, key {}, timeouts: stall {}, connect {}, deadline {}, retries {}",
+                    settings.base_url,
+                    settings.model,
+                    settings.api_key.masked(),
+                    report::seconds(settings.stall_timeout),
+                    report::seconds(settings.connect_timeout),
+                    settings.policy.deadline.map_or("none".into(), report::seconds),
+                    settings.policy.max_retries,
+                ))
+            );
+            client = client.with_trace(Box::new(|text: &str| {
+                for line in text.lines() {
+                    eprintln!("{}", sanitize::one_line(line));
+                }
+            }));
+        }
+        let log = EventLog::new(settings.log_path.clone());
+        Ask {
+            settings,
+            params,
+            style,
+            client,
+            log,
+        }
+    }
+
+    fn warn_once(&self, warning: Option<String>) {
+        if let Some(warning) = warning {
+            eprintln!("{}", report::warning(&warning));
+        }
+    }
+
+    fn run(self) -> ExitCode {
+        let mut sink = ReplySink {
+            mode: self.settings.output,
+            sanitize: self.style.stdout_is_terminal,
+            shown_this_attempt: false,
+            ends_with_newline: true,
+        };
+        let clock = SystemClock {
+            sleep_scale: self.settings.sleep_scale,
+        };
+        let mut on_failure = |failed: &FailedAttempt| self.on_failed_attempt(failed);
+        let outcome = run_with_retries(&self.settings.policy, &clock, &mut on_failure, |_, deadline_at| {
+            sink.shown_this_attempt = false;
+            let reply = self
+                .client
+                .create_message(&self.params, deadline_at, &mut |text| sink.on_text(text))
+                .map_err(|failed| AttemptFailure {
+                    output_shown: sink.shown_this_attempt,
+                    ..failed
+                })?;
+            let data = self.check_output(&reply)?;
+            Ok((reply, data))
+        });
+        if sink.mode == OutputMode::Stream && sink.shown_this_attempt && !sink.ends_with_newline {
+            write_stdout("\n");
+        }
+        match outcome.result {
+            Ok((reply, data)) => self.succeed(&reply, data, outcome.attempts, outcome.elapsed),
+            Err(failed) => self.fail(&failed, outcome.attempts, outcome.elapsed),
+        }
+    }
+
+    fn check_output(&self, reply: &Reply) -> Result<Value, AttemptFailure> {
+        let text = reply.message.text();
+        match &self.settings.expectation {
+            None => Ok(Value::String(text)),
+            Some(expectation) => expectation.check(&text).map_err(|mut failure| {
+                failure.request_id = reply.request_id.clone();
+                AttemptFailure::from(failure)
+            }),
+        }
+    }
+
+    fn on_failed_attempt(&self, failed: &FailedAttempt) {
+        let failure = failed.failure;
+        let retry_in_ms = match failed.decision {
+            Decision::Retry { wait, .. } => Some(wait.as_millis() as u64),
+            Decision::GiveUp(_) => None,
+        };
+        self.warn_once(self.log.append(&AttemptRecord {
+            ts: timestamp(SystemTime::now()),
+            event: "attempt",
+            command: COMMAND,
+            category: failure.category.as_str(),
+            http_status: failure.http_status,
+            error_type: failure.error_type.as_deref(),
+            message: clip_message(&failure.message),
+            request_id: failure.request_id.as_deref(),
+            attempt: failed.attempt,
+            max_attempts: failed.max_attempts,
+            retry_in_ms,
+            model: &self.settings.model,
+            elapsed_ms: failed.elapsed.as_millis() as u64,
+        }));
+        if !self.settings.quiet {
+            if let Some(notice) = report::retry_notice(failed) {
+                eprintln!("{notice}");
+            }
+        }
+    }
+
+    fn succeed(&self, reply: &Reply, data: Value, attempts: u32, elapsed: Duration) -> ExitCode {
+        let message = &reply.message;
+        let text = message.text();
+        self.warn_once(self.log.append(&CallRecord {
+            ts: timestamp(SystemTime::now()),
+            event: "call",
+            command: COMMAND,
+            outcome: "success",
+            category: None,
+            http_status: None,
+            error_type: None,
+            message: None,
+            request_id: reply.request_id.as_deref(),
+            attempts,
+            model: &self.settings.model,
+            elapsed_ms: elapsed.as_millis() as u64,
+            input_tokens: Some(message.usage.input_tokens),
+            output_tokens: Some(message.usage.output_tokens),
+        }));
+        if let Some(dir) = &self.settings.fallback_cache {
+            ReplyCache::new(dir.clone()).put(&self.cache_key(), &text);
+        }
+        if self.settings.json {
+            print_json(&JsonSuccess {
+                status: "success",
+                data,
+                tokens: Tokens {
+                    input: message.usage.input_tokens,
+                    output: message.usage.output_tokens,
+                },
+                request_id: reply.request_id.as_deref(),
+                model: &message.model,
+                stop_reason: message.stop_reason.as_deref(),
+                attempts,
+            });
+        } else if self.settings.output == OutputMode::Buffer {
+            let shown = match &data {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let shown = if self.style.stdout_is_terminal { sanitize::for_terminal(&shown).into_owned() } else { shown };
+            write_stdout(&shown);
+            if !shown.ends_with('\n') {
+                write_stdout("\n");
+            }
+        }
+        if message.stop_reason.as_deref() == Some("max_tokens") {
+            eprintln!(
+                "{}",
+                report::warning(&format!(
+                    "the reply was cut at --max-tokens {} ({} output tokens); raise it, e.g. --max-tokens {}",
+                    self.settings.max_tokens,
+                    message.usage.output_tokens,
+                    self.settings.max_tokens.saturating_mul(2)
+                ))
+            );
+        }
+        ExitCode::Success
+    }
+
+    fn cache_key(&self) -> Value {
+        serde_json::json!({"base_url": self.settings.base_url, "params": Value::Object(self.params.as_map().clone())})
+    }
+
+    fn fail(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) -> ExitCode {
+        let failure = &failed.failure;
+        self.warn_once(self.log.append(&CallRecord {
+            ts: timestamp(SystemTime::now()),
+            event: "call",
+            command: COMMAND,
+            outcome: failure.category.as_str(),
+            category: Some(failure.category.as_str()),
+            http_status: failure.http_status,
+            error_type: failure.error_type.as_deref(),
+            message: Some(clip_message(&failure.message)),
+            request_id: failure.request_id.as_deref(),
+            attempts,
+            model: &self.settings.model,
+            elapsed_ms: elapsed.as_millis() as u64,
+            input_tokens: None,
+            output_tokens: None,
+        }));
+        let extra_fix = self.extra_fix(failure.category);
+        let fallback = self.fallback(failure.category);
+        if self.settings.json {
+            print_json(&JsonFailure {
+                status: "error",
+                error: JsonError {
+                    category: failure.category.as_str(),
+                    http_status: failure.http_status,
+                    kind: failure.error_type.as_deref(),
+                    message: &failure.message,
+                    request_id: failure.request_id.as_deref(),
+                    retryable: failure.retryable(),
+                    fix: match &extra_fix {
+                        Some(extra) => format!("{extra} {}", failure.fix()),
+                        None => failure.fix(),
+                    },
+                },
+                attempts,
+                partial: failed.partial.as_deref(),
+                fallback: fallback.as_ref(),
+            });
+        } else {
+            eprintln!("{}", report::render_failure(failed, attempts, elapsed, extra_fix.as_deref()));
+            if let Some(fallback) = &fallback {
+                let note = match &fallback.cached_at {
+                    Some(at) => format!("printed a cached reply to the identical request, stored {at}, instead"),
+                    None => "printed the --fallback text instead".to_string(),
+                };
+                eprintln!("{}", report::warning(&note));
+                write_stdout(&fallback.text);
+                if !fallback.text.ends_with('\n') {
+                    write_stdout("\n");
+                }
+            }
+        }
+        failure.category.exit_code()
+    }
+
+    /// Advice that needs what only this command knows.
+    fn extra_fix(&self, category: Category) -> Option<String> {
+        match category {
+            Category::Authentication => Some(format!(
+                "The key was rejected; the key in use (ANTHROPIC_API_KEY) ends in {}.",
+                self.settings.api_key.masked()
+            )),
+            Category::NotFound => Some(self.models_hint()),
+            _ => None,
+        }
+    }
+
+    fn models_hint(&self) -> String {
+        let wanted = &self.settings.model;
+        match self.client.list_models(Duration::from_secs(5)) {
+            Ok(models) if models.iter().any(|m| m == wanted) => {
+                format!("The model {wanted} exists, so the endpoint was not found: check ANTHROPIC_BASE_URL.")
+            }
+            Ok(models) if !models.is_empty() => {
+                let close = close_matches(wanted, &models);
+                let mut hint = String::new();
+                if let Some(best) = close.first() {
+                    hint.push_str(&format!("Did you mean {best}? "));
+                }
+                let shown: Vec<&str> = models.iter().take(12).map(String::as_str).collect();
+                hint.push_str(&format!("Models this key can use: {}.", shown.join(", ")));
+                sanitize::one_line(&hint).into_owned()
+            }
+            _ => format!(
+                "List the models this key can use with: curl -s {}/v1/models -H \"x-api-key: $ANTHROPIC_API_KEY\" -H \"anthropic-version: 2023-06-01\".",
+                self.client.base_url()
+            ),
+        }
+    }
+
+    fn fallback(&self, category: Category) -> Option<Fallback> {
+        let transient = category.retryable_by_default() && category != Category::OutputValidation;
+        if let (Some(dir), true) = (&self.settings.fallback_cache, transient) {
+            if let Some(hit) = ReplyCache::new(dir.clone()).get(&self.cache_key()) {
+                return Some(Fallback {
+                    source: "cache",
+                    text: hit.text,
+                    cached_at: Some(hit.stored_at),
+                });
+            }
+        }
+        self.settings.fallback_text.as_ref().map(|text| Fallback {
+            source: "text",
+            text: text.clone(),
+            cached_at: None,
+        })
+    }
+}
+
+fn print_json(value: &impl Serialize) {
+    if let Ok(text) = serde_json::to_string(value) {
+        write_stdout(&text);
+        write_stdout("\n");
+    }
+}
+
+#[derive(Serialize)]
+struct Tokens {
+    input: u64,
+    output: u64,
+}
+
+#[derive(Serialize)]
+struct JsonSuccess<'a> {
+    status: &'static str,
+    data: Value,
+    tokens: Tokens,
+    request_id: Option<&'a str>,
+    model: &'a str,
+    stop_reason: Option<&'a str>,
+    attempts: u32,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    category: &'a str,
+    http_status: Option<u16>,
+    #[serde(rename = "type")]
+    kind: Option<&'a str>,
+    message: &'a str,
+    request_id: Option<&'a str>,
+    retryable: bool,
+    fix: String,
+}
+
+#[derive(Serialize)]
+struct Fallback {
+    source: &'static str,
+    text: String,
+    cached_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonFailure<'a> {
+    status: &'static str,
+    error: JsonError<'a>,
+    attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partial: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback: Option<&'a Fallback>,
+}

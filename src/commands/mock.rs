@@ -1,0 +1,112 @@
+//! `claude-rs mock`: the fake Anthropic API, for offline scripts, demos and CI
+//! smoke checks against realistic failures.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::cli::MockArgs;
+use crate::config::UsageError;
+use crate::exit_code::ExitCode;
+use crate::mock::{MockConfig, MockServer, SCENARIOS, Step, scenario};
+use crate::report;
+
+/// A scenario name, or failing that a script of steps (`529,529,ok`), as a config.
+pub fn config_for(scenario_name: Option<&str>, script: Option<&str>) -> Result<MockConfig, UsageError> {
+    let mut config = match scenario_name {
+        None => MockConfig::default(),
+        Some(name) => match scenario(name) {
+            Some(config) => config,
+            None if script.is_none() && name.contains(|c: char| c == ',' || c.is_ascii_digit()) => {
+                return config_for(None, Some(name));
+            }
+            None => {
+                let names: Vec<&str> = SCENARIOS.iter().map(|(name, _)| *name).collect();
+                return Err(UsageError::new(
+                    format!("there is no mock scenario '{name}'"),
+                    format!("use one of: {} (or a script of steps such as 529,529,ok)", names.join(", ")),
+                ));
+            }
+        },
+    };
+    if let Some(script) = script {
+        config.script = parse_script(script)?;
+    }
+    Ok(config)
+}
+
+fn parse_script(script: &str) -> Result<Vec<Step>, UsageError> {
+    script
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|step| {
+            step.parse::<Step>().map_err(|e| {
+                UsageError::new(format!("bad mock step: {e}"), "see `claude-rs mock --help` for the steps")
+            })
+        })
+        .collect()
+}
+
+pub fn scenarios_help() -> String {
+    let mut out = String::from("Scenarios:\n");
+    for (name, description) in SCENARIOS {
+        out.push_str(&format!("  {name:<22} {description}\n"));
+    }
+    out.push_str(
+        "\nSteps (for --script, comma-separated; each request takes the next step, then the scenario goes on):\n  \
+         ok, reply=TEXT, <status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=false][:type=T][:message=M],\n  \
+         spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json,\n  \
+         sse-error[=TYPE], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS]\n",
+    );
+    out
+}
+
+pub fn run(args: &MockArgs) -> ExitCode {
+    match build_config(args).and_then(|config| {
+        MockServer::start(config).map_err(|e| {
+            UsageError::new(format!("could not start the fake API on port {}: {e}", args.port), "pick another --port, or 0 for any free one")
+        })
+    }) {
+        Ok(server) => {
+            let url = server.base_url();
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{url}").and_then(|()| stdout.flush());
+            drop(stdout);
+            eprintln!(
+                "claude-rs mock: the fake Anthropic API is listening on {url}\n  \
+                 export ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=sk-ant-mock-anything\n  \
+                 any key works; Ctrl-C stops it"
+            );
+            server.run_forever();
+            ExitCode::Success
+        }
+        Err(error) => {
+            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
+            ExitCode::Usage
+        }
+    }
+}
+
+fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
+    let mut config = config_for(args.scenario.as_deref(), args.script.as_deref())?;
+    config.port = args.port;
+    if let Some(rate) = args.fault_rate {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(UsageError::new(format!("--fault-rate {rate} is outside 0 to 1"), "give a probability such as 0.2"));
+        }
+        config.fault_rate = rate;
+    }
+    if let Some(rpm) = args.rpm {
+        if rpm == 0 {
+            return Err(UsageError::new("--rpm 0 would refuse every request", "give --rpm 1 or more"));
+        }
+        config.rpm_limit = Some(rpm);
+    }
+    if let Some(ms) = args.latency_ms {
+        config.latency = Duration::from_millis(ms);
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    Ok(config)
+}

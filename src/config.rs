@@ -1,0 +1,286 @@
+//! Flags and environment resolved once into the settings a command runs with
+//! (flags > environment > defaults). Everything a user can get wrong locally
+//! is caught here, before anything is sent, as a `UsageError` (exit 2).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::api::models::{DEFAULT_MODEL, malformed_model_id, max_output_tokens};
+use crate::cli::AskArgs;
+use crate::output_check::Expectation;
+use crate::resilience::RetryPolicy;
+use crate::secret::ApiKey;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// What `--mock` uses when no key is set: the fake API accepts any key.
+pub const MOCK_API_KEY: &str = "sk-ant-mock-key-for-the-fake-api-only";
+
+/// A problem with the user's input, found before sending: what and how to fix it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageError {
+    pub problem: String,
+    pub fix: String,
+}
+
+impl UsageError {
+    pub fn new(problem: impl Into<String>, fix: impl Into<String>) -> UsageError {
+        UsageError {
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// Reads one environment variable; injected so resolution is testable.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn env_or_none(env: EnvLookup, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.trim().is_empty())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputMode {
+    /// Print text as it arrives (a terminal, or `--stream`).
+    Stream,
+    /// Print once complete: nothing is on stdout until the reply is whole, so
+    /// a failed attempt can be retried without duplicating text.
+    Buffer,
+}
+
+#[derive(Debug)]
+pub struct AskSettings {
+    pub api_key: ApiKey,
+    pub base_url: String,
+    pub model: String,
+    pub system: Option<String>,
+    pub max_tokens: u32,
+    pub temperature: Option<f64>,
+    pub policy: RetryPolicy,
+    pub connect_timeout: Duration,
+    pub stall_timeout: Duration,
+    pub output: OutputMode,
+    pub json: bool,
+    pub expectation: Option<Expectation>,
+    pub fallback_text: Option<String>,
+    pub fallback_cache: Option<PathBuf>,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub log_path: Option<PathBuf>,
+    pub sleep_scale: f64,
+    pub mock_scenario: Option<String>,
+    /// Notes for the user that are not errors (e.g. a /v1 dropped from the URL).
+    pub warnings: Vec<String>,
+}
+
+pub fn log_path(flag: Option<PathBuf>, env: EnvLookup) -> Option<PathBuf> {
+    flag.or_else(|| env_or_none(env, "CLAUDE_RS_LOG").map(PathBuf::from))
+        .or_else(crate::log::default_path)
+}
+
+fn cache_dir(env: EnvLookup) -> Option<PathBuf> {
+    env_or_none(env, "CLAUDE_RS_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("claude-rs")))
+}
+
+pub fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
+    if !value.is_finite() || value <= 0.0 || value > 1e7 {
+        return Err(UsageError::new(
+            format!("{flag} {value} is not a positive number of seconds"),
+            format!("give {flag} a number of seconds above 0, e.g. {flag} 30"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// Checks ANTHROPIC_BASE_URL and returns it without a trailing `/` or `/v1`.
+pub fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageError> {
+    let fix = "set ANTHROPIC_BASE_URL to scheme://host[:port], e.g. https://api.anthropic.com";
+    let trimmed = raw.trim().trim_end_matches('/');
+    let Some((scheme, rest)) = trimmed.split_once("://") else {
+        return Err(UsageError::new(format!("the base URL '{trimmed}' has no http:// or https:// scheme"), fix));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(UsageError::new(
+            format!("the base URL '{trimmed}' uses '{scheme}://'; only http and https are supported"),
+            fix,
+        ));
+    }
+    if rest.is_empty() || rest.starts_with('/') || trimmed.parse::<ureq::http::Uri>().is_err() {
+        return Err(UsageError::new(format!("the base URL '{trimmed}' is not a valid URL with a host"), fix));
+    }
+    if let Some(without) = trimmed.strip_suffix("/v1") {
+        warnings.push(format!(
+            "ANTHROPIC_BASE_URL ends in /v1; claude-rs adds that itself, so it uses {without}"
+        ));
+        return Ok(without.to_string());
+    }
+    Ok(trimmed.to_string())
+}
+
+pub fn model(flag: Option<&str>, env: EnvLookup) -> Result<String, UsageError> {
+    let model = flag
+        .map(str::to_string)
+        .or_else(|| env_or_none(env, "ANTHROPIC_MODEL"))
+        .unwrap_or_else(|| DEFAULT_MODEL.to_string());
+    if let Some(problem) = malformed_model_id(&model) {
+        return Err(UsageError::new(
+            format!("'{model}' is not a model id: {problem}"),
+            format!("pass a model id such as {DEFAULT_MODEL} with --model or ANTHROPIC_MODEL"),
+        ));
+    }
+    Ok(model)
+}
+
+pub fn api_key(env: EnvLookup, mock: bool) -> Result<ApiKey, UsageError> {
+    match env("ANTHROPIC_API_KEY").as_deref().and_then(ApiKey::new) {
+        Some(key) => Ok(key),
+        None if mock => ApiKey::new(MOCK_API_KEY).ok_or_else(|| UsageError::new("no mock key", "")),
+        None => Err(UsageError::new(
+            "no API key: ANTHROPIC_API_KEY is not set (or is empty)",
+            "export ANTHROPIC_API_KEY=sk-ant-... (create one at https://console.anthropic.com/settings/keys), \
+             or try claude-rs without a key: claude-rs ask --mock flaky \"hello\"",
+        )),
+    }
+}
+
+pub fn resolve_ask(
+    args: &AskArgs,
+    log_file: Option<PathBuf>,
+    env: EnvLookup,
+    stdout_is_terminal: bool,
+) -> Result<AskSettings, UsageError> {
+    let mut warnings = Vec::new();
+    let mock = args.mock.is_some();
+    let api_key = api_key(env, mock)?;
+    let base_url = match mock {
+        true => String::new(),
+        false => base_url(
+            &env_or_none(env, "ANTHROPIC_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+            &mut warnings,
+        )?,
+    };
+    let model = model(args.model.as_deref(), env)?;
+    check_max_tokens(args.max_tokens, &model)?;
+    if let Some(t) = args.temperature {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(UsageError::new(
+                format!("--temperature {t} is outside 0.0 to 1.0"),
+                "give --temperature a value from 0.0 (focused) to 1.0 (creative)",
+            ));
+        }
+    }
+    let expectation = Expectation::from_flags(args.expect_json, args.choices.as_deref())?;
+    let output = if args.json || expectation.is_some() || args.no_stream {
+        OutputMode::Buffer
+    } else if args.stream || stdout_is_terminal {
+        OutputMode::Stream
+    } else {
+        OutputMode::Buffer
+    };
+    let deadline = args.deadline.map(|d| seconds("--deadline", d)).transpose()?;
+    let sleep_scale = env("CLAUDE_RS_TEST_SLEEP_SCALE")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .unwrap_or(1.0);
+    Ok(AskSettings {
+        api_key,
+        base_url,
+        model,
+        system: args.system.clone(),
+        max_tokens: args.max_tokens,
+        temperature: args.temperature,
+        policy: RetryPolicy {
+            max_retries: args.max_retries,
+            deadline,
+            ..RetryPolicy::default()
+        },
+        connect_timeout: seconds("--connect-timeout", args.connect_timeout)?,
+        stall_timeout: seconds("--timeout", args.timeout)?,
+        output,
+        json: args.json,
+        expectation,
+        fallback_text: args.fallback.clone(),
+        fallback_cache: args.fallback_cache.then(|| cache_dir(env)).flatten(),
+        quiet: args.quiet,
+        verbose: args.verbose,
+        log_path: log_path(log_file, env),
+        sleep_scale,
+        mock_scenario: args.mock.clone(),
+        warnings,
+    })
+}
+
+fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), UsageError> {
+    if max_tokens == 0 {
+        return Err(UsageError::new(
+            "--max-tokens 0 leaves no room for a reply",
+            "give --max-tokens a value of 1 or more (default 4096)",
+        ));
+    }
+    if let Some(limit) = max_output_tokens(model) {
+        if max_tokens > limit {
+            return Err(UsageError::new(
+                format!("--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens"),
+                format!("give --max-tokens {limit} or less"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn base_url_must_be_http_with_a_host() {
+        let mut warnings = Vec::new();
+        assert_eq!(base_url("https://api.anthropic.com/", &mut warnings).unwrap(), "https://api.anthropic.com");
+        assert_eq!(base_url("http://127.0.0.1:8080", &mut warnings).unwrap(), "http://127.0.0.1:8080");
+        assert!(warnings.is_empty());
+        assert!(base_url("ftp://x", &mut warnings).unwrap_err().problem.contains("ftp://"));
+        assert!(base_url("api.anthropic.com", &mut warnings).is_err());
+        assert!(base_url("https://", &mut warnings).is_err());
+        assert_eq!(base_url("https://gw.example/v1", &mut warnings).unwrap(), "https://gw.example");
+        assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_key_names_the_variable() {
+        let error = api_key(&no_env, false).unwrap_err();
+        assert!(error.problem.contains("ANTHROPIC_API_KEY"));
+        let blank = |name: &str| (name == "ANTHROPIC_API_KEY").then(|| "  ".to_string());
+        assert!(api_key(&blank, false).is_err());
+        assert!(api_key(&no_env, true).is_ok());
+    }
+
+    #[test]
+    fn flags_override_env_for_the_model() {
+        let env = |name: &str| (name == "ANTHROPIC_MODEL").then(|| "claude-haiku-4-5".to_string());
+        assert_eq!(model(None, &env).unwrap(), "claude-haiku-4-5");
+        assert_eq!(model(Some("claude-opus-4-6"), &env).unwrap(), "claude-opus-4-6");
+        assert_eq!(model(None, &no_env).unwrap(), DEFAULT_MODEL);
+        assert!(model(Some("claude sonnet"), &no_env).is_err());
+    }
+
+    #[test]
+    fn max_tokens_is_bounded_by_the_model() {
+        assert!(check_max_tokens(0, "claude-sonnet-4-6").is_err());
+        assert!(check_max_tokens(64_000, "claude-sonnet-4-6").is_ok());
+        let error = check_max_tokens(64_001, "claude-sonnet-4-6").unwrap_err();
+        assert!(error.problem.contains("64000"), "{}", error.problem);
+        assert!(check_max_tokens(1_000_000, "unknown-model").is_ok());
+    }
+
+    #[test]
+    fn timeouts_must_be_positive() {
+        assert!(seconds("--timeout", 0.0).is_err());
+        assert!(seconds("--timeout", f64::NAN).is_err());
+        assert_eq!(seconds("--timeout", 1.5).unwrap(), Duration::from_millis(1500));
+    }
+}

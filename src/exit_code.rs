@@ -1,0 +1,69 @@
+//! The process exit codes: a public contract that scripts and CI parse.
+//! Changing one means changing README.md, `--help`, the man page and the tests together.
+
+/// Every exit code claude-rs can return, named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    Success = 0,
+    /// A bug in claude-rs itself, or an environment it cannot work in.
+    Internal = 1,
+    /// Bad flags or local validation: nothing was sent.
+    Usage = 2,
+    /// The key, its permissions or the account's billing: retrying cannot help.
+    Auth = 3,
+    /// The request itself was refused (invalid, unknown model, too large).
+    Request = 4,
+    RateLimit = 5,
+    /// The API failed: server errors, overloads, conflicts, unreadable responses.
+    Api = 6,
+    /// The network: timeouts and connection failures.
+    Network = 7,
+    /// The reply did not satisfy `--expect-json` or `--choices`.
+    OutputValidation = 8,
+    /// A batch finished but some items errored.
+    BatchPartial = 9,
+    /// Interrupted by Ctrl-C.
+    Interrupted = 130,
+}
+
+impl ExitCode {
+    pub const ALL: [ExitCode; 11] = [
+        ExitCode::Success,
+        ExitCode::Internal,
+        ExitCode::Usage,
+        ExitCode::Auth,
+        ExitCode::Request,
+        ExitCode::RateLimit,
+        ExitCode::Api,
+        ExitCode::Network,
+        ExitCode::OutputValidation,
+        ExitCode::BatchPartial,
+        ExitCode::Interrupted,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ExitCode::Success => "success",
+            ExitCode::Internal => "internal error (a bug: please report it)",
+            ExitCode::Usage => "usage or local validation error; nothing was sent",
+            ExitCode::Auth => "authentication, permission or billing: fix the key or account",
+            ExitCode::Request => "the request was refused: invalid, unknown model, or too large",
+            ExitCode::RateLimit => "rate limited, after the retries allowed",
+            ExitCode::Api => "the API failed: server error, overload, conflict or unreadable response",
+            ExitCode::Network => "network: timeout or connection failure",
+            ExitCode::OutputValidation => "the reply did not satisfy --expect-json or --choices",
+            ExitCode::BatchPartial => "batch finished, but some items errored",
+            ExitCode::Interrupted => "interrupted (Ctrl-C)",
+        }
+    }
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> Self {
+        std::process::ExitCode::from(code.code())
+    }
+}

@@ -1,0 +1,174 @@
+//! The JSONL event log: one line per failed attempt and one per finished call,
+//! so that a success rate can be computed from it. The field names are a
+//! public contract (README "The log").
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+/// Messages are cut to this many characters in the log.
+const MESSAGE_CHARS: usize = 200;
+
+/// `dirs::state_dir()` (None on macOS), else `data_local_dir()`, then `claude-rs/log.jsonl`.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|dir| dir.join("claude-rs").join("log.jsonl"))
+}
+
+pub fn timestamp(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+pub fn clip_message(message: &str) -> String {
+    message.chars().take(MESSAGE_CHARS).collect()
+}
+
+/// One failed attempt.
+#[derive(Debug, Serialize)]
+pub struct AttemptRecord<'a> {
+    pub ts: String,
+    pub event: &'static str,
+    pub command: &'a str,
+    pub category: &'a str,
+    pub http_status: Option<u16>,
+    pub error_type: Option<&'a str>,
+    pub message: String,
+    pub request_id: Option<&'a str>,
+    pub attempt: u32,
+    pub max_attempts: u32,
+    /// The wait before the next attempt; null when none follows.
+    pub retry_in_ms: Option<u64>,
+    pub model: &'a str,
+    pub elapsed_ms: u64,
+}
+
+/// One finished call, successful or not.
+#[derive(Debug, Serialize)]
+pub struct CallRecord<'a> {
+    pub ts: String,
+    pub event: &'static str,
+    pub command: &'a str,
+    /// `success`, or the final failure's category.
+    pub outcome: &'a str,
+    pub category: Option<&'a str>,
+    pub http_status: Option<u16>,
+    pub error_type: Option<&'a str>,
+    pub message: Option<String>,
+    pub request_id: Option<&'a str>,
+    pub attempts: u32,
+    pub model: &'a str,
+    pub elapsed_ms: u64,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+}
+
+/// Appends records to the log. A log that cannot be written is a warning,
+/// given once, never a failed call.
+pub struct EventLog {
+    path: Option<PathBuf>,
+    warned: AtomicBool,
+}
+
+impl EventLog {
+    pub fn new(path: Option<PathBuf>) -> EventLog {
+        EventLog {
+            path,
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Writes one line. Returns a warning to show the first time writing fails.
+    pub fn append(&self, record: &impl Serialize) -> Option<String> {
+        let path = self.path.as_deref()?;
+        let outcome = serde_json::to_vec(record)
+            .map_err(|e| e.to_string())
+            .and_then(|mut line| {
+                line.push(b'\n');
+                write_line(path, &line).map_err(|e| e.to_string())
+            });
+        match outcome {
+            Ok(()) => None,
+            Err(error) if !self.warned.swap(true, Ordering::Relaxed) => Some(format!(
+                "could not write the log {}: {error} (set --log-file or CLAUDE_RS_LOG to a writable path)",
+                path.display()
+            )),
+            Err(_) => None,
+        }
+    }
+}
+
+/// One `write` of the whole line on a file opened for appending: concurrent
+/// processes appending to the same log never interleave within a line.
+fn write_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(line)
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_whole_lines_with_private_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("log.jsonl");
+        let log = EventLog::new(Some(path.clone()));
+        assert!(log.append(&serde_json::json!({"a": 1})).is_none());
+        assert!(log.append(&serde_json::json!({"b": 2})).is_none());
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "{\"a\":1}\n{\"b\":2}\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn an_unwritable_log_warns_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EventLog::new(Some(dir.path().to_path_buf()));
+        let first = log.append(&serde_json::json!({}));
+        assert!(first.unwrap().contains("could not write the log"));
+        assert!(log.append(&serde_json::json!({})).is_none());
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let ts = timestamp(SystemTime::UNIX_EPOCH);
+        assert_eq!(ts, "1970-01-01T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,437 @@
+//! Routing, and what each `Step` becomes: an `Outcome` ready to be written.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::http::{self, Request};
+use super::ratelimit::Snapshot;
+use super::responses::{self, Answer};
+use super::server::{Ids, Outcome, Shared, StreamEnd};
+use super::{MockConfig, Step};
+
+const MESSAGES_PATH: &str = "/v1/messages";
+const MODELS_PATH: &str = "/v1/models";
+const MODEL_PATH_PREFIX: &str = "/v1/models/";
+
+impl Shared {
+    pub(super) fn route(&self, request: &Request, ids: &Ids) -> Outcome {
+        let path = request.path();
+        match (request.method.as_str(), path) {
+            ("POST", MESSAGES_PATH) => self.messages(request, ids),
+            ("GET", MODELS_PATH) => self.models(request, ids, None),
+            ("GET", _) if path.starts_with(MODEL_PATH_PREFIX) => {
+                let id = &path[MODEL_PATH_PREFIX.len()..];
+                self.models(request, ids, Some(id))
+            }
+            _ => self.error(404, None, "Not found", ids, vec![]),
+        }
+    }
+
+    fn models(&self, request: &Request, ids: &Ids, wanted: Option<&str>) -> Outcome {
+        let limit_headers = self.peek_limit_headers();
+        if let Some(missing_key) = self.require_api_key(request, ids, &limit_headers) {
+            return missing_key;
+        }
+        let models = &self.config.models;
+        let body = match wanted {
+            None => responses::model_list(models),
+            Some(id) if models.iter().any(|model| model == id) => responses::model_object(id),
+            Some(id) => {
+                let message = format!("model: {id}");
+                return self.error(404, None, &message, ids, limit_headers);
+            }
+        };
+        json_outcome(200, body, ids, limit_headers)
+    }
+
+    fn messages(&self, request: &Request, ids: &Ids) -> Outcome {
+        if !self.lifecycle.sleep(self.config.latency) {
+            return Outcome::Reset;
+        }
+        if let Some(missing_key) = self.require_api_key(request, ids, &self.peek_limit_headers()) {
+            return missing_key;
+        }
+        match self.next_step() {
+            Ok((step, limit_headers)) => self.perform(&step, request, ids, limit_headers),
+            Err(refused) => self.rate_limited(&refused, ids),
+        }
+    }
+
+    fn require_api_key(
+        &self,
+        request: &Request,
+        ids: &Ids,
+        limit_headers: &[(String, String)],
+    ) -> Option<Outcome> {
+        let has_key = request
+            .header("x-api-key")
+            .is_some_and(|key| !key.is_empty());
+        if has_key {
+            return None;
+        }
+        let message = "x-api-key header is required";
+        Some(self.error(401, None, message, ids, limit_headers.to_vec()))
+    }
+
+    fn peek_limit_headers(&self) -> Vec<(String, String)> {
+        let mut dispatch = self.dispatch();
+        match dispatch.limiter.as_mut() {
+            Some(limiter) => limiter.peek(Instant::now()).headers(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The limiter decides first, so a refused request leaves the script where it was.
+    fn next_step(&self) -> Result<(Step, Vec<(String, String)>), Snapshot> {
+        let mut dispatch = self.dispatch();
+        let limit_headers = match dispatch.limiter.as_mut() {
+            Some(limiter) => limiter.try_acquire(Instant::now())?.headers(),
+            None => Vec::new(),
+        };
+        let config = &self.config;
+        let step = match config.script.get(dispatch.steps_served) {
+            Some(step) => step.clone(),
+            None => random_fault(&mut dispatch.rng, config).unwrap_or_else(|| config.then.clone()),
+        };
+        dispatch.steps_served = dispatch.steps_served.saturating_add(1);
+        Ok((step, limit_headers))
+    }
+
+    fn rate_limited(&self, refused: &Snapshot, ids: &Ids) -> Outcome {
+        let mut headers = refused.headers();
+        headers.push((
+            "retry-after".to_string(),
+            refused.retry_after_seconds().to_string(),
+        ));
+        self.error(
+            429,
+            None,
+            "Number of requests has exceeded your per-minute rate limit",
+            ids,
+            headers,
+        )
+    }
+
+    fn perform(
+        &self,
+        step: &Step,
+        request: &Request,
+        ids: &Ids,
+        headers: Vec<(String, String)>,
+    ) -> Outcome {
+        match step {
+            Step::Ok => self.answer(request, None, ids, headers),
+            Step::Reply(text) => self.answer(request, Some(text), ids, headers),
+            Step::Status {
+                status,
+                error_type,
+                message,
+                headers: step_headers,
+            } => {
+                let (canonical_type, canonical_message) = responses::canonical_error(*status);
+                let error_type = error_type.as_deref().unwrap_or(canonical_type);
+                let message = message.as_deref().unwrap_or(canonical_message);
+                let mut outcome = self.error(*status, Some(error_type), message, ids, headers);
+                override_headers(&mut outcome, step_headers);
+                outcome
+            }
+            Step::SpendLimit => {
+                let body = responses::spend_limit_body(&ids.request_id);
+                json_outcome(429, body, ids, headers)
+            }
+            Step::LowCredit => self.error(400, None, responses::LOW_CREDIT_MESSAGE, ids, headers),
+            Step::OverloadedAs500 => self.error(500, Some("api_error"), "Overloaded", ids, headers),
+            Step::Html502 => html_502(),
+            Step::Reset => Outcome::Reset,
+            Step::Hang => Outcome::Hang,
+            Step::Truncated => self.truncated(request, ids, headers),
+            Step::InvalidJson => {
+                json_outcome(200, responses::INVALID_JSON_BODY.to_string(), ids, headers)
+            }
+            Step::Slow { deltas, gap } => self.slow(request, ids, *deltas, *gap, headers),
+            Step::SseError { .. }
+            | Step::SseCut
+            | Step::SseCutBeforeText
+            | Step::SseNoStop
+            | Step::Stall => self.broken_stream(step, request, ids, headers),
+        }
+    }
+
+    /// A whole message body announced, half of it sent.
+    fn truncated(&self, request: &Request, ids: &Ids, headers: Vec<(String, String)>) -> Outcome {
+        let body = self.fault_answer(request, ids).json().into_bytes();
+        Outcome::Truncated {
+            headers: with_api_headers(JSON, ids, headers),
+            promised: body.len() + 64,
+            body,
+        }
+    }
+
+    /// SSE that goes wrong partway; always SSE, whatever the request's `"stream"`.
+    fn broken_stream(
+        &self,
+        step: &Step,
+        request: &Request,
+        ids: &Ids,
+        headers: Vec<(String, String)>,
+    ) -> Outcome {
+        let answer = self.fault_answer(request, ids);
+        let (events, end) = match step {
+            Step::SseError {
+                error_type,
+                message,
+            } => {
+                let mut events = opening_events(&answer, 1);
+                events.push(responses::sse_error(error_type, message, &ids.request_id));
+                (events, StreamEnd::Finish)
+            }
+            Step::SseCut => (opening_events(&answer, 2), StreamEnd::Cut),
+            Step::SseCutBeforeText => (vec![answer.message_start()], StreamEnd::Cut),
+            Step::SseNoStop => {
+                let mut events = answer.sse_events();
+                events.pop();
+                (events, StreamEnd::Finish)
+            }
+            Step::Stall => (opening_events(&answer, 1), StreamEnd::Stall),
+            // Only stream faults are routed here; anything else streams normally.
+            _ => (answer.sse_events(), StreamEnd::Finish),
+        };
+        stream_outcome(immediately(events), end, ids, headers)
+    }
+
+    /// A success, after validating the body the way the real API does.
+    fn answer(
+        &self,
+        request: &Request,
+        fixed_text: Option<&str>,
+        ids: &Ids,
+        headers: Vec<(String, String)>,
+    ) -> Outcome {
+        let valid = match validate(&request.body, &self.config.models) {
+            Ok(valid) => valid,
+            Err((status, message)) => return self.error(status, None, &message, ids, headers),
+        };
+        let text = fixed_text.map_or_else(|| responses::echo_reply(&valid.body), str::to_string);
+        let answer = Answer::new(
+            ids.message_id.clone(),
+            valid.model,
+            &text,
+            valid.max_tokens,
+            responses::estimate_input_tokens(&valid.body),
+        );
+        if valid.body.get("stream") == Some(&Value::Bool(true)) {
+            stream_outcome(
+                immediately(answer.sse_events()),
+                StreamEnd::Finish,
+                ids,
+                headers,
+            )
+        } else {
+            json_outcome(200, answer.json(), ids, headers)
+        }
+    }
+
+    /// Faults skip validation, so they take whatever the body offers.
+    fn fault_answer(&self, request: &Request, ids: &Ids) -> Answer {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or(responses::FALLBACK_MODEL)
+            .to_string();
+        Answer::new(
+            ids.message_id.clone(),
+            model,
+            &responses::echo_reply(&body),
+            u64::MAX,
+            responses::estimate_input_tokens(&body),
+        )
+    }
+
+    fn slow(
+        &self,
+        request: &Request,
+        ids: &Ids,
+        deltas: u32,
+        gap: Duration,
+        headers: Vec<(String, String)>,
+    ) -> Outcome {
+        let pieces: Vec<String> = (1..=deltas)
+            .map(|n| format!("Slow part {n} of {deltas}. "))
+            .collect();
+        let base = self.fault_answer(request, ids);
+        let answer = Answer::new(
+            base.id,
+            base.model,
+            &pieces.concat(),
+            u64::MAX,
+            base.input_tokens,
+        );
+        let mut events = immediately(vec![
+            answer.message_start(),
+            responses::content_block_start(),
+            responses::ping(),
+        ]);
+        events.extend(
+            pieces
+                .iter()
+                .map(|piece| (gap, responses::text_delta(piece))),
+        );
+        events.extend(immediately(vec![
+            responses::content_block_stop(),
+            answer.message_delta(),
+            responses::message_stop(),
+        ]));
+        stream_outcome(events, StreamEnd::Finish, ids, headers)
+    }
+
+    /// An API error; `error_type` defaults to the canonical one for `status`.
+    pub(super) fn error(
+        &self,
+        status: u16,
+        error_type: Option<&str>,
+        message: &str,
+        ids: &Ids,
+        headers: Vec<(String, String)>,
+    ) -> Outcome {
+        let error_type = error_type.unwrap_or(responses::canonical_error(status).0);
+        let body = responses::error_body(error_type, message, &ids.request_id);
+        json_outcome(status, body, ids, headers)
+    }
+}
+
+fn random_fault(rng: &mut fastrand::Rng, config: &MockConfig) -> Option<Step> {
+    if config.fault_steps.is_empty() || rng.f64() >= config.fault_rate {
+        return None;
+    }
+    let index = rng.usize(..config.fault_steps.len());
+    config.fault_steps.get(index).cloned()
+}
+
+/// The parts of a request body a success needs.
+struct ValidBody {
+    body: Value,
+    model: String,
+    max_tokens: u64,
+}
+
+fn validate(raw: &[u8], models: &[String]) -> Result<ValidBody, (u16, String)> {
+    let invalid = |message: &str| (400, message.to_string());
+    let body: Value = serde_json::from_slice(raw).map_err(|e| {
+        invalid(&format!(
+            "There was an error parsing the body of your request as JSON: {e}"
+        ))
+    })?;
+    if !body.is_object() {
+        return Err(invalid("The request body must be a JSON object"));
+    }
+    let model = match body.get("model") {
+        None => return Err(invalid("model: Field required")),
+        Some(model) => model
+            .as_str()
+            .ok_or_else(|| invalid("model: Input should be a valid string"))?,
+    };
+    match body.get("messages").map(Value::as_array) {
+        None => return Err(invalid("messages: Field required")),
+        Some(None) => return Err(invalid("messages: Input should be a valid list")),
+        Some(Some(messages)) if messages.is_empty() => {
+            return Err(invalid("messages: at least one message is required"));
+        }
+        Some(Some(_)) => {}
+    }
+    let max_tokens = match body.get("max_tokens") {
+        None => return Err(invalid("max_tokens: Field required")),
+        Some(max_tokens) => max_tokens
+            .as_u64()
+            .filter(|max_tokens| *max_tokens >= 1)
+            .ok_or_else(|| {
+                invalid("max_tokens: Input should be an integer greater than or equal to 1")
+            })?,
+    };
+    if !models.iter().any(|known| known == model) {
+        return Err((404, format!("model: {model}")));
+    }
+    Ok(ValidBody {
+        model: model.to_string(),
+        max_tokens,
+        body,
+    })
+}
+
+const JSON: &str = "application/json";
+const EVENT_STREAM: &str = "text/event-stream; charset=utf-8";
+
+/// Content type and request id first, as the real API orders them.
+fn with_api_headers(
+    content_type: &str,
+    ids: &Ids,
+    mut headers: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    headers.insert(0, ("content-type".to_string(), content_type.to_string()));
+    headers.insert(1, ("request-id".to_string(), ids.request_id.clone()));
+    headers
+}
+
+fn json_outcome(status: u16, body: String, ids: &Ids, headers: Vec<(String, String)>) -> Outcome {
+    Outcome::Full {
+        status,
+        headers: with_api_headers(JSON, ids, headers),
+        body: body.into_bytes(),
+    }
+}
+
+fn stream_outcome(
+    events: Vec<(Duration, String)>,
+    end: StreamEnd,
+    ids: &Ids,
+    headers: Vec<(String, String)>,
+) -> Outcome {
+    let mut headers = with_api_headers(EVENT_STREAM, ids, headers);
+    headers.insert(1, ("cache-control".to_string(), "no-cache".to_string()));
+    Outcome::Stream {
+        headers,
+        events,
+        end,
+    }
+}
+
+fn immediately(events: Vec<String>) -> Vec<(Duration, String)> {
+    events
+        .into_iter()
+        .map(|event| (Duration::ZERO, event))
+        .collect()
+}
+
+/// `message_start`, the text block's start, and the first `deltas` text deltas.
+fn opening_events(answer: &Answer, deltas: usize) -> Vec<String> {
+    let mut events = vec![answer.message_start(), responses::content_block_start()];
+    events.extend(answer.text_deltas().into_iter().take(deltas));
+    events
+}
+
+/// A proxy's page: no request-id, no API headers.
+fn html_502() -> Outcome {
+    Outcome::Full {
+        status: 502,
+        headers: vec![
+            ("server".to_string(), "nginx".to_string()),
+            ("content-type".to_string(), "text/html".to_string()),
+        ],
+        body: responses::HTML_502_BODY.as_bytes().to_vec(),
+    }
+}
+
+/// Scripted headers win over ours, except the ones that frame the message.
+fn override_headers(outcome: &mut Outcome, extra: &[(String, String)]) {
+    if let Outcome::Full { headers, .. } = outcome {
+        for (name, value) in extra {
+            let framing = ["content-length", "transfer-encoding", "connection"]
+                .iter()
+                .any(|reserved| name.eq_ignore_ascii_case(reserved));
+            if !framing {
+                http::set_header(headers, name, value);
+            }
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Accepting connections, the keep-alive loop, and writing outcomes to the wire.
+
+use std::io::{BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::http::{self, ReadError, Request};
+use super::lifecycle::Lifecycle;
+use super::ratelimit::RateLimiter;
+use super::{MockConfig, RecordedRequest};
+
+/// Frees threads held by clients that vanished without closing.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Backoff when `accept` fails (e.g. out of file descriptors) instead of spinning.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+/// How long a closing connection keeps reading, so unread request bytes do not
+/// turn our FIN into an RST that destroys the response before the client reads it.
+const LINGER: Duration = Duration::from_millis(100);
+const LINGER_MAX_BYTES: u64 = 1024 * 1024;
+
+pub(crate) struct Shared {
+    pub(super) config: MockConfig,
+    dispatch: Mutex<Dispatch>,
+    recorded: Mutex<Vec<RecordedRequest>>,
+    next_id: AtomicU64,
+    pub lifecycle: Lifecycle,
+}
+
+/// Which step the next `/v1/messages` request gets, and the rate-limit window.
+pub(super) struct Dispatch {
+    pub steps_served: usize,
+    pub rng: fastrand::Rng,
+    pub limiter: Option<RateLimiter>,
+}
+
+/// What a request gets back, before it is written.
+pub(super) enum Outcome {
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    Stream {
+        headers: Vec<(String, String)>,
+        /// Each event with the pause before it.
+        events: Vec<(Duration, String)>,
+        end: StreamEnd,
+    },
+    Truncated {
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        promised: usize,
+    },
+    Reset,
+    Hang,
+}
+
+pub(super) enum StreamEnd {
+    Finish,
+    Cut,
+    Stall,
+}
+
+/// What happens to the connection after a response.
+#[derive(Debug, PartialEq)]
+enum Ending {
+    KeepAlive,
+    Close,
+    Abort,
+}
+
+/// Per-request identity: `req_mock_000007` and `msg_mock_000007` share the number.
+pub(super) struct Ids {
+    pub request_id: String,
+    pub message_id: String,
+}
+
+impl Shared {
+    pub fn new(config: MockConfig) -> Shared {
+        let dispatch = Dispatch {
+            steps_served: 0,
+            rng: fastrand::Rng::with_seed(config.seed),
+            limiter: config.rpm_limit.map(RateLimiter::new),
+        };
+        Shared {
+            config,
+            dispatch: Mutex::new(dispatch),
+            recorded: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+            lifecycle: Lifecycle::default(),
+        }
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn record(&self, request: &Request) {
+        let recorded = RecordedRequest {
+            method: request.method.clone(),
+            path: request.target.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+            received_at: Instant::now(),
+        };
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(recorded);
+    }
+
+    #[cfg(test)]
+    pub fn steps_served(&self) -> usize {
+        self.dispatch().steps_served
+    }
+
+    pub(super) fn dispatch(&self) -> MutexGuard<'_, Dispatch> {
+        self.dispatch.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn next_ids(&self) -> Ids {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        Ids {
+            request_id: format!("req_mock_{n:06}"),
+            message_id: format!("msg_mock_{n:06}"),
+        }
+    }
+}
+
+pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for incoming in listener.incoming() {
+        if shared.lifecycle.is_stopping() {
+            return;
+        }
+        match incoming {
+            Ok(stream) => {
+                let shared = Arc::clone(&shared);
+                // A failed spawn drops the stream, which closes that one connection.
+                let _ = thread::Builder::new()
+                    .name("mock-connection".to_string())
+                    .spawn(move || serve_connection(&shared, stream));
+            }
+            Err(_) => {
+                if !shared.lifecycle.sleep(ACCEPT_RETRY) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn serve_connection(shared: &Shared, stream: TcpStream) {
+    let Some(_registration) = shared.lifecycle.register(&stream) else {
+        return;
+    };
+    // Best effort: without them SSE events may be batched or idle threads linger.
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    let mut reader = BufReader::new(&stream);
+    loop {
+        let ending = match http::read_request(&mut reader, &mut &stream) {
+            Ok(Some(request)) => {
+                shared.record(&request);
+                shared.respond(&request, &stream)
+            }
+            Ok(None) | Err(ReadError::Gone) => Ending::Abort,
+            Err(ReadError::Bad { status, message }) => {
+                let outcome = shared.error(status, None, &message, &shared.next_ids(), vec![]);
+                shared.deliver(outcome, &stream, true);
+                Ending::Close
+            }
+        };
+        match ending {
+            Ending::KeepAlive => continue,
+            Ending::Close => return close_gracefully(&stream),
+            Ending::Abort => {
+                let _ = stream.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+    }
+}
+
+fn close_gracefully(stream: &TcpStream) {
+    if stream.shutdown(Shutdown::Write).is_err() {
+        return;
+    }
+    let _ = stream.set_read_timeout(Some(LINGER));
+    let _ = std::io::copy(&mut stream.take(LINGER_MAX_BYTES), &mut std::io::sink());
+}
+
+impl Shared {
+    fn respond(&self, request: &Request, stream: &TcpStream) -> Ending {
+        let ids = self.next_ids();
+        let close_after = request.wants_close() || request.chunked;
+        let outcome = if request.chunked {
+            self.error(
+                411,
+                None,
+                "Chunked request bodies are not supported; send Content-Length",
+                &ids,
+                vec![],
+            )
+        } else {
+            self.route(request, &ids)
+        };
+        let ending = self.deliver(outcome, stream, close_after);
+        match ending {
+            Ending::KeepAlive if close_after => Ending::Close,
+            other => other,
+        }
+    }
+
+    fn deliver(&self, outcome: Outcome, stream: &TcpStream, close_after: bool) -> Ending {
+        let mut out = stream;
+        let finished = if close_after {
+            Ending::Close
+        } else {
+            Ending::KeepAlive
+        };
+        let connection_headers = |mut headers: Vec<(String, String)>| {
+            headers.push((
+                "date".to_string(),
+                httpdate::fmt_http_date(SystemTime::now()),
+            ));
+            if close_after {
+                headers.push(("connection".to_string(), "close".to_string()));
+            }
+            headers
+        };
+        match outcome {
+            Outcome::Full {
+                status,
+                headers,
+                body,
+            } => {
+                let bytes = http::full_response_bytes(status, &connection_headers(headers), &body);
+                match out.write_all(&bytes) {
+                    Ok(()) => finished,
+                    Err(_) => Ending::Abort,
+                }
+            }
+            Outcome::Stream {
+                headers,
+                events,
+                end,
+            } => {
+                let mut headers = connection_headers(headers);
+                http::set_header(&mut headers, "transfer-encoding", "chunked");
+                self.deliver_stream(&mut out, &headers, &events, end)
+                    .map_or(Ending::Abort, |()| finished)
+            }
+            Outcome::Truncated {
+                headers,
+                body,
+                promised,
+            } => {
+                let mut headers = connection_headers(headers);
+                http::set_header(&mut headers, "content-length", &promised.to_string());
+                let mut bytes = http::head_bytes(200, &headers);
+                bytes.extend_from_slice(&body[..body.len() / 2]);
+                let _ = out.write_all(&bytes);
+                Ending::Abort
+            }
+            Outcome::Reset => Ending::Abort,
+            Outcome::Hang => {
+                self.lifecycle.wait_until_stopped();
+                Ending::Abort
+            }
+        }
+    }
+
+    /// `Err(())` means the connection must be dropped without finishing the body.
+    fn deliver_stream(
+        &self,
+        out: &mut &TcpStream,
+        headers: &[(String, String)],
+        events: &[(Duration, String)],
+        end: StreamEnd,
+    ) -> Result<(), ()> {
+        out.write_all(&http::head_bytes(200, headers))
+            .map_err(drop)?;
+        for (pause, event) in events {
+            if !self.lifecycle.sleep(*pause) {
+                return Err(());
+            }
+            out.write_all(&http::chunk_bytes(event.as_bytes()))
+                .map_err(drop)?;
+        }
+        match end {
+            StreamEnd::Finish => out.write_all(http::LAST_CHUNK).map_err(drop),
+            StreamEnd::Cut => Err(()),
+            StreamEnd::Stall => {
+                self.lifecycle.wait_until_stopped();
+                Err(())
+            }
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! What the fake server does with one `POST /v1/messages` request, and the
+//! compact string syntax used by `claude-rs mock --script` and `ask --mock`.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// One scripted answer to a `POST /v1/messages` request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Success with the echo reply; JSON or SSE depending on the request's `"stream"`.
+    Ok,
+    /// Success with exactly this reply text.
+    Reply(String),
+    /// An API error JSON body for `status`; `None` fields take the canonical values.
+    Status {
+        status: u16,
+        error_type: Option<String>,
+        message: Option<String>,
+        headers: Vec<(String, String)>,
+    },
+    /// 429 `rate_limit_error` without `retry-after`, `error.details.error_code = "enforced_spend_limit_reached"`.
+    SpendLimit,
+    /// 400 `invalid_request_error` about the credit balance.
+    LowCredit,
+    /// 500 whose `error.type` is `api_error` but whose message is `Overloaded`.
+    OverloadedAs500,
+    /// 502 HTML page from a proxy, without `request-id`.
+    Html502,
+    /// Reads the request, then closes the connection without answering.
+    Reset,
+    /// Reads the request and never answers (until the server is dropped).
+    Hang,
+    /// 200 JSON whose `content-length` promises more than is sent, then closes.
+    Truncated,
+    /// 200 `application/json` whose body is not JSON.
+    InvalidJson,
+    /// 200 SSE that starts a reply, then sends an `event: error`.
+    SseError { error_type: String, message: String },
+    /// 200 SSE cut (connection closed mid-body) after two text deltas.
+    SseCut,
+    /// 200 SSE cut right after `message_start`.
+    SseCutBeforeText,
+    /// 200 SSE with a whole reply but no `message_stop`.
+    SseNoStop,
+    /// 200 SSE that stops sending after the first text delta.
+    Stall,
+    /// 200 SSE with `deltas` text deltas `gap` apart, then a normal end.
+    Slow { deltas: u32, gap: Duration },
+}
+
+pub(crate) const DEFAULT_SSE_ERROR_TYPE: &str = "overloaded_error";
+pub(crate) const DEFAULT_SLOW_DELTAS: u32 = 10;
+pub(crate) const DEFAULT_SLOW_GAP: Duration = Duration::from_millis(200);
+
+const VALID_FORMS: &str = "ok, reply=TEXT, \
+<status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=BOOL][:type=ERROR_TYPE][:HEADER=VALUE][:message=TEXT], \
+spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json, \
+sse-error[=ERROR_TYPE][:message=TEXT], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS]";
+
+/// The message an error of this type carries when none is given.
+pub(crate) fn canonical_message_for_type(error_type: &str) -> &'static str {
+    match error_type {
+        "overloaded_error" => "Overloaded",
+        "rate_limit_error" => "Number of requests has exceeded your per-minute rate limit",
+        "authentication_error" => "invalid x-api-key",
+        "permission_error" => {
+            "Your API key does not have permission to use the specified resource."
+        }
+        "not_found_error" => "Not found",
+        "request_too_large" => "Request exceeds the maximum allowed number of bytes.",
+        "billing_error" => "Your account has a billing issue. Please check Plans & Billing.",
+        "timeout_error" => "Request timed out",
+        "invalid_request_error" => "Invalid request",
+        _ => "Internal server error",
+    }
+}
+
+impl FromStr for Step {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Step, String> {
+        let text = text.trim();
+        let (keyword, argument) = match text.split_once('=') {
+            Some((keyword, argument)) => (keyword, Some(argument)),
+            None => (text, None),
+        };
+        let keyword = keyword.to_ascii_lowercase();
+        if keyword.starts_with(|c: char| c.is_ascii_digit()) {
+            return parse_status(text);
+        }
+        match (keyword.as_str(), argument) {
+            ("reply", Some(reply)) => Ok(Step::Reply(reply.to_string())),
+            ("sse-error", argument) => parse_sse_error(text, argument),
+            ("slow", None) => Ok(Step::Slow {
+                deltas: DEFAULT_SLOW_DELTAS,
+                gap: DEFAULT_SLOW_GAP,
+            }),
+            ("slow", Some(argument)) => parse_slow(text, argument),
+            (keyword, None) => simple_step(keyword).ok_or_else(|| unknown_step(text)),
+            _ => Err(unknown_step(text)),
+        }
+    }
+}
+
+fn simple_step(keyword: &str) -> Option<Step> {
+    let step = match keyword {
+        "ok" => Step::Ok,
+        "spend-limit" => Step::SpendLimit,
+        "low-credit" => Step::LowCredit,
+        "overloaded-500" => Step::OverloadedAs500,
+        "html-502" => Step::Html502,
+        "reset" => Step::Reset,
+        "hang" => Step::Hang,
+        "truncated" => Step::Truncated,
+        "invalid-json" => Step::InvalidJson,
+        "sse-cut" => Step::SseCut,
+        "sse-cut-before-text" => Step::SseCutBeforeText,
+        "sse-no-stop" => Step::SseNoStop,
+        "stall" => Step::Stall,
+        _ => return None,
+    };
+    Some(step)
+}
+
+fn unknown_step(text: &str) -> String {
+    format!("unknown step '{text}': expected one of {VALID_FORMS}")
+}
+
+/// `429:retry-after=2:type=rate_limit_error:message=Slow down`.
+fn parse_status(text: &str) -> Result<Step, String> {
+    let (code, options) = match text.split_once(':') {
+        Some((code, options)) => (code, Some(options)),
+        None => (text, None),
+    };
+    let status = code
+        .parse::<u16>()
+        .ok()
+        .filter(|status| (400..=599).contains(status))
+        .ok_or_else(|| {
+            format!("invalid status '{code}' in step '{text}': expected a number from 400 to 599")
+        })?;
+    let mut error_type = None;
+    let mut message = None;
+    let mut headers = Vec::new();
+    for (key, value) in split_options(text, options.unwrap_or(""))? {
+        match key.as_str() {
+            "type" => error_type = Some(value),
+            "message" => message = Some(value),
+            _ => headers.push((key, value)),
+        }
+    }
+    Ok(Step::Status {
+        status,
+        error_type,
+        message,
+        headers,
+    })
+}
+
+/// Splits `key=value:key=value` pairs. A `:` not followed by `key=` belongs to
+/// the previous value (so `retry-after=Wed, 21 Oct 2015 07:28:00 GMT` survives),
+/// and `message=` swallows the rest because free text may contain anything.
+fn split_options(text: &str, options: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if options.is_empty() {
+        return Ok(pairs);
+    }
+    let mut rest = options;
+    loop {
+        let (segment, remainder) = match rest.split_once(':') {
+            Some((segment, remainder)) => (segment, Some(remainder)),
+            None => (rest, None),
+        };
+        match segment
+            .split_once('=')
+            .filter(|(key, _)| is_option_key(key))
+        {
+            Some((key, _)) if key.eq_ignore_ascii_case("message") => {
+                let message = &rest[key.len() + 1..];
+                pairs.push(("message".to_string(), message.to_string()));
+                return Ok(pairs);
+            }
+            Some((key, value)) => pairs.push((key.to_ascii_lowercase(), value.to_string())),
+            None => match pairs.last_mut() {
+                Some((_, value)) => {
+                    value.push(':');
+                    value.push_str(segment);
+                }
+                None => {
+                    return Err(format!(
+                        "invalid option '{segment}' in step '{text}': expected KEY=VALUE, \
+                         e.g. 429:retry-after=2"
+                    ));
+                }
+            },
+        }
+        match remainder {
+            Some(remainder) => rest = remainder,
+            None => return Ok(pairs),
+        }
+    }
+}
+
+/// Option keys double as header names, so they must be HTTP tokens.
+fn is_option_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `sse-error`, `sse-error=api_error`, `sse-error=api_error:message=Boom`.
+fn parse_sse_error(text: &str, argument: Option<&str>) -> Result<Step, String> {
+    let Some(argument) = argument else {
+        return Ok(Step::SseError {
+            error_type: DEFAULT_SSE_ERROR_TYPE.to_string(),
+            message: canonical_message_for_type(DEFAULT_SSE_ERROR_TYPE).to_string(),
+        });
+    };
+    let (error_type, options) = match argument.split_once(':') {
+        Some((error_type, options)) => (error_type, options),
+        None => (argument, ""),
+    };
+    if !is_option_key(error_type) {
+        return Err(format!(
+            "invalid error type '{error_type}' in step '{text}': expected e.g. sse-error=api_error"
+        ));
+    }
+    let mut message = canonical_message_for_type(error_type).to_string();
+    for (key, value) in split_options(text, options)? {
+        if key != "message" {
+            return Err(format!(
+                "invalid option '{key}' in step '{text}': sse-error only takes :message=TEXT"
+            ));
+        }
+        message = value;
+    }
+    Ok(Step::SseError {
+        error_type: error_type.to_string(),
+        message,
+    })
+}
+
+/// `slow=DELTAS/GAPMS`, e.g. `slow=5/300`.
+fn parse_slow(text: &str, argument: &str) -> Result<Step, String> {
+    let invalid = || format!("invalid step '{text}': expected slow=DELTAS/GAPMS, e.g. slow=5/300");
+    let (deltas, gap_ms) = argument.split_once('/').ok_or_else(invalid)?;
+    let deltas = deltas.trim().parse::<u32>().map_err(|_| invalid())?;
+    let gap_ms = gap_ms.trim().parse::<u64>().map_err(|_| invalid())?;
+    Ok(Step::Slow {
+        deltas,
+        gap: Duration::from_millis(gap_ms),
+    })
+}
+
+/// Writes the string syntax back, so `s.parse::<Step>()?.to_string()` can be parsed again.
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Ok => f.write_str("ok"),
+            Step::Reply(text) => write!(f, "reply={text}"),
+            Step::Status {
+                status,
+                error_type,
+                message,
+                headers,
+            } => {
+                write!(f, "{status}")?;
+                for (name, value) in headers {
+                    write!(f, ":{name}={value}")?;
+                }
+                if let Some(error_type) = error_type {
+                    write!(f, ":type={error_type}")?;
+                }
+                if let Some(message) = message {
+                    write!(f, ":message={message}")?;
+                }
+                Ok(())
+            }
+            Step::SpendLimit => f.write_str("spend-limit"),
+            Step::LowCredit => f.write_str("low-credit"),
+            Step::OverloadedAs500 => f.write_str("overloaded-500"),
+            Step::Html502 => f.write_str("html-502"),
+            Step::Reset => f.write_str("reset"),
+            Step::Hang => f.write_str("hang"),
+            Step::Truncated => f.write_str("truncated"),
+            Step::InvalidJson => f.write_str("invalid-json"),
+            Step::SseError {
+                error_type,
+                message,
+            } => {
+                let canonical_message = message == canonical_message_for_type(error_type);
+                if error_type == DEFAULT_SSE_ERROR_TYPE && canonical_message {
+                    return f.write_str("sse-error");
+                }
+                write!(f, "sse-error={error_type}")?;
+                if !canonical_message {
+                    write!(f, ":message={message}")?;
+                }
+                Ok(())
+            }
+            Step::SseCut => f.write_str("sse-cut"),
+            Step::SseCutBeforeText => f.write_str("sse-cut-before-text"),
+            Step::SseNoStop => f.write_str("sse-no-stop"),
+            Step::Stall => f.write_str("stall"),
+            Step::Slow { deltas, gap } => {
+                if *deltas == DEFAULT_SLOW_DELTAS && *gap == DEFAULT_SLOW_GAP {
+                    f.write_str("slow")
+                } else {
+                    write!(f, "slow={deltas}/{}", gap.as_millis())
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Step {
+        text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn status(status: u16, headers: &[(&str, &str)]) -> Step {
+        Step::Status {
+            status,
+            error_type: None,
+            message: None,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn parses_simple_keywords() {
+        assert_eq!(parse("ok"), Step::Ok);
+        assert_eq!(parse(" OK "), Step::Ok);
+        assert_eq!(parse("spend-limit"), Step::SpendLimit);
+        assert_eq!(parse("low-credit"), Step::LowCredit);
+        assert_eq!(parse("overloaded-500"), Step::OverloadedAs500);
+        assert_eq!(parse("html-502"), Step::Html502);
+        assert_eq!(parse("reset"), Step::Reset);
+        assert_eq!(parse("hang"), Step::Hang);
+        assert_eq!(parse("truncated"), Step::Truncated);
+        assert_eq!(parse("invalid-json"), Step::InvalidJson);
+        assert_eq!(parse("sse-cut"), Step::SseCut);
+        assert_eq!(parse("sse-cut-before-text"), Step::SseCutBeforeText);
+        assert_eq!(parse("sse-no-stop"), Step::SseNoStop);
+        assert_eq!(parse("stall"), Step::Stall);
+    }
+
+    #[test]
+    fn parses_reply_keeping_text_verbatim() {
+        assert_eq!(parse("reply=Hi there"), Step::Reply("Hi there".into()));
+        assert_eq!(parse("reply=a=b:c"), Step::Reply("a=b:c".into()));
+        assert_eq!(parse("reply="), Step::Reply(String::new()));
+    }
+
+    #[test]
+    fn parses_status_with_options() {
+        assert_eq!(parse("529"), status(529, &[]));
+        assert_eq!(
+            parse("429:retry-after=2"),
+            status(429, &[("retry-after", "2")])
+        );
+        assert_eq!(
+            parse("429:Retry-After-Ms=1500:x-should-retry=false"),
+            status(
+                429,
+                &[("retry-after-ms", "1500"), ("x-should-retry", "false")]
+            )
+        );
+        assert_eq!(
+            parse("500:type=overloaded_error:message=Busy: try again: later"),
+            Step::Status {
+                status: 500,
+                error_type: Some("overloaded_error".into()),
+                message: Some("Busy: try again: later".into()),
+                headers: vec![],
+            }
+        );
+        assert_eq!(
+            parse("503:retry-after=Wed, 21 Oct 2015 07:28:00 GMT:x-foo=bar"),
+            status(
+                503,
+                &[
+                    ("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
+                    ("x-foo", "bar")
+                ]
+            )
+        );
+    }
+
+    #[test]
+    fn parses_sse_error_and_slow() {
+        assert_eq!(
+            parse("sse-error"),
+            Step::SseError {
+                error_type: "overloaded_error".into(),
+                message: "Overloaded".into()
+            }
+        );
+        assert_eq!(
+            parse("sse-error=api_error"),
+            Step::SseError {
+                error_type: "api_error".into(),
+                message: "Internal server error".into()
+            }
+        );
+        assert_eq!(
+            parse("sse-error=api_error:message=Boom: bang"),
+            Step::SseError {
+                error_type: "api_error".into(),
+                message: "Boom: bang".into()
+            }
+        );
+        assert_eq!(
+            parse("slow"),
+            Step::Slow {
+                deltas: 10,
+                gap: Duration::from_millis(200)
+            }
+        );
+        assert_eq!(
+            parse("slow=5/300"),
+            Step::Slow {
+                deltas: 5,
+                gap: Duration::from_millis(300)
+            }
+        );
+    }
+
+    #[test]
+    fn display_round_trips() {
+        let forms = [
+            "ok",
+            "reply=Hello: world",
+            "529",
+            "429:retry-after=2",
+            "429:retry-after-ms=1500:x-should-retry=false",
+            "500:type=overloaded_error:message=Busy: later",
+            "503:retry-after=Wed, 21 Oct 2015 07:28:00 GMT",
+            "spend-limit",
+            "low-credit",
+            "overloaded-500",
+            "html-502",
+            "reset",
+            "hang",
+            "truncated",
+            "invalid-json",
+            "sse-error",
+            "sse-error=api_error",
+            "sse-error=api_error:message=Boom",
+            "sse-cut",
+            "sse-cut-before-text",
+            "sse-no-stop",
+            "stall",
+            "slow",
+            "slow=5/300",
+        ];
+        for form in forms {
+            let step = parse(form);
+            assert_eq!(step.to_string(), form);
+            assert_eq!(parse(&step.to_string()), step);
+        }
+    }
+
+    #[test]
+    fn errors_name_the_step_and_the_valid_forms() {
+        let error = "bogus".parse::<Step>().unwrap_err();
+        assert!(
+            error.starts_with(
+                "unknown step 'bogus': expected one of ok, reply=TEXT, <status>[:retry-after=S]"
+            ),
+            "{error}"
+        );
+        assert!(error.contains("slow[=DELTAS/GAPMS]"), "{error}");
+        assert!(
+            "ok=1"
+                .parse::<Step>()
+                .unwrap_err()
+                .starts_with("unknown step 'ok=1'")
+        );
+        assert!(
+            "reply"
+                .parse::<Step>()
+                .unwrap_err()
+                .starts_with("unknown step")
+        );
+        assert!("200".parse::<Step>().unwrap_err().contains("400 to 599"));
+        assert!("99999".parse::<Step>().unwrap_err().contains("400 to 599"));
+        assert!(
+            "429:junk"
+                .parse::<Step>()
+                .unwrap_err()
+                .contains("KEY=VALUE")
+        );
+        assert!(
+            "slow=5"
+                .parse::<Step>()
+                .unwrap_err()
+                .contains("slow=DELTAS/GAPMS")
+        );
+        assert!(
+            "slow=a/b"
+                .parse::<Step>()
+                .unwrap_err()
+                .contains("slow=5/300")
+        );
+        assert!("sse-error=".parse::<Step>().is_err());
+        assert!("sse-error=api_error:x=1".parse::<Step>().is_err());
+    }
+}

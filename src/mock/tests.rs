@@ -1,0 +1,892 @@
+//! Wire-level tests: a real `MockServer` on 127.0.0.1 and ureq (or a raw
+//! socket, where ureq would hide the detail) as the client.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::*;
+
+const KEY: &str = "sk-test";
+
+fn serve(config: MockConfig) -> MockServer {
+    MockServer::start(config).expect("start mock server")
+}
+
+fn scripted(steps: &[&str]) -> MockServer {
+    serve(MockConfig {
+        script: steps.iter().map(|step| step.parse().unwrap()).collect(),
+        ..MockConfig::default()
+    })
+}
+
+fn agent_with_timeout(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .timeout_recv_response(Some(timeout))
+        .timeout_recv_body(Some(timeout))
+        .build()
+        .into()
+}
+
+fn agent() -> ureq::Agent {
+    agent_with_timeout(Duration::from_secs(5))
+}
+
+fn request_body(stream: bool) -> Value {
+    json!({
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 1024,
+        "stream": stream,
+        "system": "Be brief.",
+        "messages": [{"role": "user", "content": "What is Rust?"}]
+    })
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    fn events(&self) -> Vec<(String, Value)> {
+        parse_sse(&self.body)
+    }
+}
+
+fn send(
+    agent: &ureq::Agent,
+    server: &MockServer,
+    body: &Value,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    agent
+        .post(format!("{}/v1/messages", server.base_url()))
+        .header("x-api-key", KEY)
+        .header("anthropic-version", "2023-06-01")
+        .header("content-type", "application/json")
+        .send(body.to_string())
+}
+
+fn read_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_string()))
+        .collect();
+    Reply {
+        status: response.status().as_u16(),
+        headers,
+        body: response.body_mut().read_to_string().unwrap(),
+    }
+}
+
+fn post_with(agent: &ureq::Agent, server: &MockServer, body: &Value) -> Reply {
+    read_reply(send(agent, server, body).unwrap())
+}
+
+fn post(server: &MockServer, body: &Value) -> Reply {
+    post_with(&agent(), server, body)
+}
+
+fn get(server: &MockServer, path: &str, key: Option<&str>) -> Reply {
+    let mut request = agent().get(format!("{}{path}", server.base_url()));
+    if let Some(key) = key {
+        request = request.header("x-api-key", key);
+    }
+    read_reply(request.call().unwrap())
+}
+
+/// Reads what arrives until the connection fails or ends.
+fn read_until_error(response: &mut ureq::http::Response<ureq::Body>) -> (String, bool) {
+    let mut reader = response.body_mut().as_reader();
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let failed = loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => break false,
+            Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+            Err(_) => break true,
+        }
+    };
+    (String::from_utf8(bytes).unwrap(), failed)
+}
+
+fn parse_sse(text: &str) -> Vec<(String, Value)> {
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let mut lines = block.lines();
+            let event = lines.next().unwrap().strip_prefix("event: ").unwrap();
+            let data = lines.next().unwrap().strip_prefix("data: ").unwrap();
+            assert!(lines.next().is_none(), "{block}");
+            (event.to_string(), serde_json::from_str(data).unwrap())
+        })
+        .collect()
+}
+
+fn event_names(events: &[(String, Value)]) -> Vec<&str> {
+    events.iter().map(|(name, _)| name.as_str()).collect()
+}
+
+fn streamed_text(events: &[(String, Value)]) -> String {
+    events
+        .iter()
+        .filter(|(name, _)| name == "content_block_delta")
+        .map(|(_, data)| data["delta"]["text"].as_str().unwrap())
+        .collect()
+}
+
+fn assert_api_error(reply: &Reply, status: u16, error_type: &str, message: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let body = reply.json();
+    assert_eq!(body["type"], "error");
+    assert_eq!(body["error"]["type"], error_type, "{}", reply.body);
+    assert_eq!(body["error"]["message"], message, "{}", reply.body);
+    let request_id = reply.header("request-id").expect("request-id header");
+    assert!(request_id.starts_with("req_mock_"), "{request_id}");
+    assert_eq!(body["request_id"], request_id);
+}
+
+/// Sends raw bytes and returns everything the server sends until it closes.
+fn raw_exchange(server: &MockServer, bytes: &[u8]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    stream.write_all(bytes).unwrap();
+    let mut received = Vec::new();
+    let _ = stream.read_to_end(&mut received);
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+const ECHO: &str = "Hello from the claude-rs fake API. You said: What is Rust?";
+
+#[test]
+fn ok_answers_json_with_echo_usage_and_headers() {
+    let server = serve(MockConfig::default());
+    let reply = post(&server, &request_body(false));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert!(httpdate::parse_http_date(reply.header("date").unwrap()).is_ok());
+    let request_id = reply.header("request-id").unwrap();
+    assert!(request_id.starts_with("req_mock_"));
+    assert!(reply.header("anthropic-ratelimit-requests-limit").is_none());
+    let body = reply.json();
+    assert!(body["id"].as_str().unwrap().starts_with("msg_mock_"));
+    assert_eq!(body["type"], "message");
+    assert_eq!(body["role"], "assistant");
+    assert_eq!(body["model"], "claude-sonnet-4-6");
+    assert_eq!(body["content"], json!([{"type": "text", "text": ECHO}]));
+    assert_eq!(body["stop_reason"], "end_turn");
+    assert_eq!(body["stop_sequence"], Value::Null);
+    let chars = "Be brief.".len() + "What is Rust?".len();
+    assert_eq!(body["usage"]["input_tokens"], (chars / 4 + 1) as u64);
+    assert_eq!(body["usage"]["output_tokens"], 11);
+    let recorded = server.message_requests();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].header("X-API-KEY"), Some(KEY));
+    assert_eq!(recorded[0].json().unwrap()["max_tokens"], 1024);
+    assert_eq!(recorded[0].path, "/v1/messages");
+}
+
+#[test]
+fn ok_streams_the_anthropic_event_sequence() {
+    let server = serve(MockConfig::default());
+    let reply = post(&server, &request_body(true));
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/event-stream; charset=utf-8")
+    );
+    assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
+    assert!(reply.header("request-id").is_some());
+    let events = reply.events();
+    let names = event_names(&events);
+    assert_eq!(names[..3], ["message_start", "content_block_start", "ping"]);
+    assert_eq!(
+        names[names.len() - 3..],
+        ["content_block_stop", "message_delta", "message_stop"]
+    );
+    assert!(
+        names[3..names.len() - 3]
+            .iter()
+            .all(|name| *name == "content_block_delta")
+    );
+    assert_eq!(events[0].1["message"]["usage"]["output_tokens"], 1);
+    assert_eq!(events[0].1["message"]["model"], "claude-sonnet-4-6");
+    assert_eq!(events[2].1, json!({"type": "ping"}));
+    assert_eq!(
+        events[3].1["delta"],
+        json!({"type": "text_delta", "text": "Hello from the"})
+    );
+    assert_eq!(streamed_text(&events), ECHO);
+    let delta = &events[names.len() - 2].1;
+    assert_eq!(delta["delta"]["stop_reason"], "end_turn");
+    assert_eq!(delta["usage"]["output_tokens"], 11);
+    assert!(reply.body.contains("data: {\"type\": \"ping\"}\n\n"));
+}
+
+#[test]
+fn sse_is_sent_chunked_one_event_per_chunk() {
+    let server = serve(MockConfig::default());
+    let body = request_body(true).to_string();
+    let raw = raw_exchange(
+        &server,
+        format!(
+            "POST /v1/messages HTTP/1.1\r\nx-api-key: k\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert!(raw.contains("transfer-encoding: chunked\r\n"), "{raw}");
+    assert!(raw.contains("\r\nevent: message_start\n"), "{raw}");
+    assert!(raw.ends_with("\n\n\r\n0\r\n\r\n"), "{raw}");
+}
+
+#[test]
+fn max_tokens_cuts_the_reply() {
+    let server = serve(MockConfig::default());
+    let mut body = request_body(false);
+    body["max_tokens"] = json!(3);
+    let reply = post(&server, &body).json();
+    assert_eq!(reply["content"][0]["text"], "Hello from the");
+    assert_eq!(reply["stop_reason"], "max_tokens");
+    assert_eq!(reply["usage"]["output_tokens"], 3);
+    body["stream"] = json!(true);
+    let events = post(&server, &body).events();
+    assert_eq!(streamed_text(&events), "Hello from the");
+    let message_delta = &events[events.len() - 2].1;
+    assert_eq!(message_delta["delta"]["stop_reason"], "max_tokens");
+    assert_eq!(message_delta["usage"]["output_tokens"], 3);
+}
+
+#[test]
+fn reply_step_answers_exactly_that_text() {
+    let server = scripted(&["reply=Four words right here"]);
+    let body = post(&server, &request_body(false)).json();
+    assert_eq!(body["content"][0]["text"], "Four words right here");
+    assert_eq!(body["usage"]["output_tokens"], 4);
+    assert_eq!(
+        post(&server, &request_body(false)).json()["content"][0]["text"],
+        ECHO
+    );
+}
+
+#[test]
+fn validates_bodies_like_the_real_api() {
+    let server = serve(MockConfig::default());
+    let agent = agent();
+    let raw = agent
+        .post(format!("{}/v1/messages", server.base_url()))
+        .header("x-api-key", KEY)
+        .send("not json")
+        .unwrap();
+    let reply = read_reply(raw);
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["error"]["type"], "invalid_request_error");
+
+    let cases = [
+        (
+            json!({"model": "claude-sonnet-4-6", "max_tokens": 5}),
+            400,
+            "messages: Field required",
+        ),
+        (
+            json!({"model": "claude-sonnet-4-6", "max_tokens": 5, "messages": []}),
+            400,
+            "messages: at least one message is required",
+        ),
+        (
+            json!({"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "x"}]}),
+            400,
+            "max_tokens: Field required",
+        ),
+        (
+            json!({"model": "claude-nope", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}),
+            404,
+            "model: claude-nope",
+        ),
+    ];
+    for (body, status, message) in cases {
+        let reply = post_with(&agent, &server, &body);
+        let error_type = if status == 404 {
+            "not_found_error"
+        } else {
+            "invalid_request_error"
+        };
+        assert_api_error(&reply, status, error_type, message);
+    }
+}
+
+#[test]
+fn missing_api_key_is_401_and_does_not_use_a_step() {
+    let server = scripted(&["529"]);
+    for key in [None, Some("")] {
+        let mut request = agent().post(format!("{}/v1/messages", server.base_url()));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        let reply = read_reply(request.send(request_body(false).to_string()).unwrap());
+        assert_api_error(
+            &reply,
+            401,
+            "authentication_error",
+            "x-api-key header is required",
+        );
+    }
+    assert_eq!(post(&server, &request_body(false)).status, 529);
+    assert_eq!(server.message_requests().len(), 3);
+}
+
+#[test]
+fn status_steps_use_canonical_errors_and_scripted_headers() {
+    let server = scripted(&[
+        "529",
+        "429:retry-after=2:x-should-retry=false",
+        "503:retry-after-ms=1500:type=overloaded_error:message=Busy: come back",
+        "401",
+        "403",
+        "413",
+    ]);
+    let agent = agent();
+    let body = request_body(false);
+    assert_api_error(
+        &post_with(&agent, &server, &body),
+        529,
+        "overloaded_error",
+        "Overloaded",
+    );
+    let limited = post_with(&agent, &server, &body);
+    assert_api_error(
+        &limited,
+        429,
+        "rate_limit_error",
+        "Number of requests has exceeded your per-minute rate limit",
+    );
+    assert_eq!(limited.header("retry-after"), Some("2"));
+    assert_eq!(limited.header("x-should-retry"), Some("false"));
+    let busy = post_with(&agent, &server, &body);
+    assert_api_error(&busy, 503, "overloaded_error", "Busy: come back");
+    assert_eq!(busy.header("retry-after-ms"), Some("1500"));
+    assert_eq!(busy.header("retry-after"), None);
+    assert_api_error(
+        &post_with(&agent, &server, &body),
+        401,
+        "authentication_error",
+        "invalid x-api-key",
+    );
+    assert_api_error(
+        &post_with(&agent, &server, &body),
+        403,
+        "permission_error",
+        "Your API key does not have permission to use the specified resource.",
+    );
+    assert_api_error(
+        &post_with(&agent, &server, &body),
+        413,
+        "request_too_large",
+        "Request exceeds the maximum allowed number of bytes.",
+    );
+    assert_eq!(post_with(&agent, &server, &body).status, 200);
+}
+
+#[test]
+fn spend_limit_low_credit_and_overloaded_500() {
+    let server = scripted(&["spend-limit", "low-credit", "overloaded-500"]);
+    let body = request_body(false);
+    let spend = post(&server, &body);
+    assert_api_error(
+        &spend,
+        429,
+        "rate_limit_error",
+        responses::SPEND_LIMIT_MESSAGE,
+    );
+    assert_eq!(spend.header("retry-after"), None);
+    assert_eq!(
+        spend.json()["error"]["details"]["error_code"],
+        "enforced_spend_limit_reached"
+    );
+    assert_api_error(
+        &post(&server, &body),
+        400,
+        "invalid_request_error",
+        "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+    );
+    assert_api_error(&post(&server, &body), 500, "api_error", "Overloaded");
+}
+
+#[test]
+fn html_502_looks_like_a_proxy_page() {
+    let server = serve(MockConfig {
+        script: vec![Step::Html502],
+        rpm_limit: Some(100),
+        ..MockConfig::default()
+    });
+    let reply = post(&server, &request_body(false));
+    assert_eq!(reply.status, 502);
+    assert_eq!(reply.header("content-type"), Some("text/html"));
+    assert_eq!(reply.header("request-id"), None);
+    assert_eq!(reply.header("anthropic-ratelimit-requests-limit"), None);
+    assert!(reply.header("date").is_some());
+    assert!(reply.body.starts_with("<html>"));
+    assert!(reply.body.contains("<title>502 Bad Gateway</title>"));
+    assert!(reply.body.contains("nginx"));
+}
+
+#[test]
+fn reset_closes_without_a_response_and_is_recorded() {
+    let server = scripted(&["reset"]);
+    let result = send(&agent(), &server, &request_body(false));
+    assert!(result.is_err(), "{:?}", result.map(|r| r.status()));
+    assert_eq!(server.message_requests().len(), 1);
+    assert_eq!(post(&server, &request_body(false)).status, 200);
+}
+
+#[test]
+fn reset_on_a_raw_socket_is_an_immediate_close() {
+    let server = scripted(&["reset"]);
+    let body = request_body(false).to_string();
+    let raw = raw_exchange(
+        &server,
+        format!(
+            "POST /v1/messages HTTP/1.1\r\nx-api-key: k\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert_eq!(raw, "");
+}
+
+#[test]
+fn hang_times_out_the_client_and_drop_is_prompt() {
+    let server = scripted(&["hang"]);
+    let started = Instant::now();
+    let result = send(
+        &agent_with_timeout(Duration::from_millis(300)),
+        &server,
+        &request_body(false),
+    );
+    assert!(matches!(result, Err(ureq::Error::Timeout(_))), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(server.message_requests().len(), 1);
+    let dropping = Instant::now();
+    drop(server);
+    assert!(
+        dropping.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        dropping.elapsed()
+    );
+}
+
+#[test]
+fn stall_sends_a_start_then_nothing() {
+    let server = scripted(&["stall"]);
+    let mut response = send(
+        &agent_with_timeout(Duration::from_millis(300)),
+        &server,
+        &request_body(true),
+    )
+    .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (received, failed) = read_until_error(&mut response);
+    assert!(failed, "the body must not end: {received}");
+    let events = parse_sse(&received);
+    assert_eq!(
+        event_names(&events),
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta"
+        ]
+    );
+    let dropping = Instant::now();
+    drop(server);
+    assert!(
+        dropping.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        dropping.elapsed()
+    );
+}
+
+#[test]
+fn truncated_body_ends_early() {
+    let server = scripted(&["truncated"]);
+    let mut response = send(&agent(), &server, &request_body(false)).unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let promised: usize = response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (received, failed) = read_until_error(&mut response);
+    assert!(failed);
+    assert!(received.len() < promised);
+    assert!(received.starts_with("{\"id\":\"msg_mock_"));
+}
+
+#[test]
+fn invalid_json_is_a_200_that_does_not_parse() {
+    let server = scripted(&["invalid-json"]);
+    let reply = post(&server, &request_body(false));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.body, "{\"id\": \"msg_");
+    assert!(serde_json::from_str::<Value>(&reply.body).is_err());
+}
+
+#[test]
+fn sse_error_ends_the_stream_with_an_error_event() {
+    let server = scripted(&["sse-error", "sse-error=api_error"]);
+    let events = post(&server, &request_body(true)).events();
+    assert_eq!(
+        event_names(&events),
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "error"
+        ]
+    );
+    let error = &events[3].1;
+    assert_eq!(error["type"], "error");
+    assert_eq!(
+        error["error"],
+        json!({"type": "overloaded_error", "message": "Overloaded"})
+    );
+    assert!(
+        error["request_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("req_mock_")
+    );
+    let events = post(&server, &request_body(false)).events();
+    assert_eq!(events[3].1["error"]["type"], "api_error");
+}
+
+#[test]
+fn sse_cuts_close_the_connection_mid_body() {
+    let server = scripted(&["sse-cut", "sse-cut-before-text"]);
+    let agent = agent();
+    let mut response = send(&agent, &server, &request_body(true)).unwrap();
+    let (received, failed) = read_until_error(&mut response);
+    assert!(failed);
+    let events = parse_sse(&received);
+    assert_eq!(
+        event_names(&events),
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_delta"
+        ]
+    );
+    let mut response = send(&agent, &server, &request_body(true)).unwrap();
+    let (received, failed) = read_until_error(&mut response);
+    assert!(failed);
+    assert_eq!(event_names(&parse_sse(&received)), ["message_start"]);
+    assert_eq!(post_with(&agent, &server, &request_body(false)).status, 200);
+}
+
+#[test]
+fn sse_no_stop_finishes_the_body_without_message_stop() {
+    let server = scripted(&["sse-no-stop"]);
+    let events = post(&server, &request_body(true)).events();
+    let names = event_names(&events);
+    assert_eq!(names.last(), Some(&"message_delta"));
+    assert!(!names.contains(&"message_stop"));
+    assert_eq!(streamed_text(&events), ECHO);
+}
+
+#[test]
+fn slow_paces_its_deltas() {
+    let server = scripted(&["slow=3/60"]);
+    let started = Instant::now();
+    let events = post(&server, &request_body(true)).events();
+    assert!(started.elapsed() >= Duration::from_millis(180));
+    let names = event_names(&events);
+    assert_eq!(
+        names
+            .iter()
+            .filter(|name| **name == "content_block_delta")
+            .count(),
+        3
+    );
+    assert_eq!(names.last(), Some(&"message_stop"));
+    assert_eq!(
+        streamed_text(&events),
+        "Slow part 1 of 3. Slow part 2 of 3. Slow part 3 of 3. "
+    );
+    assert_eq!(events[events.len() - 2].1["usage"]["output_tokens"], 15);
+}
+
+#[test]
+fn keep_alive_serves_several_requests_per_connection() {
+    let server = serve(MockConfig::default());
+    let agent = agent();
+    assert_eq!(post_with(&agent, &server, &request_body(false)).status, 200);
+    assert_eq!(post_with(&agent, &server, &request_body(true)).status, 200);
+    assert_eq!(server.message_requests().len(), 2);
+
+    let body = request_body(false).to_string();
+    let one = format!(
+        "POST /v1/messages HTTP/1.1\r\nx-api-key: k\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let last = format!(
+        "POST /v1/messages HTTP/1.1\r\nx-api-key: k\r\nConnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let raw = raw_exchange(&server, format!("{one}{last}").as_bytes());
+    assert_eq!(raw.matches("HTTP/1.1 200 OK\r\n").count(), 2, "{raw}");
+    assert_eq!(raw.matches("connection: close\r\n").count(), 1, "{raw}");
+    assert_eq!(server.message_requests().len(), 4);
+}
+
+#[test]
+fn rpm_limit_refuses_without_consuming_the_script() {
+    let server = serve(MockConfig {
+        script: vec![
+            "reply=one".parse().unwrap(),
+            "reply=two".parse().unwrap(),
+            "529".parse().unwrap(),
+        ],
+        rpm_limit: Some(2),
+        ..MockConfig::default()
+    });
+    let agent = agent();
+    let first = post_with(&agent, &server, &request_body(false));
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("anthropic-ratelimit-requests-limit"),
+        Some("2")
+    );
+    assert_eq!(
+        first.header("anthropic-ratelimit-requests-remaining"),
+        Some("1")
+    );
+    let models = get(&server, "/v1/models", Some(KEY));
+    assert_eq!(
+        models.header("anthropic-ratelimit-requests-remaining"),
+        Some("1")
+    );
+    assert_eq!(post_with(&agent, &server, &request_body(false)).status, 200);
+    let refused = post_with(&agent, &server, &request_body(false));
+    assert_api_error(
+        &refused,
+        429,
+        "rate_limit_error",
+        "Number of requests has exceeded your per-minute rate limit",
+    );
+    let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        refused.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
+    let reset = refused
+        .header("anthropic-ratelimit-requests-reset")
+        .unwrap();
+    let reset = humantime::parse_rfc3339(reset).unwrap();
+    assert!(reset > std::time::SystemTime::now());
+    assert_eq!(server.shared.steps_served(), 2);
+    assert_eq!(server.message_requests().len(), 3);
+}
+
+#[test]
+fn random_faults_repeat_per_seed() {
+    let statuses = |seed: u64| {
+        let server = serve(MockConfig {
+            fault_rate: 0.5,
+            seed,
+            ..MockConfig::default()
+        });
+        let agent = agent();
+        (0..24)
+            .map(|_| post_with(&agent, &server, &request_body(false)).status)
+            .collect::<Vec<_>>()
+    };
+    let first = statuses(42);
+    assert_eq!(first, statuses(42));
+    for status in [200, 529, 500] {
+        assert!(first.contains(&status), "{first:?}");
+    }
+    assert_ne!(first, statuses(43));
+}
+
+#[test]
+fn fault_rate_one_always_faults_after_the_script() {
+    let server = serve(MockConfig {
+        script: vec![Step::Ok],
+        fault_rate: 1.0,
+        fault_steps: vec!["418".parse().unwrap()],
+        ..MockConfig::default()
+    });
+    let agent = agent();
+    assert_eq!(post_with(&agent, &server, &request_body(false)).status, 200);
+    for _ in 0..3 {
+        assert_eq!(post_with(&agent, &server, &request_body(false)).status, 418);
+    }
+}
+
+#[test]
+fn models_are_listed_and_never_faulted() {
+    let server = serve(MockConfig {
+        then: "500".parse().unwrap(),
+        ..MockConfig::default()
+    });
+    let list = get(&server, "/v1/models", Some(KEY));
+    assert_eq!(list.status, 200);
+    let body = list.json();
+    assert_eq!(body["data"].as_array().unwrap().len(), DEFAULT_MODELS.len());
+    assert_eq!(
+        body["data"][0],
+        json!({"type": "model", "id": "claude-opus-4-6", "display_name": "Claude Opus 4.6", "created_at": "2025-01-01T00:00:00Z"})
+    );
+    assert_eq!(body["has_more"], false);
+    assert_eq!(body["first_id"], "claude-opus-4-6");
+    assert_eq!(body["last_id"], "claude-opus-4-1");
+    let one = get(&server, "/v1/models/claude-haiku-4-5", Some(KEY));
+    assert_eq!(one.json()["display_name"], "Claude Haiku 4.5");
+    assert_api_error(
+        &get(&server, "/v1/models/gpt-4", Some(KEY)),
+        404,
+        "not_found_error",
+        "model: gpt-4",
+    );
+    assert_api_error(
+        &get(&server, "/v1/models", None),
+        401,
+        "authentication_error",
+        "x-api-key header is required",
+    );
+    assert_eq!(server.message_requests().len(), 0);
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[test]
+fn unknown_routes_are_404_json() {
+    let server = serve(MockConfig::default());
+    for path in ["/", "/v1/complete", "/v1/messages/count_tokens"] {
+        assert_api_error(
+            &get(&server, path, Some(KEY)),
+            404,
+            "not_found_error",
+            "Not found",
+        );
+    }
+    assert_eq!(server.requests()[0].path, "/");
+}
+
+#[test]
+fn malformed_request_line_gets_400_and_close() {
+    let server = serve(MockConfig::default());
+    let raw = raw_exchange(&server, b"this is not http\r\n\r\n");
+    assert!(raw.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{raw}");
+    assert!(raw.contains("connection: close\r\n"));
+    assert!(raw.contains("\"invalid_request_error\""));
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn chunked_request_bodies_get_411_and_are_recorded() {
+    let server = serve(MockConfig::default());
+    let raw = raw_exchange(
+        &server,
+        b"POST /v1/messages HTTP/1.1\r\nx-api-key: k\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    );
+    assert!(raw.starts_with("HTTP/1.1 411 Length Required\r\n"), "{raw}");
+    assert!(raw.contains("connection: close\r\n"));
+    assert_eq!(server.message_requests().len(), 1);
+}
+
+#[test]
+fn expect_100_continue_is_honoured() {
+    let server = serve(MockConfig::default());
+    let body = request_body(false).to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let head = format!(
+        "POST /v1/messages HTTP/1.1\r\nx-api-key: k\r\nexpect: 100-continue\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut interim = [0u8; 25];
+    stream.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut rest = String::new();
+    stream.read_to_string(&mut rest).unwrap();
+    assert!(rest.starts_with("HTTP/1.1 200 OK\r\n"), "{rest}");
+}
+
+#[test]
+fn latency_delays_message_requests_only() {
+    let server = serve(MockConfig {
+        latency: Duration::from_millis(150),
+        ..MockConfig::default()
+    });
+    let started = Instant::now();
+    assert_eq!(get(&server, "/v1/models", Some(KEY)).status, 200);
+    assert!(started.elapsed() < Duration::from_millis(150));
+    let started = Instant::now();
+    assert_eq!(post(&server, &request_body(false)).status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+}
+
+#[test]
+fn request_ids_count_up_and_match_the_body() {
+    let server = scripted(&["500", "500"]);
+    let first = post(&server, &request_body(false));
+    let second = post(&server, &request_body(false));
+    assert_eq!(first.header("request-id"), Some("req_mock_000001"));
+    assert_eq!(second.header("request-id"), Some("req_mock_000002"));
+    assert_eq!(second.json()["request_id"], "req_mock_000002");
+}
+
+#[test]
+fn drop_closes_idle_connections_and_the_port() {
+    let server = serve(MockConfig::default());
+    let port = server.port();
+    assert_eq!(server.base_url(), format!("http://127.0.0.1:{port}"));
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let dropping = Instant::now();
+    drop(server);
+    assert!(dropping.elapsed() < Duration::from_millis(500));
+    let mut buffer = [0u8; 1];
+    assert!(matches!(idle.read(&mut buffer), Ok(0) | Err(_)));
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn run_forever_returns_only_when_stopped() {
+    let server = std::sync::Arc::new(serve(MockConfig::default()));
+    let runner = {
+        let server = std::sync::Arc::clone(&server);
+        std::thread::spawn(move || server.run_forever())
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(!runner.is_finished());
+    server.shared.lifecycle.stop();
+    runner.join().unwrap();
+}

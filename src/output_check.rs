@@ -1,0 +1,112 @@
+//! Output validation: a reply that must be JSON, or one of a fixed set of
+//! choices. A reply that fails is an `output_validation` failure, retried like
+//! any other.
+
+use serde_json::Value;
+
+use crate::config::UsageError;
+use crate::resilience::{Category, Cause, Failure};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expectation {
+    Json,
+    Choices(Vec<String>),
+}
+
+impl Expectation {
+    pub fn from_flags(expect_json: bool, choices: Option<&[String]>) -> Result<Option<Expectation>, UsageError> {
+        match (expect_json, choices) {
+            (true, Some(_)) => Err(UsageError::new(
+                "--expect-json and --choices cannot be used together",
+                "use one of them",
+            )),
+            (true, None) => Ok(Some(Expectation::Json)),
+            (false, Some(choices)) => {
+                let choices: Vec<String> = choices.iter().map(|c| c.trim().to_string()).collect();
+                if choices.iter().any(String::is_empty) {
+                    return Err(UsageError::new(
+                        "--choices has an empty choice",
+                        "list the choices separated by commas, e.g. --choices yes,no",
+                    ));
+                }
+                Ok(Some(Expectation::Choices(choices)))
+            }
+            (false, None) => Ok(None),
+        }
+    }
+
+    /// The reply as data: the parsed JSON, or the choice as the user spelled it.
+    pub fn check(&self, reply: &str) -> Result<Value, Failure> {
+        match self {
+            Expectation::Json => {
+                let body = strip_fence(reply);
+                serde_json::from_str(body).map_err(|e| {
+                    Failure::new(
+                        Category::OutputValidation,
+                        format!("the reply is not valid JSON ({e}): {}", preview(reply)),
+                    )
+                    .with_cause(Cause::NotJson)
+                })
+            }
+            Expectation::Choices(choices) => {
+                let answer = reply.trim();
+                choices
+                    .iter()
+                    .find(|c| c.eq_ignore_ascii_case(answer) || c.to_lowercase() == answer.to_lowercase())
+                    .map(|c| Value::String(c.clone()))
+                    .ok_or_else(|| {
+                        Failure::new(
+                            Category::OutputValidation,
+                            format!("the reply \"{}\" is not one of: {}", preview(answer), choices.join(", ")),
+                        )
+                        .with_cause(Cause::NotAChoice)
+                    })
+            }
+        }
+    }
+}
+
+/// Accepts a reply wrapped in a ```json (or bare ```) fence.
+fn strip_fence(reply: &str) -> &str {
+    let trimmed = reply.trim();
+    let Some(inner) = trimmed.strip_prefix("```") else {
+        return trimmed;
+    };
+    let inner = inner.strip_suffix("```").unwrap_or(inner);
+    let inner = inner.strip_prefix("json").or_else(|| inner.strip_prefix("JSON")).unwrap_or(inner);
+    inner.trim()
+}
+
+fn preview(text: &str) -> String {
+    let clipped: String = text.chars().take(80).collect();
+    if clipped.len() < text.len() { format!("{clipped}…") } else { clipped }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_with_or_without_a_fence() {
+        assert_eq!(Expectation::Json.check(" {\"a\": 1} ").unwrap()["a"], 1);
+        assert_eq!(Expectation::Json.check("```json\n{\"a\": 2}\n```").unwrap()["a"], 2);
+        assert_eq!(Expectation::Json.check("```\n[1]\n```").unwrap()[0], 1);
+        let failure = Expectation::Json.check("Sure! Here it is: {").unwrap_err();
+        assert_eq!(failure.category, Category::OutputValidation);
+        assert_eq!(failure.cause, Some(Cause::NotJson));
+    }
+
+    #[test]
+    fn choices_are_trimmed_and_case_insensitive() {
+        let yes_no = Expectation::Choices(vec!["Yes".into(), "No".into()]);
+        assert_eq!(yes_no.check("  yes\n").unwrap(), Value::String("Yes".into()));
+        assert!(yes_no.check("maybe").unwrap_err().message.contains("Yes, No"));
+    }
+
+    #[test]
+    fn flags_are_validated() {
+        assert!(Expectation::from_flags(true, Some(&["a".into()])).is_err());
+        assert!(Expectation::from_flags(false, Some(&["a".into(), " ".into()])).is_err());
+        assert_eq!(Expectation::from_flags(false, None).unwrap(), None);
+    }
+}

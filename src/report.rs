@@ -1,0 +1,174 @@
+//! How failures, notices and warnings look to a person on stderr: sanitised,
+//! coloured only when stderr is a terminal that wants colour.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use colored::Colorize;
+
+use crate::resilience::{Category, Decision, FailedAttempt, FinalFailure, GiveUp};
+use crate::sanitize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Decided once at start; nothing deeper asks again.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub stderr_color: bool,
+    pub stderr_is_terminal: bool,
+    pub stdout_is_terminal: bool,
+}
+
+impl Style {
+    pub fn detect(choice: ColorChoice, env: &dyn Fn(&str) -> Option<String>) -> Style {
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+        let stderr_color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0") => true,
+            ColorChoice::Auto => {
+                stderr_is_terminal && !set("NO_COLOR") && env("TERM").as_deref() != Some("dumb")
+            }
+        };
+        // colored decides from stdout by itself; we decide for stderr, where
+        // everything coloured goes, and tell it once.
+        colored::control::set_override(stderr_color);
+        Style {
+            stderr_color,
+            stderr_is_terminal,
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+        }
+    }
+}
+
+pub fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs < 10.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{secs:.0}s")
+    }
+}
+
+pub fn warning(text: &str) -> String {
+    format!("{} {}", "warning:".yellow().bold(), text)
+}
+
+/// `overloaded (HTTP 529) · retry 2/4 in 3.1s · req_abc`
+pub fn retry_notice(failed: &FailedAttempt) -> Option<String> {
+    let Decision::Retry { wait, .. } = failed.decision else {
+        return None;
+    };
+    let mut line = format!(
+        "{} · retry {}/{} in {}",
+        failed.failure.label(),
+        failed.attempt,
+        failed.max_attempts.saturating_sub(1),
+        seconds(wait)
+    );
+    if let Some(id) = &failed.failure.request_id {
+        line.push_str(&format!(" · {}", sanitize::one_line(id)));
+    }
+    Some(line.dimmed().to_string())
+}
+
+fn give_up_reason(give_up: GiveUp, attempts: u32) -> String {
+    match give_up {
+        GiveUp::NotRetryable => "not retried: retrying cannot fix this".into(),
+        GiveUp::ServerSaidNo => "not retried: the server said not to (x-should-retry: false)".into(),
+        GiveUp::OutputAlreadyShown => "not retried: part of the reply was already printed".into(),
+        GiveUp::AttemptsExhausted if attempts == 1 => "retries are disabled (--max-retries 0)".into(),
+        GiveUp::AttemptsExhausted => "gave up: all retries used".into(),
+        GiveUp::RetryAfterTooLong(wait) => {
+            let at = std::time::SystemTime::now() + wait;
+            format!(
+                "not retried: the server asked to wait {} (until {}), longer than claude-rs waits",
+                seconds(wait),
+                humantime::format_rfc3339_seconds(at)
+            )
+        }
+        GiveUp::DeadlineWouldPass => "gave up: the next retry would pass --deadline".into(),
+    }
+}
+
+/// The whole failure, for stderr. `extra_fix` adds advice that needs context
+/// the core does not have (the key's last characters, the models that exist).
+pub fn render_failure(failed: &FinalFailure, attempts: u32, elapsed: Duration, extra_fix: Option<&str>) -> String {
+    let failure = &failed.failure;
+    let title = if failed.partial.is_some() && failed.give_up == GiveUp::OutputAlreadyShown {
+        format!("{} — the reply was interrupted", failure.category)
+    } else {
+        format!("{} — {}", failure.category, failure.category.meaning())
+    };
+    let mut out = format!("{} {}\n", "error:".red().bold(), title.bold());
+    let mut detail = String::new();
+    if let Some(status) = failure.http_status {
+        detail.push_str(&format!("HTTP {status}"));
+    }
+    if let Some(kind) = &failure.error_type {
+        if !detail.is_empty() {
+            detail.push(' ');
+        }
+        detail.push_str(&sanitize::one_line(kind));
+    }
+    let message = sanitize::one_line(&failure.message);
+    let line = match (detail.is_empty(), message.is_empty()) {
+        (true, _) => message.into_owned(),
+        (false, true) => detail,
+        (false, false) => format!("{detail}: {message}"),
+    };
+    out.push_str(&format!("  {:<11} {}\n", "what:", line));
+    let request_id = failure
+        .request_id
+        .as_deref()
+        .map(|id| sanitize::one_line(id).into_owned())
+        .unwrap_or_else(|| match failure.http_status {
+            Some(_) => "none (the response carried no request-id: probably a proxy, not the API)".into(),
+            None => "none (no response from the API)".into(),
+        });
+    out.push_str(&format!("  {:<11} {}\n", "request id:", request_id));
+    let tries = if attempts == 1 { "attempt" } else { "attempts" };
+    out.push_str(&format!(
+        "  {:<11} {attempts} {tries} over {} ({})\n",
+        "attempts:",
+        seconds(elapsed),
+        give_up_reason(failed.give_up, attempts)
+    ));
+    let fix = match extra_fix {
+        Some(extra) => format!("{extra} {}", failure.fix()),
+        None => failure.fix(),
+    };
+    out.push_str(&format!("  {:<11} {}\n", "fix:".green().bold(), fix));
+    out.push_str(&format!(
+        "  {:<11} {} (category {})",
+        "exit code:",
+        failure.category.exit_code().code(),
+        failure.category
+    ));
+    out
+}
+
+/// A problem found before anything was sent (exit 2).
+pub fn render_usage_error(problem: &str, fix: &str) -> String {
+    format!("{} {}\n  {:<4} {}", "error:".red().bold(), problem, "fix:".green().bold(), fix)
+}
+
+/// The categories as a table, for `--help`.
+pub fn categories_help() -> String {
+    let mut out = String::from("Error categories (category: exit code, retried?):\n");
+    for category in Category::ALL {
+        out.push_str(&format!(
+            "  {:<18} {}  {}\n",
+            category.as_str(),
+            category.exit_code().code(),
+            if category.retryable_by_default() { "retried" } else { "not retried" }
+        ));
+    }
+    out
+}

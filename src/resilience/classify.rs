@@ -1,0 +1,395 @@
+//! HTTP outcomes → `Failure`. Pure functions of what the server sent, so every
+//! row of the classification table is unit-tested without a socket.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use super::category::Category;
+use super::failure::{Cause, Failure};
+
+/// The response headers classification reads, taken off the wire by the client.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseMeta {
+    pub request_id: Option<String>,
+    pub retry_after_ms: Option<String>,
+    pub retry_after: Option<String>,
+    pub should_retry: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// The parts of an API error body `{"type":"error","error":{..},"request_id":..}`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ErrorBody {
+    pub error_type: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+    pub error_code: Option<String>,
+}
+
+impl ErrorBody {
+    /// Reads an API error object; `None` when the value is not one.
+    pub fn from_json(value: &Value) -> Option<ErrorBody> {
+        let error = value.get("error")?;
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        Some(ErrorBody {
+            error_type: text(error.get("type")),
+            message: text(error.get("message")),
+            request_id: text(value.get("request_id")),
+            error_code: text(error.get("details").and_then(|d| d.get("error_code"))),
+        })
+    }
+}
+
+/// The category an API `error.type` names on its own (for SSE `event: error`,
+/// which has no status). Unknown types give `None` and are classified by status.
+pub fn category_for_error_type(error_type: &str) -> Option<Category> {
+    Some(match error_type {
+        "invalid_request_error" => Category::InvalidRequest,
+        "authentication_error" => Category::Authentication,
+        "billing_error" => Category::Billing,
+        "permission_error" => Category::Permission,
+        "not_found_error" => Category::NotFound,
+        "request_too_large" => Category::RequestTooLarge,
+        "rate_limit_error" => Category::RateLimit,
+        "api_error" => Category::ApiError,
+        "overloaded_error" => Category::Overloaded,
+        "timeout_error" => Category::Timeout,
+        _ => return None,
+    })
+}
+
+fn category_for_status(status: u16) -> Category {
+    match status {
+        400 | 422 => Category::InvalidRequest,
+        401 => Category::Authentication,
+        402 => Category::Billing,
+        403 => Category::Permission,
+        404 => Category::NotFound,
+        // The SDKs retry a server-side request timeout; so do we.
+        408 => Category::Timeout,
+        409 => Category::Conflict,
+        413 => Category::RequestTooLarge,
+        429 => Category::RateLimit,
+        529 => Category::Overloaded,
+        500..=599 => Category::ApiError,
+        400..=499 => Category::InvalidRequest,
+        _ => Category::InvalidResponse,
+    }
+}
+
+fn is_overload(body: &ErrorBody) -> bool {
+    body.error_type.as_deref() == Some("overloaded_error")
+        || (body.error_type.as_deref() == Some("api_error")
+            && body.message.as_deref().map(str::trim) == Some("Overloaded"))
+}
+
+/// Refines the category with what the error body says beyond its status.
+fn refine(status_category: Category, body: &ErrorBody) -> (Category, Option<Cause>) {
+    if is_overload(body) {
+        return (Category::Overloaded, None);
+    }
+    if body.error_code.as_deref() == Some("enforced_spend_limit_reached") {
+        return (Category::Billing, Some(Cause::SpendLimit));
+    }
+    let message = body.message.as_deref().unwrap_or("").to_ascii_lowercase();
+    if message.contains("credit balance is too low") {
+        return (Category::Billing, Some(Cause::LowCredit));
+    }
+    (status_category, None)
+}
+
+/// Classifies a non-success HTTP response.
+pub fn classify_response(
+    status: u16,
+    meta: &ResponseMeta,
+    body: &[u8],
+    now: SystemTime,
+) -> Failure {
+    let parsed = serde_json::from_slice::<Value>(body)
+        .ok()
+        .as_ref()
+        .and_then(ErrorBody::from_json);
+    let status_category = category_for_status(status);
+    let mut failure = match &parsed {
+        Some(error_body) => {
+            let (category, cause) = refine(status_category, error_body);
+            let mut failure = Failure::new(
+                category,
+                error_body
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("HTTP {status} with no error message")),
+            );
+            failure.cause = cause;
+            failure.error_type = error_body.error_type.clone();
+            failure.request_id = error_body.request_id.clone();
+            failure
+        }
+        None => classify_unreadable_error(status, status_category, meta, body),
+    };
+    failure.http_status = Some(status);
+    if meta.request_id.is_some() {
+        failure.request_id = meta.request_id.clone();
+    }
+    failure.retry_after = parse_retry_after(
+        meta.retry_after_ms.as_deref(),
+        meta.retry_after.as_deref(),
+        now,
+    );
+    failure.should_retry = parse_should_retry(meta.should_retry.as_deref());
+    failure
+}
+
+/// An error response whose body is not the API's JSON: usually a proxy's page.
+fn classify_unreadable_error(
+    status: u16,
+    status_category: Category,
+    meta: &ResponseMeta,
+    body: &[u8],
+) -> Failure {
+    let looks_like_html = meta
+        .content_type
+        .as_deref()
+        .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
+        || body.trim_ascii_start().starts_with(b"<");
+    if looks_like_html {
+        let category = if status >= 500 {
+            Category::ApiError
+        } else {
+            status_category
+        };
+        let title = html_title(body).unwrap_or_default();
+        let message = if title.is_empty() {
+            "an HTML page instead of the API's JSON (a proxy or load balancer answered)".to_string()
+        } else {
+            format!("an HTML page \"{title}\" instead of the API's JSON (a proxy or load balancer answered)")
+        };
+        return Failure::new(category, message).with_cause(Cause::HtmlPage);
+    }
+    let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+    let message = if snippet.trim().is_empty() {
+        "an empty body instead of the API's error JSON".to_string()
+    } else {
+        format!("a body that is not the API's error JSON: {snippet}")
+    };
+    Failure::new(status_category, message)
+}
+
+fn html_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    Some(text[start..end].trim().to_string())
+}
+
+/// Classifies an SSE `event: error` that arrived after a 200.
+pub fn classify_stream_error(data: &str, request_id: Option<&str>) -> Failure {
+    let parsed = serde_json::from_str::<Value>(data)
+        .ok()
+        .as_ref()
+        .and_then(ErrorBody::from_json);
+    let Some(body) = parsed else {
+        let mut failure = Failure::new(
+            Category::InvalidResponse,
+            format!("the stream sent an error event that is not the API's error JSON: {data}"),
+        );
+        failure.request_id = request_id.map(str::to_string);
+        return failure;
+    };
+    let by_type = body
+        .error_type
+        .as_deref()
+        .and_then(category_for_error_type)
+        .unwrap_or(Category::ApiError);
+    let (category, cause) = refine(by_type, &body);
+    let mut failure = Failure::new(
+        category,
+        body.message
+            .clone()
+            .unwrap_or_else(|| "error event with no message".into()),
+    );
+    failure.cause = cause;
+    failure.error_type = body.error_type;
+    failure.request_id = request_id.map(str::to_string).or(body.request_id);
+    failure
+}
+
+fn parse_should_retry(value: Option<&str>) -> Option<bool> {
+    match value?.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// `retry-after-ms` wins over `retry-after`, which is seconds or an HTTP date.
+/// Zero, negative or unreadable values count as absent.
+pub fn parse_retry_after(ms: Option<&str>, secs: Option<&str>, now: SystemTime) -> Option<Duration> {
+    let positive = |d: Duration| (!d.is_zero()).then_some(d);
+    if let Some(ms) = ms.and_then(|v| v.trim().parse::<f64>().ok()) {
+        if ms.is_finite() && ms > 0.0 {
+            return positive(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let secs = secs?.trim();
+    if let Ok(seconds) = secs.parse::<f64>() {
+        return (seconds.is_finite() && seconds > 0.0)
+            .then(|| Duration::from_secs_f64(seconds.min(1e9)))
+            .and_then(positive);
+    }
+    let at = httpdate::parse_http_date(secs).ok()?;
+    at.duration_since(now).ok().and_then(positive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(error_type: &str, message: &str) -> Vec<u8> {
+        serde_json::json!({"type":"error","error":{"type":error_type,"message":message},"request_id":"req_body"})
+            .to_string()
+            .into_bytes()
+    }
+
+    fn classify(status: u16, body: &[u8]) -> Failure {
+        classify_response(status, &ResponseMeta::default(), body, SystemTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn every_status_in_the_table_maps_to_its_category() {
+        let table = [
+            (400, "invalid_request_error", Category::InvalidRequest),
+            (422, "invalid_request_error", Category::InvalidRequest),
+            (418, "teapot_error", Category::InvalidRequest),
+            (401, "authentication_error", Category::Authentication),
+            (402, "billing_error", Category::Billing),
+            (403, "permission_error", Category::Permission),
+            (404, "not_found_error", Category::NotFound),
+            (408, "timeout_error", Category::Timeout),
+            (409, "conflict_error", Category::Conflict),
+            (413, "request_too_large", Category::RequestTooLarge),
+            (429, "rate_limit_error", Category::RateLimit),
+            (500, "api_error", Category::ApiError),
+            (502, "api_error", Category::ApiError),
+            (503, "api_error", Category::ApiError),
+            (504, "api_error", Category::ApiError),
+            (599, "api_error", Category::ApiError),
+            (529, "overloaded_error", Category::Overloaded),
+        ];
+        for (status, error_type, category) in table {
+            let failure = classify(status, &body(error_type, "m"));
+            assert_eq!(failure.category, category, "HTTP {status}");
+            assert_eq!(failure.http_status, Some(status));
+            assert_eq!(failure.error_type.as_deref(), Some(error_type));
+            assert_eq!(failure.request_id.as_deref(), Some("req_body"));
+        }
+    }
+
+    #[test]
+    fn overloaded_error_wins_whatever_the_status() {
+        assert_eq!(classify(500, &body("overloaded_error", "x")).category, Category::Overloaded);
+        assert_eq!(classify(500, &body("api_error", "Overloaded")).category, Category::Overloaded);
+        assert_eq!(classify(500, &body("api_error", "Internal")).category, Category::ApiError);
+    }
+
+    #[test]
+    fn low_credit_400_is_billing_and_not_retried() {
+        let failure = classify(
+            400,
+            &body("invalid_request_error", "Your credit balance is too low to access the Anthropic API."),
+        );
+        assert_eq!(failure.category, Category::Billing);
+        assert_eq!(failure.cause, Some(Cause::LowCredit));
+        assert!(!failure.retryable());
+    }
+
+    #[test]
+    fn spend_limit_429_is_billing_and_never_retried() {
+        let raw = serde_json::json!({"type":"error","error":{"type":"rate_limit_error","message":"spend limit","details":{"error_code":"enforced_spend_limit_reached"}}});
+        let failure = classify(429, raw.to_string().as_bytes());
+        assert_eq!(failure.category, Category::Billing);
+        assert_eq!(failure.cause, Some(Cause::SpendLimit));
+        assert!(!failure.retryable());
+    }
+
+    #[test]
+    fn html_502_from_a_proxy_is_api_error() {
+        let meta = ResponseMeta {
+            content_type: Some("text/html".into()),
+            ..Default::default()
+        };
+        let page = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+        let failure = classify_response(502, &meta, page, SystemTime::UNIX_EPOCH);
+        assert_eq!(failure.category, Category::ApiError);
+        assert_eq!(failure.cause, Some(Cause::HtmlPage));
+        assert!(failure.message.contains("502 Bad Gateway"), "{}", failure.message);
+        assert!(failure.retryable());
+    }
+
+    #[test]
+    fn unknown_error_types_are_kept_and_classified_by_status() {
+        let failure = classify(503, &body("brand_new_error", "new"));
+        assert_eq!(failure.category, Category::ApiError);
+        assert_eq!(failure.error_type.as_deref(), Some("brand_new_error"));
+    }
+
+    #[test]
+    fn header_request_id_wins_over_body() {
+        let meta = ResponseMeta {
+            request_id: Some("req_header".into()),
+            ..Default::default()
+        };
+        let failure = classify_response(500, &meta, &body("api_error", "x"), SystemTime::UNIX_EPOCH);
+        assert_eq!(failure.request_id.as_deref(), Some("req_header"));
+    }
+
+    #[test]
+    fn should_retry_header_is_read() {
+        let meta = ResponseMeta {
+            should_retry: Some("false".into()),
+            ..Default::default()
+        };
+        let failure = classify_response(529, &meta, &body("overloaded_error", "x"), SystemTime::UNIX_EPOCH);
+        assert_eq!(failure.should_retry, Some(false));
+        assert!(!failure.retryable());
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after(Some("1500"), Some("9"), now), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_retry_after(None, Some("2"), now), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(None, Some("0.5"), now), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after(None, Some("0"), now), None);
+        assert_eq!(parse_retry_after(None, Some("-3"), now), None);
+        assert_eq!(parse_retry_after(Some("0"), Some("4"), now), Some(Duration::from_secs(4)));
+        assert_eq!(parse_retry_after(None, Some("soon"), now), None);
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(parse_retry_after(None, Some(&later), now), Some(Duration::from_secs(30)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(None, Some(&earlier), now), None);
+    }
+
+    #[test]
+    fn stream_error_event_is_classified_by_type() {
+        let data = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let failure = classify_stream_error(data, Some("req_1"));
+        assert_eq!(failure.category, Category::Overloaded);
+        assert_eq!(failure.http_status, None);
+        assert_eq!(failure.request_id.as_deref(), Some("req_1"));
+        let unknown = r#"{"type":"error","error":{"type":"mystery_error","message":"?"}}"#;
+        assert_eq!(classify_stream_error(unknown, None).category, Category::ApiError);
+        assert_eq!(classify_stream_error("garbage", None).category, Category::InvalidResponse);
+    }
+
+    #[test]
+    fn non_json_error_body_keeps_a_snippet() {
+        let failure = classify(500, b"upstream connect error");
+        assert_eq!(failure.category, Category::ApiError);
+        assert!(failure.message.contains("upstream connect error"));
+        let failure = classify(503, b"");
+        assert!(failure.message.contains("empty body"));
+    }
+}

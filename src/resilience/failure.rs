@@ -1,0 +1,209 @@
+//! The one failure type: every outcome of an attempt that is not a success
+//! becomes a `Failure`, classified once where it happens and carried as a value.
+
+use std::time::Duration;
+
+use super::category::Category;
+
+/// The finer cause behind a category, where the category alone would not say
+/// what to do (a DNS failure and a reset are both `connection`, but only one
+/// is worth retrying).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    Dns,
+    Refused,
+    Reset,
+    Tls,
+    Proxy,
+    ConnectionOther,
+    ConnectTimeout,
+    StallTimeout,
+    Deadline,
+    SpendLimit,
+    LowCredit,
+    HtmlPage,
+    UnreadableBody,
+    StreamIncomplete,
+    NotJson,
+    NotAChoice,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Dns => "dns",
+            Cause::Refused => "refused",
+            Cause::Reset => "reset",
+            Cause::Tls => "tls",
+            Cause::Proxy => "proxy",
+            Cause::ConnectionOther => "connection",
+            Cause::ConnectTimeout => "connect_timeout",
+            Cause::StallTimeout => "stall_timeout",
+            Cause::Deadline => "deadline",
+            Cause::SpendLimit => "spend_limit",
+            Cause::LowCredit => "low_credit",
+            Cause::HtmlPage => "html_page",
+            Cause::UnreadableBody => "unreadable_body",
+            Cause::StreamIncomplete => "stream_incomplete",
+            Cause::NotJson => "not_json",
+            Cause::NotAChoice => "not_a_choice",
+        }
+    }
+
+    /// Causes that no retry can mend, whatever the category says.
+    fn rules_out_retry(self) -> bool {
+        matches!(
+            self,
+            Cause::Dns | Cause::Tls | Cause::Deadline | Cause::SpendLimit | Cause::LowCredit
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    pub category: Category,
+    pub cause: Option<Cause>,
+    pub http_status: Option<u16>,
+    /// The API's `error.type`, kept verbatim: new types appear over time.
+    pub error_type: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+    /// What the server asked us to wait (`retry-after-ms` / `retry-after`).
+    pub retry_after: Option<Duration>,
+    /// The server's `x-should-retry`, which overrides the category's default.
+    pub should_retry: Option<bool>,
+}
+
+impl Failure {
+    pub fn new(category: Category, message: impl Into<String>) -> Failure {
+        Failure {
+            category,
+            cause: None,
+            http_status: None,
+            error_type: None,
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+            should_retry: None,
+        }
+    }
+
+    pub fn with_cause(mut self, cause: Cause) -> Failure {
+        self.cause = Some(cause);
+        self
+    }
+
+    pub fn retryable(&self) -> bool {
+        if self.cause.is_some_and(Cause::rules_out_retry) {
+            return false;
+        }
+        self.should_retry
+            .unwrap_or_else(|| self.category.retryable_by_default())
+    }
+
+    /// The advice for this very failure: the category's, made specific where
+    /// the cause or status tells us more.
+    pub fn fix(&self) -> String {
+        let specific = match self.cause {
+            Some(Cause::Dns) => Some(
+                "The API host name did not resolve: check DNS, the network, and the host in ANTHROPIC_BASE_URL.",
+            ),
+            Some(Cause::Refused) => Some(
+                "Nothing is listening at ANTHROPIC_BASE_URL's host and port: check the URL, or whether a local proxy or mock is running.",
+            ),
+            Some(Cause::Tls) => Some(
+                "The TLS handshake or certificate check failed: a proxy may be intercepting TLS; check the system clock and ANTHROPIC_BASE_URL.",
+            ),
+            Some(Cause::Proxy) => Some(
+                "The proxy failed: check HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, or set NO_PROXY for the API host.",
+            ),
+            Some(Cause::StallTimeout) => Some(
+                "The server stopped sending for longer than --timeout: retry, or raise --timeout if it is merely slow.",
+            ),
+            Some(Cause::ConnectTimeout) => Some(
+                "No connection within --connect-timeout: check the network, firewall and proxy settings.",
+            ),
+            Some(Cause::Deadline) => Some(
+                "The whole call ran past --deadline: raise --deadline, or retry when the API is faster.",
+            ),
+            Some(Cause::SpendLimit) => Some(
+                "The organisation reached its monthly spend limit: raise it in the Console (Settings › Limits); retrying before then fails.",
+            ),
+            Some(Cause::LowCredit) => Some(
+                "The credit balance is too low: add credit in the Console (Plans & Billing).",
+            ),
+            Some(Cause::HtmlPage) => Some(
+                "A proxy or load balancer answered with an HTML page instead of the API: retry; if it persists, check proxies and ANTHROPIC_BASE_URL.",
+            ),
+            Some(Cause::StreamIncomplete) => Some(
+                "The reply stream was cut before it finished: retry; if it recurs, a proxy may be closing long-lived connections.",
+            ),
+            Some(Cause::NotJson) => Some(
+                "The reply was not valid JSON: ask for JSON explicitly in the prompt, or raise --max-retries.",
+            ),
+            Some(Cause::NotAChoice) => Some(
+                "The reply was not one of --choices: list the choices in the prompt and ask for exactly one word.",
+            ),
+            _ => None,
+        };
+        specific.unwrap_or_else(|| self.category.fix()).to_string()
+    }
+
+    /// A short label for notices: `overloaded (HTTP 529)` or `timeout (stall_timeout)`.
+    pub fn label(&self) -> String {
+        match (self.http_status, self.cause) {
+            (Some(status), _) => format!("{} (HTTP {status})", self.category),
+            (None, Some(cause)) => format!("{} ({})", self.category, cause.as_str()),
+            (None, None) => self.category.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn should_retry_header_overrides_the_category() {
+        let mut failure = Failure::new(Category::InvalidRequest, "x");
+        assert!(!failure.retryable());
+        failure.should_retry = Some(true);
+        assert!(failure.retryable());
+        let mut failure = Failure::new(Category::Overloaded, "x");
+        failure.should_retry = Some(false);
+        assert!(!failure.retryable());
+    }
+
+    #[test]
+    fn dns_tls_deadline_and_spend_limit_are_never_retried() {
+        for (category, cause) in [
+            (Category::Connection, Cause::Dns),
+            (Category::Connection, Cause::Tls),
+            (Category::Timeout, Cause::Deadline),
+            (Category::Billing, Cause::SpendLimit),
+        ] {
+            let mut failure = Failure::new(category, "x").with_cause(cause);
+            failure.should_retry = Some(true);
+            assert!(!failure.retryable(), "{cause:?}");
+        }
+        assert!(
+            Failure::new(Category::Connection, "x")
+                .with_cause(Cause::Reset)
+                .retryable()
+        );
+        assert!(
+            Failure::new(Category::Timeout, "x")
+                .with_cause(Cause::StallTimeout)
+                .retryable()
+        );
+    }
+
+    #[test]
+    fn label_names_status_or_cause() {
+        let mut failure = Failure::new(Category::Overloaded, "x");
+        failure.http_status = Some(529);
+        assert_eq!(failure.label(), "overloaded (HTTP 529)");
+        let failure = Failure::new(Category::Timeout, "x").with_cause(Cause::StallTimeout);
+        assert_eq!(failure.label(), "timeout (stall_timeout)");
+    }
+}

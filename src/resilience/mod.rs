@@ -1,0 +1,13 @@
+//! Classification, retry policy and the retry loop: the core every command uses.
+
+pub mod category;
+pub mod classify;
+pub mod failure;
+pub mod policy;
+pub mod retry;
+pub mod transport;
+
+pub use category::Category;
+pub use failure::{Cause, Failure};
+pub use policy::{Decision, GiveUp, RetryPolicy, WaitSource};
+pub use retry::{AttemptFailure, CallOutcome, Clock, FailedAttempt, FinalFailure, SystemClock};

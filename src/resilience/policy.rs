@@ -1,0 +1,310 @@
+//! The retry decision: a pure function of (failure, attempt, elapsed, policy,
+//! jitter). It never sleeps and never reads a clock, so it is tested exhaustively.
+
+use std::time::Duration;
+
+use super::failure::Failure;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 disables retrying.
+    pub max_retries: u32,
+    /// The whole call, retries and waits included.
+    pub deadline: Option<Duration>,
+    /// The longest wait we compute ourselves.
+    pub backoff_cap: Duration,
+    /// The longest wait we accept from a server's retry-after; a longer
+    /// request fails at once and tells the user when to come back.
+    pub retry_after_cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            deadline: None,
+            backoff_cap: Duration::from_secs(30),
+            retry_after_cap: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitSource {
+    /// The server said how long (`retry-after-ms` / `retry-after`).
+    Server,
+    /// Exponential backoff with jitter.
+    Backoff,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GiveUp {
+    /// The category (or cause) is one no retry can mend.
+    NotRetryable,
+    /// The server's `x-should-retry: false`.
+    ServerSaidNo,
+    /// Text of this reply is already on the user's screen: a retry would
+    /// duplicate it, so the partial reply stands and the failure is reported.
+    OutputAlreadyShown,
+    AttemptsExhausted,
+    /// The server asked for a longer wait than we accept.
+    RetryAfterTooLong(Duration),
+    /// Waiting for the next attempt would pass the deadline.
+    DeadlineWouldPass,
+}
+
+impl GiveUp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GiveUp::NotRetryable => "not_retryable",
+            GiveUp::ServerSaidNo => "server_said_no",
+            GiveUp::OutputAlreadyShown => "output_already_shown",
+            GiveUp::AttemptsExhausted => "attempts_exhausted",
+            GiveUp::RetryAfterTooLong(_) => "retry_after_too_long",
+            GiveUp::DeadlineWouldPass => "deadline",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Retry { wait: Duration, source: WaitSource },
+    GiveUp(GiveUp),
+}
+
+/// What the caller knows about the attempt that just failed.
+#[derive(Clone, Copy, Debug)]
+pub struct AttemptState {
+    /// 1-based number of the attempt that failed.
+    pub attempt: u32,
+    /// Since the call began, including this attempt.
+    pub elapsed: Duration,
+    /// Whether any of this attempt's reply already reached the user.
+    pub output_shown: bool,
+}
+
+impl RetryPolicy {
+    pub fn max_attempts(&self) -> u32 {
+        self.max_retries.saturating_add(1)
+    }
+
+    /// `jitter` is a number in [0, 1): the caller draws it so this stays pure.
+    pub fn decide(&self, failure: &Failure, state: AttemptState, jitter: f64) -> Decision {
+        if !failure.retryable() {
+            let server_said_no =
+                failure.should_retry == Some(false) && failure.category.retryable_by_default();
+            return Decision::GiveUp(if server_said_no {
+                GiveUp::ServerSaidNo
+            } else {
+                GiveUp::NotRetryable
+            });
+        }
+        if state.output_shown {
+            return Decision::GiveUp(GiveUp::OutputAlreadyShown);
+        }
+        if state.attempt >= self.max_attempts() {
+            return Decision::GiveUp(GiveUp::AttemptsExhausted);
+        }
+        let (wait, source) = match failure.retry_after {
+            Some(asked) if asked > self.retry_after_cap => {
+                return Decision::GiveUp(GiveUp::RetryAfterTooLong(asked));
+            }
+            Some(asked) => (asked, WaitSource::Server),
+            None => (
+                self.backoff(failure, state.attempt, jitter),
+                WaitSource::Backoff,
+            ),
+        };
+        if let Some(deadline) = self.deadline {
+            if state.elapsed + wait >= deadline {
+                return Decision::GiveUp(GiveUp::DeadlineWouldPass);
+            }
+        }
+        Decision::Retry { wait, source }
+    }
+
+    /// base × 2^(attempt−1), capped, then shortened by up to a quarter at
+    /// random so that many clients failing together do not retry in lockstep.
+    fn backoff(&self, failure: &Failure, attempt: u32, jitter: f64) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(16);
+        let nominal = failure
+            .category
+            .base_delay()
+            .saturating_mul(1u32 << exponent)
+            .min(self.backoff_cap);
+        nominal.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resilience::category::Category;
+    use crate::resilience::failure::Cause;
+
+    fn state(attempt: u32) -> AttemptState {
+        AttemptState {
+            attempt,
+            elapsed: Duration::ZERO,
+            output_shown: false,
+        }
+    }
+
+    fn failure(category: Category) -> Failure {
+        Failure::new(category, "m")
+    }
+
+    fn wait_of(decision: Decision) -> Duration {
+        match decision {
+            Decision::Retry { wait, .. } => wait,
+            other => panic!("expected a retry, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_retryable_categories_give_up_at_once() {
+        let policy = RetryPolicy::default();
+        for category in Category::ALL {
+            let decision = policy.decide(&failure(category), state(1), 0.0);
+            let retried = matches!(decision, Decision::Retry { .. });
+            assert_eq!(retried, category.retryable_by_default(), "{category}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_per_attempt_and_is_capped() {
+        let policy = RetryPolicy {
+            max_retries: 10,
+            ..Default::default()
+        };
+        let overloaded = failure(Category::Overloaded);
+        let waits: Vec<_> = (1..=5)
+            .map(|n| wait_of(policy.decide(&overloaded, state(n), 0.0)).as_millis())
+            .collect();
+        assert_eq!(waits, vec![3_000, 6_000, 12_000, 24_000, 30_000]);
+    }
+
+    #[test]
+    fn each_category_has_its_own_base_delay() {
+        let policy = RetryPolicy::default();
+        let first = |c| wait_of(policy.decide(&failure(c), state(1), 0.0));
+        assert_eq!(first(Category::RateLimit), Duration::from_secs(2));
+        assert_eq!(first(Category::Overloaded), Duration::from_secs(3));
+        assert_eq!(first(Category::Timeout), Duration::from_secs(4));
+        assert_eq!(first(Category::Connection), Duration::from_secs(1));
+        assert!(first(Category::Overloaded) > first(Category::Connection));
+    }
+
+    #[test]
+    fn jitter_shortens_by_at_most_a_quarter() {
+        let policy = RetryPolicy::default();
+        let f = failure(Category::ApiError);
+        assert_eq!(wait_of(policy.decide(&f, state(1), 0.0)), Duration::from_millis(1000));
+        assert_eq!(wait_of(policy.decide(&f, state(1), 0.5)), Duration::from_millis(875));
+        assert_eq!(wait_of(policy.decide(&f, state(1), 0.999_999)).as_millis(), 750);
+    }
+
+    #[test]
+    fn attempts_are_bounded_by_max_retries() {
+        let policy = RetryPolicy {
+            max_retries: 2,
+            ..Default::default()
+        };
+        let f = failure(Category::ApiError);
+        assert!(matches!(policy.decide(&f, state(1), 0.0), Decision::Retry { .. }));
+        assert!(matches!(policy.decide(&f, state(2), 0.0), Decision::Retry { .. }));
+        assert_eq!(
+            policy.decide(&f, state(3), 0.0),
+            Decision::GiveUp(GiveUp::AttemptsExhausted)
+        );
+        let none = RetryPolicy {
+            max_retries: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            none.decide(&f, state(1), 0.0),
+            Decision::GiveUp(GiveUp::AttemptsExhausted)
+        );
+    }
+
+    #[test]
+    fn server_retry_after_is_honoured_exactly() {
+        let policy = RetryPolicy::default();
+        let mut f = failure(Category::RateLimit);
+        f.retry_after = Some(Duration::from_millis(7_250));
+        assert_eq!(
+            policy.decide(&f, state(3), 0.9),
+            Decision::Retry {
+                wait: Duration::from_millis(7_250),
+                source: WaitSource::Server
+            }
+        );
+    }
+
+    #[test]
+    fn retry_after_beyond_the_cap_fails_at_once() {
+        let policy = RetryPolicy::default();
+        let mut f = failure(Category::RateLimit);
+        f.retry_after = Some(Duration::from_secs(600));
+        assert_eq!(
+            policy.decide(&f, state(1), 0.0),
+            Decision::GiveUp(GiveUp::RetryAfterTooLong(Duration::from_secs(600)))
+        );
+    }
+
+    #[test]
+    fn the_deadline_stops_a_wait_that_would_pass_it() {
+        let policy = RetryPolicy {
+            deadline: Some(Duration::from_secs(10)),
+            ..Default::default()
+        };
+        let f = failure(Category::ApiError);
+        let early = AttemptState {
+            attempt: 1,
+            elapsed: Duration::from_secs(5),
+            output_shown: false,
+        };
+        assert!(matches!(policy.decide(&f, early, 0.0), Decision::Retry { .. }));
+        let late = AttemptState {
+            elapsed: Duration::from_millis(9_500),
+            ..early
+        };
+        assert_eq!(
+            policy.decide(&f, late, 0.0),
+            Decision::GiveUp(GiveUp::DeadlineWouldPass)
+        );
+    }
+
+    #[test]
+    fn shown_output_is_never_resent() {
+        let policy = RetryPolicy::default();
+        let shown = AttemptState {
+            output_shown: true,
+            ..state(1)
+        };
+        assert_eq!(
+            policy.decide(&failure(Category::InvalidResponse), shown, 0.0),
+            Decision::GiveUp(GiveUp::OutputAlreadyShown)
+        );
+    }
+
+    #[test]
+    fn server_saying_no_is_told_apart() {
+        let policy = RetryPolicy::default();
+        let mut f = failure(Category::Overloaded);
+        f.should_retry = Some(false);
+        assert_eq!(policy.decide(&f, state(1), 0.0), Decision::GiveUp(GiveUp::ServerSaidNo));
+        let mut f = failure(Category::InvalidRequest);
+        f.should_retry = Some(true);
+        assert!(matches!(policy.decide(&f, state(1), 0.0), Decision::Retry { .. }));
+    }
+
+    #[test]
+    fn dns_failures_are_not_retried_but_resets_are() {
+        let policy = RetryPolicy::default();
+        let dns = failure(Category::Connection).with_cause(Cause::Dns);
+        assert_eq!(policy.decide(&dns, state(1), 0.0), Decision::GiveUp(GiveUp::NotRetryable));
+        let reset = failure(Category::Connection).with_cause(Cause::Reset);
+        assert!(matches!(policy.decide(&reset, state(1), 0.0), Decision::Retry { .. }));
+    }
+}

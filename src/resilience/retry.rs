@@ -1,0 +1,261 @@
+//! The retry loop shared by every command: attempt, classify, ask the policy,
+//! report, wait, again. Time comes from a `Clock`, so tests run it instantly.
+
+use std::time::{Duration, Instant};
+
+use super::failure::Failure;
+use super::policy::{AttemptState, Decision, GiveUp, RetryPolicy};
+
+/// Where the loop gets time and randomness.
+pub trait Clock {
+    fn now(&self) -> Instant;
+    fn sleep(&self, duration: Duration);
+    /// A number in [0, 1) for backoff jitter.
+    fn jitter(&self) -> f64;
+}
+
+/// The real clock. `sleep_scale` shrinks every wait; it exists so the
+/// integration tests can observe real retries without sleeping real seconds
+/// (`CLAUDE_RS_TEST_SLEEP_SCALE`). The policy's answer, printed and logged,
+/// is unscaled.
+#[derive(Clone, Copy, Debug)]
+pub struct SystemClock {
+    pub sleep_scale: f64,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock { sleep_scale: 1.0 }
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration.mul_f64(self.sleep_scale.clamp(0.0, 1.0)));
+    }
+    fn jitter(&self) -> f64 {
+        fastrand::f64()
+    }
+}
+
+/// An attempt that failed, as the attempt itself knows it.
+#[derive(Clone, Debug)]
+pub struct AttemptFailure {
+    pub failure: Failure,
+    /// Reply text received before the failure, if any.
+    pub partial: Option<String>,
+    /// Whether that text already reached the user (then it is never re-sent).
+    pub output_shown: bool,
+}
+
+impl From<Failure> for AttemptFailure {
+    fn from(failure: Failure) -> Self {
+        AttemptFailure {
+            failure,
+            partial: None,
+            output_shown: false,
+        }
+    }
+}
+
+/// One failed attempt and what the policy decided, for notices and the log.
+#[derive(Debug)]
+pub struct FailedAttempt<'a> {
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub failure: &'a Failure,
+    pub decision: Decision,
+    pub elapsed: Duration,
+}
+
+/// How the call finally failed.
+#[derive(Clone, Debug)]
+pub struct FinalFailure {
+    pub failure: Failure,
+    pub give_up: GiveUp,
+    pub partial: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct CallOutcome<T> {
+    pub result: Result<T, FinalFailure>,
+    pub attempts: u32,
+    pub elapsed: Duration,
+}
+
+/// Runs `attempt` until it succeeds or the policy gives up. `attempt` gets the
+/// 1-based attempt number and the instant by which it must finish (the deadline).
+pub fn run_with_retries<T>(
+    policy: &RetryPolicy,
+    clock: &dyn Clock,
+    on_failure: &mut dyn FnMut(&FailedAttempt),
+    mut attempt: impl FnMut(u32, Option<Instant>) -> Result<T, AttemptFailure>,
+) -> CallOutcome<T> {
+    let started = clock.now();
+    let deadline_at = policy.deadline.map(|d| started + d);
+    let mut number = 0;
+    loop {
+        number += 1;
+        let result = attempt(number, deadline_at);
+        let elapsed = clock.now().saturating_duration_since(started);
+        let failed = match result {
+            Ok(value) => {
+                return CallOutcome {
+                    result: Ok(value),
+                    attempts: number,
+                    elapsed,
+                };
+            }
+            Err(failed) => failed,
+        };
+        let state = AttemptState {
+            attempt: number,
+            elapsed,
+            output_shown: failed.output_shown,
+        };
+        let decision = policy.decide(&failed.failure, state, clock.jitter());
+        on_failure(&FailedAttempt {
+            attempt: number,
+            max_attempts: policy.max_attempts(),
+            failure: &failed.failure,
+            decision,
+            elapsed,
+        });
+        match decision {
+            Decision::Retry { wait, .. } => clock.sleep(wait),
+            Decision::GiveUp(give_up) => {
+                return CallOutcome {
+                    result: Err(FinalFailure {
+                        failure: failed.failure,
+                        give_up,
+                        partial: failed.partial,
+                    }),
+                    attempts: number,
+                    elapsed,
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::resilience::category::Category;
+    use std::cell::{Cell, RefCell};
+
+    /// A clock that only moves when slept on, and records every sleep.
+    pub struct FakeClock {
+        start: Instant,
+        offset: Cell<Duration>,
+        pub sleeps: RefCell<Vec<Duration>>,
+    }
+
+    impl FakeClock {
+        pub fn new() -> FakeClock {
+            FakeClock {
+                start: Instant::now(),
+                offset: Cell::new(Duration::ZERO),
+                sleeps: RefCell::new(Vec::new()),
+            }
+        }
+        pub fn advance(&self, by: Duration) {
+            self.offset.set(self.offset.get() + by);
+        }
+    }
+
+    impl Clock for FakeClock {
+        fn now(&self) -> Instant {
+            self.start + self.offset.get()
+        }
+        fn sleep(&self, duration: Duration) {
+            self.sleeps.borrow_mut().push(duration);
+            self.advance(duration);
+        }
+        fn jitter(&self) -> f64 {
+            0.0
+        }
+    }
+
+    #[test]
+    fn retries_until_success_and_reports_each_failure() {
+        let clock = FakeClock::new();
+        let mut seen = Vec::new();
+        let outcome = run_with_retries(
+            &RetryPolicy::default(),
+            &clock,
+            &mut |f| seen.push((f.attempt, f.failure.category, f.decision)),
+            |n, _| {
+                if n < 3 {
+                    Err(Failure::new(Category::Overloaded, "busy").into())
+                } else {
+                    Ok("done")
+                }
+            },
+        );
+        assert_eq!(outcome.result.unwrap(), "done");
+        assert_eq!(outcome.attempts, 3);
+        assert_eq!(seen.len(), 2);
+        assert_eq!(
+            *clock.sleeps.borrow(),
+            vec![Duration::from_secs(3), Duration::from_secs(6)]
+        );
+        assert_eq!(outcome.elapsed, Duration::from_secs(9));
+    }
+
+    #[test]
+    fn gives_up_after_max_retries_with_the_last_failure() {
+        let clock = FakeClock::new();
+        let policy = RetryPolicy {
+            max_retries: 2,
+            ..Default::default()
+        };
+        let outcome: CallOutcome<()> = run_with_retries(&policy, &clock, &mut |_| {}, |n, _| {
+            Err(Failure::new(Category::ApiError, format!("failure {n}")).into())
+        });
+        let failed = outcome.result.unwrap_err();
+        assert_eq!(outcome.attempts, 3);
+        assert_eq!(failed.give_up, GiveUp::AttemptsExhausted);
+        assert_eq!(failed.failure.message, "failure 3");
+        assert_eq!(clock.sleeps.borrow().len(), 2);
+    }
+
+    #[test]
+    fn passes_the_deadline_to_each_attempt_and_stops_before_it() {
+        let clock = FakeClock::new();
+        let policy = RetryPolicy {
+            max_retries: 10,
+            deadline: Some(Duration::from_secs(5)),
+            ..Default::default()
+        };
+        let expected_deadline = clock.now() + Duration::from_secs(5);
+        let outcome: CallOutcome<()> = run_with_retries(&policy, &clock, &mut |_| {}, |_, deadline| {
+            assert_eq!(deadline, Some(expected_deadline));
+            Err(Failure::new(Category::ApiError, "x").into())
+        });
+        let failed = outcome.result.unwrap_err();
+        assert_eq!(failed.give_up, GiveUp::DeadlineWouldPass);
+        // waits of 1 s and 2 s fit in 5 s; the next (4 s) would not
+        assert_eq!(outcome.attempts, 3);
+    }
+
+    #[test]
+    fn a_partial_reply_already_shown_is_not_retried() {
+        let clock = FakeClock::new();
+        let outcome: CallOutcome<()> =
+            run_with_retries(&RetryPolicy::default(), &clock, &mut |_| {}, |_, _| {
+                Err(AttemptFailure {
+                    failure: Failure::new(Category::InvalidResponse, "cut"),
+                    partial: Some("Hello".into()),
+                    output_shown: true,
+                })
+            });
+        let failed = outcome.result.unwrap_err();
+        assert_eq!(outcome.attempts, 1);
+        assert_eq!(failed.give_up, GiveUp::OutputAlreadyShown);
+        assert_eq!(failed.partial.as_deref(), Some("Hello"));
+    }
+}

@@ -1,0 +1,168 @@
+//! Transport errors (ureq's and the body reader's io errors) → `Failure`.
+//! ureq reports most network trouble as `Error::Io`; the kind and the text of
+//! the io error are what tell a refused connection from a DNS failure.
+
+use std::io;
+
+use super::category::Category;
+use super::failure::{Cause, Failure};
+
+/// Classifies a ureq error. `proxy` names the proxy in use, if any, so that a
+/// failure to reach it is reported as the proxy's and not the API's.
+pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
+    use ureq::Error as E;
+    use ureq::Timeout as T;
+    let failure = match error {
+        E::Timeout(T::Connect | T::Resolve) => timeout(Cause::ConnectTimeout, "no connection within --connect-timeout"),
+        E::Timeout(T::Global | T::PerCall) => timeout(Cause::Deadline, "the call ran past its --deadline"),
+        E::Timeout(_) => timeout(Cause::StallTimeout, "no data from the server within --timeout (the stall timeout)"),
+        E::HostNotFound => connection(Cause::Dns, "the API host name did not resolve (DNS)"),
+        E::Io(io_error) => return classify_io(io_error, proxy),
+        E::Tls(reason) => connection(Cause::Tls, format!("TLS failed: {reason}")),
+        E::Rustls(inner) => connection(Cause::Tls, format!("TLS failed: {inner}")),
+        E::Pem(inner) => connection(Cause::Tls, format!("TLS certificate could not be read: {inner}")),
+        E::ConnectProxyFailed(reason) => connection(
+            Cause::Proxy,
+            format!("the proxy {} refused to open a tunnel: {reason}", proxy.unwrap_or("in use")),
+        ),
+        E::InvalidProxyUrl => connection(Cause::Proxy, "the proxy URL (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY) is invalid"),
+        E::Protocol(inner) => Failure::new(
+            Category::InvalidResponse,
+            format!("the server's HTTP response could not be parsed: {inner}"),
+        )
+        .with_cause(Cause::UnreadableBody),
+        E::LargeResponseHeader(_, _) => Failure::new(
+            Category::InvalidResponse,
+            "the server sent response headers larger than allowed",
+        )
+        .with_cause(Cause::UnreadableBody),
+        E::Decompress(_, inner) => Failure::new(
+            Category::InvalidResponse,
+            format!("the response body could not be decompressed: {inner}"),
+        )
+        .with_cause(Cause::UnreadableBody),
+        E::BodyStalled => timeout(Cause::StallTimeout, "the response body stalled"),
+        other => connection(Cause::ConnectionOther, other.to_string()),
+    };
+    name_the_proxy(failure, proxy)
+}
+
+/// Classifies an io error from reading a response body; ureq wraps its own
+/// errors (a read timeout among them) inside io errors there.
+pub fn classify_body_read(error: io::Error, proxy: Option<&str>) -> Failure {
+    classify_transport(ureq::Error::from(error), proxy)
+}
+
+fn classify_io(error: io::Error, proxy: Option<&str>) -> Failure {
+    use io::ErrorKind as K;
+    let text = error.to_string();
+    let lower = text.to_ascii_lowercase();
+    let failure = if lower.contains("lookup address")
+        || lower.contains("name or service not known")
+        || lower.contains("nodename nor servname")
+        || lower.contains("no address associated")
+        || lower.contains("temporary failure in name resolution")
+    {
+        connection(Cause::Dns, format!("the API host name did not resolve (DNS): {text}"))
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        connection(Cause::Tls, format!("TLS failed: {text}"))
+    } else {
+        match error.kind() {
+            K::ConnectionRefused => connection(Cause::Refused, "the connection was refused (nothing listening at that host and port)"),
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+                connection(Cause::Reset, "the connection was reset by the server or a middlebox")
+            }
+            K::UnexpectedEof => connection(Cause::Reset, "the connection closed before the response was complete"),
+            K::TimedOut | K::WouldBlock => timeout(Cause::StallTimeout, "no data from the server within --timeout (the stall timeout)"),
+            K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => {
+                connection(Cause::ConnectionOther, format!("the network is unreachable: {text}"))
+            }
+            _ => connection(Cause::ConnectionOther, format!("connection failed: {text}")),
+        }
+    };
+    name_the_proxy(failure, proxy)
+}
+
+fn name_the_proxy(failure: Failure, proxy: Option<&str>) -> Failure {
+    let connecting = matches!(
+        failure.cause,
+        Some(Cause::Refused | Cause::Dns | Cause::ConnectTimeout)
+    );
+    match proxy {
+        Some(proxy) if connecting => {
+            let message = format!("could not reach the proxy {proxy}: {}", failure.message);
+            Failure::new(Category::Connection, message).with_cause(Cause::Proxy)
+        }
+        _ => failure,
+    }
+}
+
+fn timeout(cause: Cause, message: impl Into<String>) -> Failure {
+    Failure::new(Category::Timeout, message).with_cause(cause)
+}
+
+fn connection(cause: Cause, message: impl Into<String>) -> Failure {
+    Failure::new(Category::Connection, message).with_cause(cause)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io(kind: io::ErrorKind, text: &str) -> ureq::Error {
+        ureq::Error::Io(io::Error::new(kind, text))
+    }
+
+    #[test]
+    fn io_kinds_name_their_cause() {
+        let cases = [
+            (io::ErrorKind::ConnectionRefused, "refused", Cause::Refused),
+            (io::ErrorKind::ConnectionReset, "reset", Cause::Reset),
+            (io::ErrorKind::UnexpectedEof, "eof", Cause::Reset),
+            (io::ErrorKind::TimedOut, "slow", Cause::StallTimeout),
+            (io::ErrorKind::Other, "failed to lookup address information: Name or service not known", Cause::Dns),
+            (io::ErrorKind::InvalidData, "invalid peer certificate: UnknownIssuer", Cause::Tls),
+        ];
+        for (kind, text, cause) in cases {
+            assert_eq!(classify_transport(io(kind, text), None).cause, Some(cause), "{text}");
+        }
+    }
+
+    #[test]
+    fn timeouts_are_told_apart() {
+        let of = |t| classify_transport(ureq::Error::Timeout(t), None);
+        assert_eq!(of(ureq::Timeout::Connect).cause, Some(Cause::ConnectTimeout));
+        assert_eq!(of(ureq::Timeout::PerRead).cause, Some(Cause::StallTimeout));
+        assert_eq!(of(ureq::Timeout::Global).cause, Some(Cause::Deadline));
+        assert!(of(ureq::Timeout::PerRead).retryable());
+        assert!(of(ureq::Timeout::Connect).retryable());
+        assert!(!of(ureq::Timeout::Global).retryable());
+    }
+
+    #[test]
+    fn dns_and_tls_are_connection_failures_not_retried() {
+        let dns = classify_transport(ureq::Error::HostNotFound, None);
+        assert_eq!(dns.category, Category::Connection);
+        assert!(!dns.retryable());
+        let tls = classify_transport(ureq::Error::Tls("bad"), None);
+        assert_eq!(tls.cause, Some(Cause::Tls));
+        assert!(!tls.retryable());
+    }
+
+    #[test]
+    fn a_refused_connection_through_a_proxy_names_the_proxy() {
+        let failure = classify_transport(
+            io(io::ErrorKind::ConnectionRefused, "refused"),
+            Some("http://127.0.0.1:9"),
+        );
+        assert_eq!(failure.cause, Some(Cause::Proxy));
+        assert!(failure.message.contains("http://127.0.0.1:9"));
+        assert!(failure.retryable());
+    }
+
+    #[test]
+    fn a_wrapped_read_timeout_is_recovered_from_the_body_reader() {
+        let wrapped = ureq::Error::Timeout(ureq::Timeout::PerRead).into_io();
+        assert_eq!(classify_body_read(wrapped, None).cause, Some(Cause::StallTimeout));
+    }
+}

@@ -1,0 +1,11 @@
+//! The integration tests: the real binary against the project's fake Anthropic
+//! API on 127.0.0.1. No key, no network.
+
+mod support;
+
+mod ask_classification;
+mod ask_output;
+mod ask_retries;
+mod ask_validation;
+mod generated_files;
+mod mock_command;

@@ -1,0 +1,131 @@
+//! Shared test plumbing: a clean environment per test, the fake API, the log.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use claude_rs::mock::{MockConfig, MockServer, Step};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A key that must never appear in any output or log. Its tail is `wxyz`.
+pub const TEST_KEY: &str = "sk-ant-api03-TESTSECRETTESTSECRET-0123456789-wxyz";
+pub const KEY_SECRET_PART: &str = "TESTSECRETTESTSECRET";
+
+/// Retry waits are shrunk this much in tests; the policy's own answer is what
+/// the notices and the log show, and what the tests assert.
+pub const SLEEP_SCALE: &str = "0.001";
+
+pub struct World {
+    pub server: MockServer,
+    pub dir: TempDir,
+}
+
+impl World {
+    pub fn new(config: MockConfig) -> World {
+        World {
+            server: MockServer::start(config).expect("the fake API starts"),
+            dir: tempfile::tempdir().expect("a temp dir"),
+        }
+    }
+
+    /// The fake API answering successive requests with `script`, then `ok`.
+    pub fn scripted(script: Vec<Step>) -> World {
+        World::new(MockConfig {
+            script,
+            ..MockConfig::default()
+        })
+    }
+
+    pub fn steps(script: &str) -> World {
+        World::scripted(steps(script))
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("state").join("log.jsonl")
+    }
+
+    /// `claude-rs` with a clean environment pointed at the fake API.
+    pub fn claude(&self) -> Command {
+        let mut command = Command::cargo_bin("claude-rs").expect("the binary is built");
+        command
+            .env_clear()
+            .env("ANTHROPIC_API_KEY", TEST_KEY)
+            .env("ANTHROPIC_BASE_URL", self.server.base_url())
+            .env("CLAUDE_RS_LOG", self.log_path())
+            .env("CLAUDE_RS_CACHE_DIR", self.dir.path().join("cache"))
+            .env("CLAUDE_RS_TEST_SLEEP_SCALE", SLEEP_SCALE)
+            .env("NO_COLOR", "1")
+            .timeout(Duration::from_secs(60));
+        command
+    }
+
+    pub fn ask(&self, args: &[&str]) -> Command {
+        let mut command = self.claude();
+        command.arg("ask").args(args);
+        command
+    }
+
+    pub fn message_requests(&self) -> usize {
+        self.server.message_requests().len()
+    }
+
+    pub fn log(&self) -> Vec<Value> {
+        let Ok(text) = std::fs::read_to_string(self.log_path()) else {
+            return Vec::new();
+        };
+        text.lines()
+            .map(|line| serde_json::from_str(line).expect("every log line is JSON"))
+            .collect()
+    }
+
+    pub fn log_events(&self, event: &str) -> Vec<Value> {
+        self.log().into_iter().filter(|l| l["event"] == event).collect()
+    }
+}
+
+pub fn steps(script: &str) -> Vec<Step> {
+    script
+        .split(',')
+        .map(|s| s.parse().unwrap_or_else(|e| panic!("bad step {s}: {e}")))
+        .collect()
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the command and checks what every run must: no panic, no backtrace,
+/// no Debug dump, and the key nowhere in stdout, stderr or the log.
+pub fn run(world: &World, command: &mut Command) -> Run {
+    let output = command.output().expect("the binary runs");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains(KEY_SECRET_PART), "the key leaked:\n{text}");
+        assert!(!text.contains("panicked"), "a panic:\n{text}");
+        assert!(!text.contains("RUST_BACKTRACE"), "a backtrace hint:\n{text}");
+        assert!(!text.contains("Failure {"), "a Debug dump:\n{text}");
+    }
+    if let Ok(log) = std::fs::read_to_string(world.log_path()) {
+        assert!(!log.contains(KEY_SECRET_PART), "the key leaked into the log");
+    }
+    run
+}
+
+pub fn ask(world: &World, args: &[&str]) -> Run {
+    run(world, &mut world.ask(args))
+}
+
+pub fn json_line(stdout: &str) -> Value {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one JSON line on stdout, got:\n{stdout}");
+    serde_json::from_str(lines[0]).expect("stdout is JSON")
+}
