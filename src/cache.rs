@@ -26,11 +26,16 @@ pub struct ReplyCache {
 
 impl ReplyCache {
     pub fn new(dir: PathBuf) -> ReplyCache {
-        ReplyCache { dir: dir.join("replies") }
+        ReplyCache {
+            dir: dir.join("replies"),
+        }
     }
 
     fn entry_path(&self, request: &Value) -> PathBuf {
-        self.dir.join(format!("{:016x}.json", fnv1a(request.to_string().as_bytes())))
+        self.dir.join(format!(
+            "{:016x}.json",
+            fnv1a(request.to_string().as_bytes())
+        ))
     }
 
     pub fn get(&self, request: &Value) -> Option<CachedReply> {
@@ -98,7 +103,11 @@ mod tests {
         assert!(cache.get(&request).is_none());
         cache.put(&request, "answer");
         assert_eq!(cache.get(&request).unwrap().text, "answer");
-        assert!(cache.get(&serde_json::json!({"model": "m", "prompt": "q"})).is_none());
+        assert!(
+            cache
+                .get(&serde_json::json!({"model": "m", "prompt": "q"}))
+                .is_none()
+        );
     }
 
     #[test]

@@ -34,7 +34,9 @@ Environment:
 /// scenarios). Parsing, completions and man pages all use this one.
 pub fn full_command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command().mut_subcommand("mock", |mock| mock.after_help(crate::commands::mock::scenarios_help()))
+    Cli::command().mut_subcommand("mock", |mock| {
+        mock.after_help(crate::commands::mock::scenarios_help())
+    })
 }
 
 /// Parses the process's arguments with `full_command`.
@@ -97,7 +99,7 @@ pub struct AskArgs {
     pub max_tokens: u32,
 
     /// Sampling temperature, 0.0 to 1.0.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub temperature: Option<f64>,
 
     /// Retries after the first attempt (0 disables retrying).
@@ -106,15 +108,25 @@ pub struct AskArgs {
 
     /// Stall timeout in seconds: an attempt fails when the server sends nothing for this long.
     /// A long reply that keeps streaming is never cut by it.
-    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    #[arg(
+        long,
+        default_value_t = 30.0,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
     pub timeout: f64,
 
     /// Seconds allowed to establish a connection.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
     pub connect_timeout: f64,
 
     /// Seconds for the whole call, retries and waits included.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub deadline: Option<f64>,
 
     /// Print the reply only once it is complete (the default when stdout is not a terminal).

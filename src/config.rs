@@ -98,16 +98,24 @@ pub fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageEr
     let fix = "set ANTHROPIC_BASE_URL to scheme://host[:port], e.g. https://api.anthropic.com";
     let trimmed = raw.trim().trim_end_matches('/');
     let Some((scheme, rest)) = trimmed.split_once("://") else {
-        return Err(UsageError::new(format!("the base URL '{trimmed}' has no http:// or https:// scheme"), fix));
+        return Err(UsageError::new(
+            format!("the base URL '{trimmed}' has no http:// or https:// scheme"),
+            fix,
+        ));
     };
     if scheme != "http" && scheme != "https" {
         return Err(UsageError::new(
-            format!("the base URL '{trimmed}' uses '{scheme}://'; only http and https are supported"),
+            format!(
+                "the base URL '{trimmed}' uses '{scheme}://'; only http and https are supported"
+            ),
             fix,
         ));
     }
     if rest.is_empty() || rest.starts_with('/') || trimmed.parse::<ureq::http::Uri>().is_err() {
-        return Err(UsageError::new(format!("the base URL '{trimmed}' is not a valid URL with a host"), fix));
+        return Err(UsageError::new(
+            format!("the base URL '{trimmed}' is not a valid URL with a host"),
+            fix,
+        ));
     }
     if let Some(without) = trimmed.strip_suffix("/v1") {
         warnings.push(format!(
@@ -178,7 +186,10 @@ pub fn resolve_ask(
     } else {
         OutputMode::Buffer
     };
-    let deadline = args.deadline.map(|d| seconds("--deadline", d)).transpose()?;
+    let deadline = args
+        .deadline
+        .map(|d| seconds("--deadline", d))
+        .transpose()?;
     let sleep_scale = env("CLAUDE_RS_TEST_SLEEP_SCALE")
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0)
@@ -221,7 +232,9 @@ fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), UsageError> {
     if let Some(limit) = max_output_tokens(model) {
         if max_tokens > limit {
             return Err(UsageError::new(
-                format!("--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens"),
+                format!(
+                    "--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens"
+                ),
                 format!("give --max-tokens {limit} or less"),
             ));
         }
@@ -240,13 +253,27 @@ mod tests {
     #[test]
     fn base_url_must_be_http_with_a_host() {
         let mut warnings = Vec::new();
-        assert_eq!(base_url("https://api.anthropic.com/", &mut warnings).unwrap(), "https://api.anthropic.com");
-        assert_eq!(base_url("http://127.0.0.1:8080", &mut warnings).unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            base_url("https://api.anthropic.com/", &mut warnings).unwrap(),
+            "https://api.anthropic.com"
+        );
+        assert_eq!(
+            base_url("http://127.0.0.1:8080", &mut warnings).unwrap(),
+            "http://127.0.0.1:8080"
+        );
         assert!(warnings.is_empty());
-        assert!(base_url("ftp://x", &mut warnings).unwrap_err().problem.contains("ftp://"));
+        assert!(
+            base_url("ftp://x", &mut warnings)
+                .unwrap_err()
+                .problem
+                .contains("ftp://")
+        );
         assert!(base_url("api.anthropic.com", &mut warnings).is_err());
         assert!(base_url("https://", &mut warnings).is_err());
-        assert_eq!(base_url("https://gw.example/v1", &mut warnings).unwrap(), "https://gw.example");
+        assert_eq!(
+            base_url("https://gw.example/v1", &mut warnings).unwrap(),
+            "https://gw.example"
+        );
         assert_eq!(warnings.len(), 1);
     }
 
@@ -263,7 +290,10 @@ mod tests {
     fn flags_override_env_for_the_model() {
         let env = |name: &str| (name == "ANTHROPIC_MODEL").then(|| "claude-haiku-4-5".to_string());
         assert_eq!(model(None, &env).unwrap(), "claude-haiku-4-5");
-        assert_eq!(model(Some("claude-opus-4-6"), &env).unwrap(), "claude-opus-4-6");
+        assert_eq!(
+            model(Some("claude-opus-4-6"), &env).unwrap(),
+            "claude-opus-4-6"
+        );
         assert_eq!(model(None, &no_env).unwrap(), DEFAULT_MODEL);
         assert!(model(Some("claude sonnet"), &no_env).is_err());
     }
@@ -281,6 +311,9 @@ mod tests {
     fn timeouts_must_be_positive() {
         assert!(seconds("--timeout", 0.0).is_err());
         assert!(seconds("--timeout", f64::NAN).is_err());
-        assert_eq!(seconds("--timeout", 1.5).unwrap(), Duration::from_millis(1500));
+        assert_eq!(
+            seconds("--timeout", 1.5).unwrap(),
+            Duration::from_millis(1500)
+        );
     }
 }

@@ -53,7 +53,9 @@ impl ExitCode {
             ExitCode::Auth => "authentication, permission or billing: fix the key or account",
             ExitCode::Request => "the request was refused: invalid, unknown model, or too large",
             ExitCode::RateLimit => "rate limited, after the retries allowed",
-            ExitCode::Api => "the API failed: server error, overload, conflict or unreadable response",
+            ExitCode::Api => {
+                "the API failed: server error, overload, conflict or unreadable response"
+            }
             ExitCode::Network => "network: timeout or connection failure",
             ExitCode::OutputValidation => "the reply did not satisfy --expect-json or --choices",
             ExitCode::BatchPartial => "batch finished, but some items errored",

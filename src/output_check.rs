@@ -14,7 +14,10 @@ pub enum Expectation {
 }
 
 impl Expectation {
-    pub fn from_flags(expect_json: bool, choices: Option<&[String]>) -> Result<Option<Expectation>, UsageError> {
+    pub fn from_flags(
+        expect_json: bool,
+        choices: Option<&[String]>,
+    ) -> Result<Option<Expectation>, UsageError> {
         match (expect_json, choices) {
             (true, Some(_)) => Err(UsageError::new(
                 "--expect-json and --choices cannot be used together",
@@ -52,12 +55,18 @@ impl Expectation {
                 let answer = reply.trim();
                 choices
                     .iter()
-                    .find(|c| c.eq_ignore_ascii_case(answer) || c.to_lowercase() == answer.to_lowercase())
+                    .find(|c| {
+                        c.eq_ignore_ascii_case(answer) || c.to_lowercase() == answer.to_lowercase()
+                    })
                     .map(|c| Value::String(c.clone()))
                     .ok_or_else(|| {
                         Failure::new(
                             Category::OutputValidation,
-                            format!("the reply \"{}\" is not one of: {}", preview(answer), choices.join(", ")),
+                            format!(
+                                "the reply \"{}\" is not one of: {}",
+                                preview(answer),
+                                choices.join(", ")
+                            ),
                         )
                         .with_cause(Cause::NotAChoice)
                     })
@@ -73,13 +82,20 @@ fn strip_fence(reply: &str) -> &str {
         return trimmed;
     };
     let inner = inner.strip_suffix("```").unwrap_or(inner);
-    let inner = inner.strip_prefix("json").or_else(|| inner.strip_prefix("JSON")).unwrap_or(inner);
+    let inner = inner
+        .strip_prefix("json")
+        .or_else(|| inner.strip_prefix("JSON"))
+        .unwrap_or(inner);
     inner.trim()
 }
 
 fn preview(text: &str) -> String {
     let clipped: String = text.chars().take(80).collect();
-    if clipped.len() < text.len() { format!("{clipped}…") } else { clipped }
+    if clipped.len() < text.len() {
+        format!("{clipped}…")
+    } else {
+        clipped
+    }
 }
 
 #[cfg(test)]
@@ -89,7 +105,10 @@ mod tests {
     #[test]
     fn json_with_or_without_a_fence() {
         assert_eq!(Expectation::Json.check(" {\"a\": 1} ").unwrap()["a"], 1);
-        assert_eq!(Expectation::Json.check("```json\n{\"a\": 2}\n```").unwrap()["a"], 2);
+        assert_eq!(
+            Expectation::Json.check("```json\n{\"a\": 2}\n```").unwrap()["a"],
+            2
+        );
         assert_eq!(Expectation::Json.check("```\n[1]\n```").unwrap()[0], 1);
         let failure = Expectation::Json.check("Sure! Here it is: {").unwrap_err();
         assert_eq!(failure.category, Category::OutputValidation);
@@ -99,8 +118,17 @@ mod tests {
     #[test]
     fn choices_are_trimmed_and_case_insensitive() {
         let yes_no = Expectation::Choices(vec!["Yes".into(), "No".into()]);
-        assert_eq!(yes_no.check("  yes\n").unwrap(), Value::String("Yes".into()));
-        assert!(yes_no.check("maybe").unwrap_err().message.contains("Yes, No"));
+        assert_eq!(
+            yes_no.check("  yes\n").unwrap(),
+            Value::String("Yes".into())
+        );
+        assert!(
+            yes_no
+                .check("maybe")
+                .unwrap_err()
+                .message
+                .contains("Yes, No")
+        );
     }
 
     #[test]

@@ -31,7 +31,11 @@ impl Style {
         let stderr_color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0") => true,
+            ColorChoice::Auto
+                if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0") =>
+            {
+                true
+            }
             ColorChoice::Auto => {
                 stderr_is_terminal && !set("NO_COLOR") && env("TERM").as_deref() != Some("dumb")
             }
@@ -81,9 +85,13 @@ pub fn retry_notice(failed: &FailedAttempt) -> Option<String> {
 fn give_up_reason(give_up: GiveUp, attempts: u32) -> String {
     match give_up {
         GiveUp::NotRetryable => "not retried: retrying cannot fix this".into(),
-        GiveUp::ServerSaidNo => "not retried: the server said not to (x-should-retry: false)".into(),
+        GiveUp::ServerSaidNo => {
+            "not retried: the server said not to (x-should-retry: false)".into()
+        }
         GiveUp::OutputAlreadyShown => "not retried: part of the reply was already printed".into(),
-        GiveUp::AttemptsExhausted if attempts == 1 => "retries are disabled (--max-retries 0)".into(),
+        GiveUp::AttemptsExhausted if attempts == 1 => {
+            "retries are disabled (--max-retries 0)".into()
+        }
         GiveUp::AttemptsExhausted => "gave up: all retries used".into(),
         GiveUp::RetryAfterTooLong(wait) => {
             let at = std::time::SystemTime::now() + wait;
@@ -99,7 +107,12 @@ fn give_up_reason(give_up: GiveUp, attempts: u32) -> String {
 
 /// The whole failure, for stderr. `extra_fix` adds advice that needs context
 /// the core does not have (the key's last characters, the models that exist).
-pub fn render_failure(failed: &FinalFailure, attempts: u32, elapsed: Duration, extra_fix: Option<&str>) -> String {
+pub fn render_failure(
+    failed: &FinalFailure,
+    attempts: u32,
+    elapsed: Duration,
+    extra_fix: Option<&str>,
+) -> String {
     let failure = &failed.failure;
     let title = if failed.partial.is_some() && failed.give_up == GiveUp::OutputAlreadyShown {
         format!("{} — the reply was interrupted", failure.category)
@@ -129,7 +142,9 @@ pub fn render_failure(failed: &FinalFailure, attempts: u32, elapsed: Duration, e
         .as_deref()
         .map(|id| sanitize::one_line(id).into_owned())
         .unwrap_or_else(|| match failure.http_status {
-            Some(_) => "none (the response carried no request-id: probably a proxy, not the API)".into(),
+            Some(_) => {
+                "none (the response carried no request-id: probably a proxy, not the API)".into()
+            }
             None => "none (no response from the API)".into(),
         });
     out.push_str(&format!("  {:<11} {}\n", "request id:", request_id));
@@ -156,7 +171,13 @@ pub fn render_failure(failed: &FinalFailure, attempts: u32, elapsed: Duration, e
 
 /// A problem found before anything was sent (exit 2).
 pub fn render_usage_error(problem: &str, fix: &str) -> String {
-    format!("{} {}\n  {:<4} {}", "error:".red().bold(), problem, "fix:".green().bold(), fix)
+    format!(
+        "{} {}\n  {:<4} {}",
+        "error:".red().bold(),
+        problem,
+        "fix:".green().bold(),
+        fix
+    )
 }
 
 /// The categories as a table, for `--help`.
@@ -167,7 +188,11 @@ pub fn categories_help() -> String {
             "  {:<18} {}  {}\n",
             category.as_str(),
             category.exit_code().code(),
-            if category.retryable_by_default() { "retried" } else { "not retried" }
+            if category.retryable_by_default() {
+                "retried"
+            } else {
+                "not retried"
+            }
         ));
     }
     out

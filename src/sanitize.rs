@@ -51,7 +51,10 @@ mod tests {
     fn escape_sequences_are_made_visible() {
         assert_eq!(one_line("bad\x1b[31mred\x07"), "bad\\u{1b}[31mred\\u{7}");
         assert_eq!(one_line("two\nlines"), "two\\nlines");
-        assert_eq!(for_terminal("two\nlines\x1b]0;title\x07"), "two\nlines\\u{1b}]0;title\\u{7}");
+        assert_eq!(
+            for_terminal("two\nlines\x1b]0;title\x07"),
+            "two\nlines\\u{1b}]0;title\\u{7}"
+        );
         assert_eq!(one_line("abc\u{202E}def"), "abc\\u{202e}def");
         assert_eq!(one_line("\u{9b}31m"), "\\u{9b}31m");
     }

@@ -109,7 +109,13 @@ impl Client {
         let body = params.to_body(true);
         let url = format!("{}/v1/messages", self.base_url);
         let timeout = remaining(deadline_at)?;
-        self.trace(|| format!("> POST {url} ({} bytes, model {}, stream)", body.len(), params.model()));
+        self.trace(|| {
+            format!(
+                "> POST {url} ({} bytes, model {}, stream)",
+                body.len(),
+                params.model()
+            )
+        });
         let started = Instant::now();
         let request = self
             .agent
@@ -166,7 +172,13 @@ impl Client {
                 response.status().as_u16(),
                 started.elapsed().as_millis()
             );
-            for name in ["request-id", "content-type", "retry-after", "retry-after-ms", "x-should-retry"] {
+            for name in [
+                "request-id",
+                "content-type",
+                "retry-after",
+                "retry-after-ms",
+                "x-should-retry",
+            ] {
                 if let Some(value) = header(headers, name) {
                     line.push_str(&format!("\n<   {name}: {value}"));
                 }
@@ -178,7 +190,12 @@ impl Client {
         });
     }
 
-    fn read_error(&self, response: Response<ureq::Body>, status: u16, meta: &ResponseMeta) -> Failure {
+    fn read_error(
+        &self,
+        response: Response<ureq::Body>,
+        status: u16,
+        meta: &ResponseMeta,
+    ) -> Failure {
         // A body we cannot read still leaves the status to classify by.
         let body = response
             .into_body()
@@ -217,9 +234,12 @@ impl Client {
                 Ok(None) => break,
                 Err(error) => {
                     let failure = if error.kind() == std::io::ErrorKind::InvalidData
-                        && error.get_ref().is_none_or(|inner| !inner.is::<ureq::Error>())
+                        && error
+                            .get_ref()
+                            .is_none_or(|inner| !inner.is::<ureq::Error>())
                     {
-                        Failure::new(Category::InvalidResponse, error.to_string()).with_cause(Cause::UnreadableBody)
+                        Failure::new(Category::InvalidResponse, error.to_string())
+                            .with_cause(Cause::UnreadableBody)
                     } else {
                         stream_cut(classify_body_read(error, self.proxy.as_deref()))
                     };
@@ -233,10 +253,16 @@ impl Client {
             }
         }
         let partial = with_partial(Failure::new(Category::InvalidResponse, ""), &assembler);
-        assembler.finish(request_id).map_err(|failure| AttemptFailure { failure, ..partial })
+        assembler
+            .finish(request_id)
+            .map_err(|failure| AttemptFailure { failure, ..partial })
     }
 
-    fn read_json_message(&self, response: Response<ureq::Body>, meta: &ResponseMeta) -> Result<Message, Failure> {
+    fn read_json_message(
+        &self,
+        response: Response<ureq::Body>,
+        meta: &ResponseMeta,
+    ) -> Result<Message, Failure> {
         let body = response
             .into_body()
             .into_with_config()
@@ -273,14 +299,20 @@ impl Client {
         if status != 200 {
             return Err(self.read_error(response, status, &meta));
         }
-        let unreadable = |e: String| Failure::new(Category::InvalidResponse, format!("the models list is unreadable: {e}"));
+        let unreadable = |e: String| {
+            Failure::new(
+                Category::InvalidResponse,
+                format!("the models list is unreadable: {e}"),
+            )
+        };
         let raw = response
             .into_body()
             .into_with_config()
             .limit(ERROR_BODY_LIMIT * 8)
             .read_to_vec()
             .map_err(|e| unreadable(e.to_string()))?;
-        let body: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| unreadable(e.to_string()))?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&raw).map_err(|e| unreadable(e.to_string()))?;
         Ok(body["data"]
             .as_array()
             .map(|models| {
@@ -300,7 +332,8 @@ fn remaining(deadline_at: Option<Instant>) -> Result<Option<Duration>, AttemptFa
     };
     let left = deadline_at.saturating_duration_since(Instant::now());
     if left.is_zero() {
-        let failure = Failure::new(Category::Timeout, "the call ran past its --deadline").with_cause(Cause::Deadline);
+        let failure = Failure::new(Category::Timeout, "the call ran past its --deadline")
+            .with_cause(Cause::Deadline);
         return Err(failure.into());
     }
     Ok(Some(left))
@@ -339,7 +372,9 @@ fn rate_limit_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = headers
         .iter()
         .filter(|(name, _)| name.as_str().starts_with("anthropic-ratelimit-"))
-        .filter_map(|(name, value)| Some((name.as_str().to_string(), value.to_str().ok()?.to_string())))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+        })
         .collect();
     found.sort();
     found

@@ -111,7 +111,10 @@ mod tests {
     #[test]
     fn the_default_is_current_and_retired_ids_are_known() {
         assert!(deprecation(DEFAULT_MODEL).is_none());
-        assert_eq!(deprecation("claude-sonnet-4-20250514"), Some("June 15th, 2026"));
+        assert_eq!(
+            deprecation("claude-sonnet-4-20250514"),
+            Some("June 15th, 2026")
+        );
         assert!(max_output_tokens(DEFAULT_MODEL).is_some());
     }
 
@@ -136,7 +139,10 @@ mod tests {
         let known: Vec<String> = ["claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5"]
             .map(String::from)
             .to_vec();
-        assert_eq!(close_matches("claude-sonet-4-6", &known)[0], "claude-sonnet-4-6");
+        assert_eq!(
+            close_matches("claude-sonet-4-6", &known)[0],
+            "claude-sonnet-4-6"
+        );
         assert!(close_matches("gpt-4o", &known).is_empty());
     }
 }

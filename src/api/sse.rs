@@ -44,8 +44,9 @@ impl<R: BufRead> SseDecoder<R> {
                 event = None;
                 continue;
             }
-            let line = std::str::from_utf8(line)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the event stream is not UTF-8"))?;
+            let line = std::str::from_utf8(line).map_err(|_| {
+                io::Error::new(io::ErrorKind::InvalidData, "the event stream is not UTF-8")
+            })?;
             if line.starts_with(':') {
                 continue;
             }
@@ -92,9 +93,27 @@ mod tests {
             ": keep-alive\n\nevent: ping\ndata: {}\n\nevent: x\r\ndata: a\r\ndata: b\r\n\r\ndata:plain\n\n",
         );
         assert_eq!(events.len(), 3);
-        assert_eq!(events[0], SseEvent { event: "ping".into(), data: "{}".into() });
-        assert_eq!(events[1], SseEvent { event: "x".into(), data: "a\nb".into() });
-        assert_eq!(events[2], SseEvent { event: "message".into(), data: "plain".into() });
+        assert_eq!(
+            events[0],
+            SseEvent {
+                event: "ping".into(),
+                data: "{}".into()
+            }
+        );
+        assert_eq!(
+            events[1],
+            SseEvent {
+                event: "x".into(),
+                data: "a\nb".into()
+            }
+        );
+        assert_eq!(
+            events[2],
+            SseEvent {
+                event: "message".into(),
+                data: "plain".into()
+            }
+        );
     }
 
     #[test]

@@ -30,21 +30,39 @@ impl StreamAssembler {
     }
 
     /// Applies one event. Returns the new text, if the event carried any.
-    pub fn apply(&mut self, event: &SseEvent, request_id: Option<&str>) -> Result<Option<String>, Failure> {
+    pub fn apply(
+        &mut self,
+        event: &SseEvent,
+        request_id: Option<&str>,
+    ) -> Result<Option<String>, Failure> {
         if event.event == "error" {
             return Err(classify_stream_error(&event.data, request_id));
         }
         let data: Value = serde_json::from_str(&event.data).map_err(|e| {
-            invalid(format!("a stream event's data is not JSON ({e}): {}", clip(&event.data)), request_id)
+            invalid(
+                format!(
+                    "a stream event's data is not JSON ({e}): {}",
+                    clip(&event.data)
+                ),
+                request_id,
+            )
         })?;
-        let kind = data.get("type").and_then(Value::as_str).unwrap_or(event.event.as_str());
+        let kind = data
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or(event.event.as_str());
         match kind {
             "message_start" => {
                 let message = data
                     .get("message")
                     .cloned()
                     .and_then(|m| serde_json::from_value::<Message>(m).ok())
-                    .ok_or_else(|| invalid("message_start carried no readable message".into(), request_id))?;
+                    .ok_or_else(|| {
+                        invalid(
+                            "message_start carried no readable message".into(),
+                            request_id,
+                        )
+                    })?;
                 self.message = Some(message);
             }
             "content_block_start" => {
@@ -65,8 +83,17 @@ impl StreamAssembler {
     fn apply_delta(&mut self, data: &Value) -> Option<String> {
         let index = index_of(data);
         let delta = data.get("delta")?;
-        let block = self.blocks.entry(index).or_insert_with(|| serde_json::json!({"type": "text", "text": ""}));
-        let piece = |field: &str| delta.get(field).and_then(Value::as_str).unwrap_or("").to_string();
+        let block = self
+            .blocks
+            .entry(index)
+            .or_insert_with(|| serde_json::json!({"type": "text", "text": ""}));
+        let piece = |field: &str| {
+            delta
+                .get(field)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         match delta.get("type").and_then(Value::as_str)? {
             "text_delta" => {
                 let text = piece("text");
@@ -83,7 +110,10 @@ impl StreamAssembler {
                 None
             }
             "input_json_delta" => {
-                self.tool_input_json.entry(index).or_default().push_str(&piece("partial_json"));
+                self.tool_input_json
+                    .entry(index)
+                    .or_default()
+                    .push_str(&piece("partial_json"));
                 None
             }
             _ => None,
@@ -94,7 +124,10 @@ impl StreamAssembler {
         let Some(json) = self.tool_input_json.remove(&index) else {
             return;
         };
-        if let (Some(block), Ok(input)) = (self.blocks.get_mut(&index), serde_json::from_str::<Value>(&json)) {
+        if let (Some(block), Ok(input)) = (
+            self.blocks.get_mut(&index),
+            serde_json::from_str::<Value>(&json),
+        ) {
             if let Some(object) = block.as_object_mut() {
                 object.insert("input".into(), input);
             }
@@ -122,10 +155,16 @@ impl StreamAssembler {
     /// The finished message; a stream that ended without `message_stop` is incomplete.
     pub fn finish(mut self, request_id: Option<&str>) -> Result<Message, Failure> {
         let Some(mut message) = self.message.take() else {
-            return Err(incomplete("the stream ended before message_start", request_id));
+            return Err(incomplete(
+                "the stream ended before message_start",
+                request_id,
+            ));
         };
         if !self.stopped {
-            return Err(incomplete("the stream ended before message_stop (the reply is incomplete)", request_id));
+            return Err(incomplete(
+                "the stream ended before message_stop (the reply is incomplete)",
+                request_id,
+            ));
         }
         message.content = std::mem::take(&mut self.blocks).into_values().collect();
         Ok(message)
@@ -147,7 +186,11 @@ fn merge_usage(usage: &mut Usage, update: &serde_json::Map<String, Value>) {
 
 fn append(block: &mut Value, field: &str, text: &str) {
     if let Some(object) = block.as_object_mut() {
-        let existing = object.get(field).and_then(Value::as_str).unwrap_or("").to_string();
+        let existing = object
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         object.insert(field.into(), Value::String(existing + text));
     }
 }
@@ -161,13 +204,15 @@ fn clip(text: &str) -> String {
 }
 
 fn invalid(message: String, request_id: Option<&str>) -> Failure {
-    let mut failure = Failure::new(Category::InvalidResponse, message).with_cause(Cause::UnreadableBody);
+    let mut failure =
+        Failure::new(Category::InvalidResponse, message).with_cause(Cause::UnreadableBody);
     failure.request_id = request_id.map(str::to_string);
     failure
 }
 
 fn incomplete(message: &str, request_id: Option<&str>) -> Failure {
-    let mut failure = Failure::new(Category::InvalidResponse, message).with_cause(Cause::StreamIncomplete);
+    let mut failure =
+        Failure::new(Category::InvalidResponse, message).with_cause(Cause::StreamIncomplete);
     failure.request_id = request_id.map(str::to_string);
     failure
 }
@@ -177,7 +222,10 @@ mod tests {
     use super::*;
 
     fn event(name: &str, data: &str) -> SseEvent {
-        SseEvent { event: name.into(), data: data.into() }
+        SseEvent {
+            event: name.into(),
+            data: data.into(),
+        }
     }
 
     fn start() -> SseEvent {
@@ -199,13 +247,22 @@ mod tests {
         let mut assembler = StreamAssembler::new();
         let events = [
             start(),
-            event("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
+            event(
+                "content_block_start",
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            ),
             event("ping", r#"{"type": "ping"}"#),
             text_delta("Hello"),
             text_delta(", world"),
-            event("content_block_stop", r#"{"type":"content_block_stop","index":0}"#),
+            event(
+                "content_block_stop",
+                r#"{"type":"content_block_stop","index":0}"#,
+            ),
             event("brand_new_event", r#"{"type":"brand_new_event"}"#),
-            event("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null},"usage":{"output_tokens":12}}"#),
+            event(
+                "message_delta",
+                r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null},"usage":{"output_tokens":12}}"#,
+            ),
             event("message_stop", r#"{"type":"message_stop"}"#),
         ];
         let mut shown = String::new();
@@ -231,10 +288,22 @@ mod tests {
             .unwrap();
         for part in [r#"{"a":"#, r#"1}"#] {
             let data = serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":part}});
-            assembler.apply(&event("content_block_delta", &data.to_string()), None).unwrap();
+            assembler
+                .apply(&event("content_block_delta", &data.to_string()), None)
+                .unwrap();
         }
-        assembler.apply(&event("content_block_stop", r#"{"type":"content_block_stop","index":0}"#), None).unwrap();
-        assembler.apply(&event("message_stop", r#"{"type":"message_stop"}"#), None).unwrap();
+        assembler
+            .apply(
+                &event(
+                    "content_block_stop",
+                    r#"{"type":"content_block_stop","index":0}"#,
+                ),
+                None,
+            )
+            .unwrap();
+        assembler
+            .apply(&event("message_stop", r#"{"type":"message_stop"}"#), None)
+            .unwrap();
         let message = assembler.finish(None).unwrap();
         assert_eq!(message.content[0]["input"]["a"], 1);
     }
@@ -263,7 +332,9 @@ mod tests {
 
     #[test]
     fn garbage_data_is_an_invalid_response() {
-        let failure = StreamAssembler::new().apply(&event("message_start", "{not json"), None).unwrap_err();
+        let failure = StreamAssembler::new()
+            .apply(&event("message_start", "{not json"), None)
+            .unwrap_err();
         assert_eq!(failure.category, Category::InvalidResponse);
     }
 }

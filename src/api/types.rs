@@ -121,7 +121,10 @@ mod tests {
         assert_eq!(body["system"], "be brief");
         assert_eq!(body["temperature"], 0.2);
         assert_eq!(body["stream"], true);
-        let plain: Value = serde_json::from_slice(&MessageParams::for_prompt("m", "p", None, 1, None).to_body(false)).unwrap();
+        let plain: Value = serde_json::from_slice(
+            &MessageParams::for_prompt("m", "p", None, 1, None).to_body(false),
+        )
+        .unwrap();
         assert!(plain.get("system").is_none());
         assert!(plain.get("temperature").is_none());
     }

@@ -19,16 +19,19 @@ use crate::log::{AttemptRecord, CallRecord, EventLog, clip_message, timestamp};
 use crate::mock::MockServer;
 use crate::report::{self, Style};
 use crate::resilience::retry::run_with_retries;
-use crate::resilience::{AttemptFailure, Category, Decision, FailedAttempt, FinalFailure, SystemClock};
+use crate::resilience::{
+    AttemptFailure, Category, Decision, FailedAttempt, FinalFailure, SystemClock,
+};
 use crate::sanitize;
 
 const COMMAND: &str = "ask";
 
 pub fn run(args: &AskArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLookup) -> ExitCode {
-    let prepared = resolve_ask(args, log_file, env, style.stdout_is_terminal).and_then(|settings| {
-        let prompt = read_prompt(&args.prompt)?;
-        Ok((settings, prompt))
-    });
+    let prepared =
+        resolve_ask(args, log_file, env, style.stdout_is_terminal).and_then(|settings| {
+            let prompt = read_prompt(&args.prompt)?;
+            Ok((settings, prompt))
+        });
     let (mut settings, prompt) = match prepared {
         Ok(prepared) => prepared,
         Err(error) => {
@@ -49,7 +52,10 @@ pub fn run(args: &AskArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLoo
             "the request is {:.1} MB, over the API's 32 MB request limit",
             body_len as f64 / 1_048_576.0
         );
-        eprintln!("{}", report::render_usage_error(&problem, "trim the prompt or system prompt"));
+        eprintln!(
+            "{}",
+            report::render_usage_error(&problem, "trim the prompt or system prompt")
+        );
         return ExitCode::Usage;
     }
     for warning in &settings.warnings {
@@ -81,7 +87,10 @@ fn start_mock(settings: &mut AskSettings) -> Result<Option<MockServer>, UsageErr
     };
     let config = crate::commands::mock::config_for(Some(scenario), None)?;
     let server = MockServer::start(config).map_err(|e| {
-        UsageError::new(format!("could not start the fake API: {e}"), "check that 127.0.0.1 can be bound")
+        UsageError::new(
+            format!("could not start the fake API: {e}"),
+            "check that 127.0.0.1 can be bound",
+        )
     })?;
     settings.base_url = server.base_url();
     Ok(Some(server))
@@ -94,11 +103,17 @@ fn read_prompt(words: &[String]) -> Result<String, UsageError> {
     if !stdin.is_terminal() {
         let mut bytes = Vec::new();
         stdin.lock().read_to_end(&mut bytes).map_err(|e| {
-            UsageError::new(format!("could not read stdin: {e}"), "pipe the prompt in again, or pass it as words")
+            UsageError::new(
+                format!("could not read stdin: {e}"),
+                "pipe the prompt in again, or pass it as words",
+            )
         })?;
         let piped = String::from_utf8(bytes).map_err(|e| {
             UsageError::new(
-                format!("stdin is not valid UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                format!(
+                    "stdin is not valid UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
                 "convert the input to UTF-8 first, e.g. iconv -f LATIN1 -t UTF-8",
             )
         })?;
@@ -132,7 +147,11 @@ impl ReplySink {
         if self.mode != OutputMode::Stream || text.is_empty() {
             return;
         }
-        let shown = if self.sanitize { sanitize::for_terminal(text) } else { text.into() };
+        let shown = if self.sanitize {
+            sanitize::for_terminal(text)
+        } else {
+            text.into()
+        };
         write_stdout(&shown);
         self.shown_this_attempt = true;
         self.ends_with_newline = text.ends_with('\n');
@@ -142,7 +161,9 @@ impl ReplySink {
 /// A closed stdout (`| head`) is normal use, not an error: output stops quietly.
 fn write_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 struct Ask<'a> {
@@ -171,7 +192,10 @@ impl<'a> Ask<'a> {
                     settings.api_key.masked(),
                     report::seconds(settings.stall_timeout),
                     report::seconds(settings.connect_timeout),
-                    settings.policy.deadline.map_or("none".into(), report::seconds),
+                    settings
+                        .policy
+                        .deadline
+                        .map_or("none".into(), report::seconds),
                     settings.policy.max_retries,
                 ))
             );
@@ -208,18 +232,23 @@ impl<'a> Ask<'a> {
             sleep_scale: self.settings.sleep_scale,
         };
         let mut on_failure = |failed: &FailedAttempt| self.on_failed_attempt(failed);
-        let outcome = run_with_retries(&self.settings.policy, &clock, &mut on_failure, |_, deadline_at| {
-            sink.shown_this_attempt = false;
-            let reply = self
-                .client
-                .create_message(&self.params, deadline_at, &mut |text| sink.on_text(text))
-                .map_err(|failed| AttemptFailure {
-                    output_shown: sink.shown_this_attempt,
-                    ..failed
-                })?;
-            let data = self.check_output(&reply)?;
-            Ok((reply, data))
-        });
+        let outcome = run_with_retries(
+            &self.settings.policy,
+            &clock,
+            &mut on_failure,
+            |_, deadline_at| {
+                sink.shown_this_attempt = false;
+                let reply = self
+                    .client
+                    .create_message(&self.params, deadline_at, &mut |text| sink.on_text(text))
+                    .map_err(|failed| AttemptFailure {
+                        output_shown: sink.shown_this_attempt,
+                        ..failed
+                    })?;
+                let data = self.check_output(&reply)?;
+                Ok((reply, data))
+            },
+        );
         if sink.mode == OutputMode::Stream && sink.shown_this_attempt && !sink.ends_with_newline {
             write_stdout("\n");
         }
@@ -308,7 +337,11 @@ impl<'a> Ask<'a> {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let shown = if self.style.stdout_is_terminal { sanitize::for_terminal(&shown).into_owned() } else { shown };
+            let shown = if self.style.stdout_is_terminal {
+                sanitize::for_terminal(&shown).into_owned()
+            } else {
+                shown
+            };
             write_stdout(&shown);
             if !shown.ends_with('\n') {
                 write_stdout("\n");
@@ -372,10 +405,15 @@ impl<'a> Ask<'a> {
                 fallback: fallback.as_ref(),
             });
         } else {
-            eprintln!("{}", report::render_failure(failed, attempts, elapsed, extra_fix.as_deref()));
+            eprintln!(
+                "{}",
+                report::render_failure(failed, attempts, elapsed, extra_fix.as_deref())
+            );
             if let Some(fallback) = &fallback {
                 let note = match &fallback.cached_at {
-                    Some(at) => format!("printed a cached reply to the identical request, stored {at}, instead"),
+                    Some(at) => format!(
+                        "printed a cached reply to the identical request, stored {at}, instead"
+                    ),
                     None => "printed the --fallback text instead".to_string(),
                 };
                 eprintln!("{}", report::warning(&note));
@@ -404,7 +442,9 @@ impl<'a> Ask<'a> {
         let wanted = &self.settings.model;
         match self.client.list_models(Duration::from_secs(5)) {
             Ok(models) if models.iter().any(|m| m == wanted) => {
-                format!("The model {wanted} exists, so the endpoint was not found: check ANTHROPIC_BASE_URL.")
+                format!(
+                    "The model {wanted} exists, so the endpoint was not found: check ANTHROPIC_BASE_URL."
+                )
             }
             Ok(models) if !models.is_empty() => {
                 let close = close_matches(wanted, &models);

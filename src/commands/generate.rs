@@ -13,7 +13,10 @@ pub fn run(args: &GenerateArgs) -> ExitCode {
     match write_all(&args.out) {
         Ok(()) => ExitCode::Success,
         Err(error) => {
-            eprintln!("error: could not write completions and man pages under {}: {error}", args.out.display());
+            eprintln!(
+                "error: could not write completions and man pages under {}: {error}",
+                args.out.display()
+            );
             ExitCode::Internal
         }
     }
@@ -24,7 +27,13 @@ pub fn write_all(out: &Path) -> std::io::Result<()> {
     let man = out.join("man");
     fs::create_dir_all(&completions)?;
     fs::create_dir_all(&man)?;
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::PowerShell, Shell::Elvish] {
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::PowerShell,
+        Shell::Elvish,
+    ] {
         clap_complete::generate_to(shell, &mut full_command(), "claude-rs", &completions)?;
     }
     let command = full_command();

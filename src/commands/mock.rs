@@ -11,19 +11,25 @@ use crate::mock::{MockConfig, MockServer, SCENARIOS, Step, scenario};
 use crate::report;
 
 /// A scenario name, or failing that a script of steps (`529,529,ok`), as a config.
-pub fn config_for(scenario_name: Option<&str>, script: Option<&str>) -> Result<MockConfig, UsageError> {
+pub fn config_for(
+    scenario_name: Option<&str>,
+    script: Option<&str>,
+) -> Result<MockConfig, UsageError> {
     let mut config = match scenario_name {
         None => MockConfig::default(),
         Some(name) => match scenario(name) {
             Some(config) => config,
-            None if script.is_none() && name.contains(|c: char| c == ',' || c.is_ascii_digit()) => {
+            None if script.is_none() && parse_script(name).is_ok() => {
                 return config_for(None, Some(name));
             }
             None => {
                 let names: Vec<&str> = SCENARIOS.iter().map(|(name, _)| *name).collect();
                 return Err(UsageError::new(
                     format!("there is no mock scenario '{name}'"),
-                    format!("use one of: {} (or a script of steps such as 529,529,ok)", names.join(", ")),
+                    format!(
+                        "use one of: {} (or a script of steps such as 529,529,ok)",
+                        names.join(", ")
+                    ),
                 ));
             }
         },
@@ -41,7 +47,10 @@ fn parse_script(script: &str) -> Result<Vec<Step>, UsageError> {
         .filter(|s| !s.is_empty())
         .map(|step| {
             step.parse::<Step>().map_err(|e| {
-                UsageError::new(format!("bad mock step: {e}"), "see `claude-rs mock --help` for the steps")
+                UsageError::new(
+                    format!("bad mock step: {e}"),
+                    "see `claude-rs mock --help` for the steps",
+                )
             })
         })
         .collect()
@@ -64,7 +73,10 @@ pub fn scenarios_help() -> String {
 pub fn run(args: &MockArgs) -> ExitCode {
     match build_config(args).and_then(|config| {
         MockServer::start(config).map_err(|e| {
-            UsageError::new(format!("could not start the fake API on port {}: {e}", args.port), "pick another --port, or 0 for any free one")
+            UsageError::new(
+                format!("could not start the fake API on port {}: {e}", args.port),
+                "pick another --port, or 0 for any free one",
+            )
         })
     }) {
         Ok(server) => {
@@ -92,13 +104,19 @@ fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
     config.port = args.port;
     if let Some(rate) = args.fault_rate {
         if !(0.0..=1.0).contains(&rate) {
-            return Err(UsageError::new(format!("--fault-rate {rate} is outside 0 to 1"), "give a probability such as 0.2"));
+            return Err(UsageError::new(
+                format!("--fault-rate {rate} is outside 0 to 1"),
+                "give a probability such as 0.2",
+            ));
         }
         config.fault_rate = rate;
     }
     if let Some(rpm) = args.rpm {
         if rpm == 0 {
-            return Err(UsageError::new("--rpm 0 would refuse every request", "give --rpm 1 or more"));
+            return Err(UsageError::new(
+                "--rpm 0 would refuse every request",
+                "give --rpm 1 or more",
+            ));
         }
         config.rpm_limit = Some(rpm);
     }

@@ -35,7 +35,6 @@ pub(crate) fn canonical_error(status: u16) -> (&'static str, &'static str) {
         _ => "api_error",
     };
     let message = match status {
-        409 => "Conflict",
         422 => "Unprocessable request",
         502 => "Bad gateway",
         503 => "Service unavailable",

@@ -199,108 +199,102 @@ fn close_gracefully(stream: &TcpStream) {
 impl Shared {
     fn respond(&self, request: &Request, stream: &TcpStream) -> Ending {
         let ids = self.next_ids();
-        let close_after = request.wants_close() || request.chunked;
+        // After a HEAD answer the body we wrote would be misread as the next response.
+        let close_after = request.wants_close() || request.chunked || request.method == "HEAD";
         let outcome = if request.chunked {
-            self.error(
-                411,
-                None,
-                "Chunked request bodies are not supported; send Content-Length",
-                &ids,
-                vec![],
-            )
+            let message = "Chunked request bodies are not supported; send Content-Length";
+            self.error(411, None, message, &ids, vec![])
         } else {
             self.route(request, &ids)
         };
-        let ending = self.deliver(outcome, stream, close_after);
-        match ending {
-            Ending::KeepAlive if close_after => Ending::Close,
-            other => other,
-        }
+        self.deliver(outcome, stream, close_after)
     }
 
     fn deliver(&self, outcome: Outcome, stream: &TcpStream, close_after: bool) -> Ending {
         let mut out = stream;
-        let finished = if close_after {
-            Ending::Close
-        } else {
-            Ending::KeepAlive
-        };
-        let connection_headers = |mut headers: Vec<(String, String)>| {
-            headers.push((
-                "date".to_string(),
-                httpdate::fmt_http_date(SystemTime::now()),
-            ));
-            if close_after {
-                headers.push(("connection".to_string(), "close".to_string()));
-            }
-            headers
-        };
-        match outcome {
+        let delivered = match outcome {
             Outcome::Full {
                 status,
                 headers,
                 body,
             } => {
-                let bytes = http::full_response_bytes(status, &connection_headers(headers), &body);
-                match out.write_all(&bytes) {
-                    Ok(()) => finished,
-                    Err(_) => Ending::Abort,
-                }
+                let headers = with_connection_headers(headers, close_after);
+                let bytes = http::full_response_bytes(status, &headers, &body);
+                out.write_all(&bytes).map_err(|_| Abort)
             }
             Outcome::Stream {
                 headers,
                 events,
                 end,
             } => {
-                let mut headers = connection_headers(headers);
-                http::set_header(&mut headers, "transfer-encoding", "chunked");
-                self.deliver_stream(&mut out, &headers, &events, end)
-                    .map_or(Ending::Abort, |()| finished)
+                let headers = with_connection_headers(headers, close_after);
+                self.deliver_stream(&mut out, headers, &events, end)
             }
             Outcome::Truncated {
                 headers,
                 body,
                 promised,
             } => {
-                let mut headers = connection_headers(headers);
+                let mut headers = with_connection_headers(headers, close_after);
                 http::set_header(&mut headers, "content-length", &promised.to_string());
                 let mut bytes = http::head_bytes(200, &headers);
                 bytes.extend_from_slice(&body[..body.len() / 2]);
                 let _ = out.write_all(&bytes);
-                Ending::Abort
+                Err(Abort)
             }
-            Outcome::Reset => Ending::Abort,
+            Outcome::Reset => Err(Abort),
             Outcome::Hang => {
                 self.lifecycle.wait_until_stopped();
-                Ending::Abort
+                Err(Abort)
             }
+        };
+        match delivered {
+            Ok(()) if close_after => Ending::Close,
+            Ok(()) => Ending::KeepAlive,
+            Err(Abort) => Ending::Abort,
         }
     }
 
-    /// `Err(())` means the connection must be dropped without finishing the body.
     fn deliver_stream(
         &self,
         out: &mut &TcpStream,
-        headers: &[(String, String)],
+        mut headers: Vec<(String, String)>,
         events: &[(Duration, String)],
         end: StreamEnd,
-    ) -> Result<(), ()> {
-        out.write_all(&http::head_bytes(200, headers))
-            .map_err(drop)?;
+    ) -> Result<(), Abort> {
+        http::set_header(&mut headers, "transfer-encoding", "chunked");
+        out.write_all(&http::head_bytes(200, &headers))
+            .map_err(|_| Abort)?;
         for (pause, event) in events {
             if !self.lifecycle.sleep(*pause) {
-                return Err(());
+                return Err(Abort);
             }
+            // One write per event: with TCP_NODELAY each reaches the client at once.
             out.write_all(&http::chunk_bytes(event.as_bytes()))
-                .map_err(drop)?;
+                .map_err(|_| Abort)?;
         }
         match end {
-            StreamEnd::Finish => out.write_all(http::LAST_CHUNK).map_err(drop),
-            StreamEnd::Cut => Err(()),
+            StreamEnd::Finish => out.write_all(http::LAST_CHUNK).map_err(|_| Abort),
+            StreamEnd::Cut => Err(Abort),
             StreamEnd::Stall => {
                 self.lifecycle.wait_until_stopped();
-                Err(())
+                Err(Abort)
             }
         }
     }
+}
+
+/// The response cannot (or must not) be completed: drop the connection.
+struct Abort;
+
+fn with_connection_headers(
+    mut headers: Vec<(String, String)>,
+    close_after: bool,
+) -> Vec<(String, String)> {
+    let date = httpdate::fmt_http_date(SystemTime::now());
+    headers.push(("date".to_string(), date));
+    if close_after {
+        headers.push(("connection".to_string(), "close".to_string()));
+    }
+    headers
 }

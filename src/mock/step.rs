@@ -35,7 +35,9 @@ pub enum Step {
     Truncated,
     /// 200 `application/json` whose body is not JSON.
     InvalidJson,
-    /// 200 SSE that starts a reply, then sends an `event: error`.
+    /// 200 SSE that starts a reply, then sends an `event: error` and ends the body.
+    ///
+    /// This and the other SSE steps answer SSE even to a request without `"stream": true`.
     SseError { error_type: String, message: String },
     /// 200 SSE cut (connection closed mid-body) after two text deltas.
     SseCut,
@@ -43,9 +45,10 @@ pub enum Step {
     SseCutBeforeText,
     /// 200 SSE with a whole reply but no `message_stop`.
     SseNoStop,
-    /// 200 SSE that stops sending after the first text delta.
+    /// 200 SSE (`message_start`, `content_block_start`, one text delta) that then goes
+    /// silent with the connection open, until the server is dropped.
     Stall,
-    /// 200 SSE with `deltas` text deltas `gap` apart, then a normal end.
+    /// 200 SSE with `deltas` text deltas (`Slow part N of DELTAS. `) `gap` apart, then a normal end.
     Slow { deltas: u32, gap: Duration },
 }
 
@@ -71,11 +74,16 @@ pub(crate) fn canonical_message_for_type(error_type: &str) -> &'static str {
         "request_too_large" => "Request exceeds the maximum allowed number of bytes.",
         "billing_error" => "Your account has a billing issue. Please check Plans & Billing.",
         "timeout_error" => "Request timed out",
+        "conflict_error" => "Conflict",
         "invalid_request_error" => "Invalid request",
         _ => "Internal server error",
     }
 }
 
+/// Parses one step of a `--script`: `ok`, `reply=TEXT`, `529`,
+/// `429:retry-after=2:x-should-retry=false`, `500:type=api_error:message=TEXT`,
+/// `sse-error=api_error`, `slow=5/300`, ... (the error lists every form).
+/// Keywords are case-insensitive; reply and message text is kept verbatim.
 impl FromStr for Step {
     type Err = String;
 

@@ -890,3 +890,46 @@ fn run_forever_returns_only_when_stopped() {
     server.shared.lifecycle.stop();
     runner.join().unwrap();
 }
+
+#[test]
+fn a_hanging_connection_does_not_block_others() {
+    let server = scripted(&["hang", "reply=still here"]);
+    let hung = {
+        let url = server.base_url();
+        std::thread::spawn(move || {
+            agent_with_timeout(Duration::from_millis(300))
+                .post(format!("{url}/v1/messages"))
+                .header("x-api-key", KEY)
+                .send(request_body(false).to_string())
+                .is_err()
+        })
+    };
+    while server.message_requests().is_empty() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let reply = post(&server, &request_body(false));
+    assert_eq!(reply.json()["content"][0]["text"], "still here");
+    assert!(hung.join().unwrap());
+}
+
+#[test]
+fn drop_interrupts_a_slow_stream() {
+    let server = scripted(&["slow=100/100"]);
+    let mut response = send(&agent(), &server, &request_body(true)).unwrap();
+    let reader = std::thread::spawn(move || read_until_error(&mut response));
+    std::thread::sleep(Duration::from_millis(150));
+    let dropping = Instant::now();
+    drop(server);
+    assert!(dropping.elapsed() < Duration::from_millis(500));
+    let (received, failed) = reader.join().unwrap();
+    assert!(failed);
+    assert!(received.contains("content_block_delta"));
+}
+
+#[test]
+fn head_requests_close_the_connection() {
+    let server = serve(MockConfig::default());
+    let raw = raw_exchange(&server, b"HEAD / HTTP/1.1\r\n\r\n");
+    assert!(raw.starts_with("HTTP/1.1 404 Not Found\r\n"), "{raw}");
+    assert!(raw.contains("connection: close\r\n"));
+}

@@ -122,15 +122,23 @@ impl Category {
                 "the API rejected the request as malformed or out of range; this is a bug in the input, not a passing fault"
             }
             Category::Authentication => "the API key was missing, malformed, expired or revoked",
-            Category::Billing => "the account cannot pay for this request (credit, plan or spend limit)",
-            Category::Permission => "the key is valid but not allowed to use this model or endpoint",
+            Category::Billing => {
+                "the account cannot pay for this request (credit, plan or spend limit)"
+            }
+            Category::Permission => {
+                "the key is valid but not allowed to use this model or endpoint"
+            }
             Category::NotFound => "the model or endpoint does not exist, or this key cannot see it",
             Category::RequestTooLarge => "the request is larger than the API accepts",
             Category::Conflict => "the request conflicted with another one in flight",
-            Category::RateLimit => "requests are being sent faster than the account's rate limit allows",
+            Category::RateLimit => {
+                "requests are being sent faster than the account's rate limit allows"
+            }
             Category::ApiError => "the API (or a proxy in front of it) failed with a server error",
             Category::Overloaded => "the API is temporarily overloaded",
-            Category::Timeout => "the server or network stopped making progress within the time allowed",
+            Category::Timeout => {
+                "the server or network stopped making progress within the time allowed"
+            }
             Category::Connection => "the connection to the API could not be made or was broken",
             Category::InvalidResponse => {
                 "the response was not what the API documents (unreadable body or a stream cut short)"

@@ -163,7 +163,9 @@ fn classify_unreadable_error(
         let message = if title.is_empty() {
             "an HTML page instead of the API's JSON (a proxy or load balancer answered)".to_string()
         } else {
-            format!("an HTML page \"{title}\" instead of the API's JSON (a proxy or load balancer answered)")
+            format!(
+                "an HTML page \"{title}\" instead of the API's JSON (a proxy or load balancer answered)"
+            )
         };
         return Failure::new(category, message).with_cause(Cause::HtmlPage);
     }
@@ -226,7 +228,11 @@ fn parse_should_retry(value: Option<&str>) -> Option<bool> {
 
 /// `retry-after-ms` wins over `retry-after`, which is seconds or an HTTP date.
 /// Zero, negative or unreadable values count as absent.
-pub fn parse_retry_after(ms: Option<&str>, secs: Option<&str>, now: SystemTime) -> Option<Duration> {
+pub fn parse_retry_after(
+    ms: Option<&str>,
+    secs: Option<&str>,
+    now: SystemTime,
+) -> Option<Duration> {
     let positive = |d: Duration| (!d.is_zero()).then_some(d);
     if let Some(ms) = ms.and_then(|v| v.trim().parse::<f64>().ok()) {
         if ms.is_finite() && ms > 0.0 {
@@ -254,7 +260,12 @@ mod tests {
     }
 
     fn classify(status: u16, body: &[u8]) -> Failure {
-        classify_response(status, &ResponseMeta::default(), body, SystemTime::UNIX_EPOCH)
+        classify_response(
+            status,
+            &ResponseMeta::default(),
+            body,
+            SystemTime::UNIX_EPOCH,
+        )
     }
 
     #[test]
@@ -289,16 +300,28 @@ mod tests {
 
     #[test]
     fn overloaded_error_wins_whatever_the_status() {
-        assert_eq!(classify(500, &body("overloaded_error", "x")).category, Category::Overloaded);
-        assert_eq!(classify(500, &body("api_error", "Overloaded")).category, Category::Overloaded);
-        assert_eq!(classify(500, &body("api_error", "Internal")).category, Category::ApiError);
+        assert_eq!(
+            classify(500, &body("overloaded_error", "x")).category,
+            Category::Overloaded
+        );
+        assert_eq!(
+            classify(500, &body("api_error", "Overloaded")).category,
+            Category::Overloaded
+        );
+        assert_eq!(
+            classify(500, &body("api_error", "Internal")).category,
+            Category::ApiError
+        );
     }
 
     #[test]
     fn low_credit_400_is_billing_and_not_retried() {
         let failure = classify(
             400,
-            &body("invalid_request_error", "Your credit balance is too low to access the Anthropic API."),
+            &body(
+                "invalid_request_error",
+                "Your credit balance is too low to access the Anthropic API.",
+            ),
         );
         assert_eq!(failure.category, Category::Billing);
         assert_eq!(failure.cause, Some(Cause::LowCredit));
@@ -324,7 +347,11 @@ mod tests {
         let failure = classify_response(502, &meta, page, SystemTime::UNIX_EPOCH);
         assert_eq!(failure.category, Category::ApiError);
         assert_eq!(failure.cause, Some(Cause::HtmlPage));
-        assert!(failure.message.contains("502 Bad Gateway"), "{}", failure.message);
+        assert!(
+            failure.message.contains("502 Bad Gateway"),
+            "{}",
+            failure.message
+        );
         assert!(failure.retryable());
     }
 
@@ -341,7 +368,8 @@ mod tests {
             request_id: Some("req_header".into()),
             ..Default::default()
         };
-        let failure = classify_response(500, &meta, &body("api_error", "x"), SystemTime::UNIX_EPOCH);
+        let failure =
+            classify_response(500, &meta, &body("api_error", "x"), SystemTime::UNIX_EPOCH);
         assert_eq!(failure.request_id.as_deref(), Some("req_header"));
     }
 
@@ -351,7 +379,12 @@ mod tests {
             should_retry: Some("false".into()),
             ..Default::default()
         };
-        let failure = classify_response(529, &meta, &body("overloaded_error", "x"), SystemTime::UNIX_EPOCH);
+        let failure = classify_response(
+            529,
+            &meta,
+            &body("overloaded_error", "x"),
+            SystemTime::UNIX_EPOCH,
+        );
         assert_eq!(failure.should_retry, Some(false));
         assert!(!failure.retryable());
     }
@@ -359,15 +392,30 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(parse_retry_after(Some("1500"), Some("9"), now), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_retry_after(None, Some("2"), now), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(None, Some("0.5"), now), Some(Duration::from_millis(500)));
+        assert_eq!(
+            parse_retry_after(Some("1500"), Some("9"), now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_retry_after(None, Some("2"), now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse_retry_after(None, Some("0.5"), now),
+            Some(Duration::from_millis(500))
+        );
         assert_eq!(parse_retry_after(None, Some("0"), now), None);
         assert_eq!(parse_retry_after(None, Some("-3"), now), None);
-        assert_eq!(parse_retry_after(Some("0"), Some("4"), now), Some(Duration::from_secs(4)));
+        assert_eq!(
+            parse_retry_after(Some("0"), Some("4"), now),
+            Some(Duration::from_secs(4))
+        );
         assert_eq!(parse_retry_after(None, Some("soon"), now), None);
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(None, Some(&later), now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(None, Some(&later), now),
+            Some(Duration::from_secs(30))
+        );
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(None, Some(&earlier), now), None);
     }
@@ -380,8 +428,14 @@ mod tests {
         assert_eq!(failure.http_status, None);
         assert_eq!(failure.request_id.as_deref(), Some("req_1"));
         let unknown = r#"{"type":"error","error":{"type":"mystery_error","message":"?"}}"#;
-        assert_eq!(classify_stream_error(unknown, None).category, Category::ApiError);
-        assert_eq!(classify_stream_error("garbage", None).category, Category::InvalidResponse);
+        assert_eq!(
+            classify_stream_error(unknown, None).category,
+            Category::ApiError
+        );
+        assert_eq!(
+            classify_stream_error("garbage", None).category,
+            Category::InvalidResponse
+        );
     }
 
     #[test]

@@ -129,9 +129,9 @@ impl Failure {
             Some(Cause::SpendLimit) => Some(
                 "The organisation reached its monthly spend limit: raise it in the Console (Settings › Limits); retrying before then fails.",
             ),
-            Some(Cause::LowCredit) => Some(
-                "The credit balance is too low: add credit in the Console (Plans & Billing).",
-            ),
+            Some(Cause::LowCredit) => {
+                Some("The credit balance is too low: add credit in the Console (Plans & Billing).")
+            }
             Some(Cause::HtmlPage) => Some(
                 "A proxy or load balancer answered with an HTML page instead of the API: retry; if it persists, check proxies and ANTHROPIC_BASE_URL.",
             ),

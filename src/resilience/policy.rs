@@ -199,9 +199,18 @@ mod tests {
     fn jitter_shortens_by_at_most_a_quarter() {
         let policy = RetryPolicy::default();
         let f = failure(Category::ApiError);
-        assert_eq!(wait_of(policy.decide(&f, state(1), 0.0)), Duration::from_millis(1000));
-        assert_eq!(wait_of(policy.decide(&f, state(1), 0.5)), Duration::from_millis(875));
-        assert_eq!(wait_of(policy.decide(&f, state(1), 0.999_999)).as_millis(), 750);
+        assert_eq!(
+            wait_of(policy.decide(&f, state(1), 0.0)),
+            Duration::from_millis(1000)
+        );
+        assert_eq!(
+            wait_of(policy.decide(&f, state(1), 0.5)),
+            Duration::from_millis(875)
+        );
+        assert_eq!(
+            wait_of(policy.decide(&f, state(1), 0.999_999)).as_millis(),
+            750
+        );
     }
 
     #[test]
@@ -211,8 +220,14 @@ mod tests {
             ..Default::default()
         };
         let f = failure(Category::ApiError);
-        assert!(matches!(policy.decide(&f, state(1), 0.0), Decision::Retry { .. }));
-        assert!(matches!(policy.decide(&f, state(2), 0.0), Decision::Retry { .. }));
+        assert!(matches!(
+            policy.decide(&f, state(1), 0.0),
+            Decision::Retry { .. }
+        ));
+        assert!(matches!(
+            policy.decide(&f, state(2), 0.0),
+            Decision::Retry { .. }
+        ));
         assert_eq!(
             policy.decide(&f, state(3), 0.0),
             Decision::GiveUp(GiveUp::AttemptsExhausted)
@@ -264,7 +279,10 @@ mod tests {
             elapsed: Duration::from_secs(5),
             output_shown: false,
         };
-        assert!(matches!(policy.decide(&f, early, 0.0), Decision::Retry { .. }));
+        assert!(matches!(
+            policy.decide(&f, early, 0.0),
+            Decision::Retry { .. }
+        ));
         let late = AttemptState {
             elapsed: Duration::from_millis(9_500),
             ..early
@@ -293,18 +311,30 @@ mod tests {
         let policy = RetryPolicy::default();
         let mut f = failure(Category::Overloaded);
         f.should_retry = Some(false);
-        assert_eq!(policy.decide(&f, state(1), 0.0), Decision::GiveUp(GiveUp::ServerSaidNo));
+        assert_eq!(
+            policy.decide(&f, state(1), 0.0),
+            Decision::GiveUp(GiveUp::ServerSaidNo)
+        );
         let mut f = failure(Category::InvalidRequest);
         f.should_retry = Some(true);
-        assert!(matches!(policy.decide(&f, state(1), 0.0), Decision::Retry { .. }));
+        assert!(matches!(
+            policy.decide(&f, state(1), 0.0),
+            Decision::Retry { .. }
+        ));
     }
 
     #[test]
     fn dns_failures_are_not_retried_but_resets_are() {
         let policy = RetryPolicy::default();
         let dns = failure(Category::Connection).with_cause(Cause::Dns);
-        assert_eq!(policy.decide(&dns, state(1), 0.0), Decision::GiveUp(GiveUp::NotRetryable));
+        assert_eq!(
+            policy.decide(&dns, state(1), 0.0),
+            Decision::GiveUp(GiveUp::NotRetryable)
+        );
         let reset = failure(Category::Connection).with_cause(Cause::Reset);
-        assert!(matches!(policy.decide(&reset, state(1), 0.0), Decision::Retry { .. }));
+        assert!(matches!(
+            policy.decide(&reset, state(1), 0.0),
+            Decision::Retry { .. }
+        ));
     }
 }

@@ -154,6 +154,12 @@ pub mod tests {
         pub sleeps: RefCell<Vec<Duration>>,
     }
 
+    impl Default for FakeClock {
+        fn default() -> Self {
+            FakeClock::new()
+        }
+    }
+
     impl FakeClock {
         pub fn new() -> FakeClock {
             FakeClock {
@@ -232,10 +238,11 @@ pub mod tests {
             ..Default::default()
         };
         let expected_deadline = clock.now() + Duration::from_secs(5);
-        let outcome: CallOutcome<()> = run_with_retries(&policy, &clock, &mut |_| {}, |_, deadline| {
-            assert_eq!(deadline, Some(expected_deadline));
-            Err(Failure::new(Category::ApiError, "x").into())
-        });
+        let outcome: CallOutcome<()> =
+            run_with_retries(&policy, &clock, &mut |_| {}, |_, deadline| {
+                assert_eq!(deadline, Some(expected_deadline));
+                Err(Failure::new(Category::ApiError, "x").into())
+            });
         let failed = outcome.result.unwrap_err();
         assert_eq!(failed.give_up, GiveUp::DeadlineWouldPass);
         // waits of 1 s and 2 s fit in 5 s; the next (4 s) would not

@@ -13,19 +13,36 @@ pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
     use ureq::Error as E;
     use ureq::Timeout as T;
     let failure = match error {
-        E::Timeout(T::Connect | T::Resolve) => timeout(Cause::ConnectTimeout, "no connection within --connect-timeout"),
-        E::Timeout(T::Global | T::PerCall) => timeout(Cause::Deadline, "the call ran past its --deadline"),
-        E::Timeout(_) => timeout(Cause::StallTimeout, "no data from the server within --timeout (the stall timeout)"),
+        E::Timeout(T::Connect | T::Resolve) => timeout(
+            Cause::ConnectTimeout,
+            "no connection within --connect-timeout",
+        ),
+        E::Timeout(T::Global | T::PerCall) => {
+            timeout(Cause::Deadline, "the call ran past its --deadline")
+        }
+        E::Timeout(_) => timeout(
+            Cause::StallTimeout,
+            "no data from the server within --timeout (the stall timeout)",
+        ),
         E::HostNotFound => connection(Cause::Dns, "the API host name did not resolve (DNS)"),
         E::Io(io_error) => return classify_io(io_error, proxy),
         E::Tls(reason) => connection(Cause::Tls, format!("TLS failed: {reason}")),
         E::Rustls(inner) => connection(Cause::Tls, format!("TLS failed: {inner}")),
-        E::Pem(inner) => connection(Cause::Tls, format!("TLS certificate could not be read: {inner}")),
+        E::Pem(inner) => connection(
+            Cause::Tls,
+            format!("TLS certificate could not be read: {inner}"),
+        ),
         E::ConnectProxyFailed(reason) => connection(
             Cause::Proxy,
-            format!("the proxy {} refused to open a tunnel: {reason}", proxy.unwrap_or("in use")),
+            format!(
+                "the proxy {} refused to open a tunnel: {reason}",
+                proxy.unwrap_or("in use")
+            ),
         ),
-        E::InvalidProxyUrl => connection(Cause::Proxy, "the proxy URL (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY) is invalid"),
+        E::InvalidProxyUrl => connection(
+            Cause::Proxy,
+            "the proxy URL (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY) is invalid",
+        ),
         E::Protocol(inner) => Failure::new(
             Category::InvalidResponse,
             format!("the server's HTTP response could not be parsed: {inner}"),
@@ -63,19 +80,36 @@ fn classify_io(error: io::Error, proxy: Option<&str>) -> Failure {
         || lower.contains("no address associated")
         || lower.contains("temporary failure in name resolution")
     {
-        connection(Cause::Dns, format!("the API host name did not resolve (DNS): {text}"))
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        connection(
+            Cause::Dns,
+            format!("the API host name did not resolve (DNS): {text}"),
+        )
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
         connection(Cause::Tls, format!("TLS failed: {text}"))
     } else {
         match error.kind() {
-            K::ConnectionRefused => connection(Cause::Refused, "the connection was refused (nothing listening at that host and port)"),
-            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
-                connection(Cause::Reset, "the connection was reset by the server or a middlebox")
-            }
-            K::UnexpectedEof => connection(Cause::Reset, "the connection closed before the response was complete"),
-            K::TimedOut | K::WouldBlock => timeout(Cause::StallTimeout, "no data from the server within --timeout (the stall timeout)"),
+            K::ConnectionRefused => connection(
+                Cause::Refused,
+                "the connection was refused (nothing listening at that host and port)",
+            ),
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => connection(
+                Cause::Reset,
+                "the connection was reset by the server or a middlebox",
+            ),
+            K::UnexpectedEof => connection(
+                Cause::Reset,
+                "the connection closed before the response was complete",
+            ),
+            K::TimedOut | K::WouldBlock => timeout(
+                Cause::StallTimeout,
+                "no data from the server within --timeout (the stall timeout)",
+            ),
             K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => {
-                connection(Cause::ConnectionOther, format!("the network is unreachable: {text}"))
+                connection(
+                    Cause::ConnectionOther,
+                    format!("the network is unreachable: {text}"),
+                )
             }
             _ => connection(Cause::ConnectionOther, format!("connection failed: {text}")),
         }
@@ -120,18 +154,33 @@ mod tests {
             (io::ErrorKind::ConnectionReset, "reset", Cause::Reset),
             (io::ErrorKind::UnexpectedEof, "eof", Cause::Reset),
             (io::ErrorKind::TimedOut, "slow", Cause::StallTimeout),
-            (io::ErrorKind::Other, "failed to lookup address information: Name or service not known", Cause::Dns),
-            (io::ErrorKind::InvalidData, "invalid peer certificate: UnknownIssuer", Cause::Tls),
+            (
+                io::ErrorKind::Other,
+                "failed to lookup address information: Name or service not known",
+                Cause::Dns,
+            ),
+            (
+                io::ErrorKind::InvalidData,
+                "invalid peer certificate: UnknownIssuer",
+                Cause::Tls,
+            ),
         ];
         for (kind, text, cause) in cases {
-            assert_eq!(classify_transport(io(kind, text), None).cause, Some(cause), "{text}");
+            assert_eq!(
+                classify_transport(io(kind, text), None).cause,
+                Some(cause),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn timeouts_are_told_apart() {
         let of = |t| classify_transport(ureq::Error::Timeout(t), None);
-        assert_eq!(of(ureq::Timeout::Connect).cause, Some(Cause::ConnectTimeout));
+        assert_eq!(
+            of(ureq::Timeout::Connect).cause,
+            Some(Cause::ConnectTimeout)
+        );
         assert_eq!(of(ureq::Timeout::PerRead).cause, Some(Cause::StallTimeout));
         assert_eq!(of(ureq::Timeout::Global).cause, Some(Cause::Deadline));
         assert!(of(ureq::Timeout::PerRead).retryable());
@@ -163,6 +212,9 @@ mod tests {
     #[test]
     fn a_wrapped_read_timeout_is_recovered_from_the_body_reader() {
         let wrapped = ureq::Error::Timeout(ureq::Timeout::PerRead).into_io();
-        assert_eq!(classify_body_read(wrapped, None).cause, Some(Cause::StallTimeout));
+        assert_eq!(
+            classify_body_read(wrapped, None).cause,
+            Some(Cause::StallTimeout)
+        );
     }
 }

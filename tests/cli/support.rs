@@ -82,7 +82,10 @@ impl World {
     }
 
     pub fn log_events(&self, event: &str) -> Vec<Value> {
-        self.log().into_iter().filter(|l| l["event"] == event).collect()
+        self.log()
+            .into_iter()
+            .filter(|l| l["event"] == event)
+            .collect()
     }
 }
 
@@ -111,11 +114,17 @@ pub fn run(world: &World, command: &mut Command) -> Run {
     for text in [&run.stdout, &run.stderr] {
         assert!(!text.contains(KEY_SECRET_PART), "the key leaked:\n{text}");
         assert!(!text.contains("panicked"), "a panic:\n{text}");
-        assert!(!text.contains("RUST_BACKTRACE"), "a backtrace hint:\n{text}");
+        assert!(
+            !text.contains("RUST_BACKTRACE"),
+            "a backtrace hint:\n{text}"
+        );
         assert!(!text.contains("Failure {"), "a Debug dump:\n{text}");
     }
     if let Ok(log) = std::fs::read_to_string(world.log_path()) {
-        assert!(!log.contains(KEY_SECRET_PART), "the key leaked into the log");
+        assert!(
+            !log.contains(KEY_SECRET_PART),
+            "the key leaked into the log"
+        );
     }
     run
 }
@@ -126,6 +135,10 @@ pub fn ask(world: &World, args: &[&str]) -> Run {
 
 pub fn json_line(stdout: &str) -> Value {
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one JSON line on stdout, got:\n{stdout}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one JSON line on stdout, got:\n{stdout}"
+    );
     serde_json::from_str(lines[0]).expect("stdout is JSON")
 }

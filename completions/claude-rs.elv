@@ -1,0 +1,102 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[claude-rs] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'claude-rs'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'claude-rs'= {
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand ask 'Send a prompt and print the reply'
+            cand generate 'Write shell completions and man pages (used to refresh completions/ and man/)'
+            cand mock 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-rs;ask'= {
+            cand -m 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]'
+            cand --model 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]'
+            cand -s 'A system prompt'
+            cand --system 'A system prompt'
+            cand --max-tokens 'The most tokens the reply may have'
+            cand --temperature 'Sampling temperature, 0.0 to 1.0'
+            cand --max-retries 'Retries after the first attempt (0 disables retrying)'
+            cand --timeout 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it'
+            cand --connect-timeout 'Seconds allowed to establish a connection'
+            cand --deadline 'Seconds for the whole call, retries and waits included'
+            cand --choices 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then exit 8'
+            cand --fallback 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)'
+            cand --mock 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
+            cand --no-stream 'Print the reply only once it is complete (the default when stdout is not a terminal)'
+            cand --stream 'Print the reply as it arrives even when stdout is not a terminal'
+            cand --json 'Print exactly one JSON object on stdout, for success or failure'
+            cand --expect-json 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then exit 8'
+            cand --fallback-cache 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request'
+            cand -q 'No retry notices on stderr'
+            cand --quiet 'No retry notices on stderr'
+            cand -v 'Show request and response metadata on stderr (never the key)'
+            cand --verbose 'Show request and response metadata on stderr (never the key)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-rs;generate'= {
+            cand --out 'The directory that holds completions/ and man/'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-rs;mock'= {
+            cand --port 'Port on 127.0.0.1 (0 picks a free one)'
+            cand --scenario 'A named scenario (see the list below)'
+            cand --script 'Steps for successive requests, comma-separated, e.g. `529,429:retry-after=2,ok` (overrides the scenario''s script)'
+            cand --fault-rate 'Probability (0 to 1) of a random fault on each request after the script'
+            cand --rpm 'Server-side rate limit in requests per minute (429 with retry-after beyond it)'
+            cand --latency-ms 'Latency added to every /v1/messages answer, in milliseconds'
+            cand --seed 'Seed for the random faults'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-rs;help'= {
+            cand ask 'Send a prompt and print the reply'
+            cand generate 'Write shell completions and man pages (used to refresh completions/ and man/)'
+            cand mock 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-rs;help;ask'= {
+        }
+        &'claude-rs;help;generate'= {
+        }
+        &'claude-rs;help;mock'= {
+        }
+        &'claude-rs;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,84 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_claude_rs_global_optspecs
+    string join \n color= log-file= h/help V/version
+end
+
+function __fish_claude_rs_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_claude_rs_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_claude_rs_using_subcommand
+    set -l cmd (__fish_claude_rs_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "ask" -d 'Send a prompt and print the reply'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s m -l model -d 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s s -l system -d 'A system prompt' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-tokens -d 'The most tokens the reply may have' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l temperature -d 'Sampling temperature, 0.0 to 1.0' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-retries -d 'Retries after the first attempt (0 disables retrying)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l connect-timeout -d 'Seconds allowed to establish a connection' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l deadline -d 'Seconds for the whole call, retries and waits included' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then exit 8' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback -d 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l no-stream -d 'Print the reply only once it is complete (the default when stdout is not a terminal)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l stream -d 'Print the reply as it arrives even when stdout is not a terminal'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l json -d 'Print exactly one JSON object on stdout, for success or failure'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then exit 8'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback-cache -d 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s q -l quiet -d 'No retry notices on stderr'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s v -l verbose -d 'Show request and response metadata on stderr (never the key)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l out -d 'The directory that holds completions/ and man/' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l scenario -d 'A named scenario (see the list below)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l script -d 'Steps for successive requests, comma-separated, e.g. `529,429:retry-after=2,ok` (overrides the scenario\'s script)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l fault-rate -d 'Probability (0 to 1) of a random fault on each request after the script' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l rpm -d 'Server-side rate limit in requests per minute (429 with retry-after beyond it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l latency-ms -d 'Latency added to every /v1/messages answer, in milliseconds' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l seed -d 'Seed for the random faults' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s h -l help -d 'Print help'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
