@@ -64,6 +64,8 @@ impl Client {
             // Statuses are ours to classify: as errors, ureq would drop the
             // body and headers (retry-after, request-id) we need.
             .http_status_as_error(false)
+            // A resolver that never answers must not outlive --connect-timeout.
+            .timeout_resolve(Some(settings.connect_timeout))
             .timeout_connect(Some(settings.connect_timeout))
             // Re-armed on every read: a long reply that keeps streaming lives,
             // a server that goes silent dies. A total timeout would kill both.

@@ -9,7 +9,7 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ("ok", "every request succeeds"),
     (
         "flaky",
-        "30% of requests fail at random (529, 500, 503, 429 retry-after 1, reset, stream cut before text); fixed seed",
+        "30% random faults: 529, 500, 503, 429, reset, cut stream (fixed seed)",
     ),
     ("overloaded", "two 529 overloaded errors, then success"),
     ("rate-limited", "one 429 with retry-after: 1, then success"),
