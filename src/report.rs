@@ -28,17 +28,14 @@ impl Style {
     pub fn detect(choice: ColorChoice, env: &dyn Fn(&str) -> Option<String>) -> Style {
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+        let forced = set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0");
         let stderr_color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto
-                if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0") =>
-            {
-                true
-            }
-            ColorChoice::Auto => {
-                stderr_is_terminal && !set("NO_COLOR") && env("TERM").as_deref() != Some("dumb")
-            }
+            // NO_COLOR is the user's own wish and wins over a forcing variable.
+            ColorChoice::Auto if set("NO_COLOR") => false,
+            ColorChoice::Auto if forced => true,
+            ColorChoice::Auto => stderr_is_terminal && env("TERM").as_deref() != Some("dumb"),
         };
         // colored decides from stdout by itself; we decide for stderr, where
         // everything coloured goes, and tell it once.

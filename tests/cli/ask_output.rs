@@ -434,3 +434,32 @@ fn mock_mode_needs_no_key_and_no_network() {
         "the built-in fake API answered, not the test's"
     );
 }
+
+#[test]
+fn colour_only_when_asked_or_forced_and_never_under_no_color() {
+    let world = World::steps("401,401,401,401");
+    let plain = ask(&world, &["hello"]);
+    assert!(
+        !plain.stderr.contains('\u{1b}'),
+        "stderr is not a terminal: no colour"
+    );
+    let always = ask(&world, &["--color", "always", "hello"]);
+    assert!(always.stderr.contains("\u{1b}["), "{}", always.stderr);
+    let forced = run(
+        &world,
+        world
+            .ask(&["hello"])
+            .env_remove("NO_COLOR")
+            .env("CLICOLOR_FORCE", "1"),
+    );
+    assert!(forced.stderr.contains("\u{1b}["));
+    let both = run(
+        &world,
+        world
+            .ask(&["hello"])
+            .env("NO_COLOR", "1")
+            .env("CLICOLOR_FORCE", "1"),
+    );
+    assert!(!both.stderr.contains('\u{1b}'));
+    assert!(!always.stdout.contains('\u{1b}') && always.stdout.is_empty());
+}
