@@ -28,6 +28,8 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('ask', 'ask', [CompletionResultType]::ParameterValue, 'Send a prompt and print the reply')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show recent failures from the JSONL log, or sum it up with `log stats`')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (used to refresh completions/ and man/)')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -64,6 +66,55 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'claude-rs;explain' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured)')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-rs;log' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only failures newer than this, e.g. 30m, 1h, 2days')
+            [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Only failures of this category')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most the N newest failures (0 shows all)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured)')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the matching log lines unchanged (JSONL)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Calls, success rate, failures by category, retries and the worst window of time')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-rs;log;stats' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Sum up the log since this long ago')
+            [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'The size of the windows the worst one is picked from')
+            [CompletionResult]::new('--alert-below', '--alert-below', [CompletionResultType]::ParameterName, 'Exit with the dominant failure category''s code when any window with calls has a success rate below PCT percent (0 to 100)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured)')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-rs;log;help' {
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Calls, success rate, failures by category, retries and the worst window of time')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-rs;log;help;stats' {
+            break
+        }
+        'claude-rs;log;help;help' {
+            break
+        }
         'claude-rs;generate' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The directory that holds completions/ and man/')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured)')
@@ -92,12 +143,24 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
         }
         'claude-rs;help' {
             [CompletionResult]::new('ask', 'ask', [CompletionResultType]::ParameterValue, 'Send a prompt and print the reply')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show recent failures from the JSONL log, or sum it up with `log stats`')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (used to refresh completions/ and man/)')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'claude-rs;help;ask' {
+            break
+        }
+        'claude-rs;help;explain' {
+            break
+        }
+        'claude-rs;help;log' {
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Calls, success rate, failures by category, retries and the worst window of time')
+            break
+        }
+        'claude-rs;help;log;stats' {
             break
         }
         'claude-rs;help;generate' {

@@ -19,11 +19,17 @@ _claude__rs() {
             claude__rs,ask)
                 cmd="claude__rs__subcmd__ask"
                 ;;
+            claude__rs,explain)
+                cmd="claude__rs__subcmd__explain"
+                ;;
             claude__rs,generate)
                 cmd="claude__rs__subcmd__generate"
                 ;;
             claude__rs,help)
                 cmd="claude__rs__subcmd__help"
+                ;;
+            claude__rs,log)
+                cmd="claude__rs__subcmd__log"
                 ;;
             claude__rs,mock)
                 cmd="claude__rs__subcmd__mock"
@@ -31,14 +37,35 @@ _claude__rs() {
             claude__rs__subcmd__help,ask)
                 cmd="claude__rs__subcmd__help__subcmd__ask"
                 ;;
+            claude__rs__subcmd__help,explain)
+                cmd="claude__rs__subcmd__help__subcmd__explain"
+                ;;
             claude__rs__subcmd__help,generate)
                 cmd="claude__rs__subcmd__help__subcmd__generate"
                 ;;
             claude__rs__subcmd__help,help)
                 cmd="claude__rs__subcmd__help__subcmd__help"
                 ;;
+            claude__rs__subcmd__help,log)
+                cmd="claude__rs__subcmd__help__subcmd__log"
+                ;;
             claude__rs__subcmd__help,mock)
                 cmd="claude__rs__subcmd__help__subcmd__mock"
+                ;;
+            claude__rs__subcmd__help__subcmd__log,stats)
+                cmd="claude__rs__subcmd__help__subcmd__log__subcmd__stats"
+                ;;
+            claude__rs__subcmd__log,help)
+                cmd="claude__rs__subcmd__log__subcmd__help"
+                ;;
+            claude__rs__subcmd__log,stats)
+                cmd="claude__rs__subcmd__log__subcmd__stats"
+                ;;
+            claude__rs__subcmd__log__subcmd__help,help)
+                cmd="claude__rs__subcmd__log__subcmd__help__subcmd__help"
+                ;;
+            claude__rs__subcmd__log__subcmd__help,stats)
+                cmd="claude__rs__subcmd__log__subcmd__help__subcmd__stats"
                 ;;
             *)
                 ;;
@@ -47,7 +74,7 @@ _claude__rs() {
 
     case "${cmd}" in
         claude__rs)
-            opts="-h -V --color --log-file --help --version ask generate mock help"
+            opts="-h -V --color --log-file --help --version ask explain log generate mock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +169,28 @@ _claude__rs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__rs__subcmd__explain)
+            opts="-h -V --json --color --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__rs__subcmd__generate)
             opts="-h -V --out --color --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -169,7 +218,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__help)
-            opts="ask generate mock help"
+            opts="ask explain log generate mock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,6 +232,20 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__help__subcmd__ask)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__help__subcmd__explain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -224,6 +287,34 @@ _claude__rs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__rs__subcmd__help__subcmd__log)
+            opts="stats"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__help__subcmd__log__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__rs__subcmd__help__subcmd__mock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -231,6 +322,116 @@ _claude__rs() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__log)
+            opts="-h -V --since --category --json --limit --color --log-file --help --version stats help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --category)
+                    COMPREPLY=($(compgen -W "invalid_request authentication billing permission not_found request_too_large conflict rate_limit api_error overloaded timeout connection invalid_response output_validation" -- "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__log__subcmd__help)
+            opts="stats help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__log__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__log__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__log__subcmd__stats)
+            opts="-h -V --since --window --alert-below --json --color --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alert-below)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -25,6 +25,8 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand ask 'Send a prompt and print the reply'
+            cand explain 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
+            cand log 'Show recent failures from the JSONL log, or sum it up with `log stats`'
             cand generate 'Write shell completions and man pages (used to refresh completions/ and man/)'
             cand mock 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -59,6 +61,49 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'claude-rs;explain'= {
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
+            cand --json 'Print one JSON object on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-rs;log'= {
+            cand --since 'Only failures newer than this, e.g. 30m, 1h, 2days'
+            cand --category 'Only failures of this category'
+            cand --limit 'Show at most the N newest failures (0 shows all)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
+            cand --json 'Print the matching log lines unchanged (JSONL)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand stats 'Calls, success rate, failures by category, retries and the worst window of time'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-rs;log;stats'= {
+            cand --since 'Sum up the log since this long ago'
+            cand --window 'The size of the windows the worst one is picked from'
+            cand --alert-below 'Exit with the dominant failure category''s code when any window with calls has a success rate below PCT percent (0 to 100)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
+            cand --json 'Print one JSON object on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-rs;log;help'= {
+            cand stats 'Calls, success rate, failures by category, retries and the worst window of time'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-rs;log;help;stats'= {
+        }
+        &'claude-rs;log;help;help'= {
+        }
         &'claude-rs;generate'= {
             cand --out 'The directory that holds completions/ and man/'
             cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
@@ -85,11 +130,20 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
         }
         &'claude-rs;help'= {
             cand ask 'Send a prompt and print the reply'
+            cand explain 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
+            cand log 'Show recent failures from the JSONL log, or sum it up with `log stats`'
             cand generate 'Write shell completions and man pages (used to refresh completions/ and man/)'
             cand mock 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-rs;help;ask'= {
+        }
+        &'claude-rs;help;explain'= {
+        }
+        &'claude-rs;help;log'= {
+            cand stats 'Calls, success rate, failures by category, retries and the worst window of time'
+        }
+        &'claude-rs;help;log;stats'= {
         }
         &'claude-rs;help;generate'= {
         }

@@ -31,6 +31,8 @@ complete -c claude-rs -n "__fish_claude_rs_needs_command" -l log-file -d 'Append
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "ask" -d 'Send a prompt and print the reply'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -58,6 +60,50 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s q -l quiet -
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s v -l verbose -d 'Show request and response metadata on stderr (never the key)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l json -d 'Print one JSON object on stdout'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l since -d 'Only failures newer than this, e.g. 30m, 1h, 2days' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l category -d 'Only failures of this category' -r -f -a "invalid_request\t''
+authentication\t''
+billing\t''
+permission\t''
+not_found\t''
+request_too_large\t''
+conflict\t''
+rate_limit\t''
+api_error\t''
+overloaded\t''
+timeout\t''
+connection\t''
+invalid_response\t''
+output_validation\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l limit -d 'Show at most the N newest failures (0 shows all)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l json -d 'Print the matching log lines unchanged (JSONL)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l since -d 'Sum up the log since this long ago' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l window -d 'The size of the windows the worst one is picked from' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l alert-below -d 'Exit with the dominant failure category\'s code when any window with calls has a success rate below PCT percent (0 to 100)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l json -d 'Print one JSON object on stdout'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l out -d 'The directory that holds completions/ and man/' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
 always\t''
@@ -78,7 +124,10 @@ never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s h -l help -d 'Print help'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s V -l version -d 'Print version'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and __fish_seen_subcommand_from log" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'

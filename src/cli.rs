@@ -2,10 +2,14 @@
 //! defaults into settings happens in `config`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::{percentage, positive_duration};
 use crate::report::ColorChoice;
+use crate::resilience::Category;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -29,6 +33,32 @@ Environment:
   CLAUDE_RS_CACHE_DIR  the --fallback-cache directory (default: the user's cache directory, claude-rs)
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxies, honoured as usual
   NO_COLOR, CLICOLOR_FORCE, TERM=dumb            colour on stderr";
+
+pub const EXPLAIN_HELP: &str = "\
+What it reads (words first; stdin when no words are given):
+  a status                 claude-rs explain 529
+  an API error type        claude-rs explain overloaded_error
+  a category               claude-rs explain rate_limit
+  an API error body        {\"type\":\"error\",\"error\":{...},\"request_id\":...} on stdin
+  an SSE error event       event: error + data: {...} on stdin
+  a claude-rs log line     tail -n 1 \"$CLAUDE_RS_LOG\" | claude-rs explain
+  an SDK exception         Error code: 429 - {'type': 'error', ...}   (Python, on stdin)
+                           429 {\"type\":\"error\",...}                   (TypeScript, on stdin)
+
+Exit codes: 0 when it explained the error (the code claude-rs would exit with is
+printed, not returned); 2 when the input is none of the above.";
+
+pub const LOG_HELP: &str = "\
+The log is the one `ask` writes: --log-file, else CLAUDE_RS_LOG, else the user's
+state directory (claude-rs/log.jsonl); the rotated <log>.1 is read first.
+Damaged lines are skipped with one warning. Without a log file: \"no log yet\", exit 0.
+
+Examples:
+  claude-rs log --since 1h                  failures in the last hour
+  claude-rs log --category rate_limit --json
+  claude-rs log stats --since 24h --window 5m
+  claude-rs log stats --alert-below 95      exit with the worst window's category code
+                                            (e.g. 6 for overloaded) when it is below 95%";
 
 /// The command with the help text that is only known at run time (the mock
 /// scenarios). Parsing, completions and man pages all use this one.
@@ -73,6 +103,12 @@ pub enum Command {
     /// Send a prompt and print the reply.
     #[command(after_long_help = EXIT_CODES_HELP)]
     Ask(AskArgs),
+    /// Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline.
+    #[command(after_long_help = EXPLAIN_HELP)]
+    Explain(ExplainArgs),
+    /// Show recent failures from the JSONL log, or sum it up with `log stats`.
+    #[command(after_long_help = LOG_HELP)]
+    Log(LogArgs),
     /// Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos.
     Mock(MockArgs),
     /// Write shell completions and man pages (used to refresh completions/ and man/).
@@ -169,6 +205,72 @@ pub struct AskArgs {
     /// (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`.
     #[arg(long, value_name = "SCENARIO")]
     pub mock: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A status (529), an API error type (overloaded_error) or a category (rate_limit).
+    /// Without words, piped stdin is read: an error body, an SSE error event, a log line or an SDK exception.
+    #[arg(value_name = "INPUT")]
+    pub input: Vec<String>,
+
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The category names, from the one list, for validation and completions.
+fn category_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(Category::ALL.map(Category::as_str))
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct LogArgs {
+    #[command(subcommand)]
+    pub command: Option<LogCommand>,
+
+    /// Only failures newer than this, e.g. 30m, 1h, 2days.
+    #[arg(long, value_name = "DUR", value_parser = positive_duration)]
+    pub since: Option<Duration>,
+
+    /// Only failures of this category.
+    #[arg(long, value_name = "CATEGORY", value_parser = category_names())]
+    pub category: Option<String>,
+
+    /// Print the matching log lines unchanged (JSONL).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show at most the N newest failures (0 shows all).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Calls, success rate, failures by category, retries and the worst window of time.
+    Stats(LogStatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogStatsArgs {
+    /// Sum up the log since this long ago.
+    #[arg(long, value_name = "DUR", default_value = "24h", value_parser = positive_duration)]
+    pub since: Duration,
+
+    /// The size of the windows the worst one is picked from.
+    #[arg(long, value_name = "DUR", default_value = "5m", value_parser = positive_duration)]
+    pub window: Duration,
+
+    /// Exit with the dominant failure category's code when any window with calls
+    /// has a success rate below PCT percent (0 to 100).
+    #[arg(long, value_name = "PCT", value_parser = percentage)]
+    pub alert_below: Option<f64>,
+
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -93,6 +93,23 @@ pub fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
     Ok(Duration::from_secs_f64(value))
 }
 
+/// A duration such as `90s`, `5m` or `1h 30m`, above zero (`--since`, `--window`).
+pub fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err("the duration must be above zero, e.g. 5m".into()),
+        Err(error) => Err(format!("{error}; use e.g. 90s, 5m, 1h, 2days")),
+    }
+}
+
+/// A percentage from 0 to 100 (`--alert-below`).
+pub fn percentage(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(value) if (0.0..=100.0).contains(&value) => Ok(value),
+        _ => Err("give a percentage from 0 to 100, e.g. 95".into()),
+    }
+}
+
 /// Checks ANTHROPIC_BASE_URL and returns it without a trailing `/` or `/v1`.
 pub fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageError> {
     let fix = "set ANTHROPIC_BASE_URL to scheme://host[:port], e.g. https://api.anthropic.com";
@@ -305,6 +322,19 @@ mod tests {
         let error = check_max_tokens(64_001, "claude-sonnet-4-6").unwrap_err();
         assert!(error.problem.contains("64000"), "{}", error.problem);
         assert!(check_max_tokens(1_000_000, "unknown-model").is_ok());
+    }
+
+    #[test]
+    fn durations_and_percentages_for_the_log_command() {
+        assert_eq!(positive_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(positive_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(positive_duration("0s").is_err());
+        assert!(positive_duration("soon").unwrap_err().contains("e.g. 90s"));
+        assert_eq!(percentage("95"), Ok(95.0));
+        assert_eq!(percentage("99.5%"), Ok(99.5));
+        assert!(percentage("101").is_err());
+        assert!(percentage("-1").is_err());
+        assert!(percentage("NaN").is_err());
     }
 
     #[test]

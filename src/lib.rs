@@ -36,6 +36,8 @@ pub fn run() -> ExitCode {
     let style = report::Style::detect(cli.color, &env);
     match cli.command {
         Command::Ask(args) => commands::ask::run(&args, cli.log_file, &style, &env),
+        Command::Explain(args) => commands::explain::run(&args),
+        Command::Log(args) => commands::log::run(&args, cli.log_file, &env),
         Command::Mock(args) => commands::mock::run(&args),
         Command::Generate(args) => commands::generate::run(&args),
     }

@@ -85,7 +85,10 @@ fn start_mock(settings: &mut AskSettings) -> Result<Option<MockServer>, UsageErr
     let Some(scenario) = settings.mock_scenario.as_deref() else {
         return Ok(None);
     };
-    let config = crate::commands::mock::config_for(Some(scenario), None)?;
+    let mut config = crate::commands::mock::config_for(Some(scenario), None)?;
+    // `claude-rs mock` keeps its fixed seed for reproducible scripts; a demo
+    // with `ask --mock` should show different luck on each run.
+    config.seed = fastrand::u64(..);
     let server = MockServer::start(config).map_err(|e| {
         UsageError::new(
             format!("could not start the fake API: {e}"),
@@ -301,20 +304,10 @@ impl<'a> Ask<'a> {
         let message = &reply.message;
         let text = message.text();
         self.warn_once(self.log.append(&CallRecord {
-            ts: timestamp(SystemTime::now()),
-            event: "call",
-            command: COMMAND,
-            outcome: "success",
-            category: None,
-            http_status: None,
-            error_type: None,
-            message: None,
             request_id: reply.request_id.as_deref(),
-            attempts,
-            model: &self.settings.model,
-            elapsed_ms: elapsed.as_millis() as u64,
             input_tokens: Some(message.usage.input_tokens),
             output_tokens: Some(message.usage.output_tokens),
+            ..self.call_record("success", attempts, elapsed)
         }));
         if let Some(dir) = &self.settings.fallback_cache {
             ReplyCache::new(dir.clone()).put(&self.cache_key(), &text);
@@ -361,6 +354,31 @@ impl<'a> Ask<'a> {
         ExitCode::Success
     }
 
+    /// A call line with what every outcome shares; the caller fills in the rest.
+    fn call_record<'r>(
+        &'r self,
+        outcome: &'r str,
+        attempts: u32,
+        elapsed: Duration,
+    ) -> CallRecord<'r> {
+        CallRecord {
+            ts: timestamp(SystemTime::now()),
+            event: "call",
+            command: COMMAND,
+            outcome,
+            category: None,
+            http_status: None,
+            error_type: None,
+            message: None,
+            request_id: None,
+            attempts,
+            model: &self.settings.model,
+            elapsed_ms: elapsed.as_millis() as u64,
+            input_tokens: None,
+            output_tokens: None,
+        }
+    }
+
     fn cache_key(&self) -> Value {
         serde_json::json!({"base_url": self.settings.base_url, "params": Value::Object(self.params.as_map().clone())})
     }
@@ -368,20 +386,12 @@ impl<'a> Ask<'a> {
     fn fail(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) -> ExitCode {
         let failure = &failed.failure;
         self.warn_once(self.log.append(&CallRecord {
-            ts: timestamp(SystemTime::now()),
-            event: "call",
-            command: COMMAND,
-            outcome: failure.category.as_str(),
             category: Some(failure.category.as_str()),
             http_status: failure.http_status,
             error_type: failure.error_type.as_deref(),
             message: Some(clip_message(&failure.message)),
             request_id: failure.request_id.as_deref(),
-            attempts,
-            model: &self.settings.model,
-            elapsed_ms: elapsed.as_millis() as u64,
-            input_tokens: None,
-            output_tokens: None,
+            ..self.call_record(failure.category.as_str(), attempts, elapsed)
         }));
         let extra_fix = self.extra_fix(failure.category);
         let fallback = self.fallback(failure.category);

@@ -9,7 +9,7 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ("ok", "every request succeeds"),
     (
         "flaky",
-        "30% random faults: 529, 500, 503, 429, reset, cut stream (fixed seed)",
+        "a 529 first, then 30% random faults: 529, 500, 503, 429, reset, cut stream",
     ),
     ("overloaded", "two 529 overloaded errors, then success"),
     ("rate-limited", "one 429 with retry-after: 1, then success"),
@@ -70,7 +70,9 @@ fn scripted(script: Vec<Step>) -> MockConfig {
 pub fn scenario(name: &str) -> Option<MockConfig> {
     let config = match name {
         "ok" => MockConfig::default(),
+        // The first request always fails, so a demo shows the retry at once.
         "flaky" => MockConfig {
+            script: vec![status(529)],
             fault_rate: 0.3,
             fault_steps: vec![
                 status(529),
@@ -127,6 +129,7 @@ mod tests {
             vec!["429:retry-after=1".parse::<Step>().unwrap()]
         );
         let flaky = scenario("flaky").unwrap();
+        assert_eq!(flaky.script, vec![status(529)]);
         assert_eq!(flaky.fault_rate, 0.3);
         let flaky_steps: Vec<String> = flaky.fault_steps.iter().map(Step::to_string).collect();
         assert_eq!(

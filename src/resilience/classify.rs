@@ -59,6 +59,14 @@ pub fn category_for_error_type(error_type: &str) -> Option<Category> {
     })
 }
 
+/// A status with nothing else known (no body, no headers), as someone quoting
+/// an error may have it. The same table `classify_response` starts from.
+pub fn classify_status(status: u16) -> Failure {
+    let mut failure = Failure::new(category_for_status(status), format!("HTTP {status}"));
+    failure.http_status = Some(status);
+    failure
+}
+
 fn category_for_status(status: u16) -> Category {
     match status {
         400 | 422 => Category::InvalidRequest,
@@ -200,6 +208,17 @@ pub fn classify_stream_error(data: &str, request_id: Option<&str>) -> Failure {
         failure.request_id = request_id.map(str::to_string);
         return failure;
     };
+    let mut failure = classify_error_body(body);
+    if let Some(id) = request_id {
+        failure.request_id = Some(id.to_string());
+    }
+    failure
+}
+
+/// Classifies an API error body that came without an HTTP status: the data
+/// of an SSE `event: error`, or a body quoted on its own. With no status to
+/// fall back on, an unknown `error.type` counts as `api_error`.
+pub fn classify_error_body(body: ErrorBody) -> Failure {
     let by_type = body
         .error_type
         .as_deref()
@@ -214,7 +233,7 @@ pub fn classify_stream_error(data: &str, request_id: Option<&str>) -> Failure {
     );
     failure.cause = cause;
     failure.error_type = body.error_type;
-    failure.request_id = request_id.map(str::to_string).or(body.request_id);
+    failure.request_id = body.request_id;
     failure
 }
 
@@ -435,6 +454,64 @@ mod tests {
         assert_eq!(
             classify_stream_error("garbage", None).category,
             Category::InvalidResponse
+        );
+    }
+
+    #[test]
+    fn status_alone_matches_the_status_column_of_classify_response() {
+        for status in 400..=599 {
+            let alone = classify_status(status);
+            assert_eq!(alone.http_status, Some(status));
+            assert_eq!(alone.error_type, None);
+            assert_eq!(alone.cause, None);
+            // An empty body leaves nothing but the status to classify by.
+            assert_eq!(
+                alone.category,
+                classify(status, b"").category,
+                "HTTP {status}"
+            );
+        }
+        assert_eq!(classify_status(529).category, Category::Overloaded);
+        assert_eq!(classify_status(408).category, Category::Timeout);
+        assert_eq!(classify_status(418).category, Category::InvalidRequest);
+    }
+
+    #[test]
+    fn error_body_without_status_is_classified_by_type_and_refined() {
+        let typed = |error_type: &str| ErrorBody {
+            error_type: Some(error_type.into()),
+            ..ErrorBody::default()
+        };
+        assert_eq!(
+            classify_error_body(typed("rate_limit_error")).category,
+            Category::RateLimit
+        );
+        let unknown = classify_error_body(typed("brand_new_error"));
+        assert_eq!(unknown.category, Category::ApiError);
+        assert_eq!(unknown.error_type.as_deref(), Some("brand_new_error"));
+        let spend = classify_error_body(ErrorBody {
+            error_code: Some("enforced_spend_limit_reached".into()),
+            request_id: Some("req_1".into()),
+            ..typed("rate_limit_error")
+        });
+        assert_eq!(spend.category, Category::Billing);
+        assert_eq!(spend.cause, Some(Cause::SpendLimit));
+        assert_eq!(spend.request_id.as_deref(), Some("req_1"));
+        assert!(!spend.retryable());
+    }
+
+    #[test]
+    fn stream_error_request_id_prefers_the_header() {
+        let data = r#"{"type":"error","error":{"type":"api_error","message":"x"},"request_id":"req_body"}"#;
+        assert_eq!(
+            classify_stream_error(data, Some("req_head"))
+                .request_id
+                .as_deref(),
+            Some("req_head")
+        );
+        assert_eq!(
+            classify_stream_error(data, None).request_id.as_deref(),
+            Some("req_body")
         );
     }
 

@@ -1,7 +1,12 @@
 //! The JSONL event log: one line per failed attempt and one per finished call,
 //! so that a success rate can be computed from it. The field names are a
-//! public contract (README "The log").
+//! public contract (README "The log"). This file writes it; `reader` reads it
+//! back and `stats` sums it up.
 
+pub mod reader;
+pub mod stats;
+
+use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +17,17 @@ use serde::Serialize;
 
 /// Messages are cut to this many characters in the log.
 const MESSAGE_CHARS: usize = 200;
+
+/// Past this size the log is rotated to `<log>.1` before the next line, so
+/// the two files together stay near twice this, however long claude-rs runs.
+pub const MAX_LOG_BYTES: u64 = 10 * 1024 * 1024;
+
+/// The one older file kept by rotation: `<log>.1`.
+pub fn rotated_path(path: &Path) -> PathBuf {
+    let mut name = OsString::from(path.as_os_str());
+    name.push(".1");
+    PathBuf::from(name)
+}
 
 /// `dirs::state_dir()` (None on macOS), else `data_local_dir()`, then `claude-rs/log.jsonl`.
 pub fn default_path() -> Option<PathBuf> {
@@ -71,6 +87,7 @@ pub struct CallRecord<'a> {
 /// given once, never a failed call.
 pub struct EventLog {
     path: Option<PathBuf>,
+    max_bytes: u64,
     warned: AtomicBool,
 }
 
@@ -78,8 +95,15 @@ impl EventLog {
     pub fn new(path: Option<PathBuf>) -> EventLog {
         EventLog {
             path,
+            max_bytes: MAX_LOG_BYTES,
             warned: AtomicBool::new(false),
         }
+    }
+
+    /// The same log with another rotation size (tests use a tiny one).
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> EventLog {
+        self.max_bytes = max_bytes;
+        self
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -89,20 +113,46 @@ impl EventLog {
     /// Writes one line. Returns a warning to show the first time writing fails.
     pub fn append(&self, record: &impl Serialize) -> Option<String> {
         let path = self.path.as_deref()?;
-        let outcome = serde_json::to_vec(record)
+        // A log that cannot be rotated is still written: losing the line
+        // would be worse than a log that grows.
+        let rotated = rotate_if_full(path, self.max_bytes).map_err(|e| {
+            format!(
+                "could not rotate the log {} to {}: {e}",
+                path.display(),
+                rotated_path(path).display()
+            )
+        });
+        let written = serde_json::to_vec(record)
             .map_err(|e| e.to_string())
             .and_then(|mut line| {
                 line.push(b'\n');
                 write_line(path, &line).map_err(|e| e.to_string())
+            })
+            .map_err(|error| {
+                format!(
+                    "could not write the log {}: {error} (set --log-file or CLAUDE_RS_LOG to a writable path)",
+                    path.display()
+                )
             });
-        match outcome {
+        match written.and(rotated) {
             Ok(()) => None,
-            Err(error) if !self.warned.swap(true, Ordering::Relaxed) => Some(format!(
-                "could not write the log {}: {error} (set --log-file or CLAUDE_RS_LOG to a writable path)",
-                path.display()
-            )),
+            Err(warning) if !self.warned.swap(true, Ordering::Relaxed) => Some(warning),
             Err(_) => None,
         }
+    }
+}
+
+/// Renames a log larger than `max_bytes` to `<log>.1`, replacing the older
+/// one. Two processes rotating at the same instant can at worst drop that
+/// older file: the log is diagnostics, and a lock would cost every call.
+fn rotate_if_full(path: &Path, max_bytes: u64) -> std::io::Result<()> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.len() > max_bytes => match fs::rename(path, rotated_path(path)) {
+            // Another process rotated it first: nothing left to do.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        },
+        _ => Ok(()),
     }
 }
 
@@ -167,6 +217,57 @@ mod tests {
         let first = log.append(&serde_json::json!({}));
         assert!(first.unwrap().contains("could not write the log"));
         assert!(log.append(&serde_json::json!({})).is_none());
+    }
+
+    #[test]
+    fn a_full_log_is_rotated_to_one_older_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let old = rotated_path(&path);
+        assert_eq!(old, dir.path().join("log.jsonl.1"));
+        // Each line is 8 bytes; past 20 bytes the next append rotates first.
+        let log = EventLog::new(Some(path.clone())).with_max_bytes(20);
+        let line = |n: u32| serde_json::json!({ "n": n });
+        for n in 1..=3 {
+            assert!(log.append(&line(n)).is_none());
+        }
+        assert!(
+            !old.exists(),
+            "24 bytes is over the cap only after the third"
+        );
+        assert!(log.append(&line(4)).is_none());
+        assert_eq!(
+            fs::read_to_string(&old).unwrap(),
+            "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{\"n\":4}\n");
+        for n in 5..=8 {
+            assert!(log.append(&line(n)).is_none());
+        }
+        // The second rotation replaced the first older file: only one is kept.
+        assert_eq!(
+            fs::read_to_string(&old).unwrap(),
+            "{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{\"n\":7}\n{\"n\":8}\n");
+        assert!(!dir.path().join("log.jsonl.2").exists());
+        assert!(!dir.path().join("log.jsonl.1.1").exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600,
+                "the fresh file after rotation is private too"
+            );
+        }
+    }
+
+    #[test]
+    fn the_default_cap_is_ten_mebibytes() {
+        assert_eq!(MAX_LOG_BYTES, 10_485_760);
+        let log = EventLog::new(None);
+        assert_eq!(log.max_bytes, MAX_LOG_BYTES);
     }
 
     #[test]

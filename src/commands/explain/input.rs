@@ -1,0 +1,521 @@
+//! Recognising what someone pasted: a status, an API error type, a category,
+//! an error body, an SSE error event, a line of our log or an SDK exception.
+//! Every form is handed to the core's classification; nothing here decides a
+//! category on its own.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::sse::SseDecoder;
+use crate::log::reader::{Event, parse_line};
+use crate::resilience::classify::{
+    ErrorBody, ResponseMeta, category_for_error_type, classify_error_body, classify_response,
+    classify_status, classify_stream_error,
+};
+use crate::resilience::{Category, Failure};
+
+/// The fix shown when the input is none of the forms below.
+pub const ACCEPTED_FORMS: &str = "give a status (claude-rs explain 529), an API error type (overloaded_error) or a category (rate_limit); \
+or pipe in an API error body {\"type\":\"error\",\"error\":{...}}, an SSE block (event: error / data: {...}), a line of the claude-rs log, \
+or an SDK exception (Error code: 429 - {...} from Python, 429 {...} from TypeScript). \
+For an SDK error without a status (APIConnectionError, APITimeoutError), name the category: claude-rs explain connection, or timeout";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    Status,
+    ErrorType,
+    Category,
+    ErrorBody,
+    SseEvent,
+    LogLine,
+    SdkException,
+}
+
+impl InputKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            InputKind::Status => "an HTTP status",
+            InputKind::ErrorType => "an API error type",
+            InputKind::Category => "a claude-rs category",
+            InputKind::ErrorBody => "an API error body (no HTTP status)",
+            InputKind::SseEvent => "an SSE error event (after HTTP 200)",
+            InputKind::LogLine => "a claude-rs log line",
+            InputKind::SdkException => "an SDK exception",
+        }
+    }
+}
+
+/// The input, classified by the core.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Understood {
+    pub kind: InputKind,
+    pub failure: Failure,
+    /// The message the input carried; none for a bare status, type or category.
+    pub message: Option<String>,
+    /// What is worth saying about this input beyond its category.
+    pub notes: Vec<String>,
+}
+
+impl Understood {
+    fn new(kind: InputKind, failure: Failure) -> Understood {
+        Understood {
+            kind,
+            failure,
+            message: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// For inputs that carried an error message of their own.
+    fn with_message(mut self) -> Understood {
+        self.message = Some(self.failure.message.clone());
+        self
+    }
+
+    fn with_note(mut self, note: impl Into<String>) -> Understood {
+        self.notes.push(note.into());
+        self
+    }
+}
+
+/// Reads the input; the error says what it was not.
+pub fn understand(text: &str) -> Result<Understood, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("there is nothing to explain".into());
+    }
+    if text.starts_with('{') {
+        return json(text);
+    }
+    if !text.contains(char::is_whitespace) {
+        return word(text);
+    }
+    if is_sse(text) {
+        return sse(text);
+    }
+    sdk_exception(text).ok_or_else(|| {
+        "the text is none of the forms claude-rs explain reads (no status, error body or SSE event found)"
+            .to_string()
+    })
+}
+
+fn word(word: &str) -> Result<Understood, String> {
+    let word = word.to_ascii_lowercase();
+    if word.bytes().all(|b| b.is_ascii_digit()) {
+        return status(&word);
+    }
+    if let Some(category) = Category::from_name(&word) {
+        return Ok(Understood::new(
+            InputKind::Category,
+            Failure::new(category, String::new()),
+        ));
+    }
+    if category_for_error_type(&word).is_some() || looks_like_error_type(&word) {
+        return Ok(error_type(&word));
+    }
+    Err(format!(
+        "'{word}' is not an HTTP status, an API error type or a category"
+    ))
+}
+
+fn status(digits: &str) -> Result<Understood, String> {
+    match digits.parse::<u16>() {
+        Ok(status) if (400..=599).contains(&status) => Ok(Understood::new(
+            InputKind::Status,
+            classify_status(status),
+        )
+        .with_note(
+            "Judged from the status alone; the body can change the verdict (an overloaded_error, \
+             a spend limit, a low credit balance): pipe the whole error in for a firmer answer.",
+        )),
+        _ => Err(format!(
+            "HTTP {digits} is not an error status (claude-rs explains 400 to 599)"
+        )),
+    }
+}
+
+/// New error types appear over time (the API documents that), so a
+/// well-formed unknown one is explained rather than refused.
+fn looks_like_error_type(word: &str) -> bool {
+    word.ends_with("_error")
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn error_type(error_type: &str) -> Understood {
+    let failure = classify_error_body(ErrorBody {
+        error_type: Some(error_type.to_string()),
+        ..ErrorBody::default()
+    });
+    let understood = Understood::new(InputKind::ErrorType, failure);
+    if category_for_error_type(error_type).is_some() {
+        return understood;
+    }
+    understood.with_note(format!(
+        "{error_type} is an error type claude-rs does not know: it is kept verbatim and classified by \
+         the HTTP status, and without one (as in a stream's error event) it counts as api_error. \
+         Explain the status, or the whole error, for a firmer answer."
+    ))
+}
+
+fn json(text: &str) -> Result<Understood, String> {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    match (values.next(), values.next()) {
+        (Some(Ok(value)), None) => json_value(text, &value),
+        (Some(Ok(_)), Some(_)) => Err(
+            "there is more than one JSON value: give one at a time (e.g. tail -n 1 log.jsonl | claude-rs explain)"
+                .into(),
+        ),
+        _ => python_repr_to_json(text)
+            .and_then(|converted| serde_json::from_str::<Value>(&converted).ok())
+            .and_then(|value| error_body(&value))
+            .ok_or_else(|| "the text starts like JSON but is not valid JSON".into()),
+    }
+}
+
+fn json_value(text: &str, value: &Value) -> Result<Understood, String> {
+    if value.get("event").is_some() && value.get("ts").is_some() {
+        return log_line(text);
+    }
+    error_body(value).ok_or_else(|| {
+        "the JSON is neither an API error body ({\"type\":\"error\",\"error\":{...}}) nor a claude-rs log line"
+            .into()
+    })
+}
+
+fn error_body(value: &Value) -> Option<Understood> {
+    if !value.get("error").is_some_and(Value::is_object) {
+        return None;
+    }
+    let failure = classify_error_body(ErrorBody::from_json(value)?);
+    Some(
+        Understood::new(InputKind::ErrorBody, failure)
+            .with_message()
+            .with_note(
+                "A body on its own has no HTTP status, so it is classified by its error type; \
+                 an unknown type would be classified by the status.",
+            ),
+    )
+}
+
+/// The category in our own log line was decided by the core when the
+/// failure happened; it is carried, not re-derived from the message.
+fn log_line(text: &str) -> Result<Understood, String> {
+    let entry = parse_line(text)
+        .map_err(|why| format!("it looks like a claude-rs log line but is not one: {why}"))?;
+    let Some(category) = entry.category() else {
+        return Err(
+            "the log line records a successful call: there is no failure to explain".into(),
+        );
+    };
+    let mut failure = Failure::new(category, entry.message.clone().unwrap_or_default());
+    failure.http_status = entry.http_status;
+    failure.error_type = entry.error_type.clone();
+    failure.request_id = entry.request_id.clone();
+    let happened = match &entry.event {
+        Event::Attempt(a) => match a.retry_in_ms {
+            Some(ms) => format!(
+                "In the log: attempt {} of {}, retried after {}.",
+                a.attempt,
+                a.max_attempts,
+                humantime::format_duration(std::time::Duration::from_millis(ms))
+            ),
+            None => format!(
+                "In the log: attempt {} of {}, and no retry followed it.",
+                a.attempt, a.max_attempts
+            ),
+        },
+        Event::Call(call) => format!(
+            "In the log: the call ended with this failure after {} attempt(s).",
+            call.attempts
+        ),
+    };
+    let mut understood = Understood::new(InputKind::LogLine, failure).with_note(happened);
+    understood.message = entry.message;
+    Ok(understood)
+}
+
+fn is_sse(text: &str) -> bool {
+    text.lines()
+        .any(|line| line.starts_with("event:") || line.starts_with("data:"))
+}
+
+fn sse(text: &str) -> Result<Understood, String> {
+    let block = format!("{text}\n\n");
+    let mut decoder = SseDecoder::new(block.as_bytes());
+    while let Ok(Some(event)) = decoder.next_event() {
+        let is_error_json = serde_json::from_str::<Value>(&event.data)
+            .is_ok_and(|v| v.get("type").and_then(Value::as_str) == Some("error"));
+        if event.event == "error" || is_error_json {
+            let failure = classify_stream_error(&event.data, None);
+            return Ok(Understood::new(InputKind::SseEvent, failure).with_message());
+        }
+    }
+    Err("the SSE text holds no error event (event: error)".into())
+}
+
+fn sdk_exception(text: &str) -> Option<Understood> {
+    let (status, body) = text.lines().find_map(status_and_body)?;
+    // The TypeScript SDK's words for an error response without a body.
+    if body.is_empty() || body.starts_with("status code (no body)") {
+        return Some(Understood::new(
+            InputKind::SdkException,
+            classify_status(status),
+        ));
+    }
+    let bytes = sdk_body(body);
+    let failure = classify_response(
+        status,
+        &ResponseMeta::default(),
+        bytes.as_bytes(),
+        SystemTime::now(),
+    );
+    Some(Understood::new(InputKind::SdkException, failure).with_message())
+}
+
+/// `… Error code: 429 - {…}` (Python), or `429 {…}` after an optional
+/// `RateLimitError: ` (TypeScript): the status and what follows it.
+fn status_and_body(line: &str) -> Option<(u16, &str)> {
+    let rest = match line.find("Error code: ") {
+        Some(at) => &line[at + "Error code: ".len()..],
+        None => without_exception_name(line.trim()),
+    };
+    let digits = rest.get(..3)?;
+    let after = &rest[3..];
+    if !digits.bytes().all(|b| b.is_ascii_digit())
+        || after.chars().next().is_some_and(|c| !c.is_whitespace())
+    {
+        return None;
+    }
+    let status = digits
+        .parse::<u16>()
+        .ok()
+        .filter(|s| (400..=599).contains(s))?;
+    let body = after.trim_start();
+    let body = body.strip_prefix('-').unwrap_or(body).trim();
+    Some((status, body))
+}
+
+/// `anthropic.RateLimitError: 429 …` → `429 …`; other lines unchanged.
+fn without_exception_name(line: &str) -> &str {
+    match line.split_once(": ") {
+        Some((name, rest)) if name.ends_with("Error") && !name.contains(char::is_whitespace) => {
+            rest
+        }
+        _ => line,
+    }
+}
+
+/// The body as JSON when it is JSON or a Python dict's repr; else as given,
+/// for the core to classify as an unreadable body.
+fn sdk_body(body: &str) -> String {
+    if serde_json::from_str::<Value>(body).is_ok() {
+        return body.to_string();
+    }
+    python_repr_to_json(body)
+        .filter(|converted| serde_json::from_str::<Value>(converted).is_ok())
+        .unwrap_or_else(|| body.to_string())
+}
+
+/// The Python SDK prints the parsed body with `repr`: single-quoted strings
+/// (double-quoted when they hold a `'`), `None`, `True`, `False`.
+fn python_repr_to_json(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut previous = ' ';
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                let value = python_string(&mut chars, c)?;
+                out.push_str(&serde_json::to_string(&value).ok()?);
+            }
+            // A letter inside a number (1e5) is part of the number.
+            c if c.is_ascii_alphabetic() && !previous.is_ascii_digit() && previous != '.' => {
+                let mut word = String::from(c);
+                while let Some(next) = chars.next_if(|n| n.is_ascii_alphanumeric() || *n == '_') {
+                    word.push(next);
+                }
+                out.push_str(match word.as_str() {
+                    "None" => "null",
+                    "True" => "true",
+                    "False" => "false",
+                    _ => return None,
+                });
+            }
+            c => out.push(c),
+        }
+        previous = c;
+    }
+    Some(out)
+}
+
+/// The rest of a Python string literal whose opening `quote` was read.
+fn python_string(chars: &mut impl Iterator<Item = char>, quote: char) -> Option<String> {
+    let mut value = String::new();
+    loop {
+        match chars.next()? {
+            c if c == quote => return Some(value),
+            '\\' => match chars.next()? {
+                'n' => value.push('\n'),
+                'r' => value.push('\r'),
+                't' => value.push('\t'),
+                'x' => value.push(hex_char(chars, 2)?),
+                'u' => value.push(hex_char(chars, 4)?),
+                'U' => value.push(hex_char(chars, 8)?),
+                c @ ('\\' | '\'' | '"') => value.push(c),
+                other => {
+                    value.push('\\');
+                    value.push(other);
+                }
+            },
+            c => value.push(c),
+        }
+    }
+}
+
+fn hex_char(chars: &mut impl Iterator<Item = char>, digits: usize) -> Option<char> {
+    let hex: String = chars.take(digits).collect();
+    if hex.len() != digits {
+        return None;
+    }
+    char::from_u32(u32::from_str_radix(&hex, 16).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resilience::Cause;
+
+    fn ok(text: &str) -> Understood {
+        understand(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn words_are_statuses_categories_or_error_types() {
+        let u = ok("529");
+        assert_eq!(
+            (u.kind, u.failure.category),
+            (InputKind::Status, Category::Overloaded)
+        );
+        assert_eq!(u.failure.http_status, Some(529));
+        assert_eq!(u.message, None);
+        let u = ok("rate_limit");
+        assert_eq!(
+            (u.kind, u.failure.category),
+            (InputKind::Category, Category::RateLimit)
+        );
+        let u = ok("overloaded_error");
+        assert_eq!(
+            (u.kind, u.failure.category),
+            (InputKind::ErrorType, Category::Overloaded)
+        );
+        assert_eq!(u.failure.error_type.as_deref(), Some("overloaded_error"));
+        assert!(u.notes.is_empty());
+        let u = ok("brand_new_error");
+        assert_eq!(u.failure.category, Category::ApiError);
+        assert!(u.notes[0].contains("does not know"));
+        for bad in ["200", "600", "99999999", "hello", "Rate-Limit"] {
+            assert!(understand(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn python_repr_becomes_json() {
+        let repr = r#"{'type': 'error', 'error': {'type': 'x', 'message': "it's \\ here\n", 'n': 1.5e3, 'ok': True, 'none': None}}"#;
+        let json = python_repr_to_json(repr).unwrap();
+        let value: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["error"]["message"], "it's \\ here\n");
+        assert_eq!(value["error"]["ok"], true);
+        assert_eq!(value["error"]["none"], Value::Null);
+        assert_eq!(value["error"]["n"], 1500.0);
+        assert_eq!(
+            python_repr_to_json(r"{'a': '\x41\u00e9'}").unwrap(),
+            r#"{"a": "Aé"}"#
+        );
+        assert_eq!(python_repr_to_json("{'a': unknown}"), None);
+        assert_eq!(python_repr_to_json("{'unterminated"), None);
+    }
+
+    #[test]
+    fn python_sdk_exception_with_repr_body() {
+        let text = "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'Number of request tokens has exceeded your per-minute rate limit'}, 'request_id': 'req_011CPy'}";
+        let u = ok(text);
+        assert_eq!(u.kind, InputKind::SdkException);
+        assert_eq!(u.failure.category, Category::RateLimit);
+        assert_eq!(u.failure.http_status, Some(429));
+        assert_eq!(u.failure.request_id.as_deref(), Some("req_011CPy"));
+        assert_eq!(
+            u.message.as_deref(),
+            Some("Number of request tokens has exceeded your per-minute rate limit")
+        );
+    }
+
+    #[test]
+    fn sdk_exceptions_in_their_other_shapes() {
+        let traceback = "Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\nanthropic.InternalServerError: Error code: 529 - {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}";
+        assert_eq!(ok(traceback).failure.category, Category::Overloaded);
+        let ts = "429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"slow down\"}}";
+        assert_eq!(ok(ts).failure.category, Category::RateLimit);
+        let named = format!("RateLimitError: {ts}\n    at APIError.generate (core.js:1:1)");
+        assert_eq!(ok(&named).failure.category, Category::RateLimit);
+        let no_body = ok("Error: 503 status code (no body)");
+        assert_eq!(no_body.failure.category, Category::ApiError);
+        assert_eq!(no_body.message, None);
+        let status_only = ok("anthropic.InternalServerError: Error code: 500");
+        assert_eq!(status_only.failure.http_status, Some(500));
+        let spend = "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'limit', 'details': {'error_code': 'enforced_spend_limit_reached'}}}";
+        let u = ok(spend);
+        assert_eq!(u.failure.category, Category::Billing);
+        assert_eq!(u.failure.cause, Some(Cause::SpendLimit));
+        let html = ok("Error code: 502 - <html><title>502 Bad Gateway</title></html>");
+        assert_eq!(html.failure.cause, Some(Cause::HtmlPage));
+        assert!(understand("it broke at 429 places").is_err());
+        assert!(understand("Error code: 200 - {}").is_err());
+    }
+
+    #[test]
+    fn sse_blocks_and_bodies() {
+        let sse = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}";
+        let u = ok(sse);
+        assert_eq!(
+            (u.kind, u.failure.category),
+            (InputKind::SseEvent, Category::Overloaded)
+        );
+        assert_eq!(u.message.as_deref(), Some("Overloaded"));
+        assert!(understand("event: ping\ndata: {}").is_err());
+        let body = r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_9"}"#;
+        let u = ok(body);
+        assert_eq!(
+            (u.kind, u.failure.category),
+            (InputKind::ErrorBody, Category::Authentication)
+        );
+        assert_eq!(u.failure.request_id.as_deref(), Some("req_9"));
+        let repr = "{'type': 'error', 'error': {'type': 'not_found_error', 'message': 'model: x'}}";
+        assert_eq!(ok(repr).failure.category, Category::NotFound);
+        assert!(understand(r#"{"type":"message"}"#).is_err());
+        assert!(understand(r#"{"error":"text"}"#).is_err());
+        assert!(understand("{} {}").is_err());
+        assert!(understand("{not json").is_err());
+    }
+
+    #[test]
+    fn log_lines_carry_their_category() {
+        let line = r#"{"ts":"2026-11-26T01:57:56.201Z","event":"attempt","command":"ask","category":"connection","http_status":null,"error_type":null,"message":"refused","request_id":null,"attempt":2,"max_attempts":5,"retry_in_ms":2000,"model":"m","elapsed_ms":4}"#;
+        let u = ok(line);
+        assert_eq!(
+            (u.kind, u.failure.category),
+            (InputKind::LogLine, Category::Connection)
+        );
+        assert_eq!(u.message.as_deref(), Some("refused"));
+        assert!(u.notes[0].contains("attempt 2 of 5, retried after 2s"));
+        let success =
+            r#"{"ts":"2026-11-26T01:57:56.201Z","event":"call","outcome":"success","attempts":1}"#;
+        assert!(understand(success).unwrap_err().contains("successful call"));
+        let broken = r#"{"ts":"2026-11-26T01:57:56.201Z","event":"attempt"}"#;
+        assert!(understand(broken).unwrap_err().contains("log line"));
+    }
+}
