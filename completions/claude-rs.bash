@@ -19,6 +19,9 @@ _claude__rs() {
             claude__rs,ask)
                 cmd="claude__rs__subcmd__ask"
                 ;;
+            claude__rs,doctor)
+                cmd="claude__rs__subcmd__doctor"
+                ;;
             claude__rs,explain)
                 cmd="claude__rs__subcmd__explain"
                 ;;
@@ -36,6 +39,9 @@ _claude__rs() {
                 ;;
             claude__rs__subcmd__help,ask)
                 cmd="claude__rs__subcmd__help__subcmd__ask"
+                ;;
+            claude__rs__subcmd__help,doctor)
+                cmd="claude__rs__subcmd__help__subcmd__doctor"
                 ;;
             claude__rs__subcmd__help,explain)
                 cmd="claude__rs__subcmd__help__subcmd__explain"
@@ -74,7 +80,7 @@ _claude__rs() {
 
     case "${cmd}" in
         claude__rs)
-            opts="-h -V --color --log-file --help --version ask explain log generate mock help"
+            opts="-h -V --color --log-file --help --version ask explain log doctor generate mock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,6 +175,40 @@ _claude__rs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__rs__subcmd__doctor)
+            opts="-m -h -V --json --offline --model --timeout --color --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__rs__subcmd__explain)
             opts="-h -V --json --color --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -218,7 +258,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__help)
-            opts="ask explain log generate mock help"
+            opts="ask explain log doctor generate mock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -232,6 +272,20 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__help__subcmd__ask)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

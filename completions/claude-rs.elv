@@ -18,7 +18,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
     }
     var completions = [
         &'claude-rs'= {
-            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)'
             cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -27,6 +27,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand ask 'Send a prompt and print the reply'
             cand explain 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
             cand log 'Show recent failures from the JSONL log, or sum it up with `log stats`'
+            cand doctor 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
             cand generate 'Write shell completions and man pages (used to refresh completions/ and man/)'
             cand mock 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -45,7 +46,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --choices 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then exit 8'
             cand --fallback 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)'
             cand --mock 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`'
-            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)'
             cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
             cand --no-stream 'Print the reply only once it is complete (the default when stdout is not a terminal)'
             cand --stream 'Print the reply as it arrives even when stdout is not a terminal'
@@ -62,7 +63,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --version 'Print version'
         }
         &'claude-rs;explain'= {
-            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)'
             cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
             cand --json 'Print one JSON object on stdout'
             cand -h 'Print help (see more with ''--help'')'
@@ -74,7 +75,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --since 'Only failures newer than this, e.g. 30m, 1h, 2days'
             cand --category 'Only failures of this category'
             cand --limit 'Show at most the N newest failures (0 shows all)'
-            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)'
             cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
             cand --json 'Print the matching log lines unchanged (JSONL)'
             cand -h 'Print help (see more with ''--help'')'
@@ -88,7 +89,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --since 'Sum up the log since this long ago'
             cand --window 'The size of the windows the worst one is picked from'
             cand --alert-below 'Exit with the dominant failure category''s code when any window with calls has a success rate below PCT percent (0 to 100)'
-            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)'
             cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
             cand --json 'Print one JSON object on stdout'
             cand -h 'Print help'
@@ -104,9 +105,22 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
         }
         &'claude-rs;log;help;help'= {
         }
+        &'claude-rs;doctor'= {
+            cand -m 'The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]'
+            cand --model 'The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]'
+            cand --timeout 'Seconds each network check may take (a whole request: twice this)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)'
+            cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
+            cand --json 'Print one JSON object on stdout: {"ok", "exit_code", "checks": [{"name", "status", "figure", "message", "fix"}]}'
+            cand --offline 'Only the checks that need no network: config, proxy, health and log'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'claude-rs;generate'= {
             cand --out 'The directory that holds completions/ and man/'
-            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)'
             cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -121,7 +135,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --rpm 'Server-side rate limit in requests per minute (429 with retry-after beyond it)'
             cand --latency-ms 'Latency added to every /v1/messages answer, in milliseconds'
             cand --seed 'Seed for the random faults'
-            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured)'
+            cand --color 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)'
             cand --log-file 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -132,6 +146,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand ask 'Send a prompt and print the reply'
             cand explain 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
             cand log 'Show recent failures from the JSONL log, or sum it up with `log stats`'
+            cand doctor 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
             cand generate 'Write shell completions and man pages (used to refresh completions/ and man/)'
             cand mock 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -144,6 +159,8 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand stats 'Calls, success rate, failures by category, retries and the worst window of time'
         }
         &'claude-rs;help;log;stats'= {
+        }
+        &'claude-rs;help;doctor'= {
         }
         &'claude-rs;help;generate'= {
         }

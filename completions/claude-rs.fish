@@ -24,7 +24,7 @@ function __fish_claude_rs_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c claude-rs -n "__fish_claude_rs_needs_command" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
@@ -33,6 +33,7 @@ complete -c claude-rs -n "__fish_claude_rs_needs_command" -s V -l version -d 'Pr
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "ask" -d 'Send a prompt and print the reply'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "doctor" -d 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -47,7 +48,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l deadline -d 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then exit 8' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback -d 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
@@ -60,7 +61,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s q -l quiet -
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s v -l verbose -d 'Show request and response metadata on stderr (never the key)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s V -l version -d 'Print version'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
@@ -83,7 +84,7 @@ connection\t''
 invalid_response\t''
 output_validation\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l limit -d 'Show at most the N newest failures (0 shows all)' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
@@ -95,7 +96,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l since -d 'Sum up the log since this long ago' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l window -d 'The size of the windows the worst one is picked from' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l alert-below -d 'Exit with the dominant failure category\'s code when any window with calls has a success rate below PCT percent (0 to 100)' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
@@ -104,8 +105,18 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s m -l model -d 'The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l timeout -d 'Seconds each network check may take (a whole request: twice this)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l json -d 'Print one JSON object on stdout: {"ok", "exit_code", "checks": [{"name", "status", "figure", "message", "fix"}]}'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l offline -d 'Only the checks that need no network: config, proxy, health and log'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l out -d 'The directory that holds completions/ and man/' -r -F
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
@@ -118,16 +129,17 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l fault-rate 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l rpm -d 'Server-side rate limit in requests per minute (429 with retry-after beyond it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l latency-ms -d 'Latency added to every /v1/messages answer, in milliseconds' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l seed -d 'Seed for the random faults' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s h -l help -d 'Print help'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s V -l version -d 'Print version'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "doctor" -d 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and __fish_seen_subcommand_from log" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'

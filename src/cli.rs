@@ -60,6 +60,26 @@ Examples:
   claude-rs log stats --alert-below 95      exit with the worst window's category code
                                             (e.g. 6 for overloaded) when it is below 95%";
 
+pub const DOCTOR_HELP: &str = "\
+The checks, in order; a check whose hop failed is skipped, saying why:
+  config       key (shown as its last 4 characters), base URL, model, log path
+  proxy        HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, and whether one applies
+  dns          the API host (or the proxy) resolves
+  tcp          a connection opens
+  tls          the handshake verifies (https only); an unknown issuer suggests interception
+  http         GET /v1/models without a key gets any answer
+  auth         GET /v1/models with the key gets 200
+  model        the model is served to the key; deprecated ids warn
+  rate_limits  the anthropic-ratelimit-* headers seen
+  clock        the local clock against the server's Date
+  health       success rate in the last 5 minutes and hour, from the log
+  log          the log is writable, with mode 0600
+--offline runs config, proxy, health and log only.
+
+Exit codes: 0 when nothing failed (warnings allowed); otherwise the code of the
+first failing check: 2 config, 3 key or permission, 4 model not found,
+5 rate limited, 6 the API failed, 7 network (dns, tcp, tls, http, proxy).";
+
 /// The command with the help text that is only known at run time (the mock
 /// scenarios). Parsing, completions and man pages all use this one.
 pub fn full_command() -> clap::Command {
@@ -86,7 +106,7 @@ pub fn parse() -> Result<Cli, clap::Error> {
     propagate_version = true
 )]
 pub struct Cli {
-    /// When to colour diagnostics on stderr (stdout is data and never coloured).
+    /// When to colour diagnostics on stderr (stdout is data and never coloured, except doctor's lines on a terminal).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -109,6 +129,9 @@ pub enum Command {
     /// Show recent failures from the JSONL log, or sum it up with `log stats`.
     #[command(after_long_help = LOG_HELP)]
     Log(LogArgs),
+    /// Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix.
+    #[command(after_long_help = DOCTOR_HELP)]
+    Doctor(DoctorArgs),
     /// Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos.
     Mock(MockArgs),
     /// Write shell completions and man pages (used to refresh completions/ and man/).
@@ -271,6 +294,30 @@ pub struct LogStatsArgs {
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print one JSON object on stdout: {"ok", "exit_code", "checks": [{"name", "status", "figure", "message", "fix"}]}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Only the checks that need no network: config, proxy, health and log.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6].
+    #[arg(short, long)]
+    pub model: Option<String>,
+
+    /// Seconds each network check may take (a whole request: twice this).
+    #[arg(
+        long,
+        default_value_t = 5.0,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub timeout: f64,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diagnose;
 pub mod exit_code;
 pub mod log;
 pub mod mock;
@@ -38,6 +39,7 @@ pub fn run() -> ExitCode {
         Command::Ask(args) => commands::ask::run(&args, cli.log_file, &style, &env),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Log(args) => commands::log::run(&args, cli.log_file, &env),
+        Command::Doctor(args) => commands::doctor::run(&args, cli.log_file, &style, &env),
         Command::Mock(args) => commands::mock::run(&args),
         Command::Generate(args) => commands::generate::run(&args),
     }

@@ -5,8 +5,8 @@
 use std::io::BufReader;
 use std::time::{Duration, Instant, SystemTime};
 
-use ureq::Agent;
 use ureq::http::{HeaderMap, Response};
+use ureq::{Agent, RequestBuilder};
 
 use super::sse::SseDecoder;
 use super::stream::StreamAssembler;
@@ -43,10 +43,31 @@ pub struct Reply {
     pub rate_limits: Vec<(String, String)>,
 }
 
+/// What one `GET` of the models endpoint said about itself, whatever its
+/// status: `doctor` reports the status, the time and the headers as well as
+/// the answer.
+#[derive(Clone, Debug)]
+pub struct ModelsResponse {
+    pub status: u16,
+    /// From sending the request to having the whole body.
+    pub elapsed: Duration,
+    /// When the headers arrived, by the local clock: the moment `date` describes.
+    pub received_at: SystemTime,
+    pub request_id: Option<String>,
+    /// The `date` header, as sent.
+    pub date: Option<String>,
+    /// The `anthropic-ratelimit-*` headers, as sent.
+    pub rate_limits: Vec<(String, String)>,
+    /// The model ids on a 200 (one, for a single model); the classified
+    /// failure otherwise.
+    pub outcome: Result<Vec<String>, Failure>,
+}
+
 pub struct Client {
     agent: Agent,
     base_url: String,
-    api_key: ApiKey,
+    /// `None` only for `doctor`'s probe of whether the API answers at all.
+    api_key: Option<ApiKey>,
     /// `host:port` of the proxy this client goes through, for failure messages.
     proxy: Option<String>,
     trace: Option<Trace>,
@@ -54,7 +75,31 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: &ClientSettings) -> Client {
-        let base_url = settings.base_url.trim_end_matches('/').to_string();
+        Client::build(
+            &settings.base_url,
+            Some(settings.api_key.clone()),
+            settings.connect_timeout,
+            settings.stall_timeout,
+        )
+    }
+
+    /// A client that sends no key: the API must still answer (401), which
+    /// tells a broken network from a broken key.
+    pub fn without_key(
+        base_url: &str,
+        connect_timeout: Duration,
+        stall_timeout: Duration,
+    ) -> Client {
+        Client::build(base_url, None, connect_timeout, stall_timeout)
+    }
+
+    fn build(
+        base_url: &str,
+        api_key: Option<ApiKey>,
+        connect_timeout: Duration,
+        stall_timeout: Duration,
+    ) -> Client {
+        let base_url = base_url.trim_end_matches('/').to_string();
         let proxy = ureq::Proxy::try_from_env();
         let proxy_name = proxy.as_ref().and_then(|p| {
             let target: ureq::http::Uri = base_url.parse().ok()?;
@@ -65,12 +110,12 @@ impl Client {
             // body and headers (retry-after, request-id) we need.
             .http_status_as_error(false)
             // A resolver that never answers must not outlive --connect-timeout.
-            .timeout_resolve(Some(settings.connect_timeout))
-            .timeout_connect(Some(settings.connect_timeout))
+            .timeout_resolve(Some(connect_timeout))
+            .timeout_connect(Some(connect_timeout))
             // Re-armed on every read: a long reply that keeps streaming lives,
             // a server that goes silent dies. A total timeout would kill both.
-            .timeout_per_read(Some(settings.stall_timeout))
-            .timeout_per_write(Some(settings.stall_timeout))
+            .timeout_per_read(Some(stall_timeout))
+            .timeout_per_write(Some(stall_timeout))
             .proxy(proxy)
             .user_agent(USER_AGENT)
             .build()
@@ -78,7 +123,7 @@ impl Client {
         Client {
             agent,
             base_url,
-            api_key: settings.api_key.clone(),
+            api_key,
             proxy: proxy_name,
             trace: None,
         }
@@ -91,6 +136,18 @@ impl Client {
 
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The proxy requests go through (`host:port`), if one applies.
+    pub fn proxy(&self) -> Option<&str> {
+        self.proxy.as_deref()
+    }
+
+    fn with_key<B>(&self, request: RequestBuilder<B>) -> RequestBuilder<B> {
+        match &self.api_key {
+            Some(key) => request.header("x-api-key", key.expose()),
+            None => request,
+        }
     }
 
     fn trace(&self, line: impl FnOnce() -> String) {
@@ -120,9 +177,7 @@ impl Client {
         });
         let started = Instant::now();
         let request = self
-            .agent
-            .post(&url)
-            .header("x-api-key", self.api_key.expose())
+            .with_key(self.agent.post(&url))
             .header("anthropic-version", ANTHROPIC_VERSION)
             .header("content-type", "application/json")
             .header("accept", "text/event-stream")
@@ -285,27 +340,61 @@ impl Client {
     /// `GET /v1/models`: free and authenticated. Used to name the models that
     /// exist when one was not found.
     pub fn list_models(&self, timeout: Duration) -> Result<Vec<String>, Failure> {
-        let url = format!("{}/v1/models?limit=1000", self.base_url);
+        self.get_models(None, timeout)?.outcome
+    }
+
+    /// `GET /v1/models` (all of them), or `GET /v1/models/{id}` for one: the
+    /// way to find an alias the list does not show. `Err` is a transport
+    /// failure (no response at all); any status is an `Ok` whose `outcome`
+    /// holds the classified failure.
+    pub fn get_models(
+        &self,
+        model: Option<&str>,
+        timeout: Duration,
+    ) -> Result<ModelsResponse, Failure> {
+        let url = match model {
+            Some(id) => format!("{}/v1/models/{}", self.base_url, path_segment(id)),
+            None => format!("{}/v1/models?limit=1000", self.base_url),
+        };
+        let started = Instant::now();
         let response = self
-            .agent
-            .get(&url)
-            .header("x-api-key", self.api_key.expose())
+            .with_key(self.agent.get(&url))
             .header("anthropic-version", ANTHROPIC_VERSION)
             .config()
             .timeout_global(Some(timeout))
             .build()
             .call()
             .map_err(|e| classify_transport(e, self.proxy.as_deref()))?;
-        let meta = response_meta(response.headers());
+        let received_at = SystemTime::now();
+        let headers = response.headers();
+        let meta = response_meta(headers);
+        let date = header(headers, "date");
+        let rate_limits = rate_limit_headers(headers);
         let status = response.status().as_u16();
-        if status != 200 {
-            return Err(self.read_error(response, status, &meta));
-        }
+        let outcome = if status == 200 {
+            self.read_model_ids(response)
+        } else {
+            Err(self.read_error(response, status, &meta))
+        };
+        Ok(ModelsResponse {
+            status,
+            elapsed: started.elapsed(),
+            received_at,
+            request_id: meta.request_id,
+            date,
+            rate_limits,
+            outcome,
+        })
+    }
+
+    /// The ids of a model list (`data[].id`) or of one model object (`id`).
+    fn read_model_ids(&self, response: Response<ureq::Body>) -> Result<Vec<String>, Failure> {
         let unreadable = |e: String| {
             Failure::new(
                 Category::InvalidResponse,
                 format!("the models list is unreadable: {e}"),
             )
+            .with_cause(Cause::UnreadableBody)
         };
         let raw = response
             .into_body()
@@ -315,6 +404,9 @@ impl Client {
             .map_err(|e| unreadable(e.to_string()))?;
         let body: serde_json::Value =
             serde_json::from_slice(&raw).map_err(|e| unreadable(e.to_string()))?;
+        if let Some(id) = body["id"].as_str() {
+            return Ok(vec![id.to_string()]);
+        }
         Ok(body["data"]
             .as_array()
             .map(|models| {
@@ -325,6 +417,19 @@ impl Client {
             })
             .unwrap_or_default())
     }
+}
+
+/// A model id as one path segment: ids may hold `/`, `:` or `@` (Bedrock and
+/// Vertex style), which must not split or end the path.
+fn path_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The time left before the deadline, or the deadline failure if none is.
@@ -380,4 +485,19 @@ fn rate_limit_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect();
     found.sort();
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_id_stays_one_path_segment() {
+        assert_eq!(path_segment("claude-sonnet-4-6"), "claude-sonnet-4-6");
+        assert_eq!(
+            path_segment("anthropic.claude-3-haiku-20240307-v1:0"),
+            "anthropic.claude-3-haiku-20240307-v1%3A0"
+        );
+        assert_eq!(path_segment("a/b@c"), "a%2Fb%40c");
+    }
 }

@@ -173,7 +173,8 @@ fn write_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
     file.write_all(line)
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+/// Creates the log's folder, readable by its owner only (mode 0700).
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

@@ -33,6 +33,10 @@ impl Shared {
         if let Some(missing_key) = self.require_api_key(request, ids, &limit_headers) {
             return missing_key;
         }
+        if let Some(status) = self.refused_key_status() {
+            let message = responses::canonical_error(status).1;
+            return self.error(status, None, message, ids, limit_headers);
+        }
         let models = &self.config.models;
         let body = match wanted {
             None => responses::model_list(models),
@@ -72,6 +76,16 @@ impl Shared {
         }
         let message = "x-api-key header is required";
         Some(self.error(401, None, message, ids, limit_headers.to_vec()))
+    }
+
+    /// A scenario that refuses the key on every message request (`auth`,
+    /// `permission`) refuses it on the free models endpoint too, as the real
+    /// API does; other faults never touch the models endpoint.
+    fn refused_key_status(&self) -> Option<u16> {
+        match &self.config.then {
+            Step::Status { status, .. } if matches!(status, 401 | 403) => Some(*status),
+            _ => None,
+        }
     }
 
     fn peek_limit_headers(&self) -> Vec<(String, String)> {

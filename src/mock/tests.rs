@@ -781,6 +781,23 @@ fn models_are_listed_and_never_faulted() {
 }
 
 #[test]
+fn a_refused_key_is_refused_on_the_models_endpoint_too() {
+    for (name, status, error_type) in [
+        ("auth", 401, "authentication_error"),
+        ("permission", 403, "permission_error"),
+    ] {
+        let server = serve(super::scenario(name).unwrap());
+        let list = get(&server, "/v1/models", Some(KEY));
+        assert_eq!(list.status, status, "{name}");
+        assert_eq!(list.json()["error"]["type"], error_type, "{name}");
+        let one = get(&server, "/v1/models/claude-haiku-4-5", Some(KEY));
+        assert_eq!(one.status, status, "{name}");
+    }
+    let down = serve(super::scenario("down").unwrap());
+    assert_eq!(get(&down, "/v1/models", Some(KEY)).status, 200);
+}
+
+#[test]
 fn unknown_routes_are_404_json() {
     let server = serve(MockConfig::default());
     for path in ["/", "/v1/complete", "/v1/messages/count_tokens"] {

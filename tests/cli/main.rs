@@ -7,6 +7,7 @@ mod ask_classification;
 mod ask_output;
 mod ask_retries;
 mod ask_validation;
+mod doctor;
 mod explain;
 mod generated_files;
 mod log_command;

@@ -1,0 +1,209 @@
+//! `doctor`'s checks: every hop between this machine and the API, tested in
+//! order (config, proxy, dns, tcp, tls, http, auth, model, rate_limits,
+//! clock), then the local ones (health, log). Each check is a function that
+//! returns one `Check`; a check whose hop failed is skipped with the reason,
+//! so the first failure is the broken hop. Network failures are classified
+//! by the same core as `ask`'s, so they carry the same fixes and exit codes.
+
+pub mod api;
+pub mod check;
+pub mod config;
+pub mod local;
+pub mod network;
+pub mod proxy;
+pub mod tls;
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+pub use check::{Check, Status, exit_code};
+
+use crate::api::client::ModelsResponse;
+use crate::api::{Client, ClientSettings};
+use crate::config::EnvLookup;
+use crate::secret::ApiKey;
+use config::{Settings, Target};
+use network::Hop;
+use proxy::ProxyHop;
+
+pub struct Options {
+    /// Only the checks that need no network: config, proxy, health, log.
+    pub offline: bool,
+    /// Each network check's own limit.
+    pub timeout: Duration,
+    pub model: Option<String>,
+    pub log_file: Option<PathBuf>,
+}
+
+/// What a later check needs from an earlier one, or why it is not there.
+type Needed<T> = Result<T, String>;
+
+/// The checks so far; each is handed to `emit` as soon as it is known, so a
+/// person watching sees which hop is slow while it is slow.
+struct Report<'a> {
+    checks: Vec<Check>,
+    emit: &'a mut dyn FnMut(&Check),
+}
+
+impl Report<'_> {
+    fn add(&mut self, check: Check) {
+        let check = check.sanitized();
+        (self.emit)(&check);
+        self.checks.push(check);
+    }
+
+    /// Runs a check on what it needs, or records it as skipped with the
+    /// reason. A check that yields nothing makes its dependents skip with
+    /// "<name> failed".
+    fn after<T, U>(
+        &mut self,
+        name: &'static str,
+        needed: Needed<T>,
+        run: impl FnOnce(T) -> (Check, Option<U>),
+    ) -> Needed<U> {
+        let input = match needed {
+            Ok(input) => input,
+            Err(reason) => {
+                self.add(Check::skip(name, &reason));
+                return Err(reason);
+            }
+        };
+        let (check, output) = run(input);
+        self.add(check);
+        output.ok_or_else(|| format!("{name} failed"))
+    }
+}
+
+/// Runs every check in order and returns them all.
+pub fn run(options: &Options, env: EnvLookup, emit: &mut dyn FnMut(&Check)) -> Vec<Check> {
+    let mut report = Report {
+        checks: Vec::new(),
+        emit,
+    };
+    let (check, settings) = config::check(options.model.as_deref(), options.log_file.clone(), env);
+    report.add(check);
+    let (check, proxy) = proxy::check(settings.target.as_ref().ok(), env);
+    report.add(check);
+    if !options.offline {
+        online(&settings, proxy.as_ref(), options.timeout, &mut report);
+    }
+    report.add(local::health(
+        settings.log_path.as_deref(),
+        SystemTime::now(),
+    ));
+    report.add(local::log_file(settings.log_path.as_deref()));
+    report.checks
+}
+
+/// Checks 3 to 10, each hop on the one before it.
+fn online(settings: &Settings, proxy: Option<&ProxyHop>, timeout: Duration, report: &mut Report) {
+    let target: Needed<&Target> = settings.target.as_ref().map_err(Clone::clone);
+    let reached = reach(target.clone(), proxy, timeout, report);
+    let anonymous = target
+        .clone()
+        .map(|t| Client::without_key(&t.base_url, timeout, timeout));
+    let answered = report.after("http", reached.and(anonymous), |client| {
+        api::http(&client, timeout)
+    });
+    let keyed = match (&target, &settings.key) {
+        (Ok(target), Some(key)) => Some((keyed_client(target, key, timeout), key)),
+        _ => None,
+    };
+    let can_authenticate = answered.as_ref().map_err(Clone::clone).and_then(|_| {
+        keyed
+            .as_ref()
+            .ok_or_else(|| "no API key (config failed)".to_string())
+    });
+    let authed = report.after("auth", can_authenticate, |(client, key)| {
+        api::auth(client, key, timeout)
+    });
+    let can_look_up = served_models(&authed).and_then(|listed| {
+        let model = settings.model.as_ref().map_err(Clone::clone)?;
+        let (client, _) = keyed.as_ref().ok_or("auth failed")?;
+        Ok((client, model, listed))
+    });
+    let _ = report.after("model", can_look_up, |(client, model, listed)| {
+        (api::model(client, model, listed, timeout), Some(()))
+    });
+    read_headers(&answered, &authed, report);
+}
+
+/// Checks 3 to 5: the API host (or the proxy) resolves, accepts a
+/// connection, and completes a verified TLS handshake.
+fn reach(
+    target: Needed<&Target>,
+    proxy: Option<&ProxyHop>,
+    timeout: Duration,
+    report: &mut Report,
+) -> Needed<()> {
+    let hop = target.clone().map(|target| first_hop(target, proxy));
+    let resolved = report.after("dns", hop, |hop| network::dns(&hop, timeout));
+    let connected = report.after("tcp", resolved, |resolved| network::tcp(&resolved, timeout));
+    if target.as_ref().is_ok_and(|t| !t.https) {
+        report.add(Check::skip("tls", "plain http: no TLS"));
+        return connected.map(drop);
+    }
+    let needed = connected.and_then(|stream| target.map(|t| (stream, t)));
+    report.after("tls", needed, |(stream, target)| {
+        tls::check(stream, target, proxy, timeout)
+    })
+}
+
+/// The models listed to the key, when the key was accepted.
+fn served_models(authed: &Needed<ModelsResponse>) -> Needed<&Vec<String>> {
+    match authed {
+        Ok(response) => response
+            .outcome
+            .as_ref()
+            .map_err(|_| "auth failed".to_string()),
+        Err(reason) => Err(reason.clone()),
+    }
+}
+
+/// Checks 9 and 10 read the answers already had, newest first: no request
+/// of their own.
+fn read_headers(
+    answered: &Needed<ModelsResponse>,
+    authed: &Needed<ModelsResponse>,
+    report: &mut Report,
+) {
+    let heard = answered.as_ref().map_err(Clone::clone).map(|answered| {
+        let mut responses: Vec<_> = authed.as_ref().ok().into_iter().collect();
+        responses.push(answered);
+        responses
+    });
+    let _ = report.after("rate_limits", heard.clone(), |responses| {
+        (api::rate_limits(&responses), Some(()))
+    });
+    let _ = report.after("clock", heard, |responses| {
+        (api::clock(&responses), Some(()))
+    });
+}
+
+/// Where the first connection goes: the proxy when one applies (it resolves
+/// and reaches the API itself), else the API host.
+fn first_hop(target: &Target, proxy: Option<&ProxyHop>) -> Hop {
+    match proxy {
+        Some(proxy) => Hop {
+            host: proxy.host().to_string(),
+            port: proxy.port(),
+            proxy: Some(proxy.name()),
+            api_host: target.host.clone(),
+        },
+        None => Hop {
+            host: target.host.clone(),
+            port: target.port,
+            proxy: None,
+            api_host: target.host.clone(),
+        },
+    }
+}
+
+fn keyed_client(target: &Target, key: &ApiKey, timeout: Duration) -> Client {
+    Client::new(&ClientSettings {
+        base_url: target.base_url.clone(),
+        api_key: key.clone(),
+        connect_timeout: timeout,
+        stall_timeout: timeout,
+    })
+}

@@ -1,0 +1,287 @@
+//! Check 2, proxy: which proxy variables are set, which one ureq uses, and
+//! whether it applies to the API host. A proxy password is never shown: only
+//! `host:port`.
+
+use ureq::{Proxy, ProxyProtocol};
+
+use super::check::Check;
+use super::config::Target;
+use crate::config::EnvLookup;
+
+const NAME: &str = "proxy";
+
+/// ureq's order: the first of these that holds a usable proxy URL is used,
+/// for every scheme (so HTTP_PROXY applies to https too).
+const PROXY_VARIABLES: [&str; 6] = [
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+];
+const NO_PROXY_VARIABLES: [&str; 2] = ["NO_PROXY", "no_proxy"];
+
+/// The proxy the API's traffic goes through.
+pub struct ProxyHop {
+    /// The variable it came from, when one of ours explains it.
+    pub variable: Option<&'static str>,
+    /// Holds the credentials, if any: only ever used, never displayed.
+    proxy: Proxy,
+}
+
+impl ProxyHop {
+    /// Without the brackets of an IPv6 literal.
+    pub fn host(&self) -> &str {
+        self.proxy
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+    }
+
+    pub fn port(&self) -> u16 {
+        self.proxy.port()
+    }
+
+    /// `host:port`, the way the client names the proxy in failures.
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.proxy.host(), self.proxy.port())
+    }
+
+    pub fn scheme(&self) -> &'static str {
+        match self.proxy.protocol() {
+            ProxyProtocol::Http => "http",
+            ProxyProtocol::Https => "https",
+            ProxyProtocol::Socks4 => "socks4",
+            ProxyProtocol::Socks4A => "socks4a",
+            ProxyProtocol::Socks5 => "socks5",
+            ProxyProtocol::Socks5h => "socks5h",
+            _ => "proxy",
+        }
+    }
+
+    /// A plain http proxy: reached in the clear, then asked with CONNECT for
+    /// a tunnel to the API, which `doctor` can do itself.
+    pub fn is_http_tunnel(&self) -> bool {
+        self.proxy.protocol() == ProxyProtocol::Http
+    }
+
+    /// `user:password` for `Proxy-Authorization: Basic`, when the URL has them.
+    pub fn credentials(&self) -> Option<String> {
+        let user = self.proxy.username()?;
+        Some(format!("{user}:{}", self.proxy.password().unwrap_or("")))
+    }
+
+    fn display(&self) -> String {
+        let with = if self.proxy.username().is_some() {
+            " (with credentials)"
+        } else {
+            ""
+        };
+        format!("{}://{}{with}", self.scheme(), self.name())
+    }
+}
+
+/// The check, and the proxy that applies to the API host, if one does.
+pub fn check(target: Option<&Target>, env: EnvLookup) -> (Check, Option<ProxyHop>) {
+    assess(target, env, Proxy::try_from_env())
+}
+
+/// `in_use` is the proxy ureq itself picked up (the client builds it the
+/// same way), so the verdict is about what will really happen.
+fn assess(
+    target: Option<&Target>,
+    env: EnvLookup,
+    in_use: Option<Proxy>,
+) -> (Check, Option<ProxyHop>) {
+    let set: Vec<&'static str> = PROXY_VARIABLES
+        .iter()
+        .chain(NO_PROXY_VARIABLES.iter())
+        .copied()
+        .filter(|name| env(name).is_some_and(|v| !v.trim().is_empty()))
+        .collect();
+    let unusable: Vec<&'static str> = PROXY_VARIABLES
+        .iter()
+        .copied()
+        .filter(|name| set.contains(name))
+        .filter(|name| env(name).is_some_and(|v| Proxy::new(&v).is_err()))
+        .collect();
+    let Some(proxy) = in_use else {
+        return (no_proxy_in_use(&set, &unusable), None);
+    };
+    let hop = ProxyHop {
+        variable: PROXY_VARIABLES
+            .iter()
+            .copied()
+            .find(|name| env(name).is_some_and(|v| Proxy::new(&v).is_ok())),
+        proxy,
+    };
+    let source = hop.variable.unwrap_or("the system proxy setting");
+    let Some(target) = target else {
+        let message = format!(
+            "{source} → {}; whether it applies is unknown without a valid base URL",
+            hop.display()
+        );
+        return (Check::pass(NAME, message), Some(hop));
+    };
+    if hop.proxy.is_no_proxy(&target.uri) {
+        let message = format!(
+            "{source} → {} is set, but NO_PROXY matches {}: direct connection",
+            hop.display(),
+            target.host
+        );
+        return (
+            with_doubts(Check::pass(NAME, message), &unusable, env),
+            None,
+        );
+    }
+    let mut message = format!("{source} → {} applies to {}", hop.display(), target.host);
+    if target.https && matches!(hop.variable, Some("HTTP_PROXY" | "http_proxy")) {
+        message.push_str(
+            " (the first of ALL_PROXY, HTTPS_PROXY, HTTP_PROXY set is used for every scheme)",
+        );
+    }
+    (
+        with_doubts(Check::pass(NAME, message), &unusable, env),
+        Some(hop),
+    )
+}
+
+fn no_proxy_in_use(set: &[&str], unusable: &[&'static str]) -> Check {
+    if set.is_empty() {
+        return Check::pass(
+            NAME,
+            "none set (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY, NO_PROXY, or lowercase): direct connection",
+        );
+    }
+    let message = format!("{} set, no proxy in use: direct connection", set.join(", "));
+    match unusable.is_empty() {
+        true => Check::pass(NAME, message),
+        false => unusable_warning(unusable, &message),
+    }
+}
+
+/// Turns a passing check into a warning when something set is ignored.
+fn with_doubts(check: Check, unusable: &[&'static str], env: EnvLookup) -> Check {
+    if !unusable.is_empty() {
+        return unusable_warning(unusable, &check.message);
+    }
+    let spaced = NO_PROXY_VARIABLES
+        .iter()
+        .find(|name| env(name).is_some_and(|v| v.split(',').any(|e| e != e.trim())));
+    match spaced {
+        // ureq compares NO_PROXY entries untrimmed: " example.com" never matches.
+        Some(name) => Check::warn(
+            NAME,
+            format!(
+                "{}; {name} has spaces around its entries, which then never match",
+                check.message
+            ),
+            format!(
+                "Write {name} without spaces, e.g. {name}=localhost,127.0.0.1,.internal.example"
+            ),
+        ),
+        None => check,
+    }
+}
+
+fn unusable_warning(unusable: &[&'static str], message: &str) -> Check {
+    Check::warn(
+        NAME,
+        format!(
+            "{message}; {} set but not a usable proxy URL (ignored)",
+            unusable.join(", ")
+        ),
+        "Set it to scheme://host:port (http, https, socks4, socks5), or unset it.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::check::Status;
+
+    fn target(url: &str) -> Target {
+        Target::from_base_url(url).unwrap()
+    }
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn no_variables_means_a_direct_connection() {
+        let (check, hop) = assess(
+            Some(&target("https://api.anthropic.com")),
+            &env_of(&[]),
+            None,
+        );
+        assert_eq!(check.status, Status::Pass);
+        assert!(check.message.starts_with("none set"));
+        assert!(hop.is_none());
+    }
+
+    #[test]
+    fn an_applying_proxy_is_named_without_its_password() {
+        let env = env_of(&[("HTTP_PROXY", "http://bob:hunter2@proxy.corp:3128")]);
+        let proxy = Proxy::new("http://bob:hunter2@proxy.corp:3128").unwrap();
+        let (check, hop) = assess(
+            Some(&target("https://api.anthropic.com")),
+            &env,
+            Some(proxy),
+        );
+        let hop = hop.unwrap();
+        assert_eq!(hop.name(), "proxy.corp:3128");
+        assert_eq!(hop.variable, Some("HTTP_PROXY"));
+        assert!(hop.is_http_tunnel());
+        assert_eq!(hop.credentials().as_deref(), Some("bob:hunter2"));
+        assert!(!check.message.contains("hunter2"), "{}", check.message);
+        assert!(
+            check
+                .message
+                .contains("http://proxy.corp:3128 (with credentials)")
+        );
+        assert!(check.message.contains("for every scheme"));
+    }
+
+    #[test]
+    fn no_proxy_bypasses_and_spaces_are_caught() {
+        let env = env_of(&[
+            ("HTTPS_PROXY", "http://p:3128"),
+            ("NO_PROXY", "localhost, api.anthropic.com"),
+        ]);
+        let proxy = Proxy::builder(ProxyProtocol::Http)
+            .host("p")
+            .port(3128)
+            .no_proxy("api.anthropic.com")
+            .build()
+            .unwrap();
+        let (check, hop) = assess(
+            Some(&target("https://api.anthropic.com")),
+            &env,
+            Some(proxy),
+        );
+        assert!(hop.is_none());
+        assert!(check.message.contains("NO_PROXY matches api.anthropic.com"));
+        assert_eq!(check.status, Status::Warn);
+        assert!(check.fix.unwrap().contains("without spaces"));
+    }
+
+    #[test]
+    fn an_unusable_value_is_a_warning() {
+        let env = env_of(&[("HTTPS_PROXY", "ftp://nope:1")]);
+        let (check, hop) = assess(Some(&target("https://api.anthropic.com")), &env, None);
+        assert!(hop.is_none());
+        assert_eq!(check.status, Status::Warn);
+        assert!(
+            check
+                .message
+                .contains("HTTPS_PROXY set but not a usable proxy URL")
+        );
+    }
+}
