@@ -223,17 +223,9 @@ fn capitalised(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::diagnose::check::Status;
+    use crate::diagnose::test_env::env_of;
 
     const KEY: &str = "sk-ant-api03-SECRETSECRETSECRET-wxyz";
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
 
     #[test]
     fn a_full_configuration_passes_and_shows_only_the_key_tail() {

@@ -207,3 +207,18 @@ fn keyed_client(target: &Target, key: &ApiKey, timeout: Duration) -> Client {
         stall_timeout: timeout,
     })
 }
+
+/// An environment made of fixed pairs, for the checks' unit tests.
+#[cfg(test)]
+pub(crate) mod test_env {
+    pub fn env_of(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+}

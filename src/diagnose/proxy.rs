@@ -200,18 +200,10 @@ fn unusable_warning(unusable: &[&'static str], message: &str) -> Check {
 mod tests {
     use super::*;
     use crate::diagnose::check::Status;
+    use crate::diagnose::test_env::env_of;
 
     fn target(url: &str) -> Target {
         Target::from_base_url(url).unwrap()
-    }
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
     }
 
     #[test]
