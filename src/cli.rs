@@ -34,6 +34,40 @@ Environment:
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxies, honoured as usual
   NO_COLOR, CLICOLOR_FORCE, TERM=dumb            colour on stderr";
 
+pub const BATCH_HELP: &str = "\
+Input lines, in any mix (blank lines are skipped):
+  {\"custom_id\":\"q1\",\"params\":{\"model\":...,\"max_tokens\":...,\"messages\":[...]}}   Message Batches form
+  {\"custom_id\":\"q2\",\"prompt\":\"...\",\"system\":...,\"model\":...,\"max_tokens\":...}      short form
+  Summarise the plot of Hamlet                                          plain text: its id is its line number
+custom_id: 1 to 64 letters, digits, - or _, unique. Every line is checked before
+anything is sent; all problems are listed with their line numbers (exit 2).
+
+Output lines, in the Message Batches results format, in the order items finish:
+  {\"custom_id\":\"q1\",\"result\":{\"type\":\"succeeded\",\"message\":{...}}}
+  {\"custom_id\":\"q2\",\"result\":{\"type\":\"errored\",\"error\":{\"type\":\"error\",\"error\":{...},
+     \"request_id\":...,\"category\":...,\"http_status\":...,\"retryable\":...,\"fix\":...,\"attempts\":...}}}
+
+Failures: a 429 pauses every worker until its retry-after; repeated overloads,
+server errors or network failures open a circuit breaker (all workers wait,
+then one request probes). A failure of the key, its permissions or billing
+stops the batch at once: nothing more is sent and unfinished items are left
+for a resume. An item's own failure (invalid_request, not_found,
+request_too_large, output_validation, or retries used up) is an errored line.
+
+Exit codes:
+  0    every item succeeded
+  2    invalid input or flags; nothing was sent
+  3    stopped: authentication, permission or billing (rerun to resume once fixed)
+  6, 7 stopped: the API or the network stayed down through the circuit breaker's probes
+  9    finished, but some items errored (--retry-errored redoes them)
+  130  interrupted (Ctrl-C): in-flight items finished, the rest left for a resume
+
+Examples:
+  claude-rs batch prompts.txt -o results.jsonl --jobs 8 --rpm 50
+  claude-rs batch prompts.txt -o results.jsonl                 resume after a crash or Ctrl-C
+  claude-rs batch prompts.txt -o results.jsonl --retry-errored redo the failures
+  claude-rs batch --remote prompts.jsonl -o results.jsonl      through the Message Batches API";
+
 pub const EXPLAIN_HELP: &str = "\
 What it reads (words first; stdin when no words are given):
   a status                 claude-rs explain 529
@@ -123,6 +157,9 @@ pub enum Command {
     /// Send a prompt and print the reply.
     #[command(after_long_help = EXIT_CODES_HELP)]
     Ask(AskArgs),
+    /// Send many prompts from a file: in parallel at the rate limit and not past it, resumable, nothing lost.
+    #[command(after_long_help = BATCH_HELP)]
+    Batch(BatchArgs),
     /// Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline.
     #[command(after_long_help = EXPLAIN_HELP)]
     Explain(ExplainArgs),
@@ -139,12 +176,10 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
+/// What a request asks for: shared by `ask` and `batch` (where they are the
+/// defaults for requests that do not say).
 #[derive(Debug, Args)]
-pub struct AskArgs {
-    /// The prompt. Piped stdin is read too: words first, then a blank line, then stdin.
-    #[arg(value_name = "PROMPT")]
-    pub prompt: Vec<String>,
-
+pub struct RequestArgs {
     /// The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6].
     #[arg(short, long)]
     pub model: Option<String>,
@@ -160,7 +195,11 @@ pub struct AskArgs {
     /// Sampling temperature, 0.0 to 1.0.
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub temperature: Option<f64>,
+}
 
+/// How hard to try: shared by `ask` and `batch`.
+#[derive(Debug, Args)]
+pub struct RetryArgs {
     /// Retries after the first attempt (0 disables retrying).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub max_retries: u32,
@@ -183,6 +222,31 @@ pub struct AskArgs {
         allow_negative_numbers = true
     )]
     pub connect_timeout: f64,
+}
+
+/// What a reply must look like: shared by `ask` and `batch`.
+#[derive(Debug, Args)]
+pub struct ReplyCheckArgs {
+    /// The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation.
+    #[arg(long)]
+    pub expect_json: bool,
+
+    /// The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub choices: Option<Vec<String>>,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The prompt. Piped stdin is read too: words first, then a blank line, then stdin.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+
+    #[command(flatten)]
+    pub request: RequestArgs,
+
+    #[command(flatten)]
+    pub retry: RetryArgs,
 
     /// Seconds for the whole call, retries and waits included.
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
@@ -200,13 +264,8 @@ pub struct AskArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then exit 8.
-    #[arg(long)]
-    pub expect_json: bool,
-
-    /// The trimmed reply must be one of these (case-insensitive); otherwise retry, then exit 8.
-    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
-    pub choices: Option<Vec<String>>,
+    #[command(flatten)]
+    pub check: ReplyCheckArgs,
 
     /// When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged).
     #[arg(long, value_name = "TEXT")]
@@ -228,6 +287,94 @@ pub struct AskArgs {
     /// (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`.
     #[arg(long, value_name = "SCENARIO")]
     pub mock: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The requests, one per line: Message Batches lines {"custom_id","params"}, short lines
+    /// {"custom_id","prompt"}, or plain text (its id is its line number). `-` reads stdin.
+    #[arg(
+        value_name = "INPUT",
+        required_unless_present_any = ["status", "cancel"]
+    )]
+    pub input: Option<PathBuf>,
+
+    /// Write the results here (JSONL), flushed as each item finishes. Running again with
+    /// the same OUTPUT resumes: ids already in it are skipped. Default: stdout (no resume).
+    #[arg(short, long, value_name = "OUTPUT")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub request: RequestArgs,
+
+    #[command(flatten)]
+    pub retry: RetryArgs,
+
+    #[command(flatten)]
+    pub check: ReplyCheckArgs,
+
+    /// Worker threads sending requests at the same time.
+    #[arg(short, long, default_value_t = 4, value_name = "N")]
+    pub jobs: usize,
+
+    /// Client-side limit: requests per minute, shared by all workers.
+    #[arg(long, value_name = "N")]
+    pub rpm: Option<u32>,
+
+    /// Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers.
+    #[arg(long, value_name = "N")]
+    pub tpm: Option<u64>,
+
+    /// Percent of --rpm / --tpm, and of the limits the API reports, kept unused.
+    #[arg(long, default_value_t = 10.0, value_name = "PCT", value_parser = percentage)]
+    pub headroom: f64,
+
+    /// Write invalid input lines as errored results and go on, instead of refusing the input (exit 2).
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Also redo the items that errored in OUTPUT (by default only missing ones are done).
+    #[arg(long)]
+    pub retry_errored: bool,
+
+    /// No retry notices on a terminal; the summary is still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Answer from the built-in fake API with this scenario instead of the real API
+    /// (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`.
+    #[arg(long, value_name = "SCENARIO")]
+    pub mock: Option<String>,
+
+    /// Send the input through the Message Batches API instead (needs -o): submit, poll,
+    /// download the results into OUTPUT. Rerun the same command to resume after a crash.
+    #[arg(long, requires = "output")]
+    pub remote: bool,
+
+    /// With --remote: follow this already-submitted batch instead of submitting the input.
+    #[arg(long, value_name = "ID", requires = "remote")]
+    pub batch_id: Option<String>,
+
+    /// Print the state of a Message Batches batch and exit.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["input", "cancel", "remote"])]
+    pub status: Option<String>,
+
+    /// Cancel a Message Batches batch and exit.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["input", "remote"])]
+    pub cancel: Option<String>,
+
+    /// With --remote: seconds between polls of the batch's progress.
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub poll_interval: f64,
+
+    /// With --status / --cancel: print the batch object as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::api::ClientSettings;
 use crate::api::models::{DEFAULT_MODEL, malformed_model_id, max_output_tokens};
-use crate::cli::AskArgs;
+use crate::cli::{AskArgs, BatchArgs, RequestArgs, RetryArgs};
 use crate::output_check::Expectation;
 use crate::resilience::RetryPolicy;
 use crate::secret::ApiKey;
@@ -47,17 +48,30 @@ pub enum OutputMode {
     Buffer,
 }
 
+/// Where requests go and how each attempt is bounded: shared by `ask` and `batch`.
 #[derive(Debug)]
-pub struct AskSettings {
-    pub api_key: ApiKey,
-    pub base_url: String,
+pub struct Connection {
+    pub client: ClientSettings,
+    pub sleep_scale: f64,
+    pub mock_scenario: Option<String>,
+    /// Notes for the user that are not errors (e.g. a /v1 dropped from the URL).
+    pub warnings: Vec<String>,
+}
+
+/// The parts of a request a command fills in when the input does not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestDefaults {
     pub model: String,
     pub system: Option<String>,
     pub max_tokens: u32,
     pub temperature: Option<f64>,
+}
+
+#[derive(Debug)]
+pub struct AskSettings {
+    pub connection: Connection,
+    pub request: RequestDefaults,
     pub policy: RetryPolicy,
-    pub connect_timeout: Duration,
-    pub stall_timeout: Duration,
     pub output: OutputMode,
     pub json: bool,
     pub expectation: Option<Expectation>,
@@ -66,11 +80,40 @@ pub struct AskSettings {
     pub quiet: bool,
     pub verbose: bool,
     pub log_path: Option<PathBuf>,
-    pub sleep_scale: f64,
-    pub mock_scenario: Option<String>,
-    /// Notes for the user that are not errors (e.g. a /v1 dropped from the URL).
-    pub warnings: Vec<String>,
 }
+
+/// Where `batch` reads its requests.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchInput {
+    Stdin,
+    File(PathBuf),
+}
+
+#[derive(Debug)]
+pub struct BatchSettings {
+    pub connection: Connection,
+    pub request: RequestDefaults,
+    pub policy: RetryPolicy,
+    pub input: BatchInput,
+    pub output: Option<PathBuf>,
+    pub jobs: usize,
+    pub rpm: Option<u32>,
+    pub tpm: Option<u64>,
+    /// The fraction of every limit actually used (0.9 for --headroom 10).
+    pub rate_fraction: f64,
+    pub expectation: Option<Expectation>,
+    pub skip_invalid: bool,
+    pub retry_errored: bool,
+    pub quiet: bool,
+    pub log_path: Option<PathBuf>,
+}
+
+/// The most worker threads `--jobs` may ask for.
+pub const MAX_JOBS: usize = 256;
+
+/// A batch waits out a server's retry-after up to this long: nobody is waiting
+/// at a terminal, and giving up would turn a pause into errored items.
+pub const BATCH_RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
 
 pub fn log_path(flag: Option<PathBuf>, env: EnvLookup) -> Option<PathBuf> {
     flag.or_else(|| env_or_none(env, "CLAUDE_RS_LOG").map(PathBuf::from))
@@ -169,22 +212,42 @@ pub fn api_key(env: EnvLookup, mock: bool) -> Result<ApiKey, UsageError> {
     }
 }
 
-pub fn resolve_ask(
-    args: &AskArgs,
-    log_file: Option<PathBuf>,
+/// The API key, base URL, timeouts and test knobs, from flags and environment.
+pub fn resolve_connection(
+    retry: &RetryArgs,
+    mock: Option<&str>,
     env: EnvLookup,
-    stdout_is_terminal: bool,
-) -> Result<AskSettings, UsageError> {
+) -> Result<Connection, UsageError> {
     let mut warnings = Vec::new();
-    let mock = args.mock.is_some();
-    let api_key = api_key(env, mock)?;
+    let api_key = api_key(env, mock.is_some())?;
     let base_url = match mock {
-        true => String::new(),
-        false => base_url(
+        // Filled in once the fake API is listening.
+        Some(_) => String::new(),
+        None => base_url(
             &env_or_none(env, "ANTHROPIC_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into()),
             &mut warnings,
         )?,
     };
+    let sleep_scale = env("CLAUDE_RS_TEST_SLEEP_SCALE")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .unwrap_or(1.0);
+    Ok(Connection {
+        client: ClientSettings {
+            base_url,
+            api_key,
+            connect_timeout: seconds("--connect-timeout", retry.connect_timeout)?,
+            stall_timeout: seconds("--timeout", retry.timeout)?,
+            max_connections: 1,
+        },
+        sleep_scale,
+        mock_scenario: mock.map(str::to_string),
+        warnings,
+    })
+}
+
+/// The model, system prompt, max tokens and temperature, checked.
+pub fn resolve_request(args: &RequestArgs, env: EnvLookup) -> Result<RequestDefaults, UsageError> {
     let model = model(args.model.as_deref(), env)?;
     check_max_tokens(args.max_tokens, &model)?;
     if let Some(t) = args.temperature {
@@ -195,7 +258,24 @@ pub fn resolve_ask(
             ));
         }
     }
-    let expectation = Expectation::from_flags(args.expect_json, args.choices.as_deref())?;
+    Ok(RequestDefaults {
+        model,
+        system: args.system.clone(),
+        max_tokens: args.max_tokens,
+        temperature: args.temperature,
+    })
+}
+
+pub fn resolve_ask(
+    args: &AskArgs,
+    log_file: Option<PathBuf>,
+    env: EnvLookup,
+    stdout_is_terminal: bool,
+) -> Result<AskSettings, UsageError> {
+    let connection = resolve_connection(&args.retry, args.mock.as_deref(), env)?;
+    let request = resolve_request(&args.request, env)?;
+    let expectation =
+        Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
     let output = if args.json || expectation.is_some() || args.no_stream {
         OutputMode::Buffer
     } else if args.stream || stdout_is_terminal {
@@ -207,24 +287,14 @@ pub fn resolve_ask(
         .deadline
         .map(|d| seconds("--deadline", d))
         .transpose()?;
-    let sleep_scale = env("CLAUDE_RS_TEST_SLEEP_SCALE")
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .unwrap_or(1.0);
     Ok(AskSettings {
-        api_key,
-        base_url,
-        model,
-        system: args.system.clone(),
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
+        connection,
+        request,
         policy: RetryPolicy {
-            max_retries: args.max_retries,
+            max_retries: args.retry.max_retries,
             deadline,
             ..RetryPolicy::default()
         },
-        connect_timeout: seconds("--connect-timeout", args.connect_timeout)?,
-        stall_timeout: seconds("--timeout", args.timeout)?,
         output,
         json: args.json,
         expectation,
@@ -233,13 +303,92 @@ pub fn resolve_ask(
         quiet: args.quiet,
         verbose: args.verbose,
         log_path: log_path(log_file, env),
-        sleep_scale,
-        mock_scenario: args.mock.clone(),
-        warnings,
     })
 }
 
-fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), UsageError> {
+pub fn resolve_batch(
+    args: &BatchArgs,
+    log_file: Option<PathBuf>,
+    env: EnvLookup,
+) -> Result<BatchSettings, UsageError> {
+    let mut connection = resolve_connection(&args.retry, args.mock.as_deref(), env)?;
+    let request = resolve_request(&args.request, env)?;
+    let expectation =
+        Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
+    if args.jobs == 0 || args.jobs > MAX_JOBS {
+        return Err(UsageError::new(
+            format!("--jobs {} is outside 1 to {MAX_JOBS}", args.jobs),
+            "give --jobs a number of workers such as 4 (more rarely helps: the rate limit is shared)",
+        ));
+    }
+    connection.client.max_connections = args.jobs;
+    if args.rpm == Some(0) || args.tpm == Some(0) {
+        return Err(UsageError::new(
+            "--rpm 0 / --tpm 0 would never send anything",
+            "give the limit of your account, e.g. --rpm 50, or leave it out to learn it from the API",
+        ));
+    }
+    if args.headroom >= 100.0 {
+        return Err(UsageError::new(
+            format!("--headroom {} keeps the whole limit unused", args.headroom),
+            "give a percentage below 100, e.g. --headroom 10 (the default)",
+        ));
+    }
+    let input = match args.input.as_deref() {
+        Some(path) if path.as_os_str() == "-" => BatchInput::Stdin,
+        Some(path) => BatchInput::File(path.to_path_buf()),
+        None => {
+            return Err(UsageError::new(
+                "no INPUT file",
+                "give the requests file, or - to read stdin: claude-rs batch prompts.jsonl -o results.jsonl",
+            ));
+        }
+    };
+    if let (BatchInput::File(input), Some(output)) = (&input, &args.output) {
+        if same_file(input, output) {
+            return Err(UsageError::new(
+                format!("OUTPUT {} is the INPUT file", output.display()),
+                "write the results to another file, e.g. -o results.jsonl",
+            ));
+        }
+    }
+    if args.retry_errored && args.output.is_none() {
+        return Err(UsageError::new(
+            "--retry-errored needs the OUTPUT of an earlier run",
+            "give the same -o OUTPUT as the run whose errored items should be redone",
+        ));
+    }
+    Ok(BatchSettings {
+        connection,
+        request,
+        policy: RetryPolicy {
+            max_retries: args.retry.max_retries,
+            retry_after_cap: BATCH_RETRY_AFTER_CAP,
+            ..RetryPolicy::default()
+        },
+        input,
+        output: args.output.clone(),
+        jobs: args.jobs,
+        rpm: args.rpm,
+        tpm: args.tpm,
+        rate_fraction: 1.0 - args.headroom / 100.0,
+        expectation,
+        skip_invalid: args.skip_invalid,
+        retry_errored: args.retry_errored,
+        quiet: args.quiet,
+        log_path: log_path(log_file, env),
+    })
+}
+
+/// Whether two paths name the same file (an OUTPUT that does not exist yet cannot be the input).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+pub(crate) fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), UsageError> {
     if max_tokens == 0 {
         return Err(UsageError::new(
             "--max-tokens 0 leaves no room for a reply",

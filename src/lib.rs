@@ -3,6 +3,7 @@
 //! decides about retries; `api` speaks the wire; `commands` are thin uses of both.
 
 pub mod api;
+pub mod batch;
 pub mod cache;
 pub mod cli;
 pub mod commands;
@@ -37,6 +38,7 @@ pub fn run() -> ExitCode {
     let style = report::Style::detect(cli.color, &env);
     match cli.command {
         Command::Ask(args) => commands::ask::run(&args, cli.log_file, &style, &env),
+        Command::Batch(args) => commands::batch::run(&args, cli.log_file, &style, &env),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Log(args) => commands::log::run(&args, cli.log_file, &env),
         Command::Doctor(args) => commands::doctor::run(&args, cli.log_file, &style, &env),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use colored::Colorize;
 
-use crate::resilience::{Category, Decision, FailedAttempt, FinalFailure, GiveUp};
+use crate::resilience::{Category, Decision, FailedAttempt, Failure, FinalFailure, GiveUp};
 use crate::sanitize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -117,34 +117,7 @@ pub fn render_failure(
         format!("{} — {}", failure.category, failure.category.meaning())
     };
     let mut out = format!("{} {}\n", "error:".red().bold(), title.bold());
-    let mut detail = String::new();
-    if let Some(status) = failure.http_status {
-        detail.push_str(&format!("HTTP {status}"));
-    }
-    if let Some(kind) = &failure.error_type {
-        if !detail.is_empty() {
-            detail.push(' ');
-        }
-        detail.push_str(&sanitize::one_line(kind));
-    }
-    let message = sanitize::one_line(&failure.message);
-    let line = match (detail.is_empty(), message.is_empty()) {
-        (true, _) => message.into_owned(),
-        (false, true) => detail,
-        (false, false) => format!("{detail}: {message}"),
-    };
-    out.push_str(&format!("  {:<11} {}\n", "what:", line));
-    let request_id = failure
-        .request_id
-        .as_deref()
-        .map(|id| sanitize::one_line(id).into_owned())
-        .unwrap_or_else(|| match failure.http_status {
-            Some(_) => {
-                "none (the response carried no request-id: probably a proxy, not the API)".into()
-            }
-            None => "none (no response from the API)".into(),
-        });
-    out.push_str(&format!("  {:<11} {}\n", "request id:", request_id));
+    out.push_str(&what_and_request_id(failure));
     let tries = if attempts == 1 { "attempt" } else { "attempts" };
     out.push_str(&format!(
         "  {:<11} {attempts} {tries} over {} ({})\n",
@@ -164,6 +137,40 @@ pub fn render_failure(
         failure.category
     ));
     out
+}
+
+/// The `what:` and `request id:` lines of a failure, each ending in a newline.
+pub fn what_and_request_id(failure: &Failure) -> String {
+    let mut detail = String::new();
+    if let Some(status) = failure.http_status {
+        detail.push_str(&format!("HTTP {status}"));
+    }
+    if let Some(kind) = &failure.error_type {
+        if !detail.is_empty() {
+            detail.push(' ');
+        }
+        detail.push_str(&sanitize::one_line(kind));
+    }
+    let message = sanitize::one_line(&failure.message);
+    let line = match (detail.is_empty(), message.is_empty()) {
+        (true, _) => message.into_owned(),
+        (false, true) => detail,
+        (false, false) => format!("{detail}: {message}"),
+    };
+    let request_id = failure
+        .request_id
+        .as_deref()
+        .map(|id| sanitize::one_line(id).into_owned())
+        .unwrap_or_else(|| match failure.http_status {
+            Some(_) => {
+                "none (the response carried no request-id: probably a proxy, not the API)".into()
+            }
+            None => "none (no response from the API)".into(),
+        });
+    format!(
+        "  {:<11} {}\n  {:<11} {}\n",
+        "what:", line, "request id:", request_id
+    )
 }
 
 /// A problem found before anything was sent (exit 2).

@@ -29,6 +29,9 @@ pub struct ClientSettings {
     pub connect_timeout: Duration,
     /// No progress for this long fails the attempt (headers or body).
     pub stall_timeout: Duration,
+    /// Requests this client may have in flight at once (batch workers): the
+    /// pool keeps that many connections alive instead of ureq's default 3.
+    pub max_connections: usize,
 }
 
 /// Receives request and response metadata for `--verbose`. Never the key.
@@ -80,6 +83,7 @@ impl Client {
             Some(settings.api_key.clone()),
             settings.connect_timeout,
             settings.stall_timeout,
+            settings.max_connections,
         )
     }
 
@@ -90,7 +94,7 @@ impl Client {
         connect_timeout: Duration,
         stall_timeout: Duration,
     ) -> Client {
-        Client::build(base_url, None, connect_timeout, stall_timeout)
+        Client::build(base_url, None, connect_timeout, stall_timeout, 1)
     }
 
     fn build(
@@ -98,6 +102,7 @@ impl Client {
         api_key: Option<ApiKey>,
         connect_timeout: Duration,
         stall_timeout: Duration,
+        max_connections: usize,
     ) -> Client {
         let base_url = base_url.trim_end_matches('/').to_string();
         let proxy = ureq::Proxy::try_from_env();
@@ -117,6 +122,8 @@ impl Client {
             .timeout_per_read(Some(stall_timeout))
             .timeout_per_write(Some(stall_timeout))
             .proxy(proxy)
+            .max_idle_connections_per_host(max_connections.max(3))
+            .max_idle_connections(max_connections.max(10))
             .user_agent(USER_AGENT)
             .build()
             .into();

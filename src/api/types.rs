@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::config::RequestDefaults;
+
 /// The API rejects request bodies above 32 MB; we refuse them before sending.
 pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
 
@@ -17,27 +19,32 @@ impl MessageParams {
     }
 
     /// A single-turn request for a prompt.
-    pub fn for_prompt(
-        model: &str,
-        prompt: &str,
-        system: Option<&str>,
-        max_tokens: u32,
-        temperature: Option<f64>,
-    ) -> MessageParams {
+    pub fn for_prompt(defaults: &RequestDefaults, prompt: &str) -> MessageParams {
         let mut map = Map::new();
-        map.insert("model".into(), model.into());
-        map.insert("max_tokens".into(), max_tokens.into());
         map.insert(
             "messages".into(),
             serde_json::json!([{"role": "user", "content": prompt}]),
         );
-        if let Some(system) = system {
-            map.insert("system".into(), system.into());
+        let mut params = MessageParams(map);
+        params.fill_defaults(defaults);
+        params
+    }
+
+    /// Fills in what the request does not say itself: model, max tokens,
+    /// and the system prompt and temperature when given.
+    pub fn fill_defaults(&mut self, defaults: &RequestDefaults) {
+        let map = &mut self.0;
+        map.entry("model")
+            .or_insert_with(|| defaults.model.clone().into());
+        map.entry("max_tokens")
+            .or_insert_with(|| defaults.max_tokens.into());
+        if let Some(system) = &defaults.system {
+            map.entry("system").or_insert_with(|| system.clone().into());
         }
-        if let Some(temperature) = temperature {
-            map.insert("temperature".into(), temperature.into());
+        if let Some(temperature) = defaults.temperature {
+            map.entry("temperature")
+                .or_insert_with(|| temperature.into());
         }
-        MessageParams(map)
     }
 
     pub fn model(&self) -> &str {
@@ -46,6 +53,26 @@ impl MessageParams {
 
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
+    }
+
+    /// A rough count of input tokens (4 characters a token, the usual rule of
+    /// thumb for English), for pacing against a tokens-per-minute limit. The
+    /// API's own count differs; the headroom absorbs the difference.
+    pub fn estimated_input_tokens(&self) -> u64 {
+        fn chars(value: &Value) -> usize {
+            match value {
+                Value::String(text) => text.chars().count(),
+                Value::Array(items) => items.iter().map(chars).sum(),
+                Value::Object(block) => match block.get("text") {
+                    Some(text) => chars(text),
+                    None => block.get("content").map_or(0, chars),
+                },
+                _ => 0,
+            }
+        }
+        let system = self.0.get("system").map_or(0, chars);
+        let messages = self.0.get("messages").map_or(0, chars);
+        ((system + messages) / 4 + 1) as u64
     }
 
     /// The request body; `stream` is set here, not by the caller.
@@ -113,7 +140,13 @@ mod tests {
 
     #[test]
     fn prompt_params_serialise_with_stream_flag() {
-        let params = MessageParams::for_prompt("claude-x", "hi", Some("be brief"), 10, Some(0.2));
+        let defaults = RequestDefaults {
+            model: "claude-x".into(),
+            system: Some("be brief".into()),
+            max_tokens: 10,
+            temperature: Some(0.2),
+        };
+        let params = MessageParams::for_prompt(&defaults, "hi");
         let body: Value = serde_json::from_slice(&params.to_body(true)).unwrap();
         assert_eq!(body["model"], "claude-x");
         assert_eq!(body["max_tokens"], 10);
@@ -121,12 +154,33 @@ mod tests {
         assert_eq!(body["system"], "be brief");
         assert_eq!(body["temperature"], 0.2);
         assert_eq!(body["stream"], true);
-        let plain: Value = serde_json::from_slice(
-            &MessageParams::for_prompt("m", "p", None, 1, None).to_body(false),
-        )
-        .unwrap();
+        let bare = RequestDefaults {
+            model: "m".into(),
+            system: None,
+            max_tokens: 1,
+            temperature: None,
+        };
+        let plain: Value =
+            serde_json::from_slice(&MessageParams::for_prompt(&bare, "p").to_body(false)).unwrap();
         assert!(plain.get("system").is_none());
         assert!(plain.get("temperature").is_none());
+    }
+
+    #[test]
+    fn input_tokens_are_estimated_from_the_text() {
+        let mut map = Map::new();
+        map.insert("system".into(), "abcd".into());
+        map.insert(
+            "messages".into(),
+            serde_json::json!([
+                {"role": "user", "content": "12345678"},
+                {"role": "assistant", "content": [{"type": "text", "text": "abcd"}]}
+            ]),
+        );
+        assert_eq!(
+            MessageParams::from_map(map).estimated_input_tokens(),
+            16 / 4 + 1
+        );
     }
 
     #[test]

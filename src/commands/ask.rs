@@ -3,25 +3,22 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
 use crate::api::types::MAX_REQUEST_BYTES;
-use crate::api::{Client, ClientSettings, MessageParams, Reply};
+use crate::api::{Client, MessageParams, Reply};
 use crate::cache::ReplyCache;
 use crate::cli::AskArgs;
 use crate::config::{AskSettings, EnvLookup, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
-use crate::log::{AttemptRecord, CallRecord, EventLog, clip_message, timestamp};
-use crate::mock::MockServer;
+use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
 use crate::report::{self, Style};
 use crate::resilience::retry::run_with_retries;
-use crate::resilience::{
-    AttemptFailure, Category, Decision, FailedAttempt, FinalFailure, SystemClock,
-};
+use crate::resilience::{AttemptFailure, Category, FailedAttempt, FinalFailure, SystemClock};
 use crate::sanitize;
 
 const COMMAND: &str = "ask";
@@ -39,13 +36,7 @@ pub fn run(args: &AskArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLoo
             return ExitCode::Usage;
         }
     };
-    let params = MessageParams::for_prompt(
-        &settings.model,
-        &prompt,
-        settings.system.as_deref(),
-        settings.max_tokens,
-        settings.temperature,
-    );
+    let params = MessageParams::for_prompt(&settings.request, &prompt);
     let body_len = params.to_body(true).len();
     if body_len > MAX_REQUEST_BYTES {
         let problem = format!(
@@ -58,20 +49,20 @@ pub fn run(args: &AskArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLoo
         );
         return ExitCode::Usage;
     }
-    for warning in &settings.warnings {
+    for warning in &settings.connection.warnings {
         eprintln!("{}", report::warning(warning));
     }
-    if let Some(date) = deprecation(&settings.model) {
+    if let Some(date) = deprecation(&settings.request.model) {
         eprintln!(
             "{}",
             report::warning(&format!(
                 "{} is deprecated by Anthropic (end of life: {date}); after that the API answers not_found. Move to {DEFAULT_MODEL}.",
-                settings.model
+                settings.request.model
             ))
         );
     }
     // Kept alive for the whole call: dropping it stops the fake API.
-    let _mock = match start_mock(&mut settings) {
+    let _mock = match crate::commands::mock::start_for(&mut settings.connection) {
         Ok(mock) => mock,
         Err(error) => {
             eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
@@ -79,24 +70,6 @@ pub fn run(args: &AskArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLoo
         }
     };
     Ask::new(settings, params, style).run()
-}
-
-fn start_mock(settings: &mut AskSettings) -> Result<Option<MockServer>, UsageError> {
-    let Some(scenario) = settings.mock_scenario.as_deref() else {
-        return Ok(None);
-    };
-    let mut config = crate::commands::mock::config_for(Some(scenario), None)?;
-    // `claude-rs mock` keeps its fixed seed for reproducible scripts; a demo
-    // with `ask --mock` should show different luck on each run.
-    config.seed = fastrand::u64(..);
-    let server = MockServer::start(config).map_err(|e| {
-        UsageError::new(
-            format!("could not start the fake API: {e}"),
-            "check that 127.0.0.1 can be bound",
-        )
-    })?;
-    settings.base_url = server.base_url();
-    Ok(Some(server))
 }
 
 /// The words given, then a blank line, then piped stdin. Either alone is enough.
@@ -179,22 +152,18 @@ struct Ask<'a> {
 
 impl<'a> Ask<'a> {
     fn new(settings: AskSettings, params: MessageParams, style: &'a Style) -> Ask<'a> {
-        let mut client = Client::new(&ClientSettings {
-            base_url: settings.base_url.clone(),
-            api_key: settings.api_key.clone(),
-            connect_timeout: settings.connect_timeout,
-            stall_timeout: settings.stall_timeout,
-        });
+        let connection = &settings.connection.client;
+        let mut client = Client::new(connection);
         if settings.verbose {
             eprintln!(
                 "{}",
                 sanitize::one_line(&format!(
                     "claude-rs: base URL {}, model {}, key {}, timeouts: stall {}, connect {}, deadline {}, retries {}",
-                    settings.base_url,
-                    settings.model,
-                    settings.api_key.masked(),
-                    report::seconds(settings.stall_timeout),
-                    report::seconds(settings.connect_timeout),
+                    connection.base_url,
+                    settings.request.model,
+                    connection.api_key.masked(),
+                    report::seconds(connection.stall_timeout),
+                    report::seconds(connection.connect_timeout),
                     settings
                         .policy
                         .deadline
@@ -232,7 +201,7 @@ impl<'a> Ask<'a> {
             ends_with_newline: true,
         };
         let clock = SystemClock {
-            sleep_scale: self.settings.sleep_scale,
+            sleep_scale: self.settings.connection.sleep_scale,
         };
         let mut on_failure = |failed: &FailedAttempt| self.on_failed_attempt(failed);
         let outcome = run_with_retries(
@@ -273,26 +242,11 @@ impl<'a> Ask<'a> {
     }
 
     fn on_failed_attempt(&self, failed: &FailedAttempt) {
-        let failure = failed.failure;
-        let retry_in_ms = match failed.decision {
-            Decision::Retry { wait, .. } => Some(wait.as_millis() as u64),
-            Decision::GiveUp(_) => None,
-        };
-        self.warn_once(self.log.append(&AttemptRecord {
-            ts: timestamp(SystemTime::now()),
-            event: "attempt",
-            command: COMMAND,
-            category: failure.category.as_str(),
-            http_status: failure.http_status,
-            error_type: failure.error_type.as_deref(),
-            message: clip_message(&failure.message),
-            request_id: failure.request_id.as_deref(),
-            attempt: failed.attempt,
-            max_attempts: failed.max_attempts,
-            retry_in_ms,
-            model: &self.settings.model,
-            elapsed_ms: failed.elapsed.as_millis() as u64,
-        }));
+        self.warn_once(self.log.append(&AttemptRecord::new(
+            COMMAND,
+            &self.settings.request.model,
+            failed,
+        )));
         if !self.settings.quiet {
             if let Some(notice) = report::retry_notice(failed) {
                 eprintln!("{notice}");
@@ -303,12 +257,18 @@ impl<'a> Ask<'a> {
     fn succeed(&self, reply: &Reply, data: Value, attempts: u32, elapsed: Duration) -> ExitCode {
         let message = &reply.message;
         let text = message.text();
-        self.warn_once(self.log.append(&CallRecord {
+        let usage = CallUsage {
             request_id: reply.request_id.as_deref(),
-            input_tokens: Some(message.usage.input_tokens),
-            output_tokens: Some(message.usage.output_tokens),
-            ..self.call_record("success", attempts, elapsed)
-        }));
+            input_tokens: message.usage.input_tokens,
+            output_tokens: message.usage.output_tokens,
+        };
+        self.warn_once(self.log.append(&CallRecord::success(
+            COMMAND,
+            &self.settings.request.model,
+            usage,
+            attempts,
+            elapsed,
+        )));
         if let Some(dir) = &self.settings.fallback_cache {
             ReplyCache::new(dir.clone()).put(&self.cache_key(), &text);
         }
@@ -345,54 +305,28 @@ impl<'a> Ask<'a> {
                 "{}",
                 report::warning(&format!(
                     "the reply was cut at --max-tokens {} ({} output tokens); raise it, e.g. --max-tokens {}",
-                    self.settings.max_tokens,
+                    self.settings.request.max_tokens,
                     message.usage.output_tokens,
-                    self.settings.max_tokens.saturating_mul(2)
+                    self.settings.request.max_tokens.saturating_mul(2)
                 ))
             );
         }
         ExitCode::Success
     }
 
-    /// A call line with what every outcome shares; the caller fills in the rest.
-    fn call_record<'r>(
-        &'r self,
-        outcome: &'r str,
-        attempts: u32,
-        elapsed: Duration,
-    ) -> CallRecord<'r> {
-        CallRecord {
-            ts: timestamp(SystemTime::now()),
-            event: "call",
-            command: COMMAND,
-            outcome,
-            category: None,
-            http_status: None,
-            error_type: None,
-            message: None,
-            request_id: None,
-            attempts,
-            model: &self.settings.model,
-            elapsed_ms: elapsed.as_millis() as u64,
-            input_tokens: None,
-            output_tokens: None,
-        }
-    }
-
     fn cache_key(&self) -> Value {
-        serde_json::json!({"base_url": self.settings.base_url, "params": Value::Object(self.params.as_map().clone())})
+        serde_json::json!({"base_url": self.settings.connection.client.base_url, "params": Value::Object(self.params.as_map().clone())})
     }
 
     fn fail(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) -> ExitCode {
         let failure = &failed.failure;
-        self.warn_once(self.log.append(&CallRecord {
-            category: Some(failure.category.as_str()),
-            http_status: failure.http_status,
-            error_type: failure.error_type.as_deref(),
-            message: Some(clip_message(&failure.message)),
-            request_id: failure.request_id.as_deref(),
-            ..self.call_record(failure.category.as_str(), attempts, elapsed)
-        }));
+        self.warn_once(self.log.append(&CallRecord::failure(
+            COMMAND,
+            &self.settings.request.model,
+            failure,
+            attempts,
+            elapsed,
+        )));
         let extra_fix = self.extra_fix(failure.category);
         let fallback = self.fallback(failure.category);
         if self.settings.json {
@@ -441,7 +375,7 @@ impl<'a> Ask<'a> {
         match category {
             Category::Authentication => Some(format!(
                 "The key was rejected; the key in use (ANTHROPIC_API_KEY) ends in {}.",
-                self.settings.api_key.masked()
+                self.settings.connection.client.api_key.masked()
             )),
             Category::NotFound => Some(self.models_hint()),
             _ => None,
@@ -449,7 +383,7 @@ impl<'a> Ask<'a> {
     }
 
     fn models_hint(&self) -> String {
-        let wanted = &self.settings.model;
+        let wanted = &self.settings.request.model;
         match self.client.list_models(Duration::from_secs(5)) {
             Ok(models) if models.iter().any(|m| m == wanted) => {
                 format!(

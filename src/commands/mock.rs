@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::MockArgs;
-use crate::config::UsageError;
+use crate::config::{Connection, UsageError};
 use crate::exit_code::ExitCode;
 use crate::mock::{MockConfig, MockServer, SCENARIOS, Step, scenario};
 use crate::report;
@@ -54,6 +54,26 @@ fn parse_script(script: &str) -> Result<Vec<Step>, UsageError> {
             })
         })
         .collect()
+}
+
+/// Starts the fake API for `--mock SCENARIO` and points the connection at it.
+/// The server lives as long as the returned value: keep it for the whole command.
+pub fn start_for(connection: &mut Connection) -> Result<Option<MockServer>, UsageError> {
+    let Some(scenario) = connection.mock_scenario.as_deref() else {
+        return Ok(None);
+    };
+    let mut config = config_for(Some(scenario), None)?;
+    // `claude-rs mock` keeps its fixed seed for reproducible scripts; a demo
+    // with `--mock` should show different luck on each run.
+    config.seed = fastrand::u64(..);
+    let server = MockServer::start(config).map_err(|e| {
+        UsageError::new(
+            format!("could not start the fake API: {e}"),
+            "check that 127.0.0.1 can be bound",
+        )
+    })?;
+    connection.client.base_url = server.base_url();
+    Ok(Some(server))
 }
 
 pub fn scenarios_help() -> String {

@@ -1,6 +1,7 @@
 //! The subcommands, each a thin use of the core.
 
 pub mod ask;
+pub mod batch;
 pub mod doctor;
 pub mod explain;
 pub mod generate;

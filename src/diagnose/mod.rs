@@ -205,6 +205,7 @@ fn keyed_client(target: &Target, key: &ApiKey, timeout: Duration) -> Client {
         api_key: key.clone(),
         connect_timeout: timeout,
         stall_timeout: timeout,
+        max_connections: 1,
     })
 }
 

@@ -15,6 +15,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::resilience::{Decision, FailedAttempt, Failure};
+
 /// Messages are cut to this many characters in the log.
 const MESSAGE_CHARS: usize = 200;
 
@@ -50,6 +52,9 @@ pub struct AttemptRecord<'a> {
     pub ts: String,
     pub event: &'static str,
     pub command: &'a str,
+    /// The batch item; absent for `ask`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<&'a str>,
     pub category: &'a str,
     pub http_status: Option<u16>,
     pub error_type: Option<&'a str>,
@@ -69,6 +74,9 @@ pub struct CallRecord<'a> {
     pub ts: String,
     pub event: &'static str,
     pub command: &'a str,
+    /// The batch item; absent for `ask`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<&'a str>,
     /// `success`, or the final failure's category.
     pub outcome: &'a str,
     pub category: Option<&'a str>,
@@ -81,6 +89,120 @@ pub struct CallRecord<'a> {
     pub elapsed_ms: u64,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+}
+
+impl<'a> AttemptRecord<'a> {
+    pub fn new(command: &'a str, model: &'a str, failed: &'a FailedAttempt) -> AttemptRecord<'a> {
+        let failure = failed.failure;
+        AttemptRecord {
+            ts: timestamp(SystemTime::now()),
+            event: "attempt",
+            command,
+            custom_id: None,
+            category: failure.category.as_str(),
+            http_status: failure.http_status,
+            error_type: failure.error_type.as_deref(),
+            message: clip_message(&failure.message),
+            request_id: failure.request_id.as_deref(),
+            attempt: failed.attempt,
+            max_attempts: failed.max_attempts,
+            retry_in_ms: match failed.decision {
+                Decision::Retry { wait, .. } => Some(wait.as_millis() as u64),
+                Decision::GiveUp(_) => None,
+            },
+            model,
+            elapsed_ms: failed.elapsed.as_millis() as u64,
+        }
+    }
+}
+
+/// What a successful call used.
+#[derive(Clone, Copy, Debug)]
+pub struct CallUsage<'a> {
+    pub request_id: Option<&'a str>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+impl<'a> CallRecord<'a> {
+    pub fn success(
+        command: &'a str,
+        model: &'a str,
+        usage: CallUsage<'a>,
+        attempts: u32,
+        elapsed: std::time::Duration,
+    ) -> CallRecord<'a> {
+        CallRecord {
+            request_id: usage.request_id,
+            input_tokens: Some(usage.input_tokens),
+            output_tokens: Some(usage.output_tokens),
+            ..CallRecord::bare(command, model, "success", attempts, elapsed)
+        }
+    }
+
+    pub fn failure(
+        command: &'a str,
+        model: &'a str,
+        failure: &'a Failure,
+        attempts: u32,
+        elapsed: std::time::Duration,
+    ) -> CallRecord<'a> {
+        CallRecord {
+            category: Some(failure.category.as_str()),
+            http_status: failure.http_status,
+            error_type: failure.error_type.as_deref(),
+            message: Some(clip_message(&failure.message)),
+            request_id: failure.request_id.as_deref(),
+            ..CallRecord::bare(command, model, failure.category.as_str(), attempts, elapsed)
+        }
+    }
+
+    fn bare(
+        command: &'a str,
+        model: &'a str,
+        outcome: &'a str,
+        attempts: u32,
+        elapsed: std::time::Duration,
+    ) -> CallRecord<'a> {
+        CallRecord {
+            ts: timestamp(SystemTime::now()),
+            event: "call",
+            command,
+            custom_id: None,
+            outcome,
+            category: None,
+            http_status: None,
+            error_type: None,
+            message: None,
+            request_id: None,
+            attempts,
+            model,
+            elapsed_ms: elapsed.as_millis() as u64,
+            input_tokens: None,
+            output_tokens: None,
+        }
+    }
+
+    pub fn for_item(mut self, custom_id: &'a str) -> CallRecord<'a> {
+        self.custom_id = Some(custom_id);
+        self
+    }
+}
+
+/// The end of a batch run: one line with its counts.
+#[derive(Debug, Serialize)]
+pub struct BatchRecord<'a> {
+    pub ts: String,
+    pub event: &'static str,
+    pub command: &'static str,
+    /// `completed`, `interrupted`, or why it stopped (`authentication`, `overloaded`, …).
+    pub outcome: &'a str,
+    pub succeeded: u64,
+    pub errored: u64,
+    /// Items neither done before nor finished in this run (left for a resume).
+    pub unfinished: u64,
+    pub retries: u64,
+    pub elapsed_ms: u64,
 }
 
 /// Appends records to the log. A log that cannot be written is a warning,

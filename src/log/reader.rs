@@ -39,6 +39,8 @@ pub struct Call {
 pub enum Event {
     Attempt(Attempt),
     Call(Call),
+    /// The summary line at the end of a batch run; its items have their own lines.
+    BatchEnd,
 }
 
 /// One valid line of our log.
@@ -58,6 +60,7 @@ impl Entry {
         match &self.event {
             Event::Attempt(attempt) => Some(attempt.category),
             Event::Call(call) => call.failed_with,
+            Event::BatchEnd => None,
         }
     }
 }
@@ -100,6 +103,7 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
             },
             attempts: raw.attempts.ok_or("no attempts")?,
         }),
+        "batch" => Event::BatchEnd,
         other => return Err(format!("'{other}' is not an event claude-rs writes")),
     };
     Ok(Entry {

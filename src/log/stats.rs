@@ -82,6 +82,7 @@ impl StatsBuilder {
                     .or_default()
                     .add_call(call.failed_with);
             }
+            Event::BatchEnd => {}
         }
     }
 

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::exit_code::ExitCode;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     InvalidRequest,
@@ -96,6 +96,16 @@ impl Category {
                 | Category::Connection
                 | Category::InvalidResponse
                 | Category::OutputValidation
+        )
+    }
+
+    /// Failures of the key, its permissions or the account's billing: they
+    /// fail every request alike, so a batch stops at the first one instead of
+    /// spending the rest of its input on them.
+    pub fn is_account_wide(self) -> bool {
+        matches!(
+            self,
+            Category::Authentication | Category::Permission | Category::Billing
         )
     }
 

@@ -1,8 +1,10 @@
 //! Classification, retry policy and the retry loop: the core every command uses.
 
+pub mod breaker;
 pub mod category;
 pub mod classify;
 pub mod failure;
+pub mod limiter;
 pub mod policy;
 pub mod retry;
 pub mod transport;

@@ -68,6 +68,24 @@ impl World {
         command
     }
 
+    pub fn batch(&self, args: &[&str]) -> Command {
+        let mut command = self.claude();
+        command.arg("batch").args(args);
+        command
+    }
+
+    /// Writes a file in the test's directory and returns its path as a string.
+    pub fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("the test file is written");
+        path.to_string_lossy().into_owned()
+    }
+
+    /// A path in the test's directory, as a string.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
     pub fn message_requests(&self) -> usize {
         self.server.message_requests().len()
     }
@@ -141,4 +159,38 @@ pub fn json_line(stdout: &str) -> Value {
         "exactly one JSON line on stdout, got:\n{stdout}"
     );
     serde_json::from_str(lines[0]).expect("stdout is JSON")
+}
+
+/// The result lines of a batch OUTPUT (or stdout), each parsed.
+pub fn result_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+pub fn read_results(path: &str) -> Vec<Value> {
+    result_lines(&std::fs::read_to_string(path).unwrap_or_default())
+}
+
+/// The ids in result lines, sorted, duplicates kept (so a test can see them).
+pub fn result_ids(results: &[Value]) -> Vec<String> {
+    let mut ids: Vec<String> = results
+        .iter()
+        .map(|r| r["custom_id"].as_str().expect("a custom_id").to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// `count` plain-text prompts, one per line: their ids are 1..=count.
+pub fn prompts(count: usize) -> String {
+    (1..=count)
+        .map(|n| format!("prompt number {n}\n"))
+        .collect()
+}
+
+pub fn numbered_ids(count: usize) -> Vec<String> {
+    let mut ids: Vec<String> = (1..=count).map(|n| n.to_string()).collect();
+    ids.sort();
+    ids
 }

@@ -207,6 +207,11 @@ fn error_body(value: &Value) -> Option<Understood> {
 fn log_line(text: &str) -> Result<Understood, String> {
     let entry = parse_line(text)
         .map_err(|why| format!("it looks like a claude-rs log line but is not one: {why}"))?;
+    if entry.event == Event::BatchEnd {
+        return Err(
+            "the log line is a batch's summary: explain one of its item lines instead".into(),
+        );
+    }
     let Some(category) = entry.category() else {
         return Err(
             "the log line records a successful call: there is no failure to explain".into(),
@@ -233,6 +238,7 @@ fn log_line(text: &str) -> Result<Understood, String> {
             "In the log: the call ended with this failure after {} attempt(s).",
             call.attempts
         ),
+        Event::BatchEnd => String::new(),
     };
     let mut understood = Understood::new(InputKind::LogLine, failure).with_note(happened);
     understood.message = entry.message;

@@ -1,0 +1,18 @@
+//! `claude-rs batch`: many requests from a file, through the same core as
+//! `ask` (classification, retry policy, messages, log), with what a batch adds:
+//! a shared rate limiter, a shared circuit breaker, results written as each
+//! item finishes, and resuming from an earlier run's OUTPUT.
+//!
+//! input → source (two passes: check everything, then hand out) → run (feeder,
+//! workers, writer) → worker (one item through the retry loop, waiting at the
+//! gate) → results (the Message Batches results format) → summary.
+
+pub mod gate;
+pub mod input;
+pub mod progress;
+pub mod results;
+pub mod resume;
+pub mod run;
+pub mod source;
+pub mod summary;
+pub mod worker;

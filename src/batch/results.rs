@@ -1,0 +1,186 @@
+//! Result lines in the Message Batches results format, so one file works with
+//! local and remote batches alike:
+//! `{"custom_id","result":{"type":"succeeded","message":{…}}}` or
+//! `{"custom_id","result":{"type":"errored","error":{…}}}`, where the error is
+//! the API's error response plus what claude-rs made of it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::Message;
+use crate::resilience::{Category, Failure};
+
+/// The API's error response (`{"type":"error","error":{…},"request_id"}`)
+/// with claude-rs's verdict added: a public contract (README "batch").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub error: ErrorObject,
+    pub request_id: Option<String>,
+    pub category: Category,
+    pub http_status: Option<u16>,
+    pub retryable: bool,
+    pub fix: String,
+    /// Attempts claude-rs made; `null` for results the Message Batches API produced.
+    pub attempts: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+}
+
+impl ErrorReport {
+    pub fn new(failure: &Failure, attempts: Option<u32>) -> ErrorReport {
+        ErrorReport {
+            kind: "error".into(),
+            error: ErrorObject {
+                kind: failure
+                    .error_type
+                    .clone()
+                    .unwrap_or_else(|| error_type_for(failure.category).into()),
+                message: failure.message.clone(),
+            },
+            request_id: failure.request_id.clone(),
+            category: failure.category,
+            http_status: failure.http_status,
+            retryable: failure.retryable(),
+            fix: failure.fix(),
+            attempts,
+        }
+    }
+}
+
+/// The error type a failure gets when no API error body named one (a
+/// timeout, a refused connection, a reply that failed --expect-json): the
+/// API's own name where it has one, else the category's.
+fn error_type_for(category: Category) -> &'static str {
+    match category {
+        Category::InvalidRequest => "invalid_request_error",
+        Category::Authentication => "authentication_error",
+        Category::Billing => "billing_error",
+        Category::Permission => "permission_error",
+        Category::NotFound => "not_found_error",
+        Category::RequestTooLarge => "request_too_large",
+        Category::RateLimit => "rate_limit_error",
+        Category::Overloaded => "overloaded_error",
+        Category::Timeout => "timeout_error",
+        Category::ApiError | Category::Conflict => "api_error",
+        Category::Connection => "connection_error",
+        Category::InvalidResponse => "invalid_response_error",
+        Category::OutputValidation => "output_validation_error",
+    }
+}
+
+#[derive(Serialize)]
+struct ResultLine<'a, R: Serialize> {
+    custom_id: &'a str,
+    result: R,
+}
+
+#[derive(Serialize)]
+struct Succeeded<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: &'a Message,
+}
+
+#[derive(Serialize)]
+struct Errored<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    error: &'a ErrorReport,
+}
+
+/// One line, newline included, ready for a single write.
+fn line(value: &impl Serialize) -> Vec<u8> {
+    // Serialising our own structs of strings and numbers cannot fail.
+    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+pub fn succeeded_line(custom_id: &str, message: &Message) -> Vec<u8> {
+    line(&ResultLine {
+        custom_id,
+        result: Succeeded {
+            kind: "succeeded",
+            message,
+        },
+    })
+}
+
+pub fn errored_line(custom_id: &str, report: &ErrorReport) -> Vec<u8> {
+    line(&ResultLine {
+        custom_id,
+        result: Errored {
+            kind: "errored",
+            error: report,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn a_success_is_the_batches_succeeded_shape() {
+        let message: Message = serde_json::from_str(
+            r#"{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":2}}"#,
+        )
+        .unwrap();
+        let bytes = succeeded_line("q1", &message);
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(
+            text.starts_with(
+                r#"{"custom_id":"q1","result":{"type":"succeeded","message":{"id":"msg_1""#
+            ),
+            "{text}"
+        );
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["result"]["message"]["content"][0]["text"], "hi");
+    }
+
+    #[test]
+    fn an_error_is_the_api_error_response_plus_our_verdict() {
+        let mut failure = Failure::new(Category::Overloaded, "Overloaded");
+        failure.http_status = Some(529);
+        failure.error_type = Some("overloaded_error".into());
+        failure.request_id = Some("req_1".into());
+        let text =
+            String::from_utf8(errored_line("q2", &ErrorReport::new(&failure, Some(5)))).unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let error = &value["result"]["error"];
+        assert_eq!(value["result"]["type"], "errored");
+        assert_eq!(error["type"], "error");
+        assert_eq!(error["error"]["type"], "overloaded_error");
+        assert_eq!(error["error"]["message"], "Overloaded");
+        assert_eq!(error["request_id"], "req_1");
+        assert_eq!(error["category"], "overloaded");
+        assert_eq!(error["http_status"], 529);
+        assert_eq!(error["retryable"], true);
+        assert_eq!(error["attempts"], 5);
+        assert!(
+            error["fix"]
+                .as_str()
+                .unwrap()
+                .contains("status.anthropic.com")
+        );
+    }
+
+    #[test]
+    fn a_failure_without_an_api_type_gets_one_from_its_category() {
+        let failure = Failure::new(Category::Connection, "refused");
+        let report = ErrorReport::new(&failure, Some(1));
+        assert_eq!(report.error.kind, "connection_error");
+        assert_eq!(report.http_status, None);
+        for category in Category::ALL {
+            assert!(!error_type_for(category).is_empty());
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The threads of a local batch: one feeder reading the input, N workers
+//! sending requests, and the calling thread writing each result the moment
+//! it arrives (one write per line, so a kill leaves at most a torn last line)
+//! and drawing progress. Ctrl-C once: stop starting items, let the in-flight
+//! ones finish. Twice: stop waiting for them.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use colored::Colorize;
+
+use super::gate::{GateStats, Stop};
+use super::input::{Item, LineError};
+use super::progress::{Figures, Progress};
+use super::results::{ErrorReport, errored_line, succeeded_line};
+use super::resume::{Done, Status};
+use super::source::{Entry, InputFile, for_each_entry};
+use super::summary::Tally;
+use super::worker::{Event, Outcome, Shared};
+use crate::config::RequestDefaults;
+use crate::resilience::{Category, Failure};
+
+/// Where result lines go.
+pub enum Sink {
+    Stdout,
+    File(File),
+}
+
+impl Sink {
+    fn write(&mut self, line: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout => {
+                let mut stdout = io::stdout().lock();
+                stdout.write_all(line)?;
+                stdout.flush()
+            }
+            // Unbuffered: each line reaches the file in one write as it finishes.
+            Sink::File(file) => file.write_all(line),
+        }
+    }
+}
+
+/// Everything a run needs, prepared and checked by the command.
+pub struct Plan {
+    pub input: InputFile,
+    pub defaults: RequestDefaults,
+    pub invalid: BTreeMap<u64, LineError>,
+    pub done: Done,
+    pub jobs: usize,
+    pub sink: Sink,
+    /// Whether stdout is a terminal the progress bar must not draw over.
+    pub sink_on_terminal: bool,
+}
+
+/// How the run ended.
+pub struct Finished {
+    pub tally: Tally,
+    pub stop: Option<Stop>,
+    pub retries: u64,
+    pub requests: u64,
+    pub gate: GateStats,
+    pub elapsed: Duration,
+}
+
+pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
+    let started = Instant::now();
+    let shared = Arc::new(shared);
+    let (events_tx, events_rx) = mpsc::channel::<Event>();
+    let interrupt_tx = events_tx.clone();
+    // Ctrl-C only reports itself; deciding what it means happens below.
+    let _ = ctrlc::set_handler(move || {
+        let _ = interrupt_tx.send(Event::Interrupt);
+    });
+    let (jobs_tx, jobs_rx) = mpsc::sync_channel::<Item>(plan.jobs * 2);
+    let jobs_rx = Arc::new(Mutex::new(jobs_rx));
+    let workers = (0..plan.jobs)
+        .filter(|_| spawn_worker(Arc::clone(&shared), Arc::clone(&jobs_rx), events_tx.clone()))
+        .count();
+    // Only the workers hold the queue now: if they all end, feeding stops.
+    drop(jobs_rx);
+    if workers == 0 {
+        shared.gate.stop(Stop::InputFailed(
+            "no worker thread could be started".into(),
+        ));
+    }
+    let mut sink = plan.sink;
+    let sink_on_terminal = plan.sink_on_terminal;
+    spawn_feeder(
+        plan.input,
+        plan.defaults,
+        plan.invalid,
+        plan.done,
+        Arc::clone(&shared),
+        jobs_tx,
+        events_tx,
+    );
+    let mut writer = Writer {
+        sink: &mut sink,
+        sink_on_terminal,
+        broken: false,
+        tally: Tally::default(),
+    };
+    collect(&events_rx, &shared, &mut writer, progress);
+    Finished {
+        tally: writer.tally,
+        stop: shared.gate.stopped(),
+        retries: shared.retries.load(Ordering::Relaxed),
+        requests: shared.requests.load(Ordering::Relaxed),
+        gate: shared.gate.stats(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Whether the thread started; one that cannot leaves the others the work.
+fn spawn_worker(
+    shared: Arc<Shared>,
+    jobs: Arc<Mutex<Receiver<Item>>>,
+    events: Sender<Event>,
+) -> bool {
+    thread::Builder::new()
+        .name("batch-worker".into())
+        .spawn(move || {
+            loop {
+                let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                let Ok(item) = next else { return };
+                let event = match shared.process(&item, &events) {
+                    Some(outcome) => Event::Finished {
+                        custom_id: item.custom_id,
+                        outcome,
+                    },
+                    None => Event::Unfinished,
+                };
+                if events.send(event).is_err() {
+                    return;
+                }
+            }
+        })
+        .is_ok()
+}
+
+fn spawn_feeder(
+    mut input: InputFile,
+    defaults: RequestDefaults,
+    invalid: BTreeMap<u64, LineError>,
+    done: Done,
+    shared: Arc<Shared>,
+    jobs: mpsc::SyncSender<Item>,
+    events: Sender<Event>,
+) {
+    let failed_to_start = events.clone();
+    let name = input.name.clone();
+    let feed = move || {
+        let mut fed = 0u64;
+        let read = for_each_entry(&mut input, &defaults, &invalid, |entry| {
+            if shared.gate.stopped().is_some() {
+                return false;
+            }
+            match entry {
+                Entry::Item(item) => {
+                    if done.status(&item.custom_id) != Status::ToDo {
+                        return true;
+                    }
+                    if jobs.send(item).is_err() {
+                        return false;
+                    }
+                }
+                Entry::Invalid(error) => {
+                    let Some((custom_id, report)) = invalid_result(&error, &name) else {
+                        return true;
+                    };
+                    if done.status(&custom_id) != Status::ToDo {
+                        return true;
+                    }
+                    let outcome = Outcome::Errored(Box::new(report));
+                    if events.send(Event::Finished { custom_id, outcome }).is_err() {
+                        return false;
+                    }
+                }
+            }
+            fed += 1;
+            true
+        });
+        if let Err(error) = read {
+            shared.gate.stop(Stop::InputFailed(error.to_string()));
+        }
+        let _ = events.send(Event::FeedDone { fed });
+    };
+    let spawned = thread::Builder::new()
+        .name("batch-feeder".into())
+        .spawn(feed);
+    if let Err(error) = spawned {
+        let _ = failed_to_start.send(Event::FeedDone { fed: 0 });
+        let _ = failed_to_start.send(Event::Warning(format!(
+            "could not start reading the input: {error}"
+        )));
+    }
+}
+
+/// The errored result an invalid line gets with `--skip-invalid`.
+fn invalid_result(error: &LineError, input: &str) -> Option<(String, ErrorReport)> {
+    let custom_id = error.custom_id.clone()?;
+    let failure = Failure::new(
+        Category::InvalidRequest,
+        format!("line {}: {}", error.line, error.problem),
+    );
+    let mut report = ErrorReport::new(&failure, Some(0));
+    report.fix = format!(
+        "Fix line {} of {input}, then rerun with --retry-errored.",
+        error.line
+    );
+    Some((custom_id, report))
+}
+
+struct Writer<'s> {
+    sink: &'s mut Sink,
+    sink_on_terminal: bool,
+    /// Results can no longer be written: the batch is stopping.
+    broken: bool,
+    tally: Tally,
+}
+
+impl Writer<'_> {
+    fn write(&mut self, custom_id: &str, outcome: &Outcome, shared: &Shared, progress: &Progress) {
+        if self.broken {
+            self.tally.unfinished += 1;
+            return;
+        }
+        let line = match outcome {
+            Outcome::Succeeded(message) => succeeded_line(custom_id, message),
+            Outcome::Errored(report) => errored_line(custom_id, report),
+        };
+        let written = match self.sink_on_terminal {
+            true => progress.suspend(|| self.sink.write(&line)),
+            false => self.sink.write(&line),
+        };
+        if let Err(error) = written {
+            self.broken = true;
+            self.tally.unfinished += 1;
+            shared.gate.stop(match (&self.sink, error.kind()) {
+                (Sink::Stdout, io::ErrorKind::BrokenPipe) => Stop::OutputClosed,
+                _ => Stop::OutputFailed(error.to_string()),
+            });
+            return;
+        }
+        match outcome {
+            Outcome::Succeeded(message) => {
+                self.tally.succeeded += 1;
+                self.tally.input_tokens += message.usage.input_tokens;
+                self.tally.output_tokens += message.usage.output_tokens;
+                if message.stop_reason.as_deref() == Some("max_tokens") {
+                    self.tally.cut_at_max_tokens += 1;
+                }
+            }
+            Outcome::Errored(report) => {
+                *self.tally.errored.entry(report.category).or_default() += 1;
+            }
+        }
+    }
+}
+
+/// Writes results and draws progress until every item handed out is
+/// accounted for, or a second Ctrl-C says to stop waiting.
+fn collect(events: &Receiver<Event>, shared: &Shared, writer: &mut Writer, progress: &Progress) {
+    let mut fed: Option<u64> = None;
+    let mut settled = 0u64;
+    let mut interrupts = 0;
+    while fed.is_none_or(|fed| settled < fed) {
+        let Ok(event) = events.recv() else { return };
+        match event {
+            Event::Finished { custom_id, outcome } => {
+                settled += 1;
+                writer.write(&custom_id, &outcome, shared, progress);
+            }
+            Event::Unfinished => {
+                settled += 1;
+                writer.tally.unfinished += 1;
+            }
+            Event::Notice(line) => progress.notice(&line),
+            Event::Warning(text) => {
+                progress.suspend(|| eprintln!("{}", crate::report::warning(&text)));
+            }
+            Event::FeedDone { fed: count } => fed = Some(count),
+            Event::Interrupt => {
+                interrupts += 1;
+                if interrupts > 1 {
+                    progress.suspend(|| {
+                        eprintln!(
+                            "{} abandoning the items in flight; they are left for a rerun",
+                            "interrupted again:".yellow().bold()
+                        )
+                    });
+                    return;
+                }
+                shared.gate.stop(Stop::Interrupted);
+                progress.suspend(|| {
+                    eprintln!(
+                        "{} no new items start; waiting for those in flight (Ctrl-C again to abandon them)",
+                        "interrupted:".yellow().bold()
+                    )
+                });
+            }
+        }
+        progress.update(Figures {
+            succeeded: writer.tally.succeeded,
+            errored: writer.tally.errored_total(),
+            retries: shared.retries.load(Ordering::Relaxed),
+            requests: shared.requests.load(Ordering::Relaxed),
+        });
+    }
+}

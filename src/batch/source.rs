@@ -1,0 +1,364 @@
+//! Reading the batch input: line by line, never whole, twice. The first pass
+//! checks every line (and every id against every other) before anything is
+//! sent; the second hands out the requests. Stdin cannot be read twice, so it
+//! is first copied to an unnamed temporary file: memory stays flat either way.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+
+use super::input::{Item, Line, LineError, parse_line, valid_custom_id};
+use super::resume::{Done, Status};
+use crate::api::types::MAX_REQUEST_BYTES;
+use crate::config::{BatchInput, RequestDefaults, UsageError};
+
+/// A line longer than this cannot hold a request the API would take; it is
+/// skipped without being held in memory.
+const MAX_LINE_BYTES: u64 = MAX_REQUEST_BYTES as u64 + 1024 * 1024;
+
+pub struct InputFile {
+    file: File,
+    /// How messages name it: the path, or "stdin".
+    pub name: String,
+}
+
+impl InputFile {
+    pub fn open(input: &BatchInput) -> Result<InputFile, UsageError> {
+        match input {
+            BatchInput::File(path) => {
+                let file = File::open(path).map_err(|e| {
+                    UsageError::new(
+                        format!("cannot read INPUT {}: {e}", path.display()),
+                        "give the path of a file of requests, one per line, or - for stdin",
+                    )
+                })?;
+                if file.metadata().is_ok_and(|m| m.is_dir()) {
+                    return Err(UsageError::new(
+                        format!("INPUT {} is a directory", path.display()),
+                        "give the path of a file of requests, one per line",
+                    ));
+                }
+                Ok(InputFile {
+                    file,
+                    name: path.display().to_string(),
+                })
+            }
+            BatchInput::Stdin => spool_stdin().map_err(|e| {
+                UsageError::new(
+                    format!("cannot read the requests from stdin: {e}"),
+                    "pipe the requests in again, or give them as a file",
+                )
+            }),
+        }
+    }
+
+    /// The lines from the start.
+    pub fn lines(&mut self) -> io::Result<Lines<'_>> {
+        self.file.seek(SeekFrom::Start(0))?;
+        Ok(Lines {
+            reader: BufReader::with_capacity(64 * 1024, &self.file),
+            number: 0,
+            buffer: Vec::new(),
+        })
+    }
+}
+
+/// The temporary file has no name (it is unlinked at once), so nothing is
+/// left behind even when the process is killed.
+fn spool_stdin() -> io::Result<InputFile> {
+    let mut file = tempfile::tempfile()?;
+    io::copy(&mut io::stdin().lock(), &mut file)?;
+    Ok(InputFile {
+        file,
+        name: "stdin".into(),
+    })
+}
+
+/// One line as read: text, or why it could not be text.
+pub enum RawLine<'a> {
+    Text(&'a str),
+    NotUtf8 { offset: usize },
+    TooLong,
+}
+
+pub struct Lines<'a> {
+    reader: BufReader<&'a File>,
+    number: u64,
+    buffer: Vec<u8>,
+}
+
+impl Lines<'_> {
+    /// The next line and its 1-based number; `None` at the end.
+    pub fn next_line(&mut self) -> io::Result<Option<(u64, RawLine<'_>)>> {
+        self.buffer.clear();
+        let read = (&mut self.reader)
+            .take(MAX_LINE_BYTES)
+            .read_until(b'\n', &mut self.buffer)?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        if self.buffer.last() != Some(&b'\n') && read as u64 == MAX_LINE_BYTES {
+            self.skip_rest_of_line()?;
+            return Ok(Some((self.number, RawLine::TooLong)));
+        }
+        let bytes = self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let raw = match std::str::from_utf8(bytes) {
+            Ok(text) => RawLine::Text(text),
+            Err(e) => RawLine::NotUtf8 {
+                offset: e.valid_up_to(),
+            },
+        };
+        Ok(Some((self.number, raw)))
+    }
+
+    fn skip_rest_of_line(&mut self) -> io::Result<()> {
+        loop {
+            let available = self.reader.fill_buf()?;
+            if available.is_empty() {
+                return Ok(());
+            }
+            match available.iter().position(|&b| b == b'\n') {
+                Some(at) => {
+                    self.reader.consume(at + 1);
+                    return Ok(());
+                }
+                None => {
+                    let all = available.len();
+                    self.reader.consume(all);
+                }
+            }
+        }
+    }
+
+    /// The line as a request, or why it is not one.
+    pub fn parse(line: u64, raw: RawLine<'_>, defaults: &RequestDefaults) -> Line {
+        match raw {
+            RawLine::Text(text) => parse_line(line, text, defaults),
+            RawLine::NotUtf8 { offset } => Line::Invalid(LineError {
+                line,
+                custom_id: None,
+                problem: format!("not valid UTF-8 (invalid byte at offset {offset})"),
+            }),
+            RawLine::TooLong => Line::Invalid(LineError {
+                line,
+                custom_id: None,
+                problem: "the line is over 33 MB, more than the API's 32 MB request limit".into(),
+            }),
+        }
+    }
+}
+
+/// What the first pass found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Lines that are requests.
+    pub items: u64,
+    /// Requests this run has to do: not already in OUTPUT.
+    pub to_do: u64,
+    /// Requests already in OUTPUT, by how they ended.
+    pub already_succeeded: u64,
+    pub already_errored: u64,
+    /// Every invalid line by number, each with the id its errored result
+    /// would carry (its own, or `line-N` when it has none that can be used).
+    pub invalid: BTreeMap<u64, LineError>,
+}
+
+/// Reads every line once: all problems, duplicates included, with line
+/// numbers, and how many requests are still to do after an earlier run.
+pub fn check_all(
+    input: &mut InputFile,
+    defaults: &RequestDefaults,
+    done: &Done,
+) -> io::Result<Checked> {
+    let mut checked = Checked::default();
+    let mut first_line_of: HashMap<String, u64> = HashMap::new();
+    let mut lines = input.lines()?;
+    while let Some((number, raw)) = lines.next_line()? {
+        match Lines::parse(number, raw, defaults) {
+            Line::Blank => {}
+            Line::Item(item) => match first_line_of.get(&item.custom_id) {
+                Some(first) => {
+                    let error = LineError {
+                        line: number,
+                        custom_id: None,
+                        problem: format!(
+                            "duplicate custom_id \"{}\" (first on line {first})",
+                            item.custom_id
+                        ),
+                    };
+                    checked.invalid.insert(number, error);
+                }
+                None => {
+                    match done.status(&item.custom_id) {
+                        Status::ToDo => checked.to_do += 1,
+                        Status::AlreadySucceeded => checked.already_succeeded += 1,
+                        Status::AlreadyErrored => checked.already_errored += 1,
+                    }
+                    first_line_of.insert(item.custom_id, number);
+                    checked.items += 1;
+                }
+            },
+            Line::Invalid(error) => {
+                // An invalid line's own id still claims its name: a later line
+                // with the same id is a duplicate of it.
+                match error
+                    .custom_id
+                    .as_ref()
+                    .filter(|id| !first_line_of.contains_key(*id))
+                {
+                    Some(id) => {
+                        first_line_of.insert(id.clone(), number);
+                    }
+                    None => {}
+                }
+                checked.invalid.insert(number, error);
+            }
+        }
+    }
+    for error in checked.invalid.values_mut() {
+        let usable = error
+            .custom_id
+            .as_ref()
+            .is_some_and(|id| first_line_of.get(id) == Some(&error.line));
+        if !usable {
+            error.custom_id = Some(placeholder_id(error.line, &first_line_of));
+        }
+    }
+    Ok(checked)
+}
+
+/// `line-N` for an invalid line without an id of its own, unless the input
+/// already uses that id.
+fn placeholder_id(line: u64, taken: &HashMap<String, u64>) -> String {
+    let mut id = format!("line-{line}");
+    while taken.contains_key(&id) || !valid_custom_id(&id) {
+        id.push_str("-x");
+    }
+    id
+}
+
+/// One entry of the second pass.
+pub enum Entry {
+    Item(Item),
+    Invalid(LineError),
+}
+
+/// The second pass: every request and every invalid line, in input order.
+pub fn for_each_entry(
+    input: &mut InputFile,
+    defaults: &RequestDefaults,
+    invalid: &BTreeMap<u64, LineError>,
+    mut visit: impl FnMut(Entry) -> bool,
+) -> io::Result<()> {
+    let mut lines = input.lines()?;
+    while let Some((number, raw)) = lines.next_line()? {
+        let entry = match invalid.get(&number) {
+            Some(error) => Entry::Invalid(error.clone()),
+            None => match Lines::parse(number, raw, defaults) {
+                Line::Item(item) => Entry::Item(item),
+                // The first pass saw the same bytes: blank stays blank.
+                Line::Blank | Line::Invalid(_) => continue,
+            },
+        };
+        if !visit(entry) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn defaults() -> RequestDefaults {
+        RequestDefaults {
+            model: "claude-sonnet-4-6".into(),
+            system: None,
+            max_tokens: 10,
+            temperature: None,
+        }
+    }
+
+    fn input_of(text: &[u8]) -> (tempfile::NamedTempFile, InputFile) {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text).unwrap();
+        let input = InputFile::open(&BatchInput::File(file.path().to_path_buf())).unwrap();
+        (file, input)
+    }
+
+    #[test]
+    fn finds_every_problem_with_its_line_number() {
+        let text = b"hello\n\n{\"custom_id\":\"a\",\"prompt\":\"x\"}\n{\"custom_id\":\"a\",\"prompt\":\"y\"}\nnot \xff utf8\n{broken\n{\"custom_id\":\"3\",\"prompt\":\"z\"}\n";
+        let (_keep, mut input) = input_of(text);
+        let checked = check_all(&mut input, &defaults(), &Done::default()).unwrap();
+        assert_eq!(
+            checked.items, 3,
+            "line 1 (id 1), line 3 (id a), line 7 (id 3)"
+        );
+        let problems: Vec<(u64, &str, &str)> = checked
+            .invalid
+            .values()
+            .map(|e| (e.line, e.custom_id.as_deref().unwrap(), e.problem.as_str()))
+            .collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems[0].0, 4);
+        assert!(
+            problems[0]
+                .2
+                .contains("duplicate custom_id \"a\" (first on line 3)")
+        );
+        assert_eq!(problems[0].1, "line-4");
+        assert_eq!(problems[1].0, 5);
+        assert!(problems[1].2.contains("UTF-8"));
+        assert_eq!(problems[2].0, 6);
+        assert!(problems[2].2.contains("not valid JSON"));
+    }
+
+    #[test]
+    fn an_invalid_line_keeps_its_own_id_and_a_later_copy_is_a_duplicate() {
+        let text =
+            b"{\"custom_id\":\"k\",\"prompt\":\"\"}\n{\"custom_id\":\"k\",\"prompt\":\"x\"}\n";
+        let (_keep, mut input) = input_of(text);
+        let checked = check_all(&mut input, &defaults(), &Done::default()).unwrap();
+        assert_eq!(checked.items, 0);
+        assert_eq!(checked.invalid[&1].custom_id.as_deref(), Some("k"));
+        assert_eq!(checked.invalid[&2].custom_id.as_deref(), Some("line-2"));
+    }
+
+    #[test]
+    fn the_second_pass_hands_out_items_and_invalid_lines_in_order() {
+        let text = b"one\n{bad\ntwo";
+        let (_keep, mut input) = input_of(text);
+        let checked = check_all(&mut input, &defaults(), &Done::default()).unwrap();
+        let mut seen = Vec::new();
+        for_each_entry(&mut input, &defaults(), &checked.invalid, |entry| {
+            seen.push(match entry {
+                Entry::Item(item) => item.custom_id,
+                Entry::Invalid(error) => format!("invalid {}", error.line),
+            });
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, ["1", "invalid 2", "3"]);
+    }
+
+    #[test]
+    fn a_placeholder_never_takes_an_id_in_use() {
+        let taken: HashMap<String, u64> = [("line-2".to_string(), 9)].into();
+        assert_eq!(placeholder_id(2, &taken), "line-2-x");
+        assert_eq!(placeholder_id(3, &taken), "line-3");
+    }
+
+    #[test]
+    fn a_missing_file_and_a_directory_are_usage_errors() {
+        let missing = InputFile::open(&BatchInput::File("/nonexistent/x.jsonl".into()));
+        assert!(missing.err().unwrap().problem.contains("cannot read INPUT"));
+        let dir = tempfile::tempdir().unwrap();
+        let folder = InputFile::open(&BatchInput::File(dir.path().to_path_buf()));
+        assert!(folder.is_err());
+    }
+}

@@ -1,0 +1,403 @@
+//! The counts of a batch run, the summary printed on stderr at its end, the
+//! command that redoes what is left, and the exit code.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use colored::Colorize;
+
+use super::gate::{GateStats, Stop};
+use super::progress::per_minute;
+use crate::exit_code::ExitCode;
+use crate::report;
+use crate::resilience::{Category, Failure, FinalFailure, GiveUp};
+
+/// What happened to the items, as the results were written.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    pub succeeded: u64,
+    pub errored: HashMap<Category, u64>,
+    /// Items this run started but did not finish (a stop), or whose result
+    /// could not be written: a rerun does them.
+    pub unfinished: u64,
+    /// Already in OUTPUT before this run.
+    pub skipped_succeeded: u64,
+    pub skipped_errored: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cut_at_max_tokens: u64,
+}
+
+impl Tally {
+    pub fn errored_total(&self) -> u64 {
+        self.errored.values().sum()
+    }
+
+    /// Categories by count, most frequent first: `invalid_request 2, overloaded 1`.
+    fn errored_by_category(&self) -> String {
+        let mut counts: Vec<(Category, u64)> = self.errored.iter().map(|(c, n)| (*c, *n)).collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+        counts
+            .iter()
+            .map(|(category, count)| format!("{category} {count}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Everything the end of a run reports.
+pub struct Ending<'a> {
+    pub tally: &'a Tally,
+    /// Items in the input that this run had to do (not already in OUTPUT).
+    pub pending: u64,
+    pub retries: u64,
+    pub requests: u64,
+    pub gate: GateStats,
+    pub elapsed: Duration,
+    pub stop: Option<&'a Stop>,
+    /// OUTPUT's path, or `None` for stdout.
+    pub output: Option<&'a str>,
+    /// The command line that reruns this batch.
+    pub rerun: &'a str,
+}
+
+impl Ending<'_> {
+    pub fn exit_code(&self) -> ExitCode {
+        match self.stop {
+            Some(Stop::Interrupted) => ExitCode::Interrupted,
+            Some(Stop::AccountWide(failure) | Stop::Outage(failure)) => {
+                failure.category.exit_code()
+            }
+            Some(Stop::OutputFailed(_) | Stop::InputFailed(_)) => ExitCode::Internal,
+            Some(Stop::OutputClosed) => ExitCode::Success,
+            None if self.tally.errored_total() + self.tally.skipped_errored > 0 => {
+                ExitCode::BatchPartial
+            }
+            None => ExitCode::Success,
+        }
+    }
+
+    /// For the log: `completed`, `interrupted`, or the stopping category.
+    pub fn outcome(&self) -> &'static str {
+        match self.stop {
+            None => "completed",
+            Some(Stop::Interrupted) => "interrupted",
+            Some(Stop::AccountWide(failure) | Stop::Outage(failure)) => failure.category.as_str(),
+            Some(Stop::OutputFailed(_)) => "output_failed",
+            Some(Stop::OutputClosed) => "output_closed",
+            Some(Stop::InputFailed(_)) => "input_failed",
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let tally = self.tally;
+        let mut out = String::new();
+        out.push_str(&self.headline());
+        let row = |label: &str, value: String| format!("  {:<11} {value}\n", format!("{label}:"));
+        let mut succeeded = tally.succeeded.to_string();
+        if tally.cut_at_max_tokens > 0 {
+            succeeded.push_str(&format!(
+                " ({} cut at max_tokens: raise --max-tokens or the line's max_tokens)",
+                tally.cut_at_max_tokens
+            ));
+        }
+        out.push_str(&row("succeeded", succeeded));
+        let errored = match tally.errored_total() {
+            0 => "0".to_string(),
+            n => format!("{n} ({})", tally.errored_by_category()),
+        };
+        out.push_str(&row("errored", errored));
+        if tally.skipped_succeeded + tally.skipped_errored > 0 {
+            out.push_str(&row(
+                "skipped",
+                format!(
+                    "{} already in {} ({} succeeded, {} errored)",
+                    tally.skipped_succeeded + tally.skipped_errored,
+                    self.output.unwrap_or("OUTPUT"),
+                    tally.skipped_succeeded,
+                    tally.skipped_errored
+                ),
+            ));
+        }
+        if self.stop.is_some() || tally.unfinished > 0 {
+            let left = self
+                .pending
+                .saturating_sub(tally.succeeded + tally.errored_total());
+            out.push_str(&row("unfinished", format!("{left} (left for a rerun)")));
+        }
+        let mut retries = self.retries.to_string();
+        if self.gate.pauses + self.gate.breaker_trips > 0 {
+            retries.push_str(&format!(
+                " (rate-limit pauses {}, circuit breaker opened {})",
+                self.gate.pauses, self.gate.breaker_trips
+            ));
+        }
+        out.push_str(&row("retries", retries));
+        out.push_str(&row(
+            "tokens",
+            format!(
+                "{} input, {} output",
+                tally.input_tokens, tally.output_tokens
+            ),
+        ));
+        out.push_str(&row(
+            "rate",
+            format!(
+                "{:.0} requests/min ({} requests in {})",
+                per_minute(self.requests, self.elapsed),
+                self.requests,
+                report::seconds(self.elapsed)
+            ),
+        ));
+        if let Some(next) = self.next_step() {
+            out.push_str(&row("next", next));
+        }
+        out.trim_end().to_string()
+    }
+
+    fn headline(&self) -> String {
+        let done = self.tally.succeeded + self.tally.errored_total();
+        let title = match self.stop {
+            None => format!(
+                "batch finished: {done} of {} items in {}",
+                self.pending,
+                report::seconds(self.elapsed)
+            ),
+            Some(Stop::Interrupted) => format!(
+                "batch interrupted: {done} of {} items finished; the rest are left for a rerun",
+                self.pending
+            ),
+            Some(Stop::AccountWide(failure)) => {
+                return format!(
+                    "{}\n  {:<11} nothing more was sent; unfinished items are left untouched for a rerun\n",
+                    stopped_for(failure),
+                    "batch:"
+                );
+            }
+            Some(Stop::Outage(failure)) => {
+                let mut out = format!(
+                    "{} {}\n",
+                    "error:".red().bold(),
+                    format!(
+                        "batch stopped: the API kept failing ({}) through the circuit breaker's probes",
+                        failure.category
+                    )
+                    .bold()
+                );
+                out.push_str(&report::what_and_request_id(failure));
+                out.push_str(&format!(
+                    "  {:<11} {}\n",
+                    "fix:".green().bold(),
+                    failure.fix()
+                ));
+                return out;
+            }
+            Some(Stop::OutputFailed(error)) => {
+                return format!(
+                    "{} batch stopped: could not write the results: {error}\n",
+                    "error:".red().bold()
+                );
+            }
+            Some(Stop::OutputClosed) => {
+                "batch stopped: stdout was closed by its reader".to_string()
+            }
+            Some(Stop::InputFailed(error)) => {
+                return format!(
+                    "{} batch stopped: could not read the input: {error}\n",
+                    "error:".red().bold()
+                );
+            }
+        };
+        format!("{}\n", title.bold())
+    }
+
+    /// What to run next, if anything.
+    fn next_step(&self) -> Option<String> {
+        let errored = self.tally.errored_total() + self.tally.skipped_errored;
+        let unfinished = self.stop.is_some() || self.tally.unfinished > 0;
+        if self.output.is_none() {
+            return (unfinished || errored > 0)
+                .then(|| "write the results to a file with -o OUTPUT to be able to rerun only what is missing".into());
+        }
+        if unfinished {
+            let fix_first = match self.stop {
+                Some(Stop::AccountWide(_)) => "fix the key or account, then ",
+                Some(Stop::Outage(_)) => "once the API is back, ",
+                _ => "",
+            };
+            return Some(format!("{fix_first}finish it with: {}", self.rerun));
+        }
+        (errored > 0).then(|| {
+            let rerun = if self.rerun.contains("--retry-errored") {
+                self.rerun.to_string()
+            } else {
+                format!("{} --retry-errored", self.rerun)
+            };
+            format!("redo the errored items with: {rerun}")
+        })
+    }
+}
+
+fn stopped_for(failure: &Failure) -> String {
+    let final_failure = FinalFailure {
+        failure: failure.clone(),
+        give_up: GiveUp::NotRetryable,
+        partial: None,
+    };
+    let mut text = report::render_failure(&final_failure, 1, Duration::ZERO, None);
+    // The attempt line speaks of one call; the batch line below says what it meant.
+    text = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("attempts:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    text
+}
+
+/// The command line as given, quoted for a POSIX shell, for "rerun with".
+pub fn command_line(args: impl IntoIterator<Item = String>) -> String {
+    args.into_iter()
+        .map(|arg| shell_quote(&arg))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ending<'a>(tally: &'a Tally, stop: Option<&'a Stop>, output: Option<&'a str>) -> Ending<'a> {
+        Ending {
+            tally,
+            pending: 10,
+            retries: 3,
+            requests: 13,
+            gate: GateStats::default(),
+            elapsed: Duration::from_secs(30),
+            stop,
+            output,
+            rerun: "claude-rs batch in.txt -o out.jsonl",
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        let clean = Tally {
+            succeeded: 10,
+            ..Tally::default()
+        };
+        assert_eq!(ending(&clean, None, None).exit_code(), ExitCode::Success);
+        let mut partial = clean.clone();
+        partial.errored.insert(Category::InvalidRequest, 1);
+        assert_eq!(
+            ending(&partial, None, None).exit_code(),
+            ExitCode::BatchPartial
+        );
+        let old_errors = Tally {
+            skipped_errored: 1,
+            ..clean.clone()
+        };
+        assert_eq!(
+            ending(&old_errors, None, None).exit_code(),
+            ExitCode::BatchPartial
+        );
+        let auth = Stop::AccountWide(Failure::new(Category::Authentication, "bad"));
+        assert_eq!(
+            ending(&clean, Some(&auth), None).exit_code(),
+            ExitCode::Auth
+        );
+        let outage = Stop::Outage(Failure::new(Category::Connection, "refused"));
+        assert_eq!(
+            ending(&clean, Some(&outage), None).exit_code(),
+            ExitCode::Network
+        );
+        assert_eq!(
+            ending(&clean, Some(&Stop::Interrupted), None).exit_code(),
+            ExitCode::Interrupted
+        );
+    }
+
+    #[test]
+    fn the_summary_counts_and_says_how_to_redo_failures() {
+        let mut tally = Tally {
+            succeeded: 7,
+            input_tokens: 100,
+            output_tokens: 200,
+            ..Tally::default()
+        };
+        tally.errored.insert(Category::InvalidRequest, 2);
+        tally.errored.insert(Category::Overloaded, 1);
+        let text = ending(&tally, None, Some("out.jsonl")).render();
+        assert!(
+            text.contains("batch finished: 10 of 10 items in 30s"),
+            "{text}"
+        );
+        assert!(
+            text.contains("errored:    3 (invalid_request 2, overloaded 1)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("26 requests/min (13 requests in 30s)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "redo the errored items with: claude-rs batch in.txt -o out.jsonl --retry-errored"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_stopped_run_says_how_to_finish() {
+        let tally = Tally {
+            succeeded: 4,
+            ..Tally::default()
+        };
+        let auth = Stop::AccountWide(Failure::new(Category::Authentication, "invalid x-api-key"));
+        let text = ending(&tally, Some(&auth), Some("out.jsonl")).render();
+        assert!(text.contains("authentication"), "{text}");
+        assert!(text.contains("nothing more was sent"), "{text}");
+        assert!(text.contains("unfinished: 6 (left for a rerun)"), "{text}");
+        assert!(
+            text.contains("fix the key or account, then finish it with: claude-rs batch"),
+            "{text}"
+        );
+        let to_stdout = ending(&tally, Some(&Stop::Interrupted), None).render();
+        assert!(
+            to_stdout.contains("write the results to a file with -o"),
+            "{to_stdout}"
+        );
+    }
+
+    #[test]
+    fn arguments_are_quoted_for_the_shell() {
+        let line = command_line(
+            [
+                "claude-rs",
+                "batch",
+                "my prompts.txt",
+                "-o",
+                "it's.jsonl",
+                "--rpm=50",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            line,
+            "claude-rs batch 'my prompts.txt' -o 'it'\\''s.jsonl' --rpm=50"
+        );
+    }
+}
