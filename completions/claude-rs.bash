@@ -494,7 +494,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__mock)
-            opts="-h -V --port --scenario --script --fault-rate --rpm --latency-ms --seed --color --log-file --help --version"
+            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --batch-polls --latency-ms --seed --color --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -517,6 +517,18 @@ _claude__rs() {
                     return 0
                     ;;
                 --rpm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tpm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-polls)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

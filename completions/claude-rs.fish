@@ -126,7 +126,10 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l port -d 'Po
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l scenario -d 'A named scenario (see the list below)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l script -d 'Steps for successive requests, comma-separated, e.g. `529,429:retry-after=2,ok` (overrides the scenario\'s script)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l fault-rate -d 'Probability (0 to 1) of a random fault on each request after the script' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l rpm -d 'Server-side rate limit in requests per minute (429 with retry-after beyond it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l rpm -d 'Server-side rate limit in requests per minute on /v1/messages: a token bucket refilled at N/60 per second (429 with retry-after when empty)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l burst -d 'Capacity of the --rpm bucket (default: the --rpm value). A small burst enforces the limit over shorter intervals: --rpm 1200 --burst 20 allows about 20 a second' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l tpm -d 'Server-side limit in input tokens per minute on /v1/messages (a token bucket; 429 with retry-after when a request\'s estimated input tokens do not fit)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l batch-polls -d 'Polls (GET /v1/messages/batches/ID) it takes a Message Batch to end' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l latency-ms -d 'Latency added to every /v1/messages answer, in milliseconds' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l seed -d 'Seed for the random faults' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''

@@ -486,9 +486,24 @@ pub struct MockArgs {
     #[arg(long, value_name = "P")]
     pub fault_rate: Option<f64>,
 
-    /// Server-side rate limit in requests per minute (429 with retry-after beyond it).
+    /// Server-side rate limit in requests per minute on /v1/messages: a token bucket
+    /// refilled at N/60 per second (429 with retry-after when empty).
     #[arg(long, value_name = "N")]
     pub rpm: Option<u32>,
+
+    /// Capacity of the --rpm bucket (default: the --rpm value). A small burst enforces
+    /// the limit over shorter intervals: --rpm 1200 --burst 20 allows about 20 a second.
+    #[arg(long, value_name = "N", requires = "rpm")]
+    pub burst: Option<u32>,
+
+    /// Server-side limit in input tokens per minute on /v1/messages (a token bucket;
+    /// 429 with retry-after when a request's estimated input tokens do not fit).
+    #[arg(long, value_name = "N")]
+    pub tpm: Option<u64>,
+
+    /// Polls (GET /v1/messages/batches/ID) it takes a Message Batch to end.
+    #[arg(long, value_name = "N")]
+    pub batch_polls: Option<u32>,
 
     /// Latency added to every /v1/messages answer, in milliseconds.
     #[arg(long, value_name = "MS")]

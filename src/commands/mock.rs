@@ -82,7 +82,8 @@ pub fn scenarios_help() -> String {
         out.push_str(&format!("  {name:<22} {description}\n"));
     }
     out.push_str(
-        "\nSteps (for --script, comma-separated; each request takes the next step, then the scenario goes on):\n  \
+        "\nSteps (for --script, comma-separated; each /v1/messages request and each Message Batches call\n\
+         takes the next step, then the scenario goes on):\n  \
          ok, reply=TEXT, <status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=false][:type=T][:message=M],\n  \
          spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json,\n  \
          sse-error[=TYPE], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS]\n",
@@ -140,6 +141,33 @@ fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
         }
         config.rpm_limit = Some(rpm);
     }
+    if let Some(burst) = args.burst {
+        if burst == 0 {
+            return Err(UsageError::new(
+                "--burst 0 would refuse every request",
+                "give --burst 1 or more",
+            ));
+        }
+        config.rpm_burst = Some(burst);
+    }
+    if let Some(tpm) = args.tpm {
+        if tpm == 0 {
+            return Err(UsageError::new(
+                "--tpm 0 would refuse every request",
+                "give --tpm 1 or more",
+            ));
+        }
+        config.itpm_limit = Some(tpm);
+    }
+    if let Some(polls) = args.batch_polls {
+        if polls == 0 {
+            return Err(UsageError::new(
+                "--batch-polls 0: a batch needs at least one poll to end",
+                "give --batch-polls 1 or more",
+            ));
+        }
+        config.batch_polls = polls;
+    }
     if let Some(ms) = args.latency_ms {
         config.latency = Duration::from_millis(ms);
     }
@@ -147,4 +175,74 @@ fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
         config.seed = seed;
     }
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> MockArgs {
+        MockArgs {
+            port: 0,
+            scenario: None,
+            script: None,
+            fault_rate: None,
+            rpm: None,
+            burst: None,
+            tpm: None,
+            batch_polls: None,
+            latency_ms: None,
+            seed: None,
+        }
+    }
+
+    #[test]
+    fn limits_and_batch_polls_reach_the_config() {
+        let config = build_config(&MockArgs {
+            rpm: Some(1200),
+            burst: Some(20),
+            tpm: Some(40_000),
+            batch_polls: Some(5),
+            ..args()
+        })
+        .unwrap();
+        assert_eq!(config.rpm_limit, Some(1200));
+        assert_eq!(config.rpm_burst, Some(20));
+        assert_eq!(config.itpm_limit, Some(40_000));
+        assert_eq!(config.batch_polls, 5);
+        let defaults = build_config(&args()).unwrap();
+        assert_eq!(
+            (
+                defaults.rpm_burst,
+                defaults.itpm_limit,
+                defaults.batch_polls
+            ),
+            (None, None, 2)
+        );
+    }
+
+    #[test]
+    fn zero_limits_are_usage_errors() {
+        let zero_burst = MockArgs {
+            rpm: Some(60),
+            burst: Some(0),
+            ..args()
+        };
+        let zero_tpm = MockArgs {
+            tpm: Some(0),
+            ..args()
+        };
+        let zero_polls = MockArgs {
+            batch_polls: Some(0),
+            ..args()
+        };
+        for (zero, flag) in [
+            (zero_burst, "--burst 0"),
+            (zero_tpm, "--tpm 0"),
+            (zero_polls, "--batch-polls 0"),
+        ] {
+            let error = build_config(&zero).unwrap_err();
+            assert!(error.problem.starts_with(flag), "{}", error.problem);
+        }
+    }
 }

@@ -4,10 +4,23 @@
 
 use std::io::{self, BufRead, Read, Write};
 
+use super::batch_routes::BATCHES_PATH;
+
 const MAX_LINE_BYTES: u64 = 16 * 1024;
 const MAX_HEADER_BYTES: usize = 64 * 1024;
-/// The real API's request size limit.
+/// The real API's request size limit for a Messages request and most others.
 pub(crate) const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// The real API's limit for creating a Message Batch.
+pub(crate) const MAX_BATCH_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// The largest body accepted for a path (without its query).
+pub(crate) fn max_body_bytes(path: &str) -> usize {
+    if path == BATCHES_PATH {
+        MAX_BATCH_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Request {
@@ -89,7 +102,7 @@ pub(crate) fn read_request<R: BufRead>(
         return Ok(Some(request));
     }
     let length = content_length(&request)?;
-    if length > MAX_BODY_BYTES {
+    if length > max_body_bytes(request.path()) {
         return Err(bad(
             413,
             "Request exceeds the maximum allowed number of bytes.",
@@ -374,6 +387,28 @@ mod tests {
             MAX_BODY_BYTES + 1
         );
         assert_eq!(bad_status(&too_big), 413);
+        let too_big_batch = format!(
+            "POST /v1/messages/batches HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            MAX_BATCH_BODY_BYTES + 1
+        );
+        assert_eq!(bad_status(&too_big_batch), 413);
+    }
+
+    #[test]
+    fn only_batch_creation_may_send_more_than_32_mb() {
+        assert_eq!(max_body_bytes("/v1/messages/batches"), 256 * 1024 * 1024);
+        assert_eq!(max_body_bytes("/v1/messages"), MAX_BODY_BYTES);
+        assert_eq!(
+            max_body_bytes("/v1/messages/batches/x/cancel"),
+            MAX_BODY_BYTES
+        );
+        // Over 32 MB announced, 2 bytes sent: the batches path waits for the rest
+        // (the peer is gone) instead of refusing at the head.
+        let big = format!(
+            "POST /v1/messages/batches?x=1 HTTP/1.1\r\nContent-Length: {}\r\n\r\n{{}}",
+            MAX_BODY_BYTES + 1
+        );
+        assert!(matches!(read(&big).0, Err(ReadError::Gone)));
     }
 
     #[test]

@@ -1,8 +1,12 @@
-//! A fake Anthropic Messages API on 127.0.0.1, for integration tests and for
-//! `claude-rs mock`. It speaks real HTTP/1.1 over real sockets so that the
-//! client's whole stack (connection reuse, timeouts, streaming, retries) is
-//! exercised, and it can misbehave on cue: see [`Step`] and [`scenario`].
+//! A fake Anthropic API on 127.0.0.1 (Messages, Models, Message Batches), for
+//! integration tests and for `claude-rs mock`. It speaks real HTTP/1.1 over
+//! real sockets so that the client's whole stack (connection reuse, timeouts,
+//! streaming, retries) is exercised, and it can misbehave on cue: see [`Step`]
+//! and [`scenario`].
 
+mod batch_routes;
+mod batch_wire;
+mod batches;
 mod http;
 mod lifecycle;
 mod ratelimit;
@@ -41,7 +45,8 @@ const WAKE_TIMEOUT: Duration = Duration::from_millis(200);
 #[derive(Clone, Debug)]
 pub struct MockConfig {
     pub port: u16,
-    /// Responses for successive POST /v1/messages requests: the 1st request gets script[0], etc.
+    /// Responses for successive scripted requests (POST /v1/messages and every
+    /// Message Batches call, in one sequence): the 1st request gets script[0], etc.
     pub script: Vec<Step>,
     /// What every request after the script gets.
     pub then: Step,
@@ -50,9 +55,18 @@ pub struct MockConfig {
     pub fault_steps: Vec<Step>,
     /// Seeds the random faults: same seed, same sequence.
     pub seed: u64,
-    /// Requests per rolling minute; over it: 429 `rate_limit_error` with `retry-after`.
+    /// Requests per minute on /v1/messages, as a token bucket refilled at
+    /// rpm/60 per second; empty: 429 `rate_limit_error` with `retry-after`.
     pub rpm_limit: Option<u32>,
-    /// Added before answering each /v1/messages request.
+    /// The request bucket's capacity (default: `rpm_limit`). A small burst models
+    /// the real API enforcing its per-minute limit over shorter intervals.
+    pub rpm_burst: Option<u32>,
+    /// Input tokens per minute on /v1/messages (`estimate_input_tokens` of each
+    /// body), as a token bucket of that capacity refilled at itpm/60 per second.
+    pub itpm_limit: Option<u64>,
+    /// Polls (GET /v1/messages/batches/{id}) until a batch has ended; 0 counts as 1.
+    pub batch_polls: u32,
+    /// Added before answering each /v1/messages request (not the batches calls).
     pub latency: Duration,
     /// Model ids served by /v1/models; any other model gets 404.
     pub models: Vec<String>,
@@ -68,6 +82,9 @@ impl Default for MockConfig {
             fault_steps: vec![status_step(529), status_step(500)],
             seed: 1,
             rpm_limit: None,
+            rpm_burst: None,
+            itpm_limit: None,
+            batch_polls: 2,
             latency: Duration::ZERO,
             models: DEFAULT_MODELS
                 .iter()
@@ -112,9 +129,16 @@ impl RecordedRequest {
         serde_json::from_slice(&self.body).ok()
     }
 
+    fn path_only(&self) -> &str {
+        self.path.split('?').next().unwrap_or_default()
+    }
+
     fn is_message_request(&self) -> bool {
-        let path = self.path.split('?').next().unwrap_or_default();
-        self.method == "POST" && path == "/v1/messages"
+        self.method == "POST" && self.path_only() == "/v1/messages"
+    }
+
+    fn is_batch_request(&self) -> bool {
+        self.path_only().starts_with(batch_routes::BATCHES_PATH)
     }
 }
 
@@ -130,7 +154,7 @@ impl MockServer {
     pub fn start(config: MockConfig) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(("127.0.0.1", config.port))?;
         let address = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(config));
+        let shared = Arc::new(Shared::new(config, format!("http://{address}")));
         let accept_thread = {
             let shared = Arc::clone(&shared);
             thread::Builder::new()
@@ -146,7 +170,7 @@ impl MockServer {
 
     /// `http://127.0.0.1:PORT`, without a trailing slash or `/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
+        self.shared.base_url.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -163,6 +187,14 @@ impl MockServer {
         self.requests()
             .into_iter()
             .filter(RecordedRequest::is_message_request)
+            .collect()
+    }
+
+    /// Only Message Batches requests (paths starting with /v1/messages/batches).
+    pub fn batch_requests(&self) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(RecordedRequest::is_batch_request)
             .collect()
     }
 

@@ -4,10 +4,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::batch_routes;
 use super::http::{self, Request};
-use super::ratelimit::Snapshot;
+use super::ratelimit::Refusal;
 use super::responses::{self, Answer};
-use super::server::{Ids, Outcome, Shared, StreamEnd};
+use super::server::{Dispatch, Ids, Outcome, Shared, StreamEnd};
 use super::{MockConfig, Step};
 
 const MESSAGES_PATH: &str = "/v1/messages";
@@ -24,7 +25,10 @@ impl Shared {
                 let id = &path[MODEL_PATH_PREFIX.len()..];
                 self.models(request, ids, Some(id))
             }
-            _ => self.error(404, None, "Not found", ids, vec![]),
+            (method, _) => match batch_routes::call(method, path) {
+                Some(call) => self.batch_call(call, request, ids),
+                None => self.error(404, None, "Not found", ids, vec![]),
+            },
         }
     }
 
@@ -56,13 +60,20 @@ impl Shared {
         if let Some(missing_key) = self.require_api_key(request, ids, &self.peek_limit_headers()) {
             return missing_key;
         }
-        match self.next_step() {
+        // Charged for what the body holds, even when it is invalid; parsed only
+        // when a bucket counts it, as a body may be 32 MB.
+        let input_tokens = match self.config.itpm_limit {
+            Some(_) => serde_json::from_slice::<Value>(&request.body)
+                .map_or(1, |body| responses::estimate_input_tokens(&body)),
+            None => 0,
+        };
+        match self.admit_and_take_step(input_tokens) {
             Ok((step, limit_headers)) => self.perform(&step, request, ids, limit_headers),
             Err(refused) => self.rate_limited(&refused, ids),
         }
     }
 
-    fn require_api_key(
+    pub(super) fn require_api_key(
         &self,
         request: &Request,
         ids: &Ids,
@@ -79,9 +90,9 @@ impl Shared {
     }
 
     /// A scenario that refuses the key on every message request (`auth`,
-    /// `permission`) refuses it on the free models endpoint too, as the real
-    /// API does; other faults never touch the models endpoint.
-    fn refused_key_status(&self) -> Option<u16> {
+    /// `permission`) refuses it on the free models endpoint and the batches
+    /// endpoints too, as the real API does; other faults never touch the models endpoint.
+    pub(super) fn refused_key_status(&self) -> Option<u16> {
         match &self.config.then {
             Step::Status { status, .. } if matches!(status, 401 | 403) => Some(*status),
             _ => None,
@@ -89,45 +100,45 @@ impl Shared {
     }
 
     fn peek_limit_headers(&self) -> Vec<(String, String)> {
-        let mut dispatch = self.dispatch();
-        match dispatch.limiter.as_mut() {
-            Some(limiter) => limiter.peek(Instant::now()).headers(),
-            None => Vec::new(),
-        }
+        self.dispatch().limits.peek(Instant::now())
     }
 
-    /// The limiter decides first, so a refused request leaves the script where it was.
-    fn next_step(&self) -> Result<(Step, Vec<(String, String)>), Snapshot> {
+    /// The limits decide first, so a refused request leaves the script where it was.
+    fn admit_and_take_step(
+        &self,
+        input_tokens: u64,
+    ) -> Result<(Step, Vec<(String, String)>), Refusal> {
         let mut dispatch = self.dispatch();
-        let limit_headers = match dispatch.limiter.as_mut() {
-            Some(limiter) => limiter.try_acquire(Instant::now())?.headers(),
-            None => Vec::new(),
-        };
+        let limit_headers = dispatch.limits.try_acquire(input_tokens, Instant::now())?;
+        Ok((self.take_step(&mut dispatch), limit_headers))
+    }
+
+    /// The next step of the one sequence every scripted endpoint shares.
+    pub(super) fn next_step(&self) -> Step {
+        self.take_step(&mut self.dispatch())
+    }
+
+    fn take_step(&self, dispatch: &mut Dispatch) -> Step {
         let config = &self.config;
         let step = match config.script.get(dispatch.steps_served) {
             Some(step) => step.clone(),
             None => random_fault(&mut dispatch.rng, config).unwrap_or_else(|| config.then.clone()),
         };
         dispatch.steps_served = dispatch.steps_served.saturating_add(1);
-        Ok((step, limit_headers))
+        step
     }
 
-    fn rate_limited(&self, refused: &Snapshot, ids: &Ids) -> Outcome {
-        let mut headers = refused.headers();
+    fn rate_limited(&self, refused: &Refusal, ids: &Ids) -> Outcome {
+        let mut headers = refused.headers.clone();
         headers.push((
             "retry-after".to_string(),
             refused.retry_after_seconds().to_string(),
         ));
-        self.error(
-            429,
-            None,
-            "Number of requests has exceeded your per-minute rate limit",
-            ids,
-            headers,
-        )
+        let message = refused.resource.refusal_message();
+        self.error(429, None, message, ids, headers)
     }
 
-    fn perform(
+    pub(super) fn perform(
         &self,
         step: &Step,
         request: &Request,
@@ -226,14 +237,7 @@ impl Shared {
             Ok(valid) => valid,
             Err((status, message)) => return self.error(status, None, &message, ids, headers),
         };
-        let text = fixed_text.map_or_else(|| responses::echo_reply(&valid.body), str::to_string);
-        let answer = Answer::new(
-            ids.message_id.clone(),
-            valid.model,
-            &text,
-            valid.max_tokens,
-            responses::estimate_input_tokens(&valid.body),
-        );
+        let answer = valid.answer(ids.message_id.clone(), fixed_text);
         if valid.body.get("stream") == Some(&Value::Bool(true)) {
             stream_outcome(
                 immediately(answer.sse_events()),
@@ -324,19 +328,38 @@ fn random_fault(rng: &mut fastrand::Rng, config: &MockConfig) -> Option<Step> {
 }
 
 /// The parts of a request body a success needs.
-struct ValidBody {
-    body: Value,
+pub(super) struct ValidBody {
+    pub body: Value,
     model: String,
     max_tokens: u64,
 }
 
+impl ValidBody {
+    /// The success the real API would send: the echo reply unless `fixed_text` is given.
+    pub fn answer(&self, message_id: String, fixed_text: Option<&str>) -> Answer {
+        let text = fixed_text.map_or_else(|| responses::echo_reply(&self.body), str::to_string);
+        Answer::new(
+            message_id,
+            self.model.clone(),
+            &text,
+            self.max_tokens,
+            responses::estimate_input_tokens(&self.body),
+        )
+    }
+}
+
+pub(super) fn parse_error_message(error: &serde_json::Error) -> String {
+    format!("There was an error parsing the body of your request as JSON: {error}")
+}
+
 fn validate(raw: &[u8], models: &[String]) -> Result<ValidBody, (u16, String)> {
+    let body: Value = serde_json::from_slice(raw).map_err(|e| (400, parse_error_message(&e)))?;
+    validate_body(body, models)
+}
+
+/// Checks a Messages request body as the real API does: `Err((status, message))`.
+pub(super) fn validate_body(body: Value, models: &[String]) -> Result<ValidBody, (u16, String)> {
     let invalid = |message: &str| (400, message.to_string());
-    let body: Value = serde_json::from_slice(raw).map_err(|e| {
-        invalid(&format!(
-            "There was an error parsing the body of your request as JSON: {e}"
-        ))
-    })?;
     if !body.is_object() {
         return Err(invalid("The request body must be a JSON object"));
     }
@@ -373,11 +396,11 @@ fn validate(raw: &[u8], models: &[String]) -> Result<ValidBody, (u16, String)> {
     })
 }
 
-const JSON: &str = "application/json";
+pub(super) const JSON: &str = "application/json";
 const EVENT_STREAM: &str = "text/event-stream; charset=utf-8";
 
 /// Content type and request id first, as the real API orders them.
-fn with_api_headers(
+pub(super) fn with_api_headers(
     content_type: &str,
     ids: &Ids,
     mut headers: Vec<(String, String)>,
@@ -387,7 +410,12 @@ fn with_api_headers(
     headers
 }
 
-fn json_outcome(status: u16, body: String, ids: &Ids, headers: Vec<(String, String)>) -> Outcome {
+pub(super) fn json_outcome(
+    status: u16,
+    body: String,
+    ids: &Ids,
+    headers: Vec<(String, String)>,
+) -> Outcome {
     Outcome::Full {
         status,
         headers: with_api_headers(JSON, ids, headers),

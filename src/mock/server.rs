@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::batches::BatchStore;
 use super::http::{self, ReadError, Request};
 use super::lifecycle::Lifecycle;
-use super::ratelimit::RateLimiter;
+use super::ratelimit::RateLimits;
 use super::{MockConfig, RecordedRequest};
 
 /// Frees threads held by clients that vanished without closing.
@@ -23,17 +24,21 @@ const LINGER_MAX_BYTES: u64 = 1024 * 1024;
 
 pub(crate) struct Shared {
     pub(super) config: MockConfig,
+    /// `http://127.0.0.1:PORT`: batches hand out absolute `results_url`s.
+    pub(super) base_url: String,
     dispatch: Mutex<Dispatch>,
+    batches: Mutex<BatchStore>,
     recorded: Mutex<Vec<RecordedRequest>>,
     next_id: AtomicU64,
     pub lifecycle: Lifecycle,
 }
 
-/// Which step the next `/v1/messages` request gets, and the rate-limit window.
+/// Which step the next scripted request gets, and the rate-limit buckets:
+/// one lock, so a request the limits refuse cannot take a step.
 pub(super) struct Dispatch {
     pub steps_served: usize,
     pub rng: fastrand::Rng,
-    pub limiter: Option<RateLimiter>,
+    pub limits: RateLimits,
 }
 
 /// What a request gets back, before it is written.
@@ -79,15 +84,22 @@ pub(super) struct Ids {
 }
 
 impl Shared {
-    pub fn new(config: MockConfig) -> Shared {
+    pub fn new(config: MockConfig, base_url: String) -> Shared {
         let dispatch = Dispatch {
             steps_served: 0,
             rng: fastrand::Rng::with_seed(config.seed),
-            limiter: config.rpm_limit.map(RateLimiter::new),
+            limits: RateLimits::new(
+                config.rpm_limit,
+                config.rpm_burst,
+                config.itpm_limit,
+                Instant::now(),
+            ),
         };
         Shared {
             config,
+            base_url,
             dispatch: Mutex::new(dispatch),
+            batches: Mutex::new(BatchStore::default()),
             recorded: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             lifecycle: Lifecycle::default(),
@@ -122,6 +134,10 @@ impl Shared {
 
     pub(super) fn dispatch(&self) -> MutexGuard<'_, Dispatch> {
         self.dispatch.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn batch_store(&self) -> MutexGuard<'_, BatchStore> {
+        self.batches.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(super) fn next_ids(&self) -> Ids {

@@ -1,11 +1,16 @@
-//! What the fake server does with one `POST /v1/messages` request, and the
-//! compact string syntax used by `claude-rs mock --script` and `ask --mock`.
+//! What the fake server does with one scripted request (`POST /v1/messages`,
+//! or any Message Batches call), and the compact string syntax used by
+//! `claude-rs mock --script` and `ask --mock`.
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// One scripted answer to a `POST /v1/messages` request.
+/// One scripted answer to a `POST /v1/messages` request. Message Batches calls
+/// take steps from the same sequence: there the error, proxy-page and
+/// connection steps act as here and the call does not take effect; `truncated`
+/// and `invalid-json` damage the 200 answer of a call that did take effect;
+/// the rest (stream faults, `slow`, `reply=`) give the normal answer.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     /// Success with the echo reply; JSON or SSE depending on the request's `"stream"`.

@@ -711,6 +711,184 @@ fn rpm_limit_refuses_without_consuming_the_script() {
 }
 
 #[test]
+fn rpm_bucket_burst_sets_capacity_and_headers() {
+    let server = serve(MockConfig {
+        rpm_limit: Some(60),
+        rpm_burst: Some(2),
+        ..MockConfig::default()
+    });
+    let agent = agent();
+    let first = post_with(&agent, &server, &request_body(false));
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("anthropic-ratelimit-requests-limit"),
+        Some("60"),
+        "the per-minute limit, not the burst"
+    );
+    assert_eq!(
+        first.header("anthropic-ratelimit-requests-remaining"),
+        Some("1")
+    );
+    assert!(
+        first
+            .header("anthropic-ratelimit-input-tokens-limit")
+            .is_none()
+    );
+    let second = post_with(&agent, &server, &request_body(false));
+    assert_eq!(
+        second.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
+    // Full again when both tokens are back: about 2 s at one a second.
+    let reset =
+        humantime::parse_rfc3339(second.header("anthropic-ratelimit-requests-reset").unwrap())
+            .unwrap();
+    let until_reset = reset
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    assert!(until_reset <= Duration::from_secs(3), "{until_reset:?}");
+    let refused = post_with(&agent, &server, &request_body(false));
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(server.shared.steps_served(), 2);
+}
+
+#[test]
+fn rpm_bucket_refills_continuously() {
+    // 600 a minute is one token every 100 ms: no waiting for a minute to pass.
+    let server = serve(MockConfig {
+        rpm_limit: Some(600),
+        rpm_burst: Some(1),
+        ..MockConfig::default()
+    });
+    let agent = agent();
+    assert_eq!(post_with(&agent, &server, &request_body(false)).status, 200);
+    let refused = post_with(&agent, &server, &request_body(false));
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    std::thread::sleep(Duration::from_millis(150));
+    let refilled = post_with(&agent, &server, &request_body(false));
+    assert_eq!(refilled.status, 200);
+    assert_eq!(
+        refilled.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
+}
+
+/// A request whose estimated input tokens are `tokens` (4 characters each, plus 1).
+fn body_costing(tokens: usize) -> Value {
+    json!({
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": "abcd".repeat(tokens - 1)}]
+    })
+}
+
+#[test]
+fn tpm_bucket_refuses_what_does_not_fit_and_spares_the_request_bucket() {
+    let server = serve(MockConfig {
+        rpm_limit: Some(60),
+        itpm_limit: Some(100),
+        script: vec!["reply=one".parse().unwrap(), "reply=two".parse().unwrap()],
+        ..MockConfig::default()
+    });
+    let agent = agent();
+    let first = post_with(&agent, &server, &body_costing(91));
+    assert_eq!(first.status, 200);
+    assert_eq!(first.json()["usage"]["input_tokens"], 91);
+    assert_eq!(
+        first.header("anthropic-ratelimit-input-tokens-limit"),
+        Some("100")
+    );
+    assert_eq!(
+        first.header("anthropic-ratelimit-input-tokens-remaining"),
+        Some("9")
+    );
+    assert!(
+        first
+            .header("anthropic-ratelimit-input-tokens-reset")
+            .is_some()
+    );
+    assert_eq!(
+        first.header("anthropic-ratelimit-requests-remaining"),
+        Some("59")
+    );
+    let refused = post_with(&agent, &server, &body_costing(91));
+    assert_api_error(
+        &refused,
+        429,
+        "rate_limit_error",
+        "Number of input tokens has exceeded your per-minute rate limit",
+    );
+    // 82 tokens missing at 100 a minute: 49.2 s, less what refilled meanwhile.
+    let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((49..=50).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        refused.header("anthropic-ratelimit-requests-remaining"),
+        Some("59"),
+        "refused by the token bucket, the request bucket keeps its token"
+    );
+    let small = post_with(&agent, &server, &body_costing(6));
+    assert_eq!(small.json()["content"][0]["text"], "two");
+    assert_eq!(
+        small.header("anthropic-ratelimit-input-tokens-remaining"),
+        Some("3")
+    );
+    assert_eq!(
+        small.header("anthropic-ratelimit-requests-remaining"),
+        Some("58")
+    );
+    let models = get(&server, "/v1/models", Some(KEY));
+    assert_eq!(
+        models.header("anthropic-ratelimit-input-tokens-remaining"),
+        Some("3")
+    );
+}
+
+#[test]
+fn tpm_admits_an_oversized_request_from_a_full_bucket() {
+    let server = serve(MockConfig {
+        itpm_limit: Some(50),
+        ..MockConfig::default()
+    });
+    let agent = agent();
+    let big = post_with(&agent, &server, &body_costing(91));
+    assert_eq!(
+        big.status, 200,
+        "larger than the bucket, but the bucket was full"
+    );
+    assert_eq!(
+        big.header("anthropic-ratelimit-input-tokens-remaining"),
+        Some("0")
+    );
+    let next = post_with(&agent, &server, &body_costing(2));
+    assert_eq!(next.status, 429);
+    // 41 tokens of debt plus 2 at 50 a minute: 51.6 s, less what refilled meanwhile.
+    let retry_after: u64 = next.header("retry-after").unwrap().parse().unwrap();
+    assert!((51..=52).contains(&retry_after), "{retry_after}");
+}
+
+#[test]
+fn an_unparsable_body_costs_one_input_token() {
+    let server = serve(MockConfig {
+        itpm_limit: Some(5),
+        ..MockConfig::default()
+    });
+    let reply = read_reply(
+        agent()
+            .post(format!("{}/v1/messages", server.base_url()))
+            .header("x-api-key", KEY)
+            .send("not json")
+            .unwrap(),
+    );
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.header("anthropic-ratelimit-input-tokens-remaining"),
+        Some("4")
+    );
+}
+
+#[test]
 fn random_faults_repeat_per_seed() {
     let statuses = |seed: u64| {
         let server = serve(MockConfig {
@@ -950,4 +1128,502 @@ fn head_requests_close_the_connection() {
     let raw = raw_exchange(&server, b"HEAD / HTTP/1.1\r\n\r\n");
     assert!(raw.starts_with("HTTP/1.1 404 Not Found\r\n"), "{raw}");
     assert!(raw.contains("connection: close\r\n"));
+}
+
+// ---- Message Batches ----
+
+fn batch_post(server: &MockServer, path: &str, body: &Value) -> Reply {
+    read_reply(
+        agent()
+            .post(format!("{}{path}", server.base_url()))
+            .header("x-api-key", KEY)
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap(),
+    )
+}
+
+fn cancel(server: &MockServer, id: &str) -> Reply {
+    read_reply(
+        agent()
+            .post(format!(
+                "{}/v1/messages/batches/{id}/cancel",
+                server.base_url()
+            ))
+            .header("x-api-key", KEY)
+            .send_empty()
+            .unwrap(),
+    )
+}
+
+fn batch_request(custom_id: &str, params: Value) -> Value {
+    json!({"custom_id": custom_id, "params": params})
+}
+
+fn params(text: &str) -> Value {
+    json!({
+        "model": "claude-haiku-4-5",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": text}]
+    })
+}
+
+fn create_batch(server: &MockServer, requests: Vec<Value>) -> Reply {
+    batch_post(
+        server,
+        "/v1/messages/batches",
+        &json!({ "requests": requests }),
+    )
+}
+
+fn counts(batch: &Value) -> [u64; 5] {
+    let counts = &batch["request_counts"];
+    ["processing", "succeeded", "errored", "canceled", "expired"]
+        .map(|name| counts[name].as_u64().unwrap())
+}
+
+fn results_by_id(reply: &Reply) -> std::collections::BTreeMap<String, Value> {
+    let mut by_id = std::collections::BTreeMap::new();
+    for line in reply.body.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        let custom_id = line["custom_id"].as_str().unwrap().to_string();
+        assert!(
+            by_id
+                .insert(custom_id.clone(), line["result"].clone())
+                .is_none(),
+            "{custom_id} twice"
+        );
+    }
+    by_id
+}
+
+#[test]
+fn a_batch_goes_from_created_through_polls_to_results() {
+    let server = serve(MockConfig {
+        batch_polls: 3,
+        ..MockConfig::default()
+    });
+    let mut overloaded = params("third");
+    overloaded["metadata"] = json!({"user_id": "mock-error-529"});
+    let mut expired = params("sixth");
+    expired["metadata"] = json!({"user_id": "mock-expired"});
+    let requests = vec![
+        batch_request("first", params("first")),
+        batch_request("second-2", params("second")),
+        batch_request("third_3", overloaded),
+        batch_request(
+            "no-max-tokens",
+            json!({"model": "claude-haiku-4-5", "messages": [{"role": "user", "content": "x"}]}),
+        ),
+        batch_request(
+            "unknown-model",
+            json!({"model": "claude-nope", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}),
+        ),
+        batch_request("sixth", expired),
+        batch_request("seventh", params("seventh")),
+    ];
+    let created = create_batch(&server, requests);
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.header("content-type"), Some("application/json"));
+    assert!(
+        created
+            .header("request-id")
+            .unwrap()
+            .starts_with("req_mock_")
+    );
+    assert!(
+        created.body.starts_with(
+            r#"{"id":"msgbatch_mock_000001","type":"message_batch","processing_status":"in_progress","request_counts":{"processing":7,"succeeded":0,"errored":0,"canceled":0,"expired":0},"ended_at":null,"created_at":""#
+        ),
+        "{}",
+        created.body
+    );
+    assert!(
+        created
+            .body
+            .ends_with(r#","cancel_initiated_at":null,"archived_at":null,"results_url":null}"#),
+        "{}",
+        created.body
+    );
+    let batch = created.json();
+    let created_at = humantime::parse_rfc3339(batch["created_at"].as_str().unwrap()).unwrap();
+    let expires_at = humantime::parse_rfc3339(batch["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        expires_at.duration_since(created_at).unwrap(),
+        Duration::from_secs(24 * 3600)
+    );
+    let path = "/v1/messages/batches/msgbatch_mock_000001";
+
+    assert_api_error(
+        &get(&server, &format!("{path}/results"), Some(KEY)),
+        400,
+        "invalid_request_error",
+        "Results for Message Batch msgbatch_mock_000001 are not available yet: its processing_status is in_progress, not ended",
+    );
+    let first_poll = get(&server, path, Some(KEY)).json();
+    assert_eq!(first_poll["processing_status"], "in_progress");
+    assert_eq!(counts(&first_poll), [5, 2, 0, 0, 0]);
+    let second_poll = get(&server, path, Some(KEY)).json();
+    assert_eq!(counts(&second_poll), [3, 2, 2, 0, 0]);
+    assert_eq!(second_poll["results_url"], Value::Null);
+    let ended = get(&server, path, Some(KEY)).json();
+    assert_eq!(ended["processing_status"], "ended");
+    assert_eq!(counts(&ended), [0, 3, 3, 0, 1]);
+    assert!(humantime::parse_rfc3339(ended["ended_at"].as_str().unwrap()).is_ok());
+    let results_url = ended["results_url"].as_str().unwrap();
+    assert_eq!(results_url, format!("{}{path}/results", server.base_url()));
+
+    let results = read_reply(
+        agent()
+            .get(results_url)
+            .header("x-api-key", KEY)
+            .header("accept", "application/binary")
+            .call()
+            .unwrap(),
+    );
+    assert_eq!(results.status, 200);
+    assert_eq!(results.header("content-type"), Some("application/x-jsonl"));
+    assert!(results.body.ends_with('\n'));
+    let order: Vec<String> = results
+        .body
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["custom_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let input_order = [
+        "first",
+        "second-2",
+        "third_3",
+        "no-max-tokens",
+        "unknown-model",
+        "sixth",
+        "seventh",
+    ];
+    assert_ne!(order, input_order, "clients must not depend on input order");
+    let by_id = results_by_id(&results);
+    assert_eq!(by_id.len(), 7);
+    for custom_id in input_order {
+        assert!(by_id.contains_key(custom_id), "{custom_id} missing");
+    }
+
+    // A success is exactly what POST /v1/messages answers, with its own id.
+    let succeeded = &by_id["first"];
+    assert_eq!(succeeded["type"], "succeeded");
+    let mut message = succeeded["message"].clone();
+    let id = message["id"].take();
+    assert!(id.as_str().unwrap().starts_with("msg_mock_"), "{id}");
+    let mut direct = post(&server, &params("first")).json();
+    direct["id"].take();
+    assert_eq!(message, direct);
+    assert_ne!(
+        by_id["first"]["message"]["id"],
+        by_id["seventh"]["message"]["id"]
+    );
+    assert_eq!(
+        by_id["seventh"]["message"]["content"][0]["text"],
+        "Hello from the claude-rs fake API. You said: seventh"
+    );
+
+    assert_eq!(
+        by_id["third_3"],
+        json!({"type": "errored", "error": {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}})
+    );
+    assert_eq!(
+        by_id["no-max-tokens"],
+        json!({"type": "errored", "error": {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: Field required"}}})
+    );
+    assert_eq!(
+        by_id["unknown-model"]["error"]["error"],
+        json!({"type": "not_found_error", "message": "model: claude-nope"})
+    );
+    assert_eq!(by_id["sixth"], json!({"type": "expired"}));
+    assert!(results.body.contains(r#"{"custom_id":"third_3","result":{"type":"errored","error":{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}}}"#));
+
+    // Polling an ended batch changes nothing; the results stay the same.
+    assert_eq!(get(&server, path, Some(KEY)).json(), ended);
+    assert_eq!(
+        get(&server, &format!("{path}/results"), Some(KEY)).body,
+        results.body
+    );
+    assert_eq!(server.batch_requests().len(), 8);
+    assert_eq!(server.message_requests().len(), 1);
+}
+
+#[test]
+fn batch_creation_is_validated_like_the_real_api() {
+    let server = serve(MockConfig::default());
+    let cases = [
+        (json!([]), "The request body must be a JSON object"),
+        (
+            json!({"requests": []}),
+            "requests: List should have at least 1 item after validation, not 0",
+        ),
+        (
+            json!({"requests": [batch_request("a b", params("x"))]}),
+            "requests.0.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'",
+        ),
+        (
+            json!({"requests": [batch_request("a", params("x")), batch_request("a", params("y"))]}),
+            "requests.1.custom_id: 'a' is used by an earlier request; each custom_id must be unique within the batch",
+        ),
+        (
+            json!({"requests": [{"custom_id": "a", "params": "x"}]}),
+            "requests.0.params: Input should be a valid dictionary",
+        ),
+    ];
+    for (body, message) in cases {
+        let reply = batch_post(&server, "/v1/messages/batches", &body);
+        assert_api_error(&reply, 400, "invalid_request_error", message);
+    }
+    let list = get(&server, "/v1/messages/batches", Some(KEY)).json();
+    assert_eq!(list["data"], json!([]), "no batch was created");
+}
+
+#[test]
+fn cancel_ends_the_batch_at_the_next_poll() {
+    let server = serve(MockConfig::default());
+    let requests = (0..4)
+        .map(|n| batch_request(&format!("r{n}"), params("x")))
+        .collect();
+    assert_eq!(create_batch(&server, requests).status, 200);
+    let path = "/v1/messages/batches/msgbatch_mock_000001";
+    assert_eq!(
+        counts(&get(&server, path, Some(KEY)).json()),
+        [2, 2, 0, 0, 0]
+    );
+    let canceling = cancel(&server, "msgbatch_mock_000001");
+    assert_eq!(canceling.status, 200, "{}", canceling.body);
+    let canceling = canceling.json();
+    assert_eq!(canceling["processing_status"], "canceling");
+    assert!(humantime::parse_rfc3339(canceling["cancel_initiated_at"].as_str().unwrap()).is_ok());
+    assert_eq!(canceling["ended_at"], Value::Null);
+    assert_api_error(
+        &get(&server, &format!("{path}/results"), Some(KEY)),
+        400,
+        "invalid_request_error",
+        "Results for Message Batch msgbatch_mock_000001 are not available yet: its processing_status is canceling, not ended",
+    );
+    let ended = get(&server, path, Some(KEY)).json();
+    assert_eq!(ended["processing_status"], "ended");
+    assert_eq!(counts(&ended), [0, 2, 0, 2, 0]);
+    assert_eq!(
+        ended["cancel_initiated_at"],
+        canceling["cancel_initiated_at"]
+    );
+    let results = results_by_id(&get(&server, &format!("{path}/results"), Some(KEY)));
+    let canceled: Vec<&String> = results
+        .iter()
+        .filter(|(_, result)| **result == json!({"type": "canceled"}))
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(canceled, ["r2", "r3"]);
+    assert_eq!(results["r0"]["type"], "succeeded");
+    assert_api_error(
+        &cancel(&server, "msgbatch_mock_000001"),
+        400,
+        "invalid_request_error",
+        "Message Batch msgbatch_mock_000001 has already ended and can no longer be canceled",
+    );
+}
+
+#[test]
+fn batches_are_listed_newest_first_and_paged() {
+    let server = serve(MockConfig::default());
+    let empty = get(&server, "/v1/messages/batches", Some(KEY));
+    assert_eq!(
+        empty.body,
+        r#"{"data":[],"has_more":false,"first_id":null,"last_id":null}"#
+    );
+    for n in 0..3 {
+        let created = create_batch(&server, vec![batch_request(&format!("r{n}"), params("x"))]);
+        assert_eq!(created.status, 200);
+    }
+    get(
+        &server,
+        "/v1/messages/batches/msgbatch_mock_000002",
+        Some(KEY),
+    );
+    let list = get(&server, "/v1/messages/batches", Some(KEY)).json();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|batch| batch["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "msgbatch_mock_000003",
+            "msgbatch_mock_000002",
+            "msgbatch_mock_000001"
+        ]
+    );
+    assert_eq!(list["has_more"], false);
+    assert_eq!(list["first_id"], "msgbatch_mock_000003");
+    assert_eq!(list["last_id"], "msgbatch_mock_000001");
+    assert_eq!(
+        list["data"][1]["request_counts"]["succeeded"], 0,
+        "one poll of two: 1 × 1/2 rounds down"
+    );
+    assert_eq!(list["data"][0]["type"], "message_batch");
+    let page = get(
+        &server,
+        "/v1/messages/batches?limit=2&after_id=msgbatch_mock_000003",
+        Some(KEY),
+    )
+    .json();
+    assert_eq!(page["first_id"], "msgbatch_mock_000002");
+    assert_eq!(page["last_id"], "msgbatch_mock_000001");
+    assert_eq!(page["has_more"], false);
+    assert_eq!(
+        get(&server, "/v1/messages/batches?limit=1", Some(KEY)).json()["has_more"],
+        true
+    );
+    assert_api_error(
+        &get(&server, "/v1/messages/batches?limit=0", Some(KEY)),
+        400,
+        "invalid_request_error",
+        "limit: Input should be greater than or equal to 1",
+    );
+}
+
+#[test]
+fn unknown_batches_are_404_on_every_endpoint() {
+    let server = serve(MockConfig::default());
+    for path in [
+        "/v1/messages/batches/msgbatch_nope",
+        "/v1/messages/batches/msgbatch_nope/results",
+    ] {
+        assert_api_error(
+            &get(&server, path, Some(KEY)),
+            404,
+            "not_found_error",
+            "message_batch: msgbatch_nope",
+        );
+    }
+    assert_api_error(
+        &cancel(&server, "msgbatch_nope"),
+        404,
+        "not_found_error",
+        "message_batch: msgbatch_nope",
+    );
+    assert_api_error(
+        &get(&server, "/v1/messages/batches/x/cancel", Some(KEY)),
+        404,
+        "not_found_error",
+        "Not found",
+    );
+}
+
+#[test]
+fn batches_need_a_key_and_refuse_it_in_the_auth_scenarios() {
+    let server = scripted(&["529"]);
+    assert_api_error(
+        &get(&server, "/v1/messages/batches", None),
+        401,
+        "authentication_error",
+        "x-api-key header is required",
+    );
+    assert_eq!(server.shared.steps_served(), 0, "no key, no step");
+    for (name, status, error_type) in [
+        ("auth", 401, "authentication_error"),
+        ("permission", 403, "permission_error"),
+    ] {
+        let server = serve(super::scenario(name).unwrap());
+        let created = create_batch(&server, vec![batch_request("a", params("x"))]);
+        assert_eq!(created.status, status, "{name}");
+        assert_eq!(created.json()["error"]["type"], error_type, "{name}");
+        assert_eq!(
+            get(&server, "/v1/messages/batches", Some(KEY)).status,
+            status
+        );
+        assert_eq!(server.shared.steps_served(), 0, "{name}");
+    }
+}
+
+#[test]
+fn batches_calls_take_steps_from_the_shared_script() {
+    let server = scripted(&["529", "ok", "reply=third", "reset", "500"]);
+    let overloaded = create_batch(&server, vec![batch_request("a", params("x"))]);
+    assert_api_error(&overloaded, 529, "overloaded_error", "Overloaded");
+    let created = create_batch(&server, vec![batch_request("a", params("x"))]);
+    assert_eq!(
+        created.json()["id"],
+        "msgbatch_mock_000001",
+        "the refused call created nothing"
+    );
+    let reply = post(&server, &request_body(false));
+    assert_eq!(reply.json()["content"][0]["text"], "third");
+    let reset = agent()
+        .get(format!(
+            "{}/v1/messages/batches/msgbatch_mock_000001",
+            server.base_url()
+        ))
+        .header("x-api-key", KEY)
+        .call();
+    assert!(reset.is_err(), "{:?}", reset.map(|r| r.status()));
+    assert_eq!(post(&server, &request_body(false)).status, 500);
+    assert_eq!(server.batch_requests().len(), 3);
+    assert_eq!(server.message_requests().len(), 2);
+    assert_eq!(server.shared.steps_served(), 5);
+}
+
+#[test]
+fn truncated_and_invalid_json_damage_a_batch_answer_that_took_effect() {
+    let server = scripted(&["truncated", "invalid-json", "invalid-json", "sse-cut"]);
+    let body = json!({"requests": [batch_request("a", params("x"))]}).to_string();
+    let mut response = agent()
+        .post(format!("{}/v1/messages/batches", server.base_url()))
+        .header("x-api-key", KEY)
+        .send(body)
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (received, failed) = read_until_error(&mut response);
+    assert!(failed);
+    assert!(
+        received.starts_with(r#"{"id":"msgbatch_mock_000001""#),
+        "{received}"
+    );
+    let poll = get(
+        &server,
+        "/v1/messages/batches/msgbatch_mock_000001",
+        Some(KEY),
+    );
+    assert_eq!(poll.status, 200);
+    assert_eq!(poll.body, r#"{"id": "msgbatch_"#);
+    // The mangled poll still counted: a second poll (an SSE step: normal answer) ends the batch.
+    let missing = get(&server, "/v1/messages/batches/msgbatch_nope", Some(KEY));
+    assert_eq!(missing.status, 404, "an error answer is sent as it is");
+    let ended = get(
+        &server,
+        "/v1/messages/batches/msgbatch_mock_000001",
+        Some(KEY),
+    )
+    .json();
+    assert_eq!(ended["processing_status"], "ended");
+}
+
+#[test]
+fn rate_limits_do_not_apply_to_batches() {
+    let server = serve(MockConfig {
+        rpm_limit: Some(1),
+        itpm_limit: Some(1),
+        ..MockConfig::default()
+    });
+    assert_eq!(post(&server, &request_body(false)).status, 200);
+    assert_eq!(post(&server, &request_body(false)).status, 429);
+    let created = create_batch(
+        &server,
+        vec![batch_request("a", params(&"long ".repeat(100)))],
+    );
+    assert_eq!(created.status, 200);
+    assert!(
+        created
+            .header("anthropic-ratelimit-requests-limit")
+            .is_none()
+    );
 }

@@ -68,3 +68,17 @@ fn a_bad_step_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("bogus"), "{}", run.stderr);
 }
+
+#[test]
+fn zero_limits_and_a_burst_without_rpm_are_usage_errors() {
+    let world = World::steps("ok");
+    for args in [
+        &["mock", "--tpm", "0"][..],
+        &["mock", "--rpm", "60", "--burst", "0"],
+        &["mock", "--batch-polls", "0"],
+        &["mock", "--burst", "5"],
+    ] {
+        let run = run(&world, world.claude().args(args));
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+    }
+}
