@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('ask', 'ask', [CompletionResultType]::ParameterValue, 'Send a prompt and print the reply')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Send many prompts from a file: in parallel at the rate limit and not past it, resumable, nothing lost')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show recent failures from the JSONL log, or sum it up with `log stats`')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix')
@@ -47,7 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds allowed to establish a connection')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds for the whole call, retries and waits included')
-            [CompletionResult]::new('--choices', '--choices', [CompletionResultType]::ParameterName, 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then exit 8')
+            [CompletionResult]::new('--choices', '--choices', [CompletionResultType]::ParameterName, 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation')
             [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)')
             [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
@@ -55,12 +56,50 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Print the reply only once it is complete (the default when stdout is not a terminal)')
             [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Print the reply as it arrives even when stdout is not a terminal')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON object on stdout, for success or failure')
-            [CompletionResult]::new('--expect-json', '--expect-json', [CompletionResultType]::ParameterName, 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then exit 8')
+            [CompletionResult]::new('--expect-json', '--expect-json', [CompletionResultType]::ParameterName, 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation')
             [CompletionResult]::new('--fallback-cache', '--fallback-cache', [CompletionResultType]::ParameterName, 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No retry notices on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No retry notices on stderr')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show request and response metadata on stderr (never the key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show request and response metadata on stderr (never the key)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-rs;batch' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the results here (JSONL), flushed as each item finishes. Running again with the same OUTPUT resumes: ids already in it are skipped. Default: stdout (no resume)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the results here (JSONL), flushed as each item finishes. Running again with the same OUTPUT resumes: ids already in it are skipped. Default: stdout (no resume)')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'A system prompt')
+            [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'A system prompt')
+            [CompletionResult]::new('--max-tokens', '--max-tokens', [CompletionResultType]::ParameterName, 'The most tokens the reply may have')
+            [CompletionResult]::new('--temperature', '--temperature', [CompletionResultType]::ParameterName, 'Sampling temperature, 0.0 to 1.0')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries after the first attempt (0 disables retrying)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds allowed to establish a connection')
+            [CompletionResult]::new('--choices', '--choices', [CompletionResultType]::ParameterName, 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads sending requests at the same time')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads sending requests at the same time')
+            [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Client-side limit: requests per minute, shared by all workers')
+            [CompletionResult]::new('--tpm', '--tpm', [CompletionResultType]::ParameterName, 'Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers')
+            [CompletionResult]::new('--headroom', '--headroom', [CompletionResultType]::ParameterName, 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused')
+            [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`')
+            [CompletionResult]::new('--batch-id', '--batch-id', [CompletionResultType]::ParameterName, 'With --remote: follow this already-submitted batch instead of submitting the input')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Print the state of a Message Batches batch and exit')
+            [CompletionResult]::new('--cancel', '--cancel', [CompletionResultType]::ParameterName, 'Cancel a Message Batches batch and exit')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'With --remote: seconds between polls of the batch''s progress')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--expect-json', '--expect-json', [CompletionResultType]::ParameterName, 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation')
+            [CompletionResult]::new('--skip-invalid', '--skip-invalid', [CompletionResultType]::ParameterName, 'Write invalid input lines as errored results and go on, instead of refusing the input (exit 2)')
+            [CompletionResult]::new('--retry-errored', '--retry-errored', [CompletionResultType]::ParameterName, 'Also redo the items that errored in OUTPUT (by default only missing ones are done)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No retry notices on a terminal; the summary is still printed')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No retry notices on a terminal; the summary is still printed')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Send the input through the Message Batches API instead (needs -o): submit, poll, download the results into OUTPUT. Rerun the same command to resume after a crash')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'With --status / --cancel: print the batch object as JSON on stdout')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -161,6 +200,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
         }
         'claude-rs;help' {
             [CompletionResult]::new('ask', 'ask', [CompletionResultType]::ParameterValue, 'Send a prompt and print the reply')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Send many prompts from a file: in parallel at the rate limit and not past it, resumable, nothing lost')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show recent failures from the JSONL log, or sum it up with `log stats`')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix')
@@ -170,6 +210,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             break
         }
         'claude-rs;help;ask' {
+            break
+        }
+        'claude-rs;help;batch' {
             break
         }
         'claude-rs;help;explain' {

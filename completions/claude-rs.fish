@@ -31,6 +31,7 @@ complete -c claude-rs -n "__fish_claude_rs_needs_command" -l log-file -d 'Append
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "ask" -d 'Send a prompt and print the reply'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "batch" -d 'Send many prompts from a file: in parallel at the rate limit and not past it, resumable, nothing lost'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "doctor" -d 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
@@ -45,7 +46,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-retries 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l connect-timeout -d 'Seconds allowed to establish a connection' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l deadline -d 'Seconds for the whole call, retries and waits included' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then exit 8' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback -d 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
@@ -55,12 +56,42 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l log-file -d 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l no-stream -d 'Print the reply only once it is complete (the default when stdout is not a terminal)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l stream -d 'Print the reply as it arrives even when stdout is not a terminal'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l json -d 'Print exactly one JSON object on stdout, for success or failure'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then exit 8'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback-cache -d 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s q -l quiet -d 'No retry notices on stderr'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s v -l verbose -d 'Show request and response metadata on stderr (never the key)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s o -l output -d 'Write the results here (JSONL), flushed as each item finishes. Running again with the same OUTPUT resumes: ids already in it are skipped. Default: stdout (no resume)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s m -l model -d 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s s -l system -d 'A system prompt' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-tokens -d 'The most tokens the reply may have' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l temperature -d 'Sampling temperature, 0.0 to 1.0' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-retries -d 'Retries after the first attempt (0 disables retrying)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l connect-timeout -d 'Seconds allowed to establish a connection' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s j -l jobs -d 'Worker threads sending requests at the same time' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l rpm -d 'Client-side limit: requests per minute, shared by all workers' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l tpm -d 'Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l headroom -d 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l batch-id -d 'With --remote: follow this already-submitted batch instead of submitting the input' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l status -d 'Print the state of a Message Batches batch and exit' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l cancel -d 'Cancel a Message Batches batch and exit' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l poll-interval -d 'With --remote: seconds between polls of the batch\'s progress' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l skip-invalid -d 'Write invalid input lines as errored results and go on, instead of refusing the input (exit 2)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l retry-errored -d 'Also redo the items that errored in OUTPUT (by default only missing ones are done)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s q -l quiet -d 'No retry notices on a terminal; the summary is still printed'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l remote -d 'Send the input through the Message Batches API instead (needs -o): submit, poll, download the results into OUTPUT. Rerun the same command to resume after a crash'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l json -d 'With --status / --cancel: print the batch object as JSON on stdout'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -138,11 +169,12 @@ never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s h -l help -d 'Print help'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s V -l version -d 'Print version'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "doctor" -d 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask explain log doctor generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "batch" -d 'Send many prompts from a file: in parallel at the rate limit and not past it, resumable, nothing lost'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "doctor" -d 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and __fish_seen_subcommand_from log" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'
