@@ -23,6 +23,8 @@ pub enum Stop {
     AccountWide(Failure),
     /// The circuit breaker's probes kept failing; the last failure.
     Outage(Failure),
+    /// A 429 asked for a longer wait than a batch waits.
+    WaitTooLong(Failure),
     /// Results cannot be written any more.
     OutputFailed(String),
     /// Stdout was closed by its reader (`| head`).

@@ -8,6 +8,7 @@
 //! gate) → results (the Message Batches results format) → summary.
 
 pub mod gate;
+pub mod ids;
 pub mod input;
 pub mod progress;
 pub mod results;

@@ -2,21 +2,21 @@
 //! missing: every id ends up in the file exactly once, however the earlier run
 //! ended (finished, Ctrl-C, SIGKILL mid-write).
 
-use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::ids::{IdKey, IdSet};
 use crate::config::UsageError;
 
 /// What OUTPUT already holds.
 #[derive(Debug, Default)]
 pub struct Done {
-    pub succeeded: HashSet<String>,
+    pub succeeded: IdSet,
     /// Errored, canceled or expired: done unless `--retry-errored`.
-    pub errored: HashSet<String>,
+    pub errored: IdSet,
     /// Whether errored items are to be done again.
     pub retry_errored: bool,
     /// Bytes of a torn last line (a run killed mid-write), cut off by `open_output`.
@@ -37,9 +37,10 @@ pub enum Status {
 
 impl Done {
     pub fn status(&self, id: &str) -> Status {
-        if self.succeeded.contains(id) {
+        let key = IdKey::of(id);
+        if self.succeeded.contains(&key) {
             Status::AlreadySucceeded
-        } else if self.errored.contains(id) && !self.retry_errored {
+        } else if self.errored.contains(&key) && !self.retry_errored {
             Status::AlreadyErrored
         } else {
             Status::ToDo
@@ -161,11 +162,12 @@ fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
                  move it away, or fix that line",
             )
         })?;
+        let key = IdKey::of(&head.custom_id);
         if head.result.kind == "succeeded" {
-            done.errored.remove(&head.custom_id);
-            done.succeeded.insert(head.custom_id);
-        } else if !done.succeeded.contains(&head.custom_id) {
-            done.errored.insert(head.custom_id);
+            done.errored.remove(&key);
+            done.succeeded.insert(key);
+        } else if !done.succeeded.contains(&key) {
+            done.errored.insert(key);
         }
     }
     done.complete_bytes = complete_bytes;
@@ -178,7 +180,7 @@ fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
 fn drop_errored(path: &Path) -> io::Result<u64> {
     let temporary = sibling(path, ".claude-rs-rewrite");
     let mut dropped = 0;
-    let mut kept: HashSet<String> = HashSet::new();
+    let mut kept = IdSet::new();
     {
         let reader = BufReader::new(File::open(path)?);
         let mut out = io::BufWriter::new(File::create(&temporary)?);
@@ -189,7 +191,7 @@ fn drop_errored(path: &Path) -> io::Result<u64> {
             };
             if head.result.kind != "succeeded" {
                 dropped += 1;
-            } else if kept.insert(head.custom_id) {
+            } else if kept.insert(IdKey::of(&head.custom_id)) {
                 // A success is kept once, even if an older file held it twice.
                 out.write_all(&line)?;
                 out.write_all(b"\n")?;

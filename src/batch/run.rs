@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -71,7 +71,8 @@ pub struct Finished {
 pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
     let started = Instant::now();
     let shared = Arc::new(shared);
-    let (events_tx, events_rx) = mpsc::channel::<Event>();
+    // Bounded: workers wait for the writer rather than results piling up in memory.
+    let (events_tx, events_rx) = mpsc::sync_channel::<Event>(plan.jobs * 4 + 16);
     let interrupt_tx = events_tx.clone();
     // Ctrl-C only reports itself; deciding what it means happens below.
     let _ = ctrlc::set_handler(move || {
@@ -121,7 +122,7 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
 fn spawn_worker(
     shared: Arc<Shared>,
     jobs: Arc<Mutex<Receiver<Item>>>,
-    events: Sender<Event>,
+    events: SyncSender<Event>,
 ) -> bool {
     thread::Builder::new()
         .name("batch-worker".into())
@@ -150,8 +151,8 @@ fn spawn_feeder(
     invalid: BTreeMap<u64, LineError>,
     done: Done,
     shared: Arc<Shared>,
-    jobs: mpsc::SyncSender<Item>,
-    events: Sender<Event>,
+    jobs: SyncSender<Item>,
+    events: SyncSender<Event>,
 ) {
     let failed_to_start = events.clone();
     let name = input.name.clone();

@@ -3,10 +3,11 @@
 //! sent; the second hands out the requests. Stdin cannot be read twice, so it
 //! is first copied to an unnamed temporary file: memory stays flat either way.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
+use super::ids::{IdKey, IdLines};
 use super::input::{Item, Line, LineError, parse_line, valid_custom_id};
 use super::resume::{Done, Status};
 use crate::api::types::MAX_REQUEST_BYTES;
@@ -173,12 +174,12 @@ pub fn check_all(
     done: &Done,
 ) -> io::Result<Checked> {
     let mut checked = Checked::default();
-    let mut first_line_of: HashMap<String, u64> = HashMap::new();
+    let mut first_line_of = IdLines::new();
     let mut lines = input.lines()?;
     while let Some((number, raw)) = lines.next_line()? {
         match Lines::parse(number, raw, defaults) {
             Line::Blank => {}
-            Line::Item(item) => match first_line_of.get(&item.custom_id) {
+            Line::Item(item) => match first_line_of.get(&IdKey::of(&item.custom_id)) {
                 Some(first) => {
                     let error = LineError {
                         line: number,
@@ -196,22 +197,15 @@ pub fn check_all(
                         Status::AlreadySucceeded => checked.already_succeeded += 1,
                         Status::AlreadyErrored => checked.already_errored += 1,
                     }
-                    first_line_of.insert(item.custom_id, number);
+                    first_line_of.insert(IdKey::of(&item.custom_id), number);
                     checked.items += 1;
                 }
             },
             Line::Invalid(error) => {
                 // An invalid line's own id still claims its name: a later line
                 // with the same id is a duplicate of it.
-                match error
-                    .custom_id
-                    .as_ref()
-                    .filter(|id| !first_line_of.contains_key(*id))
-                {
-                    Some(id) => {
-                        first_line_of.insert(id.clone(), number);
-                    }
-                    None => {}
+                if let Some(key) = error.custom_id.as_deref().map(IdKey::of) {
+                    first_line_of.entry(key).or_insert(number);
                 }
                 checked.invalid.insert(number, error);
             }
@@ -221,7 +215,7 @@ pub fn check_all(
         let usable = error
             .custom_id
             .as_ref()
-            .is_some_and(|id| first_line_of.get(id) == Some(&error.line));
+            .is_some_and(|id| first_line_of.get(&IdKey::of(id)) == Some(&error.line));
         if !usable {
             error.custom_id = Some(placeholder_id(error.line, &first_line_of));
         }
@@ -231,9 +225,9 @@ pub fn check_all(
 
 /// `line-N` for an invalid line without an id of its own, unless the input
 /// already uses that id.
-fn placeholder_id(line: u64, taken: &HashMap<String, u64>) -> String {
+fn placeholder_id(line: u64, taken: &IdLines) -> String {
     let mut id = format!("line-{line}");
-    while taken.contains_key(&id) || !valid_custom_id(&id) {
+    while taken.contains_key(&IdKey::of(&id)) || !valid_custom_id(&id) {
         id.push_str("-x");
     }
     id
@@ -348,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_placeholder_never_takes_an_id_in_use() {
-        let taken: HashMap<String, u64> = [("line-2".to_string(), 9)].into();
+        let taken: IdLines = [(IdKey::of("line-2"), 9)].into();
         assert_eq!(placeholder_id(2, &taken), "line-2-x");
         assert_eq!(placeholder_id(3, &taken), "line-3");
     }

@@ -65,9 +65,9 @@ impl Ending<'_> {
     pub fn exit_code(&self) -> ExitCode {
         match self.stop {
             Some(Stop::Interrupted) => ExitCode::Interrupted,
-            Some(Stop::AccountWide(failure) | Stop::Outage(failure)) => {
-                failure.category.exit_code()
-            }
+            Some(
+                Stop::AccountWide(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure),
+            ) => failure.category.exit_code(),
             Some(Stop::OutputFailed(_) | Stop::InputFailed(_)) => ExitCode::Internal,
             Some(Stop::OutputClosed) => ExitCode::Success,
             None if self.tally.errored_total() + self.tally.skipped_errored > 0 => {
@@ -82,7 +82,9 @@ impl Ending<'_> {
         match self.stop {
             None => "completed",
             Some(Stop::Interrupted) => "interrupted",
-            Some(Stop::AccountWide(failure) | Stop::Outage(failure)) => failure.category.as_str(),
+            Some(
+                Stop::AccountWide(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure),
+            ) => failure.category.as_str(),
             Some(Stop::OutputFailed(_)) => "output_failed",
             Some(Stop::OutputClosed) => "output_closed",
             Some(Stop::InputFailed(_)) => "input_failed",
@@ -174,16 +176,20 @@ impl Ending<'_> {
                     "batch:"
                 );
             }
-            Some(Stop::Outage(failure)) => {
-                let mut out = format!(
-                    "{} {}\n",
-                    "error:".red().bold(),
-                    format!(
+            Some(Stop::Outage(failure) | Stop::WaitTooLong(failure)) => {
+                let why = match self.stop {
+                    Some(Stop::WaitTooLong(_)) => format!(
+                        "batch stopped: the API asked to wait {}, longer than a batch waits",
+                        failure
+                            .retry_after
+                            .map_or_else(|| "long".to_string(), report::seconds)
+                    ),
+                    _ => format!(
                         "batch stopped: the API kept failing ({}) through the circuit breaker's probes",
                         failure.category
-                    )
-                    .bold()
-                );
+                    ),
+                };
+                let mut out = format!("{} {}\n", "error:".red().bold(), why.bold());
                 out.push_str(&report::what_and_request_id(failure));
                 out.push_str(&format!(
                     "  {:<11} {}\n",
@@ -223,6 +229,19 @@ impl Ending<'_> {
             let fix_first = match self.stop {
                 Some(Stop::AccountWide(_)) => "fix the key or account, then ",
                 Some(Stop::Outage(_)) => "once the API is back, ",
+                Some(Stop::WaitTooLong(failure)) => {
+                    return Some(format!(
+                        "after {}, finish it with: {}",
+                        failure.retry_after.map_or_else(
+                            || "the wait".to_string(),
+                            |wait| humantime::format_rfc3339_seconds(
+                                std::time::SystemTime::now() + wait
+                            )
+                            .to_string()
+                        ),
+                        self.rerun
+                    ));
+                }
                 _ => "",
             };
             return Some(format!("{fix_first}finish it with: {}", self.rerun));

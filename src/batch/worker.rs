@@ -3,7 +3,7 @@
 //! gate the workers share.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use super::gate::{Gate, Stop};
@@ -14,9 +14,10 @@ use crate::api::{Client, Message, Reply};
 use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
 use crate::output_check::Expectation;
 use crate::resilience::breaker::{BreakerEvent, Health};
+use crate::resilience::policy::AttemptState;
 use crate::resilience::retry::run_with_retries;
 use crate::resilience::{
-    AttemptFailure, Category, Clock, Decision, FailedAttempt, Failure, RetryPolicy,
+    AttemptFailure, Category, Clock, Decision, FailedAttempt, Failure, GiveUp, RetryPolicy,
 };
 
 pub const COMMAND: &str = "batch";
@@ -81,7 +82,7 @@ enum Attempted {
 
 impl Shared {
     /// Runs one item; `None` when it is left for a rerun.
-    pub fn process(&self, item: &Item, events: &Sender<Event>) -> Option<Outcome> {
+    pub fn process(&self, item: &Item, events: &SyncSender<Event>) -> Option<Outcome> {
         let tokens = item.params.estimated_input_tokens();
         let model = item.params.model();
         let mut on_failure = |failed: &FailedAttempt| self.on_failed_attempt(item, failed, events);
@@ -89,7 +90,7 @@ impl Shared {
             &self.policy,
             &GateClock(&self.gate),
             &mut on_failure,
-            |_, _| self.attempt(item, tokens, events),
+            |number, _| self.attempt(item, number, tokens, events),
         );
         match outcome.result {
             Ok(Attempted::Stopped) => None,
@@ -125,8 +126,9 @@ impl Shared {
     fn attempt(
         &self,
         item: &Item,
+        number: u32,
         tokens: u64,
-        events: &Sender<Event>,
+        events: &SyncSender<Event>,
     ) -> Result<Attempted, AttemptFailure> {
         let Some(permit) = self.gate.acquire(tokens) else {
             return Ok(Attempted::Stopped);
@@ -148,6 +150,11 @@ impl Shared {
                 Ok(Attempted::Done(Box::new(reply)))
             }
             Err(failed) => {
+                if failed.failure.category == Category::RateLimit {
+                    // Before the permit is given back, or the other workers
+                    // would slip through before the pause.
+                    self.pause_everyone(&failed.failure, number);
+                }
                 let event = permit.finish(Some(&failed.failure));
                 self.breaker_notice(event, Some(&failed.failure), events);
                 Err(failed)
@@ -155,18 +162,32 @@ impl Shared {
         }
     }
 
-    fn on_failed_attempt(&self, item: &Item, failed: &FailedAttempt, events: &Sender<Event>) {
+    fn on_failed_attempt(&self, item: &Item, failed: &FailedAttempt, events: &SyncSender<Event>) {
         let mut record = AttemptRecord::new(COMMAND, item.params.model(), failed);
         record.custom_id = Some(&item.custom_id);
         self.warn(self.log.append(&record), events);
-        if let Decision::Retry { wait, .. } = failed.decision {
+        if let Decision::Retry { .. } = failed.decision {
             self.retries.fetch_add(1, Ordering::Relaxed);
-            if failed.failure.category == Category::RateLimit {
-                self.gate.pause(wait);
-            }
             if let Some(notice) = progress::retry_notice(&item.custom_id, failed) {
                 let _ = events.send(Event::Notice(notice));
             }
+        }
+    }
+
+    /// A 429 holds every worker for the wait the policy gives it (its longest,
+    /// without jitter); one the batch will not wait out stops the batch.
+    fn pause_everyone(&self, failure: &Failure, attempt: u32) {
+        let state = AttemptState {
+            attempt,
+            elapsed: Duration::ZERO,
+            output_shown: false,
+        };
+        match self.policy.decide(failure, state, 0.0) {
+            Decision::Retry { wait, .. } => self.gate.pause(wait),
+            Decision::GiveUp(GiveUp::RetryAfterTooLong(_)) => {
+                self.gate.stop(Stop::WaitTooLong(failure.clone()));
+            }
+            Decision::GiveUp(_) => {}
         }
     }
 
@@ -174,7 +195,7 @@ impl Shared {
         &self,
         event: Option<BreakerEvent>,
         failure: Option<&Failure>,
-        events: &Sender<Event>,
+        events: &SyncSender<Event>,
     ) {
         if let Some(event) = event {
             let cause = failure.map_or_else(|| "the API".to_string(), Failure::label);
@@ -188,11 +209,12 @@ impl Shared {
         match self.gate.stopped() {
             Some(Stop::AccountWide(_)) => failure.category.is_account_wide(),
             Some(Stop::Outage(_)) => Health::of(Some(failure.category)) == Health::Unhealthy,
+            Some(Stop::WaitTooLong(_)) => failure.category == Category::RateLimit,
             _ => false,
         }
     }
 
-    fn warn(&self, warning: Option<String>, events: &Sender<Event>) {
+    fn warn(&self, warning: Option<String>, events: &SyncSender<Event>) {
         if let Some(warning) = warning {
             let _ = events.send(Event::Warning(warning));
         }

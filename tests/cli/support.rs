@@ -39,6 +39,11 @@ impl World {
         })
     }
 
+    /// The fake API answering every request with success.
+    pub fn ok() -> World {
+        World::new(MockConfig::default())
+    }
+
     pub fn steps(script: &str) -> World {
         World::scripted(steps(script))
     }

@@ -1,0 +1,347 @@
+//! `batch` against a misbehaving API: random faults, a per-item refusal, a bad
+//! key, a 429 that must pause every worker, the circuit breaker, an outage,
+//! and the client-side rate limit, measured on the server's clock.
+
+use std::time::{Duration, Instant};
+
+use claude_rs::mock::{MockConfig, Step};
+
+use crate::support::*;
+
+fn status(code: u16) -> Step {
+    format!("{code}").parse().unwrap()
+}
+
+#[test]
+fn with_a_fifth_of_requests_failing_every_item_still_succeeds() {
+    let world = World::new(MockConfig {
+        fault_rate: 0.2,
+        fault_steps: vec![status(529), status(500), Step::Reset],
+        seed: 42,
+        ..MockConfig::default()
+    });
+    let input = world.file("in.txt", &prompts(60));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "4", "--max-retries", "10"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let results = read_results(&output);
+    assert_eq!(
+        result_ids(&results),
+        numbered_ids(60),
+        "every id exactly once"
+    );
+    assert!(results.iter().all(|r| r["result"]["type"] == "succeeded"));
+    let requests = world.message_requests();
+    let failed_attempts = world.log_events("attempt").len();
+    assert!(requests > 60, "the faults were met: {requests} requests");
+    assert_eq!(
+        requests,
+        60 + failed_attempts,
+        "each failed attempt is logged once"
+    );
+    let calls = world.log_events("call");
+    assert_eq!(calls.len(), 60);
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["command"] == "batch" && c["outcome"] == "success")
+    );
+    let end = world.log_events("batch");
+    assert_eq!(end.len(), 1);
+    assert_eq!(end[0]["outcome"], "completed");
+    assert_eq!(end[0]["succeeded"], 60);
+    assert_eq!(
+        end[0]["retries"].as_u64().unwrap() as usize,
+        failed_attempts
+    );
+}
+
+#[test]
+fn an_item_the_api_refuses_is_one_errored_line_and_the_rest_succeed() {
+    // The first request goes alone, so the 400 is the first item's.
+    let world = World::steps("400:message=messages.0.content: too long");
+    let input = world.file(
+        "in.jsonl",
+        &format!(
+            "{}{}",
+            prompts(5),
+            "{\"custom_id\":\"ghost\",\"prompt\":\"x\",\"model\":\"claude-nonexistent-9\"}\n"
+        ),
+    );
+    let output = world.path("out.jsonl");
+    let run = run(&world, &mut world.batch(&[&input, "-o", &output]));
+    assert_eq!(run.code, 9, "{}", run.stderr);
+    let results = read_results(&output);
+    assert_eq!(result_ids(&results).len(), 6);
+    let errored: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["result"]["type"] == "errored")
+        .collect();
+    assert_eq!(errored.len(), 2, "{results:?}");
+    let refused = errored
+        .iter()
+        .find(|r| r["custom_id"] == "1")
+        .expect("item 1 errored");
+    let error = &refused["result"]["error"];
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert_eq!(error["error"]["message"], "messages.0.content: too long");
+    assert_eq!(error["category"], "invalid_request");
+    assert_eq!(error["http_status"], 400);
+    assert_eq!(error["retryable"], false);
+    assert_eq!(error["attempts"], 1, "an item's own refusal is not retried");
+    assert!(
+        error["request_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("req_mock_")
+    );
+    let ghost = errored.iter().find(|r| r["custom_id"] == "ghost").unwrap();
+    assert_eq!(ghost["result"]["error"]["category"], "not_found");
+    assert_eq!(world.message_requests(), 6, "no retries for refusals");
+    assert!(
+        run.stderr
+            .contains("errored:    2 (invalid_request 1, not_found 1)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--retry-errored"), "{}", run.stderr);
+}
+
+#[test]
+fn a_bad_key_stops_the_batch_after_one_request() {
+    let world = World::new(MockConfig {
+        then: status(401),
+        ..MockConfig::default()
+    });
+    let input = world.file("in.txt", &prompts(20));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "8"]),
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        world.message_requests(),
+        1,
+        "nothing more is sent after the 401"
+    );
+    assert!(
+        read_results(&output).is_empty(),
+        "no item is marked errored"
+    );
+    for expected in [
+        "error: authentication",
+        "request id: req_mock_",
+        "Check ANTHROPIC_API_KEY",
+        "nothing more was sent",
+        "unfinished: 20 (left for a rerun)",
+        "fix the key or account, then finish it with:",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?}:\n{}",
+            run.stderr
+        );
+    }
+    let end = world.log_events("batch");
+    assert_eq!(end[0]["outcome"], "authentication");
+    assert_eq!(end[0]["unfinished"], 20);
+}
+
+#[test]
+fn a_spend_limit_stops_the_batch_too() {
+    let world = World::steps("ok,ok,spend-limit");
+    let input = world.file("in.txt", &prompts(30));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "1"]),
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(world.message_requests(), 3);
+    let results = read_results(&output);
+    assert_eq!(
+        result_ids(&results),
+        ["1", "2"],
+        "what finished before is kept"
+    );
+    assert!(run.stderr.contains("billing"), "{}", run.stderr);
+}
+
+#[test]
+fn a_429_pauses_every_worker_not_just_the_one_that_got_it() {
+    // Waits are scaled by 0.05 here: retry-after 4 s is a real 200 ms.
+    let world = World::steps("429:retry-after=4");
+    let input = world.file("in.txt", &prompts(12));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        world
+            .batch(&[&input, "-o", &output, "--jobs", "4"])
+            .env("CLAUDE_RS_TEST_SLEEP_SCALE", "0.05"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let requests = world.server.message_requests();
+    assert_eq!(requests.len(), 13);
+    let limited_at = requests[0].received_at;
+    for later in &requests[1..] {
+        let gap = later.received_at - limited_at;
+        assert!(
+            gap >= Duration::from_millis(190),
+            "a request {gap:?} after the 429 did not wait for its retry-after"
+        );
+    }
+    assert!(run.stderr.contains("rate-limit pauses 1"), "{}", run.stderr);
+    let attempts = world.log_events("attempt");
+    assert_eq!(attempts[0]["retry_in_ms"], 4000);
+    assert_eq!(attempts[0]["custom_id"], "1");
+}
+
+#[test]
+fn repeated_overloads_open_the_breaker_then_a_probe_closes_it() {
+    let world = World::steps("529,529,529,529,529");
+    let input = world.file("in.txt", &prompts(8));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "1", "--max-retries", "8"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(result_ids(&read_results(&output)), numbered_ids(8));
+    assert!(
+        run.stderr.contains("circuit breaker opened 1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_outage_the_breaker_gives_up_on_stops_the_batch_with_the_category_code() {
+    let world = World::new(MockConfig {
+        then: status(529),
+        ..MockConfig::default()
+    });
+    let input = world.file("in.txt", &prompts(40));
+    let output = world.path("out.jsonl");
+    let started = Instant::now();
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "4", "--max-retries", "50"]),
+    );
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        read_results(&output).is_empty(),
+        "no item is marked errored by an outage"
+    );
+    assert!(
+        run.stderr
+            .contains("the API kept failing (overloaded) through the circuit breaker's probes"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("once the API is back, finish it with:"),
+        "{}",
+        run.stderr
+    );
+    // The first request alone, a run of failures to open the breaker, then
+    // one probe per cool-down: far fewer than 40 items × 51 attempts.
+    let requests = world.message_requests();
+    assert!(requests <= 16, "{requests} requests during an outage");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn the_rpm_limit_holds_on_the_servers_clock() {
+    let world = World::ok();
+    let input = world.file("in.txt", &prompts(20));
+    let output = world.path("out.jsonl");
+    // 600 a minute with 10% headroom: 540 a minute, one every 111 ms.
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "8", "--rpm", "600"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut times: Vec<Instant> = world
+        .server
+        .message_requests()
+        .iter()
+        .map(|r| r.received_at)
+        .collect();
+    times.sort();
+    assert_eq!(times.len(), 20);
+    for window in times.windows(11) {
+        let span = window[10] - window[0];
+        assert!(
+            span >= Duration::from_millis(1000),
+            "11 requests within {span:?}: faster than 600 a minute"
+        );
+    }
+    let total = times[19] - times[0];
+    assert!(total >= Duration::from_millis(19 * 105), "{total:?}");
+}
+
+#[test]
+fn expect_json_is_checked_per_item_and_retried() {
+    let world = World::steps("reply=not json at all,reply={\"ok\": true}");
+    let input = world.file("in.txt", "only item\n");
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--expect-json"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(world.message_requests(), 2);
+    let results = read_results(&output);
+    assert_eq!(
+        results[0]["result"]["message"]["content"][0]["text"],
+        "{\"ok\": true}"
+    );
+    let attempt = &world.log_events("attempt")[0];
+    assert_eq!(attempt["category"], "output_validation");
+}
+
+#[test]
+fn choices_that_never_match_make_an_output_validation_error() {
+    let world = World::new(MockConfig {
+        then: "reply=perhaps".parse().unwrap(),
+        ..MockConfig::default()
+    });
+    let input = world.file("in.txt", "is it?\n");
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[
+            &input,
+            "-o",
+            &output,
+            "--choices",
+            "yes,no",
+            "--max-retries",
+            "2",
+        ]),
+    );
+    assert_eq!(run.code, 9, "{}", run.stderr);
+    let error = &read_results(&output)[0]["result"]["error"];
+    assert_eq!(error["category"], "output_validation");
+    assert_eq!(error["error"]["type"], "output_validation_error");
+    assert_eq!(error["attempts"], 3);
+}
+
+#[test]
+fn no_progress_bar_or_notices_when_stderr_is_not_a_terminal() {
+    let world = World::steps("529");
+    let input = world.file("in.txt", &prompts(3));
+    let run = run(&world, &mut world.batch(&[&input]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("retry 1/4"), "{}", run.stderr);
+    assert!(!run.stderr.contains('\r'), "no bar drawing");
+    assert!(
+        run.stderr.starts_with("batch finished: 3 of 3 items"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,180 @@
+//! Nothing lost, nothing twice: a run killed with SIGKILL (even mid-write) or
+//! stopped with Ctrl-C, then rerun with the same OUTPUT, ends with every id
+//! exactly once; `--retry-errored` redoes the failures.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use claude_rs::mock::MockConfig;
+
+use crate::support::*;
+
+/// The batch as a child process we can signal, with the test environment.
+fn spawn_batch(world: &World, args: &[&str]) -> Child {
+    let command = world.batch(args);
+    let mut child = Command::new(command.get_program());
+    child
+        .args(command.get_args())
+        .env_clear()
+        .envs(
+            command
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    child.spawn().expect("the batch starts")
+}
+
+fn lines_in(path: &str) -> usize {
+    std::fs::read_to_string(path)
+        .map(|text| text.lines().count())
+        .unwrap_or(0)
+}
+
+fn wait_for_lines(path: &str, at_least: usize) {
+    let started = Instant::now();
+    while lines_in(path) < at_least {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the batch did not write {at_least} results"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn slow_world() -> World {
+    World::new(MockConfig {
+        latency: Duration::from_millis(30),
+        ..MockConfig::default()
+    })
+}
+
+#[test]
+fn killed_mid_run_and_rerun_every_id_appears_exactly_once() {
+    let world = slow_world();
+    let input = world.file("in.txt", &prompts(60));
+    let output = world.path("out.jsonl");
+    let mut child = spawn_batch(&world, &[&input, "-o", &output, "--jobs", "4"]);
+    wait_for_lines(&output, 10);
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let before = lines_in(&output);
+    assert!(before < 60, "the kill came mid-run ({before} results)");
+    // A write cut short by the kill: half a line, no newline.
+    let mut text = std::fs::read_to_string(&output).unwrap();
+    text.push_str("{\"custom_id\":\"59\",\"result\":{\"type\":\"succ");
+    std::fs::write(&output, text).unwrap();
+
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "4"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("torn line"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("resuming: {before} requests are already in")),
+        "{}",
+        run.stderr
+    );
+    let results = read_results(&output);
+    assert_eq!(
+        result_ids(&results),
+        numbered_ids(60),
+        "every id exactly once"
+    );
+    assert!(results.iter().all(|r| r["result"]["type"] == "succeeded"));
+}
+
+#[test]
+fn a_rerun_of_a_finished_batch_sends_nothing() {
+    let world = World::ok();
+    let input = world.file("in.txt", &prompts(5));
+    let output = world.path("out.jsonl");
+    assert_eq!(
+        run(&world, &mut world.batch(&[&input, "-o", &output])).code,
+        0
+    );
+    let again = run(&world, &mut world.batch(&[&input, "-o", &output]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(world.message_requests(), 5);
+    assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
+    assert_eq!(lines_in(&output), 5);
+}
+
+#[test]
+fn retry_errored_redoes_only_the_failures() {
+    let world = World::steps("400");
+    let input = world.file("in.txt", &prompts(4));
+    let output = world.path("out.jsonl");
+    let first = run(&world, &mut world.batch(&[&input, "-o", &output]));
+    assert_eq!(first.code, 9, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("redo the errored items with:")
+            && first.stderr.contains("--retry-errored"),
+        "{}",
+        first.stderr
+    );
+    let plain_rerun = run(&world, &mut world.batch(&[&input, "-o", &output]));
+    assert_eq!(plain_rerun.code, 9, "errored items are done unless asked");
+    assert_eq!(world.message_requests(), 4);
+    let retried = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--retry-errored"]),
+    );
+    assert_eq!(retried.code, 0, "{}", retried.stderr);
+    assert_eq!(
+        world.message_requests(),
+        5,
+        "only the errored item was sent again"
+    );
+    let results = read_results(&output);
+    assert_eq!(result_ids(&results), numbered_ids(4));
+    assert!(results.iter().all(|r| r["result"]["type"] == "succeeded"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_lets_in_flight_items_finish_then_a_rerun_completes() {
+    let world = slow_world();
+    let input = world.file("in.txt", &prompts(80));
+    let output = world.path("out.jsonl");
+    let child = spawn_batch(&world, &[&input, "-o", &output, "--jobs", "4"]);
+    wait_for_lines(&output, 8);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: no new items start"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("batch interrupted"), "{stderr}");
+    assert!(stderr.contains("finish it with:"), "{stderr}");
+    let partial = read_results(&output);
+    let ids = result_ids(&partial);
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids, unique, "no id twice");
+    assert!(partial.len() < 80, "it stopped early");
+    let sent = world.message_requests();
+    assert_eq!(
+        sent,
+        partial.len(),
+        "every request sent was a finished item: in-flight ones were let finish"
+    );
+
+    let rerun = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "4"]),
+    );
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert_eq!(result_ids(&read_results(&output)), numbered_ids(80));
+    assert_eq!(world.message_requests(), 80, "nothing was sent twice");
+}
