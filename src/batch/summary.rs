@@ -145,10 +145,15 @@ impl Ending<'_> {
         out.push_str(&row(
             "rate",
             format!(
-                "{:.0} requests/min ({} requests in {})",
+                "{:.0} requests/min ({} {} in {})",
                 per_minute(self.requests, self.elapsed),
                 self.requests,
-                report::seconds(self.elapsed)
+                if self.requests == 1 {
+                    "request"
+                } else {
+                    "requests"
+                },
+                wall_time(self.elapsed)
             ),
         ));
         if let Some(next) = self.next_step() {
@@ -163,7 +168,7 @@ impl Ending<'_> {
             None => format!(
                 "batch finished: {done} of {} items in {}",
                 self.pending,
-                report::seconds(self.elapsed)
+                wall_time(self.elapsed)
             ),
             Some(Stop::Interrupted) => format!(
                 "batch interrupted: {done} of {} items finished; the rest are left for a rerun",
@@ -271,6 +276,16 @@ fn stopped_for(failure: &Failure) -> String {
         .collect::<Vec<_>>()
         .join("\n");
     text
+}
+
+/// `4.2s`, `38s`, `21m 40s`, `3h 05m`: a batch can run for hours.
+fn wall_time(elapsed: Duration) -> String {
+    let secs = elapsed.as_secs();
+    match secs {
+        0..=59 => report::seconds(elapsed),
+        60..=3599 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, secs % 3600 / 60),
+    }
 }
 
 /// The command line as given, quoted for a POSIX shell, for "rerun with".
@@ -399,6 +414,13 @@ mod tests {
             to_stdout.contains("write the results to a file with -o"),
             "{to_stdout}"
         );
+    }
+
+    #[test]
+    fn wall_time_reads_well_from_seconds_to_hours() {
+        assert_eq!(wall_time(Duration::from_millis(4200)), "4.2s");
+        assert_eq!(wall_time(Duration::from_secs(1300)), "21m 40s");
+        assert_eq!(wall_time(Duration::from_secs(11_100)), "3h 05m");
     }
 
     #[test]

@@ -345,3 +345,138 @@ fn no_progress_bar_or_notices_when_stderr_is_not_a_terminal() {
         run.stderr
     );
 }
+
+#[test]
+fn a_retry_after_longer_than_a_batch_waits_stops_it_with_exit_5() {
+    let world = World::steps("ok,429:retry-after=3600");
+    let input = world.file("in.txt", &prompts(10));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "1"]),
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert_eq!(world.message_requests(), 2);
+    assert_eq!(
+        result_ids(&read_results(&output)),
+        ["1"],
+        "the rate-limited item is left, not errored"
+    );
+    assert!(
+        run.stderr
+            .contains("the API asked to wait 3600s, longer than a batch waits"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("finish it with:"), "{}", run.stderr);
+}
+
+/// Runs the batch on a pseudo-terminal (util-linux `script`), where the bar
+/// and the notices belong.
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_a_progress_bar_and_retry_notices_are_drawn() {
+    let world = World::steps("529,ok,429:retry-after=1");
+    let input = world.file("in.txt", &prompts(6));
+    let output = world.path("out.jsonl");
+    let binary = assert_cmd::cargo::cargo_bin("claude-rs");
+    let command_line = format!(
+        "{} batch {input} -o {output} --jobs 2",
+        binary.to_string_lossy()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command_line, "/dev/null"])
+        .env_clear()
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env("ANTHROPIC_API_KEY", TEST_KEY)
+        .env("ANTHROPIC_BASE_URL", world.server.base_url())
+        .env("CLAUDE_RS_LOG", world.log_path())
+        .env("CLAUDE_RS_TEST_SLEEP_SCALE", SLEEP_SCALE)
+        .output()
+        .expect("util-linux `script` runs the batch on a pseudo-terminal");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    assert!(screen.contains("/6"), "the bar shows done/total:\n{screen}");
+    assert!(screen.contains("ETA"), "{screen}");
+    assert!(screen.contains("req/min"), "{screen}");
+    assert!(
+        screen.contains("1 · overloaded (HTTP 529) · retry 1/4 in"),
+        "a retry notice names the item:\n{screen}"
+    );
+    assert!(screen.contains("all workers wait"), "{screen}");
+    assert!(
+        !screen.contains("\x1b[2m"),
+        "NO_COLOR: no colour codes\n{screen}"
+    );
+    assert!(screen.contains("batch finished: 6 of 6 items"), "{screen}");
+    assert!(!screen.contains(KEY_SECRET_PART));
+    assert_eq!(result_ids(&read_results(&output)), numbered_ids(6));
+}
+
+#[test]
+fn the_pace_is_learned_from_the_rate_limit_headers() {
+    // 600 a minute, enforced as a bucket of 2: a client that bursts gets 429s.
+    let world = World::new(MockConfig {
+        rpm_limit: Some(600),
+        rpm_burst: Some(2),
+        ..MockConfig::default()
+    });
+    let input = world.file("in.txt", &prompts(16));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "8"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(world.message_requests(), 16, "no request was refused");
+    assert!(world.log_events("attempt").is_empty(), "no 429 was met");
+    let mut times: Vec<Instant> = world
+        .server
+        .message_requests()
+        .iter()
+        .map(|r| r.received_at)
+        .collect();
+    times.sort();
+    // After the first answer: 540 a minute, one every 111 ms.
+    let paced = times[15] - times[1];
+    assert!(paced >= Duration::from_millis(14 * 105), "{paced:?}");
+}
+
+#[test]
+fn the_tpm_limit_spaces_requests_by_their_size() {
+    let world = World::ok();
+    // Each prompt is about 100 tokens (4 characters a token).
+    let prompt = "x".repeat(396);
+    let text: String = (0..12).map(|_| format!("{prompt}\n")).collect();
+    let input = world.file("in.txt", &text);
+    let output = world.path("out.jsonl");
+    // 60,000 tokens a minute with no headroom: 1,000 a second, 10 such requests.
+    let run = run(
+        &world,
+        &mut world.batch(&[
+            &input,
+            "-o",
+            &output,
+            "--jobs",
+            "6",
+            "--tpm",
+            "60000",
+            "--headroom",
+            "0",
+        ]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut times: Vec<Instant> = world
+        .server
+        .message_requests()
+        .iter()
+        .map(|r| r.received_at)
+        .collect();
+    times.sort();
+    let span = times[11] - times[0];
+    assert!(
+        span >= Duration::from_millis(11 * 95),
+        "12 requests of 100 tokens in {span:?}"
+    );
+}
