@@ -27,13 +27,7 @@ fn with_a_fifth_of_requests_failing_every_item_still_succeeds() {
         &mut world.batch(&[&input, "-o", &output, "--jobs", "4", "--max-retries", "10"]),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let results = read_results(&output);
-    assert_eq!(
-        result_ids(&results),
-        numbered_ids(60),
-        "every id exactly once"
-    );
-    assert!(results.iter().all(|r| r["result"]["type"] == "succeeded"));
+    assert_all_succeeded_once(&read_results(&output), 60);
     let requests = world.message_requests();
     let failed_attempts = world.log_events("attempt").len();
     assert!(requests > 60, "the faults were met: {requests} requests");
@@ -265,13 +259,7 @@ fn the_rpm_limit_holds_on_the_servers_clock() {
         &mut world.batch(&[&input, "-o", &output, "--jobs", "8", "--rpm", "600"]),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let mut times: Vec<Instant> = world
-        .server
-        .message_requests()
-        .iter()
-        .map(|r| r.received_at)
-        .collect();
-    times.sort();
+    let times = world.request_times();
     assert_eq!(times.len(), 20);
     for window in times.windows(11) {
         let span = window[10] - window[0];
@@ -431,13 +419,7 @@ fn the_pace_is_learned_from_the_rate_limit_headers() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(world.message_requests(), 16, "no request was refused");
     assert!(world.log_events("attempt").is_empty(), "no 429 was met");
-    let mut times: Vec<Instant> = world
-        .server
-        .message_requests()
-        .iter()
-        .map(|r| r.received_at)
-        .collect();
-    times.sort();
+    let times = world.request_times();
     // After the first answer: 540 a minute, one every 111 ms.
     let paced = times[15] - times[1];
     assert!(paced >= Duration::from_millis(14 * 105), "{paced:?}");
@@ -467,13 +449,7 @@ fn the_tpm_limit_spaces_requests_by_their_size() {
         ]),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let mut times: Vec<Instant> = world
-        .server
-        .message_requests()
-        .iter()
-        .map(|r| r.received_at)
-        .collect();
-    times.sort();
+    let times = world.request_times();
     let span = times[11] - times[0];
     assert!(
         span >= Duration::from_millis(11 * 95),

@@ -24,12 +24,7 @@ fn the_three_forms_mix_and_every_id_comes_back_once() {
         assert_eq!(result["result"]["type"], "succeeded", "{result}");
         assert_eq!(result["result"]["message"]["type"], "message");
     }
-    let bodies: Vec<serde_json::Value> = world
-        .server
-        .message_requests()
-        .iter()
-        .map(|r| r.json().unwrap())
-        .collect();
+    let bodies = world.message_bodies();
     let full = bodies
         .iter()
         .find(|b| b["model"] == "claude-haiku-4-5")
@@ -72,12 +67,7 @@ fn flags_give_the_defaults_for_lines_that_do_not_say() {
         ]),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let bodies: Vec<serde_json::Value> = world
-        .server
-        .message_requests()
-        .iter()
-        .map(|r| r.json().unwrap())
-        .collect();
+    let bodies = world.message_bodies();
     let plain = bodies
         .iter()
         .find(|b| b["messages"][0]["content"] == "one")

@@ -79,13 +79,7 @@ fn killed_mid_run_and_rerun_every_id_appears_exactly_once() {
         "{}",
         run.stderr
     );
-    let results = read_results(&output);
-    assert_eq!(
-        result_ids(&results),
-        numbered_ids(60),
-        "every id exactly once"
-    );
-    assert!(results.iter().all(|r| r["result"]["type"] == "succeeded"));
+    assert_all_succeeded_once(&read_results(&output), 60);
 }
 
 #[test]

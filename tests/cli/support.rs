@@ -91,6 +91,27 @@ impl World {
         self.dir.path().join(name).to_string_lossy().into_owned()
     }
 
+    /// When each POST /v1/messages arrived, on the server's clock, in order.
+    pub fn request_times(&self) -> Vec<std::time::Instant> {
+        let mut times: Vec<std::time::Instant> = self
+            .server
+            .message_requests()
+            .iter()
+            .map(|r| r.received_at)
+            .collect();
+        times.sort();
+        times
+    }
+
+    /// The bodies of the POST /v1/messages requests, as JSON.
+    pub fn message_bodies(&self) -> Vec<Value> {
+        self.server
+            .message_requests()
+            .iter()
+            .map(|r| r.json().expect("a JSON body"))
+            .collect()
+    }
+
     pub fn message_requests(&self) -> usize {
         self.server.message_requests().len()
     }
@@ -198,4 +219,13 @@ pub fn numbered_ids(count: usize) -> Vec<String> {
     let mut ids: Vec<String> = (1..=count).map(|n| n.to_string()).collect();
     ids.sort();
     ids
+}
+
+/// Every id 1..=count exactly once, each a success.
+pub fn assert_all_succeeded_once(results: &[Value], count: usize) {
+    assert_eq!(result_ids(results), numbered_ids(count), "every id exactly once");
+    assert!(
+        results.iter().all(|r| r["result"]["type"] == "succeeded"),
+        "every item succeeded"
+    );
 }
