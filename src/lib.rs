@@ -17,6 +17,7 @@ pub mod report;
 pub mod resilience;
 pub mod sanitize;
 pub mod secret;
+pub mod settings;
 
 use cli::Command;
 use exit_code::ExitCode;

@@ -9,7 +9,8 @@ use colored::Colorize;
 use crate::resilience::{Category, Decision, FailedAttempt, Failure, FinalFailure, GiveUp};
 use crate::sanitize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     Auto,
     Always,

@@ -223,7 +223,11 @@ pub fn numbered_ids(count: usize) -> Vec<String> {
 
 /// Every id 1..=count exactly once, each a success.
 pub fn assert_all_succeeded_once(results: &[Value], count: usize) {
-    assert_eq!(result_ids(results), numbered_ids(count), "every id exactly once");
+    assert_eq!(
+        result_ids(results),
+        numbered_ids(count),
+        "every id exactly once"
+    );
     assert!(
         results.iter().all(|r| r["result"]["type"] == "succeeded"),
         "every item succeeded"

@@ -1,0 +1,334 @@
+//! The config file: `dirs::config_dir()/claude-rs/config.toml`, or
+//! `CLAUDE_RS_CONFIG`. Top-level settings, a `[batch]` table, and profiles
+//! (`[profile.work]`) holding the same keys. Every key is one line of the
+//! list below, so the file format, `config show` and the README cannot drift
+//! apart. A file that cannot be read, an unknown key or a value of the wrong
+//! type is an error naming the file and the line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::config::UsageError;
+use crate::report::ColorChoice;
+
+/// Declares the settings a file (and each profile) may hold, once: the
+/// struct profiles use, the struct the whole file is read into, and the list
+/// of key names.
+macro_rules! settings {
+    ($( $(#[$doc:meta])* $key:ident : $ty:ty ),* $(,)?) => {
+        /// One layer of settings: the file's top level, or one profile.
+        #[derive(Clone, Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Layer {
+            $( $(#[$doc])* pub $key: Option<Spanned<$ty>>, )*
+            pub batch: Option<BatchLayer>,
+        }
+
+        /// The whole file: a layer plus its profiles.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct WholeFile {
+            $( $key: Option<Spanned<$ty>>, )*
+            batch: Option<BatchLayer>,
+            profile: Option<BTreeMap<String, Layer>>,
+        }
+
+        impl WholeFile {
+            fn split(self) -> (Layer, BTreeMap<String, Layer>) {
+                let layer = Layer { $( $key: self.$key, )* batch: self.batch };
+                (layer, self.profile.unwrap_or_default())
+            }
+        }
+
+        /// The top-level keys, in the order the README lists them.
+        pub const KEYS: &[&str] = &[$( stringify!($key), )*];
+    };
+}
+
+settings! {
+    /// The model for requests that name none.
+    model: String,
+    max_tokens: u32,
+    system: String,
+    temperature: f64,
+    max_retries: u32,
+    /// Stall timeout, seconds.
+    timeout: f64,
+    connect_timeout: f64,
+    log_file: PathBuf,
+    color: ColorChoice,
+    /// A command whose first line of output is the key (`pass show anthropic`).
+    api_key_cmd: String,
+    /// Seconds `api_key_cmd` may take.
+    api_key_cmd_timeout: f64,
+    /// A literal key: allowed, warned about when the file is readable by others.
+    api_key: String,
+    base_url: String,
+    proxy: String,
+    ca_cert: PathBuf,
+    native_roots: bool,
+    allow_insecure_http: bool,
+}
+
+/// `[batch]`, at the top level or in a profile.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchLayer {
+    pub jobs: Option<Spanned<usize>>,
+    pub rpm: Option<Spanned<u32>>,
+    pub tpm: Option<Spanned<u64>>,
+    pub headroom: Option<Spanned<f64>>,
+}
+
+pub const BATCH_KEYS: &[&str] = &["jobs", "rpm", "tpm", "headroom"];
+
+/// A config file as read.
+#[derive(Clone, Debug)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    /// Kept to turn byte offsets into line numbers.
+    text: String,
+    pub top: Layer,
+    pub profiles: BTreeMap<String, Layer>,
+    /// The file's permission bits (Unix), for the literal-key warning.
+    pub mode: Option<u32>,
+}
+
+impl ConfigFile {
+    /// Reads and parses the file. `Ok(None)` when it does not exist.
+    pub fn load(path: &Path) -> Result<Option<ConfigFile>, UsageError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(UsageError::new(
+                    format!("cannot read the config file {}: {e}", path.display()),
+                    "fix its permissions, or point CLAUDE_RS_CONFIG at another file",
+                ));
+            }
+        };
+        let mode = permission_bits(path);
+        ConfigFile::parse(path, text, mode).map(Some)
+    }
+
+    pub fn parse(path: &Path, text: String, mode: Option<u32>) -> Result<ConfigFile, UsageError> {
+        let whole: WholeFile = toml::from_str(&text).map_err(|error| {
+            let place = match error.span() {
+                Some(span) => format!(", line {}", line_of(&text, span.start)),
+                None => String::new(),
+            };
+            UsageError::new(
+                format!(
+                    "bad config file {}{place}: {}",
+                    path.display(),
+                    one_line(error.message())
+                ),
+                format!(
+                    "fix that line; the keys are: {}, and [batch] {} (see `claude-rs config --help`)",
+                    KEYS.join(", "),
+                    BATCH_KEYS.join(", ")
+                ),
+            )
+        })?;
+        let (top, profiles) = whole.split();
+        Ok(ConfigFile {
+            path: path.to_path_buf(),
+            text,
+            top,
+            profiles,
+            mode,
+        })
+    }
+
+    /// The 1-based line a value was read from.
+    pub fn line<T>(&self, value: &Spanned<T>) -> usize {
+        line_of(&self.text, value.span().start)
+    }
+
+    /// The layer of a profile; an unknown name is an error listing the known ones.
+    pub fn profile(&self, name: &str) -> Result<&Layer, UsageError> {
+        self.profiles
+            .get(name)
+            .ok_or_else(|| unknown_profile(name, Some(self)))
+    }
+
+    /// Whether the file holds a literal key anywhere.
+    pub fn holds_a_key(&self) -> bool {
+        self.top.api_key.is_some() || self.profiles.values().any(|p| p.api_key.is_some())
+    }
+
+    /// A warning when the file holds a key and others may read it.
+    pub fn key_exposure_warning(&self) -> Option<String> {
+        let mode = self.mode?;
+        (self.holds_a_key() && mode & 0o077 != 0).then(|| {
+            format!(
+                "{} holds an API key and can be read by others (mode {:04o}): run chmod 600 {}, or use api_key_cmd",
+                self.path.display(),
+                mode & 0o777,
+                self.path.display()
+            )
+        })
+    }
+}
+
+pub fn unknown_profile(name: &str, file: Option<&ConfigFile>) -> UsageError {
+    let known: Vec<&str> = file
+        .map(|f| f.profiles.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let where_ = file.map_or_else(
+        || "there is no config file".to_string(),
+        |f| format!("{} has no [profile.{name}]", f.path.display()),
+    );
+    let fix = match known.is_empty() {
+        true => "define it as [profile.NAME] in the config file (claude-rs config path), or drop --profile".to_string(),
+        false => format!("use one of: {}", known.join(", ")),
+    };
+    UsageError::new(format!("unknown profile '{name}': {where_}"), fix)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(unix)]
+fn permission_bits(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).ok().map(|m| m.permissions().mode())
+}
+
+#[cfg(not(unix))]
+fn permission_bits(_path: &Path) -> Option<u32> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConfigFile, UsageError> {
+        ConfigFile::parse(
+            Path::new("/home/me/config.toml"),
+            text.to_string(),
+            Some(0o600),
+        )
+    }
+
+    #[test]
+    fn reads_top_level_batch_and_profiles_with_their_lines() {
+        let file = parse(
+            "model = \"claude-haiku-4-5\"\nmax_tokens = 512\n\n[batch]\nrpm = 50\n\n[profile.work]\nmodel = \"claude-opus-4-6\"\n[profile.work.batch]\njobs = 8\n",
+        )
+        .unwrap();
+        let model = file.top.model.as_ref().unwrap();
+        assert_eq!(model.get_ref(), "claude-haiku-4-5");
+        assert_eq!(file.line(model), 1);
+        assert_eq!(
+            *file
+                .top
+                .batch
+                .as_ref()
+                .unwrap()
+                .rpm
+                .as_ref()
+                .unwrap()
+                .get_ref(),
+            50
+        );
+        let work = file.profile("work").unwrap();
+        assert_eq!(work.model.as_ref().unwrap().get_ref(), "claude-opus-4-6");
+        assert_eq!(file.line(work.model.as_ref().unwrap()), 8);
+        assert_eq!(
+            *work
+                .batch
+                .as_ref()
+                .unwrap()
+                .jobs
+                .as_ref()
+                .unwrap()
+                .get_ref(),
+            8
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_line_and_the_keys() {
+        let error = parse("model = \"x\"\nmodle = \"y\"\n").unwrap_err();
+        assert!(
+            error.problem.contains("/home/me/config.toml, line 2"),
+            "{}",
+            error.problem
+        );
+        assert!(error.problem.contains("modle"), "{}", error.problem);
+        assert!(error.fix.contains("api_key_cmd"), "{}", error.fix);
+        let in_profile = parse("[profile.x]\nmax_tokenz = 1\n").unwrap_err();
+        assert!(
+            in_profile.problem.contains("line 2"),
+            "{}",
+            in_profile.problem
+        );
+        let in_batch = parse("[batch]\nrpm = 1\njob = 2\n").unwrap_err();
+        assert!(in_batch.problem.contains("line 3"), "{}", in_batch.problem);
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_line() {
+        let error = parse("max_tokens = \"lots\"\n").unwrap_err();
+        assert!(error.problem.contains("line 1"), "{}", error.problem);
+        assert!(error.problem.contains("invalid type"), "{}", error.problem);
+        let color = parse("\n\ncolor = \"purple\"\n").unwrap_err();
+        assert!(color.problem.contains("line 3"), "{}", color.problem);
+        let syntax = parse("model = \n").unwrap_err();
+        assert!(syntax.problem.contains("line 1"), "{}", syntax.problem);
+    }
+
+    #[test]
+    fn an_unknown_profile_lists_the_known_ones() {
+        let file = parse("[profile.work]\n[profile.home]\n").unwrap();
+        let error = file.profile("play").unwrap_err();
+        assert!(error.problem.contains("unknown profile 'play'"));
+        assert_eq!(error.fix, "use one of: home, work");
+        assert!(
+            unknown_profile("x", None)
+                .problem
+                .contains("there is no config file")
+        );
+    }
+
+    #[test]
+    fn a_literal_key_in_a_readable_file_is_warned_about() {
+        let text = "[profile.work]\napi_key = \"sk-ant-xyz\"\n".to_string();
+        let open = ConfigFile::parse(Path::new("/c.toml"), text.clone(), Some(0o100644)).unwrap();
+        let warning = open.key_exposure_warning().unwrap();
+        assert!(
+            warning.contains("mode 0644") && warning.contains("chmod 600"),
+            "{warning}"
+        );
+        assert!(!warning.contains("sk-ant-xyz"));
+        let private = ConfigFile::parse(Path::new("/c.toml"), text, Some(0o100600)).unwrap();
+        assert_eq!(private.key_exposure_warning(), None);
+        let no_key =
+            ConfigFile::parse(Path::new("/c.toml"), "model = \"m\"".into(), Some(0o644)).unwrap();
+        assert_eq!(no_key.key_exposure_warning(), None);
+    }
+
+    #[test]
+    fn a_missing_file_is_no_file() {
+        assert!(
+            ConfigFile::load(Path::new("/nonexistent/claude-rs/config.toml"))
+                .unwrap()
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! `api_key_cmd`: the key comes from a command (`pass show anthropic`,
+//! `op read …`, `security find-generic-password -w …`) so that it never has
+//! to sit in a file. The first line of its output is the key; its output is
+//! never shown, and a command that fails or hangs is an error with the fix.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::config::UsageError;
+use crate::sanitize;
+use crate::secret::ApiKey;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(10);
+
+/// Runs `command` through the shell and returns the key it printed.
+pub fn key_from_command(command: &str, timeout: Duration) -> Result<ApiKey, UsageError> {
+    let fail = |problem: String| {
+        UsageError::new(
+            problem,
+            "run the command yourself: it must print the key on its first line and exit 0 \
+             (api_key_cmd in the config file; api_key_cmd_timeout gives it more time)",
+        )
+    };
+    let mut child = shell(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| fail(format!("api_key_cmd `{command}` could not be started: {e}")))?;
+    // Drained on their own threads, so a chatty command cannot fill a pipe and hang.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!(
+                    "api_key_cmd `{command}` did not finish within {:.1}s",
+                    timeout.as_secs_f64()
+                )));
+            }
+            Ok(None) => thread::sleep(POLL),
+            Err(e) => return Err(fail(format!("api_key_cmd `{command}` failed: {e}"))),
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    if !status.success() {
+        let said = last_line(&stderr);
+        let code = status
+            .code()
+            .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
+        return Err(fail(match said {
+            Some(said) => format!("api_key_cmd `{command}` failed ({code}): {said}"),
+            None => format!("api_key_cmd `{command}` failed ({code})"),
+        }));
+    }
+    let first = String::from_utf8_lossy(&stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    ApiKey::new(&first).ok_or_else(|| {
+        fail(format!(
+            "api_key_cmd `{command}` printed no key (its first line is empty)"
+        ))
+    })
+}
+
+#[cfg(unix)]
+fn shell(command: &str) -> Command {
+    let mut shell = Command::new("sh");
+    shell.arg("-c").arg(command);
+    shell
+}
+
+#[cfg(not(unix))]
+fn shell(command: &str) -> Command {
+    let mut shell = Command::new("cmd");
+    shell.arg("/C").arg(command);
+    shell
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// The command's last words on stderr, for the error: sanitised, clipped, and
+/// with anything shaped like a key cut off, in case the command misprinted it.
+fn last_line(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    let masked: String = line
+        .split(' ')
+        .map(|word| match word.find("sk-ant-") {
+            Some(at) => format!("{}sk-ant-…", &word[..at]),
+            None => word.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let clipped: String = masked.trim().chars().take(200).collect();
+    Some(sanitize::one_line(&clipped).into_owned())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(5);
+
+    #[test]
+    fn the_first_line_is_the_key() {
+        let key = key_from_command(
+            "printf 'sk-ant-from-cmd-0000000001\\nsecond line\\n'",
+            SECOND,
+        )
+        .unwrap();
+        assert_eq!(key.expose(), "sk-ant-from-cmd-0000000001");
+    }
+
+    #[test]
+    fn a_failing_command_says_why_without_its_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("key");
+        std::fs::write(&key_file, "sk-ant-leaked-by-mistake\n").unwrap();
+        let command = format!(
+            "cat {}; echo 'gpg: decryption failed' >&2; exit 3",
+            key_file.display()
+        );
+        let error = key_from_command(&command, SECOND).unwrap_err();
+        assert!(
+            error
+                .problem
+                .contains("failed (exit 3): gpg: decryption failed"),
+            "{}",
+            error.problem
+        );
+        assert!(!error.problem.contains("leaked"), "{}", error.problem);
+        let misprinted = format!("echo bad key $(cat {}) >&2; exit 1", key_file.display());
+        let masked = key_from_command(&misprinted, SECOND).unwrap_err();
+        assert!(!masked.problem.contains("leaked"), "{}", masked.problem);
+        assert!(
+            masked.problem.contains("bad key sk-ant-…"),
+            "{}",
+            masked.problem
+        );
+    }
+
+    #[test]
+    fn an_empty_answer_is_no_key() {
+        let error = key_from_command("echo", SECOND).unwrap_err();
+        assert!(
+            error.problem.contains("printed no key"),
+            "{}",
+            error.problem
+        );
+    }
+
+    #[test]
+    fn a_slow_command_is_stopped_at_its_timeout() {
+        let started = Instant::now();
+        let error = key_from_command("sleep 5", Duration::from_millis(200)).unwrap_err();
+        assert!(
+            error.problem.contains("did not finish within 0.2s"),
+            "{}",
+            error.problem
+        );
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_command_that_does_not_exist_fails_cleanly() {
+        let error = key_from_command("no-such-command-claude-rs-test", SECOND).unwrap_err();
+        assert!(
+            error.problem.contains("failed (exit 127)"),
+            "{}",
+            error.problem
+        );
+    }
+}
