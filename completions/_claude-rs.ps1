@@ -56,6 +56,8 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Print the reply only once it is complete (the default when stdout is not a terminal)')
             [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Print the reply as it arrives even when stdout is not a terminal')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON object on stdout, for success or failure')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print exactly the model''s text: no newline added, nothing escaped, even on a terminal')
+            [CompletionResult]::new('--usage', '--usage', [CompletionResultType]::ParameterName, 'After the reply, print its tokens and estimated cost on stderr')
             [CompletionResult]::new('--expect-json', '--expect-json', [CompletionResultType]::ParameterName, 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation')
             [CompletionResult]::new('--fallback-cache', '--fallback-cache', [CompletionResultType]::ParameterName, 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No retry notices on stderr')

@@ -108,7 +108,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__ask)
-            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --deadline --no-stream --stream --json --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --color --log-file --help --version"
+            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --deadline --no-stream --stream --json --raw --usage --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --color --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

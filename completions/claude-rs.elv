@@ -52,6 +52,8 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --no-stream 'Print the reply only once it is complete (the default when stdout is not a terminal)'
             cand --stream 'Print the reply as it arrives even when stdout is not a terminal'
             cand --json 'Print exactly one JSON object on stdout, for success or failure'
+            cand --raw 'Print exactly the model''s text: no newline added, nothing escaped, even on a terminal'
+            cand --usage 'After the reply, print its tokens and estimated cost on stderr'
             cand --expect-json 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
             cand --fallback-cache 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request'
             cand -q 'No retry notices on stderr'

@@ -56,6 +56,8 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l log-file -d 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l no-stream -d 'Print the reply only once it is complete (the default when stdout is not a terminal)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l stream -d 'Print the reply as it arrives even when stdout is not a terminal'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l json -d 'Print exactly one JSON object on stdout, for success or failure'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l raw -d 'Print exactly the model\'s text: no newline added, nothing escaped, even on a terminal'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l usage -d 'After the reply, print its tokens and estimated cost on stderr'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback-cache -d 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s q -l quiet -d 'No retry notices on stderr'

@@ -239,6 +239,7 @@ pub struct ReplyCheckArgs {
 #[derive(Debug, Args)]
 pub struct AskArgs {
     /// The prompt. Piped stdin is read too: words first, then a blank line, then stdin.
+    /// A word `-` is replaced by stdin, read even from a terminal.
     #[arg(value_name = "PROMPT")]
     pub prompt: Vec<String>,
 
@@ -263,6 +264,14 @@ pub struct AskArgs {
     /// Print exactly one JSON object on stdout, for success or failure.
     #[arg(long)]
     pub json: bool,
+
+    /// Print exactly the model's text: no newline added, nothing escaped, even on a terminal.
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
+
+    /// After the reply, print its tokens and estimated cost on stderr.
+    #[arg(long)]
+    pub usage: bool,
 
     #[command(flatten)]
     pub check: ReplyCheckArgs,

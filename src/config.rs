@@ -74,6 +74,10 @@ pub struct AskSettings {
     pub policy: RetryPolicy,
     pub output: OutputMode,
     pub json: bool,
+    /// Exactly the model's text on stdout (`--raw`).
+    pub raw: bool,
+    /// Tokens and estimated cost on stderr (`--usage`).
+    pub usage: bool,
     pub expectation: Option<Expectation>,
     pub fallback_text: Option<String>,
     pub fallback_cache: Option<PathBuf>,
@@ -297,6 +301,8 @@ pub fn resolve_ask(
         },
         output,
         json: args.json,
+        raw: args.raw,
+        usage: args.usage,
         expectation,
         fallback_text: args.fallback.clone(),
         fallback_cache: args.fallback_cache.then(|| cache_dir(env)).flatten(),

@@ -2,9 +2,10 @@
 
 pub mod client;
 pub mod models;
+pub mod pricing;
 pub mod sse;
 pub mod stream;
 pub mod types;
 
 pub use client::{Client, ClientSettings, Reply};
-pub use types::{Message, MessageParams};
+pub use types::{Message, MessageParams, Usage};

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
 use crate::api::types::MAX_REQUEST_BYTES;
-use crate::api::{Client, MessageParams, Reply};
+use crate::api::{Client, MessageParams, Reply, pricing};
 use crate::cache::ReplyCache;
 use crate::cli::AskArgs;
 use crate::config::{AskSettings, EnvLookup, OutputMode, UsageError, resolve_ask};
@@ -72,27 +72,30 @@ pub fn run(args: &AskArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLoo
     Ask::new(settings, params, style).run()
 }
 
-/// The words given, then a blank line, then piped stdin. Either alone is enough.
+/// The words given, then a blank line, then piped stdin. Either alone is
+/// enough. A word that is exactly `-` is replaced by stdin, read even from a
+/// terminal (type, then Ctrl-D).
 fn read_prompt(words: &[String]) -> Result<String, UsageError> {
-    let mut prompt = words.join(" ");
     let stdin = std::io::stdin();
+    let dash = words.iter().any(|word| word == "-");
+    if dash {
+        let piped = read_stdin()?;
+        let prompt = words
+            .iter()
+            .map(|word| {
+                if word == "-" {
+                    piped.as_str()
+                } else {
+                    word.as_str()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        return non_empty(prompt);
+    }
+    let mut prompt = words.join(" ");
     if !stdin.is_terminal() {
-        let mut bytes = Vec::new();
-        stdin.lock().read_to_end(&mut bytes).map_err(|e| {
-            UsageError::new(
-                format!("could not read stdin: {e}"),
-                "pipe the prompt in again, or pass it as words",
-            )
-        })?;
-        let piped = String::from_utf8(bytes).map_err(|e| {
-            UsageError::new(
-                format!(
-                    "stdin is not valid UTF-8 (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-                "convert the input to UTF-8 first, e.g. iconv -f LATIN1 -t UTF-8",
-            )
-        })?;
+        let piped = read_stdin()?;
         if !piped.trim().is_empty() {
             if !prompt.trim().is_empty() {
                 prompt.push_str("\n\n");
@@ -100,6 +103,32 @@ fn read_prompt(words: &[String]) -> Result<String, UsageError> {
             prompt.push_str(&piped);
         }
     }
+    non_empty(prompt)
+}
+
+fn read_stdin() -> Result<String, UsageError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            UsageError::new(
+                format!("could not read stdin: {e}"),
+                "pipe the prompt in again, or pass it as words",
+            )
+        })?;
+    String::from_utf8(bytes).map_err(|e| {
+        UsageError::new(
+            format!(
+                "stdin is not valid UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "convert the input to UTF-8 first, e.g. iconv -f LATIN1 -t UTF-8",
+        )
+    })
+}
+
+fn non_empty(prompt: String) -> Result<String, UsageError> {
     if prompt.trim().is_empty() {
         return Err(UsageError::new(
             "the prompt is empty",
@@ -196,7 +225,7 @@ impl<'a> Ask<'a> {
     fn run(self) -> ExitCode {
         let mut sink = ReplySink {
             mode: self.settings.output,
-            sanitize: self.style.stdout_is_terminal,
+            sanitize: self.style.stdout_is_terminal && !self.settings.raw,
             shown_this_attempt: false,
             ends_with_newline: true,
         };
@@ -221,7 +250,8 @@ impl<'a> Ask<'a> {
                 Ok((reply, data))
             },
         );
-        if sink.mode == OutputMode::Stream && sink.shown_this_attempt && !sink.ends_with_newline {
+        let newline_owed = sink.shown_this_attempt && !sink.ends_with_newline;
+        if sink.mode == OutputMode::Stream && newline_owed && !self.settings.raw {
             write_stdout("\n");
         }
         match outcome.result {
@@ -285,6 +315,8 @@ impl<'a> Ask<'a> {
                 stop_reason: message.stop_reason.as_deref(),
                 attempts,
             });
+        } else if self.settings.output == OutputMode::Buffer && self.settings.raw {
+            write_stdout(&text);
         } else if self.settings.output == OutputMode::Buffer {
             let shown = match &data {
                 Value::String(s) => s.clone(),
@@ -299,6 +331,9 @@ impl<'a> Ask<'a> {
             if !shown.ends_with('\n') {
                 write_stdout("\n");
             }
+        }
+        if self.settings.usage {
+            eprintln!("{}", usage_line(message));
         }
         if message.stop_reason.as_deref() == Some("max_tokens") {
             eprintln!(
@@ -424,6 +459,35 @@ impl<'a> Ask<'a> {
             cached_at: None,
         })
     }
+}
+
+/// `usage: 12 input + 85 output tokens · ≈ $0.0013 (claude-sonnet-4-6: $3 / $15 per million)`.
+fn usage_line(message: &crate::api::Message) -> String {
+    let usage = &message.usage;
+    let mut line = format!(
+        "usage: {} input + {} output tokens",
+        usage.input_tokens, usage.output_tokens
+    );
+    let cache = |name: &str| usage.other.get(name).and_then(Value::as_u64).unwrap_or(0);
+    let (read, written) = (
+        cache("cache_read_input_tokens"),
+        cache("cache_creation_input_tokens"),
+    );
+    if read + written > 0 {
+        line.push_str(&format!(" (cache: {read} read, {written} written)"));
+    }
+    let model = sanitize::one_line(&message.model);
+    match (
+        pricing::cost(&message.model, usage),
+        pricing::prices(&message.model),
+    ) {
+        (Some(cost), Some((input, output))) => line.push_str(&format!(
+            " · ≈ {} ({model}: ${input} / ${output} per million input / output tokens)",
+            pricing::dollars(cost)
+        )),
+        _ => line.push_str(&format!(" · no price known for {model}")),
+    }
+    line
 }
 
 fn print_json(value: &impl Serialize) {

@@ -5,6 +5,7 @@ mod support;
 
 mod ask_classification;
 mod ask_output;
+mod ask_pipeline;
 mod ask_retries;
 mod ask_validation;
 mod batch_faults;
