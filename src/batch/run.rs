@@ -23,6 +23,7 @@ use super::resume::{Done, Status};
 use super::source::{Entry, InputFile, for_each_entry};
 use super::summary::Tally;
 use super::worker::{Event, Outcome, Shared};
+use crate::api::pricing;
 use crate::config::RequestDefaults;
 use crate::resilience::{Category, Failure};
 
@@ -254,6 +255,10 @@ impl Writer<'_> {
                 self.tally.succeeded += 1;
                 self.tally.input_tokens += message.usage.input_tokens;
                 self.tally.output_tokens += message.usage.output_tokens;
+                match pricing::cost(&message.model, &message.usage) {
+                    Some(cost) => self.tally.cost += cost,
+                    None => self.tally.unpriced += 1,
+                }
                 if message.stop_reason.as_deref() == Some("max_tokens") {
                     self.tally.cut_at_max_tokens += 1;
                 }

@@ -8,6 +8,7 @@ use colored::Colorize;
 
 use super::gate::{GateStats, Stop};
 use super::progress::per_minute;
+use crate::api::pricing;
 use crate::exit_code::ExitCode;
 use crate::report;
 use crate::resilience::{Category, Failure, FinalFailure, GiveUp};
@@ -25,6 +26,10 @@ pub struct Tally {
     pub skipped_errored: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Estimated from the price table, for the replies whose model has a price.
+    pub cost: f64,
+    /// Replies whose model has no known price.
+    pub unpriced: u64,
     pub cut_at_max_tokens: u64,
 }
 
