@@ -140,13 +140,21 @@ impl Ending<'_> {
             ));
         }
         out.push_str(&row("retries", retries));
-        out.push_str(&row(
-            "tokens",
-            format!(
-                "{} input, {} output",
-                tally.input_tokens, tally.output_tokens
-            ),
-        ));
+        let mut tokens = format!(
+            "{} input, {} output",
+            tally.input_tokens, tally.output_tokens
+        );
+        if tally.succeeded > tally.unpriced {
+            tokens.push_str(&format!(" (≈ {}", pricing::dollars(tally.cost)));
+            if tally.unpriced > 0 {
+                tokens.push_str(&format!(
+                    "; {} replies from models without a known price not counted",
+                    tally.unpriced
+                ));
+            }
+            tokens.push(')');
+        }
+        out.push_str(&row("tokens", tokens));
         out.push_str(&row(
             "rate",
             format!(
