@@ -382,6 +382,8 @@ mod tests {
             succeeded: 7,
             input_tokens: 100,
             output_tokens: 200,
+            cost: 1.5,
+            unpriced: 2,
             ..Tally::default()
         };
         tally.errored.insert(Category::InvalidRequest, 2);
