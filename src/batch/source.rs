@@ -203,15 +203,12 @@ pub fn check_all(
             Line::Invalid(error) => {
                 // An invalid line's own id still claims its name: a later line
                 // with the same id is a duplicate of it.
-                match error
+                if let Some(id) = error
                     .custom_id
                     .as_ref()
                     .filter(|id| !first_line_of.contains_key(*id))
                 {
-                    Some(id) => {
-                        first_line_of.insert(id.clone(), number);
-                    }
-                    None => {}
+                    first_line_of.insert(id.clone(), number);
                 }
                 checked.invalid.insert(number, error);
             }

@@ -7,6 +7,7 @@ mod ask_classification;
 mod ask_output;
 mod ask_retries;
 mod ask_validation;
+mod batch_remote;
 mod doctor;
 mod explain;
 mod generated_files;
