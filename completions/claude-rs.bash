@@ -182,7 +182,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__batch)
-            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --poll-interval --json --color --log-file --help --version"
+            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -78,10 +78,10 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l rpm -d 'Cl
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l tpm -d 'Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l headroom -d 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l batch-id -d 'With --remote: follow this already-submitted batch instead of submitting the input' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l status -d 'Print the state of a Message Batches batch and exit' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l cancel -d 'Cancel a Message Batches batch and exit' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l poll-interval -d 'With --remote: seconds between polls of the batch\'s progress' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l batch-id -d 'With --remote -o OUTPUT and no INPUT: follow this already-submitted batch (one submitted elsewhere, or lost) and download its results into OUTPUT' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l status -d 'Print the state of a Message Batch (status, counts, times, results URL) and exit' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l cancel -d 'Cancel a Message Batch, print its new state and exit. Results of the requests already processed stay available; the rest become `canceled`' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l poll-interval -d 'With --remote: seconds between polls of the batch\'s progress (above 0)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -90,8 +90,9 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l expect-jso
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l skip-invalid -d 'Write invalid input lines as errored results and go on, instead of refusing the input (exit 2)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l retry-errored -d 'Also redo the items that errored in OUTPUT (by default only missing ones are done)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s q -l quiet -d 'No retry notices on a terminal; the summary is still printed'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l remote -d 'Send the input through the Message Batches API instead (needs -o): submit, poll, download the results into OUTPUT. Rerun the same command to resume after a crash'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l json -d 'With --status / --cancel: print the batch object as JSON on stdout'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l remote -d 'Send the input through the Message Batches API instead (needs -o): submit, poll, download the results into OUTPUT. The batch ids are kept in OUTPUT.batches, so running the same command again resumes: nothing is submitted twice'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l list -d 'Print the 20 most recent Message Batches (id, status, counts, created) and exit: how to find a batch whose id was lost'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l json -d 'With --status, --cancel or --list: print the API\'s JSON on stdout, as it was sent'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''

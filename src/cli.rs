@@ -54,19 +54,37 @@ stops the batch at once: nothing more is sent and unfinished items are left
 for a resume. An item's own failure (invalid_request, not_found,
 request_too_large, output_validation, or retries used up) is an errored line.
 
+Through the Message Batches API (--remote, needs -o): the same input, checks,
+OUTPUT and resume rules, at half the price, for workloads no single machine
+should run. Items go in batches of at most 100,000 requests and 256 MB; each
+batch id is printed as it is created and kept in OUTPUT.batches (JSONL, removed
+once every batch is downloaded), so running the same command again after a
+crash or Ctrl-C polls and downloads what was submitted and submits only the
+rest. A create is retried only when the failure proves nothing was created (an
+error status, or no connection); after a reset or stall once it was sent,
+claude-rs stops and says how to find the batch (--list, then --batch-id).
+Errored results gain claude-rs's verdict (category, retryable, fix).
+
 Exit codes:
   0    every item succeeded
   2    invalid input or flags; nothing was sent
   3    stopped: authentication, permission or billing (rerun to resume once fixed)
-  6, 7 stopped: the API or the network stayed down through the circuit breaker's probes
-  9    finished, but some items errored (--retry-errored redoes them)
-  130  interrupted (Ctrl-C): in-flight items finished, the rest left for a resume
+  4    --status / --cancel / --batch-id: no such batch (not_found), or it cannot be canceled
+  5-7  stopped: the API or the network kept failing (local: through the circuit
+       breaker's probes; remote: through the retries; the batches keep running)
+  9    finished, but some items errored, were canceled or expired (--retry-errored redoes them)
+  130  interrupted (Ctrl-C): local: in-flight items finished, the rest left for a resume;
+       remote: the batches keep running on Anthropic's side, rerun to resume
 
 Examples:
   claude-rs batch prompts.txt -o results.jsonl --jobs 8 --rpm 50
   claude-rs batch prompts.txt -o results.jsonl                 resume after a crash or Ctrl-C
   claude-rs batch prompts.txt -o results.jsonl --retry-errored redo the failures
-  claude-rs batch --remote prompts.jsonl -o results.jsonl      through the Message Batches API";
+  claude-rs batch --remote prompts.jsonl -o results.jsonl      through the Message Batches API
+  claude-rs batch --list                                       recent batches, to find a lost id
+  claude-rs batch --status ID [--json]                         one batch's state
+  claude-rs batch --cancel ID                                  cancel it
+  claude-rs batch --remote --batch-id ID -o results.jsonl      follow a batch sent elsewhere";
 
 pub const EXPLAIN_HELP: &str = "\
 What it reads (words first; stdin when no words are given):
@@ -304,7 +322,7 @@ pub struct BatchArgs {
     /// {"custom_id","prompt"}, or plain text (its id is its line number). `-` reads stdin.
     #[arg(
         value_name = "INPUT",
-        required_unless_present_any = ["status", "cancel"]
+        required_unless_present_any = ["status", "cancel", "list", "batch_id"]
     )]
     pub input: Option<PathBuf>,
 
@@ -323,19 +341,25 @@ pub struct BatchArgs {
     pub check: ReplyCheckArgs,
 
     /// Worker threads sending requests at the same time.
-    #[arg(short, long, default_value_t = 4, value_name = "N")]
+    #[arg(
+        short,
+        long,
+        default_value_t = 4,
+        value_name = "N",
+        conflicts_with = "remote"
+    )]
     pub jobs: usize,
 
     /// Client-side limit: requests per minute, shared by all workers.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "remote")]
     pub rpm: Option<u32>,
 
     /// Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "remote")]
     pub tpm: Option<u64>,
 
     /// Percent of --rpm / --tpm, and of the limits the API reports, kept unused.
-    #[arg(long, default_value_t = 10.0, value_name = "PCT", value_parser = percentage)]
+    #[arg(long, default_value_t = 10.0, value_name = "PCT", value_parser = percentage, conflicts_with = "remote")]
     pub headroom: f64,
 
     /// Write invalid input lines as errored results and go on, instead of refusing the input (exit 2).
@@ -356,23 +380,31 @@ pub struct BatchArgs {
     pub mock: Option<String>,
 
     /// Send the input through the Message Batches API instead (needs -o): submit, poll,
-    /// download the results into OUTPUT. Rerun the same command to resume after a crash.
+    /// download the results into OUTPUT. The batch ids are kept in OUTPUT.batches, so
+    /// running the same command again resumes: nothing is submitted twice.
     #[arg(long, requires = "output")]
     pub remote: bool,
 
-    /// With --remote: follow this already-submitted batch instead of submitting the input.
-    #[arg(long, value_name = "ID", requires = "remote")]
+    /// With --remote -o OUTPUT and no INPUT: follow this already-submitted batch (one
+    /// submitted elsewhere, or lost) and download its results into OUTPUT.
+    #[arg(long, value_name = "ID", requires = "remote", conflicts_with = "input")]
     pub batch_id: Option<String>,
 
-    /// Print the state of a Message Batches batch and exit.
-    #[arg(long, value_name = "ID", conflicts_with_all = ["input", "cancel", "remote"])]
+    /// Print the state of a Message Batch (status, counts, times, results URL) and exit.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["input", "cancel", "remote", "list"])]
     pub status: Option<String>,
 
-    /// Cancel a Message Batches batch and exit.
-    #[arg(long, value_name = "ID", conflicts_with_all = ["input", "remote"])]
+    /// Cancel a Message Batch, print its new state and exit. Results of the requests
+    /// already processed stay available; the rest become `canceled`.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["input", "remote", "list"])]
     pub cancel: Option<String>,
 
-    /// With --remote: seconds between polls of the batch's progress.
+    /// Print the 20 most recent Message Batches (id, status, counts, created) and exit:
+    /// how to find a batch whose id was lost.
+    #[arg(long, conflicts_with_all = ["input", "remote"])]
+    pub list: bool,
+
+    /// With --remote: seconds between polls of the batch's progress (above 0).
     #[arg(
         long,
         default_value_t = 10.0,
@@ -381,7 +413,7 @@ pub struct BatchArgs {
     )]
     pub poll_interval: f64,
 
-    /// With --status / --cancel: print the batch object as JSON on stdout.
+    /// With --status, --cancel or --list: print the API's JSON on stdout, as it was sent.
     #[arg(long)]
     pub json: bool,
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::api::ClientSettings;
+use crate::api::batches::{MAX_BATCH_BYTES, MAX_BATCH_REQUESTS};
 use crate::api::models::{DEFAULT_MODEL, malformed_model_id, max_output_tokens};
 use crate::cli::{AskArgs, BatchArgs, RequestArgs, RetryArgs};
 use crate::output_check::Expectation;
@@ -110,6 +111,45 @@ pub struct BatchSettings {
     pub retry_errored: bool,
     pub quiet: bool,
     pub log_path: Option<PathBuf>,
+}
+
+/// How many requests and bytes one Message Batch may hold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchLimits {
+    pub max_requests: usize,
+    pub max_bytes: u64,
+}
+
+impl Default for BatchLimits {
+    fn default() -> BatchLimits {
+        BatchLimits {
+            max_requests: MAX_BATCH_REQUESTS,
+            max_bytes: MAX_BATCH_BYTES,
+        }
+    }
+}
+
+/// What the Message Batches API paths add: `--remote`, `--batch-id`,
+/// `--status`, `--cancel` and `--list`.
+#[derive(Debug)]
+pub struct RemoteSettings {
+    pub poll_interval: Duration,
+    pub limits: BatchLimits,
+    /// `--status`, `--cancel`, `--list`: the API's JSON on stdout.
+    pub json: bool,
+}
+
+/// Everything a Message Batches call needs when there is no INPUT to check
+/// (`--status`, `--cancel`, `--list`, `--batch-id`).
+#[derive(Debug)]
+pub struct BatchApiSettings {
+    pub connection: Connection,
+    pub policy: RetryPolicy,
+    pub output: Option<PathBuf>,
+    pub retry_errored: bool,
+    pub quiet: bool,
+    pub log_path: Option<PathBuf>,
+    pub remote: RemoteSettings,
 }
 
 /// The most worker threads `--jobs` may ask for.
@@ -367,11 +407,7 @@ pub fn resolve_batch(
     Ok(BatchSettings {
         connection,
         request,
-        policy: RetryPolicy {
-            max_retries: args.retry.max_retries,
-            retry_after_cap: BATCH_RETRY_AFTER_CAP,
-            ..RetryPolicy::default()
-        },
+        policy: batch_policy(args),
         input,
         output: args.output.clone(),
         jobs: args.jobs,
@@ -383,6 +419,64 @@ pub fn resolve_batch(
         retry_errored: args.retry_errored,
         quiet: args.quiet,
         log_path: log_path(log_file, env),
+    })
+}
+
+/// A batch waits out long retry-afters: nobody is waiting at a terminal.
+fn batch_policy(args: &BatchArgs) -> RetryPolicy {
+    RetryPolicy {
+        max_retries: args.retry.max_retries,
+        retry_after_cap: BATCH_RETRY_AFTER_CAP,
+        ..RetryPolicy::default()
+    }
+}
+
+/// For tests only: a lower number of requests per Message Batch, so that
+/// splitting the input into several batches can be seen without 100,001 items.
+const TEST_BATCH_LIMIT_VAR: &str = "CLAUDE_RS_TEST_BATCH_LIMIT";
+
+/// The settings every Message Batches path shares, checked.
+pub fn resolve_remote(args: &BatchArgs, env: EnvLookup) -> Result<RemoteSettings, UsageError> {
+    if args.mock.is_some() {
+        return Err(UsageError::new(
+            "--mock runs the fake API inside this process, so a Message Batch could not outlive it",
+            "run the fake API on its own (claude-rs mock --batch-polls 3 &) and point ANTHROPIC_BASE_URL at it",
+        ));
+    }
+    if args.check.expect_json || args.check.choices.is_some() {
+        return Err(UsageError::new(
+            "--expect-json and --choices check each reply as it arrives and retry it; the Message Batches API cannot",
+            "check the replies in OUTPUT afterwards, or run the batch locally (without --remote)",
+        ));
+    }
+    let poll_interval = seconds("--poll-interval", args.poll_interval)?;
+    let mut limits = BatchLimits::default();
+    if let Some(max) = env(TEST_BATCH_LIMIT_VAR).and_then(|v| v.trim().parse::<usize>().ok()) {
+        limits.max_requests = max.clamp(1, MAX_BATCH_REQUESTS);
+    }
+    Ok(RemoteSettings {
+        poll_interval,
+        limits,
+        json: args.json,
+    })
+}
+
+/// Settings for the Message Batches calls that read no INPUT.
+pub fn resolve_batch_api(
+    args: &BatchArgs,
+    log_file: Option<PathBuf>,
+    env: EnvLookup,
+) -> Result<BatchApiSettings, UsageError> {
+    let remote = resolve_remote(args, env)?;
+    let connection = resolve_connection(&args.retry, None, env)?;
+    Ok(BatchApiSettings {
+        connection,
+        policy: batch_policy(args),
+        output: args.output.clone(),
+        retry_errored: args.retry_errored,
+        quiet: args.quiet,
+        log_path: log_path(log_file, env),
+        remote,
     })
 }
 

@@ -87,6 +87,9 @@ fn give_up_reason(give_up: GiveUp, attempts: u32) -> String {
             "not retried: the server said not to (x-should-retry: false)".into()
         }
         GiveUp::OutputAlreadyShown => "not retried: part of the reply was already printed".into(),
+        GiveUp::MayHaveTakenEffect => {
+            "not retried: the request was sent and may have taken effect; sending it again could do it twice".into()
+        }
         GiveUp::AttemptsExhausted if attempts == 1 => {
             "retries are disabled (--max-retries 0)".into()
         }
@@ -112,6 +115,23 @@ pub fn render_failure(
     extra_fix: Option<&str>,
 ) -> String {
     let failure = &failed.failure;
+    let fix = match extra_fix {
+        Some(extra) => format!("{extra} {}", failure.fix()),
+        None => failure.fix(),
+    };
+    render_failure_with_fix(failed, attempts, elapsed, &fix)
+}
+
+/// `render_failure` with a fix that replaces the failure's own: for a context
+/// the core's advice does not fit (a Message Batch that was not found is not
+/// a wrong model id).
+pub fn render_failure_with_fix(
+    failed: &FinalFailure,
+    attempts: u32,
+    elapsed: Duration,
+    fix: &str,
+) -> String {
+    let failure = &failed.failure;
     let title = if failed.partial.is_some() && failed.give_up == GiveUp::OutputAlreadyShown {
         format!("{} — the reply was interrupted", failure.category)
     } else {
@@ -126,10 +146,6 @@ pub fn render_failure(
         seconds(elapsed),
         give_up_reason(failed.give_up, attempts)
     ));
-    let fix = match extra_fix {
-        Some(extra) => format!("{extra} {}", failure.fix()),
-        None => failure.fix(),
-    };
     out.push_str(&format!("  {:<11} {}\n", "fix:".green().bold(), fix));
     out.push_str(&format!(
         "  {:<11} {} (category {})",

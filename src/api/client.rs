@@ -2,12 +2,15 @@
 //! attempt into a `Reply` or a classified failure. Nothing above this module
 //! sees a ureq error.
 
-use std::io::BufReader;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::time::{Duration, Instant, SystemTime};
 
-use ureq::http::{HeaderMap, Response};
-use ureq::{Agent, RequestBuilder};
+use serde::de::DeserializeOwned;
+use ureq::http::{HeaderMap, Response, Uri};
+use ureq::{Agent, BodyReader, RequestBuilder};
 
+use super::batches::{BatchAnswer, BatchPage, MessageBatch};
 use super::sse::SseDecoder;
 use super::stream::StreamAssembler;
 use super::types::{Message, MessageParams};
@@ -20,6 +23,11 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const USER_AGENT: &str = concat!("claude-rs/", env!("CARGO_PKG_VERSION"));
 /// Error bodies are small; a larger one is a proxy's page and is cut.
 const ERROR_BODY_LIMIT: u64 = 1024 * 1024;
+/// A batch object is under 1 KB and a list page of 1,000 under 1 MB.
+const BATCH_ANSWER_LIMIT: u64 = 16 * 1024 * 1024;
+/// One line of a batch's results is one message (at most 128k output tokens,
+/// well under this); a longer "line" is a broken download, not a result.
+const MAX_RESULT_LINE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct ClientSettings {
@@ -290,6 +298,7 @@ impl Client {
                 failure,
                 partial: (!text.is_empty()).then(|| text.to_string()),
                 output_shown: false,
+                may_have_taken_effect: false,
             }
         };
         loop {
@@ -424,6 +433,223 @@ impl Client {
             })
             .unwrap_or_default())
     }
+
+    /// `POST /v1/messages/batches` with the JSON body held in `body`, sent
+    /// from its start with its length (ureq takes a file's length from its
+    /// metadata), so that a 256 MB batch never sits in memory. Not idempotent:
+    /// the caller decides whether a failure may be retried
+    /// (`Failure::proves_nothing_was_done`).
+    pub fn create_batch(&self, body: &File) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
+        let mut body = body;
+        // Each attempt sends the whole file again. Rewinding a regular file
+        // cannot fail in practice; if it did, nothing was sent.
+        body.seek(SeekFrom::Start(0)).map_err(|e| {
+            AttemptFailure::from(Failure::new(
+                Category::InvalidRequest,
+                format!("could not read the batch body back from its temporary file: {e}"),
+            ))
+        })?;
+        let url = format!("{}/v1/messages/batches", self.base_url);
+        self.trace(|| {
+            let bytes = body.metadata().map(|m| m.len()).unwrap_or(0);
+            format!("> POST {url} ({bytes} bytes)")
+        });
+        let started = Instant::now();
+        let sent = self
+            .with_key(self.agent.post(&url))
+            .header("anthropic-version", ANTHROPIC_VERSION)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .send(body);
+        self.read_json_answer(sent, started, "create batch")
+    }
+
+    /// `GET /v1/messages/batches/{id}`: one poll.
+    pub fn get_batch(&self, id: &str) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
+        let url = format!("{}/v1/messages/batches/{}", self.base_url, path_segment(id));
+        self.trace(|| format!("> GET {url}"));
+        let started = Instant::now();
+        let sent = self
+            .with_key(self.agent.get(&url))
+            .header("anthropic-version", ANTHROPIC_VERSION)
+            .header("accept", "application/json")
+            .call();
+        self.read_json_answer(sent, started, "batch")
+    }
+
+    /// `POST /v1/messages/batches/{id}/cancel`. Cancelling twice changes
+    /// nothing, so unlike the create it may be retried after any failure.
+    pub fn cancel_batch(&self, id: &str) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
+        let url = format!(
+            "{}/v1/messages/batches/{}/cancel",
+            self.base_url,
+            path_segment(id)
+        );
+        self.trace(|| format!("> POST {url}"));
+        let started = Instant::now();
+        let sent = self
+            .with_key(self.agent.post(&url))
+            .header("anthropic-version", ANTHROPIC_VERSION)
+            .header("accept", "application/json")
+            .send_empty();
+        self.read_json_answer(sent, started, "cancel batch")
+    }
+
+    /// `GET /v1/messages/batches?limit=N`: the newest batches first.
+    pub fn list_batches(&self, limit: u32) -> Result<BatchAnswer<BatchPage>, AttemptFailure> {
+        let url = format!("{}/v1/messages/batches?limit={limit}", self.base_url);
+        self.trace(|| format!("> GET {url}"));
+        let started = Instant::now();
+        let sent = self
+            .with_key(self.agent.get(&url))
+            .header("anthropic-version", ANTHROPIC_VERSION)
+            .header("accept", "application/json")
+            .call();
+        self.read_json_answer(sent, started, "batch list")
+    }
+
+    /// Opens an ended batch's results (JSONL) for reading line by line.
+    /// `results_url` is absolute; the key goes only to the base URL's own
+    /// host, so a `results_url` elsewhere (a gateway in ANTHROPIC_BASE_URL
+    /// that passes the API's URL through) is replaced by the documented path
+    /// on the base URL.
+    pub fn batch_results(&self, batch: &MessageBatch) -> Result<ResultLines, AttemptFailure> {
+        let url = match batch.results_url.as_deref() {
+            Some(url) if same_origin(url, &self.base_url) => url.to_string(),
+            _ => format!(
+                "{}/v1/messages/batches/{}/results",
+                self.base_url,
+                path_segment(&batch.id)
+            ),
+        };
+        self.trace(|| format!("> GET {url}"));
+        let started = Instant::now();
+        let response = self
+            .with_key(self.agent.get(&url))
+            .header("anthropic-version", ANTHROPIC_VERSION)
+            .call()
+            .map_err(|e| AttemptFailure::from(classify_transport(e, self.proxy.as_deref())))?;
+        self.trace_response(&response, started);
+        let meta = response_meta(response.headers());
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(self.read_error(response, status, &meta).into());
+        }
+        Ok(ResultLines {
+            reader: BufReader::with_capacity(64 * 1024, response.into_body().into_reader()),
+            proxy: self.proxy.clone(),
+            request_id: meta.request_id,
+        })
+    }
+
+    /// The JSON answer of a batches call, or the classified failure.
+    fn read_json_answer<T: DeserializeOwned>(
+        &self,
+        sent: Result<Response<ureq::Body>, ureq::Error>,
+        started: Instant,
+        what: &str,
+    ) -> Result<BatchAnswer<T>, AttemptFailure> {
+        let response =
+            sent.map_err(|e| AttemptFailure::from(classify_transport(e, self.proxy.as_deref())))?;
+        self.trace_response(&response, started);
+        let meta = response_meta(response.headers());
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(self.read_error(response, status, &meta).into());
+        }
+        let with_request_id = |mut failure: Failure| {
+            if failure.request_id.is_none() {
+                failure.request_id = meta.request_id.clone();
+            }
+            AttemptFailure::from(failure)
+        };
+        let bytes = response
+            .into_body()
+            .into_with_config()
+            .limit(BATCH_ANSWER_LIMIT)
+            .read_to_vec()
+            .map_err(|e| {
+                with_request_id(stream_cut(classify_transport(e, self.proxy.as_deref())))
+            })?;
+        let unreadable = |problem: String| {
+            with_request_id(
+                Failure::new(
+                    Category::InvalidResponse,
+                    format!("the {what} answer is not the JSON the API documents ({problem})"),
+                )
+                .with_cause(Cause::UnreadableBody),
+            )
+        };
+        let body = String::from_utf8(bytes).map_err(|e| unreadable(e.to_string()))?;
+        let value = serde_json::from_str::<T>(&body).map_err(|e| unreadable(e.to_string()))?;
+        Ok(BatchAnswer {
+            value,
+            body,
+            request_id: meta.request_id,
+        })
+    }
+}
+
+/// A batch's results as they download: one JSONL line at a time, never the
+/// whole file in memory.
+pub struct ResultLines {
+    reader: BufReader<BodyReader<'static>>,
+    proxy: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl ResultLines {
+    /// Reads the next line into `line`, without its line ending; `false` at
+    /// the end. A cut connection or a stall is the classified failure.
+    pub fn next_line(&mut self, line: &mut Vec<u8>) -> Result<bool, Failure> {
+        line.clear();
+        let read = (&mut self.reader)
+            .take(MAX_RESULT_LINE_BYTES)
+            .read_until(b'\n', line)
+            .map_err(|e| {
+                let mut failure = stream_cut(classify_body_read(e, self.proxy.as_deref()));
+                failure.request_id = failure.request_id.or_else(|| self.request_id.clone());
+                failure
+            })?;
+        if read == 0 {
+            return Ok(false);
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        } else if read as u64 == MAX_RESULT_LINE_BYTES {
+            let mut failure = Failure::new(
+                Category::InvalidResponse,
+                "a line of the batch results is over 64 MB: the download is damaged",
+            )
+            .with_cause(Cause::UnreadableBody);
+            failure.request_id = self.request_id.clone();
+            return Err(failure);
+        }
+        Ok(true)
+    }
+}
+
+/// Whether `url` is on the same scheme, host and port as `base`.
+fn same_origin(url: &str, base: &str) -> bool {
+    let (Ok(url), Ok(base)) = (url.parse::<Uri>(), base.parse::<Uri>()) else {
+        return false;
+    };
+    let port = |uri: &Uri| {
+        uri.port_u16().or(match uri.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            _ => None,
+        })
+    };
+    url.scheme_str() == base.scheme_str()
+        && url
+            .host()
+            .zip(base.host())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        && port(&url) == port(&base)
 }
 
 /// A model id as one path segment: ids may hold `/`, `:` or `@` (Bedrock and
@@ -497,6 +723,24 @@ fn rate_limit_headers(headers: &HeaderMap) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_goes_only_to_the_base_urls_own_host() {
+        let base = "https://api.anthropic.com";
+        assert!(same_origin(
+            "https://api.anthropic.com/v1/messages/batches/b/results",
+            base
+        ));
+        assert!(same_origin("https://API.anthropic.com:443/v1/x", base));
+        assert!(!same_origin("https://evil.example/v1/x", base));
+        assert!(!same_origin("http://api.anthropic.com/v1/x", base));
+        assert!(!same_origin("https://api.anthropic.com:8443/v1/x", base));
+        assert!(same_origin(
+            "http://127.0.0.1:4000/v1/x",
+            "http://127.0.0.1:4000"
+        ));
+        assert!(!same_origin("not a url", base));
+    }
 
     #[test]
     fn a_model_id_stays_one_path_segment() {

@@ -1,5 +1,6 @@
 //! The wire: request and response types, the SSE decoder, the HTTP client.
 
+pub mod batches;
 pub mod client;
 pub mod models;
 pub mod pricing;
@@ -7,5 +8,5 @@ pub mod sse;
 pub mod stream;
 pub mod types;
 
-pub use client::{Client, ClientSettings, Reply};
+pub use client::{Client, ClientSettings, Reply, ResultLines};
 pub use types::{Message, MessageParams, Usage};

@@ -6,11 +6,13 @@
 //! input → source (two passes: check everything, then hand out) → run (feeder,
 //! workers, writer) → worker (one item through the retry loop, waiting at the
 //! gate) → results (the Message Batches results format) → summary.
+//! `remote` does the same work through the Message Batches API.
 
 pub mod gate;
 pub mod ids;
 pub mod input;
 pub mod progress;
+pub mod remote;
 pub mod results;
 pub mod resume;
 pub mod run;

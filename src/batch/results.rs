@@ -5,8 +5,10 @@
 //! the API's error response plus what claude-rs made of it.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::api::Message;
+use crate::resilience::classify::{ErrorBody, classify_error_body};
 use crate::resilience::{Category, Failure};
 
 /// The API's error response (`{"type":"error","error":{…},"request_id"}`)
@@ -30,6 +32,9 @@ pub struct ErrorObject {
     #[serde(rename = "type")]
     pub kind: String,
     pub message: String,
+    /// Anything else the API's error object held (`details`, …), kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl ErrorReport {
@@ -42,6 +47,7 @@ impl ErrorReport {
                     .clone()
                     .unwrap_or_else(|| error_type_for(failure.category).into()),
                 message: failure.message.clone(),
+                extra: Map::new(),
             },
             request_id: failure.request_id.clone(),
             category: failure.category,
@@ -50,6 +56,30 @@ impl ErrorReport {
             fix: failure.fix(),
             attempts,
         }
+    }
+
+    /// The `error` of an errored Message Batches result (the API's error
+    /// response, `{"type":"error","error":{…},"request_id"?}`), with the verdict
+    /// claude-rs gives the same error on `/v1/messages`. There is no HTTP
+    /// status (the API never answered this item with one) and claude-rs made
+    /// no attempts of its own: both are `null`.
+    pub fn from_batch_result(error: &Value) -> ErrorReport {
+        let failure = match ErrorBody::from_json(error) {
+            Some(body) => classify_error_body(body),
+            None => Failure::new(
+                Category::ApiError,
+                "an errored result without the API's error object",
+            ),
+        };
+        let mut report = ErrorReport::new(&failure, None);
+        if let Some(Value::Object(object)) = error.get("error") {
+            report.error.extra = object
+                .iter()
+                .filter(|(key, _)| !matches!(key.as_str(), "type" | "message"))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+        }
+        report
     }
 }
 
@@ -170,6 +200,42 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .contains("status.anthropic.com")
+        );
+    }
+
+    #[test]
+    fn a_batch_result_error_keeps_the_api_error_and_gains_our_verdict() {
+        let error: Value = serde_json::from_str(
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded","details":{"x":1}},"request_id":"req_9"}"#,
+        )
+        .unwrap();
+        let text =
+            String::from_utf8(errored_line("q", &ErrorReport::from_batch_result(&error))).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"custom_id":"q","result":{{"type":"errored","error":{{"type":"error","error":{{"type":"overloaded_error","message":"Overloaded","details":{{"x":1}}}},"request_id":"req_9","category":"overloaded","http_status":null,"retryable":true,"fix":{},"attempts":null}}}}}}"#,
+                Value::String(Category::Overloaded.fix().to_string())
+            ) + "\n"
+        );
+        let unknown: Value = serde_json::from_str(
+            r#"{"type":"error","error":{"type":"brand_new_error","message":"hm"}}"#,
+        )
+        .unwrap();
+        let report = ErrorReport::from_batch_result(&unknown);
+        assert_eq!(report.category, Category::ApiError);
+        assert_eq!(report.error.kind, "brand_new_error");
+        assert_eq!(report.request_id, None);
+        let invalid: Value = serde_json::from_str(
+            r#"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: Field required"}}"#,
+        )
+        .unwrap();
+        let report = ErrorReport::from_batch_result(&invalid);
+        assert_eq!(report.category, Category::InvalidRequest);
+        assert!(!report.retryable);
+        assert_eq!(
+            ErrorReport::from_batch_result(&Value::Null).category,
+            Category::ApiError
         );
     }
 

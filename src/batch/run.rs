@@ -205,7 +205,7 @@ fn spawn_feeder(
 }
 
 /// The errored result an invalid line gets with `--skip-invalid`.
-fn invalid_result(error: &LineError, input: &str) -> Option<(String, ErrorReport)> {
+pub(crate) fn invalid_result(error: &LineError, input: &str) -> Option<(String, ErrorReport)> {
     let custom_id = error.custom_id.clone()?;
     let failure = Failure::new(
         Category::InvalidRequest,

@@ -181,6 +181,7 @@ impl Shared {
             attempt,
             elapsed: Duration::ZERO,
             output_shown: false,
+            may_have_taken_effect: false,
         };
         match self.policy.decide(failure, state, 0.0) {
             Decision::Retry { wait, .. } => self.gate.pause(wait),

@@ -14,7 +14,7 @@ use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Ending, Tally, command_line};
 use crate::batch::worker::{COMMAND, Shared};
 use crate::cli::BatchArgs;
-use crate::config::{BatchSettings, EnvLookup, UsageError, resolve_batch};
+use crate::config::{BatchSettings, EnvLookup, UsageError, resolve_batch, resolve_remote};
 use crate::exit_code::ExitCode;
 use crate::log::{BatchRecord, EventLog, timestamp};
 use crate::report::{self, Style};
@@ -23,24 +23,31 @@ use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
 
 pub fn run(args: &BatchArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLookup) -> ExitCode {
-    match prepare(args, log_file, env) {
-        Ok(Prepared::Run(batch)) => batch.run(style),
-        Ok(Prepared::Nothing(code)) => code,
-        Err(Refusal::Usage(error)) => {
-            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-            ExitCode::Usage
-        }
-        Err(Refusal::InvalidLines(text)) => {
+    if args.status.is_some() || args.cancel.is_some() || args.list {
+        return super::batch_remote::query(args, log_file, style, env);
+    }
+    if let Some(id) = &args.batch_id {
+        return super::batch_remote::follow(args, id, log_file, style, env);
+    }
+    // The remote flags are checked before the input is read.
+    let remote = match args.remote.then(|| resolve_remote(args, env)).transpose() {
+        Ok(remote) => remote,
+        Err(error) => return usage(&error),
+    };
+    match (prepare(args, log_file, env), remote) {
+        (Ok(batch), Some(remote)) => super::batch_remote::submit(*batch, remote, style),
+        (Ok(batch), None) => batch.run(style),
+        (Err(Refusal::Usage(error)), _) => usage(&error),
+        (Err(Refusal::InvalidLines(text)), _) => {
             eprintln!("{text}");
             ExitCode::Usage
         }
     }
 }
 
-enum Prepared {
-    Run(Box<Batch>),
-    /// Nothing left to send; the exit code says how the items stand.
-    Nothing(ExitCode),
+pub(super) fn usage(error: &UsageError) -> ExitCode {
+    eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
+    ExitCode::Usage
 }
 
 enum Refusal {
@@ -54,22 +61,24 @@ impl From<UsageError> for Refusal {
     }
 }
 
-/// A checked batch, ready to run.
-struct Batch {
-    settings: BatchSettings,
-    input: InputFile,
-    checked: Checked,
-    done: Done,
+/// A checked batch, ready to run locally or through the Message Batches API.
+pub(super) struct Batch {
+    pub(super) settings: BatchSettings,
+    pub(super) input: InputFile,
+    pub(super) checked: Checked,
+    pub(super) done: Done,
     /// Items this run has to do, invalid lines written as errored included.
-    pending: u64,
-    tally: Tally,
+    pub(super) pending: u64,
+    pub(super) tally: Tally,
 }
 
+/// Checks the whole input and reads what an earlier run left in OUTPUT: the
+/// same for a local and a remote batch.
 fn prepare(
     args: &BatchArgs,
     log_file: Option<PathBuf>,
     env: EnvLookup,
-) -> Result<Prepared, Refusal> {
+) -> Result<Box<Batch>, Refusal> {
     let settings = resolve_batch(args, log_file, env)?;
     let mut input = InputFile::open(&settings.input)?;
     let done = match &settings.output {
@@ -112,23 +121,14 @@ fn prepare(
     for warning in &settings.connection.warnings {
         eprintln!("{}", report::warning(warning));
     }
-    let batch = Batch {
+    Ok(Box::new(Batch {
         settings,
         input,
         checked,
         done,
         pending,
         tally,
-    };
-    if pending == 0 {
-        batch.say_nothing_to_do();
-        let code = match batch.tally.skipped_errored {
-            0 => ExitCode::Success,
-            _ => ExitCode::BatchPartial,
-        };
-        return Ok(Prepared::Nothing(code));
-    }
-    Ok(Prepared::Run(Box::new(batch)))
+    }))
 }
 
 /// Every invalid line, by number: the whole list, so one edit fixes them all.
@@ -157,6 +157,15 @@ impl Batch {
             .map(|path| path.display().to_string())
     }
 
+    /// Says so when every item is already in OUTPUT; the exit code says how they stand.
+    pub(super) fn nothing_to_do(&self) -> ExitCode {
+        self.say_nothing_to_do();
+        match self.tally.skipped_errored {
+            0 => ExitCode::Success,
+            _ => ExitCode::BatchPartial,
+        }
+    }
+
     fn say_nothing_to_do(&self) {
         let output = self.output_name().unwrap_or_default();
         let mut line = format!(
@@ -170,7 +179,7 @@ impl Batch {
     }
 
     /// Notes about OUTPUT before the run: what is skipped, what was repaired.
-    fn say_resuming(&self) {
+    pub(super) fn say_resuming(&self) {
         let Some(output) = self.output_name() else {
             return;
         };
@@ -203,6 +212,9 @@ impl Batch {
     }
 
     fn run(mut self, style: &Style) -> ExitCode {
+        if self.pending == 0 {
+            return self.nothing_to_do();
+        }
         let sink = match &self.settings.output {
             Some(path) => match open_output(path, &mut self.done) {
                 Ok(file) => Sink::File(file),
@@ -281,6 +293,7 @@ impl Batch {
             unfinished,
             retries: finished.retries,
             elapsed_ms: finished.elapsed.as_millis() as u64,
+            batch_ids: &[],
         }) {
             eprintln!("{}", report::warning(&warning));
         }

@@ -68,6 +68,7 @@ pub fn retry_text(failure: &Failure) -> String {
             attempt,
             elapsed: Duration::ZERO,
             output_shown: false,
+            may_have_taken_effect: false,
         };
         policy.decide(failure, state, 0.0)
     };

@@ -2,6 +2,7 @@
 
 pub mod ask;
 pub mod batch;
+mod batch_remote;
 pub mod doctor;
 pub mod explain;
 pub mod generate;

@@ -55,6 +55,13 @@ pub struct AttemptRecord<'a> {
     /// The batch item; absent for `ask`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_id: Option<&'a str>,
+    /// A Message Batches call (`create`, `retrieve`, `cancel`, `results`,
+    /// `list`); absent for message requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_call: Option<&'a str>,
+    /// The Message Batch the call was about, once it has an id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<&'a str>,
     pub category: &'a str,
     pub http_status: Option<u16>,
     pub error_type: Option<&'a str>,
@@ -77,6 +84,11 @@ pub struct CallRecord<'a> {
     /// The batch item; absent for `ask`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_id: Option<&'a str>,
+    /// As in `AttemptRecord`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_call: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<&'a str>,
     /// `success`, or the final failure's category.
     pub outcome: &'a str,
     pub category: Option<&'a str>,
@@ -99,6 +111,8 @@ impl<'a> AttemptRecord<'a> {
             event: "attempt",
             command,
             custom_id: None,
+            batch_call: None,
+            batch_id: None,
             category: failure.category.as_str(),
             http_status: failure.http_status,
             error_type: failure.error_type.as_deref(),
@@ -113,6 +127,12 @@ impl<'a> AttemptRecord<'a> {
             model,
             elapsed_ms: failed.elapsed.as_millis() as u64,
         }
+    }
+
+    pub fn for_batch_call(mut self, call: &'a str, batch_id: Option<&'a str>) -> AttemptRecord<'a> {
+        self.batch_call = Some(call);
+        self.batch_id = batch_id;
+        self
     }
 }
 
@@ -136,6 +156,20 @@ impl<'a> CallRecord<'a> {
             request_id: usage.request_id,
             input_tokens: Some(usage.input_tokens),
             output_tokens: Some(usage.output_tokens),
+            ..CallRecord::bare(command, model, "success", attempts, elapsed)
+        }
+    }
+
+    /// A successful call that used no tokens (a Message Batches call).
+    pub fn success_without_usage(
+        command: &'a str,
+        model: &'a str,
+        request_id: Option<&'a str>,
+        attempts: u32,
+        elapsed: std::time::Duration,
+    ) -> CallRecord<'a> {
+        CallRecord {
+            request_id,
             ..CallRecord::bare(command, model, "success", attempts, elapsed)
         }
     }
@@ -169,6 +203,8 @@ impl<'a> CallRecord<'a> {
             event: "call",
             command,
             custom_id: None,
+            batch_call: None,
+            batch_id: None,
             outcome,
             category: None,
             http_status: None,
@@ -187,6 +223,12 @@ impl<'a> CallRecord<'a> {
         self.custom_id = Some(custom_id);
         self
     }
+
+    pub fn for_batch_call(mut self, call: &'a str, batch_id: Option<&'a str>) -> CallRecord<'a> {
+        self.batch_call = Some(call);
+        self.batch_id = batch_id;
+        self
+    }
 }
 
 /// The end of a batch run: one line with its counts.
@@ -203,6 +245,9 @@ pub struct BatchRecord<'a> {
     pub unfinished: u64,
     pub retries: u64,
     pub elapsed_ms: u64,
+    /// The Message Batches this run followed (`batch --remote`); absent for a local batch.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub batch_ids: &'a [String],
 }
 
 /// Appends records to the log. A log that cannot be written is a warning,

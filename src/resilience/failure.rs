@@ -149,6 +149,21 @@ impl Failure {
         specific.unwrap_or_else(|| self.category.fix()).to_string()
     }
 
+    /// Whether the failure proves the server did not act on the request: it
+    /// answered with an error status, or no connection was ever made. A reset,
+    /// a stall or an unreadable answer after the request went out proves
+    /// nothing, so a request that is not idempotent (creating a Message Batch)
+    /// must not be repeated after one. A TLS failure is left out: rustls also
+    /// names a connection cut mid-answer as one.
+    pub fn proves_nothing_was_done(&self) -> bool {
+        let error_status = self.http_status.is_some_and(|s| !(200..300).contains(&s));
+        let never_connected = matches!(
+            self.cause,
+            Some(Cause::Dns | Cause::Refused | Cause::ConnectTimeout | Cause::Proxy)
+        );
+        error_status || never_connected
+    }
+
     /// A short label for notices: `overloaded (HTTP 529)` or `timeout (stall_timeout)`.
     pub fn label(&self) -> String {
         match (self.http_status, self.cause) {
@@ -196,6 +211,35 @@ mod tests {
                 .with_cause(Cause::StallTimeout)
                 .retryable()
         );
+    }
+
+    #[test]
+    fn only_an_error_status_or_no_connection_proves_nothing_was_done() {
+        let mut overloaded = Failure::new(Category::Overloaded, "x");
+        overloaded.http_status = Some(529);
+        assert!(overloaded.proves_nothing_was_done());
+        for cause in [
+            Cause::Refused,
+            Cause::Dns,
+            Cause::ConnectTimeout,
+            Cause::Proxy,
+        ] {
+            let failure = Failure::new(Category::Connection, "x").with_cause(cause);
+            assert!(failure.proves_nothing_was_done(), "{cause:?}");
+        }
+        for cause in [
+            Cause::Reset,
+            Cause::StallTimeout,
+            Cause::ConnectionOther,
+            Cause::Tls,
+        ] {
+            let failure = Failure::new(Category::Connection, "x").with_cause(cause);
+            assert!(!failure.proves_nothing_was_done(), "{cause:?}");
+        }
+        // A 200 whose body could not be read: the server did act.
+        let unreadable =
+            Failure::new(Category::InvalidResponse, "x").with_cause(Cause::UnreadableBody);
+        assert!(!unreadable.proves_nothing_was_done());
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub enum GiveUp {
     /// Text of this reply is already on the user's screen: a retry would
     /// duplicate it, so the partial reply stands and the failure is reported.
     OutputAlreadyShown,
+    /// The request may already have taken effect (sent, then the connection
+    /// broke) and is not idempotent: repeating it could do it twice.
+    MayHaveTakenEffect,
     AttemptsExhausted,
     /// The server asked for a longer wait than we accept.
     RetryAfterTooLong(Duration),
@@ -59,6 +62,7 @@ impl GiveUp {
             GiveUp::NotRetryable => "not_retryable",
             GiveUp::ServerSaidNo => "server_said_no",
             GiveUp::OutputAlreadyShown => "output_already_shown",
+            GiveUp::MayHaveTakenEffect => "may_have_taken_effect",
             GiveUp::AttemptsExhausted => "attempts_exhausted",
             GiveUp::RetryAfterTooLong(_) => "retry_after_too_long",
             GiveUp::DeadlineWouldPass => "deadline",
@@ -81,6 +85,9 @@ pub struct AttemptState {
     pub elapsed: Duration,
     /// Whether any of this attempt's reply already reached the user.
     pub output_shown: bool,
+    /// Whether the failed request may have taken effect anyway (see
+    /// `AttemptFailure::may_have_taken_effect`).
+    pub may_have_taken_effect: bool,
 }
 
 impl RetryPolicy {
@@ -101,6 +108,9 @@ impl RetryPolicy {
         }
         if state.output_shown {
             return Decision::GiveUp(GiveUp::OutputAlreadyShown);
+        }
+        if state.may_have_taken_effect {
+            return Decision::GiveUp(GiveUp::MayHaveTakenEffect);
         }
         if state.attempt >= self.max_attempts() {
             return Decision::GiveUp(GiveUp::AttemptsExhausted);
@@ -147,6 +157,7 @@ mod tests {
             attempt,
             elapsed: Duration::ZERO,
             output_shown: false,
+            may_have_taken_effect: false,
         }
     }
 
@@ -278,6 +289,7 @@ mod tests {
             attempt: 1,
             elapsed: Duration::from_secs(5),
             output_shown: false,
+            may_have_taken_effect: false,
         };
         assert!(matches!(
             policy.decide(&f, early, 0.0),
@@ -303,6 +315,25 @@ mod tests {
         assert_eq!(
             policy.decide(&failure(Category::InvalidResponse), shown, 0.0),
             Decision::GiveUp(GiveUp::OutputAlreadyShown)
+        );
+    }
+
+    #[test]
+    fn a_request_that_may_have_taken_effect_is_never_repeated() {
+        let policy = RetryPolicy::default();
+        let maybe = AttemptState {
+            may_have_taken_effect: true,
+            ..state(1)
+        };
+        let reset = failure(Category::Connection).with_cause(Cause::Reset);
+        assert_eq!(
+            policy.decide(&reset, maybe, 0.0),
+            Decision::GiveUp(GiveUp::MayHaveTakenEffect)
+        );
+        // A failure no retry could mend says so first: that is the truer reason.
+        assert_eq!(
+            policy.decide(&failure(Category::Authentication), maybe, 0.0),
+            Decision::GiveUp(GiveUp::NotRetryable)
         );
     }
 

@@ -49,6 +49,10 @@ pub struct AttemptFailure {
     pub partial: Option<String>,
     /// Whether that text already reached the user (then it is never re-sent).
     pub output_shown: bool,
+    /// Whether the request may have taken effect on the server although it
+    /// failed (a create sent, then the connection reset): repeating a request
+    /// that is not idempotent could then do it twice.
+    pub may_have_taken_effect: bool,
 }
 
 impl From<Failure> for AttemptFailure {
@@ -57,6 +61,7 @@ impl From<Failure> for AttemptFailure {
             failure,
             partial: None,
             output_shown: false,
+            may_have_taken_effect: false,
         }
     }
 }
@@ -115,6 +120,7 @@ pub fn run_with_retries<T>(
             attempt: number,
             elapsed,
             output_shown: failed.output_shown,
+            may_have_taken_effect: failed.may_have_taken_effect,
         };
         let decision = policy.decide(&failed.failure, state, clock.jitter());
         on_failure(&FailedAttempt {
@@ -258,11 +264,27 @@ pub mod tests {
                     failure: Failure::new(Category::InvalidResponse, "cut"),
                     partial: Some("Hello".into()),
                     output_shown: true,
+                    may_have_taken_effect: false,
                 })
             });
         let failed = outcome.result.unwrap_err();
         assert_eq!(outcome.attempts, 1);
         assert_eq!(failed.give_up, GiveUp::OutputAlreadyShown);
         assert_eq!(failed.partial.as_deref(), Some("Hello"));
+    }
+
+    #[test]
+    fn a_request_that_may_have_taken_effect_is_not_repeated() {
+        let clock = FakeClock::new();
+        let outcome: CallOutcome<()> =
+            run_with_retries(&RetryPolicy::default(), &clock, &mut |_| {}, |_, _| {
+                Err(AttemptFailure {
+                    may_have_taken_effect: true,
+                    ..Failure::new(Category::Connection, "reset").into()
+                })
+            });
+        let failed = outcome.result.unwrap_err();
+        assert_eq!(outcome.attempts, 1);
+        assert_eq!(failed.give_up, GiveUp::MayHaveTakenEffect);
     }
 }

@@ -1,0 +1,232 @@
+//! Every Message Batches call goes through here: the same retry loop, policy
+//! and log as a message request, with Ctrl-C cutting retry waits short. The
+//! caller says what a failed attempt means (whether the call may be repeated).
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use super::interrupt::Interrupt;
+use crate::api::Client;
+use crate::api::batches::BatchAnswer;
+use crate::log::{AttemptRecord, CallRecord, EventLog};
+use crate::resilience::retry::run_with_retries;
+use crate::resilience::{
+    AttemptFailure, Category, Clock, Decision, FailedAttempt, FinalFailure, RetryPolicy,
+};
+
+/// What the log's `command` says for every line of a batch run.
+pub const COMMAND: &str = "batch";
+/// Message Batches calls are about no one model: the log's `model` is empty.
+const NO_MODEL: &str = "";
+
+/// The Message Batches calls, as the log's `batch_call` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchCall {
+    Create,
+    Retrieve,
+    Cancel,
+    Results,
+    List,
+}
+
+impl BatchCall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchCall::Create => "create",
+            BatchCall::Retrieve => "retrieve",
+            BatchCall::Cancel => "cancel",
+            BatchCall::Results => "results",
+            BatchCall::List => "list",
+        }
+    }
+}
+
+/// Where a run's words go on stderr: notices (retries) are for a person
+/// watching a terminal; warnings are always shown.
+pub trait Say {
+    fn notice(&self, line: &str);
+    fn warning(&self, line: &str);
+}
+
+/// What a successful call's log line names as its request id.
+pub trait RequestId {
+    fn request_id(&self) -> Option<&str>;
+}
+
+impl<T> RequestId for BatchAnswer<T> {
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+}
+
+/// A call that failed for good.
+#[derive(Debug)]
+pub struct Failed {
+    pub failure: FinalFailure,
+    pub attempts: u32,
+    pub elapsed: Duration,
+    pub call: BatchCall,
+}
+
+impl Failed {
+    /// The fix to show: the core's, except where a batch call's context
+    /// changes it (a batch that was not found is not a wrong model id).
+    pub fn fix(&self) -> String {
+        let failure = &self.failure.failure;
+        match (failure.category, self.call) {
+            (Category::NotFound, BatchCall::Retrieve | BatchCall::Cancel | BatchCall::Results) => {
+                "The API does not know this batch: check its id (claude-rs batch --list shows the recent \
+                 ones). A batch belongs to the workspace of the key that created it, and its results are \
+                 kept for 29 days. If a batch named in OUTPUT.batches is gone for good, remove that file \
+                 and rerun: its items are submitted again."
+                    .to_string()
+            }
+            _ => failure.fix(),
+        }
+    }
+
+    pub fn render(&self) -> String {
+        crate::report::render_failure_with_fix(
+            &self.failure,
+            self.attempts,
+            self.elapsed,
+            &self.fix(),
+        )
+    }
+}
+
+pub enum Called<T> {
+    Done(T),
+    /// Ctrl-C, before an attempt or during a retry wait.
+    Interrupted,
+    Failed(Box<Failed>),
+}
+
+/// Retry waits sleep on the interrupt, shrunk by `CLAUDE_RS_TEST_SLEEP_SCALE`.
+struct InterruptibleClock<'a> {
+    interrupt: &'a Interrupt,
+    sleep_scale: f64,
+}
+
+impl Clock for InterruptibleClock<'_> {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn sleep(&self, duration: Duration) {
+        self.interrupt
+            .sleep(duration.mul_f64(self.sleep_scale.clamp(0.0, 1.0)));
+    }
+    fn jitter(&self) -> f64 {
+        fastrand::f64()
+    }
+}
+
+pub struct Calls<'a> {
+    client: Client,
+    policy: RetryPolicy,
+    sleep_scale: f64,
+    interrupt: Interrupt,
+    log: EventLog,
+    say: &'a dyn Say,
+    retries: Cell<u64>,
+}
+
+impl<'a> Calls<'a> {
+    pub fn new(
+        client: Client,
+        policy: RetryPolicy,
+        sleep_scale: f64,
+        interrupt: Interrupt,
+        log: EventLog,
+        say: &'a dyn Say,
+    ) -> Calls<'a> {
+        Calls {
+            client,
+            policy,
+            sleep_scale,
+            interrupt,
+            log,
+            say,
+            retries: Cell::new(0),
+        }
+    }
+
+    /// Retries decided so far, over all calls.
+    pub fn retries(&self) -> u64 {
+        self.retries.get()
+    }
+
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
+    }
+
+    /// Runs one call to the end: success, Ctrl-C, or a final failure. Each
+    /// failed attempt and the finished call are logged.
+    pub fn call<T: RequestId>(
+        &self,
+        call: BatchCall,
+        batch_id: Option<&str>,
+        mut attempt: impl FnMut(&Client) -> Result<T, AttemptFailure>,
+    ) -> Called<T> {
+        let clock = InterruptibleClock {
+            interrupt: &self.interrupt,
+            sleep_scale: self.sleep_scale,
+        };
+        let mut on_failure = |failed: &FailedAttempt| {
+            let record = AttemptRecord::new(COMMAND, NO_MODEL, failed)
+                .for_batch_call(call.as_str(), batch_id);
+            self.warn(self.log.append(&record));
+            if let Decision::Retry { .. } = failed.decision {
+                self.retries.set(self.retries.get() + 1);
+                if let Some(line) = crate::report::retry_notice(failed) {
+                    self.say.notice(&format!("{} · {line}", call.as_str()));
+                }
+            }
+        };
+        let outcome = run_with_retries(&self.policy, &clock, &mut on_failure, |_, _| {
+            if self.interrupt.is_set() {
+                return Ok(None);
+            }
+            attempt(&self.client).map(Some)
+        });
+        match outcome.result {
+            Ok(Some(value)) => {
+                let record = CallRecord::success_without_usage(
+                    COMMAND,
+                    NO_MODEL,
+                    value.request_id(),
+                    outcome.attempts,
+                    outcome.elapsed,
+                )
+                .for_batch_call(call.as_str(), batch_id);
+                self.warn(self.log.append(&record));
+                Called::Done(value)
+            }
+            // Not a finished call: only its failed attempts are in the log.
+            Ok(None) => Called::Interrupted,
+            Err(failure) => {
+                let record = CallRecord::failure(
+                    COMMAND,
+                    NO_MODEL,
+                    &failure.failure,
+                    outcome.attempts,
+                    outcome.elapsed,
+                )
+                .for_batch_call(call.as_str(), batch_id);
+                self.warn(self.log.append(&record));
+                Called::Failed(Box::new(Failed {
+                    failure,
+                    attempts: outcome.attempts,
+                    elapsed: outcome.elapsed,
+                    call,
+                }))
+            }
+        }
+    }
+
+    fn warn(&self, warning: Option<String>) {
+        if let Some(warning) = warning {
+            self.say.warning(&warning);
+        }
+    }
+}

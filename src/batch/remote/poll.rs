@@ -1,0 +1,144 @@
+//! Following batches until every one has ended and its results are in
+//! OUTPUT: a poll of each (`GET /v1/messages/batches/{id}`) every
+//! `--poll-interval`, the download as soon as one has ended, and a line in
+//! the state file once it is downloaded.
+
+use std::time::Duration;
+
+use super::calls::{BatchCall, Called, Calls, Say};
+use super::download::{Output, download};
+use super::progress::Progress;
+use super::state::State;
+use super::summary::{BatchLine, Stop};
+use crate::api::batches::{MessageBatch, RequestCounts};
+use crate::sanitize;
+
+/// A batch this run follows.
+#[derive(Clone, Debug)]
+pub struct Followed {
+    pub id: String,
+    /// What it was submitted with, when known (not for `--batch-id`).
+    pub expected: Option<Vec<String>>,
+    /// The last poll's answer.
+    pub last: Option<MessageBatch>,
+    pub downloaded: bool,
+}
+
+impl Followed {
+    pub fn new(id: String, expected: Option<Vec<String>>) -> Followed {
+        Followed {
+            id,
+            expected,
+            last: None,
+            downloaded: false,
+        }
+    }
+
+    pub fn line(&self) -> BatchLine {
+        let counts = self.counts();
+        BatchLine {
+            id: self.id.clone(),
+            status: self.last.as_ref().map(|b| b.processing_status.clone()),
+            done: counts.done(),
+            total: counts.total(),
+        }
+    }
+
+    fn counts(&self) -> RequestCounts {
+        match &self.last {
+            Some(batch) => batch.request_counts,
+            // Not polled yet: all of it is still processing, as far as we know.
+            None => RequestCounts {
+                processing: self.expected.as_ref().map_or(0, |ids| ids.len() as u64),
+                ..RequestCounts::default()
+            },
+        }
+    }
+}
+
+/// Everything a poll loop uses besides the batches.
+pub struct Follower<'a> {
+    pub calls: &'a Calls<'a>,
+    pub state: &'a mut State,
+    pub output: &'a mut Output,
+    pub progress: &'a Progress,
+    pub interval: Duration,
+}
+
+impl Follower<'_> {
+    /// Polls and downloads until every batch is in OUTPUT, or a stop.
+    pub fn follow(&mut self, batches: &mut [Followed]) -> Option<Stop> {
+        loop {
+            for batch in batches.iter_mut().filter(|b| !b.downloaded) {
+                if let Some(stop) = self.poll_once(batch) {
+                    return Some(stop);
+                }
+            }
+            self.show_all(batches);
+            if batches.iter().all(|b| b.downloaded) {
+                return None;
+            }
+            if self.calls.interrupt().sleep(self.interval) {
+                return Some(Stop::Interrupted);
+            }
+        }
+    }
+
+    /// One poll of one batch, and its download when it has ended.
+    fn poll_once(&mut self, batch: &mut Followed) -> Option<Stop> {
+        if self.calls.interrupt().is_set() {
+            return Some(Stop::Interrupted);
+        }
+        let id = batch.id.clone();
+        let answer = match self.calls.call(BatchCall::Retrieve, Some(&id), |client| {
+            client.get_batch(&id)
+        }) {
+            Called::Done(answer) => answer,
+            Called::Interrupted => return Some(Stop::Interrupted),
+            Called::Failed(failed) => return Some(Stop::Failed(failed)),
+        };
+        let ended = answer.value.has_ended();
+        batch.last = Some(answer.value);
+        if !ended {
+            return None;
+        }
+        let last = batch.last.as_ref()?;
+        let downloaded = match download(self.calls, last, batch.expected.as_deref(), self.output) {
+            Ok(downloaded) => downloaded,
+            Err(stop) => return Some(stop),
+        };
+        if downloaded.missing > 0 {
+            self.output.tally.missing += downloaded.missing;
+            self.progress.warning(&format!(
+                "batch {} returned no result for {} of its requests; a rerun submits them again",
+                sanitize::one_line(&id),
+                downloaded.missing
+            ));
+        }
+        if let Err(error) = self.state.record_downloaded(&id) {
+            return Some(Stop::LocalWrite(format!(
+                "the state file {}: {error}",
+                self.state.path().display()
+            )));
+        }
+        batch.downloaded = true;
+        None
+    }
+
+    fn show_all(&self, batches: &[Followed]) {
+        let mut counts = RequestCounts::default();
+        for batch in batches {
+            let c = batch.counts();
+            counts.processing += c.processing;
+            counts.succeeded += c.succeeded;
+            counts.errored += c.errored;
+            counts.canceled += c.canceled;
+            counts.expired += c.expired;
+        }
+        let ended = batches
+            .iter()
+            .filter(|b| b.last.as_ref().is_some_and(MessageBatch::has_ended))
+            .count();
+        self.progress.update(&counts, batches.len(), ended);
+    }
+}

@@ -1,0 +1,245 @@
+//! One remote batch run, start to end: follow what the state file says is
+//! still out there, submit what is in no batch and not in OUTPUT, poll and
+//! download everything, sum up.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::calls::{COMMAND, Calls, Say};
+use super::download::Output;
+use super::interrupt::Interrupt;
+use super::poll::{Followed, Follower};
+use super::progress::Progress;
+use super::state::State;
+use super::submit::Submitter;
+use super::summary::{BatchLine, Ending, Stop, Tally, count};
+use crate::api::Client;
+use crate::batch::input::LineError;
+use crate::batch::resume::Done;
+use crate::batch::source::InputFile;
+use crate::batch::summary::command_line;
+use crate::config::{BatchApiSettings, BatchLimits, RequestDefaults};
+use crate::exit_code::ExitCode;
+use crate::log::{BatchRecord, EventLog, timestamp};
+use crate::report::Style;
+
+/// What the run works from.
+pub enum Work {
+    /// `--remote INPUT`: checked by the same code as a local batch.
+    Input {
+        input: InputFile,
+        defaults: RequestDefaults,
+        invalid: BTreeMap<u64, LineError>,
+        /// Items not in OUTPUT before this run (invalid lines to write included).
+        pending: u64,
+        skipped_succeeded: u64,
+        skipped_errored: u64,
+    },
+    /// `--batch-id ID`: one batch submitted elsewhere.
+    Follow(String),
+}
+
+pub struct Job {
+    pub settings: BatchApiSettings,
+    pub work: Work,
+    /// OUTPUT as read before the run, and the file open for appending
+    /// (already repaired by `open_output`).
+    pub done: Done,
+    pub file: File,
+    pub state: State,
+}
+
+/// What a run shares between its steps.
+struct Runner<'a> {
+    calls: &'a Calls<'a>,
+    state: State,
+    output: Output,
+    progress: &'a Progress,
+    interval: Duration,
+    limits: BatchLimits,
+    /// Every batch this run followed, in the order it met them.
+    followed: Vec<Followed>,
+}
+
+pub fn run(job: Job, style: &Style) -> ExitCode {
+    let started = Instant::now();
+    let Job {
+        settings,
+        work,
+        done,
+        file,
+        state,
+    } = job;
+    let progress = Progress::new(style.stderr_is_terminal, settings.quiet);
+    let calls = Calls::new(
+        Client::new(&settings.connection.client),
+        settings.policy.clone(),
+        settings.connection.sleep_scale,
+        Interrupt::install(),
+        EventLog::new(settings.log_path.clone()),
+        &progress,
+    );
+    let mut runner = Runner {
+        calls: &calls,
+        state,
+        output: Output::new(file, &done),
+        progress: &progress,
+        interval: settings.remote.poll_interval,
+        limits: settings.remote.limits,
+        followed: Vec::new(),
+    };
+    let (pending, skipped, stop) = match work {
+        Work::Follow(id) => (None, (0, 0), runner.follow_one(id)),
+        Work::Input {
+            mut input,
+            defaults,
+            invalid,
+            pending,
+            skipped_succeeded,
+            skipped_errored,
+        } => {
+            let stop = runner.submit_and_follow(&mut input, &defaults, &invalid);
+            (Some(pending), (skipped_succeeded, skipped_errored), stop)
+        }
+    };
+    progress.finish();
+    if stop.is_none() {
+        if let Err(error) = runner.state.remove_if_done() {
+            progress.warning(&format!(
+                "could not remove the state file {} (every batch in it is downloaded; it can go): {error}",
+                runner.state.path().display()
+            ));
+        }
+    }
+    let tally = Tally {
+        skipped_succeeded: skipped.0 + runner.output.tally.skipped_succeeded,
+        skipped_errored: skipped.1 + runner.output.tally.skipped_errored,
+        ..runner.output.tally.clone()
+    };
+    let lines: Vec<BatchLine> = runner.followed.iter().map(Followed::line).collect();
+    let output_name = settings
+        .output
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
+    let ending = Ending {
+        tally: &tally,
+        pending,
+        batches: &lines,
+        retries: calls.retries(),
+        elapsed: started.elapsed(),
+        stop: stop.as_ref(),
+        output: &output_name,
+        rerun: &rerun,
+    };
+    eprintln!("{}", ending.render());
+    let batch_ids: Vec<String> = runner.followed.iter().map(|b| b.id.clone()).collect();
+    let record = BatchRecord {
+        ts: timestamp(SystemTime::now()),
+        event: "batch",
+        command: COMMAND,
+        outcome: ending.outcome(),
+        succeeded: tally.succeeded,
+        errored: tally.not_succeeded(),
+        unfinished: pending.map_or(0, |p| p.saturating_sub(tally.written())),
+        retries: calls.retries(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        batch_ids: &batch_ids,
+    };
+    if let Some(warning) = EventLog::new(settings.log_path.clone()).append(&record) {
+        eprintln!("{}", crate::report::warning(&warning));
+    }
+    ending.exit_code()
+}
+
+impl Runner<'_> {
+    /// Polls and downloads `batches` until all are in OUTPUT, or a stop;
+    /// either way they join the run's list.
+    fn follow(&mut self, mut batches: Vec<Followed>) -> Option<Stop> {
+        let mut follower = Follower {
+            calls: self.calls,
+            state: &mut self.state,
+            output: &mut self.output,
+            progress: self.progress,
+            interval: self.interval,
+        };
+        let stop = follower.follow(&mut batches);
+        self.followed.extend(batches);
+        stop
+    }
+
+    /// `--batch-id ID`.
+    fn follow_one(&mut self, id: String) -> Option<Stop> {
+        // Ids already in OUTPUT are this batch's results from an earlier run.
+        self.output.count_skips = true;
+        let expected = self
+            .state
+            .batches
+            .iter()
+            .find(|b| b.id == id)
+            .and_then(|b| b.custom_ids.clone());
+        let batch = Followed::new(id, expected);
+        if let Err(error) = self.state.record_followed(&batch.id) {
+            self.followed.push(batch);
+            return Some(self.state_failed(&error));
+        }
+        self.follow(vec![batch])
+    }
+
+    /// `--remote INPUT`.
+    fn submit_and_follow(
+        &mut self,
+        input: &mut InputFile,
+        defaults: &RequestDefaults,
+        invalid: &BTreeMap<u64, LineError>,
+    ) -> Option<Stop> {
+        let (unknown, known): (Vec<Followed>, Vec<Followed>) = self
+            .state
+            .pending()
+            .map(|b| Followed::new(b.id.clone(), b.custom_ids.clone()))
+            .partition(|b| b.expected.is_none());
+        let resumed = (known.len() + unknown.len()) as u64;
+        if resumed > 0 {
+            self.progress.line(&format!(
+                "resuming: following {} from {} (not submitted again)",
+                count(resumed, "batch", "batches"),
+                self.state.path().display()
+            ));
+        }
+        // A followed batch's items are known only from its results, and they
+        // decide what is left to submit: it is finished first.
+        if !unknown.is_empty() {
+            if let Some(stop) = self.follow(unknown) {
+                self.followed.extend(known);
+                return Some(stop);
+            }
+        }
+        let covered = self.state.covered_ids();
+        let mut submitter = Submitter {
+            calls: self.calls,
+            state: &mut self.state,
+            output: &mut self.output,
+            progress: self.progress,
+            limits: self.limits,
+        };
+        let submitted = submitter.submit(input, defaults, invalid, &covered);
+        let mut open = known;
+        open.extend(submitted.batches);
+        match submitted.stop {
+            Some(stop) => {
+                self.followed.extend(open);
+                Some(stop)
+            }
+            None => self.follow(open),
+        }
+    }
+
+    fn state_failed(&self, error: &std::io::Error) -> Stop {
+        Stop::LocalWrite(format!(
+            "the state file {}: {error}",
+            self.state.path().display()
+        ))
+    }
+}

@@ -1,0 +1,363 @@
+//! The state file of a remote batch, `OUTPUT.batches`: which Message Batches
+//! hold which items, so that a process that dies (Ctrl-C, SIGKILL, a reboot)
+//! can be resumed by running the same command again without submitting
+//! anything twice. A public contract (README "batch --remote").
+//!
+//! JSONL, one line per event, appended with one write and fsync'd before the
+//! run goes on:
+//!
+//! ```text
+//! {"event":"submitted","ts":"…","batch_id":"msgbatch_…","created_at":"…","requests":2,"custom_ids":["a","b"]}
+//! {"event":"followed","ts":"…","batch_id":"msgbatch_…"}
+//! {"event":"downloaded","ts":"…","batch_id":"msgbatch_…"}
+//! ```
+//!
+//! `followed` is a batch given with `--batch-id`, whose items are not known
+//! until its results arrive. Once every batch listed is downloaded the file
+//! is removed: OUTPUT then holds everything, and the batch ids are in the log.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::UsageError;
+use crate::log::timestamp;
+
+/// What is added to OUTPUT's name.
+pub const SUFFIX: &str = ".batches";
+
+pub fn path_for(output: &Path) -> PathBuf {
+    let mut name = output.as_os_str().to_owned();
+    name.push(SUFFIX);
+    PathBuf::from(name)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum Line {
+    Submitted {
+        ts: String,
+        batch_id: String,
+        created_at: Option<String>,
+        requests: u64,
+        custom_ids: Vec<String>,
+    },
+    Followed {
+        ts: String,
+        batch_id: String,
+    },
+    Downloaded {
+        ts: String,
+        batch_id: String,
+    },
+}
+
+/// One batch the file knows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tracked {
+    pub id: String,
+    /// The items it holds; `None` for a followed batch.
+    pub custom_ids: Option<Vec<String>>,
+    pub downloaded: bool,
+}
+
+#[derive(Debug)]
+pub struct State {
+    path: PathBuf,
+    pub batches: Vec<Tracked>,
+    /// Bytes of a torn last line (a process killed mid-write), cut off before
+    /// the next append.
+    pub torn_bytes: u64,
+    complete_bytes: u64,
+    file: Option<File>,
+}
+
+impl State {
+    /// Reads the state file next to OUTPUT; a missing one holds nothing.
+    pub fn read(output: &Path) -> Result<State, UsageError> {
+        let path = path_for(output);
+        let mut state = State {
+            path,
+            batches: Vec::new(),
+            torn_bytes: 0,
+            complete_bytes: 0,
+            file: None,
+        };
+        let file = match File::open(&state.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(state),
+            Err(e) => return Err(state.unreadable(format!("cannot read it: {e}"))),
+        };
+        let mut reader = BufReader::new(file);
+        let mut buffer = Vec::new();
+        let mut number = 0u64;
+        loop {
+            buffer.clear();
+            let read = reader
+                .read_until(b'\n', &mut buffer)
+                .map_err(|e| state.unreadable(format!("cannot read it: {e}")))?;
+            if read == 0 {
+                break;
+            }
+            if buffer.last() != Some(&b'\n') {
+                // Only the last line can lack its newline: a process killed mid-write.
+                state.torn_bytes = read as u64;
+                break;
+            }
+            number += 1;
+            state.complete_bytes += read as u64;
+            if buffer.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let line: Line = serde_json::from_slice(&buffer).map_err(|e| {
+                state.unreadable(format!("line {number} is not a line claude-rs wrote ({e})"))
+            })?;
+            state.apply(line);
+        }
+        Ok(state)
+    }
+
+    fn unreadable(&self, problem: String) -> UsageError {
+        UsageError::new(
+            format!("the state file {}: {problem}", self.path.display()),
+            "it lists the Message Batches of an earlier --remote run with this OUTPUT: fix or remove it \
+             (claude-rs batch --list shows recent batches; --batch-id follows one)",
+        )
+    }
+
+    fn apply(&mut self, line: Line) {
+        match line {
+            Line::Submitted {
+                batch_id,
+                custom_ids,
+                ..
+            } => self.track(batch_id, Some(custom_ids)),
+            Line::Followed { batch_id, .. } => self.track(batch_id, None),
+            Line::Downloaded { batch_id, .. } => {
+                if let Some(batch) = self.batches.iter_mut().find(|b| b.id == batch_id) {
+                    batch.downloaded = true;
+                }
+            }
+        }
+    }
+
+    fn track(&mut self, id: String, custom_ids: Option<Vec<String>>) {
+        match self.batches.iter_mut().find(|b| b.id == id) {
+            // Followed again, or submitted and then followed: what is known stays.
+            Some(known) => {
+                if known.custom_ids.is_none() {
+                    known.custom_ids = custom_ids;
+                }
+            }
+            None => self.batches.push(Tracked {
+                id,
+                custom_ids,
+                downloaded: false,
+            }),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
+    /// Batches whose results are not all in OUTPUT yet.
+    pub fn pending(&self) -> impl Iterator<Item = &Tracked> {
+        self.batches.iter().filter(|b| !b.downloaded)
+    }
+
+    pub fn has_pending(&self) -> bool {
+        self.pending().next().is_some()
+    }
+
+    pub fn knows(&self, id: &str) -> bool {
+        self.batches.iter().any(|b| b.id == id)
+    }
+
+    /// Items in a batch not yet downloaded: submitting them again would do them twice.
+    pub fn covered_ids(&self) -> HashSet<String> {
+        self.pending()
+            .filter_map(|b| b.custom_ids.as_ref())
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    pub fn record_submitted(
+        &mut self,
+        batch_id: &str,
+        created_at: Option<&str>,
+        custom_ids: Vec<String>,
+    ) -> io::Result<()> {
+        self.append(&Line::Submitted {
+            ts: timestamp(SystemTime::now()),
+            batch_id: batch_id.to_string(),
+            created_at: created_at.map(str::to_string),
+            requests: custom_ids.len() as u64,
+            custom_ids: custom_ids.clone(),
+        })?;
+        self.track(batch_id.to_string(), Some(custom_ids));
+        Ok(())
+    }
+
+    pub fn record_followed(&mut self, batch_id: &str) -> io::Result<()> {
+        if self.knows(batch_id) {
+            return Ok(());
+        }
+        self.append(&Line::Followed {
+            ts: timestamp(SystemTime::now()),
+            batch_id: batch_id.to_string(),
+        })?;
+        self.track(batch_id.to_string(), None);
+        Ok(())
+    }
+
+    pub fn record_downloaded(&mut self, batch_id: &str) -> io::Result<()> {
+        self.append(&Line::Downloaded {
+            ts: timestamp(SystemTime::now()),
+            batch_id: batch_id.to_string(),
+        })?;
+        self.apply(Line::Downloaded {
+            ts: String::new(),
+            batch_id: batch_id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Removes the file once nothing in it is pending; `Ok(true)` when it is gone.
+    pub fn remove_if_done(&mut self) -> io::Result<bool> {
+        if self.has_pending() {
+            return Ok(false);
+        }
+        self.file = None;
+        match fs::remove_file(&self.path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One write per line on an append-mode file, then fsync: once this
+    /// returns, a batch id survives a kill or a power cut.
+    fn append(&mut self, line: &Line) -> io::Result<()> {
+        let mut bytes = serde_json::to_vec(line).map_err(io::Error::other)?;
+        bytes.push(b'\n');
+        if self.file.is_none() {
+            let file = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&self.path)?;
+            if self.torn_bytes > 0 {
+                file.set_len(self.complete_bytes)?;
+                self.torn_bytes = 0;
+            }
+            self.file = Some(file);
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(io::Error::other("the state file is not open"));
+        };
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        self.complete_bytes += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn the_file_sits_next_to_output() {
+        assert_eq!(
+            path_for(Path::new("/tmp/out.jsonl")),
+            PathBuf::from("/tmp/out.jsonl.batches")
+        );
+    }
+
+    #[test]
+    fn submitted_followed_and_downloaded_batches_are_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("out.jsonl");
+        let mut state = State::read(&output).unwrap();
+        assert!(state.batches.is_empty());
+        assert!(!state.exists(), "reading creates nothing");
+        state
+            .record_submitted("b1", Some("2026-01-01T00:00:00Z"), ids(&["a", "b"]))
+            .unwrap();
+        state.record_submitted("b2", None, ids(&["c"])).unwrap();
+        state.record_followed("b3").unwrap();
+        state.record_followed("b3").unwrap();
+        state.record_downloaded("b1").unwrap();
+        let text = fs::read_to_string(state.path()).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.starts_with(r#"{"event":"submitted","ts":""#), "{text}");
+        assert!(text.contains(r#""batch_id":"b1","created_at":"2026-01-01T00:00:00Z","requests":2,"custom_ids":["a","b"]}"#));
+        let again = State::read(&output).unwrap();
+        let pending: Vec<&str> = again.pending().map(|b| b.id.as_str()).collect();
+        assert_eq!(pending, ["b2", "b3"]);
+        assert_eq!(again.covered_ids(), HashSet::from(["c".to_string()]));
+        assert_eq!(again.batches[2].custom_ids, None);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored_and_cut_before_the_next_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("out.jsonl");
+        let mut state = State::read(&output).unwrap();
+        state.record_submitted("b1", None, ids(&["a"])).unwrap();
+        let mut file = OpenOptions::new().append(true).open(state.path()).unwrap();
+        file.write_all(br#"{"event":"submitted","ts":"x","batch_id":"b2","cre"#)
+            .unwrap();
+        let mut again = State::read(&output).unwrap();
+        assert_eq!(again.batches.len(), 1);
+        assert!(again.torn_bytes > 0);
+        again.record_downloaded("b1").unwrap();
+        let text = fs::read_to_string(again.path()).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.lines().all(|l| l.ends_with('}')), "{text}");
+        assert!(again.remove_if_done().unwrap());
+        assert!(!again.exists());
+    }
+
+    #[test]
+    fn a_foreign_line_is_refused_with_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("out.jsonl");
+        fs::write(
+            path_for(&output),
+            "{\"event\":\"followed\",\"ts\":\"t\",\"batch_id\":\"b\"}\nhello\n",
+        )
+        .unwrap();
+        let error = State::read(&output).unwrap_err();
+        assert!(
+            error
+                .problem
+                .contains("line 2 is not a line claude-rs wrote"),
+            "{}",
+            error.problem
+        );
+    }
+
+    #[test]
+    fn a_file_with_pending_batches_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("out.jsonl");
+        let mut state = State::read(&output).unwrap();
+        state.record_submitted("b1", None, ids(&["a"])).unwrap();
+        assert!(!state.remove_if_done().unwrap());
+        assert!(state.exists());
+    }
+}

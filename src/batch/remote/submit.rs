@@ -1,0 +1,152 @@
+//! Submitting the input: one pass over it in input order, invalid lines
+//! written as errored results (`--skip-invalid`), the rest packed into
+//! bodies within the API's limits and each created as a Message Batch, its
+//! id recorded in the state file before anything else happens.
+//!
+//! Creating a batch is not idempotent. It is retried only after a failure
+//! that proves nothing was created (an error status, or no connection at
+//! all); after a reset or a stall once the body was sent, the run stops and
+//! says how to find the batch that may exist.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::calls::{BatchCall, Called, Calls};
+use super::chunk::{Body, Chunker};
+use super::download::Output;
+use super::poll::Followed;
+use super::progress::Progress;
+use super::state::State;
+use super::summary::{Stop, count};
+use crate::batch::input::LineError;
+use crate::batch::run::invalid_result;
+use crate::batch::source::{Entry, InputFile, for_each_entry};
+use crate::config::{BatchLimits, RequestDefaults};
+use crate::resilience::AttemptFailure;
+use crate::sanitize;
+
+pub struct Submitter<'a> {
+    pub calls: &'a Calls<'a>,
+    pub state: &'a mut State,
+    pub output: &'a mut Output,
+    pub progress: &'a Progress,
+    pub limits: BatchLimits,
+}
+
+/// What submitting produced.
+#[derive(Default)]
+pub struct Submitted {
+    pub batches: Vec<Followed>,
+    pub stop: Option<Stop>,
+}
+
+impl Submitter<'_> {
+    /// Submits every item that is neither in OUTPUT nor in a batch still
+    /// pending (`covered`).
+    pub fn submit(
+        &mut self,
+        input: &mut InputFile,
+        defaults: &RequestDefaults,
+        invalid: &BTreeMap<u64, LineError>,
+        covered: &HashSet<String>,
+    ) -> Submitted {
+        let mut chunker = Chunker::new(self.limits);
+        let mut submitted = Submitted::default();
+        let name = input.name.clone();
+        let read = for_each_entry(input, defaults, invalid, |entry| {
+            // Ctrl-C: the body being written is dropped, never sent.
+            if self.calls.interrupt().is_set() {
+                submitted.stop = Some(Stop::Interrupted);
+                return false;
+            }
+            let result = match entry {
+                Entry::Item(item) => {
+                    if self.output.has(&item.custom_id) || covered.contains(&item.custom_id) {
+                        return true;
+                    }
+                    match chunker.add(&item.custom_id, &item.params) {
+                        Ok(Some(body)) => self.create(body, &mut submitted.batches),
+                        Ok(None) => Ok(()),
+                        Err(error) => Err(Stop::LocalWrite(format!(
+                            "a batch body to a temporary file: {error}"
+                        ))),
+                    }
+                }
+                Entry::Invalid(error) => match invalid_result(&error, &name) {
+                    Some((custom_id, report)) if !self.output.has(&custom_id) => self
+                        .output
+                        .write_invalid(&custom_id, &report)
+                        .map_err(|e| Stop::LocalWrite(format!("the results to OUTPUT: {e}"))),
+                    _ => Ok(()),
+                },
+            };
+            match result {
+                Ok(()) => true,
+                Err(stop) => {
+                    submitted.stop = Some(stop);
+                    false
+                }
+            }
+        });
+        if let Err(error) = read {
+            submitted
+                .stop
+                .get_or_insert(Stop::InputFailed(error.to_string()));
+        }
+        if submitted.stop.is_none() {
+            let last = chunker
+                .finish()
+                .map_err(|e| Stop::LocalWrite(format!("a batch body to a temporary file: {e}")))
+                .and_then(|body| match body {
+                    Some(body) => self.create(body, &mut submitted.batches),
+                    None => Ok(()),
+                });
+            if let Err(stop) = last {
+                submitted.stop = Some(stop);
+            }
+        }
+        submitted
+    }
+
+    /// Creates one batch and records it; on success it joins `batches`.
+    fn create(&mut self, body: Body, batches: &mut Vec<Followed>) -> Result<(), Stop> {
+        // Checked before each create: once one is sent, its answer is awaited
+        // and recorded, so that a batch that exists is never forgotten.
+        if self.calls.interrupt().is_set() {
+            return Err(Stop::Interrupted);
+        }
+        let called = self.calls.call(BatchCall::Create, None, |client| {
+            client
+                .create_batch(&body.file)
+                .map_err(|failed| AttemptFailure {
+                    may_have_taken_effect: !failed.failure.proves_nothing_was_done(),
+                    ..failed
+                })
+        });
+        let answer = match called {
+            Called::Done(answer) => answer,
+            Called::Interrupted => return Err(Stop::Interrupted),
+            Called::Failed(failed) => return Err(Stop::Failed(failed)),
+        };
+        let batch = answer.value;
+        let requests = count(body.custom_ids.len() as u64, "request", "requests");
+        let recorded = self.state.record_submitted(
+            &batch.id,
+            batch.created_at.as_deref(),
+            body.custom_ids.clone(),
+        );
+        let id = sanitize::one_line(&batch.id).into_owned();
+        batches.push(Followed::new(batch.id.clone(), Some(body.custom_ids)));
+        if let Err(error) = recorded {
+            return Err(Stop::LocalWrite(format!(
+                "the state file {}: {error}; batch {id} was created: follow it with \
+                 claude-rs batch --remote --batch-id {id} -o OUTPUT",
+                self.state.path().display()
+            )));
+        }
+        self.progress.line(&format!(
+            "submitted batch {id}: {requests} (its id is kept in {})",
+            self.state.path().display()
+        ));
+        Ok(())
+    }
+}

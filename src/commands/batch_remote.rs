@@ -1,0 +1,285 @@
+//! The Message Batches side of `claude-rs batch`: `--remote` (after the same
+//! input check as a local batch), `--batch-id`, `--status`, `--cancel` and
+//! `--list`. The work itself is in `crate::batch::remote`.
+
+use std::path::{Path, PathBuf};
+
+use super::batch::{Batch, usage};
+use crate::api::Client;
+use crate::api::batches::BatchAnswer;
+use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
+use crate::batch::remote::interrupt::Interrupt;
+use crate::batch::remote::progress::Plain;
+use crate::batch::remote::run::{self, Job, Work};
+use crate::batch::remote::show;
+use crate::batch::remote::state::State;
+use crate::batch::resume::{Done, open_output, read_output};
+use crate::cli::BatchArgs;
+use crate::commands::print_stdout_line;
+use crate::config::{BatchApiSettings, EnvLookup, RemoteSettings, UsageError, resolve_batch_api};
+use crate::exit_code::ExitCode;
+use crate::log::EventLog;
+use crate::report::{self, Style};
+use crate::sanitize;
+
+/// How many batches `--list` shows.
+const LIST_LIMIT: u32 = 20;
+
+/// `--remote INPUT -o OUTPUT`, once the input has passed the checks.
+pub(super) fn submit(mut batch: Batch, remote: RemoteSettings, style: &Style) -> ExitCode {
+    let Some(output) = batch.settings.output.clone() else {
+        return usage(&needs_output());
+    };
+    let state = match State::read(&output) {
+        Ok(state) => state,
+        Err(error) => return usage(&error),
+    };
+    if batch.pending == 0 && !state.has_pending() {
+        let code = batch.nothing_to_do();
+        remove_finished(state);
+        return code;
+    }
+    let file = match open_output(&output, &mut batch.done) {
+        Ok(file) => file,
+        Err(error) => return usage(&error),
+    };
+    batch.say_resuming();
+    say_torn_state(&state);
+    let Batch {
+        settings,
+        input,
+        checked,
+        done,
+        pending,
+        tally,
+        ..
+    } = batch;
+    let job = Job {
+        settings: BatchApiSettings {
+            connection: settings.connection,
+            policy: settings.policy,
+            output: settings.output,
+            retry_errored: settings.retry_errored,
+            quiet: settings.quiet,
+            log_path: settings.log_path,
+            remote,
+        },
+        work: Work::Input {
+            input,
+            defaults: settings.request,
+            invalid: checked.invalid,
+            pending,
+            skipped_succeeded: tally.skipped_succeeded,
+            skipped_errored: tally.skipped_errored,
+        },
+        done,
+        file,
+        state,
+    };
+    run::run(job, style)
+}
+
+/// `--remote --batch-id ID -o OUTPUT`: download a batch submitted elsewhere.
+pub(super) fn follow(
+    args: &BatchArgs,
+    id: &str,
+    log_file: Option<PathBuf>,
+    style: &Style,
+    env: EnvLookup,
+) -> ExitCode {
+    let prepared = batch_id(id).and_then(|()| resolve_batch_api(args, log_file, env));
+    let settings = match prepared {
+        Ok(settings) => settings,
+        Err(error) => return usage(&error),
+    };
+    let Some(output) = settings.output.clone() else {
+        return usage(&needs_output());
+    };
+    let opened = read_output(&output, settings.retry_errored).and_then(|mut done| {
+        let state = State::read(&output)?;
+        let file = open_output(&output, &mut done)?;
+        Ok((done, state, file))
+    });
+    let (done, state, file) = match opened {
+        Ok(opened) => opened,
+        Err(error) => return usage(&error),
+    };
+    say_warnings(&settings);
+    say_repairs(&done, &output);
+    say_torn_state(&state);
+    let job = Job {
+        settings,
+        work: Work::Follow(id.to_string()),
+        done,
+        file,
+        state,
+    };
+    run::run(job, style)
+}
+
+/// `--status ID`, `--cancel ID`, `--list`: one call, its answer on stdout.
+pub(super) fn query(
+    args: &BatchArgs,
+    log_file: Option<PathBuf>,
+    style: &Style,
+    env: EnvLookup,
+) -> ExitCode {
+    let id = args.status.as_deref().or(args.cancel.as_deref());
+    let prepared = match id {
+        Some(id) => batch_id(id).and_then(|()| resolve_batch_api(args, log_file, env)),
+        None => resolve_batch_api(args, log_file, env),
+    };
+    let settings = match prepared {
+        Ok(settings) => settings,
+        Err(error) => return usage(&error),
+    };
+    say_warnings(&settings);
+    let say = Plain {
+        quiet: settings.quiet,
+    };
+    let calls = Calls::new(
+        Client::new(&settings.connection.client),
+        settings.policy.clone(),
+        settings.connection.sleep_scale,
+        // Ctrl-C keeps its default here: there is nothing to save.
+        Interrupt::new(),
+        EventLog::new(settings.log_path.clone()),
+        &say,
+    );
+    let json = settings.remote.json;
+    let on_terminal = style.stdout_is_terminal;
+    match (&args.status, &args.cancel) {
+        (Some(id), _) => {
+            let called = calls.call(BatchCall::Retrieve, Some(id), |c| c.get_batch(id));
+            answer(called, json, on_terminal, show::status)
+        }
+        (None, Some(id)) => {
+            let called = calls.call(BatchCall::Cancel, Some(id), |c| c.cancel_batch(id));
+            answer(called, json, on_terminal, show::status)
+        }
+        (None, None) => {
+            let called = calls.call(BatchCall::List, None, |c| c.list_batches(LIST_LIMIT));
+            if let Called::Done(page) = &called {
+                if page.value.data.is_empty() && !json {
+                    eprintln!("no Message Batches yet");
+                } else if page.value.has_more && !json {
+                    say.notice(&format!(
+                        "the {LIST_LIMIT} most recent batches; the API has older ones"
+                    ));
+                }
+            }
+            answer(called, json, on_terminal, |page| show::list(&page.data))
+        }
+    }
+}
+
+/// Prints a call's answer (its JSON as sent, or `render`'s lines), or its failure.
+fn answer<T>(
+    called: Called<BatchAnswer<T>>,
+    json: bool,
+    on_terminal: bool,
+    render: impl FnOnce(&T) -> String,
+) -> ExitCode {
+    match called {
+        Called::Done(answer) => {
+            let text = match json {
+                true => answer.body.trim().to_string(),
+                false => render(&answer.value),
+            };
+            if !text.is_empty() {
+                // JSON escapes control characters, but not bidi or zero-width ones.
+                let shown = match on_terminal {
+                    true => sanitize::for_terminal(&text).into_owned(),
+                    false => text,
+                };
+                print_stdout_line(&shown);
+            }
+            ExitCode::Success
+        }
+        // Never pressed: these calls keep Ctrl-C's default.
+        Called::Interrupted => ExitCode::Interrupted,
+        Called::Failed(failed) => {
+            eprintln!("{}", failed.render());
+            failed.failure.failure.category.exit_code()
+        }
+    }
+}
+
+/// An id is one path segment of the API's URLs: anything else is a typo.
+fn batch_id(id: &str) -> Result<(), UsageError> {
+    let plausible = !id.is_empty()
+        && id.len() <= 256
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    match plausible {
+        true => Ok(()),
+        false => Err(UsageError::new(
+            format!("'{}' is not a Message Batch id", sanitize::one_line(id)),
+            "give an id such as msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d (claude-rs batch --list shows the recent ones)",
+        )),
+    }
+}
+
+fn needs_output() -> UsageError {
+    UsageError::new(
+        "--remote needs -o OUTPUT",
+        "give the results file: claude-rs batch --remote prompts.jsonl -o results.jsonl",
+    )
+}
+
+fn say_warnings(settings: &BatchApiSettings) {
+    for warning in &settings.connection.warnings {
+        eprintln!("{}", report::warning(warning));
+    }
+}
+
+/// What `open_output` repaired in OUTPUT.
+fn say_repairs(done: &Done, output: &Path) {
+    if done.torn_bytes > 0 {
+        eprintln!(
+            "{}",
+            report::warning(&format!(
+                "{} ended in a torn line ({} bytes) left by a run that was killed: removed; that result is downloaded again",
+                output.display(),
+                done.torn_bytes
+            ))
+        );
+    }
+    if done.dropped_for_retry > 0 {
+        eprintln!(
+            "--retry-errored: removed {} errored lines from {}",
+            done.dropped_for_retry,
+            output.display()
+        );
+    }
+}
+
+fn say_torn_state(state: &State) {
+    if state.torn_bytes > 0 {
+        eprintln!(
+            "{}",
+            report::warning(&format!(
+                "{} ended in a torn line ({} bytes) left by a run killed while writing it: ignored; \
+                 if a batch was created just then, claude-rs batch --list shows it",
+                state.path().display(),
+                state.torn_bytes
+            ))
+        );
+    }
+}
+
+/// A state file whose batches are all downloaded is no longer needed.
+fn remove_finished(mut state: State) {
+    if state.exists() {
+        if let Err(error) = state.remove_if_done() {
+            eprintln!(
+                "{}",
+                report::warning(&format!(
+                    "could not remove {}: {error}",
+                    state.path().display()
+                ))
+            );
+        }
+    }
+}
