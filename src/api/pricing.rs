@@ -23,6 +23,9 @@ const PRICES: &[(&str, f64, f64)] = &[
     ("claude-3-opus", 15.0, 75.0),
 ];
 
+/// The Message Batches API charges half the standard price.
+pub const MESSAGE_BATCHES_FACTOR: f64 = 0.5;
+
 /// Writing the prompt cache costs a quarter more than input; reading it, a tenth.
 const CACHE_WRITE: f64 = 1.25;
 const CACHE_READ: f64 = 0.1;

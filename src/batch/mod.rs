@@ -11,6 +11,7 @@
 pub mod gate;
 pub mod ids;
 pub mod input;
+pub mod outcomes;
 pub mod progress;
 pub mod remote;
 pub mod results;

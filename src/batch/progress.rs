@@ -27,21 +27,26 @@ pub struct Figures {
     pub requests: u64,
 }
 
+/// A bar on stderr when it is a terminal, else a hidden one (on which
+/// `suspend` still prints). `template` follows the `{pos}/{len}` part.
+pub fn stderr_bar(total: u64, on_terminal: bool, template_tail: &str) -> ProgressBar {
+    if !on_terminal {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let template =
+        format!("{{spinner}} {{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {template_tail}");
+    let style = ProgressStyle::with_template(&template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
 impl Progress {
     pub fn new(total: u64, on_terminal: bool, quiet: bool) -> Progress {
-        let bar = if on_terminal {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{wide_bar}] {pos}/{len} {msg} · ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar.enable_steady_tick(Duration::from_millis(250));
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
+        let bar = stderr_bar(total, on_terminal, "{msg} · ETA {eta}");
         Progress {
             bar,
             notices: on_terminal && !quiet,

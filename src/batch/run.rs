@@ -23,7 +23,6 @@ use super::resume::{Done, Status};
 use super::source::{Entry, InputFile, for_each_entry};
 use super::summary::Tally;
 use super::worker::{Event, Outcome, Shared};
-use crate::api::pricing;
 use crate::config::RequestDefaults;
 use crate::resilience::{Category, Failure};
 
@@ -251,21 +250,13 @@ impl Writer<'_> {
             return;
         }
         match outcome {
-            Outcome::Succeeded(message) => {
-                self.tally.succeeded += 1;
-                self.tally.input_tokens += message.usage.input_tokens;
-                self.tally.output_tokens += message.usage.output_tokens;
-                match pricing::cost(&message.model, &message.usage) {
-                    Some(cost) => self.tally.cost += cost,
-                    None => self.tally.unpriced += 1,
-                }
-                if message.stop_reason.as_deref() == Some("max_tokens") {
-                    self.tally.cut_at_max_tokens += 1;
-                }
-            }
-            Outcome::Errored(report) => {
-                *self.tally.errored.entry(report.category).or_default() += 1;
-            }
+            Outcome::Succeeded(message) => self.tally.outcomes.succeeded(
+                &message.model,
+                &message.usage,
+                message.stop_reason.as_deref(),
+                1.0,
+            ),
+            Outcome::Errored(report) => self.tally.outcomes.errored(report.category),
         }
     }
 }
@@ -313,8 +304,8 @@ fn collect(events: &Receiver<Event>, shared: &Shared, writer: &mut Writer, progr
             }
         }
         progress.update(Figures {
-            succeeded: writer.tally.succeeded,
-            errored: writer.tally.errored_total(),
+            succeeded: writer.tally.outcomes.succeeded,
+            errored: writer.tally.outcomes.errored_total(),
             retries: shared.retries.load(Ordering::Relaxed),
             requests: shared.requests.load(Ordering::Relaxed),
         });

@@ -1,52 +1,33 @@
 //! The counts of a batch run, the summary printed on stderr at its end, the
 //! command that redoes what is left, and the exit code.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use colored::Colorize;
 
 use super::gate::{GateStats, Stop};
+use super::outcomes::{Outcomes, row};
 use super::progress::per_minute;
-use crate::api::pricing;
 use crate::exit_code::ExitCode;
 use crate::report;
-use crate::resilience::{Category, Failure, FinalFailure, GiveUp};
+use crate::resilience::{Failure, FinalFailure, GiveUp};
 
 /// What happened to the items, as the results were written.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
-    pub succeeded: u64,
-    pub errored: HashMap<Category, u64>,
+    pub outcomes: Outcomes,
     /// Items this run started but did not finish (a stop), or whose result
     /// could not be written: a rerun does them.
     pub unfinished: u64,
     /// Already in OUTPUT before this run.
     pub skipped_succeeded: u64,
     pub skipped_errored: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    /// Estimated from the price table, for the replies whose model has a price.
-    pub cost: f64,
-    /// Replies whose model has no known price.
-    pub unpriced: u64,
-    pub cut_at_max_tokens: u64,
 }
 
 impl Tally {
-    pub fn errored_total(&self) -> u64 {
-        self.errored.values().sum()
-    }
-
-    /// Categories by count, most frequent first: `invalid_request 2, overloaded 1`.
-    fn errored_by_category(&self) -> String {
-        let mut counts: Vec<(Category, u64)> = self.errored.iter().map(|(c, n)| (*c, *n)).collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
-        counts
-            .iter()
-            .map(|(category, count)| format!("{category} {count}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// Results this run wrote.
+    pub fn written(&self) -> u64 {
+        self.outcomes.succeeded + self.outcomes.errored_total()
     }
 }
 
@@ -75,7 +56,7 @@ impl Ending<'_> {
             ) => failure.category.exit_code(),
             Some(Stop::OutputFailed(_) | Stop::InputFailed(_)) => ExitCode::Internal,
             Some(Stop::OutputClosed) => ExitCode::Success,
-            None if self.tally.errored_total() + self.tally.skipped_errored > 0 => {
+            None if self.tally.outcomes.errored_total() + self.tally.skipped_errored > 0 => {
                 ExitCode::BatchPartial
             }
             None => ExitCode::Success,
@@ -100,20 +81,7 @@ impl Ending<'_> {
         let tally = self.tally;
         let mut out = String::new();
         out.push_str(&self.headline());
-        let row = |label: &str, value: String| format!("  {:<11} {value}\n", format!("{label}:"));
-        let mut succeeded = tally.succeeded.to_string();
-        if tally.cut_at_max_tokens > 0 {
-            succeeded.push_str(&format!(
-                " ({} cut at max_tokens: raise --max-tokens or the line's max_tokens)",
-                tally.cut_at_max_tokens
-            ));
-        }
-        out.push_str(&row("succeeded", succeeded));
-        let errored = match tally.errored_total() {
-            0 => "0".to_string(),
-            n => format!("{n} ({})", tally.errored_by_category()),
-        };
-        out.push_str(&row("errored", errored));
+        out.push_str(&tally.outcomes.result_rows());
         if tally.skipped_succeeded + tally.skipped_errored > 0 {
             out.push_str(&row(
                 "skipped",
@@ -127,9 +95,7 @@ impl Ending<'_> {
             ));
         }
         if self.stop.is_some() || tally.unfinished > 0 {
-            let left = self
-                .pending
-                .saturating_sub(tally.succeeded + tally.errored_total());
+            let left = self.pending.saturating_sub(tally.written());
             out.push_str(&row("unfinished", format!("{left} (left for a rerun)")));
         }
         let mut retries = self.retries.to_string();
@@ -140,21 +106,7 @@ impl Ending<'_> {
             ));
         }
         out.push_str(&row("retries", retries));
-        let mut tokens = format!(
-            "{} input, {} output",
-            tally.input_tokens, tally.output_tokens
-        );
-        if tally.succeeded > tally.unpriced {
-            tokens.push_str(&format!(" (≈ {}", pricing::dollars(tally.cost)));
-            if tally.unpriced > 0 {
-                tokens.push_str(&format!(
-                    "; {} replies from models without a known price not counted",
-                    tally.unpriced
-                ));
-            }
-            tokens.push(')');
-        }
-        out.push_str(&row("tokens", tokens));
+        out.push_str(&tally.outcomes.tokens_row());
         out.push_str(&row(
             "rate",
             format!(
@@ -176,7 +128,7 @@ impl Ending<'_> {
     }
 
     fn headline(&self) -> String {
-        let done = self.tally.succeeded + self.tally.errored_total();
+        let done = self.tally.written();
         let title = match self.stop {
             None => format!(
                 "batch finished: {done} of {} items in {}",
@@ -237,7 +189,7 @@ impl Ending<'_> {
 
     /// What to run next, if anything.
     fn next_step(&self) -> Option<String> {
-        let errored = self.tally.errored_total() + self.tally.skipped_errored;
+        let errored = self.tally.outcomes.errored_total() + self.tally.skipped_errored;
         let unfinished = self.stop.is_some() || self.tally.unfinished > 0;
         if self.output.is_none() {
             return (unfinished || errored > 0)
@@ -324,6 +276,7 @@ fn shell_quote(arg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resilience::Category;
 
     fn ending<'a>(tally: &'a Tally, stop: Option<&'a Stop>, output: Option<&'a str>) -> Ending<'a> {
         Ending {
@@ -341,13 +294,11 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_contract() {
-        let clean = Tally {
-            succeeded: 10,
-            ..Tally::default()
-        };
+        let mut clean = Tally::default();
+        clean.outcomes.succeeded = 10;
         assert_eq!(ending(&clean, None, None).exit_code(), ExitCode::Success);
         let mut partial = clean.clone();
-        partial.errored.insert(Category::InvalidRequest, 1);
+        partial.outcomes.errored(Category::InvalidRequest);
         assert_eq!(
             ending(&partial, None, None).exit_code(),
             ExitCode::BatchPartial
@@ -378,16 +329,14 @@ mod tests {
 
     #[test]
     fn the_summary_counts_and_says_how_to_redo_failures() {
-        let mut tally = Tally {
-            succeeded: 7,
-            input_tokens: 100,
-            output_tokens: 200,
-            cost: 1.5,
-            unpriced: 2,
-            ..Tally::default()
-        };
-        tally.errored.insert(Category::InvalidRequest, 2);
-        tally.errored.insert(Category::Overloaded, 1);
+        let mut tally = Tally::default();
+        tally.outcomes.succeeded = 7;
+        tally.outcomes.input_tokens = 100;
+        tally.outcomes.output_tokens = 200;
+        tally.outcomes.cost = 1.5;
+        tally.outcomes.unpriced = 2;
+        tally.outcomes.errored.insert(Category::InvalidRequest, 2);
+        tally.outcomes.errored.insert(Category::Overloaded, 1);
         let text = ending(&tally, None, Some("out.jsonl")).render();
         assert!(
             text.contains("batch finished: 10 of 10 items in 30s"),
@@ -411,10 +360,8 @@ mod tests {
 
     #[test]
     fn a_stopped_run_says_how_to_finish() {
-        let tally = Tally {
-            succeeded: 4,
-            ..Tally::default()
-        };
+        let mut tally = Tally::default();
+        tally.outcomes.succeeded = 4;
         let auth = Stop::AccountWide(Failure::new(Category::Authentication, "invalid x-api-key"));
         let text = ending(&tally, Some(&auth), Some("out.jsonl")).render();
         assert!(text.contains("authentication"), "{text}");

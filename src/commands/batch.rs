@@ -280,16 +280,14 @@ impl Batch {
             rerun: &rerun,
         };
         eprintln!("{}", ending.render());
-        let unfinished = self
-            .pending
-            .saturating_sub(tally.succeeded + tally.errored_total());
+        let unfinished = self.pending.saturating_sub(tally.written());
         if let Some(warning) = log.append(&BatchRecord {
             ts: timestamp(SystemTime::now()),
             event: "batch",
             command: COMMAND,
             outcome: ending.outcome(),
-            succeeded: tally.succeeded,
-            errored: tally.errored_total(),
+            succeeded: tally.outcomes.succeeded,
+            errored: tally.outcomes.errored_total(),
             unfinished,
             retries: finished.retries,
             elapsed_ms: finished.elapsed.as_millis() as u64,

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::calls::{BatchCall, Called, Calls, RequestId};
 use super::summary::{Stop, Tally};
 use crate::api::batches::MessageBatch;
+use crate::api::{Usage, pricing};
 use crate::batch::ids::IdKey;
 use crate::batch::results::{ErrorReport, errored_line};
 use crate::batch::resume::Done;
@@ -68,7 +69,7 @@ impl Output {
     pub fn write_invalid(&mut self, custom_id: &str, report: &ErrorReport) -> io::Result<()> {
         self.file.write_all(&errored_line(custom_id, report))?;
         self.present.insert(IdKey::of(custom_id), Present::Now);
-        *self.tally.errored.entry(report.category).or_default() += 1;
+        self.tally.outcomes.errored(report.category);
         Ok(())
     }
 }
@@ -93,17 +94,11 @@ struct ResultBody {
 #[derive(Deserialize)]
 struct MessageHead {
     #[serde(default)]
+    model: String,
+    #[serde(default)]
     stop_reason: Option<String>,
     #[serde(default)]
-    usage: Option<UsageHead>,
-}
-
-#[derive(Deserialize)]
-struct UsageHead {
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
+    usage: Usage,
 }
 
 /// How one attempt at the download ended (a failure of the API is an `Err`).
@@ -226,7 +221,7 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
             let report = ErrorReport::from_batch_result(&error);
             let bytes = errored_line(&parsed.custom_id, &report);
             output.file.write_all(&bytes).map_err(Taken::WriteFailed)?;
-            *output.tally.errored.entry(report.category).or_default() += 1;
+            output.tally.outcomes.errored(report.category);
             output
                 .present
                 .insert(IdKey::of(&parsed.custom_id), Present::Now);
@@ -242,18 +237,15 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
     output.file.write_all(&bytes).map_err(Taken::WriteFailed)?;
     let tally = &mut output.tally;
     match parsed.result.kind.as_str() {
-        "succeeded" => {
-            tally.succeeded += 1;
-            if let Some(message) = parsed.result.message {
-                if let Some(usage) = message.usage {
-                    tally.input_tokens += usage.input_tokens;
-                    tally.output_tokens += usage.output_tokens;
-                }
-                if message.stop_reason.as_deref() == Some("max_tokens") {
-                    tally.cut_at_max_tokens += 1;
-                }
-            }
-        }
+        "succeeded" => match parsed.result.message {
+            Some(message) => tally.outcomes.succeeded(
+                &message.model,
+                &message.usage,
+                message.stop_reason.as_deref(),
+                pricing::MESSAGE_BATCHES_FACTOR,
+            ),
+            None => tally.outcomes.succeeded += 1,
+        },
         "canceled" => tally.canceled += 1,
         "expired" => tally.expired += 1,
         _ => tally.other += 1,
@@ -292,10 +284,10 @@ mod tests {
         assert_eq!(value["result"]["error"]["category"], "overloaded");
         assert_eq!(value["result"]["error"]["attempts"], Value::Null);
         assert_eq!(lines[2].as_bytes(), canceled);
-        assert_eq!(out.tally.succeeded, 1);
+        assert_eq!(out.tally.outcomes.succeeded, 1);
         assert_eq!(out.tally.canceled, 1);
-        assert_eq!(out.tally.errored[&Category::Overloaded], 1);
-        assert_eq!(out.tally.input_tokens, 3);
+        assert_eq!(out.tally.outcomes.errored[&Category::Overloaded], 1);
+        assert_eq!(out.tally.outcomes.input_tokens, 3);
         assert_eq!(seen.len(), 3);
     }
 

@@ -3,12 +3,11 @@
 //! notices above it; anywhere else, only the batch ids as they are created,
 //! warnings, and the summary.
 
-use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::calls::Say;
 use crate::api::batches::RequestCounts;
+use crate::batch::progress::stderr_bar;
 use crate::report;
 
 pub struct Progress {
@@ -19,19 +18,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(on_terminal: bool, quiet: bool) -> Progress {
-        let bar = if on_terminal {
-            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{wide_bar}] {pos}/{len} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar.enable_steady_tick(Duration::from_millis(250));
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
+        let bar = stderr_bar(0, on_terminal, "{msg}");
         Progress {
             bar,
             notices: on_terminal && !quiet,

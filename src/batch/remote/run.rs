@@ -141,7 +141,7 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         event: "batch",
         command: COMMAND,
         outcome: ending.outcome(),
-        succeeded: tally.succeeded,
+        succeeded: tally.outcomes.succeeded,
         errored: tally.not_succeeded(),
         unfinished: pending.map_or(0, |p| p.saturating_sub(tally.written())),
         retries: calls.retries(),

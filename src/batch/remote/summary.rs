@@ -1,15 +1,14 @@
 //! The end of a remote batch: its counts, the summary on stderr (in the style
 //! of the local one), what to run next, and the exit code.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use colored::Colorize;
 
 use super::calls::{BatchCall, Failed};
+use crate::batch::outcomes::{Outcomes, row};
 use crate::exit_code::ExitCode;
 use crate::report;
-use crate::resilience::Category;
 use crate::sanitize;
 
 /// `1 item`, `2 items`.
@@ -23,8 +22,7 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
 /// Result lines, as this run wrote them or found them.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
-    pub succeeded: u64,
-    pub errored: HashMap<Category, u64>,
+    pub outcomes: Outcomes,
     pub canceled: u64,
     pub expired: u64,
     /// Result types claude-rs does not know (the API may add some).
@@ -34,33 +32,16 @@ pub struct Tally {
     /// Already in OUTPUT before this run.
     pub skipped_succeeded: u64,
     pub skipped_errored: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cut_at_max_tokens: u64,
 }
 
 impl Tally {
-    pub fn errored_total(&self) -> u64 {
-        self.errored.values().sum()
-    }
-
     /// Everything but successes: what `--retry-errored` redoes.
     pub fn not_succeeded(&self) -> u64 {
-        self.errored_total() + self.canceled + self.expired + self.other
+        self.outcomes.errored_total() + self.canceled + self.expired + self.other
     }
 
     pub fn written(&self) -> u64 {
-        self.succeeded + self.not_succeeded()
-    }
-
-    fn errored_by_category(&self) -> String {
-        let mut counts: Vec<(Category, u64)> = self.errored.iter().map(|(c, n)| (*c, *n)).collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
-        counts
-            .iter()
-            .map(|(category, count)| format!("{category} {count}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.outcomes.succeeded + self.not_succeeded()
     }
 }
 
@@ -139,20 +120,7 @@ impl Ending<'_> {
     pub fn render(&self) -> String {
         let tally = self.tally;
         let mut out = self.headline();
-        let row = |label: &str, value: String| format!("  {:<11} {value}\n", format!("{label}:"));
-        let mut succeeded = tally.succeeded.to_string();
-        if tally.cut_at_max_tokens > 0 {
-            succeeded.push_str(&format!(
-                " ({} cut at max_tokens: raise --max-tokens or the line's max_tokens)",
-                tally.cut_at_max_tokens
-            ));
-        }
-        out.push_str(&row("succeeded", succeeded));
-        let errored = match tally.errored_total() {
-            0 => "0".to_string(),
-            n => format!("{n} ({})", tally.errored_by_category()),
-        };
-        out.push_str(&row("errored", errored));
+        out.push_str(&tally.outcomes.result_rows());
         out.push_str(&row("canceled", tally.canceled.to_string()));
         out.push_str(&row("expired", tally.expired.to_string()));
         if tally.other > 0 {
@@ -189,6 +157,7 @@ impl Ending<'_> {
             let left = pending.saturating_sub(tally.written());
             out.push_str(&row("unfinished", format!("{left} (left for a rerun)")));
         }
+        out.push_str(&tally.outcomes.tokens_row());
         out.push_str(&row("batches", self.batch_list()));
         out.push_str(&row("retries", self.retries.to_string()));
         out.push_str(&row("time", report::seconds(self.elapsed)));
@@ -366,7 +335,16 @@ impl Ending<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resilience::{Failure, FinalFailure, GiveUp};
+    use crate::resilience::{Category, Failure, FinalFailure, GiveUp};
+    use std::collections::HashMap;
+
+    fn outcomes(succeeded: u64, errored: &[(Category, u64)]) -> Outcomes {
+        Outcomes {
+            succeeded,
+            errored: HashMap::from_iter(errored.iter().copied()),
+            ..Outcomes::default()
+        }
+    }
 
     fn ending<'a>(
         tally: &'a Tally,
@@ -410,7 +388,7 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_contract() {
         let clean = Tally {
-            succeeded: 10,
+            outcomes: outcomes(10, &[]),
             ..Tally::default()
         };
         assert_eq!(ending(&clean, None, &[]).exit_code(), ExitCode::Success);
@@ -428,7 +406,7 @@ mod tests {
                 ..clean.clone()
             },
             Tally {
-                errored: HashMap::from([(Category::Overloaded, 1)]),
+                outcomes: outcomes(10, &[(Category::Overloaded, 1)]),
                 ..clean.clone()
             },
         ] {
@@ -466,10 +444,9 @@ mod tests {
     #[test]
     fn the_summary_counts_every_kind_and_says_how_to_redo_failures() {
         let tally = Tally {
-            succeeded: 7,
+            outcomes: outcomes(7, &[(Category::Overloaded, 1)]),
             canceled: 1,
             expired: 1,
-            errored: HashMap::from([(Category::Overloaded, 1)]),
             ..Tally::default()
         };
         let batches = [batch("ended")];
