@@ -244,7 +244,7 @@ fn stopped_for(failure: &Failure) -> String {
 }
 
 /// `4.2s`, `38s`, `21m 40s`, `3h 05m`: a batch can run for hours.
-fn wall_time(elapsed: Duration) -> String {
+pub fn wall_time(elapsed: Duration) -> String {
     let secs = elapsed.as_secs();
     match secs {
         0..=59 => report::seconds(elapsed),

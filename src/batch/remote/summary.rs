@@ -160,7 +160,7 @@ impl Ending<'_> {
         out.push_str(&tally.outcomes.tokens_row());
         out.push_str(&row("batches", self.batch_list()));
         out.push_str(&row("retries", self.retries.to_string()));
-        out.push_str(&row("time", report::seconds(self.elapsed)));
+        out.push_str(&row("time", crate::batch::summary::wall_time(self.elapsed)));
         for (label, text) in self.next_steps() {
             out.push_str(&row(label, text));
         }
@@ -201,7 +201,7 @@ impl Ending<'_> {
                 "{}\n",
                 format!(
                     "batch finished: {items} in {} through the Message Batches API",
-                    report::seconds(self.elapsed)
+                    crate::batch::summary::wall_time(self.elapsed)
                 )
                 .bold()
             ),
