@@ -7,8 +7,8 @@ use colored::Colorize;
 
 use super::calls::{BatchCall, Failed};
 use crate::batch::outcomes::{Outcomes, row};
+use crate::batch::summary::wall_time;
 use crate::exit_code::ExitCode;
-use crate::report;
 use crate::sanitize;
 
 /// `1 item`, `2 items`.
@@ -160,7 +160,7 @@ impl Ending<'_> {
         out.push_str(&tally.outcomes.tokens_row());
         out.push_str(&row("batches", self.batch_list()));
         out.push_str(&row("retries", self.retries.to_string()));
-        out.push_str(&row("time", crate::batch::summary::wall_time(self.elapsed)));
+        out.push_str(&row("time", wall_time(self.elapsed)));
         for (label, text) in self.next_steps() {
             out.push_str(&row(label, text));
         }
@@ -201,7 +201,7 @@ impl Ending<'_> {
                 "{}\n",
                 format!(
                     "batch finished: {items} in {} through the Message Batches API",
-                    crate::batch::summary::wall_time(self.elapsed)
+                    wall_time(self.elapsed)
                 )
                 .bold()
             ),
