@@ -98,6 +98,7 @@ pub fn open_output(path: &Path, done: &mut Done) -> Result<File, UsageError> {
         .create(true)
         .open(path)
         .map_err(open_error)?;
+    lock(&file, path)?;
     if done.torn_bytes > 0 {
         file.set_len(done.complete_bytes).map_err(open_error)?;
     }
@@ -109,12 +110,32 @@ pub fn open_output(path: &Path, done: &mut Done) -> Result<File, UsageError> {
                 path.display()
             ))
         })?;
-        return OpenOptions::new()
+        let rewritten = OpenOptions::new()
             .append(true)
             .open(path)
-            .map_err(open_error);
+            .map_err(open_error)?;
+        lock(&rewritten, path)?;
+        return Ok(rewritten);
     }
     Ok(file)
+}
+
+/// Two runs appending to one OUTPUT would each do the items the other is
+/// doing: the second is refused while the first holds the file. The lock goes
+/// with the process, however it ends.
+fn lock(file: &File, path: &Path) -> Result<(), UsageError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(UsageError::new(
+            format!(
+                "OUTPUT {} is being written by another claude-rs batch",
+                path.display()
+            ),
+            "wait for that run to end (or stop it), then rerun; or give another -o",
+        )),
+        // A filesystem without locks (some network mounts): go on unguarded.
+        Err(std::fs::TryLockError::Error(_)) => Ok(()),
+    }
 }
 
 fn unusable(what: String) -> UsageError {
@@ -281,6 +302,27 @@ mod tests {
         assert_eq!(done.dropped_for_retry, 2);
         assert_eq!(fs::read_to_string(&path).unwrap(), format!("{OK_A}\n"));
         assert!(!sibling(&path, ".claude-rs-rewrite").exists());
+    }
+
+    #[test]
+    fn a_second_run_on_the_same_output_is_refused_while_the_first_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, &format!("{OK_A}\n"));
+        let (_, first) = open(&path, false);
+        let mut done = read_output(&path, false).unwrap();
+        let error = open_output(&path, &mut done).unwrap_err();
+        assert!(
+            error
+                .problem
+                .contains("being written by another claude-rs batch"),
+            "{}",
+            error.problem
+        );
+        drop(first);
+        assert!(
+            open_output(&path, &mut done).is_ok(),
+            "free once the first run ends"
+        );
     }
 
     #[test]

@@ -172,3 +172,25 @@ fn ctrl_c_lets_in_flight_items_finish_then_a_rerun_completes() {
     assert_eq!(result_ids(&read_results(&output)), numbered_ids(80));
     assert_eq!(world.message_requests(), 80, "nothing was sent twice");
 }
+
+#[test]
+fn a_second_run_on_the_same_output_is_refused_while_the_first_runs() {
+    let world = slow_world();
+    let input = world.file("in.txt", &prompts(40));
+    let output = world.path("out.jsonl");
+    let first = spawn_batch(&world, &[&input, "-o", &output, "--jobs", "2"]);
+    wait_for_lines(&output, 2);
+    let second = run(&world, &mut world.batch(&[&input, "-o", &output]));
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("is being written by another claude-rs batch"),
+        "{}",
+        second.stderr
+    );
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_all_succeeded_once(&read_results(&output), 40);
+    assert_eq!(world.message_requests(), 40, "the second run sent nothing");
+}
