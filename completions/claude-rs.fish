@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_claude_rs_global_optspecs
-    string join \n color= log-file= h/help V/version
+    string join \n color= log-file= proxy= ca-cert= native-roots allow-insecure-http h/help V/version
 end
 
 function __fish_claude_rs_needs_command
@@ -28,6 +28,10 @@ complete -c claude-rs -n "__fish_claude_rs_needs_command" -l color -d 'When to c
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "ask" -d 'Send a prompt and print the reply'
@@ -53,6 +57,8 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l no-stream -d 'Print the reply only once it is complete (the default when stdout is not a terminal)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l stream -d 'Print the reply as it arrives even when stdout is not a terminal'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l json -d 'Print exactly one JSON object on stdout, for success or failure'
@@ -62,6 +68,8 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l expect-json 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback-cache -d 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s q -l quiet -d 'No retry notices on stderr'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s v -l verbose -d 'Show request and response metadata on stderr (never the key)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s o -l output -d 'Write the results here (JSONL), flushed as each item finishes. Running again with the same OUTPUT resumes: ids already in it are skipped. Default: stdout (no resume)' -r -F
@@ -86,6 +94,8 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l color -d '
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l skip-invalid -d 'Write invalid input lines as errored results and go on, instead of refusing the input (exit 2)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l retry-errored -d 'Also redo the items that errored in OUTPUT (by default only missing ones are done)'
@@ -93,13 +103,19 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s q -l quiet
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l remote -d 'Send the input through the Message Batches API instead (needs -o): submit, poll, download the results into OUTPUT. The batch ids are kept in OUTPUT.batches, so running the same command again resumes: nothing is submitted twice'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l list -d 'Print the 20 most recent Message Batches (id, status, counts, created) and exit: how to find a batch whose id was lost'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l json -d 'With --status, --cancel or --list: print the API\'s JSON on stdout, as it was sent'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l json -d 'Print one JSON object on stdout'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l since -d 'Only failures newer than this, e.g. 30m, 1h, 2days' -r
@@ -122,7 +138,11 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l json -d 'Print the matching log lines unchanged (JSONL)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'
@@ -134,7 +154,11 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l json -d 'Print one JSON object on stdout'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'
@@ -145,8 +169,12 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l color -d 
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l json -d 'Print one JSON object on stdout: {"ok", "exit_code", "checks": [{"name", "status", "figure", "message", "fix"}]}'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l offline -d 'Only the checks that need no network: config, proxy, health and log'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l out -d 'The directory that holds completions/ and man/' -r -F
@@ -154,6 +182,10 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l color -
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
@@ -170,6 +202,11 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l color -d 'W
 always\t''
 never\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l tls -d 'Serve HTTPS (for testing --ca-cert and certificate failures), with a certificate for 127.0.0.1 signed by a test CA whose PEM file is written to the cache directory'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s h -l help -d 'Print help'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'

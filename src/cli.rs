@@ -31,7 +31,8 @@ Environment:
   ANTHROPIC_MODEL      the model (default claude-sonnet-4-6)
   CLAUDE_RS_LOG        the JSONL log file (default: the user's state directory, claude-rs/log.jsonl)
   CLAUDE_RS_CACHE_DIR  the --fallback-cache directory (default: the user's cache directory, claude-rs)
-  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxies, honoured as usual
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxies, honoured as usual (--proxy overrides them)
+  SSL_CERT_FILE        extra CA certificates (PEM) to trust; --ca-cert overrides it
   NO_COLOR, CLICOLOR_FORCE, TERM=dumb            colour on stderr";
 
 pub const BATCH_HELP: &str = "\
@@ -115,10 +116,11 @@ Examples:
 pub const DOCTOR_HELP: &str = "\
 The checks, in order; a check whose hop failed is skipped, saying why:
   config       key (shown as its last 4 characters), base URL, model, log path
-  proxy        HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, and whether one applies
+  proxy        --proxy, or HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, and whether one applies
   dns          the API host (or the proxy) resolves
   tcp          a connection opens
-  tls          the handshake verifies (https only); an unknown issuer suggests interception
+  tls          the handshake verifies (https only) against the roots in use (--ca-cert,
+               SSL_CERT_FILE, --native-roots); an unknown issuer suggests interception
   http         GET /v1/models without a key gets any answer
   auth         GET /v1/models with the key gets 200
   model        the model is served to the key; deprecated ids warn
@@ -166,6 +168,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub network: NetworkArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -192,6 +197,34 @@ pub enum Command {
     /// Write shell completions and man pages (used to refresh completions/ and man/).
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+/// How to reach the API: global options, used by the commands that talk to
+/// it (`ask`, `batch`, `doctor`).
+#[derive(Debug, Default, Args)]
+pub struct NetworkArgs {
+    /// Send every request through this proxy, http://[user:password@]host:port or https://…,
+    /// instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it).
+    #[arg(long, global = true, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy's),
+    /// besides the bundled Mozilla roots [env: SSL_CERT_FILE].
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "native_roots"
+    )]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Trust the operating system's certificate store instead of the bundled Mozilla roots.
+    #[arg(long, global = true)]
+    pub native_roots: bool,
+
+    /// Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1.
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
 }
 
 /// What a request asks for: shared by `ask` and `batch` (where they are the
@@ -553,6 +586,11 @@ pub struct MockArgs {
     /// Seed for the random faults.
     #[arg(long)]
     pub seed: Option<u64>,
+
+    /// Serve HTTPS (for testing --ca-cert and certificate failures), with a certificate for
+    /// 127.0.0.1 signed by a test CA whose PEM file is written to the cache directory.
+    #[arg(long)]
+    pub tls: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,13 +2,15 @@
 //! (flags > environment > defaults). Everything a user can get wrong locally
 //! is caught here, before anything is sent, as a `UsageError` (exit 2).
 
+pub mod network;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::api::ClientSettings;
 use crate::api::batches::{MAX_BATCH_BYTES, MAX_BATCH_REQUESTS};
 use crate::api::models::{DEFAULT_MODEL, malformed_model_id, max_output_tokens};
-use crate::cli::{AskArgs, BatchArgs, RequestArgs, RetryArgs};
+use crate::cli::{AskArgs, BatchArgs, NetworkArgs, RequestArgs, RetryArgs};
 use crate::output_check::Expectation;
 use crate::resilience::RetryPolicy;
 use crate::secret::ApiKey;
@@ -164,7 +166,7 @@ pub fn log_path(flag: Option<PathBuf>, env: EnvLookup) -> Option<PathBuf> {
         .or_else(crate::log::default_path)
 }
 
-fn cache_dir(env: EnvLookup) -> Option<PathBuf> {
+pub(crate) fn cache_dir(env: EnvLookup) -> Option<PathBuf> {
     env_or_none(env, "CLAUDE_RS_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| dirs::cache_dir().map(|d| d.join("claude-rs")))
@@ -260,6 +262,7 @@ pub fn api_key(env: EnvLookup, mock: bool) -> Result<ApiKey, UsageError> {
 pub fn resolve_connection(
     retry: &RetryArgs,
     mock: Option<&str>,
+    network_args: &NetworkArgs,
     env: EnvLookup,
 ) -> Result<Connection, UsageError> {
     let mut warnings = Vec::new();
@@ -272,6 +275,10 @@ pub fn resolve_connection(
             &mut warnings,
         )?,
     };
+    if mock.is_none() {
+        network::check_plain_http(&base_url, network_args.allow_insecure_http)?;
+    }
+    let network = network::resolve(network_args, env)?;
     let sleep_scale = env("CLAUDE_RS_TEST_SLEEP_SCALE")
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0)
@@ -283,6 +290,7 @@ pub fn resolve_connection(
             connect_timeout: seconds("--connect-timeout", retry.connect_timeout)?,
             stall_timeout: seconds("--timeout", retry.timeout)?,
             max_connections: 1,
+            network,
         },
         sleep_scale,
         mock_scenario: mock.map(str::to_string),
@@ -313,10 +321,11 @@ pub fn resolve_request(args: &RequestArgs, env: EnvLookup) -> Result<RequestDefa
 pub fn resolve_ask(
     args: &AskArgs,
     log_file: Option<PathBuf>,
+    network: &NetworkArgs,
     env: EnvLookup,
     stdout_is_terminal: bool,
 ) -> Result<AskSettings, UsageError> {
-    let connection = resolve_connection(&args.retry, args.mock.as_deref(), env)?;
+    let connection = resolve_connection(&args.retry, args.mock.as_deref(), network, env)?;
     let request = resolve_request(&args.request, env)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
@@ -355,9 +364,10 @@ pub fn resolve_ask(
 pub fn resolve_batch(
     args: &BatchArgs,
     log_file: Option<PathBuf>,
+    network: &NetworkArgs,
     env: EnvLookup,
 ) -> Result<BatchSettings, UsageError> {
-    let mut connection = resolve_connection(&args.retry, args.mock.as_deref(), env)?;
+    let mut connection = resolve_connection(&args.retry, args.mock.as_deref(), network, env)?;
     let request = resolve_request(&args.request, env)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
@@ -465,10 +475,11 @@ pub fn resolve_remote(args: &BatchArgs, env: EnvLookup) -> Result<RemoteSettings
 pub fn resolve_batch_api(
     args: &BatchArgs,
     log_file: Option<PathBuf>,
+    network: &NetworkArgs,
     env: EnvLookup,
 ) -> Result<BatchApiSettings, UsageError> {
     let remote = resolve_remote(args, env)?;
-    let connection = resolve_connection(&args.retry, None, env)?;
+    let connection = resolve_connection(&args.retry, None, network, env)?;
     Ok(BatchApiSettings {
         connection,
         policy: batch_policy(args),

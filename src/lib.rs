@@ -38,12 +38,16 @@ pub fn run() -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
     let style = report::Style::detect(cli.color, &env);
     match cli.command {
-        Command::Ask(args) => commands::ask::run(&args, cli.log_file, &style, &env),
-        Command::Batch(args) => commands::batch::run(&args, cli.log_file, &style, &env),
+        Command::Ask(args) => commands::ask::run(&args, cli.log_file, &cli.network, &style, &env),
+        Command::Batch(args) => {
+            commands::batch::run(&args, cli.log_file, &cli.network, &style, &env)
+        }
         Command::Explain(args) => commands::explain::run(&args),
         Command::Log(args) => commands::log::run(&args, cli.log_file, &env),
-        Command::Doctor(args) => commands::doctor::run(&args, cli.log_file, &style, &env),
-        Command::Mock(args) => commands::mock::run(&args),
+        Command::Doctor(args) => {
+            commands::doctor::run(&args, cli.log_file, &cli.network, &style, &env)
+        }
+        Command::Mock(args) => commands::mock::run(&args, &env),
         Command::Generate(args) => commands::generate::run(&args),
     }
 }

@@ -11,6 +11,8 @@ use ureq::http::{HeaderMap, Response, Uri};
 use ureq::{Agent, BodyReader, RequestBuilder};
 
 use super::batches::{BatchAnswer, BatchPage, MessageBatch};
+use super::handshake::IssuerProbe;
+use super::network::Network;
 use super::sse::SseDecoder;
 use super::stream::StreamAssembler;
 use super::types::{Message, MessageParams};
@@ -40,6 +42,8 @@ pub struct ClientSettings {
     /// Requests this client may have in flight at once (batch workers): the
     /// pool keeps that many connections alive instead of ureq's default 3.
     pub max_connections: usize,
+    /// The proxy and the trusted roots.
+    pub network: Network,
 }
 
 /// Receives request and response metadata for `--verbose`. Never the key.
@@ -81,6 +85,8 @@ pub struct Client {
     api_key: Option<ApiKey>,
     /// `host:port` of the proxy this client goes through, for failure messages.
     proxy: Option<String>,
+    /// Names the issuer of the certificate presented when TLS fails.
+    tls_probe: IssuerProbe,
     trace: Option<Trace>,
 }
 
@@ -92,6 +98,7 @@ impl Client {
             settings.connect_timeout,
             settings.stall_timeout,
             settings.max_connections,
+            &settings.network,
         )
     }
 
@@ -101,8 +108,9 @@ impl Client {
         base_url: &str,
         connect_timeout: Duration,
         stall_timeout: Duration,
+        network: &Network,
     ) -> Client {
-        Client::build(base_url, None, connect_timeout, stall_timeout, 1)
+        Client::build(base_url, None, connect_timeout, stall_timeout, 1, network)
     }
 
     fn build(
@@ -111,13 +119,10 @@ impl Client {
         connect_timeout: Duration,
         stall_timeout: Duration,
         max_connections: usize,
+        network: &Network,
     ) -> Client {
         let base_url = base_url.trim_end_matches('/').to_string();
-        let proxy = ureq::Proxy::try_from_env();
-        let proxy_name = proxy.as_ref().and_then(|p| {
-            let target: ureq::http::Uri = base_url.parse().ok()?;
-            (!p.is_no_proxy(&target)).then(|| format!("{}:{}", p.host(), p.port()))
-        });
+        let proxy = network.proxy_for(&base_url);
         let agent: Agent = Agent::config_builder()
             // Statuses are ours to classify: as errors, ureq would drop the
             // body and headers (retry-after, request-id) we need.
@@ -129,17 +134,25 @@ impl Client {
             // a server that goes silent dies. A total timeout would kill both.
             .timeout_per_read(Some(stall_timeout))
             .timeout_per_write(Some(stall_timeout))
-            .proxy(proxy)
+            .proxy(proxy.as_ref().map(|p| p.to_ureq()))
+            .tls_config(network.trust.tls_config())
             .max_idle_connections_per_host(max_connections.max(3))
             .max_idle_connections(max_connections.max(10))
             .user_agent(USER_AGENT)
             .build()
             .into();
+        let tls_probe = IssuerProbe::new(
+            &base_url,
+            proxy.clone(),
+            network.trust.clone(),
+            connect_timeout,
+        );
         Client {
             agent,
             base_url,
             api_key,
-            proxy: proxy_name,
+            proxy: proxy.map(|p| p.name()),
+            tls_probe,
             trace: None,
         }
     }
@@ -162,6 +175,16 @@ impl Client {
         match &self.api_key {
             Some(key) => request.header("x-api-key", key.expose()),
             None => request,
+        }
+    }
+
+    /// A failure to send or to get the response's head. A TLS failure gets
+    /// one probe handshake of our own, to name the certificate's issuer.
+    fn transport_failure(&self, error: ureq::Error) -> Failure {
+        let failure = classify_transport(error, self.proxy.as_deref());
+        match failure.cause {
+            Some(Cause::Tls) => self.tls_probe.explain(failure),
+            _ => failure,
         }
     }
 
@@ -201,7 +224,7 @@ impl Client {
             .build();
         let response = request
             .send(&body[..])
-            .map_err(|e| AttemptFailure::from(classify_transport(e, self.proxy.as_deref())))?;
+            .map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
         self.trace_response(&response, started);
         let meta = response_meta(response.headers());
         let status = response.status().as_u16();
@@ -380,7 +403,7 @@ impl Client {
             .timeout_global(Some(timeout))
             .build()
             .call()
-            .map_err(|e| classify_transport(e, self.proxy.as_deref()))?;
+            .map_err(|e| self.transport_failure(e))?;
         let received_at = SystemTime::now();
         let headers = response.headers();
         let meta = response_meta(headers);
@@ -528,7 +551,7 @@ impl Client {
             .with_key(self.agent.get(&url))
             .header("anthropic-version", ANTHROPIC_VERSION)
             .call()
-            .map_err(|e| AttemptFailure::from(classify_transport(e, self.proxy.as_deref())))?;
+            .map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
         self.trace_response(&response, started);
         let meta = response_meta(response.headers());
         let status = response.status().as_u16();
@@ -549,8 +572,7 @@ impl Client {
         started: Instant,
         what: &str,
     ) -> Result<BatchAnswer<T>, AttemptFailure> {
-        let response =
-            sent.map_err(|e| AttemptFailure::from(classify_transport(e, self.proxy.as_deref())))?;
+        let response = sent.map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
         self.trace_response(&response, started);
         let meta = response_meta(response.headers());
         let status = response.status().as_u16();

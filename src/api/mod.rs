@@ -1,12 +1,20 @@
-//! The wire: request and response types, the SSE decoder, the HTTP client.
+//! The wire: request and response types, the SSE decoder, the HTTP client,
+//! and how it reaches the API (proxy, trusted roots, its own TLS probe).
 
 pub mod batches;
+pub mod certificate;
 pub mod client;
+pub mod handshake;
 pub mod models;
+pub mod network;
 pub mod pricing;
+pub mod proxy;
 pub mod sse;
 pub mod stream;
+pub mod tls;
+pub mod tunnel;
 pub mod types;
 
 pub use client::{Client, ClientSettings, Reply, ResultLines};
+pub use network::Network;
 pub use types::{Message, MessageParams, Usage};

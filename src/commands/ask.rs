@@ -12,7 +12,7 @@ use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
 use crate::api::types::MAX_REQUEST_BYTES;
 use crate::api::{Client, MessageParams, Reply, pricing};
 use crate::cache::ReplyCache;
-use crate::cli::AskArgs;
+use crate::cli::{AskArgs, NetworkArgs};
 use crate::config::{AskSettings, EnvLookup, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
 use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
@@ -23,9 +23,15 @@ use crate::sanitize;
 
 const COMMAND: &str = "ask";
 
-pub fn run(args: &AskArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLookup) -> ExitCode {
+pub fn run(
+    args: &AskArgs,
+    log_file: Option<PathBuf>,
+    network: &NetworkArgs,
+    style: &Style,
+    env: EnvLookup,
+) -> ExitCode {
     let prepared =
-        resolve_ask(args, log_file, env, style.stdout_is_terminal).and_then(|settings| {
+        resolve_ask(args, log_file, network, env, style.stdout_is_terminal).and_then(|settings| {
             let prompt = read_prompt(&args.prompt)?;
             Ok((settings, prompt))
         });
@@ -198,6 +204,15 @@ impl<'a> Ask<'a> {
                         .deadline
                         .map_or("none".into(), report::seconds),
                     settings.policy.max_retries,
+                ))
+            );
+            let proxy = connection.network.proxy_for(&connection.base_url);
+            eprintln!(
+                "{}",
+                sanitize::one_line(&format!(
+                    "claude-rs: proxy {}, trusting {}",
+                    proxy.map_or("none".into(), |p| p.display()),
+                    connection.network.trust.describe()
                 ))
             );
             client = client.with_trace(Box::new(|text: &str| {

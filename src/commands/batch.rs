@@ -13,7 +13,7 @@ use crate::batch::run::{self, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Ending, Tally, command_line};
 use crate::batch::worker::{COMMAND, Shared};
-use crate::cli::BatchArgs;
+use crate::cli::{BatchArgs, NetworkArgs};
 use crate::config::{BatchSettings, EnvLookup, UsageError, resolve_batch, resolve_remote};
 use crate::exit_code::ExitCode;
 use crate::log::{BatchRecord, EventLog, timestamp};
@@ -22,19 +22,25 @@ use crate::resilience::breaker::BreakerConfig;
 use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
 
-pub fn run(args: &BatchArgs, log_file: Option<PathBuf>, style: &Style, env: EnvLookup) -> ExitCode {
+pub fn run(
+    args: &BatchArgs,
+    log_file: Option<PathBuf>,
+    network: &NetworkArgs,
+    style: &Style,
+    env: EnvLookup,
+) -> ExitCode {
     if args.status.is_some() || args.cancel.is_some() || args.list {
-        return super::batch_remote::query(args, log_file, style, env);
+        return super::batch_remote::query(args, log_file, network, style, env);
     }
     if let Some(id) = &args.batch_id {
-        return super::batch_remote::follow(args, id, log_file, style, env);
+        return super::batch_remote::follow(args, id, log_file, network, style, env);
     }
     // The remote flags are checked before the input is read.
     let remote = match args.remote.then(|| resolve_remote(args, env)).transpose() {
         Ok(remote) => remote,
         Err(error) => return usage(&error),
     };
-    match (prepare(args, log_file, env), remote) {
+    match (prepare(args, log_file, network, env), remote) {
         (Ok(batch), Some(remote)) => super::batch_remote::submit(*batch, remote, style),
         (Ok(batch), None) => batch.run(style),
         (Err(Refusal::Usage(error)), _) => usage(&error),
@@ -77,9 +83,10 @@ pub(super) struct Batch {
 fn prepare(
     args: &BatchArgs,
     log_file: Option<PathBuf>,
+    network: &NetworkArgs,
     env: EnvLookup,
 ) -> Result<Box<Batch>, Refusal> {
-    let settings = resolve_batch(args, log_file, env)?;
+    let settings = resolve_batch(args, log_file, network, env)?;
     let mut input = InputFile::open(&settings.input)?;
     let done = match &settings.output {
         Some(path) => read_output(path, settings.retry_errored)?,

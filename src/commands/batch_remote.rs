@@ -14,7 +14,7 @@ use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
 use crate::batch::remote::state::State;
 use crate::batch::resume::{Done, open_output, read_output};
-use crate::cli::BatchArgs;
+use crate::cli::{BatchArgs, NetworkArgs};
 use crate::commands::print_stdout_line;
 use crate::config::{BatchApiSettings, EnvLookup, RemoteSettings, UsageError, resolve_batch_api};
 use crate::exit_code::ExitCode;
@@ -84,10 +84,11 @@ pub(super) fn follow(
     args: &BatchArgs,
     id: &str,
     log_file: Option<PathBuf>,
+    network: &NetworkArgs,
     style: &Style,
     env: EnvLookup,
 ) -> ExitCode {
-    let prepared = batch_id(id).and_then(|()| resolve_batch_api(args, log_file, env));
+    let prepared = batch_id(id).and_then(|()| resolve_batch_api(args, log_file, network, env));
     let settings = match prepared {
         Ok(settings) => settings,
         Err(error) => return usage(&error),
@@ -121,13 +122,14 @@ pub(super) fn follow(
 pub(super) fn query(
     args: &BatchArgs,
     log_file: Option<PathBuf>,
+    network: &NetworkArgs,
     style: &Style,
     env: EnvLookup,
 ) -> ExitCode {
     let id = args.status.as_deref().or(args.cancel.as_deref());
     let prepared = match id {
-        Some(id) => batch_id(id).and_then(|()| resolve_batch_api(args, log_file, env)),
-        None => resolve_batch_api(args, log_file, env),
+        Some(id) => batch_id(id).and_then(|()| resolve_batch_api(args, log_file, network, env)),
+        None => resolve_batch_api(args, log_file, network, env),
     };
     let settings = match prepared {
         Ok(settings) => settings,

@@ -9,7 +9,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::print_stdout_line;
-use crate::cli::DoctorArgs;
+use crate::cli::{DoctorArgs, NetworkArgs};
 use crate::config::{self, EnvLookup};
 use crate::diagnose::{self, Check, Options, Status};
 use crate::exit_code::ExitCode;
@@ -25,11 +25,14 @@ struct Verdict<'a> {
 pub fn run(
     args: &DoctorArgs,
     log_file: Option<PathBuf>,
+    network: &NetworkArgs,
     style: &Style,
     env: EnvLookup,
 ) -> ExitCode {
-    let timeout = match config::seconds("--timeout", args.timeout) {
-        Ok(timeout) => timeout,
+    let resolved = config::seconds("--timeout", args.timeout)
+        .and_then(|timeout| Ok((timeout, config::network::resolve(network, env)?)));
+    let (timeout, resolved_network) = match resolved {
+        Ok(resolved) => resolved,
         Err(error) => {
             eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
             return ExitCode::Usage;
@@ -40,6 +43,8 @@ pub fn run(
         timeout,
         model: args.model.clone(),
         log_file,
+        network: resolved_network,
+        allow_insecure_http: network.allow_insecure_http,
     };
     // The lines are data on stdout: coloured only for a person at a
     // terminal, never into a pipe or file, and only if colour is wanted.

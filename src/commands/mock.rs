@@ -2,12 +2,13 @@
 //! smoke checks against realistic failures.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::MockArgs;
-use crate::config::{Connection, UsageError};
+use crate::config::{self, Connection, EnvLookup, UsageError};
 use crate::exit_code::ExitCode;
-use crate::mock::{MockConfig, MockServer, SCENARIOS, Step, scenario};
+use crate::mock::{MockConfig, MockServer, SCENARIOS, Step, TEST_CA_PEM, scenario};
 use crate::report;
 
 /// A scenario name, or failing that a script of steps (`529,529,ok`), as a config.
@@ -91,23 +92,36 @@ pub fn scenarios_help() -> String {
     out
 }
 
-pub fn run(args: &MockArgs) -> ExitCode {
-    match build_config(args).and_then(|config| {
-        MockServer::start(config).map_err(|e| {
+pub fn run(args: &MockArgs, env: EnvLookup) -> ExitCode {
+    let started = build_config(args).and_then(|config| {
+        let ca_file = match config.tls {
+            true => Some(write_test_ca(env)?),
+            false => None,
+        };
+        let server = MockServer::start(config).map_err(|e| {
             UsageError::new(
                 format!("could not start the fake API on port {}: {e}", args.port),
                 "pick another --port, or 0 for any free one",
             )
-        })
-    }) {
-        Ok(server) => {
+        })?;
+        Ok((server, ca_file))
+    });
+    match started {
+        Ok((server, ca_file)) => {
             let url = server.base_url();
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{url}").and_then(|()| stdout.flush());
             drop(stdout);
+            let trust = match ca_file {
+                Some(path) => format!(
+                    "\n  its certificate is signed by a test CA: pass --ca-cert {0} (or export SSL_CERT_FILE={0})",
+                    path.display()
+                ),
+                None => String::new(),
+            };
             eprintln!(
                 "claude-rs mock: the fake Anthropic API is listening on {url}\n  \
-                 export ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=sk-ant-mock-anything\n  \
+                 export ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=sk-ant-mock-anything{trust}\n  \
                  any key works; Ctrl-C stops it"
             );
             server.run_forever();
@@ -120,9 +134,29 @@ pub fn run(args: &MockArgs) -> ExitCode {
     }
 }
 
+/// The test CA the `--tls` fake API's certificate is signed by, written where
+/// a client can be pointed at it: the same path every run, in the user's own
+/// cache directory (not a shared temp directory another user could plant).
+fn write_test_ca(env: EnvLookup) -> Result<PathBuf, UsageError> {
+    let unwritable = |problem: String| {
+        UsageError::new(
+            problem,
+            "set CLAUDE_RS_CACHE_DIR to a writable directory for the test CA file",
+        )
+    };
+    let dir = config::cache_dir(env)
+        .ok_or_else(|| unwritable("no cache directory for the test CA file".into()))?;
+    let path = dir.join("mock-ca.pem");
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, TEST_CA_PEM))
+        .map_err(|e| unwritable(format!("could not write {}: {e}", path.display())))?;
+    Ok(path)
+}
+
 fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
     let mut config = config_for(args.scenario.as_deref(), args.script.as_deref())?;
     config.port = args.port;
+    config.tls = args.tls;
     if let Some(rate) = args.fault_rate {
         if !(0.0..=1.0).contains(&rate) {
             return Err(UsageError::new(
@@ -193,6 +227,7 @@ mod tests {
             batch_polls: None,
             latency_ms: None,
             seed: None,
+            tls: false,
         }
     }
 

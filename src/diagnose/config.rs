@@ -74,10 +74,12 @@ impl Finding {
 pub fn check(
     model_flag: Option<&str>,
     log_flag: Option<PathBuf>,
+    allow_insecure_http: bool,
     env: EnvLookup,
 ) -> (Check, Settings) {
     let (key, key_finding) = key(env);
     let (target, url_finding) = target(env);
+    let (key, url_finding) = withhold_key(key, url_finding, &target, allow_insecure_http);
     let (model, model_finding) = model(model_flag, env);
     let log_path = config::log_path(log_flag, env);
     let log_finding = Finding::fine(match &log_path {
@@ -165,6 +167,29 @@ fn target(env: EnvLookup) -> (Result<Target, String>, Finding) {
     }
 }
 
+/// The key is withheld from a plain-http host that is not this machine, as
+/// `ask` withholds it: the checks that need no key still run against it.
+fn withhold_key(
+    key: Option<ApiKey>,
+    found: Finding,
+    target: &Result<Target, String>,
+    allow_insecure_http: bool,
+) -> (Option<ApiKey>, Finding) {
+    let Ok(target) = target else {
+        return (key, found);
+    };
+    match config::network::check_plain_http(&target.base_url, allow_insecure_http) {
+        Ok(()) => (key, found),
+        Err(error) => {
+            let finding = Finding {
+                text: format!("{}; {}", found.text, error.problem),
+                problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
+            };
+            (None, finding)
+        }
+    }
+}
+
 fn model(flag: Option<&str>, env: EnvLookup) -> (Result<String, String>, Finding) {
     match config::model(flag, env) {
         Ok(model) => {
@@ -233,7 +258,7 @@ mod tests {
             ("ANTHROPIC_API_KEY", KEY),
             ("CLAUDE_RS_LOG", "/tmp/l.jsonl"),
         ]);
-        let (check, settings) = check(None, None, &env);
+        let (check, settings) = check(None, None, false, &env);
         assert_eq!(check.status, Status::Pass, "{check:?}");
         assert!(
             check
@@ -258,7 +283,7 @@ mod tests {
     #[test]
     fn a_missing_key_fails_with_exit_2_and_keeps_the_rest() {
         let env = env_of(&[("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")]);
-        let (check, settings) = check(None, None, &env);
+        let (check, settings) = check(None, None, false, &env);
         assert_eq!(check.status, Status::Fail);
         assert_eq!(check.exit_code, Some(ExitCode::Usage));
         assert!(check.message.starts_with("no API key"), "{}", check.message);
@@ -270,22 +295,46 @@ mod tests {
     #[test]
     fn doubtful_values_warn_and_bad_ones_fail() {
         let env = env_of(&[("ANTHROPIC_API_KEY", "not-a-key-but-long-enough")]);
-        assert_eq!(check(None, None, &env).0.status, Status::Warn);
+        assert_eq!(check(None, None, false, &env).0.status, Status::Warn);
         let env = env_of(&[
             ("ANTHROPIC_API_KEY", KEY),
             ("ANTHROPIC_BASE_URL", "https://gw.example/v1"),
         ]);
-        let (found, settings) = check(None, None, &env);
+        let (found, settings) = check(None, None, false, &env);
         assert_eq!(found.status, Status::Warn);
         assert_eq!(settings.target.unwrap().base_url, "https://gw.example");
         let env = env_of(&[
             ("ANTHROPIC_API_KEY", KEY),
             ("ANTHROPIC_BASE_URL", "ftp://x"),
         ]);
-        let (found, settings) = check(Some("claude sonnet"), None, &env);
+        let (found, settings) = check(Some("claude sonnet"), None, false, &env);
         assert_eq!(found.status, Status::Fail);
         assert!(settings.target.is_err() && settings.model.is_err());
         assert!(found.fix.unwrap().starts_with("Set ANTHROPIC_BASE_URL"));
+    }
+
+    #[test]
+    fn the_key_is_withheld_from_plain_http_to_another_host() {
+        let env = env_of(&[
+            ("ANTHROPIC_API_KEY", KEY),
+            ("ANTHROPIC_BASE_URL", "http://gw.example:8080"),
+        ]);
+        let (found, settings) = check(None, None, false, &env);
+        assert_eq!(found.status, Status::Fail);
+        assert_eq!(found.exit_code, Some(ExitCode::Usage));
+        assert!(
+            found
+                .message
+                .contains("refusing to send the API key in the clear to http://gw.example:8080"),
+            "{}",
+            found.message
+        );
+        assert!(found.fix.unwrap().contains("--allow-insecure-http"));
+        assert!(settings.key.is_none());
+        assert_eq!(settings.target.unwrap().host, "gw.example");
+        let (found, settings) = check(None, None, true, &env);
+        assert_eq!(found.status, Status::Pass, "{found:?}");
+        assert!(settings.key.is_some());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 pub use check::{Check, Status, exit_code};
 
 use crate::api::client::ModelsResponse;
-use crate::api::{Client, ClientSettings};
+use crate::api::{Client, ClientSettings, Network};
 use crate::config::EnvLookup;
 use crate::secret::ApiKey;
 use config::{Settings, Target};
@@ -33,6 +33,10 @@ pub struct Options {
     pub timeout: Duration,
     pub model: Option<String>,
     pub log_file: Option<PathBuf>,
+    /// The proxy and roots requests use (`--proxy`, `--ca-cert`, …).
+    pub network: Network,
+    /// `--allow-insecure-http`: the key may go over plain http to any host.
+    pub allow_insecure_http: bool,
 }
 
 /// What a later check needs from an earlier one, or why it is not there.
@@ -80,12 +84,24 @@ pub fn run(options: &Options, env: EnvLookup, emit: &mut dyn FnMut(&Check)) -> V
         checks: Vec::new(),
         emit,
     };
-    let (check, settings) = config::check(options.model.as_deref(), options.log_file.clone(), env);
+    let (check, settings) = config::check(
+        options.model.as_deref(),
+        options.log_file.clone(),
+        options.allow_insecure_http,
+        env,
+    );
     report.add(check);
-    let (check, proxy) = proxy::check(settings.target.as_ref().ok(), env);
+    let (check, proxy) = proxy::check(settings.target.as_ref().ok(), &options.network, env);
     report.add(check);
     if !options.offline {
-        online(&settings, proxy.as_ref(), options.timeout, &mut report);
+        let network = &options.network;
+        online(
+            &settings,
+            proxy.as_ref(),
+            network,
+            options.timeout,
+            &mut report,
+        );
     }
     report.add(local::health(
         settings.log_path.as_deref(),
@@ -96,17 +112,23 @@ pub fn run(options: &Options, env: EnvLookup, emit: &mut dyn FnMut(&Check)) -> V
 }
 
 /// Checks 3 to 10, each hop on the one before it.
-fn online(settings: &Settings, proxy: Option<&ProxyHop>, timeout: Duration, report: &mut Report) {
+fn online(
+    settings: &Settings,
+    proxy: Option<&ProxyHop>,
+    network: &Network,
+    timeout: Duration,
+    report: &mut Report,
+) {
     let target: Needed<&Target> = settings.target.as_ref().map_err(Clone::clone);
-    let reached = reach(target.clone(), proxy, timeout, report);
+    let reached = reach(target.clone(), proxy, network, timeout, report);
     let anonymous = target
         .clone()
-        .map(|t| Client::without_key(&t.base_url, timeout, timeout));
+        .map(|t| Client::without_key(&t.base_url, timeout, timeout, network));
     let answered = report.after("http", reached.and(anonymous), |client| {
         api::http(&client, timeout)
     });
     let keyed = match (&target, &settings.key) {
-        (Ok(target), Some(key)) => Some((keyed_client(target, key, timeout), key)),
+        (Ok(target), Some(key)) => Some((keyed_client(target, key, network, timeout), key)),
         _ => None,
     };
     let can_authenticate = answered.as_ref().map_err(Clone::clone).and_then(|_| {
@@ -133,6 +155,7 @@ fn online(settings: &Settings, proxy: Option<&ProxyHop>, timeout: Duration, repo
 fn reach(
     target: Needed<&Target>,
     proxy: Option<&ProxyHop>,
+    network: &Network,
     timeout: Duration,
     report: &mut Report,
 ) -> Needed<()> {
@@ -145,7 +168,7 @@ fn reach(
     }
     let needed = connected.and_then(|stream| target.map(|t| (stream, t)));
     report.after("tls", needed, |(stream, target)| {
-        tls::check(stream, target, proxy, timeout)
+        tls::check(stream, target, proxy, &network.trust, timeout)
     })
 }
 
@@ -199,13 +222,14 @@ fn first_hop(target: &Target, proxy: Option<&ProxyHop>) -> Hop {
     }
 }
 
-fn keyed_client(target: &Target, key: &ApiKey, timeout: Duration) -> Client {
+fn keyed_client(target: &Target, key: &ApiKey, network: &Network, timeout: Duration) -> Client {
     Client::new(&ClientSettings {
         base_url: target.base_url.clone(),
         api_key: key.clone(),
         connect_timeout: timeout,
         stall_timeout: timeout,
         max_connections: 1,
+        network: network.clone(),
     })
 }
 

@@ -1,11 +1,13 @@
-//! Check 2, proxy: which proxy variables are set, which one ureq uses, and
-//! whether it applies to the API host. A proxy password is never shown: only
-//! `host:port`.
+//! Check 2, proxy: `--proxy`, or which proxy variables are set, which one
+//! ureq uses, and whether it applies to the API host. A proxy password is
+//! never shown: only `host:port`.
 
-use ureq::{Proxy, ProxyProtocol};
+use ureq::Proxy;
 
 use super::check::Check;
 use super::config::Target;
+use crate::api::Network;
+use crate::api::proxy::ProxyServer;
 use crate::config::EnvLookup;
 
 const NAME: &str = "proxy";
@@ -24,67 +26,83 @@ const NO_PROXY_VARIABLES: [&str; 2] = ["NO_PROXY", "no_proxy"];
 
 /// The proxy the API's traffic goes through.
 pub struct ProxyHop {
-    /// The variable it came from, when one of ours explains it.
+    /// Where it came from: `--proxy`, or the variable that explains it.
     pub variable: Option<&'static str>,
     /// Holds the credentials, if any: only ever used, never displayed.
-    proxy: Proxy,
+    server: ProxyServer,
 }
 
 impl ProxyHop {
     /// Without the brackets of an IPv6 literal.
     pub fn host(&self) -> &str {
-        self.proxy
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
+        self.server.host()
     }
 
     pub fn port(&self) -> u16 {
-        self.proxy.port()
+        self.server.port()
     }
 
     /// `host:port`, the way the client names the proxy in failures.
     pub fn name(&self) -> String {
-        format!("{}:{}", self.proxy.host(), self.proxy.port())
+        self.server.name()
     }
 
     pub fn scheme(&self) -> &'static str {
-        match self.proxy.protocol() {
-            ProxyProtocol::Http => "http",
-            ProxyProtocol::Https => "https",
-            ProxyProtocol::Socks4 => "socks4",
-            ProxyProtocol::Socks4A => "socks4a",
-            ProxyProtocol::Socks5 => "socks5",
-            ProxyProtocol::Socks5h => "socks5h",
-            _ => "proxy",
-        }
+        self.server.scheme()
     }
 
     /// A plain http proxy: reached in the clear, then asked with CONNECT for
     /// a tunnel to the API, which `doctor` can do itself.
     pub fn is_http_tunnel(&self) -> bool {
-        self.proxy.protocol() == ProxyProtocol::Http
+        self.server.is_http_tunnel()
     }
 
     /// `user:password` for `Proxy-Authorization: Basic`, when the URL has them.
     pub fn credentials(&self) -> Option<String> {
-        let user = self.proxy.username()?;
-        Some(format!("{user}:{}", self.proxy.password().unwrap_or("")))
+        self.server.credentials()
     }
 
     fn display(&self) -> String {
-        let with = if self.proxy.username().is_some() {
-            " (with credentials)"
-        } else {
-            ""
-        };
-        format!("{}://{}{with}", self.scheme(), self.name())
+        self.server.display()
     }
 }
 
 /// The check, and the proxy that applies to the API host, if one does.
-pub fn check(target: Option<&Target>, env: EnvLookup) -> (Check, Option<ProxyHop>) {
-    assess(target, env, Proxy::try_from_env())
+pub fn check(
+    target: Option<&Target>,
+    network: &Network,
+    env: EnvLookup,
+) -> (Check, Option<ProxyHop>) {
+    match &network.proxy {
+        Some(server) => flagged(target, server.clone(), env),
+        None => assess(target, env, Proxy::try_from_env()),
+    }
+}
+
+/// `--proxy` applies to every request, whatever the environment says.
+fn flagged(
+    target: Option<&Target>,
+    server: ProxyServer,
+    env: EnvLookup,
+) -> (Check, Option<ProxyHop>) {
+    let hop = ProxyHop {
+        variable: Some("--proxy"),
+        server,
+    };
+    let mut message = format!("--proxy → {}", hop.display());
+    if let Some(target) = target {
+        message.push_str(&format!(" applies to {}", target.host));
+    }
+    let overridden: Vec<&str> = PROXY_VARIABLES
+        .iter()
+        .chain(NO_PROXY_VARIABLES.iter())
+        .copied()
+        .filter(|name| env(name).is_some_and(|v| !v.trim().is_empty()))
+        .collect();
+    if !overridden.is_empty() {
+        message.push_str(&format!(" ({} ignored)", overridden.join(", ")));
+    }
+    (Check::pass(NAME, message), Some(hop))
 }
 
 /// `in_use` is the proxy ureq itself picked up (the client builds it the
@@ -114,7 +132,7 @@ fn assess(
             .iter()
             .copied()
             .find(|name| env(name).is_some_and(|v| Proxy::new(&v).is_ok())),
-        proxy,
+        server: ProxyServer::from(proxy),
     };
     let source = hop.variable.unwrap_or("the system proxy setting");
     let Some(target) = target else {
@@ -124,7 +142,7 @@ fn assess(
         );
         return (Check::pass(NAME, message), Some(hop));
     };
-    if hop.proxy.is_no_proxy(&target.uri) {
+    if hop.server.bypasses(&target.uri) {
         let message = format!(
             "{source} → {} is set, but NO_PROXY matches {}: direct connection",
             hop.display(),
@@ -198,6 +216,8 @@ fn unusable_warning(unusable: &[&'static str], message: &str) -> Check {
 
 #[cfg(test)]
 mod tests {
+    use ureq::ProxyProtocol;
+
     use super::*;
     use crate::diagnose::check::Status;
     use crate::diagnose::test_env::env_of;
@@ -262,6 +282,26 @@ mod tests {
         assert!(check.message.contains("NO_PROXY matches api.anthropic.com"));
         assert_eq!(check.status, Status::Warn);
         assert!(check.fix.unwrap().contains("without spaces"));
+    }
+
+    #[test]
+    fn the_proxy_flag_overrides_the_environment_and_hides_its_password() {
+        let env = env_of(&[("HTTPS_PROXY", "http://p:3128"), ("NO_PROXY", "*")]);
+        let network = Network {
+            proxy: Some(ProxyServer::parse("http://bob:hunter2@flag.corp:8080").unwrap()),
+            ..Network::default()
+        };
+        let (check, hop) = super::check(Some(&target("https://api.anthropic.com")), &network, &env);
+        let hop = hop.unwrap();
+        assert_eq!(
+            (hop.name(), hop.variable),
+            ("flag.corp:8080".into(), Some("--proxy"))
+        );
+        assert_eq!(check.status, Status::Pass);
+        assert_eq!(
+            check.message,
+            "--proxy → http://flag.corp:8080 (with credentials) applies to api.anthropic.com (HTTPS_PROXY, NO_PROXY ignored)"
+        );
     }
 
     #[test]

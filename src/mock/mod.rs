@@ -15,6 +15,7 @@ mod routes;
 mod scenario;
 mod server;
 mod step;
+mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 
 pub use scenario::{SCENARIOS, scenario};
 pub use step::Step;
+pub use tls::TEST_CA_PEM;
 
 use server::Shared;
 
@@ -70,6 +72,9 @@ pub struct MockConfig {
     pub latency: Duration,
     /// Model ids served by /v1/models; any other model gets 404.
     pub models: Vec<String>,
+    /// Serve HTTPS with the test certificate for localhost and 127.0.0.1,
+    /// signed by the test CA (`TEST_CA_PEM`), instead of plain HTTP.
+    pub tls: bool,
 }
 
 impl Default for MockConfig {
@@ -90,6 +95,7 @@ impl Default for MockConfig {
                 .iter()
                 .map(|model| model.to_string())
                 .collect(),
+            tls: false,
         }
     }
 }
@@ -154,7 +160,11 @@ impl MockServer {
     pub fn start(config: MockConfig) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(("127.0.0.1", config.port))?;
         let address = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(config, format!("http://{address}")));
+        let (scheme, tls) = match config.tls {
+            true => ("https", Some(tls::server_config()?)),
+            false => ("http", None),
+        };
+        let shared = Arc::new(Shared::new(config, format!("{scheme}://{address}"), tls));
         let accept_thread = {
             let shared = Arc::clone(&shared);
             thread::Builder::new()
@@ -168,13 +178,19 @@ impl MockServer {
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash or `/v1`.
+    /// `http://127.0.0.1:PORT` (`https://` with `tls`), without a trailing slash or `/v1`.
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
     }
 
     pub fn port(&self) -> u16 {
         self.address.port()
+    }
+
+    /// Connections accepted so far, whether or not a request came on them
+    /// (a client that rejects the certificate sends none).
+    pub fn connections(&self) -> u64 {
+        self.shared.connections()
     }
 
     /// Every request received so far (all paths), in arrival order.

@@ -7,10 +7,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use rustls::ServerConfig;
+
 use super::batches::BatchStore;
 use super::http::{self, ReadError, Request};
 use super::lifecycle::Lifecycle;
 use super::ratelimit::RateLimits;
+use super::tls::Wire;
 use super::{MockConfig, RecordedRequest};
 
 /// Frees threads held by clients that vanished without closing.
@@ -26,6 +29,10 @@ pub(crate) struct Shared {
     pub(super) config: MockConfig,
     /// `http://127.0.0.1:PORT`: batches hand out absolute `results_url`s.
     pub(super) base_url: String,
+    /// The server side of TLS, when it serves HTTPS (`MockConfig::tls`).
+    tls: Option<Arc<ServerConfig>>,
+    /// Connections accepted, TLS handshakes that failed included.
+    connections: AtomicU64,
     dispatch: Mutex<Dispatch>,
     batches: Mutex<BatchStore>,
     recorded: Mutex<Vec<RecordedRequest>>,
@@ -84,7 +91,7 @@ pub(super) struct Ids {
 }
 
 impl Shared {
-    pub fn new(config: MockConfig, base_url: String) -> Shared {
+    pub fn new(config: MockConfig, base_url: String, tls: Option<Arc<ServerConfig>>) -> Shared {
         let dispatch = Dispatch {
             steps_served: 0,
             rng: fastrand::Rng::with_seed(config.seed),
@@ -98,12 +105,18 @@ impl Shared {
         Shared {
             config,
             base_url,
+            tls,
+            connections: AtomicU64::new(0),
             dispatch: Mutex::new(dispatch),
             batches: Mutex::new(BatchStore::default()),
             recorded: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             lifecycle: Lifecycle::default(),
         }
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -156,6 +169,7 @@ pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         }
         match incoming {
             Ok(stream) => {
+                shared.connections.fetch_add(1, Ordering::Relaxed);
                 let shared = Arc::clone(&shared);
                 // A failed spawn drops the stream, which closes that one connection.
                 let _ = thread::Builder::new()
@@ -179,41 +193,47 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let mut reader = BufReader::new(&stream);
+    let Ok(wire) = Wire::new(stream, shared.tls.as_ref()) else {
+        return;
+    };
+    let mut reader = BufReader::new(&wire);
     loop {
-        let ending = match http::read_request(&mut reader, &mut &stream) {
+        let ending = match http::read_request(&mut reader, &mut &wire) {
             Ok(Some(request)) => {
                 shared.record(&request);
-                shared.respond(&request, &stream)
+                shared.respond(&request, &wire)
             }
             Ok(None) | Err(ReadError::Gone) => Ending::Abort,
             Err(ReadError::Bad { status, message }) => {
                 let outcome = shared.error(status, None, &message, &shared.next_ids(), vec![]);
-                shared.deliver(outcome, &stream, true);
+                shared.deliver(outcome, &wire, true);
                 Ending::Close
             }
         };
         match ending {
             Ending::KeepAlive => continue,
-            Ending::Close => return close_gracefully(&stream),
+            Ending::Close => return close_gracefully(&wire),
             Ending::Abort => {
-                let _ = stream.shutdown(Shutdown::Both);
+                wire.with_socket(|socket| socket.shutdown(Shutdown::Both).ok());
                 return;
             }
         }
     }
 }
 
-fn close_gracefully(stream: &TcpStream) {
-    if stream.shutdown(Shutdown::Write).is_err() {
-        return;
-    }
-    let _ = stream.set_read_timeout(Some(LINGER));
-    let _ = std::io::copy(&mut stream.take(LINGER_MAX_BYTES), &mut std::io::sink());
+fn close_gracefully(wire: &Wire) {
+    wire.close_notify();
+    wire.with_socket(|socket| {
+        if socket.shutdown(Shutdown::Write).is_err() {
+            return;
+        }
+        let _ = socket.set_read_timeout(Some(LINGER));
+        let _ = std::io::copy(&mut socket.take(LINGER_MAX_BYTES), &mut std::io::sink());
+    });
 }
 
 impl Shared {
-    fn respond(&self, request: &Request, stream: &TcpStream) -> Ending {
+    fn respond(&self, request: &Request, stream: &Wire) -> Ending {
         let ids = self.next_ids();
         // After a HEAD answer the body we wrote would be misread as the next response.
         let close_after = request.wants_close() || request.chunked || request.method == "HEAD";
@@ -226,7 +246,7 @@ impl Shared {
         self.deliver(outcome, stream, close_after)
     }
 
-    fn deliver(&self, outcome: Outcome, stream: &TcpStream, close_after: bool) -> Ending {
+    fn deliver(&self, outcome: Outcome, stream: &Wire, close_after: bool) -> Ending {
         let mut out = stream;
         let delivered = match outcome {
             Outcome::Full {
@@ -273,7 +293,7 @@ impl Shared {
 
     fn deliver_stream(
         &self,
-        out: &mut &TcpStream,
+        out: &mut &Wire,
         mut headers: Vec<(String, String)>,
         events: &[(Duration, String)],
         end: StreamEnd,

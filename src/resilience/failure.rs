@@ -112,10 +112,10 @@ impl Failure {
                 "Nothing is listening at ANTHROPIC_BASE_URL's host and port: check the URL, or whether a local proxy or mock is running.",
             ),
             Some(Cause::Tls) => Some(
-                "The TLS handshake or certificate check failed: a proxy may be intercepting TLS; check the system clock and ANTHROPIC_BASE_URL.",
+                "The TLS handshake or certificate check failed. If your network inspects HTTPS (a corporate proxy or antivirus), trust its CA: --ca-cert FILE or SSL_CERT_FILE=FILE (PEM), or --native-roots if it is in the system's store; otherwise check the system clock and ANTHROPIC_BASE_URL.",
             ),
             Some(Cause::Proxy) => Some(
-                "The proxy failed: check HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, or set NO_PROXY for the API host.",
+                "The proxy failed: check HTTPS_PROXY / HTTP_PROXY / ALL_PROXY or --proxy, or set NO_PROXY for the API host.",
             ),
             Some(Cause::StallTimeout) => Some(
                 "The server stopped sending for longer than --timeout: retry, or raise --timeout if it is merely slow.",

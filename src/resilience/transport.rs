@@ -41,7 +41,7 @@ pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
         ),
         E::InvalidProxyUrl => connection(
             Cause::Proxy,
-            "the proxy URL (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY) is invalid",
+            "the proxy URL (--proxy, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY) is invalid",
         ),
         E::Protocol(inner) => Failure::new(
             Category::InvalidResponse,

@@ -17,3 +17,4 @@ mod explain;
 mod generated_files;
 mod log_command;
 mod mock_command;
+mod network;

@@ -1,0 +1,30 @@
+//! How requests reach the API: through which proxy, trusting which roots.
+//! Resolved once from flags and environment (`config::network`); the client,
+//! its TLS probe and `doctor` all go by the same value.
+
+use ureq::http::Uri;
+
+use super::proxy::ProxyServer;
+use super::tls::Trust;
+
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    /// `--proxy`: every request goes through it, whatever the environment says.
+    pub proxy: Option<ProxyServer>,
+    pub trust: Trust,
+}
+
+impl Network {
+    /// The proxy a request to `base_url` goes through: `--proxy`, else the
+    /// environment's, unless NO_PROXY exempts the host (ureq's own rules).
+    pub fn proxy_for(&self, base_url: &str) -> Option<ProxyServer> {
+        if let Some(proxy) = &self.proxy {
+            return Some(proxy.clone());
+        }
+        let proxy = ProxyServer::from_env()?;
+        match base_url.parse::<Uri>() {
+            Ok(target) if proxy.bypasses(&target) => None,
+            _ => Some(proxy),
+        }
+    }
+}

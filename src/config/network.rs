@@ -1,0 +1,273 @@
+//! The global network options (`--proxy`, `--ca-cert`, `--native-roots`,
+//! `--allow-insecure-http`) and `SSL_CERT_FILE`, resolved into the client's
+//! `Network`; and the rule that keeps the key off plain HTTP. Everything
+//! wrong here is a `UsageError` (exit 2), found before anything is sent.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::path::Path;
+
+use ureq::http::Uri;
+
+use super::{EnvLookup, UsageError, env_or_none};
+use crate::api::Network;
+use crate::api::proxy::{ProxyServer, mask_credentials};
+use crate::api::tls::{Trust, any_usable, first_unusable, read_pem_certificates};
+use crate::cli::NetworkArgs;
+
+/// The proxy and the trusted roots (flags > environment > defaults).
+pub fn resolve(args: &NetworkArgs, env: EnvLookup) -> Result<Network, UsageError> {
+    let proxy = args.proxy.as_deref().map(proxy).transpose()?;
+    Ok(Network {
+        proxy,
+        trust: trust(args, env)?,
+    })
+}
+
+fn proxy(raw: &str) -> Result<ProxyServer, UsageError> {
+    ProxyServer::parse(raw).map_err(|problem| {
+        UsageError::new(
+            format!("--proxy '{}' {problem}", mask_credentials(raw.trim())),
+            "give the proxy as http://host:port (or https://), with credentials if it needs them: \
+             http://user:password@host:port",
+        )
+    })
+}
+
+fn trust(args: &NetworkArgs, env: EnvLookup) -> Result<Trust, UsageError> {
+    // With --native-roots, SSL_CERT_FILE is the platform's business: on
+    // Linux its store loader reads it (instead of the system store), as
+    // OpenSSL does.
+    if args.native_roots {
+        return Ok(Trust::Native);
+    }
+    if let Some(path) = &args.ca_cert {
+        let origin = format!("--ca-cert {}", path.display());
+        return added(path, &origin, Strictness::EveryCertificate);
+    }
+    match env_or_none(env, "SSL_CERT_FILE") {
+        Some(path) => {
+            let origin = format!("SSL_CERT_FILE={path}");
+            added(Path::new(&path), &origin, Strictness::SomeCertificate)
+        }
+        None => Ok(Trust::Bundled),
+    }
+}
+
+/// A file given with `--ca-cert` was picked for this: each certificate in it
+/// must be usable. `SSL_CERT_FILE` is often a system-wide bundle set for
+/// other programs: like OpenSSL, skip what cannot be used, if anything can.
+#[derive(Clone, Copy, PartialEq)]
+enum Strictness {
+    EveryCertificate,
+    SomeCertificate,
+}
+
+fn added(path: &Path, origin: &str, strictness: Strictness) -> Result<Trust, UsageError> {
+    let give = match strictness {
+        Strictness::EveryCertificate => "give --ca-cert",
+        Strictness::SomeCertificate => "point SSL_CERT_FILE at",
+    };
+    let refuse = |problem: String| {
+        UsageError::new(
+            format!("{origin} {problem}"),
+            format!(
+                "{give} a PEM file of the CA certificates to trust (-----BEGIN CERTIFICATE----- blocks); \
+                 convert a DER file first with: openssl x509 -inform der -in CA.der -out CA.pem"
+            ),
+        )
+    };
+    let certs = read_pem_certificates(path).map_err(refuse)?;
+    match strictness {
+        Strictness::EveryCertificate => match first_unusable(&certs) {
+            Some(problem) => Err(refuse(problem)),
+            None => Ok(Trust::added(certs, origin)),
+        },
+        Strictness::SomeCertificate if !any_usable(&certs) => Err(refuse(
+            "holds no certificate that can be used as a CA".into(),
+        )),
+        // ureq and the probe leave out the few that cannot be used.
+        Strictness::SomeCertificate => Ok(Trust::added(certs, origin)),
+    }
+}
+
+/// Refuses to send the key in the clear: an `http://` base URL must be this
+/// machine (loopback) unless `--allow-insecure-http` says the network is
+/// trusted.
+pub fn check_plain_http(base_url: &str, allowed: bool) -> Result<(), UsageError> {
+    let Ok(uri) = base_url.parse::<Uri>() else {
+        return Ok(());
+    };
+    if allowed || uri.scheme_str() != Some("http") {
+        return Ok(());
+    }
+    let host = uri.host().unwrap_or_default();
+    if is_loopback(host) {
+        return Ok(());
+    }
+    Err(UsageError::new(
+        format!(
+            "refusing to send the API key in the clear to {base_url}: plain http:// to a host other than localhost, 127.0.0.0/8 or ::1"
+        ),
+        format!(
+            "use https:// in ANTHROPIC_BASE_URL (e.g. {}), or pass --allow-insecure-http if the network to {host} is trusted",
+            base_url.replacen("http://", "https://", 1)
+        ),
+    ))
+}
+
+/// `localhost`, 127.0.0.0/8 and ::1 (an IPv4-mapped 127.x too): addresses
+/// that never leave the machine.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(IpAddr::V6(ip)) => {
+            ip == Ipv6Addr::LOCALHOST || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn loopback_is_localhost_127_slash_8_and_ipv6_one() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "[::ffff:127.0.0.1]",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "example.com",
+            "10.0.0.1",
+            "128.0.0.1",
+            "0.0.0.0",
+            "[::]",
+            "localhost.example.com",
+            "127.0.0.1.nip.io",
+            "[::2]",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn the_key_goes_over_plain_http_only_to_loopback_unless_allowed() {
+        assert!(check_plain_http("http://127.0.0.1:8080", false).is_ok());
+        assert!(check_plain_http("http://localhost:8080", false).is_ok());
+        assert!(check_plain_http("http://[::1]:8080", false).is_ok());
+        assert!(check_plain_http("https://example.com", false).is_ok());
+        assert!(check_plain_http("http://example.com", true).is_ok());
+        let refused = check_plain_http("http://example.com", false).unwrap_err();
+        assert!(
+            refused.problem.contains("http://example.com"),
+            "{refused:?}"
+        );
+        assert!(refused.fix.contains("https://example.com"), "{refused:?}");
+        assert!(refused.fix.contains("--allow-insecure-http"), "{refused:?}");
+        assert!(check_plain_http("http://10.255.255.1:9", false).is_err());
+    }
+
+    #[test]
+    fn a_bad_proxy_names_the_flag_and_hides_the_password() {
+        let args = NetworkArgs {
+            proxy: Some("http://bob:hunter2@pro xy:3128".into()),
+            ..NetworkArgs::default()
+        };
+        let error = resolve(&args, &no_env).unwrap_err();
+        assert!(
+            error
+                .problem
+                .starts_with("--proxy 'http://bob:***@pro xy:3128'"),
+            "{error:?}"
+        );
+        assert!(!format!("{error:?}").contains("hunter2"));
+        let args = NetworkArgs {
+            proxy: Some("http://bob:hunter2@proxy:3128".into()),
+            ..NetworkArgs::default()
+        };
+        let network = resolve(&args, &no_env).unwrap();
+        assert!(!format!("{network:?}").contains("hunter2"), "{network:?}");
+    }
+
+    #[test]
+    fn ca_cert_wins_over_ssl_cert_file_which_may_hold_unusable_certificates() {
+        let missing = |name: &str| (name == "SSL_CERT_FILE").then(|| "/nonexistent/env.pem".into());
+        let error = resolve(&NetworkArgs::default(), &missing).unwrap_err();
+        assert!(
+            error
+                .problem
+                .starts_with("SSL_CERT_FILE=/nonexistent/env.pem cannot be read"),
+            "{error:?}"
+        );
+        assert!(
+            error.fix.starts_with("point SSL_CERT_FILE at a PEM file"),
+            "{error:?}"
+        );
+        let args = NetworkArgs {
+            ca_cert: Some("/nonexistent/flag.pem".into()),
+            ..NetworkArgs::default()
+        };
+        let error = resolve(&args, &missing).unwrap_err();
+        assert!(
+            error
+                .problem
+                .starts_with("--ca-cert /nonexistent/flag.pem cannot be read"),
+            "{error:?}"
+        );
+        let mixed = tempfile::NamedTempFile::new().unwrap();
+        let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        std::fs::write(
+            mixed.path(),
+            format!("{}{garbage}", crate::mock::TEST_CA_PEM),
+        )
+        .unwrap();
+        let mixed_path = mixed.path().to_string_lossy().into_owned();
+        let bundle = |name: &str| (name == "SSL_CERT_FILE").then(|| mixed_path.clone());
+        let trust = resolve(&NetworkArgs::default(), &bundle).unwrap().trust;
+        assert!(
+            trust
+                .describe()
+                .contains("and 2 certificates from SSL_CERT_FILE="),
+            "{trust:?}"
+        );
+        let strict = NetworkArgs {
+            ca_cert: Some(mixed.path().to_path_buf()),
+            ..NetworkArgs::default()
+        };
+        let error = resolve(&strict, &no_env).unwrap_err();
+        assert!(
+            error
+                .problem
+                .contains("(number 2) that cannot be used as a CA"),
+            "{error:?}"
+        );
+        let native = NetworkArgs {
+            native_roots: true,
+            ..NetworkArgs::default()
+        };
+        assert!(matches!(
+            resolve(&native, &missing).unwrap().trust,
+            Trust::Native
+        ));
+        assert!(matches!(
+            resolve(&NetworkArgs::default(), &no_env).unwrap().trust,
+            Trust::Bundled
+        ));
+    }
+}
