@@ -302,13 +302,13 @@ pub fn resolve_connection(
 pub fn resolve_request(args: &RequestArgs, env: EnvLookup) -> Result<RequestDefaults, UsageError> {
     let model = model(args.model.as_deref(), env)?;
     check_max_tokens(args.max_tokens, &model)?;
-    if let Some(t) = args.temperature {
-        if !(0.0..=1.0).contains(&t) {
-            return Err(UsageError::new(
-                format!("--temperature {t} is outside 0.0 to 1.0"),
-                "give --temperature a value from 0.0 (focused) to 1.0 (creative)",
-            ));
-        }
+    if let Some(t) = args.temperature
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(UsageError::new(
+            format!("--temperature {t} is outside 0.0 to 1.0"),
+            "give --temperature a value from 0.0 (focused) to 1.0 (creative)",
+        ));
     }
     Ok(RequestDefaults {
         model,
@@ -400,13 +400,13 @@ pub fn resolve_batch(
             ));
         }
     };
-    if let (BatchInput::File(input), Some(output)) = (&input, &args.output) {
-        if same_file(input, output) {
-            return Err(UsageError::new(
-                format!("OUTPUT {} is the INPUT file", output.display()),
-                "write the results to another file, e.g. -o results.jsonl",
-            ));
-        }
+    if let (BatchInput::File(input), Some(output)) = (&input, &args.output)
+        && same_file(input, output)
+    {
+        return Err(UsageError::new(
+            format!("OUTPUT {} is the INPUT file", output.display()),
+            "write the results to another file, e.g. -o results.jsonl",
+        ));
     }
     if args.retry_errored && args.output.is_none() {
         return Err(UsageError::new(
@@ -506,15 +506,13 @@ pub(crate) fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), Usage
             "give --max-tokens a value of 1 or more (default 4096)",
         ));
     }
-    if let Some(limit) = max_output_tokens(model) {
-        if max_tokens > limit {
-            return Err(UsageError::new(
-                format!(
-                    "--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens"
-                ),
-                format!("give --max-tokens {limit} or less"),
-            ));
-        }
+    if let Some(limit) = max_output_tokens(model)
+        && max_tokens > limit
+    {
+        return Err(UsageError::new(
+            format!("--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens"),
+            format!("give --max-tokens {limit} or less"),
+        ));
     }
     Ok(())
 }

@@ -127,10 +127,9 @@ impl StreamAssembler {
         if let (Some(block), Ok(input)) = (
             self.blocks.get_mut(&index),
             serde_json::from_str::<Value>(&json),
-        ) {
-            if let Some(object) = block.as_object_mut() {
-                object.insert("input".into(), input);
-            }
+        ) && let Some(object) = block.as_object_mut()
+        {
+            object.insert("input".into(), input);
         }
     }
 

@@ -232,22 +232,21 @@ fn check_model_and_tokens(map: &Map<String, Value>, prefix: &str) -> Result<(), 
             ));
         }
     }
-    if let Some(max_tokens) = map.get("max_tokens") {
-        if max_tokens.as_u64().is_none_or(|n| n == 0) {
-            return Err(format!(
-                "{prefix}max_tokens must be a whole number of 1 or more, not {max_tokens}"
-            ));
-        }
+    if let Some(max_tokens) = map.get("max_tokens")
+        && max_tokens.as_u64().is_none_or(|n| n == 0)
+    {
+        return Err(format!(
+            "{prefix}max_tokens must be a whole number of 1 or more, not {max_tokens}"
+        ));
     }
-    if let Some(temperature) = map.get("temperature") {
-        if temperature
+    if let Some(temperature) = map.get("temperature")
+        && temperature
             .as_f64()
             .is_none_or(|t| !(0.0..=1.0).contains(&t))
-        {
-            return Err(format!(
-                "{prefix}temperature must be a number from 0.0 to 1.0, not {temperature}"
-            ));
-        }
+    {
+        return Err(format!(
+            "{prefix}temperature must be a number from 0.0 to 1.0, not {temperature}"
+        ));
     }
     Ok(())
 }

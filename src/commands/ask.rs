@@ -292,10 +292,10 @@ impl<'a> Ask<'a> {
             &self.settings.request.model,
             failed,
         )));
-        if !self.settings.quiet {
-            if let Some(notice) = report::retry_notice(failed) {
-                eprintln!("{notice}");
-            }
+        if !self.settings.quiet
+            && let Some(notice) = report::retry_notice(failed)
+        {
+            eprintln!("{notice}");
         }
     }
 
@@ -459,14 +459,14 @@ impl<'a> Ask<'a> {
 
     fn fallback(&self, category: Category) -> Option<Fallback> {
         let transient = category.retryable_by_default() && category != Category::OutputValidation;
-        if let (Some(dir), true) = (&self.settings.fallback_cache, transient) {
-            if let Some(hit) = ReplyCache::new(dir.clone()).get(&self.cache_key()) {
-                return Some(Fallback {
-                    source: "cache",
-                    text: hit.text,
-                    cached_at: Some(hit.stored_at),
-                });
-            }
+        if let (Some(dir), true) = (&self.settings.fallback_cache, transient)
+            && let Some(hit) = ReplyCache::new(dir.clone()).get(&self.cache_key())
+        {
+            return Some(Fallback {
+                source: "cache",
+                text: hit.text,
+                cached_at: Some(hit.stored_at),
+            });
         }
         self.settings.fallback_text.as_ref().map(|text| Fallback {
             source: "text",

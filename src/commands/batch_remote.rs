@@ -273,15 +273,15 @@ fn say_torn_state(state: &State) {
 
 /// A state file whose batches are all downloaded is no longer needed.
 fn remove_finished(mut state: State) {
-    if state.exists() {
-        if let Err(error) = state.remove_if_done() {
-            eprintln!(
-                "{}",
-                report::warning(&format!(
-                    "could not remove {}: {error}",
-                    state.path().display()
-                ))
-            );
-        }
+    if state.exists()
+        && let Err(error) = state.remove_if_done()
+    {
+        eprintln!(
+            "{}",
+            report::warning(&format!(
+                "could not remove {}: {error}",
+                state.path().display()
+            ))
+        );
     }
 }

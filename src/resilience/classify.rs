@@ -253,10 +253,11 @@ pub fn parse_retry_after(
     now: SystemTime,
 ) -> Option<Duration> {
     let positive = |d: Duration| (!d.is_zero()).then_some(d);
-    if let Some(ms) = ms.and_then(|v| v.trim().parse::<f64>().ok()) {
-        if ms.is_finite() && ms > 0.0 {
-            return positive(Duration::from_secs_f64(ms / 1000.0));
-        }
+    if let Some(ms) = ms.and_then(|v| v.trim().parse::<f64>().ok())
+        && ms.is_finite()
+        && ms > 0.0
+    {
+        return positive(Duration::from_secs_f64(ms / 1000.0));
     }
     let secs = secs?.trim();
     if let Ok(seconds) = secs.parse::<f64>() {

@@ -125,10 +125,10 @@ impl RetryPolicy {
                 WaitSource::Backoff,
             ),
         };
-        if let Some(deadline) = self.deadline {
-            if state.elapsed + wait >= deadline {
-                return Decision::GiveUp(GiveUp::DeadlineWouldPass);
-            }
+        if let Some(deadline) = self.deadline
+            && state.elapsed + wait >= deadline
+        {
+            return Decision::GiveUp(GiveUp::DeadlineWouldPass);
         }
         Decision::Retry { wait, source }
     }

@@ -111,14 +111,14 @@ impl UserConfig {
     /// The chosen profile's value of a key, else the file's top-level one.
     pub fn get<T: Clone>(&self, key: impl Fn(&Layer) -> Option<&Spanned<T>>) -> Option<Sourced<T>> {
         let file = self.file.as_ref()?;
-        if let Some(name) = &self.profile {
-            if let Some(value) = file.profiles.get(name).and_then(&key) {
-                let source = Source::Profile {
-                    name: name.clone(),
-                    line: file.line(value),
-                };
-                return Some(Sourced::new(value.get_ref().clone(), source));
-            }
+        if let Some(name) = &self.profile
+            && let Some(value) = file.profiles.get(name).and_then(&key)
+        {
+            let source = Source::Profile {
+                name: name.clone(),
+                line: file.line(value),
+            };
+            return Some(Sourced::new(value.get_ref().clone(), source));
         }
         key(&file.top).map(|value| {
             Sourced::new(

@@ -104,13 +104,13 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         }
     };
     progress.finish();
-    if stop.is_none() {
-        if let Err(error) = runner.state.remove_if_done() {
-            progress.warning(&format!(
+    if stop.is_none()
+        && let Err(error) = runner.state.remove_if_done()
+    {
+        progress.warning(&format!(
                 "could not remove the state file {} (every batch in it is downloaded; it can go): {error}",
                 runner.state.path().display()
             ));
-        }
     }
     let tally = Tally {
         skipped_succeeded: skipped.0 + runner.output.tally.skipped_succeeded,
@@ -210,11 +210,11 @@ impl Runner<'_> {
         }
         // A followed batch's items are known only from its results, and they
         // decide what is left to submit: it is finished first.
-        if !unknown.is_empty() {
-            if let Some(stop) = self.follow(unknown) {
-                self.followed.extend(known);
-                return Some(stop);
-            }
+        if !unknown.is_empty()
+            && let Some(stop) = self.follow(unknown)
+        {
+            self.followed.extend(known);
+            return Some(stop);
         }
         let covered = self.state.covered_ids();
         let mut submitter = Submitter {
