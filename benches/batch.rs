@@ -82,7 +82,8 @@ fn batch(server: &FakeApi, dir: &Path, input: &Path, extra: &[&str]) -> (Run, us
         .env_clear()
         .env("ANTHROPIC_API_KEY", API_KEY)
         .env("ANTHROPIC_BASE_URL", &server.url)
-        .env("CLAUDE_RS_LOG", &log);
+        .env("CLAUDE_RS_LOG", &log)
+        .env("CLAUDE_RS_CONFIG", empty_config(dir));
     let run = run_once(&mut command);
     if run.exit != Some(0) {
         eprintln!(
@@ -106,6 +107,14 @@ fn batch(server: &FakeApi, dir: &Path, input: &Path, extra: &[&str]) -> (Run, us
         "every item has its result line"
     );
     (run, rate_limited)
+}
+
+/// An empty config file: the bench measures the defaults, whatever the
+/// user running it keeps in theirs.
+fn empty_config(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, "").unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    path
 }
 
 fn count_lines(path: &Path) -> usize {

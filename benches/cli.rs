@@ -95,14 +95,21 @@ fn main() {
     );
 
     let ask_args = ["ask", "--no-stream", "--max-retries", "0", "hello"];
+    // An empty config file: the bench measures the defaults, whatever the
+    // user running it keeps in theirs.
+    let config = std::env::temp_dir().join(format!("claude-rs-bench-{}.toml", std::process::id()));
+    std::fs::write(&config, "").expect("the empty config file is written");
+    let config_path = config.to_str().expect("the temp dir path is UTF-8");
     let ask_env = [
         ("ANTHROPIC_API_KEY", API_KEY),
         ("ANTHROPIC_BASE_URL", &url),
         ("CLAUDE_RS_LOG", log_path),
+        ("CLAUDE_RS_CONFIG", config_path),
     ];
     let ask_ok = |run: &Run| run.exit == Some(0) && run.stdout.contains("You said: hello");
     let ask = measure("ask", 100, || command(BIN, &ask_args, &ask_env), ask_ok);
     let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(&config);
 
     // Every ask must really have reached the API, with the body curl is about to send.
     let sent = server.message_requests();

@@ -21,8 +21,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'claude-rs' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--native-roots', '--native-roots', [CompletionResultType]::ParameterName, 'Trust the operating system''s certificate store instead of the bundled Mozilla roots')
@@ -36,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show recent failures from the JSONL log, or sum it up with `log stats`')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'The config file: the settings in effect and where each comes from, or the file''s path')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (used to refresh completions/ and man/)')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -46,17 +48,18 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'A system prompt')
             [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'A system prompt')
-            [CompletionResult]::new('--max-tokens', '--max-tokens', [CompletionResultType]::ParameterName, 'The most tokens the reply may have')
+            [CompletionResult]::new('--max-tokens', '--max-tokens', [CompletionResultType]::ParameterName, 'The most tokens the reply may have [default: 4096]')
             [CompletionResult]::new('--temperature', '--temperature', [CompletionResultType]::ParameterName, 'Sampling temperature, 0.0 to 1.0')
-            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries after the first attempt (0 disables retrying)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it')
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds allowed to establish a connection')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries after the first attempt; 0 disables retrying [default: 4]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it [default: 30]')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds allowed to establish a connection [default: 10]')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds for the whole call, retries and waits included')
             [CompletionResult]::new('--choices', '--choices', [CompletionResultType]::ParameterName, 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation')
             [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)')
             [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Print the reply only once it is complete (the default when stdout is not a terminal)')
@@ -85,24 +88,25 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'A system prompt')
             [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'A system prompt')
-            [CompletionResult]::new('--max-tokens', '--max-tokens', [CompletionResultType]::ParameterName, 'The most tokens the reply may have')
+            [CompletionResult]::new('--max-tokens', '--max-tokens', [CompletionResultType]::ParameterName, 'The most tokens the reply may have [default: 4096]')
             [CompletionResult]::new('--temperature', '--temperature', [CompletionResultType]::ParameterName, 'Sampling temperature, 0.0 to 1.0')
-            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries after the first attempt (0 disables retrying)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it')
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds allowed to establish a connection')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries after the first attempt; 0 disables retrying [default: 4]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it [default: 30]')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds allowed to establish a connection [default: 10]')
             [CompletionResult]::new('--choices', '--choices', [CompletionResultType]::ParameterName, 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads sending requests at the same time')
-            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads sending requests at the same time')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Worker threads sending requests at the same time [default: 4]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Worker threads sending requests at the same time [default: 4]')
             [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Client-side limit: requests per minute, shared by all workers')
             [CompletionResult]::new('--tpm', '--tpm', [CompletionResultType]::ParameterName, 'Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers')
-            [CompletionResult]::new('--headroom', '--headroom', [CompletionResultType]::ParameterName, 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused')
+            [CompletionResult]::new('--headroom', '--headroom', [CompletionResultType]::ParameterName, 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused [default: 10]')
             [CompletionResult]::new('--mock', '--mock', [CompletionResultType]::ParameterName, 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`')
             [CompletionResult]::new('--batch-id', '--batch-id', [CompletionResultType]::ParameterName, 'With --remote -o OUTPUT and no INPUT: follow this already-submitted batch (one submitted elsewhere, or lost) and download its results into OUTPUT')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Print the state of a Message Batch (status, counts, times, results URL) and exit')
             [CompletionResult]::new('--cancel', '--cancel', [CompletionResultType]::ParameterName, 'Cancel a Message Batch, print its new state and exit. Results of the requests already processed stay available; the rest become `canceled`')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'With --remote: seconds between polls of the batch''s progress (above 0)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--expect-json', '--expect-json', [CompletionResultType]::ParameterName, 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation')
@@ -122,8 +126,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             break
         }
         'claude-rs;explain' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
@@ -139,8 +144,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only failures newer than this, e.g. 30m, 1h, 2days')
             [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'Only failures of this category')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most the N newest failures (0 shows all)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the matching log lines unchanged (JSONL)')
@@ -158,8 +164,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Sum up the log since this long ago')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'The size of the windows the worst one is picked from')
             [CompletionResult]::new('--alert-below', '--alert-below', [CompletionResultType]::ParameterName, 'Exit with the dominant failure category''s code when any window with calls has a success rate below PCT percent (0 to 100)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
@@ -186,8 +193,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds each network check may take (a whole request: twice this)')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout: {"ok", "exit_code", "checks": [{"name", "status", "figure", "message", "fix"}]}')
@@ -200,10 +208,72 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'claude-rs;config' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
+            [CompletionResult]::new('--native-roots', '--native-roots', [CompletionResultType]::ParameterName, 'Trust the operating system''s certificate store instead of the bundled Mozilla roots')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every setting in effect, where it came from (flag, env, profile, file, default), the key masked')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file (whether it exists or not)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-rs;config;show' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object on stdout: {"config_file", "exists", "profile", "settings": [{"key", "value", "source"}]}')
+            [CompletionResult]::new('--native-roots', '--native-roots', [CompletionResultType]::ParameterName, 'Trust the operating system''s certificate store instead of the bundled Mozilla roots')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-rs;config;path' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
+            [CompletionResult]::new('--native-roots', '--native-roots', [CompletionResultType]::ParameterName, 'Trust the operating system''s certificate store instead of the bundled Mozilla roots')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-rs;config;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every setting in effect, where it came from (flag, env, profile, file, default), the key masked')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file (whether it exists or not)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-rs;config;help;show' {
+            break
+        }
+        'claude-rs;config;help;path' {
+            break
+        }
+        'claude-rs;config;help;help' {
+            break
+        }
         'claude-rs;generate' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The directory that holds completions/ and man/')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--native-roots', '--native-roots', [CompletionResultType]::ParameterName, 'Trust the operating system''s certificate store instead of the bundled Mozilla roots')
@@ -225,8 +295,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--batch-polls', '--batch-polls', [CompletionResultType]::ParameterName, 'Polls (GET /v1/messages/batches/ID) it takes a Message Batch to end')
             [CompletionResult]::new('--latency-ms', '--latency-ms', [CompletionResultType]::ParameterName, 'Latency added to every /v1/messages answer, in milliseconds')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for the random faults')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal)')
-            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user''s state directory)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor''s lines on a terminal) [default: auto, or `color` in the config file]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user''s state directory)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Serve HTTPS (for testing --ca-cert and certificate failures), with a certificate for 127.0.0.1 signed by a test CA whose PEM file is written to the cache directory')
@@ -244,6 +315,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show recent failures from the JSONL log, or sum it up with `log stats`')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'The config file: the settings in effect and where each comes from, or the file''s path')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages (used to refresh completions/ and man/)')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -266,6 +338,17 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             break
         }
         'claude-rs;help;doctor' {
+            break
+        }
+        'claude-rs;help;config' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every setting in effect, where it came from (flag, env, profile, file, default), the key masked')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file (whether it exists or not)')
+            break
+        }
+        'claude-rs;help;config;show' {
+            break
+        }
+        'claude-rs;help;config;path' {
             break
         }
         'claude-rs;help;generate' {

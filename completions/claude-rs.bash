@@ -22,6 +22,9 @@ _claude__rs() {
             claude__rs,batch)
                 cmd="claude__rs__subcmd__batch"
                 ;;
+            claude__rs,config)
+                cmd="claude__rs__subcmd__config"
+                ;;
             claude__rs,doctor)
                 cmd="claude__rs__subcmd__doctor"
                 ;;
@@ -40,11 +43,32 @@ _claude__rs() {
             claude__rs,mock)
                 cmd="claude__rs__subcmd__mock"
                 ;;
+            claude__rs__subcmd__config,help)
+                cmd="claude__rs__subcmd__config__subcmd__help"
+                ;;
+            claude__rs__subcmd__config,path)
+                cmd="claude__rs__subcmd__config__subcmd__path"
+                ;;
+            claude__rs__subcmd__config,show)
+                cmd="claude__rs__subcmd__config__subcmd__show"
+                ;;
+            claude__rs__subcmd__config__subcmd__help,help)
+                cmd="claude__rs__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            claude__rs__subcmd__config__subcmd__help,path)
+                cmd="claude__rs__subcmd__config__subcmd__help__subcmd__path"
+                ;;
+            claude__rs__subcmd__config__subcmd__help,show)
+                cmd="claude__rs__subcmd__config__subcmd__help__subcmd__show"
+                ;;
             claude__rs__subcmd__help,ask)
                 cmd="claude__rs__subcmd__help__subcmd__ask"
                 ;;
             claude__rs__subcmd__help,batch)
                 cmd="claude__rs__subcmd__help__subcmd__batch"
+                ;;
+            claude__rs__subcmd__help,config)
+                cmd="claude__rs__subcmd__help__subcmd__config"
                 ;;
             claude__rs__subcmd__help,doctor)
                 cmd="claude__rs__subcmd__help__subcmd__doctor"
@@ -63,6 +87,12 @@ _claude__rs() {
                 ;;
             claude__rs__subcmd__help,mock)
                 cmd="claude__rs__subcmd__help__subcmd__mock"
+                ;;
+            claude__rs__subcmd__help__subcmd__config,path)
+                cmd="claude__rs__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            claude__rs__subcmd__help__subcmd__config,show)
+                cmd="claude__rs__subcmd__help__subcmd__config__subcmd__show"
                 ;;
             claude__rs__subcmd__help__subcmd__log,stats)
                 cmd="claude__rs__subcmd__help__subcmd__log__subcmd__stats"
@@ -86,7 +116,7 @@ _claude__rs() {
 
     case "${cmd}" in
         claude__rs)
-            opts="-h -V --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version ask batch explain log doctor generate mock help"
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version ask batch explain log doctor config generate mock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -97,6 +127,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -116,7 +150,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__ask)
-            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --deadline --no-stream --stream --json --raw --usage --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --deadline --no-stream --stream --json --raw --usage --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +216,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -198,7 +236,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__batch)
-            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,6 +338,168 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__config)
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version show path help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__config__subcmd__help)
+            opts="show path help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__config__subcmd__path)
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__config__subcmd__show)
+            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -316,7 +516,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__doctor)
-            opts="-m -h -V --json --offline --model --timeout --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-m -h -V --json --offline --model --timeout --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,6 +542,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -358,7 +562,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__explain)
-            opts="-h -V --json --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +573,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -388,7 +596,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__generate)
-            opts="-h -V --out --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --out --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -403,6 +611,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -422,7 +634,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__help)
-            opts="ask batch explain log doctor generate mock help"
+            opts="ask batch explain log doctor config generate mock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -452,6 +664,48 @@ _claude__rs() {
         claude__subcmd__rs__subcmd__help__subcmd__batch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__help__subcmd__config)
+            opts="show path"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__rs__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -562,7 +816,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__log)
-            opts="-h -V --since --category --json --limit --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version stats help"
+            opts="-h -V --since --category --json --limit --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,6 +839,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -646,7 +904,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__log__subcmd__stats)
-            opts="-h -V --since --window --alert-below --json --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --since --window --alert-below --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -672,6 +930,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -688,7 +950,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__mock)
-            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --batch-polls --latency-ms --seed --tls --color --log-file --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --batch-polls --latency-ms --seed --tls --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -739,6 +1001,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_claude_rs_global_optspecs
-    string join \n color= log-file= proxy= ca-cert= native-roots allow-insecure-http h/help V/version
+    string join \n color= log-file= profile= proxy= ca-cert= native-roots allow-insecure-http h/help V/version
 end
 
 function __fish_claude_rs_needs_command
@@ -24,10 +24,11 @@ function __fish_claude_rs_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c claude-rs -n "__fish_claude_rs_needs_command" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_needs_command" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
@@ -39,24 +40,26 @@ complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "batch" -d 'Send
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "doctor" -d 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "config" -d 'The config file: the settings in effect and where each comes from, or the file\'s path'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s m -l model -d 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s s -l system -d 'A system prompt' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-tokens -d 'The most tokens the reply may have' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-tokens -d 'The most tokens the reply may have [default: 4096]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l temperature -d 'Sampling temperature, 0.0 to 1.0' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-retries -d 'Retries after the first attempt (0 disables retrying)' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l connect-timeout -d 'Seconds allowed to establish a connection' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-retries -d 'Retries after the first attempt; 0 disables retrying [default: 4]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it [default: 30]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l connect-timeout -d 'Seconds allowed to establish a connection [default: 10]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l deadline -d 'Seconds for the whole call, retries and waits included' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback -d 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l no-stream -d 'Print the reply only once it is complete (the default when stdout is not a terminal)'
@@ -75,25 +78,26 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s V -l version
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s o -l output -d 'Write the results here (JSONL), flushed as each item finishes. Running again with the same OUTPUT resumes: ids already in it are skipped. Default: stdout (no resume)' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s m -l model -d 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s s -l system -d 'A system prompt' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-tokens -d 'The most tokens the reply may have' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-tokens -d 'The most tokens the reply may have [default: 4096]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l temperature -d 'Sampling temperature, 0.0 to 1.0' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-retries -d 'Retries after the first attempt (0 disables retrying)' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l connect-timeout -d 'Seconds allowed to establish a connection' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-retries -d 'Retries after the first attempt; 0 disables retrying [default: 4]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it [default: 30]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l connect-timeout -d 'Seconds allowed to establish a connection [default: 10]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s j -l jobs -d 'Worker threads sending requests at the same time' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s j -l jobs -d 'Worker threads sending requests at the same time [default: 4]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l rpm -d 'Client-side limit: requests per minute, shared by all workers' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l tpm -d 'Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l headroom -d 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l headroom -d 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused [default: 10]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l batch-id -d 'With --remote -o OUTPUT and no INPUT: follow this already-submitted batch (one submitted elsewhere, or lost) and download its results into OUTPUT' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l status -d 'Print the state of a Message Batch (status, counts, times, results URL) and exit' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l cancel -d 'Cancel a Message Batch, print its new state and exit. Results of the requests already processed stay available; the rest become `canceled`' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l poll-interval -d 'With --remote: seconds between polls of the batch\'s progress (above 0)' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
@@ -107,10 +111,11 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l native-roo
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s V -l version -d 'Print version'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l json -d 'Print one JSON object on stdout'
@@ -134,10 +139,11 @@ connection\t''
 invalid_response\t''
 output_validation\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l limit -d 'Show at most the N newest failures (0 shows all)' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l json -d 'Print the matching log lines unchanged (JSONL)'
@@ -150,10 +156,11 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l since -d 'Sum up the log since this long ago' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l window -d 'The size of the windows the worst one is picked from' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l alert-below -d 'Exit with the dominant failure category\'s code when any window with calls has a success rate below PCT percent (0 to 100)' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l json -d 'Print one JSON object on stdout'
@@ -165,10 +172,11 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s m -l model -d 'The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l timeout -d 'Seconds each network check may take (a whole request: twice this)' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l json -d 'Print one JSON object on stdout: {"ok", "exit_code", "checks": [{"name", "status", "figure", "message", "fix"}]}'
@@ -177,11 +185,52 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l native-ro
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l out -d 'The directory that holds completions/ and man/' -r -F
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "show" -d 'Print every setting in effect, where it came from (flag, env, profile, file, default), the key masked'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "path" -d 'Print the path of the config file (whether it exists or not)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'One JSON object on stdout: {"config_file", "exists", "profile", "settings": [{"key", "value", "source"}]}'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print every setting in effect, where it came from (flag, env, profile, file, default), the key masked'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the path of the config file (whether it exists or not)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l out -d 'The directory that holds completions/ and man/' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
@@ -198,10 +247,11 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l tpm -d 'Ser
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l batch-polls -d 'Polls (GET /v1/messages/batches/ID) it takes a Message Batch to end' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l latency-ms -d 'Latency added to every /v1/messages answer, in milliseconds' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l seed -d 'Seed for the random faults' -r
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal)' -r -f -a "auto\t''
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l log-file -d 'Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user\'s state directory)' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l tls -d 'Serve HTTPS (for testing --ca-cert and certificate failures), with a certificate for 127.0.0.1 signed by a test CA whose PEM file is written to the cache directory'
@@ -209,12 +259,15 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l native-root
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s h -l help -d 'Print help'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -s V -l version -d 'Print version'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "batch" -d 'Send many prompts from a file: in parallel at the rate limit and not past it, resumable, nothing lost'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "doctor" -d 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "ask" -d 'Send a prompt and print the reply'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "batch" -d 'Send many prompts from a file: in parallel at the rate limit and not past it, resumable, nothing lost'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "explain" -d 'Explain an API error you already have: its category, whether claude-rs retries it, the fix and the exit code. Offline'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "log" -d 'Show recent failures from the JSONL log, or sum it up with `log stats`'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "doctor" -d 'Check each hop to the API (config, proxy, DNS, TCP, TLS, HTTP, key, model, limits, clock) and the log: which one is broken, and the fix'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "config" -d 'The config file: the settings in effect and where each comes from, or the file\'s path'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and not __fish_seen_subcommand_from ask batch explain log doctor config generate mock help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and __fish_seen_subcommand_from log" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every setting in effect, where it came from (flag, env, profile, file, default), the key masked'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the path of the config file (whether it exists or not)'

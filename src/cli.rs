@@ -29,6 +29,8 @@ Environment:
   ANTHROPIC_API_KEY    the API key (required; never printed, logged or shown beyond its last 4 characters)
   ANTHROPIC_BASE_URL   scheme://host[:port] of the API, without /v1 (default https://api.anthropic.com)
   ANTHROPIC_MODEL      the model (default claude-sonnet-4-6)
+  CLAUDE_RS_CONFIG     the config file (default: the user's config directory, claude-rs/config.toml)
+  CLAUDE_RS_PROFILE    the config file's profile to use (--profile overrides it)
   CLAUDE_RS_LOG        the JSONL log file (default: the user's state directory, claude-rs/log.jsonl)
   CLAUDE_RS_CACHE_DIR  the --fallback-cache directory (default: the user's cache directory, claude-rs)
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxies, honoured as usual (--proxy overrides them)
@@ -86,6 +88,31 @@ Examples:
   claude-rs batch --status ID [--json]                         one batch's state
   claude-rs batch --cancel ID                                  cancel it
   claude-rs batch --remote --batch-id ID -o results.jsonl      follow a batch sent elsewhere";
+
+pub const CONFIG_HELP: &str = "\
+The config file is CLAUDE_RS_CONFIG, else the user's config directory
+(claude-rs/config.toml; `claude-rs config path` prints it). Every key is
+optional. Precedence: flags > environment > [profile.NAME] > top level > defaults.
+
+  model = \"claude-sonnet-4-6\"       max_tokens = 4096      system = \"...\"
+  temperature = 0.5                  max_retries = 4        timeout = 30
+  connect_timeout = 10               log_file = \"/path\"   color = \"auto\"
+  api_key_cmd = \"pass show anthropic\"   api_key_cmd_timeout = 10
+  api_key = \"sk-ant-...\"            (warned about unless the file is mode 0600)
+  base_url = \"https://api.anthropic.com\"   proxy = \"http://host:3128\"
+  ca_cert = \"/etc/ssl/corp-ca.pem\"   native_roots = false   allow_insecure_http = false
+
+  [batch]
+  jobs = 4    rpm = 50    tpm = 40000    headroom = 10
+
+  [profile.work]                    chosen with --profile work or CLAUDE_RS_PROFILE=work
+  model = \"claude-opus-4-6\"
+  api_key_cmd = \"pass show anthropic-work\"
+  [profile.work.batch]
+  rpm = 1000
+
+A file that cannot be read, an unknown key or a value of the wrong type is
+exit 2, naming the file and the line.";
 
 pub const EXPLAIN_HELP: &str = "\
 What it reads (words first; stdin when no words are given):
@@ -160,13 +187,18 @@ pub fn parse() -> Result<Cli, clap::Error> {
     propagate_version = true
 )]
 pub struct Cli {
-    /// When to colour diagnostics on stderr (stdout is data and never coloured, except doctor's lines on a terminal).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// When to colour diagnostics on stderr (stdout is data and never coloured, except doctor's lines on a terminal)
+    /// [default: auto, or `color` in the config file].
+    #[arg(long, global = true, value_enum)]
+    pub color: Option<ColorChoice>,
 
-    /// Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: the user's state directory).
+    /// Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user's state directory).
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+
+    /// Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
 
     #[command(flatten)]
     pub network: NetworkArgs,
@@ -194,6 +226,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos.
     Mock(MockArgs),
+    /// The config file: the settings in effect and where each comes from, or the file's path.
+    #[command(after_long_help = CONFIG_HELP)]
+    Config(ConfigArgs),
     /// Write shell completions and man pages (used to refresh completions/ and man/).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -229,7 +264,7 @@ pub struct NetworkArgs {
 
 /// What a request asks for: shared by `ask` and `batch` (where they are the
 /// defaults for requests that do not say).
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RequestArgs {
     /// The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6].
     #[arg(short, long)]
@@ -239,9 +274,9 @@ pub struct RequestArgs {
     #[arg(short, long)]
     pub system: Option<String>,
 
-    /// The most tokens the reply may have.
-    #[arg(long, default_value_t = 4096, value_name = "N")]
-    pub max_tokens: u32,
+    /// The most tokens the reply may have [default: 4096].
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
 
     /// Sampling temperature, 0.0 to 1.0.
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
@@ -249,30 +284,20 @@ pub struct RequestArgs {
 }
 
 /// How hard to try: shared by `ask` and `batch`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RetryArgs {
-    /// Retries after the first attempt (0 disables retrying).
-    #[arg(long, default_value_t = 4, value_name = "N")]
-    pub max_retries: u32,
+    /// Retries after the first attempt; 0 disables retrying [default: 4].
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
 
     /// Stall timeout in seconds: an attempt fails when the server sends nothing for this long.
-    /// A long reply that keeps streaming is never cut by it.
-    #[arg(
-        long,
-        default_value_t = 30.0,
-        value_name = "SECS",
-        allow_negative_numbers = true
-    )]
-    pub timeout: f64,
+    /// A long reply that keeps streaming is never cut by it [default: 30].
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub timeout: Option<f64>,
 
-    /// Seconds allowed to establish a connection.
-    #[arg(
-        long,
-        default_value_t = 10.0,
-        value_name = "SECS",
-        allow_negative_numbers = true
-    )]
-    pub connect_timeout: f64,
+    /// Seconds allowed to establish a connection [default: 10].
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub connect_timeout: Option<f64>,
 }
 
 /// What a reply must look like: shared by `ask` and `batch`.
@@ -373,15 +398,9 @@ pub struct BatchArgs {
     #[command(flatten)]
     pub check: ReplyCheckArgs,
 
-    /// Worker threads sending requests at the same time.
-    #[arg(
-        short,
-        long,
-        default_value_t = 4,
-        value_name = "N",
-        conflicts_with = "remote"
-    )]
-    pub jobs: usize,
+    /// Worker threads sending requests at the same time [default: 4].
+    #[arg(short, long, value_name = "N", conflicts_with = "remote")]
+    pub jobs: Option<usize>,
 
     /// Client-side limit: requests per minute, shared by all workers.
     #[arg(long, value_name = "N", conflicts_with = "remote")]
@@ -391,9 +410,9 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N", conflicts_with = "remote")]
     pub tpm: Option<u64>,
 
-    /// Percent of --rpm / --tpm, and of the limits the API reports, kept unused.
-    #[arg(long, default_value_t = 10.0, value_name = "PCT", value_parser = percentage, conflicts_with = "remote")]
-    pub headroom: f64,
+    /// Percent of --rpm / --tpm, and of the limits the API reports, kept unused [default: 10].
+    #[arg(long, value_name = "PCT", value_parser = percentage, conflicts_with = "remote")]
+    pub headroom: Option<f64>,
 
     /// Write invalid input lines as errored results and go on, instead of refusing the input (exit 2).
     #[arg(long)]
@@ -539,6 +558,27 @@ pub struct DoctorArgs {
         allow_negative_numbers = true
     )]
     pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting in effect, where it came from (flag, env, profile, file, default), the key masked.
+    Show(ConfigShowArgs),
+    /// Print the path of the config file (whether it exists or not).
+    Path,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// One JSON object on stdout: {"config_file", "exists", "profile", "settings": [{"key", "value", "source"}]}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

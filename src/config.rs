@@ -2,7 +2,10 @@
 //! (flags > environment > defaults). Everything a user can get wrong locally
 //! is caught here, before anything is sent, as a `UsageError` (exit 2).
 
+pub mod context;
 pub mod network;
+
+pub use context::{Context, Shown};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,10 +13,13 @@ use std::time::Duration;
 use crate::api::ClientSettings;
 use crate::api::batches::{MAX_BATCH_BYTES, MAX_BATCH_REQUESTS};
 use crate::api::models::{DEFAULT_MODEL, malformed_model_id, max_output_tokens};
-use crate::cli::{AskArgs, BatchArgs, NetworkArgs, RequestArgs, RetryArgs};
+use crate::cli::{AskArgs, BatchArgs, RequestArgs, RetryArgs};
 use crate::output_check::Expectation;
 use crate::resilience::RetryPolicy;
 use crate::secret::ApiKey;
+use crate::settings::key_command;
+use crate::settings::{Source, Sourced};
+use serde_json::Value;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// What `--mock` uses when no key is set: the fake API accepts any key.
@@ -157,13 +163,48 @@ pub struct BatchApiSettings {
 /// The most worker threads `--jobs` may ask for.
 pub const MAX_JOBS: usize = 256;
 
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+pub const DEFAULT_MAX_RETRIES: u32 = 4;
+/// Seconds.
+pub const DEFAULT_STALL_TIMEOUT: f64 = 30.0;
+pub const DEFAULT_CONNECT_TIMEOUT: f64 = 10.0;
+pub const DEFAULT_JOBS: usize = 4;
+/// Percent of every limit kept unused.
+pub const DEFAULT_HEADROOM: f64 = 10.0;
+
 /// A batch waits out a server's retry-after up to this long: nobody is waiting
 /// at a terminal, and giving up would turn a pause into errored items.
 pub const BATCH_RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
 
-pub fn log_path(flag: Option<PathBuf>, env: EnvLookup) -> Option<PathBuf> {
-    flag.or_else(|| env_or_none(env, "CLAUDE_RS_LOG").map(PathBuf::from))
-        .or_else(crate::log::default_path)
+/// `~/…` in a path from the config file means the home directory.
+pub fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// `--log-file`, else `CLAUDE_RS_LOG`, else `log_file` in the config file,
+/// else the user's state directory.
+pub fn log_path(ctx: &Context) -> Option<PathBuf> {
+    let flag = ctx.log_flag.as_ref().map(|p| p.display().to_string());
+    let picked = ctx.pick_optional(
+        "log_file",
+        flag.map(|p| (p, "--log-file")),
+        env_or_none(ctx.env, "CLAUDE_RS_LOG").map(|p| (p, "CLAUDE_RS_LOG")),
+        ctx.config(|l| l.log_file.as_ref()),
+    );
+    match picked.value {
+        Some(path) => Some(expand_home(&path)),
+        None => {
+            let default = crate::log::default_path();
+            let shown = default
+                .as_ref()
+                .map_or(Value::Null, |p| p.display().to_string().into());
+            ctx.record("log_file", shown, &Source::Default);
+            default
+        }
+    }
 }
 
 pub(crate) fn cache_dir(env: EnvLookup) -> Option<PathBuf> {
@@ -180,6 +221,26 @@ pub fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
         ));
     }
     Ok(Duration::from_secs_f64(value))
+}
+
+/// `seconds` for a value that may come from the config file: the message
+/// says where it came from.
+fn picked_seconds(
+    ctx: &Context,
+    picked: &Sourced<f64>,
+    flag: &str,
+    key: &str,
+) -> Result<Duration, UsageError> {
+    seconds(flag, picked.value).map_err(|error| match picked.source {
+        Source::Flag(_) | Source::Default => error,
+        _ => UsageError::new(
+            format!(
+                "{} is not a positive number of seconds",
+                ctx.said(&picked.source, flag, key, picked.value)
+            ),
+            format!("set {key} to a number of seconds above 0, e.g. {key} = 30"),
+        ),
+    })
 }
 
 /// A duration such as `90s`, `5m` or `1h 30m`, above zero (`--since`, `--window`).
@@ -199,9 +260,9 @@ pub fn percentage(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Checks ANTHROPIC_BASE_URL and returns it without a trailing `/` or `/v1`.
+/// Checks a base URL and returns it without a trailing `/` or `/v1`.
 pub fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageError> {
-    let fix = "set ANTHROPIC_BASE_URL to scheme://host[:port], e.g. https://api.anthropic.com";
+    let fix = "set ANTHROPIC_BASE_URL (or base_url in the config file) to scheme://host[:port], e.g. https://api.anthropic.com";
     let trimmed = raw.trim().trim_end_matches('/');
     let Some((scheme, rest)) = trimmed.split_once("://") else {
         return Err(UsageError::new(
@@ -225,108 +286,273 @@ pub fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageEr
     }
     if let Some(without) = trimmed.strip_suffix("/v1") {
         warnings.push(format!(
-            "ANTHROPIC_BASE_URL ends in /v1; claude-rs adds that itself, so it uses {without}"
+            "the base URL ends in /v1; claude-rs adds that itself, so it uses {without}"
         ));
         return Ok(without.to_string());
     }
     Ok(trimmed.to_string())
 }
 
-pub fn model(flag: Option<&str>, env: EnvLookup) -> Result<String, UsageError> {
-    let model = flag
-        .map(str::to_string)
-        .or_else(|| env_or_none(env, "ANTHROPIC_MODEL"))
-        .unwrap_or_else(|| DEFAULT_MODEL.to_string());
-    if let Some(problem) = malformed_model_id(&model) {
+/// `ANTHROPIC_BASE_URL`, else `base_url` in the config file, else the API's.
+pub fn resolve_base_url(ctx: &Context, warnings: &mut Vec<String>) -> Result<String, UsageError> {
+    let picked = ctx.pick(
+        "base_url",
+        None,
+        env_or_none(ctx.env, "ANTHROPIC_BASE_URL").map(|u| (u, "ANTHROPIC_BASE_URL")),
+        ctx.config(|l| l.base_url.as_ref()),
+        DEFAULT_BASE_URL.to_string(),
+    );
+    base_url(&picked.value, warnings)
+}
+
+/// `--model`, else `ANTHROPIC_MODEL`, else `model` in the config file, else the default.
+pub fn model(flag: Option<&str>, ctx: &Context) -> Result<String, UsageError> {
+    let picked = ctx.pick(
+        "model",
+        flag.map(|m| (m.to_string(), "--model")),
+        env_or_none(ctx.env, "ANTHROPIC_MODEL").map(|m| (m, "ANTHROPIC_MODEL")),
+        ctx.config(|l| l.model.as_ref()),
+        DEFAULT_MODEL.to_string(),
+    );
+    if let Some(problem) = malformed_model_id(&picked.value) {
         return Err(UsageError::new(
-            format!("'{model}' is not a model id: {problem}"),
-            format!("pass a model id such as {DEFAULT_MODEL} with --model or ANTHROPIC_MODEL"),
+            format!(
+                "{} is not a model id: {problem}",
+                ctx.said(
+                    &picked.source,
+                    "--model",
+                    "model",
+                    format!("'{}'", picked.value)
+                )
+            ),
+            format!(
+                "give a model id such as {DEFAULT_MODEL} (--model, ANTHROPIC_MODEL or model in the config file)"
+            ),
         ));
     }
-    Ok(model)
+    Ok(picked.value)
 }
 
-pub fn api_key(env: EnvLookup, mock: bool) -> Result<ApiKey, UsageError> {
-    match env("ANTHROPIC_API_KEY").as_deref().and_then(ApiKey::new) {
-        Some(key) => Ok(key),
-        None if mock => ApiKey::new(MOCK_API_KEY).ok_or_else(|| UsageError::new("no mock key", "")),
-        None => Err(UsageError::new(
-            "no API key: ANTHROPIC_API_KEY is not set (or is empty)",
-            "export ANTHROPIC_API_KEY=sk-ant-... (create one at https://console.anthropic.com/settings/keys), \
-             or try claude-rs without a key: claude-rs ask --mock flaky \"hello\"",
-        )),
+/// `ANTHROPIC_API_KEY`, else the config file's `api_key_cmd` or `api_key`
+/// (a profile's over the top level's). With `--mock` and no key, the fake
+/// API's: no command is run for it.
+pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
+    let shown = |key: &ApiKey, how: &str| Value::from(format!("{}{how}", key.masked()));
+    if let Some(key) = (ctx.env)("ANTHROPIC_API_KEY")
+        .as_deref()
+        .and_then(ApiKey::new)
+    {
+        ctx.record(
+            "api_key",
+            shown(&key, ""),
+            &Source::Env("ANTHROPIC_API_KEY"),
+        );
+        return Ok(key);
+    }
+    if mock {
+        let key = ApiKey::new(MOCK_API_KEY).ok_or_else(|| UsageError::new("no mock key", ""))?;
+        ctx.record("api_key", "(any: the fake API)".into(), &Source::Default);
+        return Ok(key);
+    }
+    let command = ctx.config(|l| l.api_key_cmd.as_ref());
+    let literal = ctx.config(|l| l.api_key.as_ref());
+    match (command, literal) {
+        (Some(command), Some(literal)) if rank(&command.source) == rank(&literal.source) => {
+            Err(UsageError::new(
+                format!(
+                    "the config file sets both api_key ({}) and api_key_cmd ({}) in the same place",
+                    literal.source, command.source
+                ),
+                "keep one of them: api_key_cmd, so that the key stays out of the file",
+            ))
+        }
+        (Some(command), literal)
+            if literal
+                .as_ref()
+                .is_none_or(|l| rank(&command.source) > rank(&l.source)) =>
+        {
+            let timeout = ctx
+                .config(|l| l.api_key_cmd_timeout.as_ref())
+                .map(|t| picked_seconds(ctx, &t, "api_key_cmd_timeout", "api_key_cmd_timeout"))
+                .transpose()?
+                .unwrap_or(key_command::DEFAULT_TIMEOUT);
+            let key = key_command::key_from_command(&command.value, timeout)?;
+            ctx.record(
+                "api_key",
+                shown(&key, " (from api_key_cmd)"),
+                &command.source,
+            );
+            Ok(key)
+        }
+        (_, Some(literal)) => {
+            let key = ApiKey::new(&literal.value).ok_or_else(|| {
+                UsageError::new(
+                    format!("api_key in the config file ({}) is empty", literal.source),
+                    "set it to the key, or better, use api_key_cmd",
+                )
+            })?;
+            ctx.record("api_key", shown(&key, ""), &literal.source);
+            Ok(key)
+        }
+        _ => {
+            ctx.record("api_key", Value::Null, &Source::Default);
+            Err(UsageError::new(
+                "no API key: ANTHROPIC_API_KEY is not set (or is empty), and the config file has no api_key_cmd",
+                "export ANTHROPIC_API_KEY=sk-ant-... (create one at https://console.anthropic.com/settings/keys), \
+                 or set api_key_cmd = \"pass show anthropic\" in the config file (claude-rs config path), \
+                 or try claude-rs without a key: claude-rs ask --mock flaky \"hello\"",
+            ))
+        }
     }
 }
 
-/// The API key, base URL, timeouts and test knobs, from flags and environment.
+/// Profiles outrank the file's top level.
+fn rank(source: &Source) -> u8 {
+    match source {
+        Source::Profile { .. } => 2,
+        Source::File { .. } => 1,
+        _ => 0,
+    }
+}
+
+/// Retries and the two timeouts, from flags, then the config file.
+pub fn resolve_retry(
+    args: &RetryArgs,
+    ctx: &Context,
+) -> Result<(u32, Duration, Duration), UsageError> {
+    let retries = ctx.pick(
+        "max_retries",
+        args.max_retries.map(|n| (n, "--max-retries")),
+        None,
+        ctx.config(|l| l.max_retries.as_ref()),
+        DEFAULT_MAX_RETRIES,
+    );
+    let stall = ctx.pick(
+        "timeout",
+        args.timeout.map(|t| (t, "--timeout")),
+        None,
+        ctx.config(|l| l.timeout.as_ref()),
+        DEFAULT_STALL_TIMEOUT,
+    );
+    let connect = ctx.pick(
+        "connect_timeout",
+        args.connect_timeout.map(|t| (t, "--connect-timeout")),
+        None,
+        ctx.config(|l| l.connect_timeout.as_ref()),
+        DEFAULT_CONNECT_TIMEOUT,
+    );
+    Ok((
+        retries.value,
+        picked_seconds(ctx, &stall, "--timeout", "timeout")?,
+        picked_seconds(ctx, &connect, "--connect-timeout", "connect_timeout")?,
+    ))
+}
+
+/// The API key, base URL, network and timeouts: everything a client needs.
 pub fn resolve_connection(
     retry: &RetryArgs,
     mock: Option<&str>,
-    network_args: &NetworkArgs,
-    env: EnvLookup,
-) -> Result<Connection, UsageError> {
+    ctx: &Context,
+) -> Result<(Connection, u32), UsageError> {
     let mut warnings = Vec::new();
-    let api_key = api_key(env, mock.is_some())?;
+    let api_key = api_key(ctx, mock.is_some())?;
     let base_url = match mock {
         // Filled in once the fake API is listening.
         Some(_) => String::new(),
-        None => base_url(
-            &env_or_none(env, "ANTHROPIC_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into()),
-            &mut warnings,
-        )?,
+        None => resolve_base_url(ctx, &mut warnings)?,
     };
+    let network = network::resolve(ctx)?;
     if mock.is_none() {
-        network::check_plain_http(&base_url, network_args.allow_insecure_http)?;
+        network::check_plain_http(&base_url, network.allow_insecure_http)?;
     }
-    let network = network::resolve(network_args, env)?;
-    let sleep_scale = env("CLAUDE_RS_TEST_SLEEP_SCALE")
+    let (max_retries, stall_timeout, connect_timeout) = resolve_retry(retry, ctx)?;
+    let sleep_scale = (ctx.env)("CLAUDE_RS_TEST_SLEEP_SCALE")
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0)
         .unwrap_or(1.0);
-    Ok(Connection {
+    warnings.extend(ctx.user.warnings());
+    let connection = Connection {
         client: ClientSettings {
             base_url,
             api_key,
-            connect_timeout: seconds("--connect-timeout", retry.connect_timeout)?,
-            stall_timeout: seconds("--timeout", retry.timeout)?,
+            connect_timeout,
+            stall_timeout,
             max_connections: 1,
-            network,
+            network: network.network,
         },
         sleep_scale,
         mock_scenario: mock.map(str::to_string),
         warnings,
-    })
+    };
+    Ok((connection, max_retries))
 }
 
 /// The model, system prompt, max tokens and temperature, checked.
-pub fn resolve_request(args: &RequestArgs, env: EnvLookup) -> Result<RequestDefaults, UsageError> {
-    let model = model(args.model.as_deref(), env)?;
-    check_max_tokens(args.max_tokens, &model)?;
-    if let Some(t) = args.temperature
+pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefaults, UsageError> {
+    let model = model(args.model.as_deref(), ctx)?;
+    let max_tokens = ctx.pick(
+        "max_tokens",
+        args.max_tokens.map(|n| (n, "--max-tokens")),
+        None,
+        ctx.config(|l| l.max_tokens.as_ref()),
+        DEFAULT_MAX_TOKENS,
+    );
+    check_max_tokens(max_tokens.value, &model).map_err(|error| match max_tokens.source {
+        Source::Flag(_) | Source::Default => error,
+        _ => UsageError::new(
+            format!(
+                "{}: {}",
+                ctx.said(
+                    &max_tokens.source,
+                    "--max-tokens",
+                    "max_tokens",
+                    max_tokens.value
+                ),
+                error
+                    .problem
+                    .trim_start_matches(&format!("--max-tokens {} ", max_tokens.value))
+            ),
+            "change max_tokens in the config file (claude-rs config show says where it is set)",
+        ),
+    })?;
+    let system = ctx.pick_optional(
+        "system",
+        args.system.clone().map(|s| (s, "--system")),
+        None,
+        ctx.config(|l| l.system.as_ref()),
+    );
+    let temperature = ctx.pick_optional(
+        "temperature",
+        args.temperature.map(|t| (t, "--temperature")),
+        None,
+        ctx.config(|l| l.temperature.as_ref()),
+    );
+    if let Some(t) = temperature.value
         && !(0.0..=1.0).contains(&t)
     {
         return Err(UsageError::new(
-            format!("--temperature {t} is outside 0.0 to 1.0"),
-            "give --temperature a value from 0.0 (focused) to 1.0 (creative)",
+            format!(
+                "{} is outside 0.0 to 1.0",
+                ctx.said(&temperature.source, "--temperature", "temperature", t)
+            ),
+            "give the temperature a value from 0.0 (focused) to 1.0 (creative)",
         ));
     }
     Ok(RequestDefaults {
         model,
-        system: args.system.clone(),
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
+        system: system.value,
+        max_tokens: max_tokens.value,
+        temperature: temperature.value,
     })
 }
 
 pub fn resolve_ask(
     args: &AskArgs,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
-    env: EnvLookup,
+    ctx: &Context,
     stdout_is_terminal: bool,
 ) -> Result<AskSettings, UsageError> {
-    let connection = resolve_connection(&args.retry, args.mock.as_deref(), network, env)?;
-    let request = resolve_request(&args.request, env)?;
+    let (connection, max_retries) = resolve_connection(&args.retry, args.mock.as_deref(), ctx)?;
+    let request = resolve_request(&args.request, ctx)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
     let output = if args.json || expectation.is_some() || args.no_stream {
@@ -344,7 +570,7 @@ pub fn resolve_ask(
         connection,
         request,
         policy: RetryPolicy {
-            max_retries: args.retry.max_retries,
+            max_retries,
             deadline,
             ..RetryPolicy::default()
         },
@@ -354,42 +580,105 @@ pub fn resolve_ask(
         usage: args.usage,
         expectation,
         fallback_text: args.fallback.clone(),
-        fallback_cache: args.fallback_cache.then(|| cache_dir(env)).flatten(),
+        fallback_cache: args.fallback_cache.then(|| cache_dir(ctx.env)).flatten(),
         quiet: args.quiet,
         verbose: args.verbose,
-        log_path: log_path(log_file, env),
+        log_path: log_path(ctx),
     })
 }
 
-pub fn resolve_batch(
-    args: &BatchArgs,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
-    env: EnvLookup,
-) -> Result<BatchSettings, UsageError> {
-    let mut connection = resolve_connection(&args.retry, args.mock.as_deref(), network, env)?;
-    let request = resolve_request(&args.request, env)?;
+/// How fast a local batch goes: workers, limits and headroom, from flags,
+/// then the config file's `[batch]`.
+pub struct Pacing {
+    pub jobs: usize,
+    pub rpm: Option<u32>,
+    pub tpm: Option<u64>,
+    /// The fraction of every limit actually used (0.9 for a headroom of 10).
+    pub rate_fraction: f64,
+}
+
+pub fn resolve_pacing(
+    jobs: Option<usize>,
+    rpm: Option<u32>,
+    tpm: Option<u64>,
+    headroom: Option<f64>,
+    ctx: &Context,
+) -> Result<Pacing, UsageError> {
+    let jobs = ctx.pick(
+        "batch.jobs",
+        jobs.map(|n| (n, "--jobs")),
+        None,
+        ctx.config_batch(|b| b.jobs.as_ref()),
+        DEFAULT_JOBS,
+    );
+    if jobs.value == 0 || jobs.value > MAX_JOBS {
+        return Err(UsageError::new(
+            format!(
+                "{} is outside 1 to {MAX_JOBS}",
+                ctx.said(&jobs.source, "--jobs", "jobs", jobs.value)
+            ),
+            "give a number of workers such as 4 (more rarely helps: the rate limit is shared)",
+        ));
+    }
+    let rpm = ctx.pick_optional(
+        "batch.rpm",
+        rpm.map(|n| (n, "--rpm")),
+        None,
+        ctx.config_batch(|b| b.rpm.as_ref()),
+    );
+    let tpm = ctx.pick_optional(
+        "batch.tpm",
+        tpm.map(|n| (n, "--tpm")),
+        None,
+        ctx.config_batch(|b| b.tpm.as_ref()),
+    );
+    for (limit, flag, key) in [
+        (rpm.value.map(u64::from), &rpm.source, "rpm"),
+        (tpm.value, &tpm.source, "tpm"),
+    ] {
+        if limit == Some(0) {
+            return Err(UsageError::new(
+                format!(
+                    "{} would never send anything",
+                    ctx.said(flag, &format!("--{key}"), key, 0)
+                ),
+                "give the limit of your account, e.g. --rpm 50, or leave it out to learn it from the API",
+            ));
+        }
+    }
+    let headroom = ctx.pick(
+        "batch.headroom",
+        headroom.map(|h| (h, "--headroom")),
+        None,
+        ctx.config_batch(|b| b.headroom.as_ref()),
+        DEFAULT_HEADROOM,
+    );
+    if !(0.0..100.0).contains(&headroom.value) {
+        let said = ctx.said(&headroom.source, "--headroom", "headroom", headroom.value);
+        let problem = match headroom.value >= 100.0 {
+            true => format!("{said} keeps the whole limit unused"),
+            false => format!("{said} is not a percentage"),
+        };
+        return Err(UsageError::new(
+            problem,
+            "give a percentage from 0 to below 100, e.g. 10 (the default)",
+        ));
+    }
+    Ok(Pacing {
+        jobs: jobs.value,
+        rpm: rpm.value,
+        tpm: tpm.value,
+        rate_fraction: 1.0 - headroom.value / 100.0,
+    })
+}
+
+pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, UsageError> {
+    let (mut connection, max_retries) = resolve_connection(&args.retry, args.mock.as_deref(), ctx)?;
+    let request = resolve_request(&args.request, ctx)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
-    if args.jobs == 0 || args.jobs > MAX_JOBS {
-        return Err(UsageError::new(
-            format!("--jobs {} is outside 1 to {MAX_JOBS}", args.jobs),
-            "give --jobs a number of workers such as 4 (more rarely helps: the rate limit is shared)",
-        ));
-    }
-    connection.client.max_connections = args.jobs;
-    if args.rpm == Some(0) || args.tpm == Some(0) {
-        return Err(UsageError::new(
-            "--rpm 0 / --tpm 0 would never send anything",
-            "give the limit of your account, e.g. --rpm 50, or leave it out to learn it from the API",
-        ));
-    }
-    if args.headroom >= 100.0 {
-        return Err(UsageError::new(
-            format!("--headroom {} keeps the whole limit unused", args.headroom),
-            "give a percentage below 100, e.g. --headroom 10 (the default)",
-        ));
-    }
+    let pacing = resolve_pacing(args.jobs, args.rpm, args.tpm, args.headroom, ctx)?;
+    connection.client.max_connections = pacing.jobs;
     let input = match args.input.as_deref() {
         Some(path) if path.as_os_str() == "-" => BatchInput::Stdin,
         Some(path) => BatchInput::File(path.to_path_buf()),
@@ -417,25 +706,25 @@ pub fn resolve_batch(
     Ok(BatchSettings {
         connection,
         request,
-        policy: batch_policy(args),
+        policy: batch_policy(max_retries),
         input,
         output: args.output.clone(),
-        jobs: args.jobs,
-        rpm: args.rpm,
-        tpm: args.tpm,
-        rate_fraction: 1.0 - args.headroom / 100.0,
+        jobs: pacing.jobs,
+        rpm: pacing.rpm,
+        tpm: pacing.tpm,
+        rate_fraction: pacing.rate_fraction,
         expectation,
         skip_invalid: args.skip_invalid,
         retry_errored: args.retry_errored,
         quiet: args.quiet,
-        log_path: log_path(log_file, env),
+        log_path: log_path(ctx),
     })
 }
 
 /// A batch waits out long retry-afters: nobody is waiting at a terminal.
-fn batch_policy(args: &BatchArgs) -> RetryPolicy {
+fn batch_policy(max_retries: u32) -> RetryPolicy {
     RetryPolicy {
-        max_retries: args.retry.max_retries,
+        max_retries,
         retry_after_cap: BATCH_RETRY_AFTER_CAP,
         ..RetryPolicy::default()
     }
@@ -472,21 +761,16 @@ pub fn resolve_remote(args: &BatchArgs, env: EnvLookup) -> Result<RemoteSettings
 }
 
 /// Settings for the Message Batches calls that read no INPUT.
-pub fn resolve_batch_api(
-    args: &BatchArgs,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
-    env: EnvLookup,
-) -> Result<BatchApiSettings, UsageError> {
-    let remote = resolve_remote(args, env)?;
-    let connection = resolve_connection(&args.retry, None, network, env)?;
+pub fn resolve_batch_api(args: &BatchArgs, ctx: &Context) -> Result<BatchApiSettings, UsageError> {
+    let remote = resolve_remote(args, ctx.env)?;
+    let (connection, max_retries) = resolve_connection(&args.retry, None, ctx)?;
     Ok(BatchApiSettings {
         connection,
-        policy: batch_policy(args),
+        policy: batch_policy(max_retries),
         output: args.output.clone(),
         retry_errored: args.retry_errored,
         quiet: args.quiet,
-        log_path: log_path(log_file, env),
+        log_path: log_path(ctx),
         remote,
     })
 }
@@ -520,6 +804,9 @@ pub(crate) fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), Usage
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::NetworkArgs;
+    use crate::settings::UserConfig;
+    use crate::settings::file::ConfigFile;
 
     fn no_env(_: &str) -> Option<String> {
         None
@@ -552,25 +839,174 @@ mod tests {
         assert_eq!(warnings.len(), 1);
     }
 
-    #[test]
-    fn a_missing_key_names_the_variable() {
-        let error = api_key(&no_env, false).unwrap_err();
-        assert!(error.problem.contains("ANTHROPIC_API_KEY"));
-        let blank = |name: &str| (name == "ANTHROPIC_API_KEY").then(|| "  ".to_string());
-        assert!(api_key(&blank, false).is_err());
-        assert!(api_key(&no_env, true).is_ok());
+    /// Runs `body` with a context made of `env` and, if given, a config file.
+    fn with_ctx<R>(
+        env: EnvLookup,
+        file: Option<&str>,
+        profile: Option<&str>,
+        body: impl FnOnce(&Context) -> R,
+    ) -> R {
+        let user = UserConfig {
+            path: Some(PathBuf::from("/home/me/.config/claude-rs/config.toml")),
+            file: file.map(|text| {
+                ConfigFile::parse(
+                    std::path::Path::new("/home/me/.config/claude-rs/config.toml"),
+                    text.into(),
+                    Some(0o600),
+                )
+                .unwrap()
+            }),
+            profile: profile.map(str::to_string),
+        };
+        let network = NetworkArgs::default();
+        let ctx = Context::new(env, &user, None, &network);
+        body(&ctx)
     }
 
     #[test]
-    fn flags_override_env_for_the_model() {
-        let env = |name: &str| (name == "ANTHROPIC_MODEL").then(|| "claude-haiku-4-5".to_string());
-        assert_eq!(model(None, &env).unwrap(), "claude-haiku-4-5");
+    fn a_missing_key_names_the_variable_and_the_config_file_option() {
+        let error = with_ctx(&no_env, None, None, |ctx| api_key(ctx, false).unwrap_err());
+        assert!(error.problem.contains("ANTHROPIC_API_KEY"));
+        assert!(error.fix.contains("api_key_cmd"), "{}", error.fix);
+        let blank = |name: &str| (name == "ANTHROPIC_API_KEY").then(|| "  ".to_string());
+        assert!(with_ctx(&blank, None, None, |ctx| api_key(ctx, false).is_err()));
+        assert!(with_ctx(&no_env, None, None, |ctx| api_key(ctx, true).is_ok()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_key_comes_from_env_then_the_profile_then_the_file() {
+        let file = "api_key_cmd = \"echo sk-ant-from-file-cmd-00000001\"\n[profile.work]\napi_key_cmd = \"echo sk-ant-from-work-cmd-00000002\"\n";
+        let key = |env: EnvLookup, profile: Option<&str>| {
+            with_ctx(env, Some(file), profile, |ctx| {
+                let key = api_key(ctx, false).unwrap();
+                let shown = ctx.shown();
+                (key.expose().to_string(), shown[0].source.clone())
+            })
+        };
         assert_eq!(
-            model(Some("claude-opus-4-6"), &env).unwrap(),
-            "claude-opus-4-6"
+            key(&no_env, None),
+            (
+                "sk-ant-from-file-cmd-00000001".into(),
+                Source::File { line: 1 }
+            )
         );
-        assert_eq!(model(None, &no_env).unwrap(), DEFAULT_MODEL);
-        assert!(model(Some("claude sonnet"), &no_env).is_err());
+        assert_eq!(
+            key(&no_env, Some("work")),
+            (
+                "sk-ant-from-work-cmd-00000002".into(),
+                Source::Profile {
+                    name: "work".into(),
+                    line: 3
+                }
+            )
+        );
+        let env = |name: &str| {
+            (name == "ANTHROPIC_API_KEY").then(|| "sk-ant-from-the-env-000003".to_string())
+        };
+        assert_eq!(key(&env, Some("work")).0, "sk-ant-from-the-env-000003");
+        let both = "api_key = \"sk-ant-x\"\napi_key_cmd = \"echo y\"\n";
+        let error = with_ctx(&no_env, Some(both), None, |ctx| {
+            api_key(ctx, false).unwrap_err()
+        });
+        assert!(error.problem.contains("both api_key"), "{}", error.problem);
+        let shown = with_ctx(
+            &no_env,
+            Some("api_key = \"sk-ant-literal-key-0000wxyz\"\n"),
+            None,
+            |ctx| {
+                api_key(ctx, false).unwrap();
+                ctx.shown()[0].value.clone()
+            },
+        );
+        assert_eq!(shown, Value::from("…wxyz"), "the key is shown masked");
+    }
+
+    #[test]
+    fn flags_beat_env_beat_profile_beat_file_for_the_model() {
+        let file = "model = \"claude-haiku-4-5\"\n[profile.work]\nmodel = \"claude-opus-4-6\"\n";
+        let env = |name: &str| (name == "ANTHROPIC_MODEL").then(|| "claude-sonnet-4-5".to_string());
+        let pick = |flag: Option<&str>, env: EnvLookup, profile: Option<&str>| {
+            with_ctx(env, Some(file), profile, |ctx| model(flag, ctx).unwrap())
+        };
+        assert_eq!(
+            pick(Some("claude-opus-4-1"), &env, Some("work")),
+            "claude-opus-4-1"
+        );
+        assert_eq!(pick(None, &env, Some("work")), "claude-sonnet-4-5");
+        assert_eq!(pick(None, &no_env, Some("work")), "claude-opus-4-6");
+        assert_eq!(pick(None, &no_env, None), "claude-haiku-4-5");
+        assert_eq!(
+            with_ctx(&no_env, None, None, |ctx| model(None, ctx).unwrap()),
+            DEFAULT_MODEL
+        );
+        let bad = with_ctx(
+            &no_env,
+            Some("\nmodel = \"claude sonnet\"\n"),
+            None,
+            |ctx| model(None, ctx).unwrap_err(),
+        );
+        assert!(
+            bad.problem.contains(
+                "model = 'claude sonnet' (/home/me/.config/claude-rs/config.toml, line 2)"
+            ),
+            "{}",
+            bad.problem
+        );
+    }
+
+    #[test]
+    fn values_from_the_file_are_checked_and_named_with_their_line() {
+        let tokens = with_ctx(&no_env, Some("max_tokens = 0\n"), None, |ctx| {
+            resolve_request(&RequestArgs::default(), ctx).unwrap_err()
+        });
+        assert!(
+            tokens.problem.starts_with("max_tokens = 0 ("),
+            "{}",
+            tokens.problem
+        );
+        assert!(tokens.problem.contains("line 1"), "{}", tokens.problem);
+        let timeout = with_ctx(
+            &no_env,
+            Some("[profile.p]\ntimeout = -1.0\n"),
+            Some("p"),
+            |ctx| resolve_retry(&RetryArgs::default(), ctx).unwrap_err(),
+        );
+        assert!(
+            timeout.problem.contains("[profile.p]"),
+            "{}",
+            timeout.problem
+        );
+        let jobs = with_ctx(&no_env, Some("[batch]\njobs = 0\n"), None, |ctx| {
+            resolve_pacing(None, None, None, None, ctx).err().unwrap()
+        });
+        assert!(jobs.problem.contains("jobs = 0 ("), "{}", jobs.problem);
+        let pacing = with_ctx(
+            &no_env,
+            Some("[batch]\njobs = 8\nrpm = 50\nheadroom = 20.0\n"),
+            None,
+            |ctx| resolve_pacing(Some(2), None, None, None, ctx).ok().unwrap(),
+        );
+        assert_eq!(
+            (pacing.jobs, pacing.rpm),
+            (2, Some(50)),
+            "the flag beats the file"
+        );
+        assert!((pacing.rate_fraction - 0.8).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_log_path_comes_from_the_flag_env_or_file_with_home_expanded() {
+        let file = "log_file = \"~/logs/claude.jsonl\"\n";
+        let path = with_ctx(&no_env, Some(file), None, |ctx| log_path(ctx).unwrap());
+        if let Some(home) = dirs::home_dir() {
+            assert_eq!(path, home.join("logs/claude.jsonl"));
+        }
+        let env = |name: &str| (name == "CLAUDE_RS_LOG").then(|| "/tmp/env.jsonl".to_string());
+        assert_eq!(
+            with_ctx(&env, Some(file), None, |ctx| log_path(ctx).unwrap()),
+            PathBuf::from("/tmp/env.jsonl")
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub mod settings;
 
 use cli::Command;
 use exit_code::ExitCode;
+use report::ColorChoice;
+use settings::UserConfig;
 
 /// Parses the command line, runs the command, returns the exit code.
 pub fn run() -> ExitCode {
@@ -36,18 +38,39 @@ pub fn run() -> ExitCode {
         }
     };
     let env = |name: &str| std::env::var(name).ok();
-    let style = report::Style::detect(cli.color, &env);
+    let style = report::Style::detect(cli.color.unwrap_or(ColorChoice::Auto), &env);
+    let uses_config = match &cli.command {
+        Command::Explain(_) | Command::Mock(_) | Command::Generate(_) => false,
+        Command::Config(args) => !matches!(args.command, cli::ConfigCommand::Path),
+        _ => true,
+    };
+    let (user, config_error) = match uses_config {
+        true => match UserConfig::load(cli.profile.as_deref(), &env) {
+            Ok(user) => (user, None),
+            Err(error) => (UserConfig::default(), Some(error)),
+        },
+        false => (UserConfig::default(), None),
+    };
+    // doctor reports a bad config file as its first check; every other command stops on it.
+    if let Some(error) = &config_error
+        && !matches!(cli.command, Command::Doctor(_))
+    {
+        eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
+        return ExitCode::Usage;
+    }
+    let style = match (cli.color, user.get(|layer| layer.color.as_ref())) {
+        (None, Some(color)) => report::Style::detect(color.value, &env),
+        _ => style,
+    };
+    let ctx = config::Context::new(&env, &user, cli.log_file.clone(), &cli.network);
     match cli.command {
-        Command::Ask(args) => commands::ask::run(&args, cli.log_file, &cli.network, &style, &env),
-        Command::Batch(args) => {
-            commands::batch::run(&args, cli.log_file, &cli.network, &style, &env)
-        }
+        Command::Ask(args) => commands::ask::run(&args, &ctx, &style),
+        Command::Batch(args) => commands::batch::run(&args, &ctx, &style),
         Command::Explain(args) => commands::explain::run(&args),
-        Command::Log(args) => commands::log::run(&args, cli.log_file, &env),
-        Command::Doctor(args) => {
-            commands::doctor::run(&args, cli.log_file, &cli.network, &style, &env)
-        }
+        Command::Log(args) => commands::log::run(&args, &ctx),
+        Command::Doctor(args) => commands::doctor::run(&args, &ctx, config_error, &style),
         Command::Mock(args) => commands::mock::run(&args, &env),
+        Command::Config(args) => commands::config::run(&args, &ctx, cli.color),
         Command::Generate(args) => commands::generate::run(&args),
     }
 }

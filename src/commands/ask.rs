@@ -2,7 +2,6 @@
 //! right, explained and logged.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,8 +11,8 @@ use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
 use crate::api::types::MAX_REQUEST_BYTES;
 use crate::api::{Client, MessageParams, Reply, pricing};
 use crate::cache::ReplyCache;
-use crate::cli::{AskArgs, NetworkArgs};
-use crate::config::{AskSettings, EnvLookup, OutputMode, UsageError, resolve_ask};
+use crate::cli::AskArgs;
+use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
 use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
 use crate::report::{self, Style};
@@ -23,18 +22,11 @@ use crate::sanitize;
 
 const COMMAND: &str = "ask";
 
-pub fn run(
-    args: &AskArgs,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
-    style: &Style,
-    env: EnvLookup,
-) -> ExitCode {
-    let prepared =
-        resolve_ask(args, log_file, network, env, style.stdout_is_terminal).and_then(|settings| {
-            let prompt = read_prompt(&args.prompt)?;
-            Ok((settings, prompt))
-        });
+pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> ExitCode {
+    let prepared = resolve_ask(args, ctx, style.stdout_is_terminal).and_then(|settings| {
+        let prompt = read_prompt(&args.prompt)?;
+        Ok((settings, prompt))
+    });
     let (mut settings, prompt) = match prepared {
         Ok(prepared) => prepared,
         Err(error) => {

@@ -1,7 +1,6 @@
 //! `claude-rs batch`: check the whole input, pick up where an earlier run
 //! left OUTPUT, run the items, sum up. The work itself is in `crate::batch`.
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::time::SystemTime;
 
@@ -13,8 +12,8 @@ use crate::batch::run::{self, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Ending, Tally, command_line};
 use crate::batch::worker::{COMMAND, Shared};
-use crate::cli::{BatchArgs, NetworkArgs};
-use crate::config::{BatchSettings, EnvLookup, UsageError, resolve_batch, resolve_remote};
+use crate::cli::BatchArgs;
+use crate::config::{BatchSettings, Context, UsageError, resolve_batch, resolve_remote};
 use crate::exit_code::ExitCode;
 use crate::log::{BatchRecord, EventLog, timestamp};
 use crate::report::{self, Style};
@@ -22,25 +21,23 @@ use crate::resilience::breaker::BreakerConfig;
 use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
 
-pub fn run(
-    args: &BatchArgs,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
-    style: &Style,
-    env: EnvLookup,
-) -> ExitCode {
+pub fn run(args: &BatchArgs, ctx: &Context, style: &Style) -> ExitCode {
     if args.status.is_some() || args.cancel.is_some() || args.list {
-        return super::batch_remote::query(args, log_file, network, style, env);
+        return super::batch_remote::query(args, ctx, style);
     }
     if let Some(id) = &args.batch_id {
-        return super::batch_remote::follow(args, id, log_file, network, style, env);
+        return super::batch_remote::follow(args, id, ctx, style);
     }
     // The remote flags are checked before the input is read.
-    let remote = match args.remote.then(|| resolve_remote(args, env)).transpose() {
+    let remote = match args
+        .remote
+        .then(|| resolve_remote(args, ctx.env))
+        .transpose()
+    {
         Ok(remote) => remote,
         Err(error) => return usage(&error),
     };
-    match (prepare(args, log_file, network, env), remote) {
+    match (prepare(args, ctx), remote) {
         (Ok(batch), Some(remote)) => super::batch_remote::submit(*batch, remote, style),
         (Ok(batch), None) => batch.run(style),
         (Err(Refusal::Usage(error)), _) => usage(&error),
@@ -80,13 +77,8 @@ pub(super) struct Batch {
 
 /// Checks the whole input and reads what an earlier run left in OUTPUT: the
 /// same for a local and a remote batch.
-fn prepare(
-    args: &BatchArgs,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
-    env: EnvLookup,
-) -> Result<Box<Batch>, Refusal> {
-    let settings = resolve_batch(args, log_file, network, env)?;
+fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
+    let settings = resolve_batch(args, ctx)?;
     let mut input = InputFile::open(&settings.input)?;
     let done = match &settings.output {
         Some(path) => read_output(path, settings.retry_errored)?,

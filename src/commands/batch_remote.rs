@@ -2,7 +2,7 @@
 //! input check as a local batch), `--batch-id`, `--status`, `--cancel` and
 //! `--list`. The work itself is in `crate::batch::remote`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::batch::{Batch, usage};
 use crate::api::Client;
@@ -14,9 +14,9 @@ use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
 use crate::batch::remote::state::State;
 use crate::batch::resume::{Done, open_output, read_output};
-use crate::cli::{BatchArgs, NetworkArgs};
+use crate::cli::BatchArgs;
 use crate::commands::print_stdout_line;
-use crate::config::{BatchApiSettings, EnvLookup, RemoteSettings, UsageError, resolve_batch_api};
+use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::{self, Style};
@@ -80,15 +80,8 @@ pub(super) fn submit(mut batch: Batch, remote: RemoteSettings, style: &Style) ->
 }
 
 /// `--remote --batch-id ID -o OUTPUT`: download a batch submitted elsewhere.
-pub(super) fn follow(
-    args: &BatchArgs,
-    id: &str,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
-    style: &Style,
-    env: EnvLookup,
-) -> ExitCode {
-    let prepared = batch_id(id).and_then(|()| resolve_batch_api(args, log_file, network, env));
+pub(super) fn follow(args: &BatchArgs, id: &str, ctx: &Context, style: &Style) -> ExitCode {
+    let prepared = batch_id(id).and_then(|()| resolve_batch_api(args, ctx));
     let settings = match prepared {
         Ok(settings) => settings,
         Err(error) => return usage(&error),
@@ -119,17 +112,11 @@ pub(super) fn follow(
 }
 
 /// `--status ID`, `--cancel ID`, `--list`: one call, its answer on stdout.
-pub(super) fn query(
-    args: &BatchArgs,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
-    style: &Style,
-    env: EnvLookup,
-) -> ExitCode {
+pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> ExitCode {
     let id = args.status.as_deref().or(args.cancel.as_deref());
     let prepared = match id {
-        Some(id) => batch_id(id).and_then(|()| resolve_batch_api(args, log_file, network, env)),
-        None => resolve_batch_api(args, log_file, network, env),
+        Some(id) => batch_id(id).and_then(|()| resolve_batch_api(args, ctx)),
+        None => resolve_batch_api(args, ctx),
     };
     let settings = match prepared {
         Ok(settings) => settings,

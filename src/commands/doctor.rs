@@ -3,14 +3,12 @@
 //! each as they finish (or one JSON object), and exits with the code of the
 //! first failure.
 
-use std::path::PathBuf;
-
 use colored::Colorize;
 use serde::Serialize;
 
 use super::print_stdout_line;
-use crate::cli::{DoctorArgs, NetworkArgs};
-use crate::config::{self, EnvLookup};
+use crate::cli::DoctorArgs;
+use crate::config::{self, Context, UsageError};
 use crate::diagnose::{self, Check, Options, Status};
 use crate::exit_code::ExitCode;
 use crate::report::{self, Style};
@@ -22,15 +20,16 @@ struct Verdict<'a> {
     checks: &'a [Check],
 }
 
+/// `config_error`: why the config file could not be used (its check fails,
+/// the others run on flags and environment alone).
 pub fn run(
     args: &DoctorArgs,
-    log_file: Option<PathBuf>,
-    network: &NetworkArgs,
+    ctx: &Context,
+    config_error: Option<UsageError>,
     style: &Style,
-    env: EnvLookup,
 ) -> ExitCode {
     let resolved = config::seconds("--timeout", args.timeout)
-        .and_then(|timeout| Ok((timeout, config::network::resolve(network, env)?)));
+        .and_then(|timeout| Ok((timeout, config::network::resolve(ctx)?)));
     let (timeout, resolved_network) = match resolved {
         Ok(resolved) => resolved,
         Err(error) => {
@@ -42,14 +41,14 @@ pub fn run(
         offline: args.offline,
         timeout,
         model: args.model.clone(),
-        log_file,
-        network: resolved_network,
-        allow_insecure_http: network.allow_insecure_http,
+        config_error,
+        network: resolved_network.network,
+        allow_insecure_http: resolved_network.allow_insecure_http,
     };
     // The lines are data on stdout: coloured only for a person at a
     // terminal, never into a pipe or file, and only if colour is wanted.
     let colour = style.stdout_is_terminal && style.stderr_color;
-    let checks = diagnose::run(&options, env, &mut |check| {
+    let checks = diagnose::run(&options, ctx, &mut |check| {
         if !args.json {
             print_stdout_line(&render(check, colour));
         }

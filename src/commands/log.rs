@@ -3,14 +3,14 @@
 //! Reading and summing are in `crate::log`; this file chooses and prints.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::cli::{LogArgs, LogCommand, LogStatsArgs};
 use crate::commands::print_stdout_line;
-use crate::config::{EnvLookup, log_path};
+use crate::config::{Context, log_path};
 use crate::exit_code::ExitCode;
 use crate::log::reader::{self, Damage, Event, LogFiles, Record};
 use crate::log::stats::{Alert, Stats, StatsBuilder, Window, percent};
@@ -19,8 +19,8 @@ use crate::report;
 use crate::resilience::Category;
 use crate::sanitize;
 
-pub fn run(args: &LogArgs, log_file: Option<PathBuf>, env: EnvLookup) -> ExitCode {
-    let Some(path) = log_path(log_file, env) else {
+pub fn run(args: &LogArgs, ctx: &Context) -> ExitCode {
+    let Some(path) = log_path(ctx) else {
         eprintln!(
             "{}",
             report::render_usage_error(

@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod batch;
 mod batch_remote;
+pub mod config;
 pub mod doctor;
 pub mod explain;
 pub mod generate;

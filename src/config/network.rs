@@ -8,48 +8,126 @@ use std::path::Path;
 
 use ureq::http::Uri;
 
-use super::{EnvLookup, UsageError, env_or_none};
+use super::{Context, UsageError, env_or_none, expand_home};
 use crate::api::Network;
 use crate::api::proxy::{ProxyServer, mask_credentials};
 use crate::api::tls::{Trust, any_usable, first_unusable, read_pem_certificates};
-use crate::cli::NetworkArgs;
+use crate::settings::Source;
 
-/// The proxy and the trusted roots (flags > environment > defaults).
-pub fn resolve(args: &NetworkArgs, env: EnvLookup) -> Result<Network, UsageError> {
-    let proxy = args.proxy.as_deref().map(proxy).transpose()?;
-    Ok(Network {
-        proxy,
-        trust: trust(args, env)?,
+/// The network settings resolved: what the client uses, and whether plain
+/// HTTP to another machine is allowed.
+#[derive(Debug)]
+pub struct Resolved {
+    pub network: Network,
+    pub allow_insecure_http: bool,
+}
+
+/// The proxy and the trusted roots (flags > environment > profile > file >
+/// defaults).
+pub fn resolve(ctx: &Context) -> Result<Resolved, UsageError> {
+    let args = ctx.network;
+    // The proxy variables are read by ureq itself: when one is set, the
+    // config file's proxy gives way to it, as the environment outranks the file.
+    let env_proxy = PROXY_VARIABLES
+        .iter()
+        .find_map(|name| env_or_none(ctx.env, name).map(|value| (mask_credentials(&value), *name)));
+    let picked = ctx.pick_optional(
+        "proxy",
+        args.proxy.clone().map(|p| (p, "--proxy")),
+        env_proxy,
+        ctx.config(|l| l.proxy.as_ref()),
+    );
+    let proxy = match (&picked.source, &picked.value) {
+        (Source::Env(_), _) | (_, None) => None,
+        (source, Some(raw)) => {
+            let said = ctx.said(
+                source,
+                "--proxy",
+                "proxy",
+                format!("'{}'", mask_credentials(raw.trim())),
+            );
+            Some(proxy(raw, &said)?)
+        }
+    };
+    if let Some(raw) = &picked.value {
+        ctx.record("proxy", mask_credentials(raw).into(), &picked.source);
+    }
+    let native = ctx.pick(
+        "native_roots",
+        args.native_roots.then_some((true, "--native-roots")),
+        None,
+        ctx.config(|l| l.native_roots.as_ref()),
+        false,
+    );
+    let insecure = ctx.pick(
+        "allow_insecure_http",
+        args.allow_insecure_http
+            .then_some((true, "--allow-insecure-http")),
+        None,
+        ctx.config(|l| l.allow_insecure_http.as_ref()),
+        false,
+    );
+    Ok(Resolved {
+        network: Network {
+            proxy,
+            trust: trust(ctx, native.value)?,
+        },
+        allow_insecure_http: insecure.value,
     })
 }
 
-fn proxy(raw: &str) -> Result<ProxyServer, UsageError> {
+/// Where ureq looks for a proxy, in its order.
+const PROXY_VARIABLES: &[&str] = &[
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+];
+
+/// `said` names the value and where it came from (`--proxy 'http://…'`).
+fn proxy(raw: &str, said: &str) -> Result<ProxyServer, UsageError> {
     ProxyServer::parse(raw).map_err(|problem| {
         UsageError::new(
-            format!("--proxy '{}' {problem}", mask_credentials(raw.trim())),
+            format!("{said} {problem}"),
             "give the proxy as http://host:port (or https://), with credentials if it needs them: \
              http://user:password@host:port",
         )
     })
 }
 
-fn trust(args: &NetworkArgs, env: EnvLookup) -> Result<Trust, UsageError> {
-    // With --native-roots, SSL_CERT_FILE is the platform's business: on
-    // Linux its store loader reads it (instead of the system store), as
-    // OpenSSL does.
-    if args.native_roots {
+fn trust(ctx: &Context, native_roots: bool) -> Result<Trust, UsageError> {
+    let args = ctx.network;
+    let picked = ctx.pick_optional(
+        "ca_cert",
+        args.ca_cert
+            .as_ref()
+            .map(|p| (p.display().to_string(), "--ca-cert")),
+        env_or_none(ctx.env, "SSL_CERT_FILE").map(|p| (p, "SSL_CERT_FILE")),
+        ctx.config(|l| l.ca_cert.as_ref()),
+    );
+    // --ca-cert on the command line wins; otherwise native roots, when asked
+    // for, leave SSL_CERT_FILE to the platform: on Linux its store loader
+    // reads it (instead of the system store), as OpenSSL does.
+    let from_flag = matches!(picked.source, Source::Flag(_));
+    if native_roots && !from_flag {
         return Ok(Trust::Native);
     }
-    if let Some(path) = &args.ca_cert {
-        let origin = format!("--ca-cert {}", path.display());
-        return added(path, &origin, Strictness::EveryCertificate);
-    }
-    match env_or_none(env, "SSL_CERT_FILE") {
-        Some(path) => {
+    match (&picked.source, picked.value) {
+        (_, None) => Ok(Trust::Bundled),
+        (Source::Env(_), Some(path)) => {
             let origin = format!("SSL_CERT_FILE={path}");
             added(Path::new(&path), &origin, Strictness::SomeCertificate)
         }
-        None => Ok(Trust::Bundled),
+        (source, Some(path)) => {
+            let path = expand_home(&path);
+            let origin = match source {
+                Source::Flag(_) => format!("--ca-cert {}", path.display()),
+                other => format!("ca_cert {} ({other})", path.display()),
+            };
+            added(&path, &origin, Strictness::EveryCertificate)
+        }
     }
 }
 
@@ -134,6 +212,81 @@ pub fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::NetworkArgs;
+    use crate::config::EnvLookup;
+    use crate::settings::UserConfig;
+    use crate::settings::file::ConfigFile;
+
+    fn resolve_with(args: &NetworkArgs, env: EnvLookup) -> Result<Network, UsageError> {
+        let user = UserConfig::default();
+        let ctx = Context::new(env, &user, None, args);
+        resolve(&ctx).map(|resolved| resolved.network)
+    }
+
+    fn with_file(text: &str, env: EnvLookup, args: &NetworkArgs) -> Result<Resolved, UsageError> {
+        let user = UserConfig {
+            path: Some("/c.toml".into()),
+            file: Some(ConfigFile::parse(Path::new("/c.toml"), text.into(), Some(0o600)).unwrap()),
+            profile: None,
+        };
+        let ctx = Context::new(env, &user, None, args);
+        resolve(&ctx)
+    }
+
+    #[test]
+    fn the_config_file_sets_the_proxy_unless_the_environment_does() {
+        let file = "proxy = \"http://file-proxy:3128\"\nallow_insecure_http = true\n";
+        let resolved = with_file(file, &no_env, &NetworkArgs::default()).unwrap();
+        assert_eq!(
+            resolved.network.proxy.as_ref().map(|p| p.name()),
+            Some("file-proxy:3128".to_string())
+        );
+        assert!(resolved.allow_insecure_http);
+        let env = |name: &str| (name == "HTTPS_PROXY").then(|| "http://env-proxy:8080".to_string());
+        let from_env = with_file(file, &env, &NetworkArgs::default()).unwrap();
+        assert!(
+            from_env.network.proxy.is_none(),
+            "ureq reads the environment's proxy itself"
+        );
+        let flag = NetworkArgs {
+            proxy: Some("http://flag-proxy:1".into()),
+            ..NetworkArgs::default()
+        };
+        let from_flag = with_file(file, &env, &flag).unwrap();
+        assert_eq!(
+            from_flag.network.proxy.as_ref().map(|p| p.name()),
+            Some("flag-proxy:1".to_string())
+        );
+        let bad = with_file(
+            "proxy = \"socks5://x:1\"\n",
+            &no_env,
+            &NetworkArgs::default(),
+        )
+        .unwrap_err();
+        assert!(
+            bad.problem.starts_with("proxy = 'socks5://x:1' ("),
+            "{bad:?}"
+        );
+        assert!(bad.problem.contains("/c.toml, line 1"), "{bad:?}");
+    }
+
+    #[test]
+    fn the_config_file_can_add_a_ca_or_use_native_roots() {
+        let missing = with_file(
+            "ca_cert = \"/nonexistent/corp.pem\"\n",
+            &no_env,
+            &NetworkArgs::default(),
+        )
+        .unwrap_err();
+        assert!(
+            missing
+                .problem
+                .contains("ca_cert /nonexistent/corp.pem (config file, line 1)"),
+            "{missing:?}"
+        );
+        let native = with_file("native_roots = true\n", &no_env, &NetworkArgs::default()).unwrap();
+        assert!(matches!(native.network.trust, Trust::Native));
+    }
 
     fn no_env(_: &str) -> Option<String> {
         None
@@ -189,7 +342,7 @@ mod tests {
             proxy: Some("http://bob:hunter2@pro xy:3128".into()),
             ..NetworkArgs::default()
         };
-        let error = resolve(&args, &no_env).unwrap_err();
+        let error = resolve_with(&args, &no_env).unwrap_err();
         assert!(
             error
                 .problem
@@ -201,14 +354,14 @@ mod tests {
             proxy: Some("http://bob:hunter2@proxy:3128".into()),
             ..NetworkArgs::default()
         };
-        let network = resolve(&args, &no_env).unwrap();
+        let network = resolve_with(&args, &no_env).unwrap();
         assert!(!format!("{network:?}").contains("hunter2"), "{network:?}");
     }
 
     #[test]
     fn ca_cert_wins_over_ssl_cert_file_which_may_hold_unusable_certificates() {
         let missing = |name: &str| (name == "SSL_CERT_FILE").then(|| "/nonexistent/env.pem".into());
-        let error = resolve(&NetworkArgs::default(), &missing).unwrap_err();
+        let error = resolve_with(&NetworkArgs::default(), &missing).unwrap_err();
         assert!(
             error
                 .problem
@@ -223,7 +376,7 @@ mod tests {
             ca_cert: Some("/nonexistent/flag.pem".into()),
             ..NetworkArgs::default()
         };
-        let error = resolve(&args, &missing).unwrap_err();
+        let error = resolve_with(&args, &missing).unwrap_err();
         assert!(
             error
                 .problem
@@ -239,7 +392,9 @@ mod tests {
         .unwrap();
         let mixed_path = mixed.path().to_string_lossy().into_owned();
         let bundle = |name: &str| (name == "SSL_CERT_FILE").then(|| mixed_path.clone());
-        let trust = resolve(&NetworkArgs::default(), &bundle).unwrap().trust;
+        let trust = resolve_with(&NetworkArgs::default(), &bundle)
+            .unwrap()
+            .trust;
         assert!(
             trust
                 .describe()
@@ -250,7 +405,7 @@ mod tests {
             ca_cert: Some(mixed.path().to_path_buf()),
             ..NetworkArgs::default()
         };
-        let error = resolve(&strict, &no_env).unwrap_err();
+        let error = resolve_with(&strict, &no_env).unwrap_err();
         assert!(
             error
                 .problem
@@ -262,11 +417,13 @@ mod tests {
             ..NetworkArgs::default()
         };
         assert!(matches!(
-            resolve(&native, &missing).unwrap().trust,
+            resolve_with(&native, &missing).unwrap().trust,
             Trust::Native
         ));
         assert!(matches!(
-            resolve(&NetworkArgs::default(), &no_env).unwrap().trust,
+            resolve_with(&NetworkArgs::default(), &no_env)
+                .unwrap()
+                .trust,
             Trust::Bundled
         ));
     }

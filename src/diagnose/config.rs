@@ -1,18 +1,17 @@
-//! Check 1, config: the key, the base URL, the model and the log path, each
-//! resolved exactly as `ask` resolves them.
+//! Check 1, config: the config file, the key, the base URL, the model and the
+//! log path, each resolved exactly as `ask` resolves them.
 
 use std::path::PathBuf;
 
 use ureq::http::Uri;
 
 use super::check::Check;
-use crate::config::{self, DEFAULT_BASE_URL, EnvLookup, env_or_none};
+use crate::config::{self, Context, UsageError};
 use crate::exit_code::ExitCode;
 use crate::secret::ApiKey;
+use crate::settings::Source;
 
 const NAME: &str = "config";
-/// Today the only place a key comes from.
-const KEY_SOURCE: &str = "env ANTHROPIC_API_KEY";
 
 /// Where the API is: the base URL taken apart for the network checks.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,20 +72,22 @@ impl Finding {
 
 pub fn check(
     model_flag: Option<&str>,
-    log_flag: Option<PathBuf>,
     allow_insecure_http: bool,
-    env: EnvLookup,
+    config_error: Option<&UsageError>,
+    ctx: &Context,
 ) -> (Check, Settings) {
-    let (key, key_finding) = key(env);
-    let (target, url_finding) = target(env);
+    let file_finding = config_file(config_error, ctx);
+    let (key, key_finding) = key(ctx);
+    let (target, url_finding) = target(ctx);
     let (key, url_finding) = withhold_key(key, url_finding, &target, allow_insecure_http);
-    let (model, model_finding) = model(model_flag, env);
-    let log_path = config::log_path(log_flag, env);
+    let (model, model_finding) = model(model_flag, ctx);
+    let log_path = config::log_path(ctx);
     let log_finding = Finding::fine(match &log_path {
         Some(path) => format!("log {}", path.display()),
         None => "no log path".to_string(),
     });
-    let findings = [key_finding, url_finding, model_finding, log_finding];
+    let mut findings = vec![key_finding, url_finding, model_finding, log_finding];
+    findings.extend(file_finding);
     let settings = Settings {
         key,
         target,
@@ -96,20 +97,56 @@ pub fn check(
     (verdict(&findings), settings)
 }
 
-fn key(env: EnvLookup) -> (Option<ApiKey>, Finding) {
-    match config::api_key(env, false) {
-        Ok(key) if key.looks_plausible() => {
-            let text = format!("key {} from {KEY_SOURCE}", key.masked());
-            (Some(key), Finding::fine(text))
-        }
+/// The config file: where it is, the profile in use, and why it could not
+/// be used, if it could not (a bad line, an unknown profile).
+fn config_file(error: Option<&UsageError>, ctx: &Context) -> Option<Finding> {
+    if let Some(error) = error {
+        return Some(Finding {
+            text: error.problem.clone(),
+            problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
+        });
+    }
+    let file = ctx.user.file.as_ref()?;
+    let profile = ctx
+        .user
+        .profile
+        .as_ref()
+        .map(|name| format!(", profile {name}"))
+        .unwrap_or_default();
+    let text = format!("config file {}{profile}", file.path.display());
+    Some(match file.key_exposure_warning() {
+        Some(warning) => Finding {
+            text,
+            problem: Some(Problem::Doubtful(format!("{}.", capitalised(&warning)))),
+        },
+        None => Finding::fine(text),
+    })
+}
+
+/// Where a setting came from, as recorded while it was resolved.
+fn source_of(ctx: &Context, key: &str) -> Option<Source> {
+    ctx.shown()
+        .into_iter()
+        .find(|shown| shown.key == key)
+        .map(|shown| shown.source)
+}
+
+fn key(ctx: &Context) -> (Option<ApiKey>, Finding) {
+    match config::api_key(ctx, false) {
         Ok(key) => {
+            let source =
+                source_of(ctx, "api_key").map_or_else(String::new, |s| format!(" from {s}"));
+            if key.looks_plausible() {
+                let text = format!("key {}{source}", key.masked());
+                return (Some(key), Finding::fine(text));
+            }
             let finding = Finding {
                 text: format!(
-                    "key {} from {KEY_SOURCE} does not look like an Anthropic key (sk-ant-…)",
+                    "key {}{source} does not look like an Anthropic key (sk-ant-…)",
                     key.masked()
                 ),
                 problem: Some(Problem::Doubtful(
-                    "Check that ANTHROPIC_API_KEY holds the whole key as copied from the Console, without quotes or spaces.".into(),
+                    "Check that the key is whole, as copied from the Console, without quotes or spaces.".into(),
                 )),
             };
             (Some(key), finding)
@@ -117,30 +154,29 @@ fn key(env: EnvLookup) -> (Option<ApiKey>, Finding) {
         Err(error) => {
             let finding = Finding {
                 text: error.problem,
-                problem: Some(Problem::Fatal(
-                    "export ANTHROPIC_API_KEY=sk-ant-... (create one at https://console.anthropic.com/settings/keys)."
-                        .into(),
-                )),
+                problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
             };
             (None, finding)
         }
     }
 }
 
-fn target(env: EnvLookup) -> (Result<Target, String>, Finding) {
-    let raw = env_or_none(env, "ANTHROPIC_BASE_URL");
+fn target(ctx: &Context) -> (Result<Target, String>, Finding) {
     let mut warnings = Vec::new();
-    let checked = config::base_url(raw.as_deref().unwrap_or(DEFAULT_BASE_URL), &mut warnings);
+    let checked = config::resolve_base_url(ctx, &mut warnings);
     let invalid = "no valid base URL (config failed)".to_string();
     match checked.map(|url| (Target::from_base_url(&url), url)) {
         Ok((Some(target), url)) => {
-            let source = if raw.is_some() { "" } else { " (default)" };
+            let source = match source_of(ctx, "base_url") {
+                Some(Source::Default) | None => " (default)".to_string(),
+                Some(source) => format!(" (from {source})"),
+            };
             let text = format!("base URL {url}{source}");
             let finding = match warnings.pop() {
                 Some(warning) => Finding {
                     text: format!("{text}: {warning}"),
                     problem: Some(Problem::Doubtful(format!(
-                        "Set ANTHROPIC_BASE_URL={url} (without /v1)."
+                        "Set the base URL to {url} (without /v1)."
                     ))),
                 },
                 None => Finding::fine(text),
@@ -190,8 +226,8 @@ fn withhold_key(
     }
 }
 
-fn model(flag: Option<&str>, env: EnvLookup) -> (Result<String, String>, Finding) {
-    match config::model(flag, env) {
+fn model(flag: Option<&str>, ctx: &Context) -> (Result<String, String>, Finding) {
+    match config::model(flag, ctx) {
         Ok(model) => {
             let finding = Finding::fine(format!("model {model}"));
             (Ok(model), finding)
@@ -247,10 +283,38 @@ fn capitalised(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::EnvLookup;
     use crate::diagnose::check::Status;
     use crate::diagnose::test_env::env_of;
 
     const KEY: &str = "sk-ant-api03-SECRETSECRETSECRET-wxyz";
+
+    fn run_check(
+        model: Option<&str>,
+        allow_insecure_http: bool,
+        env: EnvLookup,
+    ) -> (Check, Settings) {
+        let user = crate::settings::UserConfig::default();
+        let network = crate::cli::NetworkArgs::default();
+        let ctx = Context::new(env, &user, None, &network);
+        check(model, allow_insecure_http, None, &ctx)
+    }
+
+    #[test]
+    fn a_config_file_that_cannot_be_used_fails_the_check_with_its_fix() {
+        let env = env_of(&[("ANTHROPIC_API_KEY", KEY)]);
+        let user = crate::settings::UserConfig::default();
+        let network = crate::cli::NetworkArgs::default();
+        let ctx = Context::new(&env, &user, None, &network);
+        let error = UsageError::new(
+            "bad config file /c.toml, line 2: unknown field `modle`",
+            "fix that line",
+        );
+        let (found, _) = check(None, false, Some(&error), &ctx);
+        assert_eq!(found.status, Status::Fail);
+        assert!(found.message.contains("line 2: unknown field"), "{found:?}");
+        assert_eq!(found.fix.as_deref(), Some("Fix that line."));
+    }
 
     #[test]
     fn a_full_configuration_passes_and_shows_only_the_key_tail() {
@@ -258,7 +322,7 @@ mod tests {
             ("ANTHROPIC_API_KEY", KEY),
             ("CLAUDE_RS_LOG", "/tmp/l.jsonl"),
         ]);
-        let (check, settings) = check(None, None, false, &env);
+        let (check, settings) = run_check(None, false, &env);
         assert_eq!(check.status, Status::Pass, "{check:?}");
         assert!(
             check
@@ -283,7 +347,7 @@ mod tests {
     #[test]
     fn a_missing_key_fails_with_exit_2_and_keeps_the_rest() {
         let env = env_of(&[("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")]);
-        let (check, settings) = check(None, None, false, &env);
+        let (check, settings) = run_check(None, false, &env);
         assert_eq!(check.status, Status::Fail);
         assert_eq!(check.exit_code, Some(ExitCode::Usage));
         assert!(check.message.starts_with("no API key"), "{}", check.message);
@@ -295,19 +359,19 @@ mod tests {
     #[test]
     fn doubtful_values_warn_and_bad_ones_fail() {
         let env = env_of(&[("ANTHROPIC_API_KEY", "not-a-key-but-long-enough")]);
-        assert_eq!(check(None, None, false, &env).0.status, Status::Warn);
+        assert_eq!(run_check(None, false, &env).0.status, Status::Warn);
         let env = env_of(&[
             ("ANTHROPIC_API_KEY", KEY),
             ("ANTHROPIC_BASE_URL", "https://gw.example/v1"),
         ]);
-        let (found, settings) = check(None, None, false, &env);
+        let (found, settings) = run_check(None, false, &env);
         assert_eq!(found.status, Status::Warn);
         assert_eq!(settings.target.unwrap().base_url, "https://gw.example");
         let env = env_of(&[
             ("ANTHROPIC_API_KEY", KEY),
             ("ANTHROPIC_BASE_URL", "ftp://x"),
         ]);
-        let (found, settings) = check(Some("claude sonnet"), None, false, &env);
+        let (found, settings) = run_check(Some("claude sonnet"), false, &env);
         assert_eq!(found.status, Status::Fail);
         assert!(settings.target.is_err() && settings.model.is_err());
         assert!(found.fix.unwrap().starts_with("Set ANTHROPIC_BASE_URL"));
@@ -319,7 +383,7 @@ mod tests {
             ("ANTHROPIC_API_KEY", KEY),
             ("ANTHROPIC_BASE_URL", "http://gw.example:8080"),
         ]);
-        let (found, settings) = check(None, None, false, &env);
+        let (found, settings) = run_check(None, false, &env);
         assert_eq!(found.status, Status::Fail);
         assert_eq!(found.exit_code, Some(ExitCode::Usage));
         assert!(
@@ -332,7 +396,7 @@ mod tests {
         assert!(found.fix.unwrap().contains("--allow-insecure-http"));
         assert!(settings.key.is_none());
         assert_eq!(settings.target.unwrap().host, "gw.example");
-        let (found, settings) = check(None, None, true, &env);
+        let (found, settings) = run_check(None, true, &env);
         assert_eq!(found.status, Status::Pass, "{found:?}");
         assert!(settings.key.is_some());
     }

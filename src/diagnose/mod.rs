@@ -13,14 +13,13 @@ pub mod network;
 pub mod proxy;
 pub mod tls;
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 pub use check::{Check, Status, exit_code};
 
 use crate::api::client::ModelsResponse;
 use crate::api::{Client, ClientSettings, Network};
-use crate::config::EnvLookup;
+use crate::config::{Context, UsageError};
 use crate::secret::ApiKey;
 use config::{Settings, Target};
 use network::Hop;
@@ -32,7 +31,8 @@ pub struct Options {
     /// Each network check's own limit.
     pub timeout: Duration,
     pub model: Option<String>,
-    pub log_file: Option<PathBuf>,
+    /// Why the config file could not be used, if it could not.
+    pub config_error: Option<UsageError>,
     /// The proxy and roots requests use (`--proxy`, `--ca-cert`, …).
     pub network: Network,
     /// `--allow-insecure-http`: the key may go over plain http to any host.
@@ -79,16 +79,17 @@ impl Report<'_> {
 }
 
 /// Runs every check in order and returns them all.
-pub fn run(options: &Options, env: EnvLookup, emit: &mut dyn FnMut(&Check)) -> Vec<Check> {
+pub fn run(options: &Options, ctx: &Context, emit: &mut dyn FnMut(&Check)) -> Vec<Check> {
+    let env = ctx.env;
     let mut report = Report {
         checks: Vec::new(),
         emit,
     };
     let (check, settings) = config::check(
         options.model.as_deref(),
-        options.log_file.clone(),
         options.allow_insecure_http,
-        env,
+        options.config_error.as_ref(),
+        ctx,
     );
     report.add(check);
     let (check, proxy) = proxy::check(settings.target.as_ref().ok(), &options.network, env);

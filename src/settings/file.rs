@@ -58,7 +58,8 @@ settings! {
     /// Stall timeout, seconds.
     timeout: f64,
     connect_timeout: f64,
-    log_file: PathBuf,
+    /// `~/` is the home directory.
+    log_file: String,
     color: ColorChoice,
     /// A command whose first line of output is the key (`pass show anthropic`).
     api_key_cmd: String,
@@ -68,7 +69,8 @@ settings! {
     api_key: String,
     base_url: String,
     proxy: String,
-    ca_cert: PathBuf,
+    /// A PEM file of CA certificates to trust besides the bundled roots; `~/` is the home directory.
+    ca_cert: String,
     native_roots: bool,
     allow_insecure_http: bool,
 }
@@ -126,11 +128,7 @@ impl ConfigFile {
                     path.display(),
                     one_line(error.message())
                 ),
-                format!(
-                    "fix that line; the keys are: {}, and [batch] {} (see `claude-rs config --help`)",
-                    KEYS.join(", "),
-                    BATCH_KEYS.join(", ")
-                ),
+                "fix that line: `claude-rs config --help` shows every key and its type",
             )
         })?;
         let (top, profiles) = whole.split();
@@ -271,7 +269,12 @@ mod tests {
             error.problem
         );
         assert!(error.problem.contains("modle"), "{}", error.problem);
-        assert!(error.fix.contains("api_key_cmd"), "{}", error.fix);
+        assert!(
+            error.problem.contains("expected one of `model`"),
+            "{}",
+            error.problem
+        );
+        assert!(error.fix.contains("config --help"), "{}", error.fix);
         let in_profile = parse("[profile.x]\nmax_tokenz = 1\n").unwrap_err();
         assert!(
             in_profile.problem.contains("line 2"),

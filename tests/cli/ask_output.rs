@@ -391,6 +391,7 @@ fn a_closed_stdout_is_not_an_error() {
         .env("ANTHROPIC_API_KEY", TEST_KEY)
         .env("ANTHROPIC_BASE_URL", world.server.base_url())
         .env("CLAUDE_RS_LOG", world.log_path())
+        .env("CLAUDE_RS_CONFIG", world.config_path())
         .args(["ask", "--stream", "hello"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -384,6 +384,7 @@ fn on_a_terminal_a_progress_bar_and_retry_notices_are_drawn() {
         .env("ANTHROPIC_API_KEY", TEST_KEY)
         .env("ANTHROPIC_BASE_URL", world.server.base_url())
         .env("CLAUDE_RS_LOG", world.log_path())
+        .env("CLAUDE_RS_CONFIG", world.config_path())
         .env("CLAUDE_RS_TEST_SLEEP_SCALE", SLEEP_SCALE)
         .output()
         .expect("util-linux `script` runs the batch on a pseudo-terminal");
@@ -396,7 +397,11 @@ fn on_a_terminal_a_progress_bar_and_retry_notices_are_drawn() {
         .split(['\r', '\n'])
         .find(|line| line.contains(" · overloaded (HTTP 529) · retry 1/4 in"))
         .unwrap_or_else(|| panic!("a retry notice:\n{screen}"));
-    let item = notice.trim_start_matches("\x1b[2K").split(" · ").next().unwrap();
+    let item = notice
+        .trim_start_matches("\x1b[2K")
+        .split(" · ")
+        .next()
+        .unwrap();
     assert!(
         (1..=6).any(|n| item == n.to_string()),
         "the notice names its item first: {notice:?}"

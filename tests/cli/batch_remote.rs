@@ -98,6 +98,7 @@ fn spawn(world: &World, args: &[&str]) -> Child {
         .env("ANTHROPIC_API_KEY", TEST_KEY)
         .env("ANTHROPIC_BASE_URL", world.server.base_url())
         .env("CLAUDE_RS_LOG", world.log_path())
+        .env("CLAUDE_RS_CONFIG", world.config_path())
         .env("CLAUDE_RS_TEST_SLEEP_SCALE", SLEEP_SCALE)
         .env("NO_COLOR", "1")
         .arg("batch")

@@ -146,7 +146,9 @@ fn a_missing_key_fails_config_with_exit_2_but_the_network_checks_still_run() {
     );
     assert!(
         run.stdout
-            .contains("  fix: export ANTHROPIC_API_KEY=sk-ant-...")
+            .contains("  fix: Export ANTHROPIC_API_KEY=sk-ant-..."),
+        "{}",
+        run.stdout
     );
     for passed in ["✓ dns", "✓ tcp", "✓ http", "✓ clock", "✓ log"] {
         assert!(run.stdout.contains(passed), "{passed}:\n{}", run.stdout);

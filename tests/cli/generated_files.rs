@@ -25,3 +25,24 @@ fn completions_and_man_pages_are_current() {
         "expected 5 completions and 3 man pages, checked {checked}"
     );
 }
+
+/// The config file's keys are declared once; the README must document each.
+#[test]
+fn the_readme_documents_every_config_key() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md is readable");
+    let section = readme
+        .split("## Configuration")
+        .nth(1)
+        .expect("README has a Configuration section");
+    for key in claude_rs::settings::file::KEYS
+        .iter()
+        .chain(claude_rs::settings::file::BATCH_KEYS)
+    {
+        assert!(
+            section.contains(&format!("`{key}`")),
+            "README's Configuration section does not list `{key}`"
+        );
+    }
+}

@@ -12,6 +12,7 @@ mod batch_faults;
 mod batch_input;
 mod batch_remote;
 mod batch_resume;
+mod config_file;
 mod doctor;
 mod explain;
 mod generated_files;

@@ -25,9 +25,30 @@ pub struct World {
 
 impl World {
     pub fn new(config: MockConfig) -> World {
-        World {
+        let world = World {
             server: MockServer::start(config).expect("the fake API starts"),
             dir: tempfile::tempdir().expect("a temp dir"),
+        };
+        // Without HOME, dirs falls back to the password database: the test
+        // would read the real user's config file. An empty one of our own.
+        world.config("");
+        world
+    }
+
+    /// The config file every run of this world uses (`CLAUDE_RS_CONFIG`).
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    /// Replaces the config file's text; mode 0600, as a careful user keeps it.
+    pub fn config(&self, text: &str) {
+        let path = self.config_path();
+        std::fs::write(&path, text).expect("the config file is written");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let private = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(&path, private).expect("chmod 600");
         }
     }
 
@@ -60,6 +81,7 @@ impl World {
             .env("ANTHROPIC_API_KEY", TEST_KEY)
             .env("ANTHROPIC_BASE_URL", self.server.base_url())
             .env("CLAUDE_RS_LOG", self.log_path())
+            .env("CLAUDE_RS_CONFIG", self.config_path())
             .env("CLAUDE_RS_CACHE_DIR", self.dir.path().join("cache"))
             .env("CLAUDE_RS_TEST_SLEEP_SCALE", SLEEP_SCALE)
             .env("NO_COLOR", "1")
