@@ -12,6 +12,7 @@ use super::{Context, UsageError, env_or_none, expand_home};
 use crate::api::Network;
 use crate::api::proxy::{ProxyServer, mask_credentials};
 use crate::api::tls::{Trust, any_usable, first_unusable, read_pem_certificates};
+use crate::diagnose::proxy::PROXY_VARIABLES;
 use crate::settings::Source;
 
 /// The network settings resolved: what the client uses, and whether plain
@@ -75,16 +76,6 @@ pub fn resolve(ctx: &Context) -> Result<Resolved, UsageError> {
         allow_insecure_http: insecure.value,
     })
 }
-
-/// Where ureq looks for a proxy, in its order.
-const PROXY_VARIABLES: &[&str] = &[
-    "ALL_PROXY",
-    "all_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-];
 
 /// `said` names the value and where it came from (`--proxy 'http://…'`).
 fn proxy(raw: &str, said: &str) -> Result<ProxyServer, UsageError> {

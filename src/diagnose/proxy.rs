@@ -14,7 +14,7 @@ const NAME: &str = "proxy";
 
 /// ureq's order: the first of these that holds a usable proxy URL is used,
 /// for every scheme (so HTTP_PROXY applies to https too).
-const PROXY_VARIABLES: [&str; 6] = [
+pub(crate) const PROXY_VARIABLES: [&str; 6] = [
     "ALL_PROXY",
     "all_proxy",
     "HTTPS_PROXY",

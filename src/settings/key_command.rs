@@ -114,7 +114,8 @@ fn last_line(stderr: &[u8]) -> Option<String> {
     Some(sanitize::one_line(&clipped).into_owned())
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
 
