@@ -133,10 +133,16 @@ fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
 /// Every invalid line, by number: the whole list, so one edit fixes them all.
 fn invalid_lines_report(input: &str, checked: &Checked) -> String {
     let count = checked.invalid.len();
-    let lines = if count == 1 { "line" } else { "lines" };
+    let (lines, them) = if count == 1 {
+        ("line", "it")
+    } else {
+        ("lines", "them")
+    };
     let mut text = report::render_usage_error(
         &format!("{input} has {count} invalid {lines}; nothing was sent"),
-        "correct them, or add --skip-invalid to write them as errored results and send the rest",
+        &format!(
+            "correct {them}, or add --skip-invalid to write {them} as errored results and send the rest"
+        ),
     );
     for error in checked.invalid.values() {
         text.push_str(&format!(
