@@ -189,15 +189,25 @@ pub fn parse() -> Result<Cli, clap::Error> {
 pub struct Cli {
     /// When to colour diagnostics on stderr (stdout is data and never coloured, except doctor's lines on a terminal)
     /// [default: auto, or `color` in the config file].
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, help_heading = "Global options")]
     pub color: Option<ColorChoice>,
 
     /// Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user's state directory).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
     pub log_file: Option<PathBuf>,
 
     /// Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE].
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        help_heading = "Global options"
+    )]
     pub profile: Option<String>,
 
     #[command(flatten)]
@@ -240,7 +250,12 @@ pub enum Command {
 pub struct NetworkArgs {
     /// Send every request through this proxy, http://[user:password@]host:port or https://…,
     /// instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help_heading = "Network (global)"
+    )]
     pub proxy: Option<String>,
 
     /// Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy's),
@@ -249,16 +264,17 @@ pub struct NetworkArgs {
         long,
         global = true,
         value_name = "FILE",
-        conflicts_with = "native_roots"
+        conflicts_with = "native_roots",
+        help_heading = "Network (global)"
     )]
     pub ca_cert: Option<PathBuf>,
 
     /// Trust the operating system's certificate store instead of the bundled Mozilla roots.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Network (global)")]
     pub native_roots: bool,
 
     /// Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Network (global)")]
     pub allow_insecure_http: bool,
 }
 
