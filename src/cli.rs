@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::config::{percentage, positive_duration};
 use crate::report::ColorChoice;
@@ -391,6 +391,7 @@ pub struct AskArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("query").args(["status", "cancel", "list"])))]
 pub struct BatchArgs {
     /// The requests, one per line: Message Batches lines {"custom_id","params"}, short lines
     /// {"custom_id","prompt"}, or plain text (its id is its line number). `-` reads stdin.
@@ -482,7 +483,7 @@ pub struct BatchArgs {
     pub poll_interval: f64,
 
     /// With --status, --cancel or --list: print the API's JSON on stdout, as it was sent.
-    #[arg(long)]
+    #[arg(long, requires = "query")]
     pub json: bool,
 }
 
