@@ -137,11 +137,7 @@ fn ctrl_c_lets_in_flight_items_finish_then_a_rerun_completes() {
     let output = world.path("out.jsonl");
     let child = spawn_batch(&world, &[&input, "-o", &output, "--jobs", "4"]);
     wait_for_lines(&output, 8);
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    interrupt(&child);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -193,4 +189,56 @@ fn a_second_run_on_the_same_output_is_refused_while_the_first_runs() {
     assert_eq!(out.status.code(), Some(0));
     assert_all_succeeded_once(&read_results(&output), 40);
     assert_eq!(world.message_requests(), 40, "the second run sent nothing");
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_second_ctrl_c_abandons_the_items_in_flight() {
+    let world = World::new(MockConfig {
+        then: claude_rs::mock::Step::Hang,
+        ..MockConfig::default()
+    });
+    let input = world.file("in.txt", &prompts(5));
+    let output = world.path("out.jsonl");
+    let mut child = spawn_batch(&world, &[&input, "-o", &output, "--jobs", "2"]);
+    let started = Instant::now();
+    while world.message_requests() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no request was sent"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first Ctrl-C waits for the item in flight"
+    );
+    interrupt(&child);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted again: abandoning the items in flight"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("unfinished: 5 (left for a rerun)"),
+        "{stderr}"
+    );
+    assert!(read_results(&output).is_empty());
+    assert_eq!(
+        world.message_requests(),
+        1,
+        "nothing new started after the first Ctrl-C"
+    );
 }
