@@ -456,7 +456,7 @@ pub struct BatchArgs {
 
     /// With --remote -o OUTPUT and no INPUT: follow this already-submitted batch (one
     /// submitted elsewhere, or lost) and download its results into OUTPUT.
-    #[arg(long, value_name = "ID", requires = "remote", conflicts_with = "input")]
+    #[arg(long, value_name = "ID", requires = "remote", conflicts_with_all = ["input", "retry_errored"])]
     pub batch_id: Option<String>,
 
     /// Print the state of a Message Batch (status, counts, times, results URL) and exit.

@@ -1,9 +1,11 @@
 //! The OUTPUT of an earlier run, read back so that a rerun does only what is
 //! missing: every id ends up in the file exactly once, however the earlier run
-//! ended (finished, Ctrl-C, SIGKILL mid-write).
+//! ended (finished, Ctrl-C, SIGKILL mid-write). OUTPUT is locked before it is
+//! read, and stays locked until the process ends: a second run on the same
+//! file is refused instead of redoing the first one's items.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -19,12 +21,20 @@ pub struct Done {
     pub errored: IdSet,
     /// Whether errored items are to be done again.
     pub retry_errored: bool,
+    /// The errored ids this run's input does again: only their lines are
+    /// dropped from OUTPUT (an errored id not in the input stays).
+    pub redo: IdSet,
     /// Bytes of a torn last line (a run killed mid-write), cut off by `open_output`.
     pub torn_bytes: u64,
+    /// A last line that is whole but lacks its newline (an edited file):
+    /// kept, and the newline added before anything is appended.
+    missing_newline: bool,
     /// The length of OUTPUT's complete lines.
     complete_bytes: u64,
     /// Errored lines removed for `--retry-errored`.
     pub dropped_for_retry: u64,
+    /// OUTPUT, opened and locked when it was read.
+    held: Option<File>,
 }
 
 /// What an id in the input gets in this run.
@@ -37,7 +47,10 @@ pub enum Status {
 
 impl Done {
     pub fn status(&self, id: &str) -> Status {
-        let key = IdKey::of(id);
+        self.status_of(IdKey::of(id))
+    }
+
+    pub fn status_of(&self, key: IdKey) -> Status {
         if self.succeeded.contains(&key) {
             Status::AlreadySucceeded
         } else if self.errored.contains(&key) && !self.retry_errored {
@@ -47,8 +60,46 @@ impl Done {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.succeeded.is_empty() && self.errored.is_empty()
+    /// Notes that an id of the input is to be done again although OUTPUT
+    /// holds an error for it (`--retry-errored`).
+    pub fn note_to_do(&mut self, key: IdKey) {
+        if self.retry_errored && self.errored.contains(&key) {
+            self.redo.insert(key);
+        }
+    }
+
+    /// What `open_output` repaired or rewrote, for stderr: `(warning, text)`.
+    pub fn repairs(&self, output: &str) -> Vec<(bool, String)> {
+        let mut said = Vec::new();
+        if self.torn_bytes > 0 {
+            said.push((
+                true,
+                format!(
+                    "{output} ended in a torn line ({} bytes) left by a run that was killed: removed; that item is done again",
+                    self.torn_bytes
+                ),
+            ));
+        }
+        if self.dropped_for_retry > 0 {
+            let lines = if self.dropped_for_retry == 1 {
+                "line"
+            } else {
+                "lines"
+            };
+            said.push((
+                false,
+                format!(
+                    "--retry-errored: removed {} errored {lines} from {output}; those items are done again",
+                    self.dropped_for_retry
+                ),
+            ));
+        }
+        said
+    }
+
+    /// Whether OUTPUT keeps a line for this id through this run.
+    pub fn keeps(&self, key: &IdKey) -> bool {
+        self.succeeded.contains(key) || (self.errored.contains(key) && !self.redo.contains(key))
     }
 }
 
@@ -65,8 +116,8 @@ struct ResultKind {
     kind: String,
 }
 
-/// Reads what an earlier run left in OUTPUT, changing nothing (a missing
-/// file holds nothing).
+/// Locks OUTPUT (if it exists) and reads what an earlier run left in it,
+/// changing nothing. A missing file holds nothing.
 pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError> {
     if path.is_dir() {
         return Err(unusable(format!(
@@ -74,8 +125,14 @@ pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError>
             path.display()
         )));
     }
-    let mut done = match File::open(path) {
-        Ok(file) => scan(&file, path)?,
+    let opened = OpenOptions::new().read(true).append(true).open(path);
+    let mut done = match opened {
+        Ok(file) => {
+            lock(&file, path)?;
+            let mut done = scan(&file, path)?;
+            done.held = Some(file);
+            done
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Done::default(),
         Err(e) => {
             return Err(unusable(format!(
@@ -88,33 +145,43 @@ pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError>
     Ok(done)
 }
 
-/// Makes OUTPUT ready for this run and opens it for appending: a torn last
-/// line is cut off, and with `--retry-errored` the errored lines are dropped.
-/// Called only once the input is known to be good.
+/// Makes OUTPUT ready for this run and returns it, locked, for appending: a
+/// torn last line is cut off, a missing last newline added, and the lines of
+/// `done.redo` dropped. Called only once the input is known to be good.
 pub fn open_output(path: &Path, done: &mut Done) -> Result<File, UsageError> {
     let open_error = |e: io::Error| unusable(format!("cannot open OUTPUT {}: {e}", path.display()));
-    let file = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(open_error)?;
-    lock(&file, path)?;
+    let mut file = match done.held.take() {
+        Some(file) => file,
+        None => {
+            let file = OpenOptions::new()
+                .read(true)
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(open_error)?;
+            lock(&file, path)?;
+            // It did not exist when read: if it holds anything now, another
+            // run created it in between.
+            if file.metadata().map_err(open_error)?.len() > 0 {
+                return Err(busy(path));
+            }
+            file
+        }
+    };
     if done.torn_bytes > 0 {
         file.set_len(done.complete_bytes).map_err(open_error)?;
     }
-    if done.retry_errored && !done.errored.is_empty() {
-        drop(file);
-        done.dropped_for_retry = drop_errored(path).map_err(|e| {
+    if done.missing_newline {
+        file.write_all(b"\n").map_err(open_error)?;
+    }
+    if !done.redo.is_empty() {
+        let (rewritten, dropped) = drop_redone(path, &mut file, done).map_err(|e| {
             unusable(format!(
                 "cannot rewrite OUTPUT {} without its errored lines: {e}",
                 path.display()
             ))
         })?;
-        let rewritten = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(open_error)?;
-        lock(&rewritten, path)?;
+        done.dropped_for_retry = dropped;
         return Ok(rewritten);
     }
     Ok(file)
@@ -126,16 +193,20 @@ pub fn open_output(path: &Path, done: &mut Done) -> Result<File, UsageError> {
 fn lock(file: &File, path: &Path) -> Result<(), UsageError> {
     match file.try_lock() {
         Ok(()) => Ok(()),
-        Err(std::fs::TryLockError::WouldBlock) => Err(UsageError::new(
-            format!(
-                "OUTPUT {} is being written by another claude-rs batch",
-                path.display()
-            ),
-            "wait for that run to end (or stop it), then rerun; or give another -o",
-        )),
+        Err(std::fs::TryLockError::WouldBlock) => Err(busy(path)),
         // A filesystem without locks (some network mounts): go on unguarded.
         Err(std::fs::TryLockError::Error(_)) => Ok(()),
     }
+}
+
+fn busy(path: &Path) -> UsageError {
+    UsageError::new(
+        format!(
+            "OUTPUT {} is being written by another claude-rs batch",
+            path.display()
+        ),
+        "wait for that run to end (or stop it), then rerun; or give another -o",
+    )
 }
 
 fn unusable(what: String) -> UsageError {
@@ -163,26 +234,32 @@ fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
         if read == 0 {
             break;
         }
-        if buffer.last() != Some(&b'\n') {
-            // Only the last line can lack its newline: a run killed mid-write.
-            done.torn_bytes = read as u64;
-            break;
-        }
         number += 1;
-        complete_bytes += read as u64;
+        let whole = buffer.last() == Some(&b'\n');
         if buffer.iter().all(u8::is_ascii_whitespace) {
+            complete_bytes += read as u64;
             continue;
         }
-        let head: ResultHead = serde_json::from_slice(&buffer).map_err(|e| {
-            UsageError::new(
-                format!(
-                    "OUTPUT {} line {number} is not a result line ({e})",
-                    path.display()
-                ),
-                "OUTPUT must be a results file written by claude-rs batch or the Message Batches API: \
-                 move it away, or fix that line",
-            )
-        })?;
+        let head = match serde_json::from_slice::<ResultHead>(&buffer) {
+            Ok(head) => head,
+            // Only the last line can lack its newline: a run killed mid-write.
+            Err(_) if !whole => {
+                done.torn_bytes = read as u64;
+                break;
+            }
+            Err(e) => {
+                return Err(UsageError::new(
+                    format!(
+                        "OUTPUT {} line {number} is not a result line ({e})",
+                        path.display()
+                    ),
+                    "OUTPUT must be a results file written by claude-rs batch or the Message Batches API: \
+                     move it away, or fix that line",
+                ));
+            }
+        };
+        complete_bytes += read as u64;
+        done.missing_newline = !whole;
         let key = IdKey::of(&head.custom_id);
         if head.result.kind == "succeeded" {
             done.errored.remove(&key);
@@ -195,34 +272,57 @@ fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
     Ok(done)
 }
 
-/// Rewrites OUTPUT without the lines that are not successes, through a
+/// Rewrites OUTPUT without the errored lines of the ids to redo, through a
 /// temporary file renamed over it: a crash leaves the old file or the new one,
-/// never half of each. Returns how many lines were dropped.
-fn drop_errored(path: &Path) -> io::Result<u64> {
+/// never half of each. The new file is locked before it takes the old one's
+/// place, and the old one stays locked until then: no moment lets a second
+/// run in. Returns the new file (open for appending) and how many lines were
+/// dropped.
+fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u64)> {
     let temporary = sibling(path, ".claude-rs-rewrite");
+    let mut new = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temporary)?;
+    if new.try_lock().is_err() {
+        return Err(io::Error::other(format!(
+            "{} is in use by another run",
+            temporary.display()
+        )));
+    }
     let mut dropped = 0;
-    let mut kept = IdSet::new();
+    let mut kept_successes = IdSet::new();
     {
-        let reader = BufReader::new(File::open(path)?);
-        let mut out = io::BufWriter::new(File::create(&temporary)?);
-        for line in reader.split(b'\n') {
+        old.seek(SeekFrom::Start(0))?;
+        let mut out = io::BufWriter::new(&mut new);
+        for line in BufReader::new(&*old).split(b'\n') {
             let line = line?;
             let Ok(head) = serde_json::from_slice::<ResultHead>(&line) else {
                 continue;
             };
-            if head.result.kind != "succeeded" {
-                dropped += 1;
-            } else if kept.insert(IdKey::of(&head.custom_id)) {
+            let key = IdKey::of(&head.custom_id);
+            let success = head.result.kind == "succeeded";
+            let keep = if success {
                 // A success is kept once, even if an older file held it twice.
+                kept_successes.insert(key)
+            } else {
+                !done.redo.contains(&key) && !done.succeeded.contains(&key)
+            };
+            if keep {
                 out.write_all(&line)?;
                 out.write_all(b"\n")?;
+            } else if !success {
+                dropped += 1;
             }
         }
         out.flush()?;
-        out.get_ref().sync_all()?;
     }
+    new.sync_all()?;
     fs::rename(&temporary, path)?;
-    Ok(dropped)
+    new.seek(SeekFrom::End(0))?;
+    Ok((new, dropped))
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -245,8 +345,12 @@ mod tests {
         path
     }
 
-    fn open(path: &Path, retry_errored: bool) -> (Done, File) {
+    /// Reads OUTPUT, marks `redo` as the input's ids to do again, opens it.
+    fn open(path: &Path, retry_errored: bool, redo: &[&str]) -> (Done, File) {
         let mut done = read_output(path, retry_errored).unwrap();
+        for id in redo {
+            done.note_to_do(IdKey::of(id));
+        }
         let file = open_output(path, &mut done).unwrap();
         (done, file)
     }
@@ -256,9 +360,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.jsonl");
         let done = read_output(&path, false).unwrap();
-        assert!(done.is_empty());
+        assert!(done.succeeded.is_empty() && done.errored.is_empty());
         assert!(!path.exists(), "reading changes nothing");
-        let (_, _) = open(&path, false);
+        let (_, _) = open(&path, false, &[]);
         assert!(path.exists());
     }
 
@@ -271,6 +375,7 @@ mod tests {
         assert_eq!(done.status("b"), Status::AlreadyErrored);
         assert_eq!(done.status("c"), Status::AlreadyErrored);
         assert_eq!(done.status("d"), Status::ToDo);
+        drop(done);
         let retrying = read_output(&path, true).unwrap();
         assert_eq!(retrying.status("b"), Status::ToDo);
         assert_eq!(retrying.status("a"), Status::AlreadySucceeded);
@@ -280,7 +385,7 @@ mod tests {
     fn a_torn_last_line_is_cut_off_and_appending_goes_on_after_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, &format!("{OK_A}\n{{\"custom_id\":\"b\",\"resu"));
-        let (done, mut file) = open(&path, false);
+        let (done, mut file) = open(&path, false, &[]);
         assert_eq!(done.torn_bytes, 22);
         assert_eq!(
             done.status("b"),
@@ -295,22 +400,46 @@ mod tests {
     }
 
     #[test]
-    fn retry_errored_drops_everything_but_successes() {
+    fn a_whole_last_line_without_its_newline_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, &format!("{ERR_B}\n{OK_A}"));
+        let (done, mut file) = open(&path, false, &[]);
+        assert_eq!(done.torn_bytes, 0);
+        assert_eq!(done.status("a"), Status::AlreadySucceeded);
+        file.write_all(format!("{CANCELED_C}\n").as_bytes())
+            .unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            format!("{ERR_B}\n{OK_A}\n{CANCELED_C}\n")
+        );
+    }
+
+    #[test]
+    fn retry_errored_drops_only_the_errored_lines_of_the_input() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, &format!("{OK_A}\n{ERR_B}\n{CANCELED_C}\n{OK_A}\n"));
-        let (done, _) = open(&path, true);
-        assert_eq!(done.dropped_for_retry, 2);
-        assert_eq!(fs::read_to_string(&path).unwrap(), format!("{OK_A}\n"));
+        // Only b is in this run's input: c's line stays.
+        let (done, mut file) = open(&path, true, &["b", "a"]);
+        assert_eq!(done.dropped_for_retry, 1);
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            format!("{OK_A}\n{CANCELED_C}\n")
+        );
         assert!(!sibling(&path, ".claude-rs-rewrite").exists());
+        file.write_all(format!("{ERR_B}\n").as_bytes()).unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            format!("{OK_A}\n{CANCELED_C}\n{ERR_B}\n"),
+            "appending goes on at the end of the rewritten file"
+        );
     }
 
     #[test]
     fn a_second_run_on_the_same_output_is_refused_while_the_first_holds_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, &format!("{OK_A}\n"));
-        let (_, first) = open(&path, false);
-        let mut done = read_output(&path, false).unwrap();
-        let error = open_output(&path, &mut done).unwrap_err();
+        let (_, first) = open(&path, false, &[]);
+        let error = read_output(&path, false).unwrap_err();
         assert!(
             error
                 .problem
@@ -320,8 +449,41 @@ mod tests {
         );
         drop(first);
         assert!(
-            open_output(&path, &mut done).is_ok(),
+            read_output(&path, false).is_ok(),
             "free once the first run ends"
+        );
+    }
+
+    #[test]
+    fn the_lock_is_held_from_the_reading_to_the_end_of_a_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, &format!("{OK_A}\n{ERR_B}\n"));
+        let mut done = read_output(&path, true).unwrap();
+        assert!(
+            read_output(&path, false).is_err(),
+            "locked while the input is checked"
+        );
+        done.note_to_do(IdKey::of("b"));
+        let rewritten = open_output(&path, &mut done).unwrap();
+        assert!(
+            read_output(&path, false).is_err(),
+            "the rewritten file is locked too"
+        );
+        drop(rewritten);
+        assert!(read_output(&path, false).is_ok());
+    }
+
+    #[test]
+    fn an_output_created_by_another_run_meanwhile_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("late.jsonl");
+        let mut done = read_output(&path, false).unwrap();
+        fs::write(&path, format!("{OK_A}\n")).unwrap();
+        let error = open_output(&path, &mut done).unwrap_err();
+        assert!(
+            error.problem.contains("another claude-rs batch"),
+            "{}",
+            error.problem
         );
     }
 

@@ -171,7 +171,7 @@ pub struct Checked {
 pub fn check_all(
     input: &mut InputFile,
     defaults: &RequestDefaults,
-    done: &Done,
+    done: &mut Done,
 ) -> io::Result<Checked> {
     let mut checked = Checked::default();
     let mut first_line_of = IdLines::new();
@@ -192,12 +192,16 @@ pub fn check_all(
                     checked.invalid.insert(number, error);
                 }
                 None => {
-                    match done.status(&item.custom_id) {
-                        Status::ToDo => checked.to_do += 1,
+                    let key = IdKey::of(&item.custom_id);
+                    match done.status_of(key) {
+                        Status::ToDo => {
+                            done.note_to_do(key);
+                            checked.to_do += 1;
+                        }
                         Status::AlreadySucceeded => checked.already_succeeded += 1,
                         Status::AlreadyErrored => checked.already_errored += 1,
                     }
-                    first_line_of.insert(IdKey::of(&item.custom_id), number);
+                    first_line_of.insert(key, number);
                     checked.items += 1;
                 }
             },
@@ -288,7 +292,7 @@ mod tests {
     fn finds_every_problem_with_its_line_number() {
         let text = b"hello\n\n{\"custom_id\":\"a\",\"prompt\":\"x\"}\n{\"custom_id\":\"a\",\"prompt\":\"y\"}\nnot \xff utf8\n{broken\n{\"custom_id\":\"3\",\"prompt\":\"z\"}\n";
         let (_keep, mut input) = input_of(text);
-        let checked = check_all(&mut input, &defaults(), &Done::default()).unwrap();
+        let checked = check_all(&mut input, &defaults(), &mut Done::default()).unwrap();
         assert_eq!(
             checked.items, 3,
             "line 1 (id 1), line 3 (id a), line 7 (id 3)"
@@ -317,7 +321,7 @@ mod tests {
         let text =
             b"{\"custom_id\":\"k\",\"prompt\":\"\"}\n{\"custom_id\":\"k\",\"prompt\":\"x\"}\n";
         let (_keep, mut input) = input_of(text);
-        let checked = check_all(&mut input, &defaults(), &Done::default()).unwrap();
+        let checked = check_all(&mut input, &defaults(), &mut Done::default()).unwrap();
         assert_eq!(checked.items, 0);
         assert_eq!(checked.invalid[&1].custom_id.as_deref(), Some("k"));
         assert_eq!(checked.invalid[&2].custom_id.as_deref(), Some("line-2"));
@@ -327,7 +331,7 @@ mod tests {
     fn the_second_pass_hands_out_items_and_invalid_lines_in_order() {
         let text = b"one\n{bad\ntwo";
         let (_keep, mut input) = input_of(text);
-        let checked = check_all(&mut input, &defaults(), &Done::default()).unwrap();
+        let checked = check_all(&mut input, &defaults(), &mut Done::default()).unwrap();
         let mut seen = Vec::new();
         for_each_entry(&mut input, &defaults(), &checked.invalid, |entry| {
             seen.push(match entry {

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::api::Client;
 use crate::batch::gate::Gate;
+use crate::batch::ids::IdKey;
 use crate::batch::progress::Progress;
 use crate::batch::resume::{Done, Status, open_output, read_output};
 use crate::batch::run::{self, Plan, Sink};
@@ -80,11 +81,11 @@ pub(super) struct Batch {
 fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
     let settings = resolve_batch(args, ctx)?;
     let mut input = InputFile::open(&settings.input)?;
-    let done = match &settings.output {
+    let mut done = match &settings.output {
         Some(path) => read_output(path, settings.retry_errored)?,
         None => Done::default(),
     };
-    let checked = check_all(&mut input, &settings.request, &done).map_err(|e| {
+    let checked = check_all(&mut input, &settings.request, &mut done).map_err(|e| {
         UsageError::new(
             format!("cannot read INPUT {}: {e}", input.name),
             "check that the file is readable",
@@ -110,11 +111,16 @@ fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
     };
     let mut pending = checked.to_do;
     for error in checked.invalid.values() {
-        match error.custom_id.as_deref().map(|id| done.status(id)) {
-            Some(Status::ToDo) => pending += 1,
-            Some(Status::AlreadyErrored) => tally.skipped_errored += 1,
-            Some(Status::AlreadySucceeded) => tally.skipped_succeeded += 1,
-            None => {}
+        let Some(key) = error.custom_id.as_deref().map(IdKey::of) else {
+            continue;
+        };
+        match done.status_of(key) {
+            Status::ToDo => {
+                done.note_to_do(key);
+                pending += 1;
+            }
+            Status::AlreadyErrored => tally.skipped_errored += 1,
+            Status::AlreadySucceeded => tally.skipped_succeeded += 1,
         }
     }
     for warning in &settings.connection.warnings {
@@ -128,6 +134,16 @@ fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
         pending,
         tally,
     }))
+}
+
+/// What `open_output` repaired or rewrote in OUTPUT.
+pub(super) fn say_repairs(done: &Done, output: &str) {
+    for (warning, text) in done.repairs(output) {
+        match warning {
+            true => eprintln!("{}", report::warning(&text)),
+            false => eprintln!("{text}"),
+        }
+    }
 }
 
 /// Every invalid line, by number: the whole list, so one edit fixes them all.
@@ -188,21 +204,7 @@ impl Batch {
         let Some(output) = self.output_name() else {
             return;
         };
-        if self.done.torn_bytes > 0 {
-            eprintln!(
-                "{}",
-                report::warning(&format!(
-                    "{output} ended in a torn line ({} bytes) left by a run that was killed: removed; that item is done again",
-                    self.done.torn_bytes
-                ))
-            );
-        }
-        if self.done.dropped_for_retry > 0 {
-            eprintln!(
-                "--retry-errored: removed {} errored lines from {output}; those items are done again",
-                self.done.dropped_for_retry
-            );
-        }
+        say_repairs(&self.done, &output);
         let skipped = self.tally.skipped_succeeded + self.tally.skipped_errored;
         if skipped > 0 {
             let mut line = format!(

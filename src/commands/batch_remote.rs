@@ -2,8 +2,6 @@
 //! input check as a local batch), `--batch-id`, `--status`, `--cancel` and
 //! `--list`. The work itself is in `crate::batch::remote`.
 
-use std::path::Path;
-
 use super::batch::{Batch, usage};
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
@@ -13,7 +11,7 @@ use crate::batch::remote::progress::Plain;
 use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
 use crate::batch::remote::state::State;
-use crate::batch::resume::{Done, open_output, read_output};
+use crate::batch::resume::{open_output, read_output};
 use crate::cli::BatchArgs;
 use crate::commands::print_stdout_line;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
@@ -99,7 +97,7 @@ pub(super) fn follow(args: &BatchArgs, id: &str, ctx: &Context, style: &Style) -
         Err(error) => return usage(&error),
     };
     say_warnings(&settings);
-    say_repairs(&done, &output);
+    super::batch::say_repairs(&done, &output.display().to_string());
     say_torn_state(&state);
     let job = Job {
         settings,
@@ -220,27 +218,6 @@ fn needs_output() -> UsageError {
 fn say_warnings(settings: &BatchApiSettings) {
     for warning in &settings.connection.warnings {
         eprintln!("{}", report::warning(warning));
-    }
-}
-
-/// What `open_output` repaired in OUTPUT.
-fn say_repairs(done: &Done, output: &Path) {
-    if done.torn_bytes > 0 {
-        eprintln!(
-            "{}",
-            report::warning(&format!(
-                "{} ended in a torn line ({} bytes) left by a run that was killed: removed; that result is downloaded again",
-                output.display(),
-                done.torn_bytes
-            ))
-        );
-    }
-    if done.dropped_for_retry > 0 {
-        eprintln!(
-            "--retry-errored: removed {} errored lines from {}",
-            done.dropped_for_retry,
-            output.display()
-        );
     }
 }
 

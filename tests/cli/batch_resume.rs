@@ -242,3 +242,37 @@ fn a_second_ctrl_c_abandons_the_items_in_flight() {
         "nothing new started after the first Ctrl-C"
     );
 }
+
+#[test]
+fn retry_errored_leaves_the_errors_of_items_not_in_this_input() {
+    let world = World::steps("400,400");
+    let input = world.file("in.txt", &prompts(4));
+    let output = world.path("out.jsonl");
+    let first = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "1"]),
+    );
+    assert_eq!(first.code, 9, "{}", first.stderr);
+    // Items 1 and 2 errored. A rerun with only item 2's line (still line 2).
+    let part = world.file("part.txt", "\nprompt number 2\n");
+    let retried = run(
+        &world,
+        &mut world.batch(&[&part, "-o", &output, "--retry-errored"]),
+    );
+    assert_eq!(retried.code, 0, "{}", retried.stderr);
+    assert!(
+        retried.stderr.contains("removed 1 errored lines"),
+        "{}",
+        retried.stderr
+    );
+    let results = read_results(&output);
+    assert_eq!(
+        result_ids(&results),
+        numbered_ids(4),
+        "item 1's error stays; nothing twice"
+    );
+    let one = results.iter().find(|r| r["custom_id"] == "1").unwrap();
+    assert_eq!(one["result"]["type"], "errored");
+    let two = results.iter().find(|r| r["custom_id"] == "2").unwrap();
+    assert_eq!(two["result"]["type"], "succeeded");
+}

@@ -48,10 +48,8 @@ impl Output {
             .iter()
             .map(|id| (*id, Present::Before { succeeded: true }))
             .collect();
-        if !done.retry_errored {
-            for id in &done.errored {
-                present.insert(*id, Present::Before { succeeded: false });
-            }
+        for id in done.errored.iter().filter(|id| done.keeps(id)) {
+            present.insert(*id, Present::Before { succeeded: false });
         }
         Output {
             file,
@@ -314,6 +312,7 @@ mod tests {
             Err(Taken::NotAResult(_))
         ));
         done.retry_errored = true;
+        done.note_to_do(IdKey::of("b"));
         let retrying = Output::new(file.reopen().unwrap(), &done);
         assert!(!retrying.has("b"), "--retry-errored dropped it from OUTPUT");
     }
