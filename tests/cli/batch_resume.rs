@@ -261,7 +261,7 @@ fn retry_errored_leaves_the_errors_of_items_not_in_this_input() {
     );
     assert_eq!(retried.code, 0, "{}", retried.stderr);
     assert!(
-        retried.stderr.contains("removed 1 errored lines"),
+        retried.stderr.contains("removed 1 errored line from"),
         "{}",
         retried.stderr
     );
