@@ -187,10 +187,15 @@ pub fn expand_home(path: &str) -> PathBuf {
 /// `--log-file`, else `CLAUDE_RS_LOG`, else `log_file` in the config file,
 /// else the user's state directory.
 pub fn log_path(ctx: &Context) -> Option<PathBuf> {
-    let flag = ctx.log_flag.as_ref().map(|p| p.display().to_string());
+    // A flag's path is used as given, even if it is not UTF-8.
+    if let Some(flag) = &ctx.log_flag {
+        let shown = flag.display().to_string().into();
+        ctx.record("log_file", shown, &Source::Flag("--log-file"));
+        return Some(flag.clone());
+    }
     let picked = ctx.pick_optional(
         "log_file",
-        flag.map(|p| (p, "--log-file")),
+        None,
         env_or_none(ctx.env, "CLAUDE_RS_LOG").map(|p| (p, "CLAUDE_RS_LOG")),
         ctx.config(|l| l.log_file.as_ref()),
     );

@@ -26,12 +26,27 @@ pub struct RequestCounts {
 
 impl RequestCounts {
     /// Requests with a result: everything but `processing`.
+    /// The counts come from the server: added without overflowing.
     pub fn done(&self) -> u64 {
-        self.succeeded + self.errored + self.canceled + self.expired
+        self.succeeded
+            .saturating_add(self.errored)
+            .saturating_add(self.canceled)
+            .saturating_add(self.expired)
     }
 
     pub fn total(&self) -> u64 {
-        self.processing + self.done()
+        self.processing.saturating_add(self.done())
+    }
+
+    /// The sum of two batches' counts.
+    pub fn plus(&self, other: &RequestCounts) -> RequestCounts {
+        RequestCounts {
+            processing: self.processing.saturating_add(other.processing),
+            succeeded: self.succeeded.saturating_add(other.succeeded),
+            errored: self.errored.saturating_add(other.errored),
+            canceled: self.canceled.saturating_add(other.canceled),
+            expired: self.expired.saturating_add(other.expired),
+        }
     }
 }
 

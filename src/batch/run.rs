@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -74,9 +74,16 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
     // Bounded: workers wait for the writer rather than results piling up in memory.
     let (events_tx, events_rx) = mpsc::sync_channel::<Event>(plan.jobs * 4 + 16);
     let interrupt_tx = events_tx.clone();
-    // Ctrl-C only reports itself; deciding what it means happens below.
+    let presses = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&presses);
+    // Ctrl-C only reports itself; deciding what it means happens below. It
+    // must never block: a full queue still counts the press. A third press
+    // ends the process even if the writer is stuck (a pipe nobody reads).
     let _ = ctrlc::set_handler(move || {
-        let _ = interrupt_tx.send(Event::Interrupt);
+        if counted.fetch_add(1, Ordering::SeqCst) + 1 >= 3 {
+            std::process::exit(i32::from(crate::exit_code::ExitCode::Interrupted.code()));
+        }
+        let _ = interrupt_tx.try_send(Event::Interrupt);
     });
     let (jobs_tx, jobs_rx) = mpsc::sync_channel::<Item>(plan.jobs * 2);
     let jobs_rx = Arc::new(Mutex::new(jobs_rx));
@@ -107,7 +114,7 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
         broken: false,
         tally: Tally::default(),
     };
-    collect(&events_rx, &shared, &mut writer, progress);
+    collect(&events_rx, &presses, &shared, &mut writer, progress);
     Finished {
         tally: writer.tally,
         stop: shared.gate.stopped(),
@@ -263,12 +270,42 @@ impl Writer<'_> {
 
 /// Writes results and draws progress until every item handed out is
 /// accounted for, or a second Ctrl-C says to stop waiting.
-fn collect(events: &Receiver<Event>, shared: &Shared, writer: &mut Writer, progress: &Progress) {
+fn collect(
+    events: &Receiver<Event>,
+    presses: &AtomicU32,
+    shared: &Shared,
+    writer: &mut Writer,
+    progress: &Progress,
+) {
     let mut fed: Option<u64> = None;
     let mut settled = 0u64;
-    let mut interrupts = 0;
+    let mut handled = 0;
     while fed.is_none_or(|fed| settled < fed) {
-        let Ok(event) = events.recv() else { return };
+        // Each Ctrl-C is counted by the handler; the queue only wakes us.
+        while handled < presses.load(Ordering::SeqCst) {
+            handled += 1;
+            if handled > 1 {
+                progress.suspend(|| {
+                    eprintln!(
+                        "{} abandoning the items in flight; they are left for a rerun",
+                        "interrupted again:".yellow().bold()
+                    )
+                });
+                return;
+            }
+            shared.gate.stop(Stop::Interrupted);
+            progress.suspend(|| {
+                eprintln!(
+                    "{} no new items start; waiting for those in flight (Ctrl-C again to abandon them)",
+                    "interrupted:".yellow().bold()
+                )
+            });
+        }
+        let event = match events.recv_timeout(Duration::from_millis(200)) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
         match event {
             Event::Finished { custom_id, outcome } => {
                 settled += 1;
@@ -283,25 +320,8 @@ fn collect(events: &Receiver<Event>, shared: &Shared, writer: &mut Writer, progr
                 progress.suspend(|| eprintln!("{}", crate::report::warning(&text)));
             }
             Event::FeedDone { fed: count } => fed = Some(count),
-            Event::Interrupt => {
-                interrupts += 1;
-                if interrupts > 1 {
-                    progress.suspend(|| {
-                        eprintln!(
-                            "{} abandoning the items in flight; they are left for a rerun",
-                            "interrupted again:".yellow().bold()
-                        )
-                    });
-                    return;
-                }
-                shared.gate.stop(Stop::Interrupted);
-                progress.suspend(|| {
-                    eprintln!(
-                        "{} no new items start; waiting for those in flight (Ctrl-C again to abandon them)",
-                        "interrupted:".yellow().bold()
-                    )
-                });
-            }
+            // Counted above, at the top of the loop.
+            Event::Interrupt => {}
         }
         progress.update(Figures {
             succeeded: writer.tally.outcomes.succeeded,

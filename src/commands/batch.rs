@@ -199,6 +199,23 @@ impl Batch {
         eprintln!("{line}");
     }
 
+    /// A local run on an OUTPUT whose Message Batches are still running
+    /// would send their items a second time (and pay for them twice).
+    fn remote_batches_in_flight(&self) -> Option<UsageError> {
+        let output = self.settings.output.as_ref()?;
+        match crate::batch::remote::state::State::read(output) {
+            Ok(state) if state.has_pending() => Some(UsageError::new(
+                format!(
+                    "{} lists Message Batches of this OUTPUT that are not downloaded yet",
+                    state.path().display()
+                ),
+                "finish them first with the same command and --remote (or remove that file to send their items again)",
+            )),
+            Ok(_) => None,
+            Err(error) => Some(error),
+        }
+    }
+
     /// Notes about OUTPUT before the run: what is skipped, what was repaired.
     pub(super) fn say_resuming(&self) {
         let Some(output) = self.output_name() else {
@@ -221,6 +238,10 @@ impl Batch {
     fn run(mut self, style: &Style) -> ExitCode {
         if self.pending == 0 {
             return self.nothing_to_do();
+        }
+        if let Some(error) = self.remote_batches_in_flight() {
+            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
+            return ExitCode::Usage;
         }
         let sink = match &self.settings.output {
             Some(path) => match open_output(path, &mut self.done) {

@@ -89,20 +89,23 @@ fn proxy(raw: &str, said: &str) -> Result<ProxyServer, UsageError> {
 }
 
 fn trust(ctx: &Context, native_roots: bool) -> Result<Trust, UsageError> {
-    let args = ctx.network;
+    // A flag's path is used as given, even if it is not UTF-8.
+    if let Some(path) = &ctx.network.ca_cert {
+        let shown = path.display().to_string().into();
+        ctx.record("ca_cert", shown, &Source::Flag("--ca-cert"));
+        let origin = format!("--ca-cert {}", path.display());
+        return added(path, &origin, Strictness::EveryCertificate);
+    }
     let picked = ctx.pick_optional(
         "ca_cert",
-        args.ca_cert
-            .as_ref()
-            .map(|p| (p.display().to_string(), "--ca-cert")),
+        None,
         env_or_none(ctx.env, "SSL_CERT_FILE").map(|p| (p, "SSL_CERT_FILE")),
         ctx.config(|l| l.ca_cert.as_ref()),
     );
-    // --ca-cert on the command line wins; otherwise native roots, when asked
-    // for, leave SSL_CERT_FILE to the platform: on Linux its store loader
-    // reads it (instead of the system store), as OpenSSL does.
-    let from_flag = matches!(picked.source, Source::Flag(_));
-    if native_roots && !from_flag {
+    // Native roots, when asked for, leave SSL_CERT_FILE to the platform: on
+    // Linux its store loader reads it (instead of the system store), as
+    // OpenSSL does.
+    if native_roots {
         return Ok(Trust::Native);
     }
     match (&picked.source, picked.value) {
@@ -113,10 +116,7 @@ fn trust(ctx: &Context, native_roots: bool) -> Result<Trust, UsageError> {
         }
         (source, Some(path)) => {
             let path = expand_home(&path);
-            let origin = match source {
-                Source::Flag(_) => format!("--ca-cert {}", path.display()),
-                other => format!("ca_cert {} ({other})", path.display()),
-            };
+            let origin = format!("ca_cert {} ({source})", path.display());
             added(&path, &origin, Strictness::EveryCertificate)
         }
     }

@@ -3,8 +3,9 @@
 //! to sit in a file. The first line of its output is the key; its output is
 //! never shown, and a command that fails or hangs is an error with the fix.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,7 @@ pub fn key_from_command(command: &str, timeout: Duration) -> Result<ApiKey, Usag
         .spawn()
         .map_err(|e| fail(format!("api_key_cmd `{command}` could not be started: {e}")))?;
     // Drained on their own threads, so a chatty command cannot fill a pipe and hang.
-    let stdout = drain(child.stdout.take());
+    let stdout = first_line(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let started = Instant::now();
     let status = loop {
@@ -49,8 +50,13 @@ pub fn key_from_command(command: &str, timeout: Duration) -> Result<ApiKey, Usag
             Err(e) => return Err(fail(format!("api_key_cmd `{command}` failed: {e}"))),
         }
     };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
+    // A pipe stays open as long as anything holds it: a helper the command
+    // left running in the background would keep a plain join waiting for
+    // ever. What has not arrived by the deadline is done without.
+    let deadline = started + timeout.max(Duration::from_secs(1));
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let stdout = stdout.recv_timeout(left()).unwrap_or_default();
+    let stderr = stderr.recv_timeout(left()).unwrap_or_default();
     if !status.success() {
         let said = last_line(&stderr);
         let code = status
@@ -87,14 +93,32 @@ fn shell(command: &str) -> Command {
     shell
 }
 
-fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+/// Reads the first line of a pipe on a thread of its own: the key is all
+/// that is wanted, and it arrives even if the pipe is never closed.
+fn first_line(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = Vec::new();
+        if let Some(pipe) = pipe {
+            let _ = std::io::BufReader::new(pipe).read_until(b'\n', &mut line);
+        }
+        let _ = sender.send(line);
+    });
+    receiver
+}
+
+/// Reads a pipe to its end on a thread of its own; the bytes arrive on the
+/// channel once it closes.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+    let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
         let mut bytes = Vec::new();
         if let Some(mut pipe) = pipe {
             let _ = pipe.read_to_end(&mut bytes);
         }
-        bytes
-    })
+        let _ = sender.send(bytes);
+    });
+    receiver
 }
 
 /// The command's last words on stderr, for the error: sanitised, clipped, and
@@ -179,6 +203,21 @@ mod tests {
             error.problem
         );
         assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_helper_left_running_in_the_background_does_not_hang_the_read() {
+        let started = Instant::now();
+        let result = key_from_command(
+            "echo sk-ant-from-cmd-0000000003; sleep 30 &",
+            Duration::from_millis(300),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(result.unwrap().expose(), "sk-ant-from-cmd-0000000003");
     }
 
     #[test]

@@ -276,3 +276,19 @@ fn retry_errored_leaves_the_errors_of_items_not_in_this_input() {
     let two = results.iter().find(|r| r["custom_id"] == "2").unwrap();
     assert_eq!(two["result"]["type"], "succeeded");
 }
+
+#[test]
+fn a_local_run_refuses_an_output_whose_message_batches_are_still_out() {
+    let world = World::ok();
+    let input = world.file("in.txt", &prompts(2));
+    let output = world.path("out.jsonl");
+    world.file(
+        "out.jsonl.batches",
+        "{\"event\":\"submitted\",\"ts\":\"2026-11-26T01:57:56.201Z\",\"batch_id\":\"msgbatch_1\",\"created_at\":\"2026-11-26T01:57:56Z\",\"requests\":2,\"custom_ids\":[\"1\",\"2\"]}\n",
+    );
+    let run = run(&world, &mut world.batch(&[&input, "-o", &output]));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not downloaded yet"), "{}", run.stderr);
+    assert!(run.stderr.contains("--remote"), "{}", run.stderr);
+    assert_eq!(world.message_requests(), 0);
+}

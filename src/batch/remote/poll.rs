@@ -126,15 +126,9 @@ impl Follower<'_> {
     }
 
     fn show_all(&self, batches: &[Followed]) {
-        let mut counts = RequestCounts::default();
-        for batch in batches {
-            let c = batch.counts();
-            counts.processing += c.processing;
-            counts.succeeded += c.succeeded;
-            counts.errored += c.errored;
-            counts.canceled += c.canceled;
-            counts.expired += c.expired;
-        }
+        let counts = batches.iter().fold(RequestCounts::default(), |sum, batch| {
+            sum.plus(&batch.counts())
+        });
         let ended = batches
             .iter()
             .filter(|b| b.last.as_ref().is_some_and(MessageBatch::has_ended))
