@@ -190,14 +190,15 @@ pub fn what_and_request_id(failure: &Failure) -> String {
     )
 }
 
-/// A problem found before anything was sent (exit 2).
+/// A problem found before anything was sent (exit 2). Problems quote what
+/// the user gave (a config file, the environment, a file name): sanitised.
 pub fn render_usage_error(problem: &str, fix: &str) -> String {
     format!(
         "{} {}\n  {:<4} {}",
         "error:".red().bold(),
-        problem,
+        sanitize::one_line(problem),
         "fix:".green().bold(),
-        fix
+        sanitize::one_line(fix)
     )
 }
 

@@ -128,11 +128,15 @@ pub fn mask_credentials(url: &str) -> String {
         Some((scheme, rest)) => (format!("{scheme}://"), rest),
         None => (String::new(), url),
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let Some(at) = authority.rfind('@') else {
+    // The userinfo ends at the last `@`: a password typed raw may hold `/`,
+    // `?`, `#` or `@` itself, and must still be masked whole.
+    let Some(at) = rest.rfind('@') else {
         return url.to_string();
     };
+    let end = rest[at..]
+        .find(['/', '?', '#'])
+        .map_or(rest.len(), |i| at + i);
+    let (authority, tail) = rest.split_at(end);
     let (userinfo, host) = (&authority[..at], &authority[at + 1..]);
     let shown = match userinfo.split_once(':') {
         Some((user, _)) => format!("{user}:***"),
@@ -145,6 +149,26 @@ pub fn mask_credentials(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_with_url_characters_is_masked_whole() {
+        for url in [
+            "http://alice:pa#ss@proxy:3128",
+            "http://alice:pa/ss@proxy:3128/",
+            "http://alice:p?a@ss@proxy:3128",
+        ] {
+            let masked = mask_credentials(url);
+            assert!(
+                masked.starts_with("http://alice:***@proxy:3128"),
+                "{url} → {masked}"
+            );
+            assert!(!masked.contains("pa"), "{url} → {masked}");
+        }
+        assert_eq!(
+            mask_credentials("http://proxy:3128/path"),
+            "http://proxy:3128/path"
+        );
+    }
 
     #[test]
     fn a_proxy_with_credentials_is_named_without_them() {
@@ -188,6 +212,8 @@ mod tests {
         );
         assert_eq!(mask_credentials("token@proxy:1"), "***@proxy:1");
         assert_eq!(mask_credentials("http://proxy:1"), "http://proxy:1");
-        assert_eq!(mask_credentials("http://proxy:1/a@b"), "http://proxy:1/a@b");
+        // An `@` after a `/` is read as the end of a password typed raw:
+        // masking too much is the safe mistake.
+        assert_eq!(mask_credentials("http://proxy:1/a@b"), "http://proxy:***@b");
     }
 }

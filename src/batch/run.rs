@@ -243,8 +243,13 @@ impl Writer<'_> {
             Outcome::Succeeded(message) => succeeded_line(custom_id, message),
             Outcome::Errored(report) => errored_line(custom_id, report),
         };
+        // On a terminal, the model's text must not be able to drive it.
         let written = match self.sink_on_terminal {
-            true => progress.suspend(|| self.sink.write(&line)),
+            true => {
+                let text = String::from_utf8_lossy(&line);
+                let shown = crate::sanitize::for_terminal(&text);
+                progress.suspend(|| self.sink.write(shown.as_bytes()))
+            }
             false => self.sink.write(&line),
         };
         if let Err(error) = written {

@@ -8,6 +8,7 @@ use colored::Colorize;
 use super::gate::{GateStats, Stop};
 use super::outcomes::{Outcomes, row};
 use super::progress::per_minute;
+use crate::api::proxy::mask_credentials;
 use crate::exit_code::ExitCode;
 use crate::report;
 use crate::resilience::{Failure, FinalFailure, GiveUp};
@@ -253,10 +254,20 @@ pub fn wall_time(elapsed: Duration) -> String {
     }
 }
 
-/// The command line as given, quoted for a POSIX shell, for "rerun with".
+/// The command line as given, quoted for a POSIX shell, for "rerun with";
+/// a proxy's password is masked (the rerun line is printed, and often pasted).
 pub fn command_line(args: impl IntoIterator<Item = String>) -> String {
+    let mut after_proxy = false;
     args.into_iter()
-        .map(|arg| shell_quote(&arg))
+        .map(|arg| {
+            let shown = match arg.strip_prefix("--proxy=") {
+                Some(url) => format!("--proxy={}", mask_credentials(url)),
+                None if after_proxy => mask_credentials(&arg),
+                None => arg.clone(),
+            };
+            after_proxy = arg == "--proxy";
+            shell_quote(&shown)
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -383,6 +394,22 @@ mod tests {
         assert_eq!(wall_time(Duration::from_millis(4200)), "4.2s");
         assert_eq!(wall_time(Duration::from_secs(1300)), "21m 40s");
         assert_eq!(wall_time(Duration::from_secs(11_100)), "3h 05m");
+    }
+
+    #[test]
+    fn a_proxy_password_never_reaches_the_rerun_line() {
+        let line = command_line(
+            [
+                "claude-rs",
+                "--proxy",
+                "http://bob:s3cret@proxy:3128",
+                "batch",
+                "--proxy=http://x:s3cret@p:1",
+            ]
+            .map(String::from),
+        );
+        assert!(!line.contains("s3cret"), "{line}");
+        assert!(line.contains("http://bob:***@proxy:3128"), "{line}");
     }
 
     #[test]

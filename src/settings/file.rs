@@ -126,7 +126,7 @@ impl ConfigFile {
                 format!(
                     "bad config file {}{place}: {}",
                     path.display(),
-                    one_line(error.message())
+                    collapse_whitespace(error.message())
                 ),
                 "fix that line: `claude-rs config --help` shows every key and its type",
             )
@@ -196,7 +196,8 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-fn one_line(text: &str) -> String {
+/// toml's messages span lines; a diagnostic is one.
+fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
