@@ -302,14 +302,19 @@ mod tests {
         let second = {
             let gate = Arc::clone(&gate);
             std::thread::spawn(move || {
-                let started = Instant::now();
-                gate.acquire(1).map(|permit| permit.finish(None));
-                started.elapsed()
+                let permit = gate.acquire(1);
+                let admitted = Instant::now();
+                permit.map(|permit| permit.finish(None));
+                admitted
             })
         };
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
+        let answered = Instant::now();
         first.finish(None);
-        assert!(second.join().unwrap() >= Duration::from_millis(100));
+        assert!(
+            second.join().unwrap() >= answered,
+            "admitted only once the first was answered"
+        );
         let third = gate.acquire(1).unwrap();
         let fourth = gate.acquire(1).unwrap();
         third.finish(None);
