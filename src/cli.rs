@@ -26,7 +26,8 @@ Exit codes:
   130  interrupted (Ctrl-C)
 
 Environment:
-  ANTHROPIC_API_KEY    the API key (required; never printed, logged or shown beyond its last 4 characters)
+  ANTHROPIC_API_KEY    the API key (else api_key_cmd or api_key in the config file; never printed,
+                       logged or shown beyond its last 4 characters)
   ANTHROPIC_BASE_URL   scheme://host[:port] of the API, without /v1 (default https://api.anthropic.com)
   ANTHROPIC_MODEL      the model (default claude-sonnet-4-6)
   CLAUDE_RS_CONFIG     the config file (default: the user's config directory, claude-rs/config.toml)
@@ -73,8 +74,12 @@ Exit codes:
   2    invalid input or flags; nothing was sent
   3    stopped: authentication, permission or billing (rerun to resume once fixed)
   4    --status / --cancel / --batch-id: no such batch (not_found), or it cannot be canceled
-  5-7  stopped: the API or the network kept failing (local: through the circuit
-       breaker's probes; remote: through the retries; the batches keep running)
+  1    OUTPUT (or OUTPUT.batches) could not be written
+  5    stopped: a 429 asked to wait longer than 10 minutes (local); the rate limit
+       outlasted the retries (remote)
+  6, 7 stopped: the API or the network kept failing (local: through the circuit
+       breaker's probes; remote: through the retries; the batches keep running);
+       remote, 6 also: a downloaded batch had no result for some items (rerun)
   9    finished, but some items errored, were canceled or expired (--retry-errored redoes them)
   130  interrupted (Ctrl-C): local: in-flight items finished, the rest left for a resume;
        remote: the batches keep running on Anthropic's side, rerun to resume

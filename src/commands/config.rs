@@ -129,8 +129,17 @@ fn resolve_everything(ctx: &Context, color_flag: Option<ColorChoice>) -> Vec<Usa
     keep(config::resolve_request(&RequestArgs::default(), ctx).map(drop));
     keep(config::resolve_retry(&RetryArgs::default(), ctx).map(drop));
     keep(config::api_key(ctx, false).map(drop));
-    keep(config::resolve_base_url(ctx, &mut Vec::new()).map(drop));
-    keep(config::network::resolve(ctx).map(drop));
+    let base_url = config::resolve_base_url(ctx, &mut Vec::new());
+    let network = config::network::resolve(ctx);
+    // The same refusal `ask` makes: the key never goes in the clear to another machine.
+    if let (Ok(url), Ok(network)) = (&base_url, &network) {
+        keep(config::network::check_plain_http(
+            url,
+            network.allow_insecure_http,
+        ));
+    }
+    keep(base_url.map(drop));
+    keep(network.map(drop));
     config::log_path(ctx);
     let name = |color: ColorChoice| match color {
         ColorChoice::Auto => "auto".to_string(),

@@ -7,6 +7,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::print_stdout_line;
+use crate::api::Network;
 use crate::cli::DoctorArgs;
 use crate::config::{self, Context, UsageError};
 use crate::diagnose::{self, Check, Options, Status};
@@ -28,22 +29,27 @@ pub fn run(
     config_error: Option<UsageError>,
     style: &Style,
 ) -> ExitCode {
-    let resolved = config::seconds("--timeout", args.timeout)
-        .and_then(|timeout| Ok((timeout, config::network::resolve(ctx)?)));
-    let (timeout, resolved_network) = match resolved {
-        Ok(resolved) => resolved,
+    let timeout = match config::seconds("--timeout", args.timeout) {
+        Ok(timeout) => timeout,
         Err(error) => {
             eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
             return ExitCode::Usage;
         }
+    };
+    // A proxy or CA file that cannot be used is a finding of the config
+    // check, like the rest of the configuration; the other checks go on
+    // without it.
+    let (network, allow_insecure_http, config_error) = match config::network::resolve(ctx) {
+        Ok(resolved) => (resolved.network, resolved.allow_insecure_http, config_error),
+        Err(error) => (Network::default(), false, config_error.or(Some(error))),
     };
     let options = Options {
         offline: args.offline,
         timeout,
         model: args.model.clone(),
         config_error,
-        network: resolved_network.network,
-        allow_insecure_http: resolved_network.allow_insecure_http,
+        network,
+        allow_insecure_http,
     };
     // The lines are data on stdout: coloured only for a person at a
     // terminal, never into a pipe or file, and only if colour is wanted.

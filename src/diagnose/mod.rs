@@ -21,6 +21,7 @@ use crate::api::client::ModelsResponse;
 use crate::api::{Client, ClientSettings, Network};
 use crate::config::{Context, UsageError};
 use crate::secret::ApiKey;
+use crate::settings::Source;
 use config::{Settings, Target};
 use network::Hop;
 use proxy::ProxyHop;
@@ -92,7 +93,16 @@ pub fn run(options: &Options, ctx: &Context, emit: &mut dyn FnMut(&Check)) -> Ve
         ctx,
     );
     report.add(check);
-    let (check, proxy) = proxy::check(settings.target.as_ref().ok(), &options.network, env);
+    let chosen_by = match ctx.shown().iter().find(|s| s.key == "proxy") {
+        Some(shown) if !matches!(shown.source, Source::Flag(_)) => "proxy (config file)",
+        _ => "--proxy",
+    };
+    let (check, proxy) = proxy::check(
+        settings.target.as_ref().ok(),
+        &options.network,
+        chosen_by,
+        env,
+    );
     report.add(check);
     if !options.offline {
         let network = &options.network;

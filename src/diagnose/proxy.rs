@@ -68,28 +68,33 @@ impl ProxyHop {
 }
 
 /// The check, and the proxy that applies to the API host, if one does.
+/// `chosen_by` names where a proxy of the client's came from (`--proxy`, or
+/// the config file's `proxy`).
 pub fn check(
     target: Option<&Target>,
     network: &Network,
+    chosen_by: &'static str,
     env: EnvLookup,
 ) -> (Check, Option<ProxyHop>) {
     match &network.proxy {
-        Some(server) => flagged(target, server.clone(), env),
+        Some(server) => flagged(target, server.clone(), chosen_by, env),
         None => assess(target, env, Proxy::try_from_env()),
     }
 }
 
-/// `--proxy` applies to every request, whatever the environment says.
+/// A proxy of the client's own applies to every request, whatever the
+/// environment says.
 fn flagged(
     target: Option<&Target>,
     server: ProxyServer,
+    chosen_by: &'static str,
     env: EnvLookup,
 ) -> (Check, Option<ProxyHop>) {
     let hop = ProxyHop {
-        variable: Some("--proxy"),
+        variable: Some(chosen_by),
         server,
     };
-    let mut message = format!("--proxy → {}", hop.display());
+    let mut message = format!("{chosen_by} → {}", hop.display());
     if let Some(target) = target {
         message.push_str(&format!(" applies to {}", target.host));
     }
@@ -291,7 +296,12 @@ mod tests {
             proxy: Some(ProxyServer::parse("http://bob:hunter2@flag.corp:8080").unwrap()),
             ..Network::default()
         };
-        let (check, hop) = super::check(Some(&target("https://api.anthropic.com")), &network, &env);
+        let (check, hop) = super::check(
+            Some(&target("https://api.anthropic.com")),
+            &network,
+            "--proxy",
+            &env,
+        );
         let hop = hop.unwrap();
         assert_eq!(
             (hop.name(), hop.variable),

@@ -372,3 +372,26 @@ fn the_log_file_can_be_set_in_the_config_file() {
     let text = std::fs::read_to_string(&log).expect("the log went where the config file said");
     assert!(text.contains("\"event\":\"call\""));
 }
+
+#[test]
+fn config_show_applies_the_plain_http_rule_as_ask_does() {
+    let world = World::ok();
+    world.config("base_url = \"http://gateway.example:8080\"\n");
+    let show = run(&world, world.claude().args(["config", "show"]));
+    assert_eq!(show.code, 2, "{}", show.stderr);
+    assert!(
+        show.stderr
+            .contains("refusing to send the API key in the clear"),
+        "{}",
+        show.stderr
+    );
+    world.config("base_url = \"http://gateway.example:8080\"\nallow_insecure_http = true\n");
+    let allowed = run(
+        &world,
+        world
+            .claude()
+            .args(["config", "show"])
+            .env_remove("ANTHROPIC_BASE_URL"),
+    );
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+}
