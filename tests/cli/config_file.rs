@@ -377,7 +377,14 @@ fn the_log_file_can_be_set_in_the_config_file() {
 fn config_show_applies_the_plain_http_rule_as_ask_does() {
     let world = World::ok();
     world.config("base_url = \"http://gateway.example:8080\"\n");
-    let show = run(&world, world.claude().args(["config", "show"]));
+    // The environment's base URL would win over the file's.
+    let show = run(
+        &world,
+        world
+            .claude()
+            .args(["config", "show"])
+            .env_remove("ANTHROPIC_BASE_URL"),
+    );
     assert_eq!(show.code, 2, "{}", show.stderr);
     assert!(
         show.stderr
