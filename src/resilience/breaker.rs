@@ -186,6 +186,7 @@ impl Breaker {
         }
     }
 
+    #[cfg(test)]
     pub fn gave_up(&self) -> bool {
         self.state == State::GaveUp
     }

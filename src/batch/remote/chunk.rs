@@ -46,6 +46,7 @@ impl Chunker {
     }
 
     /// Items in the body being written.
+    #[cfg(test)]
     pub fn pending(&self) -> u64 {
         self.open
             .as_ref()
