@@ -15,7 +15,7 @@ use crate::resilience::{
 };
 
 /// What the log's `command` says for every line of a batch run.
-pub const COMMAND: &str = "batch";
+pub use crate::batch::worker::COMMAND;
 /// Message Batches calls are about no one model: the log's `model` is empty.
 const NO_MODEL: &str = "";
 
