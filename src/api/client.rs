@@ -171,7 +171,10 @@ impl Client {
         self.proxy.as_deref()
     }
 
-    fn with_key<B>(&self, request: RequestBuilder<B>) -> RequestBuilder<B> {
+    /// What every API request carries: the API version, and the key when
+    /// this client has one.
+    fn to_api<B>(&self, request: RequestBuilder<B>) -> RequestBuilder<B> {
+        let request = request.header("anthropic-version", ANTHROPIC_VERSION);
         match &self.api_key {
             Some(key) => request.header("x-api-key", key.expose()),
             None => request,
@@ -215,8 +218,7 @@ impl Client {
         });
         let started = Instant::now();
         let request = self
-            .with_key(self.agent.post(&url))
-            .header("anthropic-version", ANTHROPIC_VERSION)
+            .to_api(self.agent.post(&url))
             .header("content-type", "application/json")
             .header("accept", "text/event-stream")
             .config()
@@ -397,8 +399,7 @@ impl Client {
         };
         let started = Instant::now();
         let response = self
-            .with_key(self.agent.get(&url))
-            .header("anthropic-version", ANTHROPIC_VERSION)
+            .to_api(self.agent.get(&url))
             .config()
             .timeout_global(Some(timeout))
             .build()
@@ -479,8 +480,7 @@ impl Client {
         });
         let started = Instant::now();
         let sent = self
-            .with_key(self.agent.post(&url))
-            .header("anthropic-version", ANTHROPIC_VERSION)
+            .to_api(self.agent.post(&url))
             .header("content-type", "application/json")
             .header("accept", "application/json")
             .send(body);
@@ -493,8 +493,7 @@ impl Client {
         self.trace(|| format!("> GET {url}"));
         let started = Instant::now();
         let sent = self
-            .with_key(self.agent.get(&url))
-            .header("anthropic-version", ANTHROPIC_VERSION)
+            .to_api(self.agent.get(&url))
             .header("accept", "application/json")
             .call();
         self.read_json_answer(sent, started, "batch")
@@ -511,8 +510,7 @@ impl Client {
         self.trace(|| format!("> POST {url}"));
         let started = Instant::now();
         let sent = self
-            .with_key(self.agent.post(&url))
-            .header("anthropic-version", ANTHROPIC_VERSION)
+            .to_api(self.agent.post(&url))
             .header("accept", "application/json")
             .send_empty();
         self.read_json_answer(sent, started, "cancel batch")
@@ -524,8 +522,7 @@ impl Client {
         self.trace(|| format!("> GET {url}"));
         let started = Instant::now();
         let sent = self
-            .with_key(self.agent.get(&url))
-            .header("anthropic-version", ANTHROPIC_VERSION)
+            .to_api(self.agent.get(&url))
             .header("accept", "application/json")
             .call();
         self.read_json_answer(sent, started, "batch list")
@@ -548,8 +545,7 @@ impl Client {
         self.trace(|| format!("> GET {url}"));
         let started = Instant::now();
         let response = self
-            .with_key(self.agent.get(&url))
-            .header("anthropic-version", ANTHROPIC_VERSION)
+            .to_api(self.agent.get(&url))
             .call()
             .map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
         self.trace_response(&response, started);
