@@ -38,6 +38,11 @@ pub fn run() -> ExitCode {
         }
     };
     let env = |name: &str| std::env::var(name).ok();
+    // Known before anything is read or printed: `log` and `explain` resolve
+    // no key, yet must mask the user's own wherever it shows.
+    if let Some(key) = env("ANTHROPIC_API_KEY") {
+        secret::remember(&key);
+    }
     let style = report::Style::detect(cli.color.unwrap_or(ColorChoice::Auto), &env);
     let uses_config = match &cli.command {
         Command::Explain(_) | Command::Mock(_) | Command::Generate(_) => false,

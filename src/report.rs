@@ -8,6 +8,7 @@ use colored::Colorize;
 
 use crate::resilience::{Category, Decision, FailedAttempt, Failure, FinalFailure, GiveUp};
 use crate::sanitize;
+use crate::secret::scrub;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,8 +59,9 @@ pub fn seconds(duration: Duration) -> String {
     }
 }
 
+/// A warning may quote what a server or the user sent: scrubbed.
 pub fn warning(text: &str) -> String {
-    format!("{} {}", "warning:".yellow().bold(), text)
+    format!("{} {}", "warning:".yellow().bold(), scrub(text))
 }
 
 /// `overloaded (HTTP 529) · retry 2/4 in 3.1s · req_abc`
@@ -153,7 +155,8 @@ pub fn render_failure_with_fix(
         failure.category.exit_code().code(),
         failure.category
     ));
-    out
+    // The fix may quote what the server listed (the models that exist).
+    scrub(&out).into_owned()
 }
 
 /// The `what:` and `request id:` lines of a failure, each ending in a newline.

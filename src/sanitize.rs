@@ -13,12 +13,18 @@ fn is_dangerous(c: char) -> bool {
             | '\u{FEFF}')
 }
 
-/// For one-line diagnostics: every control character, newlines included, is escaped.
+/// For one-line diagnostics: every control character, newlines included, is
+/// escaped, and every secret masked (a diagnostic may quote anything the
+/// server, a proxy or the user sent).
 pub fn one_line(text: &str) -> Cow<'_, str> {
-    escape(text, |_| false)
+    match crate::secret::scrub(text) {
+        Cow::Borrowed(text) => escape(text, |_| false),
+        Cow::Owned(scrubbed) => Cow::Owned(escape(&scrubbed, |_| false).into_owned()),
+    }
 }
 
-/// For reply text shown on a terminal: newlines and tabs pass, the rest is escaped.
+/// For reply text shown on a terminal: newlines and tabs pass, the rest is
+/// escaped. Not scrubbed: the reply is the user's data.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
     escape(text, |c| c == '\n' || c == '\t')
 }

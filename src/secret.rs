@@ -1,7 +1,17 @@
-//! The API key: a type that cannot be printed by accident. `Debug` and
-//! `Display` show only its last four characters.
+//! The API key: a type that cannot be printed by accident, and the scrubber
+//! that keeps it out of everything claude-rs writes even when a server, a
+//! proxy or the user hands it back to us inside other text.
+//!
+//! Every key built as an `ApiKey` is remembered for this process, so any
+//! output path can scrub without being handed the key: stderr, `--json`, the
+//! log, batch result files, doctor, explain, `--verbose` and config show all
+//! call [`scrub`] (or [`scrub_json`]) on text that did not come from us.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::{PoisonError, RwLock};
+
+use serde_json::Value;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
@@ -10,7 +20,11 @@ impl ApiKey {
     /// `None` for an empty or blank key: a set-but-empty variable is missing.
     pub fn new(raw: &str) -> Option<ApiKey> {
         let trimmed = raw.trim();
-        (!trimmed.is_empty()).then(|| ApiKey(trimmed.to_string()))
+        if trimmed.is_empty() {
+            return None;
+        }
+        remember(trimmed);
+        Some(ApiKey(trimmed.to_string()))
     }
 
     /// The key itself, for the one place that sends it.
@@ -20,12 +34,7 @@ impl ApiKey {
 
     /// `…abcd`: enough to tell two keys apart, never enough to use one.
     pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        if chars.len() <= 8 {
-            return "…".to_string();
-        }
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("…{tail}")
+        mask(&self.0)
     }
 
     /// Whether it has the shape of an Anthropic key (`sk-ant-…`).
@@ -46,13 +55,239 @@ impl fmt::Display for ApiKey {
     }
 }
 
+/// `…` and the last four characters; nothing of a secret of 8 or fewer.
+fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() <= 8 {
+        return "…".to_string();
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("…{tail}")
+}
+
+/// The secrets of this process, lowercased: every key built, and any other
+/// text that may hold one (an `api_key_cmd` people fill with the key itself).
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Echoes shorter than this are not masked as pieces of a secret: a short
+/// run of letters inside a key is an ordinary word elsewhere.
+const MIN_ECHO_CHARS: usize = 12;
+/// Every Anthropic key starts so, whoever's it is.
+const ANTHROPIC_KEY_PREFIX: &str = "sk-ant-";
+
+/// Adds text to what [`scrub`] masks from now on in this process.
+pub fn remember(secret: &str) {
+    let secret = secret.trim().to_ascii_lowercase();
+    if secret.is_empty() {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(PoisonError::into_inner);
+    // Each line and word of a key pasted with a line break in it is a secret
+    // of its own: a server quoting one line of it must not show that line.
+    let parts = secret
+        .split(|c: char| c.is_whitespace())
+        .filter(|part| part.chars().count() >= MIN_ECHO_CHARS)
+        .map(str::to_string);
+    for part in std::iter::once(secret.clone()).chain(parts) {
+        if !secrets.contains(&part) {
+            secrets.push(part);
+        }
+    }
+}
+
+/// Remembers each word of `text` that has the shape of a key (long, made of
+/// a key's characters, letters and digits mixed), leaving ordinary words
+/// such as a command's name and arguments in view.
+pub fn remember_key_like_words(text: &str) {
+    let words = text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ':'));
+    for word in words {
+        let key_like = word.len() >= 16
+            && word.chars().all(is_key_char)
+            && word.chars().any(|c| c.is_ascii_digit())
+            && word.chars().any(|c| c.is_ascii_alphabetic());
+        if key_like {
+            remember(word);
+        }
+    }
+}
+
+/// Characters an API key is made of: a key inside other text is a maximal
+/// run of these.
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// Text with every secret of this process masked down to its last four
+/// characters: verbatim, JSON-escaped or percent-encoded, in any case, whole
+/// or cut short (a server quoting the first part of a key), and any
+/// Anthropic key (`sk-ant-…`) at all.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let secrets = SECRETS.read().unwrap_or_else(PoisonError::into_inner);
+    let mut text = Cow::Borrowed(text);
+    // Secrets with characters outside a key's run are matched as literals,
+    // in each form they take in the text we are handed.
+    for secret in secrets.iter().filter(|s| !s.chars().all(is_key_char)) {
+        for form in literal_forms(secret) {
+            if let Some(replaced) = replace_ignoring_case(&text, &form) {
+                text = Cow::Owned(replaced);
+            }
+        }
+    }
+    match scrub_runs(&text, &secrets) {
+        Some(scrubbed) => Cow::Owned(scrubbed),
+        None => text,
+    }
+}
+
+/// [`scrub`] applied to every string (and object key) in a JSON value.
+pub fn scrub_json(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let Cow::Owned(scrubbed) = scrub(text) {
+                *text = scrubbed;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub_json),
+        Value::Object(object) => {
+            let entries = std::mem::take(object);
+            for (key, mut item) in entries {
+                scrub_json(&mut item);
+                object.insert(scrub(&key).into_owned(), item);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The forms a secret takes inside JSON and URLs, besides itself.
+fn literal_forms(secret: &str) -> Vec<String> {
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(&json)
+        .to_string();
+    let percent: String = secret
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02x}"),
+        })
+        .collect();
+    let mut forms = vec![secret.to_string(), json, percent];
+    forms.dedup();
+    forms.retain(|form| !form.is_empty());
+    forms
+}
+
+/// `text` with every case-insensitive occurrence of `needle` (lowercase)
+/// masked; `None` when there is none.
+fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let first = lower.find(needle)?;
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut next = Some(first);
+    while let Some(start) = next {
+        let end = start + needle.len();
+        out.push_str(&text[at..start]);
+        out.push_str(&mask(&text[start..end]));
+        at = end;
+        next = lower[at..].find(needle).map(|i| at + i);
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// Masks the runs of key characters that are, hold, or are a long piece of
+/// a secret, or hold an Anthropic key. `None` when nothing was masked.
+fn scrub_runs(text: &str, secrets: &[String]) -> Option<String> {
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut start = None;
+    // One pass over the characters; a run ends at the first non-key char.
+    for (index, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        match (start, is_key_char(c)) {
+            (None, true) => start = Some(index),
+            (Some(from), false) => {
+                start = None;
+                let run = &text[from..index];
+                if let Some(masked) = mask_run(run, secrets) {
+                    let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                    out.push_str(&text[copied..from]);
+                    out.push_str(&masked);
+                    copied = index;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = out?;
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// The run with what is secret in it masked, or `None` if nothing is.
+fn mask_run(run: &str, secrets: &[String]) -> Option<String> {
+    // Runs are ASCII (see is_key_char), so lowercasing keeps every index.
+    let lower = run.to_ascii_lowercase();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    if let Some(at) = lower.find(ANTHROPIC_KEY_PREFIX)
+        && run.len() - at > ANTHROPIC_KEY_PREFIX.len()
+    {
+        spans.push((at, run.len()));
+    }
+    for secret in secrets.iter().filter(|s| s.chars().all(is_key_char)) {
+        if secret.len() < MIN_ECHO_CHARS {
+            // A short key can only be recognised whole.
+            if lower == *secret {
+                spans.push((0, run.len()));
+            }
+            continue;
+        }
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(secret.as_str()) {
+            spans.push((from + i, from + i + secret.len()));
+            from += i + secret.len();
+        }
+        if lower.len() >= MIN_ECHO_CHARS && secret.contains(lower.as_str()) {
+            spans.push((0, run.len()));
+        }
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    spans.sort_unstable();
+    let mut out = String::with_capacity(run.len());
+    let mut at = 0;
+    for (start, end) in spans {
+        if end <= at {
+            continue;
+        }
+        let start = start.max(at);
+        out.push_str(&run[at..start]);
+        out.push_str(&mask(&run[start..end]));
+        at = end;
+    }
+    out.push_str(&run[at..]);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    const KEY: &str = "sk-ant-api03-SECRETSECRETSECRET-wxyz";
 
     #[test]
     fn never_shows_more_than_four_characters() {
-        let key = ApiKey::new("sk-ant-api03-SECRETSECRETSECRET-wxyz").unwrap();
+        let key = ApiKey::new(KEY).unwrap();
         assert_eq!(key.masked(), "…wxyz");
         assert_eq!(format!("{key}"), "…wxyz");
         assert_eq!(format!("{key:?}"), "ApiKey(…wxyz)");
@@ -64,5 +299,114 @@ mod tests {
     fn blank_is_missing() {
         assert!(ApiKey::new("  ").is_none());
         assert!(ApiKey::new("").is_none());
+    }
+
+    #[test]
+    fn a_remembered_key_is_masked_in_every_form() {
+        remember("gateway-key-Q7RZ00PLMNBVCX44");
+        for text in [
+            "invalid x-api-key: gateway-key-Q7RZ00PLMNBVCX44",
+            "\"gateway-key-Q7RZ00PLMNBVCX44\"",
+            "GATEWAY-KEY-Q7RZ00PLMNBVCX44 was rejected",
+            "<title>key=gateway-key-Q7RZ00PLMNBVCX44&x=1</title>",
+            "prefix-gateway-key-Q7RZ00PLMNBVCX44-suffix",
+            // cut short by the server
+            "key gateway-key-Q7RZ00PL… is not valid",
+        ] {
+            let scrubbed = scrub(text);
+            assert!(
+                !scrubbed.to_ascii_lowercase().contains("q7rz00pl"),
+                "{text} → {scrubbed}"
+            );
+        }
+        assert_eq!(
+            scrub("bad key gateway-key-Q7RZ00PLMNBVCX44."),
+            "bad key …CX44."
+        );
+    }
+
+    #[test]
+    fn any_anthropic_key_is_masked_even_if_not_ours() {
+        assert_eq!(
+            scrub("key sk-ant-admin01-somebodyElses_key-9876 refused"),
+            "key …9876 refused"
+        );
+        assert_eq!(scrub("Bearer:SK-ANT-api03-zzzzzzzzzz"), "Bearer:…zzzz");
+    }
+
+    #[test]
+    fn a_key_with_unusual_characters_is_masked_escaped_and_percent_encoded() {
+        remember("p@ss/\"word\"+with spaces!42");
+        for text in [
+            "echo: p@ss/\"word\"+with spaces!42",
+            r#"{"message":"p@ss/\"word\"+with spaces!42"}"#,
+            "url?key=p%40ss%2f%22word%22%2bwith%20spaces%2142",
+        ] {
+            let scrubbed = scrub(text);
+            assert!(!scrubbed.contains("word"), "{text} → {scrubbed}");
+        }
+    }
+
+    #[test]
+    fn key_like_words_of_a_command_are_remembered_and_the_rest_kept() {
+        remember_key_like_words("echo 'gw0-PASTED-by-mistake-77aa' | pass show anthropic");
+        assert_eq!(
+            scrub("api_key_cmd `echo 'gw0-PASTED-by-mistake-77aa' | pass show anthropic`"),
+            "api_key_cmd `echo '…77aa' | pass show anthropic`"
+        );
+    }
+
+    #[test]
+    fn ordinary_text_is_not_copied_or_changed() {
+        let text = "overloaded (HTTP 529) · retry 2/4 in 3.1s · req_011CSHoEeqs5C35K2UUqR7Fy";
+        assert!(matches!(scrub(text), Cow::Borrowed(_)));
+        // A masked key does not get masked again.
+        assert_eq!(scrub("key …wxyz"), "key …wxyz");
+    }
+
+    #[test]
+    fn json_values_are_scrubbed_everywhere() {
+        let mut value = serde_json::json!({
+            "error": {"message": format!("bad {KEY}"), "details": [KEY]},
+            KEY: 1
+        });
+        scrub_json(&mut value);
+        assert!(!value.to_string().contains("SECRET"), "{value}");
+    }
+
+    proptest! {
+        #[test]
+        fn no_key_survives_in_any_text(
+            before in ".{0,40}",
+            after in ".{0,40}",
+            key in "[A-Za-z0-9_-]{20,60}",
+            upper in any::<bool>(),
+        ) {
+            remember(&key);
+            let placed = if upper { key.to_ascii_uppercase() } else { key.clone() };
+            let text = format!("{before}{placed}{after}");
+            let scrubbed = scrub(&text);
+            prop_assert!(!scrubbed.to_ascii_lowercase().contains(&key.to_ascii_lowercase()));
+            // At most the last four characters of the key are left in view.
+            let head = &key.to_ascii_lowercase()[..key.len() - 4];
+            prop_assert!(!scrubbed.to_ascii_lowercase().contains(head));
+        }
+
+        #[test]
+        fn no_anthropic_key_survives(
+            before in ".{0,40}",
+            after in "[^A-Za-z0-9_-].{0,40}",
+            tail in "[A-Za-z0-9_-]{10,80}",
+        ) {
+            let key = format!("sk-ant-{tail}");
+            let scrubbed = scrub(&format!("{before}{key}{after}")).into_owned();
+            prop_assert!(!scrubbed.contains(&key));
+        }
+
+        #[test]
+        fn scrubbing_never_panics_and_is_stable(text in any::<String>()) {
+            let once = scrub(&text).into_owned();
+            prop_assert_eq!(scrub(&once).into_owned(), once);
+        }
     }
 }

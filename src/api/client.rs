@@ -19,7 +19,7 @@ use super::types::{Message, MessageParams};
 use crate::resilience::classify::{ResponseMeta, classify_response};
 use crate::resilience::transport::{classify_body_read, classify_transport};
 use crate::resilience::{AttemptFailure, Category, Cause, Failure};
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, scrub};
 
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const USER_AGENT: &str = concat!("claude-rs/", env!("CARGO_PKG_VERSION"));
@@ -127,6 +127,10 @@ impl Client {
             // Statuses are ours to classify: as errors, ureq would drop the
             // body and headers (retry-after, request-id) we need.
             .http_status_as_error(false)
+            // The API never redirects. Following one would carry x-api-key to
+            // wherever it points (and turn a POST into a GET without the
+            // prompt): a 3xx comes back to be classified as the failure it is.
+            .max_redirects(0)
             // A resolver that never answers must not outlive --connect-timeout.
             .timeout_resolve(Some(connect_timeout))
             .timeout_connect(Some(connect_timeout))
@@ -193,7 +197,7 @@ impl Client {
 
     fn trace(&self, line: impl FnOnce() -> String) {
         if let Some(trace) = &self.trace {
-            trace(&line());
+            trace(&scrub(&line()));
         }
     }
 
@@ -275,6 +279,7 @@ impl Client {
                 "retry-after",
                 "retry-after-ms",
                 "x-should-retry",
+                "location",
             ] {
                 if let Some(value) = header(headers, name) {
                     line.push_str(&format!("\n<   {name}: {value}"));
@@ -709,11 +714,13 @@ fn stream_cut(failure: Failure) -> Failure {
     }
 }
 
+/// A header's value, scrubbed: a proxy may echo the key into any header,
+/// and these values reach `--verbose`, failures and the log.
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+        .map(|v| scrub(v).into_owned())
 }
 
 fn response_meta(headers: &HeaderMap) -> ResponseMeta {
@@ -723,6 +730,7 @@ fn response_meta(headers: &HeaderMap) -> ResponseMeta {
         retry_after: header(headers, "retry-after"),
         should_retry: header(headers, "x-should-retry"),
         content_type: header(headers, "content-type"),
+        location: header(headers, "location"),
     }
 }
 
@@ -731,7 +739,10 @@ fn rate_limit_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .iter()
         .filter(|(name, _)| name.as_str().starts_with("anthropic-ratelimit-"))
         .filter_map(|(name, value)| {
-            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+            Some((
+                name.as_str().to_string(),
+                scrub(value.to_str().ok()?).into_owned(),
+            ))
         })
         .collect();
     found.sort();

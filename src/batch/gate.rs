@@ -19,8 +19,9 @@ const PROBE_POLL: Duration = Duration::from_millis(250);
 pub enum Stop {
     /// Ctrl-C.
     Interrupted,
-    /// A failure of the key, its permissions or billing.
-    AccountWide(Failure),
+    /// A failure that every request would meet alike: the key, its
+    /// permissions or billing, or a base URL that redirects.
+    Systemic(Failure),
     /// The circuit breaker's probes kept failing; the last failure.
     Outage(Failure),
     /// A 429 asked for a longer wait than a batch waits.
@@ -221,8 +222,8 @@ impl Permit<'_> {
         }
         let event = state.breaker.record(Instant::now(), health, self.probe);
         if let Some(failure) = failure {
-            let stop = if failure.category.is_account_wide() {
-                Some(Stop::AccountWide(failure.clone()))
+            let stop = if failure.fails_every_request() {
+                Some(Stop::Systemic(failure.clone()))
             } else if matches!(event, Some(BreakerEvent::GaveUp { .. })) {
                 Some(Stop::Outage(failure.clone()))
             } else {
@@ -289,9 +290,9 @@ mod tests {
         let gate = gate(None);
         let permit = gate.acquire(1).unwrap();
         permit.finish(Some(&Failure::new(Category::Authentication, "bad key")));
-        assert!(matches!(gate.stopped(), Some(Stop::AccountWide(_))));
+        assert!(matches!(gate.stopped(), Some(Stop::Systemic(_))));
         gate.stop(Stop::Interrupted);
-        assert!(matches!(gate.stopped(), Some(Stop::AccountWide(_))));
+        assert!(matches!(gate.stopped(), Some(Stop::Systemic(_))));
         assert!(gate.acquire(1).is_none());
     }
 

@@ -142,12 +142,27 @@ pub fn succeeded_line(custom_id: &str, message: &Message) -> Vec<u8> {
     })
 }
 
+/// Scrubbed: the error object is the server's text, `details` and all. A
+/// succeeded line is the reply itself, the user's data, and is kept exact.
 pub fn errored_line(custom_id: &str, report: &ErrorReport) -> Vec<u8> {
+    use crate::secret::{scrub, scrub_json};
+    let owned = |text: &str| scrub(text).into_owned();
+    let mut report = report.clone();
+    report.error.kind = owned(&report.error.kind);
+    report.error.message = owned(&report.error.message);
+    report.request_id = report.request_id.as_deref().map(owned);
+    report.fix = owned(&report.fix);
+    // Field by field, so the wire order of the error object is kept.
+    let mut extra = Value::Object(std::mem::take(&mut report.error.extra));
+    scrub_json(&mut extra);
+    if let Value::Object(extra) = extra {
+        report.error.extra = extra;
+    }
     line(&ResultLine {
         custom_id,
         result: Errored {
             kind: "errored",
-            error: report,
+            error: &report,
         },
     })
 }

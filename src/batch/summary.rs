@@ -52,9 +52,9 @@ impl Ending<'_> {
     pub fn exit_code(&self) -> ExitCode {
         match self.stop {
             Some(Stop::Interrupted) => ExitCode::Interrupted,
-            Some(
-                Stop::AccountWide(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure),
-            ) => failure.category.exit_code(),
+            Some(Stop::Systemic(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure)) => {
+                failure.category.exit_code()
+            }
             Some(Stop::OutputFailed(_) | Stop::InputFailed(_)) => ExitCode::Internal,
             Some(Stop::OutputClosed) => ExitCode::Success,
             None if self.tally.outcomes.errored_total() + self.tally.skipped_errored > 0 => {
@@ -69,9 +69,9 @@ impl Ending<'_> {
         match self.stop {
             None => "completed",
             Some(Stop::Interrupted) => "interrupted",
-            Some(
-                Stop::AccountWide(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure),
-            ) => failure.category.as_str(),
+            Some(Stop::Systemic(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure)) => {
+                failure.category.as_str()
+            }
             Some(Stop::OutputFailed(_)) => "output_failed",
             Some(Stop::OutputClosed) => "output_closed",
             Some(Stop::InputFailed(_)) => "input_failed",
@@ -140,7 +140,7 @@ impl Ending<'_> {
                 "batch interrupted: {done} of {} items finished; the rest are left for a rerun",
                 self.pending
             ),
-            Some(Stop::AccountWide(failure)) => {
+            Some(Stop::Systemic(failure)) => {
                 return format!(
                     "{}\n  {:<11} nothing more was sent; unfinished items are left untouched for a rerun\n",
                     stopped_for(failure),
@@ -198,7 +198,7 @@ impl Ending<'_> {
         }
         if unfinished {
             let fix_first = match self.stop {
-                Some(Stop::AccountWide(_)) => "fix the key or account, then ",
+                Some(Stop::Systemic(_)) => "fix the key or account, then ",
                 Some(Stop::Outage(_)) => "once the API is back, ",
                 Some(Stop::WaitTooLong(failure)) => {
                     return Some(format!(
@@ -322,7 +322,7 @@ mod tests {
             ending(&old_errors, None, None).exit_code(),
             ExitCode::BatchPartial
         );
-        let auth = Stop::AccountWide(Failure::new(Category::Authentication, "bad"));
+        let auth = Stop::Systemic(Failure::new(Category::Authentication, "bad"));
         assert_eq!(
             ending(&clean, Some(&auth), None).exit_code(),
             ExitCode::Auth
@@ -373,7 +373,7 @@ mod tests {
     fn a_stopped_run_says_how_to_finish() {
         let mut tally = Tally::default();
         tally.outcomes.succeeded = 4;
-        let auth = Stop::AccountWide(Failure::new(Category::Authentication, "invalid x-api-key"));
+        let auth = Stop::Systemic(Failure::new(Category::Authentication, "invalid x-api-key"));
         let text = ending(&tally, Some(&auth), Some("out.jsonl")).render();
         assert!(text.contains("authentication"), "{text}");
         assert!(text.contains("nothing more was sent"), "{text}");

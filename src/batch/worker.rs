@@ -208,7 +208,7 @@ impl Shared {
     /// rerun rather than written as errored.
     fn left_for_rerun(&self, failure: &Failure) -> bool {
         match self.gate.stopped() {
-            Some(Stop::AccountWide(_)) => failure.category.is_account_wide(),
+            Some(Stop::Systemic(_)) => failure.fails_every_request(),
             Some(Stop::Outage(_)) => Health::of(Some(failure.category)) == Health::Unhealthy,
             Some(Stop::WaitTooLong(_)) => failure.category == Category::RateLimit,
             _ => false,

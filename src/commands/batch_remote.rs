@@ -13,7 +13,7 @@ use crate::batch::remote::show;
 use crate::batch::remote::state::State;
 use crate::batch::resume::{open_output, read_output};
 use crate::cli::BatchArgs;
-use crate::commands::print_stdout_line;
+use crate::commands::print_data_line;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
@@ -179,7 +179,7 @@ fn answer<T>(
                     true => sanitize::for_terminal(&text).into_owned(),
                     false => text,
                 };
-                print_stdout_line(&shown);
+                print_data_line(&shown);
             }
             ExitCode::Success
         }

@@ -58,6 +58,17 @@ fn request_id_note(response: &ModelsResponse) -> String {
 pub fn http(client: &Client, timeout: Duration) -> (Check, Option<ModelsResponse>) {
     let started = Instant::now();
     match client.get_models(None, request_timeout(timeout)) {
+        // A redirect is not the API answering: the key must not follow it,
+        // and nothing after this hop would be about the API.
+        Ok(ModelsResponse {
+            status: 300..=399,
+            outcome: Err(failure),
+            elapsed,
+            ..
+        }) => {
+            let check = Check::failed("http", &failure, failure.message.clone(), failure.fix());
+            (check.with_figure(millis(elapsed)), None)
+        }
         Ok(response) => {
             let meaning = match response.status {
                 401 => "as expected without a key",

@@ -289,11 +289,14 @@ impl EventLog {
                 rotated_path(path).display()
             )
         });
-        let written = serde_json::to_vec(record)
+        // Whatever a server echoed into a message, the key never reaches
+        // the log.
+        let written = serde_json::to_string(record)
             .map_err(|e| e.to_string())
-            .and_then(|mut line| {
-                line.push(b'\n');
-                write_line(path, &line).map_err(|e| e.to_string())
+            .and_then(|line| {
+                let mut line = crate::secret::scrub(&line).into_owned();
+                line.push('\n');
+                write_line(path, line.as_bytes()).map_err(|e| e.to_string())
             })
             .map_err(|error| {
                 format!(

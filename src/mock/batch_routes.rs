@@ -96,7 +96,8 @@ fn effect(step: &Step) -> Effect {
         | Step::OverloadedAs500
         | Step::Html502
         | Step::Reset
-        | Step::Hang => Effect::Refuse,
+        | Step::Hang
+        | Step::EchoKey(_) => Effect::Refuse,
     }
 }
 

@@ -9,6 +9,7 @@ use super::http::{self, Request};
 use super::ratelimit::Refusal;
 use super::responses::{self, Answer};
 use super::server::{Dispatch, Ids, Outcome, Shared, StreamEnd};
+use super::step::EchoPlace;
 use super::{MockConfig, Step};
 
 const MESSAGES_PATH: &str = "/v1/messages";
@@ -17,6 +18,17 @@ const MODEL_PATH_PREFIX: &str = "/v1/models/";
 
 impl Shared {
     pub(super) fn route(&self, request: &Request, ids: &Ids) -> Outcome {
+        // A base URL that redirects (`--scenario` or `then` a 3xx) does so on
+        // every path, as a moved host or a captive portal does.
+        // A hostile server echoes the key on every path too (doctor asks the
+        // models endpoint).
+        if let Step::Status {
+            status: 300..=399, ..
+        }
+        | Step::EchoKey(_) = &self.config.then
+        {
+            return self.perform(&self.config.then, request, ids, Vec::new());
+        }
         let path = request.path();
         match (request.method.as_str(), path) {
             ("POST", MESSAGES_PATH) => self.messages(request, ids),
@@ -180,6 +192,55 @@ impl Shared {
             | Step::SseCutBeforeText
             | Step::SseNoStop
             | Step::Stall => self.broken_stream(step, request, ids, headers),
+            Step::EchoKey(place) => self.echo_key(*place, request, ids, headers),
+        }
+    }
+
+    /// A hostile server: the key it was sent, quoted back in `place`.
+    fn echo_key(
+        &self,
+        place: EchoPlace,
+        request: &Request,
+        ids: &Ids,
+        headers: Vec<(String, String)>,
+    ) -> Outcome {
+        let key = request.header("x-api-key").unwrap_or_default().to_string();
+        let full = |status: u16, content_type: &str, body: String| Outcome::Full {
+            status,
+            headers: vec![("content-type".to_string(), content_type.to_string())],
+            body: body.into_bytes(),
+        };
+        match place {
+            EchoPlace::Json => {
+                let message = format!("invalid x-api-key: {key}");
+                self.error(401, None, &message, ids, headers)
+            }
+            EchoPlace::Html => full(
+                502,
+                "text/html",
+                format!("<html><head><title>Bad key {key}</title></head><body>{key}</body></html>"),
+            ),
+            EchoPlace::Text => full(500, "text/plain", format!("upstream refused the key {key}")),
+            EchoPlace::Sse => {
+                let answer = self.fault_answer(request, ids);
+                let mut events = opening_events(&answer, 1);
+                let message = format!("the key {key} was revoked mid-stream");
+                events.push(responses::sse_error("api_error", &message, &ids.request_id));
+                stream_outcome(immediately(events), StreamEnd::Finish, ids, headers)
+            }
+            EchoPlace::Header => {
+                let mut outcome = self.error(401, None, "invalid x-api-key", ids, headers);
+                let echoed = [
+                    ("request-id".to_string(), format!("req_{key}")),
+                    (
+                        "anthropic-ratelimit-requests-limit".to_string(),
+                        key.clone(),
+                    ),
+                    ("retry-after".to_string(), key),
+                ];
+                override_headers(&mut outcome, &echoed);
+                outcome
+            }
         }
     }
 

@@ -55,6 +55,41 @@ pub enum Step {
     Stall,
     /// 200 SSE with `deltas` text deltas (`Slow part N of DELTAS. `) `gap` apart, then a normal end.
     Slow { deltas: u32, gap: Duration },
+    /// A hostile server or proxy: echoes the `x-api-key` it received back in
+    /// one place of a failure.
+    EchoKey(EchoPlace),
+}
+
+/// Where `echo-key=PLACE` puts the key it received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EchoPlace {
+    /// A 401 API error JSON whose message quotes the key.
+    Json,
+    /// A 502 HTML page whose title quotes the key.
+    Html,
+    /// A 500 `text/plain` body that quotes the key.
+    Text,
+    /// A 200 SSE stream whose `event: error` quotes the key.
+    Sse,
+    /// A 401 whose `request-id` and rate-limit headers quote the key.
+    Header,
+}
+
+impl EchoPlace {
+    const ALL: [(EchoPlace, &'static str); 5] = [
+        (EchoPlace::Json, "json"),
+        (EchoPlace::Html, "html"),
+        (EchoPlace::Text, "text"),
+        (EchoPlace::Sse, "sse"),
+        (EchoPlace::Header, "header"),
+    ];
+
+    fn name(self) -> &'static str {
+        EchoPlace::ALL
+            .iter()
+            .find(|(place, _)| *place == self)
+            .map_or("json", |(_, name)| name)
+    }
 }
 
 pub(crate) const DEFAULT_SSE_ERROR_TYPE: &str = "overloaded_error";
@@ -64,7 +99,8 @@ pub(crate) const DEFAULT_SLOW_GAP: Duration = Duration::from_millis(200);
 const VALID_FORMS: &str = "ok, reply=TEXT, \
 <status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=BOOL][:type=ERROR_TYPE][:HEADER=VALUE][:message=TEXT], \
 spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json, \
-sse-error[=ERROR_TYPE][:message=TEXT], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS]";
+sse-error[=ERROR_TYPE][:message=TEXT], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS], \
+echo-key=json|html|text|sse|header; a 3xx status with :location=URL redirects";
 
 /// The message an error of this type carries when none is given.
 pub(crate) fn canonical_message_for_type(error_type: &str) -> &'static str {
@@ -110,6 +146,11 @@ impl FromStr for Step {
                 gap: DEFAULT_SLOW_GAP,
             }),
             ("slow", Some(argument)) => parse_slow(text, argument),
+            ("echo-key", Some(place)) => EchoPlace::ALL
+                .iter()
+                .find(|(_, name)| name.eq_ignore_ascii_case(place.trim()))
+                .map(|(place, _)| Step::EchoKey(*place))
+                .ok_or_else(|| unknown_step(text)),
             (keyword, None) => simple_step(keyword).ok_or_else(|| unknown_step(text)),
             _ => Err(unknown_step(text)),
         }
@@ -149,9 +190,9 @@ fn parse_status(text: &str) -> Result<Step, String> {
     let status = code
         .parse::<u16>()
         .ok()
-        .filter(|status| (400..=599).contains(status))
+        .filter(|status| (300..=599).contains(status))
         .ok_or_else(|| {
-            format!("invalid status '{code}' in step '{text}': expected a number from 400 to 599")
+            format!("invalid status '{code}' in step '{text}': expected a number from 300 to 599")
         })?;
     let mut error_type = None;
     let mut message = None;
@@ -324,6 +365,7 @@ impl fmt::Display for Step {
                     write!(f, "slow={deltas}/{}", gap.as_millis())
                 }
             }
+            Step::EchoKey(place) => write!(f, "echo-key={}", place.name()),
         }
     }
 }
@@ -504,8 +546,8 @@ mod tests {
                 .unwrap_err()
                 .starts_with("unknown step")
         );
-        assert!("200".parse::<Step>().unwrap_err().contains("400 to 599"));
-        assert!("99999".parse::<Step>().unwrap_err().contains("400 to 599"));
+        assert!("200".parse::<Step>().unwrap_err().contains("300 to 599"));
+        assert!("99999".parse::<Step>().unwrap_err().contains("300 to 599"));
         assert!(
             "429:junk"
                 .parse::<Step>()

@@ -16,6 +16,8 @@ pub struct ResponseMeta {
     pub retry_after: Option<String>,
     pub should_retry: Option<String>,
     pub content_type: Option<String>,
+    /// Where a 3xx points.
+    pub location: Option<String>,
 }
 
 /// The parts of an API error body `{"type":"error","error":{..},"request_id":..}`.
@@ -31,7 +33,11 @@ impl ErrorBody {
     /// Reads an API error object; `None` when the value is not one.
     pub fn from_json(value: &Value) -> Option<ErrorBody> {
         let error = value.get("error")?;
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        // Every field is the server's text, shown and logged later: scrubbed.
+        let text = |v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .map(|s| crate::secret::scrub(s).into_owned())
+        };
         Some(ErrorBody {
             error_type: text(error.get("type")),
             message: text(error.get("message")),
@@ -114,6 +120,9 @@ pub fn classify_response(
     body: &[u8],
     now: SystemTime,
 ) -> Failure {
+    if (300..400).contains(&status) {
+        return redirect(status, meta);
+    }
     let parsed = serde_json::from_slice::<Value>(body)
         .ok()
         .as_ref()
@@ -146,6 +155,28 @@ pub fn classify_response(
         now,
     );
     failure.should_retry = parse_should_retry(meta.should_retry.as_deref());
+    failure
+}
+
+/// The Messages API never redirects, so a 3xx is never followed: following
+/// would send the key to wherever the `Location` points, and a 301 or 302
+/// turns the POST into a GET without the prompt. It is a failure of the base
+/// URL (or of a captive portal in front of it), and no retry mends it.
+fn redirect(status: u16, meta: &ResponseMeta) -> Failure {
+    let message = match &meta.location {
+        Some(location) => {
+            let location: String = location.chars().take(300).collect();
+            format!(
+                "the base URL redirects (HTTP {status}) to {location}; the API never redirects, so claude-rs does not follow"
+            )
+        }
+        None => format!(
+            "the base URL answered with a redirect (HTTP {status}) and no Location; the API never redirects"
+        ),
+    };
+    let mut failure = Failure::new(Category::Connection, message).with_cause(Cause::Redirect);
+    failure.http_status = Some(status);
+    failure.request_id = meta.request_id.clone();
     failure
 }
 

@@ -22,6 +22,8 @@ pub enum Cause {
     SpendLimit,
     LowCredit,
     HtmlPage,
+    /// A 3xx: the base URL points somewhere that sends us elsewhere.
+    Redirect,
     UnreadableBody,
     StreamIncomplete,
     NotJson,
@@ -43,6 +45,7 @@ impl Cause {
             Cause::SpendLimit => "spend_limit",
             Cause::LowCredit => "low_credit",
             Cause::HtmlPage => "html_page",
+            Cause::Redirect => "redirect",
             Cause::UnreadableBody => "unreadable_body",
             Cause::StreamIncomplete => "stream_incomplete",
             Cause::NotJson => "not_json",
@@ -54,7 +57,12 @@ impl Cause {
     fn rules_out_retry(self) -> bool {
         matches!(
             self,
-            Cause::Dns | Cause::Tls | Cause::Deadline | Cause::SpendLimit | Cause::LowCredit
+            Cause::Dns
+                | Cause::Tls
+                | Cause::Redirect
+                | Cause::Deadline
+                | Cause::SpendLimit
+                | Cause::LowCredit
         )
     }
 }
@@ -75,13 +83,21 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The message is scrubbed of every secret here, once: it often quotes
+    /// what a server, a proxy or the user sent, and a failure is printed,
+    /// logged and written into result files.
     pub fn new(category: Category, message: impl Into<String>) -> Failure {
+        let message = message.into();
+        let message = match crate::secret::scrub(&message) {
+            std::borrow::Cow::Owned(scrubbed) => scrubbed,
+            std::borrow::Cow::Borrowed(_) => message,
+        };
         Failure {
             category,
             cause: None,
             http_status: None,
             error_type: None,
-            message: message.into(),
+            message,
             request_id: None,
             retry_after: None,
             should_retry: None,
@@ -91,6 +107,13 @@ impl Failure {
     pub fn with_cause(mut self, cause: Cause) -> Failure {
         self.cause = Some(cause);
         self
+    }
+
+    /// Whether every other request would fail alike: the key, its
+    /// permissions or the account's billing, or a base URL that redirects.
+    /// A batch stops at the first one rather than spend its input on it.
+    pub fn fails_every_request(&self) -> bool {
+        self.category.is_account_wide() || self.cause == Some(Cause::Redirect)
     }
 
     pub fn retryable(&self) -> bool {
@@ -134,6 +157,9 @@ impl Failure {
             }
             Some(Cause::HtmlPage) => Some(
                 "A proxy or load balancer answered with an HTML page instead of the API: retry; if it persists, check proxies and ANTHROPIC_BASE_URL.",
+            ),
+            Some(Cause::Redirect) => Some(
+                "Set ANTHROPIC_BASE_URL (or base_url in the config file) to the address the API answers at, without a redirect. A redirect to a login page means a captive portal or proxy wants you to sign in first.",
             ),
             Some(Cause::StreamIncomplete) => Some(
                 "The reply stream was cut before it finished: retry; if it recurs, a proxy may be closing long-lived connections.",

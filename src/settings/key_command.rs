@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::UsageError;
 use crate::sanitize;
-use crate::secret::ApiKey;
+use crate::secret::{self, ApiKey};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(10);
@@ -25,6 +25,10 @@ pub fn key_from_command(command: &str, timeout: Duration) -> Result<ApiKey, Usag
              (api_key_cmd in the config file; api_key_cmd_timeout gives it more time)",
         )
     };
+    // People paste the key itself here; the shell then says "<key>: not
+    // found", and we quote the command: any word of it that has a key's
+    // shape is masked wherever it shows.
+    secret::remember_key_like_words(command);
     let mut child = shell(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

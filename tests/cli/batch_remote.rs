@@ -300,7 +300,7 @@ fn a_refused_key_stops_at_once_with_exit_3_and_creates_nothing() {
     assert!(run.stderr.contains("authentication"), "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("fix the key or account, then resume with"),
+            .contains("fix the key, account or base URL, then resume with"),
         "{}",
         run.stderr
     );

@@ -59,15 +59,6 @@ fn statuses(json: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn check<'a>(json: &'a Value, name: &str) -> &'a Value {
-    json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {json}"))
-}
-
 fn assert_skipped_because(json: &Value, names: &[&str], reason: &str) {
     for name in names {
         let skipped = check(json, name);

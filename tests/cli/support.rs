@@ -255,3 +255,22 @@ pub fn assert_all_succeeded_once(results: &[Value], count: usize) {
         "every item succeeded"
     );
 }
+
+/// One check of a `doctor --json` report, by name.
+pub fn check<'a>(json: &'a Value, name: &str) -> &'a Value {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {json}"))
+}
+
+/// Whether no request the fake API received carried a key.
+pub fn the_key_was_never_sent(world: &World) -> bool {
+    world
+        .server
+        .requests()
+        .iter()
+        .all(|r| r.header("x-api-key").is_none())
+}

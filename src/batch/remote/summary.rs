@@ -270,10 +270,8 @@ impl Ending<'_> {
             | Some(Stop::LocalWrite(_))
             | Some(Stop::InputFailed(_)) => {
                 let fix_first = match self.stop {
-                    Some(Stop::Failed(failed))
-                        if failed.failure.failure.category.is_account_wide() =>
-                    {
-                        "fix the key or account, then "
+                    Some(Stop::Failed(failed)) if failed.failure.failure.fails_every_request() => {
+                        "fix the key, account or base URL, then "
                     }
                     Some(Stop::Failed(_)) => "once the API answers again, ",
                     _ => "",
