@@ -61,6 +61,7 @@ pub fn category_for_error_type(error_type: &str) -> Option<Category> {
         "api_error" => Category::ApiError,
         "overloaded_error" => Category::Overloaded,
         "timeout_error" => Category::Timeout,
+        "conflict_error" => Category::Conflict,
         _ => return None,
     })
 }
@@ -69,8 +70,14 @@ pub fn category_for_error_type(error_type: &str) -> Option<Category> {
 /// an error may have it. The same table `classify_response` starts from.
 pub fn classify_status(status: u16) -> Failure {
     let mut failure = Failure::new(category_for_status(status), format!("HTTP {status}"));
+    failure.cause = cause_for_status(status);
     failure.http_status = Some(status);
     failure
+}
+
+/// What a status alone says beyond its category.
+fn cause_for_status(status: u16) -> Option<Cause> {
+    (category_for_status(status) == Category::Timeout).then_some(Cause::ServerTimeout)
 }
 
 fn category_for_status(status: u16) -> Category {
@@ -80,8 +87,9 @@ fn category_for_status(status: u16) -> Category {
         402 => Category::Billing,
         403 => Category::Permission,
         404 => Category::NotFound,
-        // The SDKs retry a server-side request timeout; so do we.
-        408 => Category::Timeout,
+        // The SDKs retry a server-side request timeout; so do we. A gateway
+        // timeout is the same failure one hop further out.
+        408 | 504 => Category::Timeout,
         409 => Category::Conflict,
         413 => Category::RequestTooLarge,
         429 => Category::RateLimit,
@@ -109,6 +117,18 @@ fn refine(status_category: Category, body: &ErrorBody) -> (Category, Option<Caus
     let message = body.message.as_deref().unwrap_or("").to_ascii_lowercase();
     if message.contains("credit balance is too low") {
         return (Category::Billing, Some(Cause::LowCredit));
+    }
+    // A spend limit the user set arrives as a 400 invalid_request_error:
+    // "You have reached your specified API usage limits. You will regain
+    // access on … UTC". Nothing in the request is wrong, and every request
+    // fails alike until then.
+    if message.contains("reached your specified") || message.contains("you will regain access on") {
+        return (Category::Billing, Some(Cause::SpendLimit));
+    }
+    // 504 and timeout_error are one failure: the server (or a gateway in
+    // front of it) gave up on the request, whatever path reported it.
+    if status_category == Category::Timeout || body.error_type.as_deref() == Some("timeout_error") {
+        return (Category::Timeout, Some(Cause::ServerTimeout));
     }
     (status_category, None)
 }
@@ -193,10 +213,11 @@ fn classify_unreadable_error(
         .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
         || body.trim_ascii_start().starts_with(b"<");
     if looks_like_html {
-        let category = if status >= 500 {
-            Category::ApiError
-        } else {
-            status_category
+        let category = match status_category {
+            // A gateway's timeout page is still a timeout.
+            Category::Timeout => Category::Timeout,
+            _ if status >= 500 => Category::ApiError,
+            other => other,
         };
         let title = html_title(body).unwrap_or_default();
         let message = if title.is_empty() {
@@ -214,7 +235,9 @@ fn classify_unreadable_error(
     } else {
         format!("a body that is not the API's error JSON: {snippet}")
     };
-    Failure::new(status_category, message)
+    let mut failure = Failure::new(status_category, message);
+    failure.cause = cause_for_status(status);
+    failure
 }
 
 fn html_title(body: &[u8]) -> Option<String> {
@@ -336,7 +359,7 @@ mod tests {
             (500, "api_error", Category::ApiError),
             (502, "api_error", Category::ApiError),
             (503, "api_error", Category::ApiError),
-            (504, "api_error", Category::ApiError),
+            (504, "api_error", Category::Timeout),
             (599, "api_error", Category::ApiError),
             (529, "overloaded_error", Category::Overloaded),
         ];
@@ -472,6 +495,67 @@ mod tests {
     }
 
     #[test]
+    fn a_spend_limit_the_user_set_is_billing_with_the_date_access_returns() {
+        let message = "You have reached your specified API usage limits. You will regain access on 2027-01-01 at 00:00 UTC.";
+        let failure = classify(400, &body("invalid_request_error", message));
+        assert_eq!(failure.category, Category::Billing);
+        assert_eq!(failure.cause, Some(Cause::SpendLimit));
+        assert!(!failure.retryable());
+        assert!(failure.fails_every_request());
+        assert!(
+            failure
+                .fix()
+                .ends_with("Access returns on 2027-01-01 at 00:00 UTC."),
+            "{}",
+            failure.fix()
+        );
+        // The same text quoted with no status (a stream's error event).
+        let quoted = classify_stream_error(
+            &String::from_utf8(body("invalid_request_error", message)).unwrap(),
+            None,
+        );
+        assert_eq!(quoted.category, Category::Billing);
+    }
+
+    #[test]
+    fn a_gateway_timeout_and_timeout_error_are_one_server_side_failure_everywhere() {
+        let over_http = classify(504, &body("api_error", "Gateway timeout"));
+        let bare = classify(504, b"");
+        let html = classify_response(
+            504,
+            &ResponseMeta {
+                content_type: Some("text/html".into()),
+                ..ResponseMeta::default()
+            },
+            b"<html><title>504 Gateway Time-out</title></html>",
+            SystemTime::UNIX_EPOCH,
+        );
+        let in_a_stream = classify_stream_error(
+            r#"{"type":"error","error":{"type":"timeout_error","message":"Request timed out"}}"#,
+            None,
+        );
+        let alone = classify_status(504);
+        for failure in [&over_http, &bare, &html, &in_a_stream, &alone] {
+            assert_eq!(failure.category, Category::Timeout, "{failure:?}");
+            assert!(failure.retryable(), "{failure:?}");
+        }
+        for failure in [&over_http, &bare, &in_a_stream, &alone] {
+            assert_eq!(failure.cause, Some(Cause::ServerTimeout));
+            assert!(failure.fix().contains("the network is fine"));
+        }
+    }
+
+    #[test]
+    fn conflict_error_is_a_conflict_in_every_path() {
+        let data = r#"{"type":"error","error":{"type":"conflict_error","message":"Conflict"}}"#;
+        assert_eq!(
+            classify_stream_error(data, None).category,
+            Category::Conflict
+        );
+        assert_eq!(classify(409, data.as_bytes()).category, Category::Conflict);
+    }
+
+    #[test]
     fn stream_error_event_is_classified_by_type() {
         let data = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
         let failure = classify_stream_error(data, Some("req_1"));
@@ -495,13 +579,10 @@ mod tests {
             let alone = classify_status(status);
             assert_eq!(alone.http_status, Some(status));
             assert_eq!(alone.error_type, None);
-            assert_eq!(alone.cause, None);
             // An empty body leaves nothing but the status to classify by.
-            assert_eq!(
-                alone.category,
-                classify(status, b"").category,
-                "HTTP {status}"
-            );
+            let empty = classify(status, b"");
+            assert_eq!(alone.category, empty.category, "HTTP {status}");
+            assert_eq!(alone.cause, empty.cause, "HTTP {status}");
         }
         assert_eq!(classify_status(529).category, Category::Overloaded);
         assert_eq!(classify_status(408).category, Category::Timeout);

@@ -18,6 +18,8 @@ pub enum Cause {
     ConnectionOther,
     ConnectTimeout,
     StallTimeout,
+    /// The server or a gateway in front of it timed out (504, 408, `timeout_error`).
+    ServerTimeout,
     Deadline,
     SpendLimit,
     LowCredit,
@@ -41,6 +43,7 @@ impl Cause {
             Cause::ConnectionOther => "connection",
             Cause::ConnectTimeout => "connect_timeout",
             Cause::StallTimeout => "stall_timeout",
+            Cause::ServerTimeout => "server_timeout",
             Cause::Deadline => "deadline",
             Cause::SpendLimit => "spend_limit",
             Cause::LowCredit => "low_credit",
@@ -80,6 +83,19 @@ pub struct Failure {
     pub retry_after: Option<Duration>,
     /// The server's `x-should-retry`, which overrides the category's default.
     pub should_retry: Option<bool>,
+}
+
+/// The date in "You will regain access on 2026-12-01 at 00:00 UTC.", as sent.
+fn access_returns_on(message: &str) -> Option<String> {
+    const SAID: &str = "regain access on ";
+    let at = message.to_ascii_lowercase().find(SAID)? + SAID.len();
+    let when: String = message[at..]
+        .chars()
+        .take_while(|c| *c != '.' && *c != '\n')
+        .take(60)
+        .collect();
+    let when = when.trim();
+    (!when.is_empty()).then(|| when.to_string())
 }
 
 impl Failure {
@@ -146,6 +162,9 @@ impl Failure {
             Some(Cause::ConnectTimeout) => Some(
                 "No connection within --connect-timeout: check the network, firewall and proxy settings.",
             ),
+            Some(Cause::ServerTimeout) => Some(
+                "The API (or a gateway in front of it) timed out on this request; the network is fine. Retry; if it recurs, the request may be too slow to serve: lower --max-tokens or split the work, and check https://status.anthropic.com.",
+            ),
             Some(Cause::Deadline) => Some(
                 "The whole call ran past --deadline: raise --deadline, or retry when the API is faster.",
             ),
@@ -172,7 +191,13 @@ impl Failure {
             ),
             _ => None,
         };
-        specific.unwrap_or_else(|| self.category.fix()).to_string()
+        let mut fix = specific.unwrap_or_else(|| self.category.fix()).to_string();
+        if self.cause == Some(Cause::SpendLimit)
+            && let Some(when) = access_returns_on(&self.message)
+        {
+            fix.push_str(&format!(" Access returns on {when}."));
+        }
+        fix
     }
 
     /// Whether the failure proves the server did not act on the request: it

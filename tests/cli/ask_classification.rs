@@ -163,8 +163,8 @@ fn http_429_exhausted_is_rate_limit_exit_5() {
 }
 
 #[test]
-fn every_5xx_is_api_error_and_retried() {
-    for status in ["500", "502", "503", "504"] {
+fn every_5xx_but_a_gateway_timeout_is_api_error_and_retried() {
+    for status in ["500", "502", "503"] {
         let world = World::steps(&format!("{status},{status},{status}"));
         let run = ask_with(&world, &[]);
         assert_retried_then_failed(&world, &run, 6, "api_error");
@@ -174,6 +174,30 @@ fn every_5xx_is_api_error_and_retried() {
             run.stderr
         );
     }
+}
+
+#[test]
+fn a_gateway_timeout_is_a_server_side_timeout_retried_and_not_blamed_on_the_network() {
+    let world = World::steps("504,504,504");
+    let run = ask_with(&world, &[]);
+    assert_retried_then_failed(&world, &run, 7, "timeout");
+    assert!(run.stderr.contains("HTTP 504"), "{}", run.stderr);
+    assert!(run.stderr.contains("the network is fine"), "{}", run.stderr);
+}
+
+#[test]
+fn a_spend_limit_the_user_set_is_billing_not_retried_with_the_date_access_returns() {
+    let world = World::steps(
+        "400:message=You have reached your specified API usage limits. You will regain access on 2027-01-01 at 00:00 UTC.",
+    );
+    let run = ask_with(&world, &[]);
+    assert_not_retried(&world, &run, 3, "billing");
+    assert!(
+        run.stderr
+            .contains("Access returns on 2027-01-01 at 00:00 UTC."),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

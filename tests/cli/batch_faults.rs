@@ -167,6 +167,24 @@ fn a_spend_limit_stops_the_batch_too() {
 }
 
 #[test]
+fn a_spend_limit_the_user_set_stops_the_batch_instead_of_erroring_every_item() {
+    let world = World::steps(
+        "ok,400:message=You have reached your specified API usage limits. You will regain access on 2027-01-01 at 00:00 UTC.",
+    );
+    let input = world.file("in.txt", &prompts(10));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "1"]),
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(world.message_requests(), 2);
+    assert_eq!(result_ids(&read_results(&output)), ["1"]);
+    assert!(run.stderr.contains("error: billing"), "{}", run.stderr);
+    assert!(run.stderr.contains("unfinished: 9"), "{}", run.stderr);
+}
+
+#[test]
 fn a_429_pauses_every_worker_not_just_the_one_that_got_it() {
     // Waits are scaled by 0.05 here: retry-after 4 s is a real 200 ms.
     let world = World::steps("429:retry-after=4");
