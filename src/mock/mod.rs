@@ -230,5 +230,13 @@ impl Drop for MockServer {
         {
             let _ = accept_thread.join();
         }
+        let panics = self.shared.panics();
+        if !panics.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the fake API's handler panicked ({} times): {}",
+                panics.len(),
+                panics.join("; ")
+            );
+        }
     }
 }

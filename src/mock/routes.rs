@@ -15,6 +15,9 @@ use super::{MockConfig, Step};
 const MESSAGES_PATH: &str = "/v1/messages";
 const MODELS_PATH: &str = "/v1/models";
 const MODEL_PATH_PREFIX: &str = "/v1/models/";
+/// Unit tests only: a handler that panics, to prove the server reports it.
+#[cfg(test)]
+pub(super) const PANIC_PATH: &str = "/test/panic";
 
 impl Shared {
     pub(super) fn route(&self, request: &Request, ids: &Ids) -> Outcome {
@@ -30,6 +33,10 @@ impl Shared {
             return self.perform(&self.config.then, request, ids, Vec::new());
         }
         let path = request.path();
+        #[cfg(test)]
+        if path == PANIC_PATH {
+            panic!("a handler bug, on purpose");
+        }
         match (request.method.as_str(), path) {
             ("POST", MESSAGES_PATH) => self.messages(request, ids),
             ("GET", MODELS_PATH) => self.models(request, ids, None),

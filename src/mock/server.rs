@@ -38,6 +38,9 @@ pub(crate) struct Shared {
     recorded: Mutex<Vec<RecordedRequest>>,
     next_id: AtomicU64,
     pub lifecycle: Lifecycle,
+    /// What each handler that panicked said: a broken fake must fail the
+    /// test that used it, not pass as a connection reset that was retried.
+    panics: Mutex<Vec<String>>,
 }
 
 /// Which step the next scripted request gets, and the rate-limit buckets:
@@ -112,11 +115,19 @@ impl Shared {
             recorded: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             lifecycle: Lifecycle::default(),
+            panics: Mutex::new(Vec::new()),
         }
     }
 
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    pub fn panics(&self) -> Vec<String> {
+        self.panics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -174,7 +185,23 @@ pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 // A failed spawn drops the stream, which closes that one connection.
                 let _ = thread::Builder::new()
                     .name("mock-connection".to_string())
-                    .spawn(move || serve_connection(&shared, stream));
+                    .spawn(move || {
+                        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            serve_connection(&shared, stream)
+                        }));
+                        if let Err(panic) = served {
+                            let said = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_else(|| "a panic".to_string());
+                            shared
+                                .panics
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(said);
+                        }
+                    });
             }
             Err(_) => {
                 if !shared.lifecycle.sleep(ACCEPT_RETRY) {

@@ -475,24 +475,19 @@ fn reset_on_a_raw_socket_is_an_immediate_close() {
 }
 
 #[test]
-fn hang_times_out_the_client_and_drop_is_prompt() {
+fn hang_times_out_the_client_and_drop_ends_it() {
     let server = scripted(&["hang"]);
-    let started = Instant::now();
     let result = send(
         &agent_with_timeout(Duration::from_millis(300)),
         &server,
         &request_body(false),
     );
     assert!(matches!(result, Err(ureq::Error::Timeout(_))), "{result:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(server.message_requests().len(), 1);
-    let dropping = Instant::now();
+    // Dropping returns although a handler is still hanging, and frees the port.
+    let port = server.port();
     drop(server);
-    assert!(
-        dropping.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        dropping.elapsed()
-    );
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
 #[test]
@@ -516,13 +511,9 @@ fn stall_sends_a_start_then_nothing() {
             "content_block_delta"
         ]
     );
-    let dropping = Instant::now();
+    let port = server.port();
     drop(server);
-    assert!(
-        dropping.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        dropping.elapsed()
-    );
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
 #[test]
@@ -1036,16 +1027,23 @@ fn expect_100_continue_is_honoured() {
 
 #[test]
 fn latency_delays_message_requests_only() {
+    // A latency far longer than the client waits: only a request it does
+    // not delay can be answered in time.
     let server = serve(MockConfig {
-        latency: Duration::from_millis(150),
+        latency: Duration::from_secs(60),
         ..MockConfig::default()
     });
-    let started = Instant::now();
-    assert_eq!(get(&server, "/v1/models", Some(KEY)).status, 200);
-    assert!(started.elapsed() < Duration::from_millis(150));
-    let started = Instant::now();
-    assert_eq!(post(&server, &request_body(false)).status, 200);
-    assert!(started.elapsed() >= Duration::from_millis(150));
+    let patient = agent_with_timeout(Duration::from_secs(2));
+    let models = patient
+        .get(format!("{}/v1/models", server.base_url()))
+        .header("x-api-key", KEY)
+        .call();
+    assert_eq!(models.unwrap().status().as_u16(), 200);
+    let message = send(&patient, &server, &request_body(false));
+    assert!(
+        matches!(message, Err(ureq::Error::Timeout(_))),
+        "{message:?}"
+    );
 }
 
 #[test]
@@ -1066,9 +1064,7 @@ fn drop_closes_idle_connections_and_the_port() {
     let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     std::thread::sleep(Duration::from_millis(50));
-    let dropping = Instant::now();
     drop(server);
-    assert!(dropping.elapsed() < Duration::from_millis(500));
     let mut buffer = [0u8; 1];
     assert!(matches!(idle.read(&mut buffer), Ok(0) | Err(_)));
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
@@ -1114,9 +1110,7 @@ fn drop_interrupts_a_slow_stream() {
     let mut response = send(&agent(), &server, &request_body(true)).unwrap();
     let reader = std::thread::spawn(move || read_until_error(&mut response));
     std::thread::sleep(Duration::from_millis(150));
-    let dropping = Instant::now();
     drop(server);
-    assert!(dropping.elapsed() < Duration::from_millis(500));
     let (received, failed) = reader.join().unwrap();
     assert!(failed);
     assert!(received.contains("content_block_delta"));
@@ -1626,4 +1620,21 @@ fn rate_limits_do_not_apply_to_batches() {
             .header("anthropic-ratelimit-requests-limit")
             .is_none()
     );
+}
+
+#[test]
+fn a_handler_that_panicked_fails_the_test_that_dropped_the_server() {
+    let server = serve(MockConfig::default());
+    let answered = agent()
+        .get(format!(
+            "{}{}",
+            server.base_url(),
+            super::routes::PANIC_PATH
+        ))
+        .call();
+    assert!(answered.is_err(), "the connection dies with its handler");
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(server)));
+    let said = dropped.expect_err("dropping the server must panic");
+    let said = said.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(said.contains("a handler bug, on purpose"), "{said}");
 }

@@ -219,9 +219,9 @@ mod tests {
         for category in Category::ALL {
             assert_eq!(Category::from_name(category.as_str()), Some(category));
         }
-        let mut names: Vec<_> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        names.dedup();
-        assert_eq!(names.len(), Category::ALL.len());
+        let names: std::collections::BTreeSet<_> =
+            Category::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Category::ALL.len(), "a name is used twice");
     }
 
     #[test]

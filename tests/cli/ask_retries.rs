@@ -165,7 +165,7 @@ fn a_stream_cut_before_any_text_is_retried_invisibly() {
 fn a_stream_cut_after_text_was_shown_is_not_resent_or_duplicated() {
     let world = World::steps("sse-cut,ok");
     let run = ask(&world, &["--stream", "hello"]);
-    assert_ne!(run.code, 0);
+    assert_eq!(run.code, 7, "{}", run.stderr);
     assert_eq!(
         world.message_requests(),
         1,

@@ -559,7 +559,7 @@ fn batch_trusts_the_ca_too_and_names_the_issuer_without_it() {
     let input = world.file("in.txt", "one\n");
     let output = world.path("out.jsonl");
     let out = run(&world, &mut world.batch(&[&input, "-o", &output]));
-    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.code, 9, "{}", out.stderr);
     let results = read_results(&output);
     assert_eq!(results.len(), 1, "{}", out.stderr);
     let error = &results[0]["result"]["error"];
