@@ -2,11 +2,13 @@
 //! (flags > environment > defaults). Everything a user can get wrong locally
 //! is caught here, before anything is sent, as a `UsageError` (exit 2).
 
+pub mod base_url;
 pub mod context;
 pub mod network;
 
 pub use context::{Context, Shown};
 
+use base_url::BaseUrl;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -268,34 +270,14 @@ pub fn percentage(text: &str) -> Result<f64, String> {
 /// Checks a base URL and returns it without a trailing `/` or `/v1`.
 pub fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageError> {
     let fix = "set ANTHROPIC_BASE_URL (or base_url in the config file) to scheme://host[:port], e.g. https://api.anthropic.com";
-    let trimmed = raw.trim().trim_end_matches('/');
-    let Some((scheme, rest)) = trimmed.split_once("://") else {
-        return Err(UsageError::new(
-            format!("the base URL '{trimmed}' has no http:// or https:// scheme"),
-            fix,
-        ));
-    };
-    if scheme != "http" && scheme != "https" {
-        return Err(UsageError::new(
-            format!(
-                "the base URL '{trimmed}' uses '{scheme}://'; only http and https are supported"
-            ),
-            fix,
-        ));
-    }
-    if rest.is_empty() || rest.starts_with('/') || trimmed.parse::<ureq::http::Uri>().is_err() {
-        return Err(UsageError::new(
-            format!("the base URL '{trimmed}' is not a valid URL with a host"),
-            fix,
-        ));
-    }
-    if let Some(without) = trimmed.strip_suffix("/v1") {
+    let parsed = BaseUrl::parse(raw).map_err(|problem| UsageError::new(problem, fix))?;
+    let origin = parsed.url.origin();
+    if parsed.dropped_v1 {
         warnings.push(format!(
-            "the base URL ends in /v1; claude-rs adds that itself, so it uses {without}"
+            "the base URL ends in /v1; claude-rs adds that itself, so it uses {origin}"
         ));
-        return Ok(without.to_string());
     }
-    Ok(trimmed.to_string())
+    Ok(origin)
 }
 
 /// `ANTHROPIC_BASE_URL`, else `base_url` in the config file, else the API's.

@@ -86,6 +86,21 @@ fn a_base_url_that_is_not_http() {
 }
 
 #[test]
+fn a_base_url_with_more_than_scheme_host_and_port() {
+    let world = World::steps("ok");
+    for (url, said) in [
+        ("http://127.0.0.1:99999", "no valid port"),
+        ("https://gateway.example.com/anthropic", "has a path"),
+        ("https://api.example.com?key=1", "has a query"),
+        ("https://me:pa55w0rd@api.example.com", "holds user info"),
+    ] {
+        let refused = run(&world, world.ask(&["hi"]).env("ANTHROPIC_BASE_URL", url));
+        assert_refused(&world, &refused, said, "scheme://host[:port]");
+        assert!(!refused.stderr.contains("pa55w0rd"), "{}", refused.stderr);
+    }
+}
+
+#[test]
 fn no_api_key_names_the_variable() {
     let world = World::steps("ok");
     let unset = run(&world, world.ask(&["hi"]).env_remove("ANTHROPIC_API_KEY"));
