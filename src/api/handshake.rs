@@ -14,12 +14,12 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     ClientConfig, ClientConnection, DigitallySignedStruct, ProtocolVersion, SignatureScheme,
 };
-use ureq::http::Uri;
 
 use super::certificate::issuer_name;
 use super::proxy::ProxyServer;
 use super::tls::Trust;
 use super::tunnel;
+use crate::config::base_url::BaseUrl;
 use crate::resilience::Failure;
 
 pub enum HandshakeError {
@@ -134,15 +134,10 @@ impl IssuerProbe {
         trust: Trust,
         timeout: Duration,
     ) -> IssuerProbe {
-        let uri = base_url.parse::<Uri>().ok();
-        let host = uri
-            .as_ref()
-            .and_then(Uri::host)
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let port = uri.as_ref().and_then(Uri::port_u16).unwrap_or(443);
+        // Parsed once by the one type; the port defaults by scheme.
+        let url = BaseUrl::parse(base_url).ok().map(|parsed| parsed.url);
+        let host = url.as_ref().map_or("", BaseUrl::bare_host).to_string();
+        let port = url.as_ref().map_or(443, |url| url.port);
         // An https proxy has a handshake of its own, which may be the one
         // that failed.
         let subject = match &proxy {

@@ -1,6 +1,7 @@
 //! Check 1, config: the config file, the key, the base URL, the model and the
 //! log path, each resolved exactly as `ask` resolves them.
 
+use crate::config::base_url::{BaseUrl, Scheme};
 use std::path::PathBuf;
 
 use ureq::http::Uri;
@@ -27,15 +28,13 @@ pub struct Target {
 impl Target {
     pub fn from_base_url(base_url: &str) -> Option<Target> {
         let uri: Uri = base_url.parse().ok()?;
-        let https = uri.scheme_str() == Some("https");
-        let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let url = BaseUrl::parse(base_url).ok()?.url;
         Some(Target {
             base_url: base_url.to_string(),
-            host: host.to_string(),
+            host: url.bare_host().to_string(),
             uri,
-            https,
-            port,
+            https: url.scheme == Scheme::Https,
+            port: url.port,
         })
     }
 }
