@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dates;
 pub mod diagnose;
 pub mod exit_code;
 pub mod log;

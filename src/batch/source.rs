@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use super::ids::{IdKey, IdLines};
-use super::input::{Item, Line, LineError, parse_line, valid_custom_id};
+use super::input::{Item, Line, LineError, parse_line};
 use super::resume::{Done, Status};
 use crate::api::types::MAX_REQUEST_BYTES;
 use crate::config::{BatchInput, RequestDefaults, UsageError};
@@ -227,14 +227,22 @@ pub fn check_all(
     Ok(checked)
 }
 
-/// `line-N` for an invalid line without an id of its own, unless the input
-/// already uses that id.
+/// `line-N` for an invalid line without an id of its own, or `line-N-2`,
+/// `line-N-3`, … when the input already uses that. Of the first `taken + 1`
+/// candidates one is free, so the search ends; each is at most 46 characters
+/// of the custom_id alphabet, and no two lines ever share one.
 fn placeholder_id(line: u64, taken: &IdLines) -> String {
-    let mut id = format!("line-{line}");
-    while taken.contains_key(&IdKey::of(&id)) || !valid_custom_id(&id) {
-        id.push_str("-x");
-    }
-    id
+    let candidate = |n: u64| match n {
+        0 | 1 => format!("line-{line}"),
+        n => format!("line-{line}-{n}"),
+    };
+    let tries = u64::try_from(taken.len())
+        .unwrap_or(u64::MAX)
+        .saturating_add(2);
+    (1..=tries)
+        .map(candidate)
+        .find(|id| !taken.contains_key(&IdKey::of(id)))
+        .unwrap_or_else(|| candidate(u64::MAX))
 }
 
 /// One entry of the second pass.
@@ -270,6 +278,7 @@ pub fn for_each_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::input::valid_custom_id;
     use std::io::Write;
 
     fn defaults() -> RequestDefaults {
@@ -347,8 +356,26 @@ mod tests {
     #[test]
     fn a_placeholder_never_takes_an_id_in_use() {
         let taken: IdLines = [(IdKey::of("line-2"), 9)].into();
-        assert_eq!(placeholder_id(2, &taken), "line-2-x");
+        assert_eq!(placeholder_id(2, &taken), "line-2-2");
         assert_eq!(placeholder_id(3, &taken), "line-3");
+    }
+
+    #[test]
+    fn a_placeholder_is_found_whatever_ids_the_input_took() {
+        // The old `-x` suffixes, up to 64 characters, and the numbered ones.
+        let mut taken = IdLines::new();
+        let mut id = "line-1".to_string();
+        while id.len() <= 64 {
+            taken.insert(IdKey::of(&id), 2);
+            id.push_str("-x");
+        }
+        for n in 2..1000 {
+            taken.insert(IdKey::of(&format!("line-1-{n}")), 3);
+        }
+        let id = placeholder_id(1, &taken);
+        assert_eq!(id, "line-1-1000");
+        assert!(valid_custom_id(&id));
+        assert!(valid_custom_id(&placeholder_id(u64::MAX, &taken)));
     }
 
     #[test]

@@ -295,8 +295,8 @@ pub fn clock(responses: &[&ModelsResponse]) -> Check {
 /// so a clock in step reads 0 or +1.
 fn skew_secs(local: SystemTime, server: SystemTime) -> i64 {
     match local.duration_since(server) {
-        Ok(ahead) => ahead.as_secs() as i64,
-        Err(behind) => -(behind.duration().as_secs() as i64),
+        Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+        Err(behind) => i64::try_from(behind.duration().as_secs()).map_or(i64::MIN + 1, |s| -s),
     }
 }
 

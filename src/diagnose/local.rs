@@ -87,7 +87,7 @@ fn verdict(recent: &Stats, hour: &Stats) -> Check {
                 message.push_str(&format!(
                     "; worst 5-minute window {:.1}% from {}",
                     alert.worst.success_rate(),
-                    humantime::format_rfc3339_seconds(alert.worst.start)
+                    crate::dates::rfc3339_seconds(alert.worst.start)
                 ));
             }
             let dominant = recent

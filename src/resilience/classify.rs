@@ -245,28 +245,42 @@ fn parse_should_retry(value: Option<&str>) -> Option<bool> {
     }
 }
 
+/// The longest retry-after kept as sent. Every cap of the policy is far
+/// below it, so a longer ask still gives up as too long; clamping here only
+/// keeps a server's `1e30` from reaching duration and date arithmetic.
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(86_400);
+
 /// `retry-after-ms` wins over `retry-after`, which is seconds or an HTTP date.
-/// Zero, negative or unreadable values count as absent.
+/// Zero, negative or unreadable values count as absent; anything longer than
+/// `RETRY_AFTER_MAX` (up to infinity) counts as `RETRY_AFTER_MAX`.
 pub fn parse_retry_after(
     ms: Option<&str>,
     secs: Option<&str>,
     now: SystemTime,
 ) -> Option<Duration> {
-    let positive = |d: Duration| (!d.is_zero()).then_some(d);
-    if let Some(ms) = ms.and_then(|v| v.trim().parse::<f64>().ok())
-        && ms.is_finite()
-        && ms > 0.0
-    {
-        return positive(Duration::from_secs_f64(ms / 1000.0));
+    let millis = ms.and_then(|v| v.trim().parse::<f64>().ok());
+    if let Some(wait) = millis.and_then(|ms| positive_seconds(ms / 1000.0)) {
+        return Some(wait);
     }
     let secs = secs?.trim();
     if let Ok(seconds) = secs.parse::<f64>() {
-        return (seconds.is_finite() && seconds > 0.0)
-            .then(|| Duration::from_secs_f64(seconds.min(1e9)))
-            .and_then(positive);
+        return positive_seconds(seconds);
     }
     let at = httpdate::parse_http_date(secs).ok()?;
-    at.duration_since(now).ok().and_then(positive)
+    let wait = at.duration_since(now).ok()?;
+    (!wait.is_zero()).then(|| wait.min(RETRY_AFTER_MAX))
+}
+
+/// A wait in seconds from the wire, clamped before it becomes a `Duration`;
+/// `None` unless above zero (NaN included).
+fn positive_seconds(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds <= 0.0 {
+        return None;
+    }
+    let clamped = seconds.min(RETRY_AFTER_MAX.as_secs_f64());
+    Duration::try_from_secs_f64(clamped)
+        .ok()
+        .filter(|wait| !wait.is_zero())
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ impl Pacer {
     }
 
     fn take(&mut self, start: Instant, cost: f64, per_minute: f64) {
-        let spacing = Duration::from_secs_f64((cost * 60.0 / per_minute).clamp(0.0, 3600.0));
+        // 0/0 is NaN, which no clamp removes: a cost-free slot takes no time.
+        let spacing = Duration::try_from_secs_f64((cost * 60.0 / per_minute).clamp(0.0, 3600.0))
+            .unwrap_or(Duration::ZERO);
         self.next_free = Some(start + spacing);
     }
 }

@@ -126,7 +126,7 @@ impl RetryPolicy {
             ),
         };
         if let Some(deadline) = self.deadline
-            && state.elapsed + wait >= deadline
+            && state.elapsed.saturating_add(wait) >= deadline
         {
             return Decision::GiveUp(GiveUp::DeadlineWouldPass);
         }
@@ -142,7 +142,13 @@ impl RetryPolicy {
             .base_delay()
             .saturating_mul(1u32 << exponent)
             .min(self.backoff_cap);
-        nominal.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+        // A NaN jitter counts as none: `mul_f64` would panic on it.
+        let jitter = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        nominal.mul_f64(1.0 - 0.25 * jitter)
     }
 }
 

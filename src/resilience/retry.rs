@@ -100,7 +100,7 @@ pub fn run_with_retries<T>(
     mut attempt: impl FnMut(u32, Option<Instant>) -> Result<T, AttemptFailure>,
 ) -> CallOutcome<T> {
     let started = clock.now();
-    let deadline_at = policy.deadline.map(|d| started + d);
+    let deadline_at = policy.deadline.and_then(|d| started.checked_add(d));
     let mut number = 0;
     loop {
         number += 1;
