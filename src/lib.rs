@@ -19,6 +19,8 @@ pub mod resilience;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use cli::Command;
 use exit_code::ExitCode;
