@@ -199,6 +199,21 @@ mod tests {
     }
 
     #[test]
+    fn a_log_dated_at_the_end_of_time_is_summed_not_crashed_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let end = crate::dates::latest();
+        let log = [call_line(end, "overloaded"), call_line(end, "success")].concat();
+        fs::write(&path, log).unwrap();
+        for now in [SystemTime::now(), end, SystemTime::UNIX_EPOCH] {
+            let check = health(Some(&path), now);
+            assert!(check.message.contains("last hour"), "{check:?}");
+        }
+        let check = health(Some(&path), end);
+        assert!(check.message.contains("9999-12-31T23:55:00Z"), "{check:?}");
+    }
+
+    #[test]
     fn health_sums_up_the_last_five_minutes_and_hour() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.jsonl");
