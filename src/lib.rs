@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dates;
 pub mod diagnose;
 pub mod exit_code;
 pub mod log;
@@ -18,6 +19,8 @@ pub mod resilience;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use cli::Command;
 use exit_code::ExitCode;

@@ -2,10 +2,12 @@
 //! coloured only when stderr is a terminal that wants colour.
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use colored::Colorize;
 
+use crate::dates;
+use crate::resilience::classify::RETRY_AFTER_MAX;
 use crate::resilience::{Category, Decision, FailedAttempt, Failure, FinalFailure, GiveUp};
 use crate::sanitize;
 use crate::secret::scrub;
@@ -59,6 +61,26 @@ pub fn seconds(duration: Duration) -> String {
     }
 }
 
+/// A server's retry-after as said to the user. One clamped at parsing was
+/// longer still, so it is not quoted as if the server had asked exactly that.
+pub fn asked_wait(wait: Duration) -> String {
+    if wait >= RETRY_AFTER_MAX {
+        "a day or more".into()
+    } else {
+        seconds(wait)
+    }
+}
+
+/// When a wait that starts now ends, as RFC 3339; total for any wait.
+pub fn wait_ends(wait: Duration) -> String {
+    let at = dates::rfc3339_seconds(dates::later(SystemTime::now(), wait));
+    if wait >= RETRY_AFTER_MAX {
+        format!("{at} at the earliest")
+    } else {
+        at
+    }
+}
+
 /// A warning may quote what a server or the user sent: scrubbed.
 pub fn warning(text: &str) -> String {
     format!("{} {}", "warning:".yellow().bold(), scrub(text))
@@ -96,14 +118,11 @@ fn give_up_reason(give_up: GiveUp, attempts: u32) -> String {
             "retries are disabled (--max-retries 0)".into()
         }
         GiveUp::AttemptsExhausted => "gave up: all retries used".into(),
-        GiveUp::RetryAfterTooLong(wait) => {
-            let at = std::time::SystemTime::now() + wait;
-            format!(
-                "not retried: the server asked to wait {} (until {}), longer than claude-rs waits",
-                seconds(wait),
-                humantime::format_rfc3339_seconds(at)
-            )
-        }
+        GiveUp::RetryAfterTooLong(wait) => format!(
+            "not retried: the server asked to wait {} (until {}), longer than claude-rs waits",
+            asked_wait(wait),
+            wait_ends(wait)
+        ),
         GiveUp::DeadlineWouldPass => "gave up: the next retry would pass --deadline".into(),
     }
 }

@@ -287,6 +287,7 @@ fn json_kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn defaults() -> RequestDefaults {
         RequestDefaults {
@@ -443,5 +444,54 @@ mod tests {
         let huge = "x".repeat(MAX_REQUEST_BYTES + 1);
         let (_, found) = problem(&huge);
         assert!(found.contains("32 MB"), "{found}");
+    }
+
+    /// JSON lines with hostile values in every field a line may carry.
+    fn hostile_json() -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            any::<String>().prop_map(serde_json::Value::String),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            Just(serde_json::json!(null)),
+            Just(serde_json::json!([])),
+            Just(
+                serde_json::json!({"messages": [{"role": "user", "content": "x"}], "max_tokens": 1e300})
+            ),
+        ];
+        let key = prop::sample::select(vec![
+            "custom_id",
+            "prompt",
+            "params",
+            "model",
+            "max_tokens",
+            "temperature",
+            "system",
+            "x",
+        ]);
+        proptest::collection::btree_map(key, value, 0..6)
+            .prop_map(|map| serde_json::to_string(&map).unwrap_or_default())
+    }
+
+    proptest! {
+        #[test]
+        fn any_line_is_a_request_a_blank_or_a_reason(
+            number in any::<u64>(),
+            text in prop_oneof![any::<String>(), hostile_json()],
+        ) {
+            match parse_line(number, &text, &defaults()) {
+                Line::Item(item) => {
+                    prop_assert!(valid_custom_id(&item.custom_id), "{}", item.custom_id);
+                    prop_assert_eq!(item.line, number);
+                }
+                Line::Invalid(error) => {
+                    prop_assert_eq!(error.line, number);
+                    if let Some(id) = &error.custom_id {
+                        prop_assert!(valid_custom_id(id), "{}", id);
+                    }
+                }
+                Line::Blank => prop_assert!(text.trim().is_empty()),
+            }
+        }
     }
 }

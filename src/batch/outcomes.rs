@@ -31,8 +31,9 @@ impl Outcomes {
         price_factor: f64,
     ) {
         self.succeeded += 1;
-        self.input_tokens += usage.input_tokens;
-        self.output_tokens += usage.output_tokens;
+        // Token counts come from the wire: a sum of them must not overflow.
+        self.input_tokens = self.input_tokens.saturating_add(usage.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(usage.output_tokens);
         match pricing::cost(model, usage) {
             Some(cost) => self.cost += cost * price_factor,
             None => self.unpriced += 1,

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use super::ids::{IdKey, IdLines};
-use super::input::{Item, Line, LineError, parse_line, valid_custom_id};
+use super::input::{Item, Line, LineError, parse_line};
 use super::resume::{Done, Status};
 use crate::api::types::MAX_REQUEST_BYTES;
 use crate::config::{BatchInput, RequestDefaults, UsageError};
@@ -54,13 +54,9 @@ impl InputFile {
     }
 
     /// The lines from the start.
-    pub fn lines(&mut self) -> io::Result<Lines<'_>> {
+    pub fn lines(&mut self) -> io::Result<Lines<BufReader<&File>>> {
         self.file.seek(SeekFrom::Start(0))?;
-        Ok(Lines {
-            reader: BufReader::with_capacity(64 * 1024, &self.file),
-            number: 0,
-            buffer: Vec::new(),
-        })
+        Ok(Lines::new(BufReader::with_capacity(64 * 1024, &self.file)))
     }
 }
 
@@ -82,24 +78,35 @@ pub enum RawLine<'a> {
     TooLong,
 }
 
-pub struct Lines<'a> {
-    reader: BufReader<&'a File>,
+pub struct Lines<R> {
+    reader: R,
     number: u64,
     buffer: Vec<u8>,
+    /// `MAX_LINE_BYTES`; smaller in tests, so the bound is tried cheaply.
+    max_line: u64,
 }
 
-impl Lines<'_> {
+impl<R: BufRead> Lines<R> {
+    pub fn new(reader: R) -> Lines<R> {
+        Lines {
+            reader,
+            number: 0,
+            buffer: Vec::new(),
+            max_line: MAX_LINE_BYTES,
+        }
+    }
+
     /// The next line and its 1-based number; `None` at the end.
     pub fn next_line(&mut self) -> io::Result<Option<(u64, RawLine<'_>)>> {
         self.buffer.clear();
         let read = (&mut self.reader)
-            .take(MAX_LINE_BYTES)
+            .take(self.max_line)
             .read_until(b'\n', &mut self.buffer)?;
         if read == 0 {
             return Ok(None);
         }
         self.number += 1;
-        if self.buffer.last() != Some(&b'\n') && read as u64 == MAX_LINE_BYTES {
+        if self.buffer.last() != Some(&b'\n') && read as u64 == self.max_line {
             self.skip_rest_of_line()?;
             return Ok(Some((self.number, RawLine::TooLong)));
         }
@@ -132,22 +139,22 @@ impl Lines<'_> {
             }
         }
     }
+}
 
-    /// The line as a request, or why it is not one.
-    pub fn parse(line: u64, raw: RawLine<'_>, defaults: &RequestDefaults) -> Line {
-        match raw {
-            RawLine::Text(text) => parse_line(line, text, defaults),
-            RawLine::NotUtf8 { offset } => Line::Invalid(LineError {
-                line,
-                custom_id: None,
-                problem: format!("not valid UTF-8 (invalid byte at offset {offset})"),
-            }),
-            RawLine::TooLong => Line::Invalid(LineError {
-                line,
-                custom_id: None,
-                problem: "the line is over 33 MB, more than the API's 32 MB request limit".into(),
-            }),
-        }
+/// The line as a request, or why it is not one.
+pub fn parse_raw(line: u64, raw: RawLine<'_>, defaults: &RequestDefaults) -> Line {
+    match raw {
+        RawLine::Text(text) => parse_line(line, text, defaults),
+        RawLine::NotUtf8 { offset } => Line::Invalid(LineError {
+            line,
+            custom_id: None,
+            problem: format!("not valid UTF-8 (invalid byte at offset {offset})"),
+        }),
+        RawLine::TooLong => Line::Invalid(LineError {
+            line,
+            custom_id: None,
+            problem: "the line is over 33 MB, more than the API's 32 MB request limit".into(),
+        }),
     }
 }
 
@@ -177,7 +184,7 @@ pub fn check_all(
     let mut first_line_of = IdLines::new();
     let mut lines = input.lines()?;
     while let Some((number, raw)) = lines.next_line()? {
-        match Lines::parse(number, raw, defaults) {
+        match parse_raw(number, raw, defaults) {
             Line::Blank => {}
             Line::Item(item) => match first_line_of.get(&IdKey::of(&item.custom_id)) {
                 Some(first) => {
@@ -227,14 +234,22 @@ pub fn check_all(
     Ok(checked)
 }
 
-/// `line-N` for an invalid line without an id of its own, unless the input
-/// already uses that id.
+/// `line-N` for an invalid line without an id of its own, or `line-N-2`,
+/// `line-N-3`, … when the input already uses that. Of the first `taken + 1`
+/// candidates one is free, so the search ends; each is at most 46 characters
+/// of the custom_id alphabet, and no two lines ever share one.
 fn placeholder_id(line: u64, taken: &IdLines) -> String {
-    let mut id = format!("line-{line}");
-    while taken.contains_key(&IdKey::of(&id)) || !valid_custom_id(&id) {
-        id.push_str("-x");
-    }
-    id
+    let candidate = |n: u64| match n {
+        0 | 1 => format!("line-{line}"),
+        n => format!("line-{line}-{n}"),
+    };
+    let tries = u64::try_from(taken.len())
+        .unwrap_or(u64::MAX)
+        .saturating_add(2);
+    (1..=tries)
+        .map(candidate)
+        .find(|id| !taken.contains_key(&IdKey::of(id)))
+        .unwrap_or_else(|| candidate(u64::MAX))
 }
 
 /// One entry of the second pass.
@@ -254,7 +269,7 @@ pub fn for_each_entry(
     while let Some((number, raw)) = lines.next_line()? {
         let entry = match invalid.get(&number) {
             Some(error) => Entry::Invalid(error.clone()),
-            None => match Lines::parse(number, raw, defaults) {
+            None => match parse_raw(number, raw, defaults) {
                 Line::Item(item) => Entry::Item(item),
                 // The first pass saw the same bytes: blank stays blank.
                 Line::Blank | Line::Invalid(_) => continue,
@@ -270,6 +285,9 @@ pub fn for_each_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::input::valid_custom_id;
+    use crate::testing::{chunked_buf, splits};
+    use proptest::prelude::*;
     use std::io::Write;
 
     fn defaults() -> RequestDefaults {
@@ -347,8 +365,95 @@ mod tests {
     #[test]
     fn a_placeholder_never_takes_an_id_in_use() {
         let taken: IdLines = [(IdKey::of("line-2"), 9)].into();
-        assert_eq!(placeholder_id(2, &taken), "line-2-x");
+        assert_eq!(placeholder_id(2, &taken), "line-2-2");
         assert_eq!(placeholder_id(3, &taken), "line-3");
+    }
+
+    #[test]
+    fn a_placeholder_is_found_whatever_ids_the_input_took() {
+        // The old `-x` suffixes, up to 64 characters, and the numbered ones.
+        let mut taken = IdLines::new();
+        let mut id = "line-1".to_string();
+        while id.len() <= 64 {
+            taken.insert(IdKey::of(&id), 2);
+            id.push_str("-x");
+        }
+        for n in 2..1000 {
+            taken.insert(IdKey::of(&format!("line-1-{n}")), 3);
+        }
+        let id = placeholder_id(1, &taken);
+        assert_eq!(id, "line-1-1000");
+        assert!(valid_custom_id(&id));
+        assert!(valid_custom_id(&placeholder_id(u64::MAX, &taken)));
+    }
+
+    /// Every line of `text` as the first pass sees it, read through `reader`.
+    fn parsed(reader: impl BufRead, max_line: u64) -> Vec<(u64, Line)> {
+        let mut lines = Lines {
+            max_line,
+            ..Lines::new(reader)
+        };
+        let mut seen = Vec::new();
+        while let Some((number, raw)) = lines.next_line().unwrap() {
+            seen.push((number, parse_raw(number, raw, &defaults())));
+            assert!(lines.buffer.len() as u64 <= max_line);
+        }
+        seen
+    }
+
+    /// Batch input as people and tools make it: prompts, JSON lines good and
+    /// bad, stray line endings, bytes that are not UTF-8.
+    fn input_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"{\"custom_id\":\"a\",\"prompt\":\"hi\"}".to_vec()),
+            Just(b"{\"custom_id\":\"b\",\"params\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":5}}".to_vec()),
+            "[a-z ]{0,20}".prop_map(String::into_bytes),
+            any::<String>().prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..30),
+            prop::sample::select(vec![&b"\n"[..], b"\r\n", b"\r", b"{", b"\xff"]).prop_map(<[u8]>::to_vec),
+        ];
+        proptest::collection::vec(piece, 0..20).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn the_input_reads_the_same_however_it_is_split(
+            text in input_bytes(),
+            split in splits(),
+            max_line in 8u64..200,
+        ) {
+            let whole = parsed(&text[..], max_line);
+            let parts = parsed(chunked_buf(&text, &split), max_line);
+            prop_assert_eq!(whole, parts);
+        }
+
+        #[test]
+        fn placeholders_are_valid_ids_that_no_line_took(
+            line in any::<u64>(),
+            taken_numbers in proptest::collection::vec(0u64..50, 0..50),
+            also_plain in any::<bool>(),
+        ) {
+            let mut taken: IdLines = taken_numbers
+                .iter()
+                .map(|n| (IdKey::of(&format!("line-{line}-{n}")), 1))
+                .collect();
+            if also_plain {
+                taken.insert(IdKey::of(&format!("line-{line}")), 1);
+            }
+            let id = placeholder_id(line, &taken);
+            prop_assert!(valid_custom_id(&id), "{}", id);
+            prop_assert!(!taken.contains_key(&IdKey::of(&id)));
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_bound_is_refused_without_being_held() {
+        let mut text = vec![b'x'; 1000];
+        text.extend_from_slice(b"\nnext\n");
+        let seen = parsed(&text[..], 100);
+        assert_eq!(seen.len(), 2);
+        assert!(matches!(&seen[0].1, Line::Invalid(e) if e.problem.contains("over 33 MB")));
+        assert!(matches!(&seen[1].1, Line::Item(item) if item.custom_id == "2"));
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl Ending<'_> {
                         "batch stopped: the API asked to wait {}, longer than a batch waits",
                         failure
                             .retry_after
-                            .map_or_else(|| "long".to_string(), report::seconds)
+                            .map_or_else(|| "long".to_string(), report::asked_wait)
                     ),
                     _ => format!(
                         "batch stopped: the API kept failing ({}) through the circuit breaker's probes",
@@ -203,13 +203,9 @@ impl Ending<'_> {
                 Some(Stop::WaitTooLong(failure)) => {
                     return Some(format!(
                         "after {}, finish it with: {}",
-                        failure.retry_after.map_or_else(
-                            || "the wait".to_string(),
-                            |wait| humantime::format_rfc3339_seconds(
-                                std::time::SystemTime::now() + wait
-                            )
-                            .to_string()
-                        ),
+                        failure
+                            .retry_after
+                            .map_or_else(|| "the wait".to_string(), report::wait_ends),
                         self.rerun
                     ));
                 }

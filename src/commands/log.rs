@@ -4,13 +4,14 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
 use crate::cli::{LogArgs, LogCommand, LogStatsArgs};
 use crate::commands::print_stdout_line;
 use crate::config::{Context, log_path};
+use crate::dates;
 use crate::exit_code::ExitCode;
 use crate::log::reader::{self, Damage, Event, LogFiles, Record};
 use crate::log::stats::{Alert, Stats, StatsBuilder, Window, percent};
@@ -74,10 +75,10 @@ fn short(duration: Duration) -> String {
     }
 }
 
+/// No earlier than the epoch: nothing is logged before it, and `--since
+/// 100years` must still print as a date.
 fn ago(duration: Duration) -> SystemTime {
-    SystemTime::now()
-        .checked_sub(duration)
-        .unwrap_or(UNIX_EPOCH)
+    dates::earlier(SystemTime::now(), duration)
 }
 
 /// The newest `limit` lines, kept while reading so the log is never held
@@ -323,7 +324,7 @@ impl StatsReport<'_> {
             retries: stats.retries,
             worst_window: stats.worst_window().map(|w| WindowJson {
                 start: timestamp(w.start),
-                end: timestamp(w.start + stats.window),
+                end: timestamp(dates::later(w.start, stats.window)),
                 calls: w.calls,
                 successes: w.successes,
                 success_rate: w.success_rate(),

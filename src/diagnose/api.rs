@@ -306,8 +306,8 @@ pub fn clock(responses: &[&ModelsResponse]) -> Check {
 /// so a clock in step reads 0 or +1.
 fn skew_secs(local: SystemTime, server: SystemTime) -> i64 {
     match local.duration_since(server) {
-        Ok(ahead) => ahead.as_secs() as i64,
-        Err(behind) => -(behind.duration().as_secs() as i64),
+        Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+        Err(behind) => i64::try_from(behind.duration().as_secs()).map_or(i64::MIN + 1, |s| -s),
     }
 }
 
@@ -315,6 +315,7 @@ fn skew_secs(local: SystemTime, server: SystemTime) -> i64 {
 mod tests {
     use super::*;
     use crate::diagnose::check::Status;
+    use proptest::prelude::*;
 
     fn response(
         headers: &[(&str, &str)],
@@ -432,5 +433,36 @@ mod tests {
         assert_eq!(check.status, Status::Warn);
         assert!(check.message.contains("June 15th, 2026"));
         assert_eq!(served(DEFAULT_MODEL, "served".into()).status, Status::Pass);
+    }
+
+    proptest! {
+        #[test]
+        fn any_rate_limit_headers_and_date_are_a_check(
+            values in prop::collection::vec(
+                prop_oneof![any::<String>(), any::<u64>().prop_map(|n| n.to_string()), Just("0".to_string())],
+                5,
+            ),
+            date in prop_oneof![
+                any::<String>(),
+                (0u64..253_402_300_799).prop_map(|s| httpdate::fmt_http_date(
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(s)
+                )),
+            ],
+            received in 0u64..1 << 40,
+        ) {
+            let seen = response(
+                &[
+                    ("anthropic-ratelimit-requests-limit", &values[0]),
+                    ("anthropic-ratelimit-requests-remaining", &values[1]),
+                    ("anthropic-ratelimit-requests-reset", &values[2]),
+                    ("anthropic-ratelimit-tokens-limit", &values[3]),
+                    ("anthropic-ratelimit-tokens-remaining", &values[4]),
+                ],
+                Some(&date),
+                SystemTime::UNIX_EPOCH + Duration::from_secs(received),
+            );
+            let _ = rate_limits(&[&seen]);
+            let _ = clock(&[&seen]);
+        }
     }
 }

@@ -87,7 +87,7 @@ fn verdict(recent: &Stats, hour: &Stats) -> Check {
                 message.push_str(&format!(
                     "; worst 5-minute window {:.1}% from {}",
                     alert.worst.success_rate(),
-                    humantime::format_rfc3339_seconds(alert.worst.start)
+                    crate::dates::rfc3339_seconds(alert.worst.start)
                 ));
             }
             let dominant = recent
@@ -196,6 +196,21 @@ mod tests {
             "{{\"ts\":\"{}\",\"event\":\"call\",\"command\":\"ask\",\"outcome\":\"{outcome}\",\"category\":{category},\"attempts\":1,\"model\":\"m\",\"elapsed_ms\":1}}\n",
             humantime::format_rfc3339_millis(at)
         )
+    }
+
+    #[test]
+    fn a_log_dated_at_the_end_of_time_is_summed_not_crashed_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let end = crate::dates::latest();
+        let log = [call_line(end, "overloaded"), call_line(end, "success")].concat();
+        fs::write(&path, log).unwrap();
+        for now in [SystemTime::now(), end, SystemTime::UNIX_EPOCH] {
+            let check = health(Some(&path), now);
+            assert!(check.message.contains("last hour"), "{check:?}");
+        }
+        let check = health(Some(&path), end);
+        assert!(check.message.contains("9999-12-31T23:55:00Z"), "{check:?}");
     }
 
     #[test]

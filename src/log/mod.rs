@@ -39,7 +39,7 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 pub fn timestamp(at: SystemTime) -> String {
-    humantime::format_rfc3339_millis(at).to_string()
+    crate::dates::rfc3339_millis(at)
 }
 
 pub fn clip_message(message: &str) -> String {

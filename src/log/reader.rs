@@ -266,22 +266,107 @@ fn skip_to_next_line(reader: &mut impl BufRead) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{chunked_buf, splits};
+    use proptest::prelude::*;
     use std::time::Duration;
 
     const ATTEMPT: &str = r#"{"ts":"2026-11-26T01:57:56.201Z","event":"attempt","command":"ask","category":"overloaded","http_status":529,"error_type":"overloaded_error","message":"Overloaded","request_id":"req_1","attempt":1,"max_attempts":5,"retry_in_ms":2400,"model":"m","elapsed_ms":412}"#;
     const CALL_OK: &str = r#"{"ts":"2026-11-26T01:58:33.914Z","event":"call","command":"ask","outcome":"success","category":null,"http_status":null,"error_type":null,"message":null,"request_id":"req_2","attempts":2,"model":"m","elapsed_ms":37301,"input_tokens":1,"output_tokens":2}"#;
 
     fn read_text(text: &[u8]) -> (Vec<Record>, Damage) {
+        read_from(&mut &text[..])
+    }
+
+    fn read_from(reader: &mut impl BufRead) -> (Vec<Record>, Damage) {
         let mut records = Vec::new();
         let mut damage = Damage::default();
         read_file(
             Path::new("log.jsonl"),
-            &mut &text[..],
+            reader,
             &mut |r| records.push(r),
             &mut damage,
         )
         .unwrap();
         (records, damage)
+    }
+
+    /// Log text as damage comes: our lines, torn ones, garbage, stray line
+    /// endings, bytes that are not UTF-8, and now and then a line over the cap.
+    fn log_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            4 => Just(ATTEMPT.as_bytes().to_vec()),
+            4 => Just(CALL_OK.as_bytes().to_vec()),
+            2 => (0..ATTEMPT.len()).prop_map(|n| ATTEMPT.as_bytes()[..n].to_vec()),
+            4 => proptest::collection::vec(any::<u8>(), 0..40),
+            4 => prop::sample::select(vec![&b"\n"[..], b"\r\n", b"\r", b"\n\n"]).prop_map(<[u8]>::to_vec),
+            1 => Just(vec![b'x'; MAX_LINE_BYTES as usize + 100]),
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+    }
+
+    /// A log line's fields with hostile values: any time, any number.
+    fn hostile_line() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![
+                any::<String>(),
+                Just("9999-12-31T23:59:59.999Z".to_string()),
+                Just("+10000-01-01T00:00:00Z".to_string()),
+                Just("0000-01-01T00:00:00Z".to_string()),
+                "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,12})?Z",
+            ],
+            prop::sample::select(vec!["attempt", "call", "batch", "other"]),
+            prop_oneof![any::<String>(), Just("overloaded".to_string())],
+            any::<i128>(),
+            any::<f64>(),
+        )
+            .prop_map(|(ts, event, category, number, float)| {
+                format!(
+                    r#"{{"ts":{},"event":"{event}","category":{},"outcome":{},"attempt":{number},"max_attempts":{float},"retry_in_ms":{number},"attempts":1,"http_status":{number}}}"#,
+                    serde_json::Value::String(ts),
+                    serde_json::Value::String(category.clone()),
+                    serde_json::Value::String(category),
+                )
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_line_is_an_entry_or_a_reason(line in prop_oneof![any::<String>(), hostile_line()]) {
+            if let Ok(entry) = parse_line(&line) {
+                // Every date read back can be written again.
+                let _ = crate::log::timestamp(entry.at);
+            }
+        }
+
+        #[test]
+        fn the_log_reads_the_same_however_it_is_split(text in log_bytes(), split in splits()) {
+            let (whole, whole_damage) = read_text(&text);
+            let (parts, parts_damage) = read_from(&mut chunked_buf(&text, &split));
+            let raws = |records: &[Record]| records.iter().map(|r| r.raw.clone()).collect::<Vec<_>>();
+            prop_assert_eq!(raws(&whole), raws(&parts));
+            prop_assert_eq!(whole_damage, parts_damage);
+            for record in &whole {
+                prop_assert!(record.raw.len() < MAX_LINE_BYTES as usize);
+            }
+        }
+    }
+
+    #[test]
+    fn an_endless_line_is_never_held_whole() {
+        // 4 MiB with no line ending: the buffer stays near the cap.
+        let text = vec![b'{'; 4 << 20];
+        let mut reader = &text[..];
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_capped_line(&mut reader, &mut buf).unwrap(),
+            Some(false)
+        );
+        assert!(
+            buf.capacity() <= 2 * MAX_LINE_BYTES as usize,
+            "{}",
+            buf.capacity()
+        );
+        assert!(reader.is_empty());
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl StatsBuilder {
             .windows
             .into_iter()
             .map(|(index, counts)| Window {
-                start: UNIX_EPOCH + millis(index * window_ms),
+                start: crate::dates::later(UNIX_EPOCH, millis(index * window_ms)),
                 calls: counts.calls,
                 successes: counts.successes,
                 failures: counts.sorted_failures(),
@@ -195,6 +195,7 @@ impl Stats {
 mod tests {
     use super::*;
     use crate::log::reader::{Attempt, Call};
+    use proptest::prelude::*;
 
     const MINUTE: Duration = Duration::from_secs(60);
 
@@ -318,5 +319,30 @@ mod tests {
         assert_eq!(percent(1, 3), Some(33.3));
         assert_eq!(percent(0, 0), None);
         assert_eq!(percent(7, 7), Some(100.0));
+    }
+
+    proptest! {
+        #[test]
+        fn any_times_windows_and_thresholds_sum_up(
+            // Every time a log line can hold: 1970 to the end of 9999.
+            times in prop::collection::vec(0u64..=253_402_300_799_999, 0..30),
+            failed in prop::collection::vec(any::<bool>(), 30),
+            since in 0u64..=253_402_300_799_999,
+            window in prop_oneof![1u64..1_000_000, Just(u64::MAX)],
+            below in any::<f64>(),
+        ) {
+            let millis = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
+            let mut builder = StatsBuilder::new(millis(since), Duration::from_millis(window));
+            for (n, time) in times.iter().enumerate() {
+                builder.add(&call(millis(*time), failed[n].then_some(Category::ApiError)));
+            }
+            let stats = builder.finish();
+            prop_assert_eq!(stats.windows.iter().map(|w| w.calls).sum::<u64>(), stats.calls);
+            for window in &stats.windows {
+                let _ = crate::log::timestamp(window.start);
+                let _ = crate::log::timestamp(crate::dates::later(window.start, stats.window));
+            }
+            let _ = stats.alert(below);
+        }
     }
 }

@@ -9,7 +9,7 @@ use super::responses::quote;
 
 /// The real API's timestamps carry microseconds: `2024-09-24T18:37:24.100435Z`.
 fn timestamp(time: SystemTime) -> String {
-    quote(&humantime::format_rfc3339_micros(time).to_string())
+    quote(&humantime::format_rfc3339_micros(crate::dates::clamp(time)).to_string())
 }
 
 fn timestamp_or_null(time: Option<SystemTime>) -> String {

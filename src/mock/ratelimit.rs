@@ -52,13 +52,14 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     pub fn headers(&self) -> Vec<(String, String)> {
         let prefix = self.resource.header_prefix();
-        let reset_at = ceil_to_second(SystemTime::now() + self.until_full);
+        // A request's token debt can put the refill past the year 9999.
+        let reset_at = ceil_to_second(crate::dates::later(SystemTime::now(), self.until_full));
         vec![
             (format!("{prefix}-limit"), self.limit.to_string()),
             (format!("{prefix}-remaining"), self.remaining.to_string()),
             (
                 format!("{prefix}-reset"),
-                humantime::format_rfc3339_seconds(reset_at).to_string(),
+                crate::dates::rfc3339_seconds(reset_at),
             ),
         ]
     }
@@ -71,7 +72,7 @@ fn ceil_to_second(time: SystemTime) -> SystemTime {
         .map_or(0, |since| since.subsec_nanos());
     match fraction {
         0 => time,
-        nanos => time + Duration::from_nanos(u64::from(1_000_000_000 - nanos)),
+        nanos => crate::dates::later(time, Duration::from_nanos(u64::from(1_000_000_000 - nanos))),
     }
 }
 

@@ -185,29 +185,29 @@ pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 // A failed spawn drops the stream, which closes that one connection.
                 let _ = thread::Builder::new()
                     .name("mock-connection".to_string())
-                    .spawn(move || {
-                        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            serve_connection(&shared, stream)
-                        }));
-                        if let Err(panic) = served {
-                            let said = panic
-                                .downcast_ref::<&str>()
-                                .map(|s| s.to_string())
-                                .or_else(|| panic.downcast_ref::<String>().cloned())
-                                .unwrap_or_else(|| "a panic".to_string());
-                            shared
-                                .panics
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .push(said);
-                        }
-                    });
+                    .spawn(move || serve_connection(&shared, stream));
             }
             Err(_) => {
                 if !shared.lifecycle.sleep(ACCEPT_RETRY) {
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Records a handler's panic while its connection is still open, so a
+/// client never sees the connection close before the panic is known.
+struct PanicWatch<'a>(&'a Shared);
+
+impl Drop for PanicWatch<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let mut panics = self.0.panics.lock().unwrap_or_else(|e| e.into_inner());
+            panics.push(format!(
+                "a handler panicked on {} (its message is above)",
+                thread::current().name().unwrap_or("a connection")
+            ));
         }
     }
 }
@@ -223,6 +223,8 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
     let Ok(wire) = Wire::new(stream, shared.tls.as_ref()) else {
         return;
     };
+    // Declared after the wire, so dropped (and the panic recorded) before it.
+    let _watch = PanicWatch(shared);
     let mut reader = BufReader::new(&wire);
     loop {
         let ending = match http::read_request(&mut reader, &mut &wire) {

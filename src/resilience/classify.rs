@@ -299,33 +299,48 @@ fn parse_should_retry(value: Option<&str>) -> Option<bool> {
     }
 }
 
+/// The longest retry-after kept as sent. Every cap of the policy is far
+/// below it, so a longer ask still gives up as too long; clamping here only
+/// keeps a server's `1e30` from reaching duration and date arithmetic.
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(86_400);
+
 /// `retry-after-ms` wins over `retry-after`, which is seconds or an HTTP date.
-/// Zero, negative or unreadable values count as absent.
+/// Zero, negative or unreadable values count as absent; anything longer than
+/// `RETRY_AFTER_MAX` (up to infinity) counts as `RETRY_AFTER_MAX`.
 pub fn parse_retry_after(
     ms: Option<&str>,
     secs: Option<&str>,
     now: SystemTime,
 ) -> Option<Duration> {
-    let positive = |d: Duration| (!d.is_zero()).then_some(d);
-    if let Some(ms) = ms.and_then(|v| v.trim().parse::<f64>().ok())
-        && ms.is_finite()
-        && ms > 0.0
-    {
-        return positive(Duration::from_secs_f64(ms / 1000.0));
+    let millis = ms.and_then(|v| v.trim().parse::<f64>().ok());
+    if let Some(wait) = millis.and_then(|ms| positive_seconds(ms / 1000.0)) {
+        return Some(wait);
     }
     let secs = secs?.trim();
     if let Ok(seconds) = secs.parse::<f64>() {
-        return (seconds.is_finite() && seconds > 0.0)
-            .then(|| Duration::from_secs_f64(seconds.min(1e9)))
-            .and_then(positive);
+        return positive_seconds(seconds);
     }
     let at = httpdate::parse_http_date(secs).ok()?;
-    at.duration_since(now).ok().and_then(positive)
+    let wait = at.duration_since(now).ok()?;
+    (!wait.is_zero()).then(|| wait.min(RETRY_AFTER_MAX))
+}
+
+/// A wait in seconds from the wire, clamped before it becomes a `Duration`;
+/// `None` unless above zero (NaN included).
+fn positive_seconds(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds <= 0.0 {
+        return None;
+    }
+    let clamped = seconds.min(RETRY_AFTER_MAX.as_secs_f64());
+    Duration::try_from_secs_f64(clamped)
+        .ok()
+        .filter(|wait| !wait.is_zero())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn body(error_type: &str, message: &str) -> Vec<u8> {
         serde_json::json!({"type":"error","error":{"type":error_type,"message":message},"request_id":"req_body"})
@@ -626,6 +641,157 @@ mod tests {
             classify_stream_error(data, None).request_id.as_deref(),
             Some("req_body")
         );
+    }
+
+    #[test]
+    fn endless_retry_afters_are_clamped_not_panicked_on() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for ms in ["1e30", "1e15", "inf", "1e400", "18446744073709551616"] {
+            assert_eq!(
+                parse_retry_after(Some(ms), None, now),
+                Some(RETRY_AFTER_MAX),
+                "{ms}"
+            );
+        }
+        for secs in ["99999999999", "1e308", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+            assert_eq!(
+                parse_retry_after(None, Some(secs), now),
+                Some(RETRY_AFTER_MAX),
+                "{secs}"
+            );
+        }
+        for absent in ["NaN", "-inf", "-1e30", "1e-30", ""] {
+            assert_eq!(parse_retry_after(Some(absent), None, now), None, "{absent}");
+        }
+    }
+
+    /// Header values a hostile server or proxy might send: anything at all,
+    /// numbers in every spelling, and dates from any year.
+    fn header_value() -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(prop_oneof![
+            any::<String>(),
+            "[-+]?[0-9]{0,30}(\\.[0-9]{0,10})?([eE][-+]?[0-9]{1,4})?",
+            any::<f64>().prop_map(|f| f.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            prop::sample::select(vec![
+                "NaN",
+                "inf",
+                "-inf",
+                "infinity",
+                "true",
+                "false",
+                "TRUE",
+                " true ",
+                "Fri, 31 Dec 9999 23:59:59 GMT",
+                "Thu, 01 Jan 1970 00:00:00 GMT",
+                "text/html",
+                "application/json",
+            ])
+            .prop_map(str::to_string),
+            (0u64..253_402_300_799).prop_map(|s| httpdate::fmt_http_date(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(s)
+            )),
+        ])
+    }
+
+    fn meta() -> impl Strategy<Value = ResponseMeta> {
+        (
+            header_value(),
+            header_value(),
+            header_value(),
+            header_value(),
+            header_value(),
+            header_value(),
+        )
+            .prop_map(
+                |(
+                    request_id,
+                    retry_after_ms,
+                    retry_after,
+                    should_retry,
+                    content_type,
+                    location,
+                )| {
+                    ResponseMeta {
+                        request_id,
+                        retry_after_ms,
+                        retry_after,
+                        should_retry,
+                        content_type,
+                        location,
+                    }
+                },
+            )
+    }
+
+    /// Arbitrary bytes, and error bodies that are almost the API's.
+    fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..600),
+            (any::<String>(), any::<String>(), any::<Option<String>>()).prop_map(
+                |(error_type, message, code)| {
+                    serde_json::json!({"type":"error","error":{"type":error_type,"message":message,
+                        "details":{"error_code":code}},"request_id":"req_p"})
+                    .to_string()
+                    .into_bytes()
+                }
+            ),
+            any::<String>().prop_map(|title| format!("<html><title>{title}</title>").into_bytes()),
+        ]
+    }
+
+    fn any_time() -> impl Strategy<Value = SystemTime> {
+        (0u64..1 << 40).prop_map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+    }
+
+    proptest! {
+        #[test]
+        fn classification_never_panics_and_clamps_every_wait(
+            status in any::<u16>(),
+            meta in meta(),
+            body in body_bytes(),
+            now in any_time(),
+        ) {
+            let failure = classify_response(status, &meta, &body, now);
+            prop_assert_eq!(failure.http_status, Some(status));
+            if let Some(wait) = failure.retry_after {
+                prop_assert!(!wait.is_zero() && wait <= RETRY_AFTER_MAX, "{:?}", wait);
+            }
+            let _ = classify_status(status);
+            let _ = failure.fix();
+            let _ = failure.label();
+        }
+
+        #[test]
+        fn the_key_permissions_and_billing_are_never_retried_whatever_the_headers(
+            status in prop::sample::select(vec![401u16, 402, 403]),
+            meta in meta(),
+            body in body_bytes(),
+            now in any_time(),
+            attempt in 1u32..10,
+        ) {
+            let failure = classify_response(status, &meta, &body, now);
+            let state = crate::resilience::policy::AttemptState {
+                attempt,
+                elapsed: Duration::ZERO,
+                output_shown: false,
+                may_have_taken_effect: false,
+            };
+            // A body can still make it another category (overloaded_error
+            // wins whatever the status); what stays account-wide never retries.
+            if failure.category.is_account_wide() {
+                let decision = crate::resilience::RetryPolicy::default().decide(&failure, state, 0.0);
+                prop_assert!(
+                    !matches!(decision, crate::resilience::Decision::Retry { .. }),
+                    "{:?} retried", failure.category
+                );
+            }
+        }
+
+        #[test]
+        fn stream_error_events_never_panic(data in any::<String>(), id in any::<Option<String>>()) {
+            let _ = classify_stream_error(&data, id.as_deref());
+        }
     }
 
     #[test]

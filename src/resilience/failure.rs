@@ -132,8 +132,12 @@ impl Failure {
         self.category.is_account_wide() || self.cause == Some(Cause::Redirect)
     }
 
+    /// The server's `x-should-retry` can turn a retry on or off, except where
+    /// we know better: a cause no retry mends, or the key, its permissions or
+    /// the account's billing, which fail every request alike until a person
+    /// acts (exit 3, "retrying cannot help").
     pub fn retryable(&self) -> bool {
-        if self.cause.is_some_and(Cause::rules_out_retry) {
+        if self.cause.is_some_and(Cause::rules_out_retry) || self.category.is_account_wide() {
             return false;
         }
         self.should_retry
@@ -238,6 +242,20 @@ mod tests {
         let mut failure = Failure::new(Category::Overloaded, "x");
         failure.should_retry = Some(false);
         assert!(!failure.retryable());
+    }
+
+    #[test]
+    fn the_key_permissions_and_billing_are_never_retried_whatever_the_server_says() {
+        for category in [
+            Category::Authentication,
+            Category::Permission,
+            Category::Billing,
+        ] {
+            let mut failure = Failure::new(category, "x");
+            failure.http_status = Some(402);
+            failure.should_retry = Some(true);
+            assert!(!failure.retryable(), "{category}");
+        }
     }
 
     #[test]

@@ -20,7 +20,9 @@ impl Pacer {
     }
 
     fn take(&mut self, start: Instant, cost: f64, per_minute: f64) {
-        let spacing = Duration::from_secs_f64((cost * 60.0 / per_minute).clamp(0.0, 3600.0));
+        // 0/0 is NaN, which no clamp removes: a cost-free slot takes no time.
+        let spacing = Duration::try_from_secs_f64((cost * 60.0 / per_minute).clamp(0.0, 3600.0))
+            .unwrap_or(Duration::ZERO);
         self.next_free = Some(start + spacing);
     }
 }
@@ -127,6 +129,7 @@ fn lower(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -246,5 +249,54 @@ mod tests {
         assert_eq!(limiter.reserve(now, 1), now + Duration::from_secs(5));
         let after = now + Duration::from_secs(9);
         assert_eq!(limiter.reserve(after, 1), after);
+    }
+
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            any::<u64>().prop_map(|n| n.to_string()),
+            prop::sample::select(vec![
+                "0",
+                "1",
+                "-1",
+                "1e30",
+                "NaN",
+                "18446744073709551616",
+                " 5 "
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_headers_and_flags_give_waits_of_at_most_a_minute_or_an_hour(
+            rpm in any::<Option<u32>>(),
+            tpm in any::<Option<u64>>(),
+            fraction in any::<f64>(),
+            values in proptest::collection::vec(header_value(), 3),
+            tokens in proptest::collection::vec(any::<u64>(), 1..5),
+        ) {
+            let now = Instant::now();
+            let mut limiter = RateLimiter::new(rpm, tpm, fraction);
+            limiter.observe(
+                now,
+                &headers(&[
+                    ("anthropic-ratelimit-requests-limit", &values[0]),
+                    ("anthropic-ratelimit-requests-remaining", &values[1]),
+                    ("anthropic-ratelimit-input-tokens-limit", &values[2]),
+                ]),
+            );
+            if let Some(held) = limiter.held_until() {
+                prop_assert!(held <= now + Duration::from_secs(60));
+            }
+            let mut previous = now;
+            for cost in tokens {
+                let start = limiter.reserve(now, cost);
+                // Two pacers, each at most an hour per reservation.
+                prop_assert!(start <= previous.max(now + Duration::from_secs(60)) + Duration::from_secs(7200));
+                previous = start;
+            }
+        }
     }
 }

@@ -126,7 +126,7 @@ impl RetryPolicy {
             ),
         };
         if let Some(deadline) = self.deadline
-            && state.elapsed + wait >= deadline
+            && state.elapsed.saturating_add(wait) >= deadline
         {
             return Decision::GiveUp(GiveUp::DeadlineWouldPass);
         }
@@ -142,7 +142,13 @@ impl RetryPolicy {
             .base_delay()
             .saturating_mul(1u32 << exponent)
             .min(self.backoff_cap);
-        nominal.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+        // A NaN jitter counts as none: `mul_f64` would panic on it.
+        let jitter = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        nominal.mul_f64(1.0 - 0.25 * jitter)
     }
 }
 
@@ -151,6 +157,7 @@ mod tests {
     use super::*;
     use crate::resilience::category::Category;
     use crate::resilience::failure::Cause;
+    use proptest::prelude::*;
 
     fn state(attempt: u32) -> AttemptState {
         AttemptState {
@@ -352,6 +359,123 @@ mod tests {
             policy.decide(&f, state(1), 0.0),
             Decision::Retry { .. }
         ));
+    }
+
+    const CAUSES: [Cause; 16] = [
+        Cause::Dns,
+        Cause::Refused,
+        Cause::Reset,
+        Cause::Tls,
+        Cause::Proxy,
+        Cause::ConnectionOther,
+        Cause::ConnectTimeout,
+        Cause::StallTimeout,
+        Cause::Deadline,
+        Cause::SpendLimit,
+        Cause::LowCredit,
+        Cause::HtmlPage,
+        Cause::UnreadableBody,
+        Cause::StreamIncomplete,
+        Cause::NotJson,
+        Cause::NotAChoice,
+    ];
+
+    fn any_duration() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            (0u64..100_000).prop_map(Duration::from_millis),
+            (any::<u64>(), 0u32..1_000_000_000).prop_map(|(s, n)| Duration::new(s, n)),
+            Just(Duration::MAX),
+            Just(Duration::ZERO),
+        ]
+    }
+
+    fn any_failure() -> impl Strategy<Value = Failure> {
+        (
+            prop::sample::select(Category::ALL.to_vec()),
+            proptest::option::of(prop::sample::select(CAUSES.to_vec())),
+            any::<Option<bool>>(),
+            proptest::option::of(any_duration()),
+        )
+            .prop_map(|(category, cause, should_retry, retry_after)| {
+                let mut failure = Failure::new(category, "m");
+                failure.cause = cause;
+                failure.should_retry = should_retry;
+                failure.retry_after = retry_after;
+                failure
+            })
+    }
+
+    fn any_policy() -> impl Strategy<Value = RetryPolicy> {
+        (
+            any::<u32>(),
+            proptest::option::of(any_duration()),
+            any_duration(),
+            any_duration(),
+        )
+            .prop_map(|(max_retries, deadline, backoff_cap, retry_after_cap)| {
+                RetryPolicy {
+                    max_retries,
+                    deadline,
+                    backoff_cap,
+                    retry_after_cap,
+                }
+            })
+    }
+
+    fn any_state() -> impl Strategy<Value = AttemptState> {
+        (any::<u32>(), any_duration(), any::<bool>(), any::<bool>()).prop_map(
+            |(attempt, elapsed, output_shown, may_have_taken_effect)| AttemptState {
+                attempt,
+                elapsed,
+                output_shown,
+                may_have_taken_effect,
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn every_wait_stays_within_the_caps_and_the_deadline(
+            failure in any_failure(),
+            policy in any_policy(),
+            state in any_state(),
+            jitter in prop_oneof![any::<f64>(), 0.0f64..1.0],
+        ) {
+            if let Decision::Retry { wait, source } = policy.decide(&failure, state, jitter) {
+                let cap = match source {
+                    WaitSource::Server => policy.retry_after_cap,
+                    WaitSource::Backoff => policy.backoff_cap,
+                };
+                prop_assert!(wait <= cap, "{:?} over {:?}", wait, cap);
+                if let Some(deadline) = policy.deadline {
+                    prop_assert!(state.elapsed.saturating_add(wait) < deadline);
+                }
+                prop_assert!(state.attempt < policy.max_attempts());
+                prop_assert!(!state.output_shown && !state.may_have_taken_effect);
+            }
+        }
+
+        #[test]
+        fn what_cannot_be_mended_is_never_retried_whatever_the_server_says(
+            failure in any_failure(),
+            policy in any_policy(),
+            state in any_state(),
+            jitter in any::<f64>(),
+        ) {
+            let unmendable = failure.category.is_account_wide()
+                || matches!(
+                    failure.cause,
+                    Some(Cause::Dns | Cause::Tls | Cause::Deadline | Cause::SpendLimit | Cause::LowCredit)
+                )
+                || (failure.should_retry.is_none() && !failure.category.retryable_by_default());
+            if unmendable {
+                let decision = policy.decide(&failure, state, jitter);
+                prop_assert!(
+                    !matches!(decision, Decision::Retry { .. }),
+                    "{:?} retried: {:?}", failure, decision
+                );
+            }
+        }
     }
 
     #[test]

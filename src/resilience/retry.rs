@@ -100,7 +100,7 @@ pub fn run_with_retries<T>(
     mut attempt: impl FnMut(u32, Option<Instant>) -> Result<T, AttemptFailure>,
 ) -> CallOutcome<T> {
     let started = clock.now();
-    let deadline_at = policy.deadline.map(|d| started + d);
+    let deadline_at = policy.deadline.and_then(|d| started.checked_add(d));
     let mut number = 0;
     loop {
         number += 1;
@@ -151,6 +151,7 @@ pub fn run_with_retries<T>(
 pub mod tests {
     use super::*;
     use crate::resilience::category::Category;
+    use proptest::prelude::*;
     use std::cell::{Cell, RefCell};
 
     /// A clock that only moves when slept on, and records every sleep.
@@ -286,5 +287,40 @@ pub mod tests {
         let failed = outcome.result.unwrap_err();
         assert_eq!(outcome.attempts, 1);
         assert_eq!(failed.give_up, GiveUp::MayHaveTakenEffect);
+    }
+
+    proptest! {
+        #[test]
+        fn the_loop_never_sleeps_past_the_deadline_or_the_attempts(
+            deadline_ms in 1u64..200_000,
+            max_retries in 0u32..12,
+            waits_ms in prop::collection::vec(prop::option::of(0u64..120_000), 1..16),
+            attempt_ms in 0u64..5_000,
+        ) {
+            let clock = FakeClock::new();
+            let policy = RetryPolicy {
+                max_retries,
+                deadline: Some(Duration::from_millis(deadline_ms)),
+                ..Default::default()
+            };
+            let outcome: CallOutcome<()> = run_with_retries(&policy, &clock, &mut |_| {}, |n, _| {
+                // Each attempt takes a while, then the server names a wait or not.
+                clock.advance(Duration::from_millis(attempt_ms));
+                let mut failure = Failure::new(Category::RateLimit, "slow down");
+                failure.retry_after = waits_ms[(n as usize - 1) % waits_ms.len()]
+                    .map(Duration::from_millis)
+                    .filter(|w| !w.is_zero());
+                Err(failure.into())
+            });
+            let slept: Duration = clock.sleeps.borrow().iter().sum();
+            prop_assert!(outcome.attempts <= policy.max_attempts());
+            prop_assert_eq!(clock.sleeps.borrow().len() as u32, outcome.attempts - 1);
+            for wait in clock.sleeps.borrow().iter() {
+                prop_assert!(*wait <= policy.retry_after_cap.max(policy.backoff_cap));
+            }
+            // Every sleep began and ended before the deadline.
+            let busy = Duration::from_millis(attempt_ms) * (outcome.attempts - 1);
+            prop_assert!(slept + busy < Duration::from_millis(deadline_ms));
+        }
     }
 }

@@ -113,7 +113,7 @@ impl std::fmt::Debug for ConfigFile {
 impl ConfigFile {
     /// Reads and parses the file. `Ok(None)` when it does not exist.
     pub fn load(path: &Path) -> Result<Option<ConfigFile>, UsageError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_bounded(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -183,6 +183,30 @@ impl ConfigFile {
     }
 }
 
+/// A config file is a few hundred bytes; past this it is something else
+/// (`CLAUDE_RS_CONFIG=/dev/zero`, a log), refused before it fills memory.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "it is over 1 MiB, too big for a config file",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 pub fn unknown_profile(name: &str, file: Option<&ConfigFile>) -> UsageError {
     let known: Vec<&str> = file
         .map(|f| f.profiles.keys().map(String::as_str).collect())
@@ -226,6 +250,7 @@ fn permission_bits(_path: &Path) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn parse(text: &str) -> Result<ConfigFile, UsageError> {
         ConfigFile::parse(
@@ -347,5 +372,55 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    /// TOML-shaped text: known keys and tables with values of any type.
+    fn config_text() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            any::<String>(),
+            (
+                prop::sample::select(KEYS.to_vec()),
+                prop_oneof![
+                    any::<String>().prop_map(|v| format!("{v:?}")),
+                    any::<i64>().prop_map(|n| n.to_string()),
+                    any::<f64>().prop_map(|n| n.to_string()),
+                    Just("1e400".to_string()),
+                    Just("nan".to_string()),
+                    Just("-inf".to_string()),
+                    Just("18446744073709551616".to_string()),
+                    Just("[[[[]]]]".to_string()),
+                ],
+            )
+                .prop_map(|(key, value)| format!("{key} = {value}")),
+            prop::sample::select(vec![
+                "[batch]",
+                "[profile.x]",
+                "[profile.\"\"]",
+                "[[profile]]",
+                "jobs = 0"
+            ])
+            .prop_map(str::to_string),
+        ];
+        proptest::collection::vec(line, 0..10).prop_map(|lines| lines.join("\n"))
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_a_config_or_an_error_naming_a_line(text in config_text()) {
+            if let Err(error) = ConfigFile::parse(Path::new("c.toml"), text, Some(0o600)) {
+                prop_assert!(error.problem.starts_with("bad config file c.toml"));
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_and_an_endless_file_are_refused_not_crashed_on() {
+        let deep = format!("model = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(ConfigFile::parse(Path::new("c.toml"), deep, None).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, vec![b'#'; 2 << 20]).unwrap();
+        let error = ConfigFile::load(&big).err().unwrap();
+        assert!(error.problem.contains("over 1 MiB"), "{}", error.problem);
     }
 }

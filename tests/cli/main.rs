@@ -17,6 +17,7 @@ mod doctor;
 mod explain;
 mod generated_files;
 mod hostile;
+mod hostile_numbers;
 mod log_command;
 mod mock_command;
 mod network;

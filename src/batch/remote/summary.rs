@@ -243,15 +243,13 @@ impl Ending<'_> {
     fn next_steps(&self) -> Vec<(&'static str, String)> {
         let mut steps = Vec::new();
         if let Some(failed) = self.may_have_created() {
-            let sent = std::time::SystemTime::now()
-                .checked_sub(failed.elapsed)
-                .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+            let sent = crate::dates::earlier(std::time::SystemTime::now(), failed.elapsed);
             steps.push((
                 "created?",
                 format!(
                     "a batch may have been created although its answer was lost: look for one created \
                      around {} with claude-rs batch --list",
-                    humantime::format_rfc3339_seconds(sent)
+                    crate::dates::rfc3339_seconds(sent)
                 ),
             ));
             steps.push((

@@ -395,6 +395,7 @@ fn hex_char(chars: &mut impl Iterator<Item = char>, digits: usize) -> Option<cha
 mod tests {
     use super::*;
     use crate::resilience::Cause;
+    use proptest::prelude::*;
 
     fn ok(text: &str) -> Understood {
         understand(text).unwrap_or_else(|e| panic!("{text}: {e}"))
@@ -523,5 +524,36 @@ mod tests {
         assert!(understand(success).unwrap_err().contains("successful call"));
         let broken = r#"{"ts":"2026-11-26T01:57:56.201Z","event":"attempt"}"#;
         assert!(understand(broken).unwrap_err().contains("log line"));
+    }
+
+    /// Text in each form `explain` reads, with arbitrary parts spliced in.
+    fn pasted() -> impl Strategy<Value = String> {
+        let part = prop_oneof![
+            any::<String>(),
+            "[0-9]{1,25}",
+            Just("{'type': 'error', 'error': {'type': 'x', 'message': 'm\\U0010ffff\\x'}}".to_string()),
+            Just(r#"{"type":"error","error":{"type":"billing_error","message":"m"}}"#.to_string()),
+            Just(r#"{"ts":"9999-12-31T23:59:59.999Z","event":"attempt","command":"ask","category":"overloaded","attempt":1,"max_attempts":5,"retry_in_ms":18446744073709551615}"#.to_string()),
+        ];
+        (
+            prop::sample::select(vec![
+                "",
+                "Error code: ",
+                "anthropic.RateLimitError: ",
+                "event: error\ndata: ",
+                "HTTP ",
+            ]),
+            part.clone(),
+            prop::sample::select(vec!["", " - ", " ", "\n"]),
+            part,
+        )
+            .prop_map(|(prefix, a, sep, b)| format!("{prefix}{a}{sep}{b}"))
+    }
+
+    proptest! {
+        #[test]
+        fn any_pasted_text_is_understood_or_refused(text in prop_oneof![any::<String>(), pasted()]) {
+            let _ = understand(&text);
+        }
     }
 }
