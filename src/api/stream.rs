@@ -13,7 +13,7 @@ use crate::resilience::{Category, Cause, Failure};
 #[derive(Default)]
 pub struct StreamAssembler {
     message: Option<Message>,
-    blocks: BTreeMap<usize, Value>,
+    blocks: BTreeMap<usize, Block>,
     tool_input_json: BTreeMap<usize, String>,
     text: String,
     stopped: bool,
@@ -68,7 +68,7 @@ impl StreamAssembler {
             "content_block_start" => {
                 let index = index_of(&data);
                 let block = data.get("content_block").cloned().unwrap_or(Value::Null);
-                self.blocks.insert(index, block);
+                self.blocks.insert(index, Block::new(block));
             }
             "content_block_delta" => return Ok(self.apply_delta(&data)),
             "content_block_stop" => self.finish_tool_input(index_of(&data)),
@@ -86,7 +86,7 @@ impl StreamAssembler {
         let block = self
             .blocks
             .entry(index)
-            .or_insert_with(|| serde_json::json!({"type": "text", "text": ""}));
+            .or_insert_with(|| Block::new(serde_json::json!({"type": "text", "text": ""})));
         let piece = |field: &str| {
             delta
                 .get(field)
@@ -97,16 +97,16 @@ impl StreamAssembler {
         match delta.get("type").and_then(Value::as_str)? {
             "text_delta" => {
                 let text = piece("text");
-                append(block, "text", &text);
+                block.append("text", &text);
                 self.text.push_str(&text);
                 Some(text)
             }
             "thinking_delta" => {
-                append(block, "thinking", &piece("thinking"));
+                block.append("thinking", &piece("thinking"));
                 None
             }
             "signature_delta" => {
-                append(block, "signature", &piece("signature"));
+                block.append("signature", &piece("signature"));
                 None
             }
             "input_json_delta" => {
@@ -127,7 +127,7 @@ impl StreamAssembler {
         if let (Some(block), Ok(input)) = (
             self.blocks.get_mut(&index),
             serde_json::from_str::<Value>(&json),
-        ) && let Some(object) = block.as_object_mut()
+        ) && let Some(object) = block.value.as_object_mut()
         {
             object.insert("input".into(), input);
         }
@@ -165,7 +165,10 @@ impl StreamAssembler {
                 request_id,
             ));
         }
-        message.content = std::mem::take(&mut self.blocks).into_values().collect();
+        message.content = std::mem::take(&mut self.blocks)
+            .into_values()
+            .map(Block::finish)
+            .collect();
         Ok(message)
     }
 }
@@ -183,14 +186,46 @@ fn merge_usage(usage: &mut Usage, update: &serde_json::Map<String, Value>) {
     }
 }
 
-fn append(block: &mut Value, field: &str, text: &str) {
-    if let Some(object) = block.as_object_mut() {
-        let existing = object
-            .get(field)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        object.insert(field.into(), Value::String(existing + text));
+/// A content block as it streams in. Its text fields grow in `String`s of
+/// their own and join the JSON only at the end: rebuilding the JSON string on
+/// every delta made a long reply cost the square of its length.
+struct Block {
+    value: Value,
+    /// Text appended to each field, in the order the fields first grew.
+    appended: Vec<(&'static str, String)>,
+}
+
+impl Block {
+    fn new(value: Value) -> Block {
+        Block {
+            value,
+            appended: Vec::new(),
+        }
+    }
+
+    fn append(&mut self, field: &'static str, text: &str) {
+        match self.appended.iter_mut().find(|(name, _)| *name == field) {
+            Some((_, grown)) => grown.push_str(text),
+            None => self.appended.push((field, text.to_string())),
+        }
+    }
+
+    /// The block's JSON with everything appended; a block that is not an
+    /// object keeps what it was, as before.
+    fn finish(self) -> Value {
+        let mut value = self.value;
+        if let Some(object) = value.as_object_mut() {
+            for (field, grown) in self.appended {
+                let mut text = object
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                text.push_str(&grown);
+                object.insert(field.into(), Value::String(text));
+            }
+        }
+        value
     }
 }
 
@@ -327,6 +362,70 @@ mod tests {
         let failure = assembler.finish(None).unwrap_err();
         assert_eq!(failure.category, Category::InvalidResponse);
         assert_eq!(failure.cause, Some(Cause::StreamIncomplete));
+    }
+
+    fn assemble_text(deltas: &[String]) -> (String, Message) {
+        let mut assembler = StreamAssembler::new();
+        assembler.apply(&start(), None).unwrap();
+        let mut shown = String::new();
+        for delta in deltas {
+            if let Some(text) = assembler.apply(&text_delta(delta), None).unwrap() {
+                shown.push_str(&text);
+            }
+        }
+        assembler
+            .apply(&event("message_stop", r#"{"type":"message_stop"}"#), None)
+            .unwrap();
+        (shown, assembler.finish(None).unwrap())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_deltas_assemble_to_their_concatenation(
+            deltas in proptest::collection::vec(".{0,8}", 0..40),
+        ) {
+            let (shown, message) = assemble_text(&deltas);
+            proptest::prop_assert_eq!(&shown, &deltas.concat());
+            proptest::prop_assert_eq!(message.text(), deltas.concat());
+        }
+    }
+
+    /// The shape that took seconds when every delta copied the whole text
+    /// (the issue measured 400,000; a quarter keeps the debug test quick).
+    #[test]
+    fn a_hundred_thousand_one_character_deltas() {
+        let deltas: Vec<String> = (0..100_000)
+            .map(|n| char::from(b'a' + (n % 26) as u8).to_string())
+            .collect();
+        let (shown, message) = assemble_text(&deltas);
+        assert_eq!(shown.len(), 100_000);
+        assert_eq!(message.text(), deltas.concat());
+    }
+
+    #[test]
+    fn thinking_and_signature_deltas_grow_their_own_fields() {
+        let mut assembler = StreamAssembler::new();
+        assembler.apply(&start(), None).unwrap();
+        assembler
+            .apply(&event("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#), None)
+            .unwrap();
+        for delta in [
+            serde_json::json!({"type":"thinking_delta","thinking":"Let me "}),
+            serde_json::json!({"type":"thinking_delta","thinking":"think."}),
+            serde_json::json!({"type":"signature_delta","signature":"c2ln"}),
+        ] {
+            let data = serde_json::json!({"type":"content_block_delta","index":0,"delta":delta});
+            assembler
+                .apply(&event("content_block_delta", &data.to_string()), None)
+                .unwrap();
+        }
+        assembler
+            .apply(&event("message_stop", r#"{"type":"message_stop"}"#), None)
+            .unwrap();
+        let message = assembler.finish(None).unwrap();
+        assert_eq!(message.content[0]["thinking"], "Let me think.");
+        assert_eq!(message.content[0]["signature"], "c2ln");
+        assert_eq!(message.content[0]["type"], "thinking");
     }
 
     #[test]
