@@ -11,6 +11,8 @@
 use std::fmt;
 use std::io::{self, BufRead};
 
+use crate::resilience::transport::size_text;
+
 /// One line, and one event's data, may hold this much. The Messages API puts
 /// each event on one `data:` line; its largest is a content block whose size
 /// the context window bounds (a million tokens is a few MB of JSON), so this
@@ -40,22 +42,12 @@ impl fmt::Display for TooLarge {
             f,
             "{} over {} in the reply stream: reading stopped at that bound (a damaged or hostile stream)",
             self.what,
-            size_text(self.limit)
+            size_text(self.limit as u64)
         )
     }
 }
 
 impl std::error::Error for TooLarge {}
-
-/// `16 MiB`, or the exact byte count when it is not a whole number of MiB.
-pub fn size_text(bytes: usize) -> String {
-    const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
 
 pub struct SseDecoder<R> {
     reader: R,
@@ -87,6 +79,11 @@ impl<R: BufRead> SseDecoder<R> {
             event_type: String::new(),
             data: String::new(),
         }
+    }
+
+    /// The reader, with whatever the decoder has not consumed.
+    pub fn into_inner(self) -> R {
+        self.reader
     }
 
     /// The next event; `Ok(None)` at the end of the stream. An event whose

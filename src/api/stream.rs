@@ -29,6 +29,11 @@ impl StreamAssembler {
         &self.text
     }
 
+    /// Whether `message_stop` arrived: nothing after it belongs to the reply.
+    pub fn is_complete(&self) -> bool {
+        self.stopped
+    }
+
     /// Applies one event. Returns the new text, if the event carried any.
     pub fn apply(
         &mut self,

@@ -164,9 +164,20 @@ impl Failure {
         error_status || never_connected
     }
 
-    /// A short label for notices: `overloaded (HTTP 529)` or `timeout (stall_timeout)`.
+    /// A short label for notices: `overloaded (HTTP 529)`, `timeout
+    /// (stall_timeout)`, or what went wrong after a success status arrived:
+    /// `connection (stream cut after HTTP 200)`.
     pub fn label(&self) -> String {
         match (self.http_status, self.cause) {
+            (Some(status), cause) if (200..300).contains(&status) => match cause {
+                Some(Cause::Reset) => {
+                    format!("{} (stream cut after HTTP {status})", self.category)
+                }
+                Some(cause) => {
+                    format!("{} ({} after HTTP {status})", self.category, cause.as_str())
+                }
+                None => format!("{} (after HTTP {status})", self.category),
+            },
             (Some(status), _) => format!("{} (HTTP {status})", self.category),
             (None, Some(cause)) => format!("{} ({})", self.category, cause.as_str()),
             (None, None) => self.category.to_string(),
@@ -247,7 +258,13 @@ mod tests {
         let mut failure = Failure::new(Category::Overloaded, "x");
         failure.http_status = Some(529);
         assert_eq!(failure.label(), "overloaded (HTTP 529)");
-        let failure = Failure::new(Category::Timeout, "x").with_cause(Cause::StallTimeout);
+        let mut failure = Failure::new(Category::Timeout, "x").with_cause(Cause::StallTimeout);
         assert_eq!(failure.label(), "timeout (stall_timeout)");
+        failure.http_status = Some(200);
+        assert_eq!(failure.label(), "timeout (stall_timeout after HTTP 200)");
+        let mut cut = Failure::new(Category::Connection, "x").with_cause(Cause::Reset);
+        cut.http_status = Some(200);
+        assert_eq!(cut.label(), "connection (stream cut after HTTP 200)");
+        assert!(!cut.proves_nothing_was_done());
     }
 }
