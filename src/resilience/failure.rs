@@ -59,6 +59,8 @@ impl Cause {
     }
 }
 
+const STREAM_CUT_FIX: &str = "The reply stream was cut before it finished: retry; if it recurs, a proxy may be closing long-lived connections.";
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Failure {
     pub category: Category,
@@ -104,7 +106,11 @@ impl Failure {
     /// The advice for this very failure: the category's, made specific where
     /// the cause or status tells us more.
     pub fn fix(&self) -> String {
+        let after_success = self.http_status.is_some_and(|s| (200..300).contains(&s));
         let specific = match self.cause {
+            // A reset after the reply began is the stream being cut, not a
+            // network that cannot be reached.
+            Some(Cause::Reset) if after_success => Some(STREAM_CUT_FIX),
             Some(Cause::Dns) => Some(
                 "The API host name did not resolve: check DNS, the network, and the host in ANTHROPIC_BASE_URL.",
             ),
@@ -135,9 +141,7 @@ impl Failure {
             Some(Cause::HtmlPage) => Some(
                 "A proxy or load balancer answered with an HTML page instead of the API: retry; if it persists, check proxies and ANTHROPIC_BASE_URL.",
             ),
-            Some(Cause::StreamIncomplete) => Some(
-                "The reply stream was cut before it finished: retry; if it recurs, a proxy may be closing long-lived connections.",
-            ),
+            Some(Cause::StreamIncomplete) => Some(STREAM_CUT_FIX),
             Some(Cause::NotJson) => Some(
                 "The reply was not valid JSON: ask for JSON explicitly in the prompt, or raise --max-retries.",
             ),

@@ -19,3 +19,4 @@ mod generated_files;
 mod log_command;
 mod mock_command;
 mod network;
+mod wire_bounds;
