@@ -16,7 +16,7 @@ use super::batches::{BatchAnswer, BatchPage, MessageBatch};
 use super::handshake::IssuerProbe;
 use super::network::Network;
 use super::sse::SseDecoder;
-use super::stream::StreamAssembler;
+use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
 use crate::resilience::classify::{ResponseMeta, classify_response};
 use crate::resilience::transport::{classify_body_read, classify_transport, size_text};
@@ -27,9 +27,6 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const USER_AGENT: &str = concat!("claude-rs/", env!("CARGO_PKG_VERSION"));
 /// Error bodies are small; a larger one is a proxy's page and is cut.
 const ERROR_BODY_LIMIT: u64 = 1024 * 1024;
-/// A whole message as JSON: 128k output tokens are well under a MB of text,
-/// and server tool results ride along; past this the body is not a message.
-const MESSAGE_BODY_LIMIT: u64 = 64 * 1024 * 1024;
 /// What may follow `message_stop` before the body ends; the API sends none.
 const AFTER_STOP_LIMIT: u64 = 64 * 1024;
 /// Bodies being read to their end after `message_stop` at once (see
@@ -415,7 +412,11 @@ impl Client {
         meta: &ResponseMeta,
     ) -> Result<Message, Failure> {
         let body = self
-            .read_whole(response.into_body(), MESSAGE_BODY_LIMIT, "the message body")
+            .read_whole(
+                response.into_body(),
+                MAX_REPLY_BYTES as u64,
+                "the message body",
+            )
             .map_err(|mut failure| {
                 failure.request_id = meta.request_id.clone();
                 failure

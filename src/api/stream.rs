@@ -8,20 +8,47 @@ use serde_json::Value;
 use super::sse::SseEvent;
 use super::types::{Message, Usage};
 use crate::resilience::classify::classify_stream_error;
+use crate::resilience::transport::size_text;
 use crate::resilience::{Category, Cause, Failure};
 
-#[derive(Default)]
+/// A whole reply, streamed or not: 128k output tokens are well under a MB of
+/// text, and server tool results ride along; past this it is not a reply.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
+
 pub struct StreamAssembler {
     message: Option<Message>,
     blocks: BTreeMap<usize, Block>,
     tool_input_json: BTreeMap<usize, String>,
     text: String,
     stopped: bool,
+    /// Bytes of the events whose content is kept, against `limit`: a server
+    /// that never stops sending deltas must not take all memory.
+    kept: usize,
+    limit: usize,
+}
+
+impl Default for StreamAssembler {
+    fn default() -> StreamAssembler {
+        StreamAssembler::with_limit(MAX_REPLY_BYTES)
+    }
 }
 
 impl StreamAssembler {
     pub fn new() -> StreamAssembler {
         StreamAssembler::default()
+    }
+
+    /// An assembler that keeps at most `limit` bytes of events.
+    pub fn with_limit(limit: usize) -> StreamAssembler {
+        StreamAssembler {
+            message: None,
+            blocks: BTreeMap::new(),
+            tool_input_json: BTreeMap::new(),
+            text: String::new(),
+            stopped: false,
+            kept: 0,
+            limit,
+        }
     }
 
     /// All text received so far (what a cut stream leaves behind).
@@ -56,6 +83,19 @@ impl StreamAssembler {
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or(event.event.as_str());
+        if matches!(
+            kind,
+            "message_start" | "content_block_start" | "content_block_delta"
+        ) {
+            self.kept = self.kept.saturating_add(event.data.len());
+            if self.kept > self.limit {
+                let message = format!(
+                    "the reply stream is over {}, more than any reply the API sends: reading stopped at that bound",
+                    size_text(self.limit as u64)
+                );
+                return Err(invalid(message, request_id));
+            }
+        }
         match kind {
             "message_start" => {
                 let message = data
@@ -431,6 +471,32 @@ mod tests {
         assert_eq!(message.content[0]["thinking"], "Let me think.");
         assert_eq!(message.content[0]["signature"], "c2ln");
         assert_eq!(message.content[0]["type"], "thinking");
+    }
+
+    #[test]
+    fn a_reply_that_never_stops_growing_fails_at_the_bound() {
+        let mut assembler = StreamAssembler::with_limit(4096);
+        assembler.apply(&start(), None).unwrap();
+        let delta = text_delta(&"x".repeat(100));
+        let failure = (0..100)
+            .find_map(|_| assembler.apply(&delta, Some("req_1")).err())
+            .expect("the bound stops the stream");
+        assert_eq!(failure.category, Category::InvalidResponse);
+        assert_eq!(failure.request_id.as_deref(), Some("req_1"));
+        assert!(
+            failure
+                .message
+                .starts_with("the reply stream is over 4 KiB"),
+            "{}",
+            failure.message
+        );
+        // Pings keep nothing, so an endless run of them is no memory at all.
+        let mut assembler = StreamAssembler::with_limit(64);
+        for _ in 0..100 {
+            assembler
+                .apply(&event("ping", r#"{"type": "ping"}"#), None)
+                .unwrap();
+        }
     }
 
     #[test]
