@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -30,8 +31,12 @@ const ERROR_BODY_LIMIT: u64 = 1024 * 1024;
 /// What may follow `message_stop` before the body ends; the API sends none.
 const AFTER_STOP_LIMIT: u64 = 64 * 1024;
 /// Bodies being read to their end after `message_stop` at once (see
-/// `finish_in_background`); past this a body is dropped instead.
+/// `finish_body`); past this a body is dropped instead.
 const MAX_FINISHING: usize = 8;
+/// How long a whole reply waits for its body to end: the API's end follows
+/// `message_stop` within a round trip; a server holding the body open costs
+/// no more than this.
+const AFTER_STOP_WAIT: Duration = Duration::from_millis(250);
 /// A batch object is under 1 KB and a list page of 1,000 under 1 MB.
 const BATCH_ANSWER_LIMIT: u64 = 16 * 1024 * 1024;
 /// One line of a batch's results is one message (at most 128k output tokens,
@@ -396,7 +401,7 @@ impl Client {
             // The reply is whole: a server that keeps the body open after
             // message_stop must not hold it back until the stall timeout.
             if assembler.is_complete() {
-                finish_in_background(decoder.into_inner());
+                finish_body(decoder.into_inner());
                 break;
             }
         }
@@ -744,24 +749,32 @@ fn read_up_to(body: ureq::Body, limit: u64) -> (Vec<u8>, BodyEnd) {
 
 /// After `message_stop` the API ends the body at once, and reading that end
 /// hands the connection back to the pool for the next call. A server that
-/// keeps the body open must not hold a whole reply back, so the end is
-/// awaited on a thread of its own: a few at a time, each over by the stall
-/// timeout or `AFTER_STOP_LIMIT` bytes at worst; beyond that the body is
-/// dropped, which only costs the connection.
-fn finish_in_background(body: impl Read + Send + 'static) {
+/// keeps the body open must not hold a whole reply back, so the end is read
+/// on a thread of its own and awaited for `AFTER_STOP_WAIT` only; the thread
+/// goes on until the body ends, the stall timeout or `AFTER_STOP_LIMIT`
+/// bytes. Only a few run at once; beyond that the body is dropped, which
+/// costs only the connection.
+fn finish_body(body: impl Read + Send + 'static) {
     static FINISHING: AtomicUsize = AtomicUsize::new(0);
     if FINISHING.fetch_add(1, Ordering::SeqCst) >= MAX_FINISHING {
         FINISHING.fetch_sub(1, Ordering::SeqCst);
         return;
     }
+    let (ended, end) = mpsc::channel();
     let spawned = thread::Builder::new()
         .name("body-end".to_string())
         .spawn(move || {
             let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
             FINISHING.fetch_sub(1, Ordering::SeqCst);
+            let _ = ended.send(());
         });
-    if spawned.is_err() {
-        FINISHING.fetch_sub(1, Ordering::SeqCst);
+    match spawned {
+        Ok(_) => {
+            let _ = end.recv_timeout(AFTER_STOP_WAIT);
+        }
+        Err(_) => {
+            FINISHING.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 

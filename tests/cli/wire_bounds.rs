@@ -123,3 +123,19 @@ fn a_cut_stream_is_named_the_same_in_notices_and_in_the_end() {
     assert_stderr_says(&run, "HTTP 200: the reply stream was cut");
     assert_stderr_says(&run, "fix:        The reply stream was cut");
 }
+
+#[test]
+fn replies_that_end_their_body_leave_the_connection_for_the_next_call() {
+    let world = World::ok();
+    let input = world.file("in.txt", &prompts(6));
+    let run = run(&world, &mut world.batch(&[&input, "--jobs", "1"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(world.message_requests(), 6);
+    // Each body's end is read before the next call when it comes in time:
+    // one connection, unless a loaded machine delayed a thread past the wait.
+    assert!(
+        world.server.connections() < 6,
+        "{}",
+        world.server.connections()
+    );
+}
