@@ -28,6 +28,9 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const USER_AGENT: &str = concat!("claude-rs/", env!("CARGO_PKG_VERSION"));
 /// Error bodies are small; a larger one is a proxy's page and is cut.
 const ERROR_BODY_LIMIT: u64 = 1024 * 1024;
+/// The API's response heads are a few KB; past this one is refused
+/// (`invalid_response`) rather than buffered.
+const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
 /// What may follow `message_stop` before the body ends; the API sends none.
 const AFTER_STOP_LIMIT: u64 = 64 * 1024;
 /// Bodies being read to their end after `message_stop` at once (see
@@ -151,6 +154,8 @@ impl Client {
             .max_idle_connections_per_host(max_connections.max(3))
             .max_idle_connections(max_connections.max(10))
             .user_agent(USER_AGENT)
+            // ureq's default too, set here because the README documents it.
+            .max_response_header_size(MAX_RESPONSE_HEADER_BYTES)
             .build()
             .into();
         let tls_probe = IssuerProbe::new(
