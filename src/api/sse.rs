@@ -1,5 +1,5 @@
 //! A server-sent events decoder that follows the WHATWG event-stream
-//! algorithm (HTML § 9.2.6): CRLF, LF and bare CR line endings, one leading
+//! algorithm (HTML Living Standard, "Interpreting an event stream"): CRLF, LF and bare CR line endings, one leading
 //! BOM ignored, UTF-8 decoded with replacement, `event:` and `data:` fields,
 //! comments, and dispatch on a blank line only when there is data.
 //!

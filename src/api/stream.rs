@@ -424,7 +424,58 @@ mod tests {
         (shown, assembler.finish(None).unwrap())
     }
 
+    /// Event data shaped like the API's, with fields that may be missing,
+    /// of the wrong type, or huge numbers.
+    fn wire_value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let scalar = prop_oneof![
+            Just("null".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("18446744073709551615".to_string()),
+            Just("1e400".to_string()),
+            "\"[a-z_]{0,12}\"",
+            Just("{}".to_string()),
+            Just("[]".to_string()),
+        ];
+        let kind = prop_oneof![
+            Just("message_start"),
+            Just("content_block_start"),
+            Just("content_block_delta"),
+            Just("content_block_stop"),
+            Just("message_delta"),
+            Just("message_stop"),
+            Just("ping"),
+        ];
+        let delta = prop_oneof![
+            Just("text_delta"),
+            Just("thinking_delta"),
+            Just("signature_delta"),
+            Just("input_json_delta"),
+        ];
+        (kind, delta, scalar.clone(), scalar).prop_map(|(kind, delta, a, b)| {
+            format!(
+                r#"{{"type":"{kind}","index":{a},"delta":{{"type":"{delta}","text":{b},"partial_json":{b},"stop_reason":{a}}},"message":{b},"content_block":{a},"usage":{{"output_tokens":{a}}}}}"#
+            )
+        })
+    }
+
     proptest::proptest! {
+        #[test]
+        fn no_sequence_of_events_panics(
+            events in proptest::collection::vec(
+                (proptest::prop_oneof![proptest::strategy::Just("error".to_string()), "[a-z_]{0,20}"],
+                 proptest::prop_oneof![wire_value(), ".{0,40}"]),
+                0..20,
+            ),
+        ) {
+            let mut assembler = StreamAssembler::with_limit(4096);
+            assembler.apply(&start(), None).unwrap();
+            for (name, data) in &events {
+                let _ = assembler.apply(&event(name, data), None);
+            }
+            let _ = assembler.finish(None);
+        }
+
         #[test]
         fn any_text_deltas_assemble_to_their_concatenation(
             deltas in proptest::collection::vec(".{0,8}", 0..40),
