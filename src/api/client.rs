@@ -3,7 +3,10 @@
 //! sees a ureq error.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
@@ -14,10 +17,10 @@ use super::batches::{BatchAnswer, BatchPage, MessageBatch};
 use super::handshake::IssuerProbe;
 use super::network::Network;
 use super::sse::SseDecoder;
-use super::stream::StreamAssembler;
+use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
 use crate::resilience::classify::{ResponseMeta, classify_response};
-use crate::resilience::transport::{classify_body_read, classify_transport};
+use crate::resilience::transport::{classify_body_read, classify_transport, size_text};
 use crate::resilience::{AttemptFailure, Category, Cause, Failure};
 use crate::secret::{ApiKey, scrub};
 
@@ -25,6 +28,18 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const USER_AGENT: &str = concat!("claude-rs/", env!("CARGO_PKG_VERSION"));
 /// Error bodies are small; a larger one is a proxy's page and is cut.
 const ERROR_BODY_LIMIT: u64 = 1024 * 1024;
+/// The API's response heads are a few KB; past this one is refused
+/// (`invalid_response`) rather than buffered.
+const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
+/// What may follow `message_stop` before the body ends; the API sends none.
+const AFTER_STOP_LIMIT: u64 = 64 * 1024;
+/// Bodies being read to their end after `message_stop` at once (see
+/// `finish_body`); past this a body is dropped instead.
+const MAX_FINISHING: usize = 8;
+/// How long a whole reply waits for its body to end: the API's end follows
+/// `message_stop` within a round trip; a server holding the body open costs
+/// no more than this.
+const AFTER_STOP_WAIT: Duration = Duration::from_millis(250);
 /// A batch object is under 1 KB and a list page of 1,000 under 1 MB.
 const BATCH_ANSWER_LIMIT: u64 = 16 * 1024 * 1024;
 /// One line of a batch's results is one message (at most 128k output tokens,
@@ -143,6 +158,8 @@ impl Client {
             .max_idle_connections_per_host(max_connections.max(3))
             .max_idle_connections(max_connections.max(10))
             .user_agent(USER_AGENT)
+            // ureq's default too, set here because the README documents it.
+            .max_response_header_size(MAX_RESPONSE_HEADER_BYTES)
             .build()
             .into();
         let tls_probe = IssuerProbe::new(
@@ -242,13 +259,18 @@ impl Client {
             .content_type
             .as_deref()
             .is_some_and(|t| t.starts_with("text/event-stream"));
-        let message = if is_event_stream {
-            self.read_stream(response, &meta, on_text)?
+        let read = if is_event_stream {
+            self.read_stream(response, &meta, on_text)
         } else {
-            let message = self.read_json_message(response, &meta)?;
-            on_text(&message.text());
-            message
+            self.read_json_message(response, &meta)
+                .inspect(|message| on_text(&message.text()))
+                .map_err(AttemptFailure::from)
         };
+        // The status arrived, whatever broke after it: the log and --json show it.
+        let message = read.map_err(|mut failed| {
+            failed.failure.http_status.get_or_insert(status);
+            failed
+        })?;
         self.trace(|| {
             format!(
                 "< done in {} ms: stop_reason {}, {} input / {} output tokens",
@@ -298,14 +320,46 @@ impl Client {
         status: u16,
         meta: &ResponseMeta,
     ) -> Failure {
-        // A body we cannot read still leaves the status to classify by.
-        let body = response
-            .into_body()
-            .into_with_config()
-            .limit(ERROR_BODY_LIMIT)
-            .read_to_vec()
-            .unwrap_or_default();
-        classify_response(status, meta, &body, SystemTime::now())
+        // A body we cannot read, or read whole, still leaves the status and
+        // what did arrive to classify by; the message says how it ended.
+        let (body, end) = read_up_to(response.into_body(), ERROR_BODY_LIMIT);
+        let mut failure = classify_response(status, meta, &body, SystemTime::now());
+        match end {
+            BodyEnd::Whole => {}
+            BodyEnd::OverLimit => failure.message.push_str(&format!(
+                " (only the first {} of a longer body was read)",
+                size_text(ERROR_BODY_LIMIT)
+            )),
+            BodyEnd::Broken(error) => {
+                let broke = classify_body_read(error, self.proxy.as_deref());
+                failure.message.push_str(&format!(
+                    " (the body broke off after {} bytes: {})",
+                    body.len(),
+                    broke.message
+                ));
+            }
+        }
+        failure
+    }
+
+    /// A whole 2xx body of at most `limit` bytes; past the limit, an
+    /// `invalid_response` naming it, since no answer we expect is that large.
+    fn read_whole(&self, body: ureq::Body, limit: u64, what: &str) -> Result<Vec<u8>, Failure> {
+        match read_up_to(body, limit) {
+            (bytes, BodyEnd::Whole) => Ok(bytes),
+            (_, BodyEnd::OverLimit) => Err(Failure::new(
+                Category::InvalidResponse,
+                format!(
+                    "{what} is over {}, more than any answer the API sends: reading stopped at that bound",
+                    size_text(limit)
+                ),
+            )
+            .with_cause(Cause::UnreadableBody)),
+            (_, BodyEnd::Broken(error)) => Err(stream_cut(classify_body_read(
+                error,
+                self.proxy.as_deref(),
+            ))),
+        }
     }
 
     fn read_stream(
@@ -354,6 +408,12 @@ impl Client {
                 Ok(None) => {}
                 Err(failure) => return Err(with_partial(failure, &assembler)),
             }
+            // The reply is whole: a server that keeps the body open after
+            // message_stop must not hold it back until the stall timeout.
+            if assembler.is_complete() {
+                finish_body(decoder.into_inner());
+                break;
+            }
         }
         let partial = with_partial(Failure::new(Category::InvalidResponse, ""), &assembler);
         assembler
@@ -366,13 +426,23 @@ impl Client {
         response: Response<ureq::Body>,
         meta: &ResponseMeta,
     ) -> Result<Message, Failure> {
-        let body = response
-            .into_body()
-            .into_with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .map_err(|e| stream_cut(classify_transport(e, self.proxy.as_deref())))?;
+        let body = self
+            .read_whole(
+                response.into_body(),
+                MAX_REPLY_BYTES as u64,
+                "the message body",
+            )
+            .map_err(|mut failure| {
+                failure.request_id = meta.request_id.clone();
+                failure
+            })?;
         serde_json::from_slice::<Message>(&body).map_err(|e| {
+            // A sign-in or error page sent with 200 is a proxy's, and is
+            // described as the same page with an error status would be.
+            let page = classify_response(200, meta, &body, SystemTime::now());
+            if page.cause == Some(Cause::HtmlPage) {
+                return page;
+            }
             let mut failure = Failure::new(
                 Category::InvalidResponse,
                 format!("the response is not the message JSON the API documents ({e})"),
@@ -441,12 +511,11 @@ impl Client {
             )
             .with_cause(Cause::UnreadableBody)
         };
-        let raw = response
-            .into_body()
-            .into_with_config()
-            .limit(ERROR_BODY_LIMIT * 8)
-            .read_to_vec()
-            .map_err(|e| unreadable(e.to_string()))?;
+        let raw = self.read_whole(
+            response.into_body(),
+            ERROR_BODY_LIMIT * 8,
+            "the models list",
+        )?;
         let body: serde_json::Value =
             serde_json::from_slice(&raw).map_err(|e| unreadable(e.to_string()))?;
         if let Some(id) = body["id"].as_str() {
@@ -562,6 +631,7 @@ impl Client {
         Ok(ResultLines {
             reader: BufReader::with_capacity(64 * 1024, response.into_body().into_reader()),
             proxy: self.proxy.clone(),
+            status,
             request_id: meta.request_id,
         })
     }
@@ -584,16 +654,16 @@ impl Client {
             if failure.request_id.is_none() {
                 failure.request_id = meta.request_id.clone();
             }
+            failure.http_status.get_or_insert(status);
             AttemptFailure::from(failure)
         };
-        let bytes = response
-            .into_body()
-            .into_with_config()
-            .limit(BATCH_ANSWER_LIMIT)
-            .read_to_vec()
-            .map_err(|e| {
-                with_request_id(stream_cut(classify_transport(e, self.proxy.as_deref())))
-            })?;
+        let bytes = self
+            .read_whole(
+                response.into_body(),
+                BATCH_ANSWER_LIMIT,
+                &format!("the {what} answer"),
+            )
+            .map_err(with_request_id)?;
         let unreadable = |problem: String| {
             with_request_id(
                 Failure::new(
@@ -618,6 +688,8 @@ impl Client {
 pub struct ResultLines {
     reader: BufReader<BodyReader<'static>>,
     proxy: Option<String>,
+    /// The success status the download came with, for its failures.
+    status: u16,
     pub request_id: Option<String>,
 }
 
@@ -632,6 +704,7 @@ impl ResultLines {
             .map_err(|e| {
                 let mut failure = stream_cut(classify_body_read(e, self.proxy.as_deref()));
                 failure.request_id = failure.request_id.or_else(|| self.request_id.clone());
+                failure.http_status = Some(self.status);
                 failure
             })?;
         if read == 0 {
@@ -649,9 +722,69 @@ impl ResultLines {
             )
             .with_cause(Cause::UnreadableBody);
             failure.request_id = self.request_id.clone();
+            failure.http_status = Some(self.status);
             return Err(failure);
         }
         Ok(true)
+    }
+}
+
+/// How reading a body ended.
+enum BodyEnd {
+    Whole,
+    /// More than the limit was there; only the limit was kept.
+    OverLimit,
+    /// The connection broke or stalled; what arrived before is kept.
+    Broken(io::Error),
+}
+
+/// Up to `limit` bytes of a body. ureq's own limit fails without the bytes
+/// it read, and `into_reader` has none: a body is bounded here.
+fn read_up_to(body: ureq::Body, limit: u64) -> (Vec<u8>, BodyEnd) {
+    let mut bytes = Vec::new();
+    let read = body
+        .into_reader()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes);
+    let end = match read {
+        Err(error) => BodyEnd::Broken(error),
+        Ok(_) if bytes.len() as u64 > limit => {
+            bytes.truncate(limit as usize);
+            BodyEnd::OverLimit
+        }
+        Ok(_) => BodyEnd::Whole,
+    };
+    (bytes, end)
+}
+
+/// After `message_stop` the API ends the body at once, and reading that end
+/// hands the connection back to the pool for the next call. A server that
+/// keeps the body open must not hold a whole reply back, so the end is read
+/// on a thread of its own and awaited for `AFTER_STOP_WAIT` only; the thread
+/// goes on until the body ends, the stall timeout or `AFTER_STOP_LIMIT`
+/// bytes. Only a few run at once; beyond that the body is dropped, which
+/// costs only the connection.
+fn finish_body(body: impl Read + Send + 'static) {
+    static FINISHING: AtomicUsize = AtomicUsize::new(0);
+    if FINISHING.fetch_add(1, Ordering::SeqCst) >= MAX_FINISHING {
+        FINISHING.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    let (ended, end) = mpsc::channel();
+    let spawned = thread::Builder::new()
+        .name("body-end".to_string())
+        .spawn(move || {
+            let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
+            FINISHING.fetch_sub(1, Ordering::SeqCst);
+            let _ = ended.send(());
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = end.recv_timeout(AFTER_STOP_WAIT);
+        }
+        Err(_) => {
+            FINISHING.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 

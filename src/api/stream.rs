@@ -8,15 +8,29 @@ use serde_json::Value;
 use super::sse::SseEvent;
 use super::types::{Message, Usage};
 use crate::resilience::classify::classify_stream_error;
+use crate::resilience::transport::size_text;
 use crate::resilience::{Category, Cause, Failure};
 
-#[derive(Default)]
+/// A whole reply, streamed or not: 128k output tokens are well under a MB of
+/// text, and server tool results ride along; past this it is not a reply.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
+
 pub struct StreamAssembler {
     message: Option<Message>,
-    blocks: BTreeMap<usize, Value>,
+    blocks: BTreeMap<usize, Block>,
     tool_input_json: BTreeMap<usize, String>,
     text: String,
     stopped: bool,
+    /// Bytes of the events whose content is kept, against `limit`: a server
+    /// that never stops sending deltas must not take all memory.
+    kept: usize,
+    limit: usize,
+}
+
+impl Default for StreamAssembler {
+    fn default() -> StreamAssembler {
+        StreamAssembler::with_limit(MAX_REPLY_BYTES)
+    }
 }
 
 impl StreamAssembler {
@@ -24,9 +38,27 @@ impl StreamAssembler {
         StreamAssembler::default()
     }
 
+    /// An assembler that keeps at most `limit` bytes of events.
+    pub fn with_limit(limit: usize) -> StreamAssembler {
+        StreamAssembler {
+            message: None,
+            blocks: BTreeMap::new(),
+            tool_input_json: BTreeMap::new(),
+            text: String::new(),
+            stopped: false,
+            kept: 0,
+            limit,
+        }
+    }
+
     /// All text received so far (what a cut stream leaves behind).
     pub fn text_so_far(&self) -> &str {
         &self.text
+    }
+
+    /// Whether `message_stop` arrived: nothing after it belongs to the reply.
+    pub fn is_complete(&self) -> bool {
+        self.stopped
     }
 
     /// Applies one event. Returns the new text, if the event carried any.
@@ -51,6 +83,19 @@ impl StreamAssembler {
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or(event.event.as_str());
+        if matches!(
+            kind,
+            "message_start" | "content_block_start" | "content_block_delta"
+        ) {
+            self.kept = self.kept.saturating_add(event.data.len());
+            if self.kept > self.limit {
+                let message = format!(
+                    "the reply stream is over {}, more than any reply the API sends: reading stopped at that bound",
+                    size_text(self.limit as u64)
+                );
+                return Err(invalid(message, request_id));
+            }
+        }
         match kind {
             "message_start" => {
                 let message = data
@@ -68,7 +113,7 @@ impl StreamAssembler {
             "content_block_start" => {
                 let index = index_of(&data);
                 let block = data.get("content_block").cloned().unwrap_or(Value::Null);
-                self.blocks.insert(index, block);
+                self.blocks.insert(index, Block::new(block));
             }
             "content_block_delta" => return Ok(self.apply_delta(&data)),
             "content_block_stop" => self.finish_tool_input(index_of(&data)),
@@ -86,7 +131,7 @@ impl StreamAssembler {
         let block = self
             .blocks
             .entry(index)
-            .or_insert_with(|| serde_json::json!({"type": "text", "text": ""}));
+            .or_insert_with(|| Block::new(serde_json::json!({"type": "text", "text": ""})));
         let piece = |field: &str| {
             delta
                 .get(field)
@@ -97,16 +142,16 @@ impl StreamAssembler {
         match delta.get("type").and_then(Value::as_str)? {
             "text_delta" => {
                 let text = piece("text");
-                append(block, "text", &text);
+                block.append("text", &text);
                 self.text.push_str(&text);
                 Some(text)
             }
             "thinking_delta" => {
-                append(block, "thinking", &piece("thinking"));
+                block.append("thinking", &piece("thinking"));
                 None
             }
             "signature_delta" => {
-                append(block, "signature", &piece("signature"));
+                block.append("signature", &piece("signature"));
                 None
             }
             "input_json_delta" => {
@@ -127,7 +172,7 @@ impl StreamAssembler {
         if let (Some(block), Ok(input)) = (
             self.blocks.get_mut(&index),
             serde_json::from_str::<Value>(&json),
-        ) && let Some(object) = block.as_object_mut()
+        ) && let Some(object) = block.value.as_object_mut()
         {
             object.insert("input".into(), input);
         }
@@ -165,7 +210,10 @@ impl StreamAssembler {
                 request_id,
             ));
         }
-        message.content = std::mem::take(&mut self.blocks).into_values().collect();
+        message.content = std::mem::take(&mut self.blocks)
+            .into_values()
+            .map(Block::finish)
+            .collect();
         Ok(message)
     }
 }
@@ -183,14 +231,46 @@ fn merge_usage(usage: &mut Usage, update: &serde_json::Map<String, Value>) {
     }
 }
 
-fn append(block: &mut Value, field: &str, text: &str) {
-    if let Some(object) = block.as_object_mut() {
-        let existing = object
-            .get(field)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        object.insert(field.into(), Value::String(existing + text));
+/// A content block as it streams in. Its text fields grow in `String`s of
+/// their own and join the JSON only at the end: rebuilding the JSON string on
+/// every delta made a long reply cost the square of its length.
+struct Block {
+    value: Value,
+    /// Text appended to each field, in the order the fields first grew.
+    appended: Vec<(&'static str, String)>,
+}
+
+impl Block {
+    fn new(value: Value) -> Block {
+        Block {
+            value,
+            appended: Vec::new(),
+        }
+    }
+
+    fn append(&mut self, field: &'static str, text: &str) {
+        match self.appended.iter_mut().find(|(name, _)| *name == field) {
+            Some((_, grown)) => grown.push_str(text),
+            None => self.appended.push((field, text.to_string())),
+        }
+    }
+
+    /// The block's JSON with everything appended; a block that is not an
+    /// object keeps what it was, as before.
+    fn finish(self) -> Value {
+        let mut value = self.value;
+        if let Some(object) = value.as_object_mut() {
+            for (field, grown) in self.appended {
+                let mut text = object
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                text.push_str(&grown);
+                object.insert(field.into(), Value::String(text));
+            }
+        }
+        value
     }
 }
 
@@ -327,6 +407,147 @@ mod tests {
         let failure = assembler.finish(None).unwrap_err();
         assert_eq!(failure.category, Category::InvalidResponse);
         assert_eq!(failure.cause, Some(Cause::StreamIncomplete));
+    }
+
+    fn assemble_text(deltas: &[String]) -> (String, Message) {
+        let mut assembler = StreamAssembler::new();
+        assembler.apply(&start(), None).unwrap();
+        let mut shown = String::new();
+        for delta in deltas {
+            if let Some(text) = assembler.apply(&text_delta(delta), None).unwrap() {
+                shown.push_str(&text);
+            }
+        }
+        assembler
+            .apply(&event("message_stop", r#"{"type":"message_stop"}"#), None)
+            .unwrap();
+        (shown, assembler.finish(None).unwrap())
+    }
+
+    /// Event data shaped like the API's, with fields that may be missing,
+    /// of the wrong type, or huge numbers.
+    fn wire_value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let scalar = prop_oneof![
+            Just("null".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("18446744073709551615".to_string()),
+            Just("1e400".to_string()),
+            "\"[a-z_]{0,12}\"",
+            Just("{}".to_string()),
+            Just("[]".to_string()),
+        ];
+        let kind = prop_oneof![
+            Just("message_start"),
+            Just("content_block_start"),
+            Just("content_block_delta"),
+            Just("content_block_stop"),
+            Just("message_delta"),
+            Just("message_stop"),
+            Just("ping"),
+        ];
+        let delta = prop_oneof![
+            Just("text_delta"),
+            Just("thinking_delta"),
+            Just("signature_delta"),
+            Just("input_json_delta"),
+        ];
+        (kind, delta, scalar.clone(), scalar).prop_map(|(kind, delta, a, b)| {
+            format!(
+                r#"{{"type":"{kind}","index":{a},"delta":{{"type":"{delta}","text":{b},"partial_json":{b},"stop_reason":{a}}},"message":{b},"content_block":{a},"usage":{{"output_tokens":{a}}}}}"#
+            )
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_sequence_of_events_panics(
+            events in proptest::collection::vec(
+                (proptest::prop_oneof![proptest::strategy::Just("error".to_string()), "[a-z_]{0,20}"],
+                 proptest::prop_oneof![wire_value(), ".{0,40}"]),
+                0..20,
+            ),
+        ) {
+            let mut assembler = StreamAssembler::with_limit(4096);
+            assembler.apply(&start(), None).unwrap();
+            for (name, data) in &events {
+                let _ = assembler.apply(&event(name, data), None);
+            }
+            let _ = assembler.finish(None);
+        }
+
+        #[test]
+        fn any_text_deltas_assemble_to_their_concatenation(
+            deltas in proptest::collection::vec(".{0,8}", 0..40),
+        ) {
+            let (shown, message) = assemble_text(&deltas);
+            proptest::prop_assert_eq!(&shown, &deltas.concat());
+            proptest::prop_assert_eq!(message.text(), deltas.concat());
+        }
+    }
+
+    /// The shape that took seconds when every delta copied the whole text
+    /// (the issue measured 400,000; a quarter keeps the debug test quick).
+    #[test]
+    fn a_hundred_thousand_one_character_deltas() {
+        let deltas: Vec<String> = (0..100_000)
+            .map(|n| char::from(b'a' + (n % 26) as u8).to_string())
+            .collect();
+        let (shown, message) = assemble_text(&deltas);
+        assert_eq!(shown.len(), 100_000);
+        assert_eq!(message.text(), deltas.concat());
+    }
+
+    #[test]
+    fn thinking_and_signature_deltas_grow_their_own_fields() {
+        let mut assembler = StreamAssembler::new();
+        assembler.apply(&start(), None).unwrap();
+        assembler
+            .apply(&event("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#), None)
+            .unwrap();
+        for delta in [
+            serde_json::json!({"type":"thinking_delta","thinking":"Let me "}),
+            serde_json::json!({"type":"thinking_delta","thinking":"think."}),
+            serde_json::json!({"type":"signature_delta","signature":"c2ln"}),
+        ] {
+            let data = serde_json::json!({"type":"content_block_delta","index":0,"delta":delta});
+            assembler
+                .apply(&event("content_block_delta", &data.to_string()), None)
+                .unwrap();
+        }
+        assembler
+            .apply(&event("message_stop", r#"{"type":"message_stop"}"#), None)
+            .unwrap();
+        let message = assembler.finish(None).unwrap();
+        assert_eq!(message.content[0]["thinking"], "Let me think.");
+        assert_eq!(message.content[0]["signature"], "c2ln");
+        assert_eq!(message.content[0]["type"], "thinking");
+    }
+
+    #[test]
+    fn a_reply_that_never_stops_growing_fails_at_the_bound() {
+        let mut assembler = StreamAssembler::with_limit(4096);
+        assembler.apply(&start(), None).unwrap();
+        let delta = text_delta(&"x".repeat(100));
+        let failure = (0..100)
+            .find_map(|_| assembler.apply(&delta, Some("req_1")).err())
+            .expect("the bound stops the stream");
+        assert_eq!(failure.category, Category::InvalidResponse);
+        assert_eq!(failure.request_id.as_deref(), Some("req_1"));
+        assert!(
+            failure
+                .message
+                .starts_with("the reply stream is over 4 KiB"),
+            "{}",
+            failure.message
+        );
+        // Pings keep nothing, so an endless run of them is no memory at all.
+        let mut assembler = StreamAssembler::with_limit(64);
+        for _ in 0..100 {
+            assembler
+                .apply(&event("ping", r#"{"type": "ping"}"#), None)
+                .unwrap();
+        }
     }
 
     #[test]

@@ -87,7 +87,8 @@ pub fn scenarios_help() -> String {
          takes the next step, then the scenario goes on):\n  \
          ok, reply=TEXT, <status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=false][:type=T][:message=M],\n  \
          spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json,\n  \
-         sse-error[=TYPE], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS]\n",
+         sse-error[=TYPE], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS],\n  \
+         sse-hold, sse-cr, html-200, sse-long-line=BYTES, huge-body=BYTES[/STATUS], huge-header=BYTES\n",
     );
     out
 }

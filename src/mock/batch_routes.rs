@@ -87,7 +87,13 @@ fn effect(step: &Step) -> Effect {
         | Step::SseCutBeforeText
         | Step::SseNoStop
         | Step::Stall
-        | Step::Slow { .. } => Effect::Answer,
+        | Step::Slow { .. }
+        | Step::SseHold
+        | Step::SseCr
+        | Step::SseLongLine(_)
+        | Step::HugeBody { .. }
+        | Step::HugeHeader(_)
+        | Step::Html200 => Effect::Answer,
         Step::Truncated => Effect::Truncate,
         Step::InvalidJson => Effect::InvalidJson,
         Step::Status { .. }

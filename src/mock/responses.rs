@@ -69,6 +69,10 @@ pub(crate) fn spend_limit_body(request_id: &str) -> String {
 pub(crate) const HTML_502_BODY: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n\
 <body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
+/// What a captive portal or a proxy's sign-in answers with a success status.
+pub(crate) const HTML_200_BODY: &str = "<!DOCTYPE html>\r\n<html><head><title>Sign in to continue</title></head>\r\n\
+<body><form action=\"/login\"><input name=\"user\"></form></body></html>\r\n";
+
 /// Starts like a message object and stops mid-string.
 pub(crate) const INVALID_JSON_BODY: &str = r#"{"id": "msg_"#;
 

@@ -8,7 +8,7 @@ use super::batch_routes;
 use super::http::{self, Request};
 use super::ratelimit::Refusal;
 use super::responses::{self, Answer};
-use super::server::{Dispatch, Ids, Outcome, Shared, StreamEnd};
+use super::server::{Dispatch, Ids, Outcome, Part, Shared, StreamEnd};
 use super::step::EchoPlace;
 use super::{MockConfig, Step};
 
@@ -198,7 +198,20 @@ impl Shared {
             | Step::SseCut
             | Step::SseCutBeforeText
             | Step::SseNoStop
-            | Step::Stall => self.broken_stream(step, request, ids, headers),
+            | Step::Stall
+            | Step::SseHold
+            | Step::SseCr => self.broken_stream(step, request, ids, headers),
+            Step::SseLongLine(bytes) => self.long_line(request, ids, *bytes, headers),
+            Step::HugeBody { bytes, status } => huge_body(*status, *bytes, ids, headers),
+            Step::HugeHeader(bytes) => Outcome::Bulk {
+                status: 200,
+                headers: with_api_headers(JSON, ids, headers),
+                huge_header: *bytes,
+                body: vec![Part::Bytes(
+                    self.fault_answer(request, ids).json().into_bytes(),
+                )],
+            },
+            Step::Html200 => proxy_page(200, responses::HTML_200_BODY),
             Step::EchoKey(place) => self.echo_key(*place, request, ids, headers),
         }
     }
@@ -251,6 +264,30 @@ impl Shared {
         }
     }
 
+    /// A stream whose second event is one `data:` line of `bytes` bytes.
+    fn long_line(
+        &self,
+        request: &Request,
+        ids: &Ids,
+        bytes: u64,
+        headers: Vec<(String, String)>,
+    ) -> Outcome {
+        let answer = self.fault_answer(request, ids);
+        let mut headers = with_api_headers(EVENT_STREAM, ids, headers);
+        headers.insert(1, ("cache-control".to_string(), "no-cache".to_string()));
+        let opening = format!("{}data: ", answer.message_start());
+        Outcome::Bulk {
+            status: 200,
+            headers,
+            huge_header: 0,
+            body: vec![
+                Part::Bytes(opening.into_bytes()),
+                Part::Repeat(bytes),
+                Part::Bytes(b"\n\n".to_vec()),
+            ],
+        }
+    }
+
     /// A whole message body announced, half of it sent.
     fn truncated(&self, request: &Request, ids: &Ids, headers: Vec<(String, String)>) -> Outcome {
         let body = self.fault_answer(request, ids).json().into_bytes();
@@ -287,6 +324,16 @@ impl Shared {
                 (events, StreamEnd::Finish)
             }
             Step::Stall => (opening_events(&answer, 1), StreamEnd::Stall),
+            Step::SseHold => (answer.sse_events(), StreamEnd::Stall),
+            Step::SseCr => {
+                let mut events: Vec<String> = answer
+                    .sse_events()
+                    .iter()
+                    .map(|event| event.replace('\n', "\r"))
+                    .collect();
+                events[0].insert(0, '\u{FEFF}');
+                (events, StreamEnd::Finish)
+            }
             // Only stream faults are routed here; anything else streams normally.
             _ => (answer.sse_events(), StreamEnd::Finish),
         };
@@ -522,13 +569,29 @@ fn opening_events(answer: &Answer, deltas: usize) -> Vec<String> {
 
 /// A proxy's page: no request-id, no API headers.
 fn html_502() -> Outcome {
+    proxy_page(502, responses::HTML_502_BODY)
+}
+
+fn proxy_page(status: u16, page: &str) -> Outcome {
     Outcome::Full {
-        status: 502,
+        status,
         headers: vec![
             ("server".to_string(), "nginx".to_string()),
             ("content-type".to_string(), "text/html".to_string()),
         ],
-        body: responses::HTML_502_BODY.as_bytes().to_vec(),
+        body: page.as_bytes().to_vec(),
+    }
+}
+
+/// `bytes` bytes of text that is not the API's JSON, as a broken proxy or
+/// a runaway log dump sends; a 200 claims to be JSON.
+fn huge_body(status: u16, bytes: u64, ids: &Ids, headers: Vec<(String, String)>) -> Outcome {
+    let content_type = if status == 200 { JSON } else { "text/plain" };
+    Outcome::Bulk {
+        status,
+        headers: with_api_headers(content_type, ids, headers),
+        huge_header: 0,
+        body: vec![Part::Repeat(bytes)],
     }
 }
 

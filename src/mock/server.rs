@@ -69,9 +69,38 @@ pub(super) enum Outcome {
         body: Vec<u8>,
         promised: usize,
     },
+    /// A response too large to build in memory: written piece by piece,
+    /// framed by its `content-length`.
+    Bulk {
+        status: u16,
+        headers: Vec<(String, String)>,
+        /// Bytes of one extra header (`x-huge`), none when 0.
+        huge_header: u64,
+        body: Vec<Part>,
+    },
     Reset,
     Hang,
 }
+
+/// A piece of a `Bulk` response.
+pub(super) enum Part {
+    Bytes(Vec<u8>),
+    /// This many bytes of filler text, never held in memory at once.
+    Repeat(u64),
+}
+
+impl Part {
+    fn len(&self) -> u64 {
+        match self {
+            Part::Bytes(bytes) => bytes.len() as u64,
+            Part::Repeat(count) => *count,
+        }
+    }
+}
+
+/// What `Part::Repeat` is made of: text with no line break, since it fills
+/// one SSE line or one header, and readable where a client quotes it.
+const FILLER: &[u8] = b"filler from the claude-rs fake API, sent to find a bound; ";
 
 pub(super) enum StreamEnd {
     Finish,
@@ -307,6 +336,33 @@ impl Shared {
                 let _ = out.write_all(&bytes);
                 Err(Abort)
             }
+            Outcome::Bulk {
+                status,
+                headers,
+                huge_header,
+                body,
+            } => {
+                let mut headers = with_connection_headers(headers, close_after);
+                // Sizes past u64 are endless anyway: the client stops first.
+                let length = body
+                    .iter()
+                    .fold(0u64, |sum, part| sum.saturating_add(part.len()));
+                http::set_header(&mut headers, "content-length", &length.to_string());
+                let mut head = http::head_bytes(status, &headers);
+                let mut parts = Vec::new();
+                if huge_header > 0 {
+                    // The blank line that ends the head comes after the huge header.
+                    head.truncate(head.len() - 2);
+                    head.extend_from_slice(b"x-huge: ");
+                    parts.push(Part::Bytes(head));
+                    parts.push(Part::Repeat(huge_header));
+                    parts.push(Part::Bytes(b"\r\n\r\n".to_vec()));
+                } else {
+                    parts.push(Part::Bytes(head));
+                }
+                parts.extend(body);
+                write_parts(&mut out, &parts).map_err(|_| Abort)
+            }
             Outcome::Reset => Err(Abort),
             Outcome::Hang => {
                 self.lifecycle.wait_until_stopped();
@@ -347,6 +403,26 @@ impl Shared {
             }
         }
     }
+}
+
+/// Writes `parts` in slices of a fixed buffer: a gigabyte costs no more
+/// memory than a kilobyte.
+fn write_parts(out: &mut impl Write, parts: &[Part]) -> std::io::Result<()> {
+    let slice: Vec<u8> = FILLER.iter().copied().cycle().take(64 * 1024).collect();
+    for part in parts {
+        match part {
+            Part::Bytes(bytes) => out.write_all(bytes)?,
+            Part::Repeat(count) => {
+                let mut left = *count;
+                while left > 0 {
+                    let n = left.min(slice.len() as u64) as usize;
+                    out.write_all(&slice[..n])?;
+                    left -= n as u64;
+                }
+            }
+        }
+    }
+    out.flush()
 }
 
 /// The response cannot (or must not) be completed: drop the connection.

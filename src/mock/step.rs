@@ -10,7 +10,8 @@ use std::time::Duration;
 /// take steps from the same sequence: there the error, proxy-page and
 /// connection steps act as here and the call does not take effect; `truncated`
 /// and `invalid-json` damage the 200 answer of a call that did take effect;
-/// the rest (stream faults, `slow`, `reply=`) give the normal answer.
+/// the rest (stream faults, `slow`, `reply=`, the steps that pass a bound,
+/// `html-200`) give the normal answer.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     /// Success with the echo reply; JSON or SSE depending on the request's `"stream"`.
@@ -58,6 +59,21 @@ pub enum Step {
     /// A hostile server or proxy: echoes the `x-api-key` it received back in
     /// one place of a failure.
     EchoKey(EchoPlace),
+    /// 200 SSE with a whole reply, `message_stop` included, after which the body
+    /// never ends: the connection stays open until the server is dropped.
+    SseHold,
+    /// 200 SSE with a whole reply whose lines end in a bare CR, after a leading BOM.
+    SseCr,
+    /// 200 SSE: `message_start`, then one `data:` line of this many bytes,
+    /// streamed without ever being held in memory (`u64::MAX` is endless).
+    SseLongLine(u64),
+    /// A `text/plain` body of `bytes` bytes with `status` (500 unless given;
+    /// 200 sends it as `application/json`), streamed without being held in memory.
+    HugeBody { bytes: u64, status: u16 },
+    /// A normal answer whose head carries one header of this many bytes.
+    HugeHeader(u64),
+    /// 200 `text/html`: a proxy's or captive portal's sign-in page, no `request-id`.
+    Html200,
 }
 
 /// Where `echo-key=PLACE` puts the key it received.
@@ -95,12 +111,14 @@ impl EchoPlace {
 pub(crate) const DEFAULT_SSE_ERROR_TYPE: &str = "overloaded_error";
 pub(crate) const DEFAULT_SLOW_DELTAS: u32 = 10;
 pub(crate) const DEFAULT_SLOW_GAP: Duration = Duration::from_millis(200);
+pub(crate) const DEFAULT_HUGE_BODY_STATUS: u16 = 500;
 
 const VALID_FORMS: &str = "ok, reply=TEXT, \
 <status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=BOOL][:type=ERROR_TYPE][:HEADER=VALUE][:message=TEXT], \
 spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json, \
 sse-error[=ERROR_TYPE][:message=TEXT], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS], \
-echo-key=json|html|text|sse|header; a 3xx status with :location=URL redirects";
+echo-key=json|html|text|sse|header, sse-hold, sse-cr, sse-long-line=BYTES, huge-body=BYTES[/STATUS], huge-header=BYTES, html-200; \
+a 3xx status with :location=URL redirects";
 
 /// The message an error of this type carries when none is given.
 pub(crate) fn canonical_message_for_type(error_type: &str) -> &'static str {
@@ -151,6 +169,9 @@ impl FromStr for Step {
                 .find(|(_, name)| name.eq_ignore_ascii_case(place.trim()))
                 .map(|(place, _)| Step::EchoKey(*place))
                 .ok_or_else(|| unknown_step(text)),
+            ("sse-long-line", Some(bytes)) => parse_bytes(text, bytes).map(Step::SseLongLine),
+            ("huge-header", Some(bytes)) => parse_bytes(text, bytes).map(Step::HugeHeader),
+            ("huge-body", Some(argument)) => parse_huge_body(text, argument),
             (keyword, None) => simple_step(keyword).ok_or_else(|| unknown_step(text)),
             _ => Err(unknown_step(text)),
         }
@@ -172,6 +193,9 @@ fn simple_step(keyword: &str) -> Option<Step> {
         "sse-cut-before-text" => Step::SseCutBeforeText,
         "sse-no-stop" => Step::SseNoStop,
         "stall" => Step::Stall,
+        "sse-hold" => Step::SseHold,
+        "sse-cr" => Step::SseCr,
+        "html-200" => Step::Html200,
         _ => return None,
     };
     Some(step)
@@ -308,6 +332,37 @@ fn parse_slow(text: &str, argument: &str) -> Result<Step, String> {
     })
 }
 
+/// A byte count: `sse-long-line=20000000`.
+fn parse_bytes(text: &str, bytes: &str) -> Result<u64, String> {
+    bytes
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("invalid step '{text}': expected a number of bytes after '='"))
+}
+
+/// `huge-body=BYTES[/STATUS]`, e.g. `huge-body=2000000/502`.
+fn parse_huge_body(text: &str, argument: &str) -> Result<Step, String> {
+    let invalid = || {
+        format!(
+            "invalid step '{text}': expected huge-body=BYTES[/STATUS], e.g. huge-body=2000000/502"
+        )
+    };
+    let (bytes, status) = match argument.split_once('/') {
+        Some((bytes, status)) => {
+            let status = status
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|s| (200..=599).contains(s))
+                .ok_or_else(invalid)?;
+            (bytes, status)
+        }
+        None => (argument, DEFAULT_HUGE_BODY_STATUS),
+    };
+    let bytes = bytes.trim().parse::<u64>().map_err(|_| invalid())?;
+    Ok(Step::HugeBody { bytes, status })
+}
+
 /// Writes the string syntax back, so `s.parse::<Step>()?.to_string()` can be parsed again.
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -366,6 +421,15 @@ impl fmt::Display for Step {
                 }
             }
             Step::EchoKey(place) => write!(f, "echo-key={}", place.name()),
+            Step::SseHold => f.write_str("sse-hold"),
+            Step::SseCr => f.write_str("sse-cr"),
+            Step::SseLongLine(bytes) => write!(f, "sse-long-line={bytes}"),
+            Step::HugeBody { bytes, status } if *status == DEFAULT_HUGE_BODY_STATUS => {
+                write!(f, "huge-body={bytes}")
+            }
+            Step::HugeBody { bytes, status } => write!(f, "huge-body={bytes}/{status}"),
+            Step::HugeHeader(bytes) => write!(f, "huge-header={bytes}"),
+            Step::Html200 => f.write_str("html-200"),
         }
     }
 }
@@ -406,6 +470,42 @@ mod tests {
         assert_eq!(parse("sse-cut-before-text"), Step::SseCutBeforeText);
         assert_eq!(parse("sse-no-stop"), Step::SseNoStop);
         assert_eq!(parse("stall"), Step::Stall);
+        assert_eq!(parse("sse-hold"), Step::SseHold);
+        assert_eq!(parse("SSE-CR"), Step::SseCr);
+        assert_eq!(parse("html-200"), Step::Html200);
+    }
+
+    #[test]
+    fn parses_the_steps_that_send_too_much() {
+        assert_eq!(parse("sse-long-line=100"), Step::SseLongLine(100));
+        assert_eq!(parse("huge-header=70000"), Step::HugeHeader(70_000));
+        assert_eq!(
+            parse("huge-body=5"),
+            Step::HugeBody {
+                bytes: 5,
+                status: 500
+            }
+        );
+        assert_eq!(
+            parse("huge-body=5/200"),
+            Step::HugeBody {
+                bytes: 5,
+                status: 200
+            }
+        );
+        for bad in [
+            "sse-long-line=x",
+            "huge-header=",
+            "huge-body=5/99",
+            "huge-body=a/500",
+        ] {
+            let error = bad.parse::<Step>().unwrap_err();
+            assert!(
+                error.starts_with(&format!("invalid step '{bad}'")),
+                "{error}"
+            );
+        }
+        assert!("sse-long-line".parse::<Step>().is_err());
     }
 
     #[test]
@@ -516,6 +616,13 @@ mod tests {
             "stall",
             "slow",
             "slow=5/300",
+            "sse-hold",
+            "sse-cr",
+            "sse-long-line=20000000",
+            "huge-body=2000000",
+            "huge-body=70000000/200",
+            "huge-header=70000",
+            "html-200",
         ];
         for form in forms {
             let step = parse(form);

@@ -127,6 +127,16 @@ fn read_until_error(response: &mut ureq::http::Response<ureq::Body>) -> (String,
     (String::from_utf8(bytes).unwrap(), failed)
 }
 
+/// A 200 stream's text up to where it goes silent; the read fails by timeout.
+fn read_a_body_that_never_ends(server: &MockServer) -> String {
+    let agent = agent_with_timeout(Duration::from_millis(300));
+    let mut response = send(&agent, server, &request_body(true)).unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (received, failed) = read_until_error(&mut response);
+    assert!(failed, "the body must not end: {received}");
+    received
+}
+
 fn parse_sse(text: &str) -> Vec<(String, Value)> {
     text.split("\n\n")
         .filter(|block| !block.trim().is_empty())
@@ -493,16 +503,7 @@ fn hang_times_out_the_client_and_drop_ends_it() {
 #[test]
 fn stall_sends_a_start_then_nothing() {
     let server = scripted(&["stall"]);
-    let mut response = send(
-        &agent_with_timeout(Duration::from_millis(300)),
-        &server,
-        &request_body(true),
-    )
-    .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let (received, failed) = read_until_error(&mut response);
-    assert!(failed, "the body must not end: {received}");
-    let events = parse_sse(&received);
+    let events = parse_sse(&read_a_body_that_never_ends(&server));
     assert_eq!(
         event_names(&events),
         [
@@ -1637,4 +1638,84 @@ fn a_handler_that_panicked_fails_the_test_that_dropped_the_server() {
     let said = dropped.expect_err("dropping the server must panic");
     let said = said.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(said.contains("a handler panicked"), "{said}");
+}
+
+#[test]
+fn sse_hold_sends_a_whole_reply_and_never_ends_the_body() {
+    let server = scripted(&["sse-hold"]);
+    let events = parse_sse(&read_a_body_that_never_ends(&server));
+    assert_eq!(event_names(&events).last(), Some(&"message_stop"));
+    assert_eq!(streamed_text(&events), ECHO);
+}
+
+#[test]
+fn sse_cr_ends_lines_with_a_bare_cr_after_a_bom() {
+    let server = scripted(&["sse-cr"]);
+    let reply = post(&server, &request_body(true));
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.starts_with("\u{FEFF}event: message_start\r"));
+    assert!(!reply.body.contains('\n'));
+    let as_lf = reply
+        .body
+        .trim_start_matches('\u{FEFF}')
+        .replace('\r', "\n");
+    assert_eq!(streamed_text(&parse_sse(&as_lf)), ECHO);
+}
+
+#[test]
+fn sse_long_line_streams_one_data_line_of_the_given_size() {
+    let server = scripted(&["sse-long-line=300000"]);
+    let reply = post(&server, &request_body(true));
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/event-stream; charset=utf-8")
+    );
+    let (start, rest) = reply.body.split_once("\n\n").unwrap();
+    assert!(start.starts_with("event: message_start\n"));
+    let line = rest
+        .strip_prefix("data: ")
+        .unwrap()
+        .strip_suffix("\n\n")
+        .unwrap();
+    assert_eq!(line.len(), 300_000);
+    assert!(!line.contains(['\r', '\n']));
+}
+
+#[test]
+fn huge_body_sends_that_many_bytes_with_its_status() {
+    let server = scripted(&["huge-body=200000", "huge-body=10/200"]);
+    let reply = post(&server, &request_body(false));
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.header("content-type"), Some("text/plain"));
+    assert_eq!(reply.body.len(), 200_000);
+    assert!(reply.body.starts_with("filler from the claude-rs fake API"));
+    let reply = post(&server, &request_body(false));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.body, "filler fro");
+}
+
+#[test]
+fn huge_header_sends_one_header_of_that_size_then_the_answer() {
+    let server = scripted(&["huge-header=100000", "huge-header=100"]);
+    let error = send(&agent(), &server, &request_body(true)).unwrap_err();
+    assert!(
+        matches!(error, ureq::Error::LargeResponseHeader(_, _)),
+        "{error}"
+    );
+    let reply = post(&server, &request_body(true));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("x-huge").map(str::len), Some(100));
+    assert_eq!(reply.json()["content"][0]["text"], ECHO);
+}
+
+#[test]
+fn html_200_is_a_sign_in_page_without_request_id() {
+    let server = scripted(&["html-200"]);
+    let reply = post(&server, &request_body(true));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("text/html"));
+    assert!(reply.header("request-id").is_none());
+    assert!(reply.body.contains("<title>Sign in to continue</title>"));
 }

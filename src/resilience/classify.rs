@@ -229,7 +229,9 @@ fn classify_unreadable_error(
         };
         return Failure::new(category, message).with_cause(Cause::HtmlPage);
     }
-    let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+    // Leading blanks do not make a body empty: quote from its first text.
+    let text = body.trim_ascii_start();
+    let snippet = String::from_utf8_lossy(&text[..text.len().min(200)]).into_owned();
     let message = if snippet.trim().is_empty() {
         "an empty body instead of the API's error JSON".to_string()
     } else {

@@ -70,6 +70,8 @@ impl Cause {
     }
 }
 
+const STREAM_CUT_FIX: &str = "The reply stream was cut before it finished: retry; if it recurs, a proxy may be closing long-lived connections.";
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Failure {
     pub category: Category,
@@ -147,7 +149,11 @@ impl Failure {
     /// The advice for this very failure: the category's, made specific where
     /// the cause or status tells us more.
     pub fn fix(&self) -> String {
+        let after_success = self.http_status.is_some_and(|s| (200..300).contains(&s));
         let specific = match self.cause {
+            // A reset after the reply began is the stream being cut, not a
+            // network that cannot be reached.
+            Some(Cause::Reset) if after_success => Some(STREAM_CUT_FIX),
             Some(Cause::Dns) => Some(
                 "The API host name did not resolve: check DNS, the network, and the host in ANTHROPIC_BASE_URL.",
             ),
@@ -184,9 +190,7 @@ impl Failure {
             Some(Cause::Redirect) => Some(
                 "Set ANTHROPIC_BASE_URL (or base_url in the config file) to the address the API answers at, without a redirect. A redirect to a login page means a captive portal or proxy wants you to sign in first.",
             ),
-            Some(Cause::StreamIncomplete) => Some(
-                "The reply stream was cut before it finished: retry; if it recurs, a proxy may be closing long-lived connections.",
-            ),
+            Some(Cause::StreamIncomplete) => Some(STREAM_CUT_FIX),
             Some(Cause::NotJson) => Some(
                 "The reply was not valid JSON: ask for JSON explicitly in the prompt, or raise --max-retries.",
             ),
@@ -219,9 +223,20 @@ impl Failure {
         error_status || never_connected
     }
 
-    /// A short label for notices: `overloaded (HTTP 529)` or `timeout (stall_timeout)`.
+    /// A short label for notices: `overloaded (HTTP 529)`, `timeout
+    /// (stall_timeout)`, or what went wrong after a success status arrived:
+    /// `connection (stream cut after HTTP 200)`.
     pub fn label(&self) -> String {
         match (self.http_status, self.cause) {
+            (Some(status), cause) if (200..300).contains(&status) => match cause {
+                Some(Cause::Reset) => {
+                    format!("{} (stream cut after HTTP {status})", self.category)
+                }
+                Some(cause) => {
+                    format!("{} ({} after HTTP {status})", self.category, cause.as_str())
+                }
+                None => format!("{} (after HTTP {status})", self.category),
+            },
             (Some(status), _) => format!("{} (HTTP {status})", self.category),
             (None, Some(cause)) => format!("{} ({})", self.category, cause.as_str()),
             (None, None) => self.category.to_string(),
@@ -316,7 +331,13 @@ mod tests {
         let mut failure = Failure::new(Category::Overloaded, "x");
         failure.http_status = Some(529);
         assert_eq!(failure.label(), "overloaded (HTTP 529)");
-        let failure = Failure::new(Category::Timeout, "x").with_cause(Cause::StallTimeout);
+        let mut failure = Failure::new(Category::Timeout, "x").with_cause(Cause::StallTimeout);
         assert_eq!(failure.label(), "timeout (stall_timeout)");
+        failure.http_status = Some(200);
+        assert_eq!(failure.label(), "timeout (stall_timeout after HTTP 200)");
+        let mut cut = Failure::new(Category::Connection, "x").with_cause(Cause::Reset);
+        cut.http_status = Some(200);
+        assert_eq!(cut.label(), "connection (stream cut after HTTP 200)");
+        assert!(!cut.proves_nothing_was_done());
     }
 }

@@ -48,9 +48,13 @@ pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
             format!("the server's HTTP response could not be parsed: {inner}"),
         )
         .with_cause(Cause::UnreadableBody),
-        E::LargeResponseHeader(_, _) => Failure::new(
+        E::LargeResponseHeader(_, limit) => Failure::new(
             Category::InvalidResponse,
-            "the server sent response headers larger than allowed",
+            format!(
+                "the response headers are over {}, the most claude-rs reads: \
+                 the server or a proxy on the way is broken",
+                size_text(limit as u64)
+            ),
         )
         .with_cause(Cause::UnreadableBody),
         E::Decompress(_, inner) => Failure::new(
@@ -62,6 +66,16 @@ pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
         other => connection(Cause::ConnectionOther, other.to_string()),
     };
     name_the_proxy(failure, proxy)
+}
+
+/// A bound in the unit it was set in: `16 MiB`, `64 KiB`, or bytes.
+pub fn size_text(bytes: u64) -> String {
+    for (unit, size) in [("MiB", 1024 * 1024), ("KiB", 1024)] {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{} {unit}", bytes / size);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 /// Classifies an io error from reading a response body; ureq wraps its own
@@ -172,6 +186,20 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn bounds_are_named_in_their_unit() {
+        assert_eq!(size_text(16 * 1024 * 1024), "16 MiB");
+        assert_eq!(size_text(64 * 1024), "64 KiB");
+        assert_eq!(size_text(1000), "1000 bytes");
+        let headers = classify_transport(ureq::Error::LargeResponseHeader(70_000, 65_536), None);
+        assert_eq!(headers.category, Category::InvalidResponse);
+        assert!(
+            headers.message.contains("over 64 KiB"),
+            "{}",
+            headers.message
+        );
     }
 
     #[test]

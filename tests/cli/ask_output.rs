@@ -125,19 +125,31 @@ fn json_failure_has_the_documented_shape() {
     assert!(json.get("partial").is_none());
 }
 
-#[test]
-fn json_failure_without_a_response_has_null_status() {
-    let world = World::steps("stall");
+/// A timed-out `--json` ask: its JSON error object.
+fn timed_out_json(world: &World) -> serde_json::Value {
     let run = ask(
-        &world,
+        world,
         &["--json", "--max-retries", "0", "--timeout", "0.3", "hello"],
     );
     assert_eq!(run.code, 7);
     let json = json_line(&run.stdout);
     assert_eq!(json["error"]["category"], "timeout");
-    assert!(json["error"]["http_status"].is_null());
-    assert!(json["error"]["type"].is_null());
-    assert_eq!(json["error"]["retryable"], true);
+    json["error"].clone()
+}
+
+#[test]
+fn json_failure_without_a_response_has_null_status() {
+    let error = timed_out_json(&World::steps("hang"));
+    assert!(error["http_status"].is_null());
+    assert!(error["type"].is_null());
+    assert_eq!(error["retryable"], true);
+}
+
+#[test]
+fn json_failure_after_a_200_carries_the_status_that_arrived() {
+    let world = World::steps("stall");
+    assert_eq!(timed_out_json(&world)["http_status"], 200);
+    assert_eq!(world.log_events("call")[0]["http_status"], 200);
 }
 
 #[test]

@@ -21,3 +21,4 @@ mod hostile_numbers;
 mod log_command;
 mod mock_command;
 mod network;
+mod wire_bounds;
