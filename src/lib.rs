@@ -18,6 +18,7 @@ pub mod resilience;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
+pub mod stdout;
 
 use cli::Command;
 use exit_code::ExitCode;
@@ -63,7 +64,7 @@ pub fn run() -> ExitCode {
         _ => style,
     };
     let ctx = config::Context::new(&env, &user, cli.log_file.clone(), &cli.network);
-    match cli.command {
+    let code = match cli.command {
         Command::Ask(args) => commands::ask::run(&args, &ctx, &style),
         Command::Batch(args) => commands::batch::run(&args, &ctx, &style),
         Command::Explain(args) => commands::explain::run(&args),
@@ -72,5 +73,18 @@ pub fn run() -> ExitCode {
         Command::Mock(args) => commands::mock::run(&args, &env),
         Command::Config(args) => commands::config::run(&args, &ctx, cli.color),
         Command::Generate(args) => commands::generate::run(&args),
+    };
+    // Said once here for every command; a failure code of the command's own
+    // is the more specific news and stays.
+    match stdout::failure() {
+        Some(error) => {
+            let (problem, fix) = stdout::failure_message(&error);
+            eprintln!("{}", report::render_usage_error(&problem, fix));
+            match code {
+                ExitCode::Success => ExitCode::Output,
+                other => other,
+            }
+        }
+        None => code,
     }
 }

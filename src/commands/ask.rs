@@ -1,7 +1,7 @@
 //! `claude-rs ask`: one prompt, one reply, every failure classified, retried
 //! right, explained and logged.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -21,6 +21,8 @@ use crate::resilience::{AttemptFailure, Category, FailedAttempt, FinalFailure, S
 use crate::sanitize;
 
 const COMMAND: &str = "ask";
+/// The call line's outcome when the reply arrived but stdout failed.
+pub const OUTPUT_FAILED: &str = "output_failed";
 
 pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> ExitCode {
     let prepared = resolve_ask(args, ctx, style.stdout_is_terminal).and_then(|settings| {
@@ -161,12 +163,10 @@ impl ReplySink {
     }
 }
 
-/// A closed stdout (`| head`) is normal use, not an error: output stops quietly.
+/// A closed stdout (`| head`) is normal use and stays quiet; any other write
+/// error is kept by `crate::stdout` for the exit code and the log.
 fn write_stdout(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    crate::stdout::write(text);
 }
 
 struct Ask<'a> {
@@ -213,7 +213,8 @@ impl<'a> Ask<'a> {
                 }
             }));
         }
-        let log = EventLog::new(settings.log_path.clone());
+        let log = EventLog::new(settings.log_path.clone())
+            .for_mock(settings.connection.mock_scenario.is_some());
         Ask {
             settings,
             params,
@@ -299,13 +300,6 @@ impl<'a> Ask<'a> {
             input_tokens: message.usage.input_tokens,
             output_tokens: message.usage.output_tokens,
         };
-        self.warn_once(self.log.append(&CallRecord::success(
-            COMMAND,
-            &self.settings.request.model,
-            usage,
-            attempts,
-            elapsed,
-        )));
         if let Some(dir) = &self.settings.fallback_cache {
             ReplyCache::new(dir.clone()).put(&self.cache_key(), &text);
         }
@@ -339,6 +333,19 @@ impl<'a> Ask<'a> {
                 write_stdout("\n");
             }
         }
+        // Logged after writing: a reply that never reached stdout is not a
+        // delivered success.
+        let mut record = CallRecord::success(
+            COMMAND,
+            &self.settings.request.model,
+            usage,
+            attempts,
+            elapsed,
+        );
+        if crate::stdout::failure().is_some() {
+            record.outcome = OUTPUT_FAILED;
+        }
+        self.warn_once(self.log.append(&record));
         if self.settings.usage {
             eprintln!("{}", usage_line(message));
         }

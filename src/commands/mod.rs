@@ -10,11 +10,7 @@ pub mod generate;
 pub mod log;
 pub mod mock;
 
-use std::io::Write;
-
-/// One line of data on stdout. A closed stdout (`| head`) is normal use, not
-/// an error: output stops quietly.
+/// One line of data on stdout; `crate::stdout` keeps what became of it.
 pub(crate) fn print_stdout_line(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+    crate::stdout::line(text);
 }

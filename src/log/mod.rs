@@ -256,6 +256,7 @@ pub struct EventLog {
     path: Option<PathBuf>,
     max_bytes: u64,
     warned: AtomicBool,
+    mock: bool,
 }
 
 impl EventLog {
@@ -264,12 +265,20 @@ impl EventLog {
             path,
             max_bytes: MAX_LOG_BYTES,
             warned: AtomicBool::new(false),
+            mock: false,
         }
     }
 
     /// The same log with another rotation size (tests use a tiny one).
     pub fn with_max_bytes(mut self, max_bytes: u64) -> EventLog {
         self.max_bytes = max_bytes;
+        self
+    }
+
+    /// The same log for a `--mock` run: every line says `"mock": true`, so
+    /// that the fake API's failures never count as the real API's health.
+    pub fn for_mock(mut self, mock: bool) -> EventLog {
+        self.mock = mock;
         self
     }
 
@@ -290,6 +299,15 @@ impl EventLog {
             )
         });
         let written = serde_json::to_vec(record)
+            .map(|mut line| {
+                // Spliced in as the last field: going through a `Value` would
+                // reorder every field alphabetically.
+                if self.mock && line.len() > 2 && line.ends_with(b"}") {
+                    line.pop();
+                    line.extend_from_slice(b",\"mock\":true}");
+                }
+                line
+            })
             .map_err(|e| e.to_string())
             .and_then(|mut line| {
                 line.push(b'\n');
@@ -376,6 +394,17 @@ mod tests {
                 0o600
             );
         }
+    }
+
+    #[test]
+    fn a_mock_runs_lines_end_with_mock_true() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let log = EventLog::new(Some(path.clone())).for_mock(true);
+        assert!(log.append(&serde_json::json!({"b": 1, "a": 2})).is_none());
+        let line = fs::read_to_string(&path).unwrap();
+        assert_eq!(line, "{\"a\":2,\"b\":1,\"mock\":true}\n");
+        assert!(super::reader::parse_line(r#"{"ts":"2026-11-26T01:58:33.914Z","event":"call","outcome":"success","attempts":1,"mock":true}"#).unwrap().mock);
     }
 
     #[test]

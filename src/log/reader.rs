@@ -52,6 +52,8 @@ pub struct Entry {
     pub error_type: Option<String>,
     pub message: Option<String>,
     pub request_id: Option<String>,
+    /// Written by a `--mock` run: the fake API's health, not the real one's.
+    pub mock: bool,
 }
 
 impl Entry {
@@ -80,6 +82,7 @@ struct RawLine {
     retry_in_ms: Option<u64>,
     outcome: Option<String>,
     attempts: Option<u32>,
+    mock: Option<bool>,
 }
 
 /// Reads one line of our log; the error says why it is not one.
@@ -99,6 +102,9 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
         "call" => Event::Call(Call {
             failed_with: match raw.outcome.as_deref().ok_or("no outcome")? {
                 "success" => None,
+                // The API answered; only writing the reply out failed, which
+                // says nothing about the API's health.
+                crate::commands::ask::OUTPUT_FAILED => None,
                 outcome => Some(category(outcome)?),
             },
             attempts: raw.attempts.ok_or("no attempts")?,
@@ -113,6 +119,7 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
         error_type: raw.error_type,
         message: raw.message,
         request_id: raw.request_id,
+        mock: raw.mock.unwrap_or(false),
     })
 }
 

@@ -61,7 +61,7 @@ impl StatsBuilder {
     }
 
     pub fn add(&mut self, entry: &Entry) {
-        if entry.at < self.since {
+        if entry.at < self.since || entry.mock {
             return;
         }
         match &entry.event {
@@ -214,6 +214,7 @@ mod tests {
             error_type: None,
             message: None,
             request_id: None,
+            mock: false,
         }
     }
 

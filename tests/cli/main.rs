@@ -16,6 +16,7 @@ mod config_file;
 mod doctor;
 mod explain;
 mod generated_files;
+mod local_faults;
 mod log_command;
 mod mock_command;
 mod network;

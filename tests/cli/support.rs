@@ -75,7 +75,14 @@ impl World {
 
     /// `claude-rs` with a clean environment pointed at the fake API.
     pub fn claude(&self) -> Command {
-        let mut command = Command::cargo_bin("claude-rs").expect("the binary is built");
+        let mut command = Command::from_std(self.process());
+        command.timeout(Duration::from_secs(60));
+        command
+    }
+
+    /// The same, as a plain process: for tests that need its stdio or its pid.
+    pub fn process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-rs"));
         command
             .env_clear()
             .env("ANTHROPIC_API_KEY", TEST_KEY)
@@ -84,8 +91,7 @@ impl World {
             .env("CLAUDE_RS_CONFIG", self.config_path())
             .env("CLAUDE_RS_CACHE_DIR", self.dir.path().join("cache"))
             .env("CLAUDE_RS_TEST_SLEEP_SCALE", SLEEP_SCALE)
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(60));
+            .env("NO_COLOR", "1");
         command
     }
 
