@@ -13,6 +13,7 @@ pub mod exit_code;
 pub mod log;
 pub mod mock;
 pub mod output_check;
+pub mod private;
 pub mod report;
 pub mod resilience;
 pub mod sanitize;

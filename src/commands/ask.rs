@@ -106,10 +106,13 @@ fn read_prompt(words: &[String]) -> Result<String, UsageError> {
     non_empty(prompt)
 }
 
+/// Reads at most one byte past the request limit: more could never be sent,
+/// and an endless stdin (`yes |`, `< /dev/zero`) must not eat the memory.
 fn read_stdin() -> Result<String, UsageError> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
+        .take(MAX_REQUEST_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| {
             UsageError::new(
@@ -117,6 +120,12 @@ fn read_stdin() -> Result<String, UsageError> {
                 "pipe the prompt in again, or pass it as words",
             )
         })?;
+    if bytes.len() > MAX_REQUEST_BYTES {
+        return Err(UsageError::new(
+            "stdin is over the API's 32 MB request limit (reading stopped there; nothing was sent)",
+            "trim the input, or split it and ask about each part",
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         UsageError::new(
             format!(
@@ -301,7 +310,7 @@ impl<'a> Ask<'a> {
             output_tokens: message.usage.output_tokens,
         };
         if let Some(dir) = &self.settings.fallback_cache {
-            ReplyCache::new(dir.clone()).put(&self.cache_key(), &text);
+            self.warn_once(ReplyCache::new(dir.clone()).put(&self.cache_key(), &text));
         }
         if self.settings.json {
             print_json(&JsonSuccess {

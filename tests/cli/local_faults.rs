@@ -127,3 +127,99 @@ fn the_log_lists_mock_failures_marked_as_such() {
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     assert!(listed.stdout.contains("(--mock run)"), "{}", listed.stdout);
 }
+
+#[test]
+fn an_endless_stdin_is_refused_at_the_request_limit() {
+    let world = World::ok();
+    let mut child = world
+        .process()
+        .args(["ask", "summarise"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    // An endless writer, as `yes |` is: it stops when claude-rs stops reading.
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let chunk = vec![b'y'; 1 << 20];
+        while stdin.write_all(&chunk).is_ok() {}
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stdin"), "{stderr}");
+    assert!(stderr.contains("32 MB"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert_eq!(world.message_requests(), 0, "nothing was sent");
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn the_fallback_cache_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::ok();
+    assert_eq!(ask(&world, &["--fallback-cache", "hello"]).code, 0);
+    let replies = world.dir.path().join("cache").join("replies");
+    assert_eq!(mode(&replies), 0o700);
+    let entries: Vec<_> = std::fs::read_dir(&replies)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(mode(&entries[0]), 0o600);
+    // A folder of ours left readable by an older version is tightened.
+    std::fs::set_permissions(&replies, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let again = ask(&world, &["--fallback-cache", "again"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.is_empty(), "{}", again.stderr);
+    assert_eq!(mode(&replies), 0o700);
+}
+
+#[cfg(unix)]
+#[test]
+fn batch_results_are_created_private_and_a_users_file_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::steps("ok,401:x-should-retry=false");
+    let input = world.file("in.txt", "one\ntwo\n");
+    let output = world.path("out.jsonl");
+    let first = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "1"]),
+    );
+    assert_eq!(first.code, 3, "{}", first.stderr);
+    assert_eq!(mode(std::path::Path::new(&output)), 0o600);
+    // The user's own choice of mode survives a run that rewrites the file.
+    std::fs::set_permissions(&output, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let rerun = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--retry-errored"]),
+    );
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert_eq!(mode(std::path::Path::new(&output)), 0o640);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_remote_batchs_results_are_created_private() {
+    let world = World::new(claude_rs::mock::MockConfig {
+        batch_polls: 1,
+        ..claude_rs::mock::MockConfig::default()
+    });
+    let input = world.file("in.txt", "one\ntwo\n");
+    let output = world.path("out.jsonl");
+    let done = run(
+        &world,
+        &mut world.batch(&["--remote", &input, "-o", &output, "--poll-interval", "0.01"]),
+    );
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(mode(std::path::Path::new(&output)), 0o600);
+}
