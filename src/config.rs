@@ -466,7 +466,8 @@ pub fn resolve_connection(
         Some(_) => String::new(),
         None => resolve_base_url(ctx, &mut warnings)?,
     };
-    let network = network::resolve(ctx)?;
+    let plain_http = mock.is_some() || base_url.to_ascii_lowercase().starts_with("http://");
+    let network = network::resolve_for(ctx, plain_http)?;
     if mock.is_none() {
         network::check_plain_http(&base_url, network.allow_insecure_http)?;
     }

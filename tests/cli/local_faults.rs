@@ -223,3 +223,29 @@ fn a_remote_batchs_results_are_created_private() {
     assert_eq!(done.code, 0, "{}", done.stderr);
     assert_eq!(mode(std::path::Path::new(&output)), 0o600);
 }
+
+#[test]
+fn a_stale_ssl_cert_file_is_no_obstacle_where_no_tls_is_involved() {
+    let world = World::ok();
+    let stale = world.path("gone.pem");
+    let demo = run(
+        &world,
+        world
+            .ask(&["--mock", "ok", "hello"])
+            .env("SSL_CERT_FILE", &stale),
+    );
+    assert_eq!(demo.code, 0, "{}", demo.stderr);
+    // The fake API of the tests is plain http on 127.0.0.1 too.
+    let plain = run(&world, world.ask(&["hello"]).env("SSL_CERT_FILE", &stale));
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    // Where TLS is involved, it is still refused before anything is sent.
+    let tls = run(
+        &world,
+        world
+            .ask(&["hello"])
+            .env("SSL_CERT_FILE", &stale)
+            .env("ANTHROPIC_BASE_URL", "https://127.0.0.1:9"),
+    );
+    assert_eq!(tls.code, 2, "{}", tls.stderr);
+    assert!(tls.stderr.contains("SSL_CERT_FILE"), "{}", tls.stderr);
+}
