@@ -249,3 +249,78 @@ fn a_stale_ssl_cert_file_is_no_obstacle_where_no_tls_is_involved() {
     assert_eq!(tls.code, 2, "{}", tls.stderr);
     assert!(tls.stderr.contains("SSL_CERT_FILE"), "{}", tls.stderr);
 }
+
+/// The test key with a line break pasted into its middle.
+fn broken_key(inside: &str) -> String {
+    format!("sk-ant-api03-{KEY_SECRET_PART}-01234{inside}56789-wxyz")
+}
+
+#[test]
+fn a_key_that_cannot_go_into_a_header_is_a_usage_error_naming_its_source() {
+    let world = World::ok();
+    let env = run(
+        &world,
+        world
+            .ask(&["hello"])
+            .env("ANTHROPIC_API_KEY", broken_key("\n")),
+    );
+    assert_eq!(env.code, 2, "{}", env.stderr);
+    assert!(env.stderr.contains("ANTHROPIC_API_KEY"), "{}", env.stderr);
+    assert!(env.stderr.contains("a line break"), "{}", env.stderr);
+    assert!(env.stderr.contains("…wxyz"), "{}", env.stderr);
+    assert!(env.stdout.is_empty());
+
+    world.config(&format!("api_key = \"{}\"\n", broken_key("\\u00a0")));
+    let file = run(
+        &world,
+        world.ask(&["hello"]).env_remove("ANTHROPIC_API_KEY"),
+    );
+    assert_eq!(file.code, 2, "{}", file.stderr);
+    assert!(
+        file.stderr.contains("api_key in the config file"),
+        "{}",
+        file.stderr
+    );
+    assert!(file.stderr.contains("not ASCII"), "{}", file.stderr);
+
+    world.config(&format!(
+        "api_key_cmd = \"printf '{}'\"\n",
+        broken_key("\\t")
+    ));
+    let command = run(
+        &world,
+        world
+            .batch(&[&world.file("in.txt", "one\n")])
+            .env_remove("ANTHROPIC_API_KEY"),
+    );
+    assert_eq!(command.code, 2, "{}", command.stderr);
+    assert!(command.stderr.contains("api_key_cmd"), "{}", command.stderr);
+    assert!(command.stderr.contains("a tab"), "{}", command.stderr);
+
+    assert!(world.server.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn doctor_fails_its_config_check_on_a_key_that_cannot_be_sent() {
+    let world = World::ok();
+    let doctor = run(
+        &world,
+        world
+            .claude()
+            .args(["doctor", "--json"])
+            .env("ANTHROPIC_API_KEY", broken_key("\u{7}")),
+    );
+    assert_eq!(doctor.code, 2, "{}", doctor.stdout);
+    let report = json_line(&doctor.stdout);
+    let config = &report["checks"][0];
+    assert_eq!(config["name"], "config");
+    assert_eq!(config["status"], "fail", "{config}");
+    assert!(
+        config["message"]
+            .as_str()
+            .unwrap()
+            .contains("a control character (U+0007)"),
+        "{config}"
+    );
+    assert!(!world.key_was_sent(), "the key was not sent");
+}

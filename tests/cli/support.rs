@@ -140,6 +140,14 @@ impl World {
             .collect()
     }
 
+    /// Whether any request carried a key.
+    pub fn key_was_sent(&self) -> bool {
+        self.server
+            .requests()
+            .iter()
+            .any(|r| r.header("x-api-key").is_some())
+    }
+
     pub fn message_requests(&self) -> usize {
         self.server.message_requests().len()
     }
