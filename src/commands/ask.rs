@@ -12,9 +12,10 @@ use crate::api::types::MAX_REQUEST_BYTES;
 use crate::api::{Client, MessageParams, Reply, pricing};
 use crate::cache::ReplyCache;
 use crate::cli::AskArgs;
+use crate::commands::interrupt::Interrupt;
 use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
-use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
+use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog, INTERRUPTED};
 use crate::report::{self, Style};
 use crate::resilience::retry::run_with_retries;
 use crate::resilience::{AttemptFailure, Category, FailedAttempt, FinalFailure, SystemClock};
@@ -239,7 +240,50 @@ impl<'a> Ask<'a> {
         }
     }
 
+    /// What Ctrl-C leaves behind: the call line, the JSON object, a notice.
+    fn on_interrupt(&self) -> impl FnOnce(u32, Duration) + Send + 'static {
+        let json = self.settings.json;
+        // After the terminal's `^C`, on a line of its own.
+        let newline = if self.style.stderr_is_terminal {
+            "\n"
+        } else {
+            ""
+        };
+        let model = self.settings.request.model.clone();
+        let log = EventLog::new(self.settings.log_path.clone())
+            .for_mock(self.settings.connection.mock_scenario.is_some());
+        move |attempts, elapsed| {
+            if let Some(warning) =
+                log.append(&CallRecord::interrupted(COMMAND, &model, attempts, elapsed))
+            {
+                eprintln!("{}", report::warning(&warning));
+            }
+            if json {
+                print_json(&JsonFailure {
+                    status: "error",
+                    error: JsonError {
+                        category: INTERRUPTED,
+                        http_status: None,
+                        kind: None,
+                        message: "interrupted by Ctrl-C before the reply was complete",
+                        request_id: None,
+                        retryable: false,
+                        fix: "Run the command again for a reply.".into(),
+                    },
+                    attempts,
+                    partial: None,
+                    fallback: None,
+                });
+            }
+            eprintln!(
+                "{newline}interrupted (Ctrl-C) during attempt {attempts}, after {}: the call was abandoned",
+                report::seconds(elapsed)
+            );
+        }
+    }
+
     fn run(self) -> ExitCode {
+        let interrupt = Interrupt::install(self.on_interrupt());
         let mut sink = ReplySink {
             mode: self.settings.output,
             sanitize: self.style.stdout_is_terminal && !self.settings.raw,
@@ -254,7 +298,8 @@ impl<'a> Ask<'a> {
             &self.settings.policy,
             &clock,
             &mut on_failure,
-            |_, deadline_at| {
+            |number, deadline_at| {
+                interrupt.attempt(number);
                 sink.shown_this_attempt = false;
                 let reply = self
                     .client
@@ -267,6 +312,7 @@ impl<'a> Ask<'a> {
                 Ok((reply, data))
             },
         );
+        interrupt.end();
         let newline_owed = sink.shown_this_attempt && !sink.ends_with_newline;
         if sink.mode == OutputMode::Stream && newline_owed && !self.settings.raw {
             write_stdout("\n");

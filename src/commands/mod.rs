@@ -7,6 +7,7 @@ pub mod config;
 pub mod doctor;
 pub mod explain;
 pub mod generate;
+mod interrupt;
 pub mod log;
 pub mod mock;
 

@@ -17,6 +17,9 @@ use serde::Serialize;
 
 use crate::resilience::{Decision, FailedAttempt, Failure};
 
+/// The call line's outcome for a call abandoned at Ctrl-C.
+pub const INTERRUPTED: &str = "interrupted";
+
 /// Messages are cut to this many characters in the log.
 const MESSAGE_CHARS: usize = 200;
 
@@ -188,6 +191,19 @@ impl<'a> CallRecord<'a> {
             message: Some(clip_message(&failure.message)),
             request_id: failure.request_id.as_deref(),
             ..CallRecord::bare(command, model, failure.category.as_str(), attempts, elapsed)
+        }
+    }
+
+    /// A call abandoned at Ctrl-C: no verdict on the API either way.
+    pub fn interrupted(
+        command: &'a str,
+        model: &'a str,
+        attempts: u32,
+        elapsed: std::time::Duration,
+    ) -> CallRecord<'a> {
+        CallRecord {
+            message: Some("interrupted by Ctrl-C".into()),
+            ..CallRecord::bare(command, model, INTERRUPTED, attempts, elapsed)
         }
     }
 

@@ -41,6 +41,8 @@ pub enum Event {
     Call(Call),
     /// The summary line at the end of a batch run; its items have their own lines.
     BatchEnd,
+    /// A call abandoned at Ctrl-C: it says nothing about the API's health.
+    Interrupted,
 }
 
 /// One valid line of our log.
@@ -62,7 +64,7 @@ impl Entry {
         match &self.event {
             Event::Attempt(attempt) => Some(attempt.category),
             Event::Call(call) => call.failed_with,
-            Event::BatchEnd => None,
+            Event::BatchEnd | Event::Interrupted => None,
         }
     }
 }
@@ -99,6 +101,7 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
             max_attempts: raw.max_attempts.ok_or("no max_attempts")?,
             retry_in_ms: raw.retry_in_ms,
         }),
+        "call" if raw.outcome.as_deref() == Some(super::INTERRUPTED) => Event::Interrupted,
         "call" => Event::Call(Call {
             failed_with: match raw.outcome.as_deref().ok_or("no outcome")? {
                 "success" => None,

@@ -82,7 +82,7 @@ impl StatsBuilder {
                     .or_default()
                     .add_call(call.failed_with);
             }
-            Event::BatchEnd => {}
+            Event::BatchEnd | Event::Interrupted => {}
         }
     }
 

@@ -324,3 +324,72 @@ fn doctor_fails_its_config_check_on_a_key_that_cannot_be_sent() {
     );
     assert!(!world.key_was_sent(), "the key was not sent");
 }
+
+/// Starts `ask` against a fake API that never answers, and waits until the
+/// request is in: from then on the process is blocked in a network read.
+#[cfg(unix)]
+fn ask_stuck_in_a_read(world: &World, args: &[&str]) -> std::process::Child {
+    let child = world
+        .process()
+        .arg("ask")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = std::time::Instant::now();
+    while world.message_requests() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the request never arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_ask_json_prints_the_one_object_logs_and_exits_130() {
+    let world = World::steps("hang");
+    let child = ask_stuck_in_a_read(&world, &["--json", "--timeout", "600", "hello"]);
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let json = json_line(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["error"]["category"], "interrupted");
+    assert_eq!(json["error"]["http_status"], serde_json::Value::Null);
+    assert_eq!(json["attempts"], 1);
+    assert_eq!(stderr.lines().count(), 1, "one notice: {stderr}");
+    assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
+    let calls = world.log_events("call");
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["outcome"], "interrupted");
+    assert_eq!(calls[0]["category"], serde_json::Value::Null);
+    // An interrupted call is no verdict on the API's health.
+    let stats = run(
+        &world,
+        world
+            .claude()
+            .args(["log", "stats", "--json", "--alert-below", "95"]),
+    );
+    assert_eq!(stats.code, 0, "{}", stats.stderr);
+    assert_eq!(json_line(&stats.stdout)["calls"], 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_streamed_ask_keeps_the_text_shown_and_exits_130() {
+    let world = World::steps("slow=1000/50");
+    let child = ask_stuck_in_a_read(&world, &["--stream", "hello"]);
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains('{'));
+    assert_eq!(world.log_events("call")[0]["outcome"], "interrupted");
+}

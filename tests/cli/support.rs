@@ -169,6 +169,15 @@ impl World {
     }
 }
 
+/// Ctrl-C, as a terminal sends it: SIGINT to the process.
+pub fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
 pub fn steps(script: &str) -> Vec<Step> {
     script
         .split(',')
