@@ -31,12 +31,15 @@ pub fn run() -> ExitCode {
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(error) => {
-            let _ = error.print();
-            return if error.use_stderr() {
-                ExitCode::Usage
-            } else {
-                ExitCode::Success
-            };
+            let printed = error.print();
+            if error.use_stderr() {
+                return ExitCode::Usage;
+            }
+            // `--help` and `--version` are data on stdout like any other.
+            if let Err(e) = printed {
+                stdout::note_error(&e);
+            }
+            return checked_stdout(ExitCode::Success);
         }
     };
     let env = |name: &str| std::env::var(name).ok();
@@ -75,8 +78,12 @@ pub fn run() -> ExitCode {
         Command::Config(args) => commands::config::run(&args, &ctx, cli.color),
         Command::Generate(args) => commands::generate::run(&args),
     };
-    // Said once here for every command; a failure code of the command's own
-    // is the more specific news and stays.
+    checked_stdout(code)
+}
+
+/// A failed stdout is said once here for every command; a failure code of
+/// the command's own is the more specific news and stays.
+fn checked_stdout(code: ExitCode) -> ExitCode {
     match stdout::failure() {
         Some(error) => {
             let (problem, fix) = stdout::failure_message(&error);

@@ -50,6 +50,11 @@ pub fn line(text: &str) -> bool {
     write(&format!("{text}\n"))
 }
 
+/// Notes an error met by a writer of its own (clap printing `--help`).
+pub fn note_error(error: &io::Error) {
+    record(&mut state(), error);
+}
+
 fn record(state: &mut State, error: &io::Error) -> bool {
     if error.kind() == io::ErrorKind::BrokenPipe {
         *state = State::Closed;

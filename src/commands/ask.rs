@@ -15,15 +15,13 @@ use crate::cli::AskArgs;
 use crate::commands::interrupt::Interrupt;
 use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
-use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog, INTERRUPTED};
+use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
 use crate::report::{self, Style};
 use crate::resilience::retry::run_with_retries;
 use crate::resilience::{AttemptFailure, Category, FailedAttempt, FinalFailure, SystemClock};
 use crate::sanitize;
 
 const COMMAND: &str = "ask";
-/// The call line's outcome when the reply arrived but stdout failed.
-pub const OUTPUT_FAILED: &str = "output_failed";
 
 pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> ExitCode {
     let prepared = resolve_ask(args, ctx, style.stdout_is_terminal).and_then(|settings| {

@@ -20,6 +20,9 @@ use crate::resilience::{Decision, FailedAttempt, Failure};
 /// The call line's outcome for a call abandoned at Ctrl-C.
 pub const INTERRUPTED: &str = "interrupted";
 
+/// The call line's outcome when the reply arrived but stdout failed.
+pub const OUTPUT_FAILED: &str = "output_failed";
+
 /// Messages are cut to this many characters in the log.
 const MESSAGE_CHARS: usize = 200;
 

@@ -107,7 +107,7 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
                 "success" => None,
                 // The API answered; only writing the reply out failed, which
                 // says nothing about the API's health.
-                crate::commands::ask::OUTPUT_FAILED => None,
+                super::OUTPUT_FAILED => None,
                 outcome => Some(category(outcome)?),
             },
             attempts: raw.attempts.ok_or("no attempts")?,
@@ -321,6 +321,26 @@ mod tests {
             })
         );
         assert_eq!(call.category(), None);
+    }
+
+    #[test]
+    fn output_failed_is_the_apis_success_and_interrupted_no_call_at_all() {
+        let line = |outcome: &str| {
+            format!(
+                r#"{{"ts":"2026-11-26T01:58:33.914Z","event":"call","outcome":"{outcome}","attempts":1}}"#
+            )
+        };
+        assert_eq!(
+            parse_line(&line("output_failed")).unwrap().event,
+            Event::Call(Call {
+                failed_with: None,
+                attempts: 1
+            })
+        );
+        let interrupted = parse_line(&line("interrupted")).unwrap();
+        assert_eq!(interrupted.event, Event::Interrupted);
+        assert_eq!(interrupted.category(), None);
+        assert!(!interrupted.mock);
     }
 
     #[test]

@@ -69,6 +69,10 @@ fn every_command_that_prints_data_fails_on_a_full_disk() {
         &["config", "show"],
         &["config", "path"],
         &["doctor", "--offline", "--json"],
+        &["doctor", "--offline"],
+        &["--help"],
+        &["ask", "--help"],
+        &["--version"],
     ] {
         let output = into_full_disk(&world, args);
         assert_stdout_failed(&output);
