@@ -134,10 +134,15 @@ fn the_log_lists_mock_failures_marked_as_such() {
 
 #[test]
 fn an_endless_stdin_is_refused_at_the_request_limit() {
+    an_endless_stdin_is_refused(&["ask", "summarise"]);
+    an_endless_stdin_is_refused(&["batch", "-"]);
+}
+
+fn an_endless_stdin_is_refused(args: &[&str]) {
     let world = World::ok();
     let mut child = world
         .process()
-        .args(["ask", "summarise"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
