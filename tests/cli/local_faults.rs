@@ -391,7 +391,7 @@ fn ctrl_c_during_ask_json_prints_the_one_object_logs_and_exits_130() {
 
 #[cfg(unix)]
 #[test]
-fn ctrl_c_during_a_streamed_ask_keeps_the_text_shown_and_exits_130() {
+fn ctrl_c_during_a_streamed_ask_exits_130_with_a_notice_and_a_log_line() {
     let world = World::steps("slow=1000/50");
     let child = ask_stuck_in_a_read(&world, &["--stream", "hello"]);
     interrupt(&child);
