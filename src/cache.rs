@@ -44,26 +44,37 @@ impl ReplyCache {
         (entry.request == *request).then_some(entry)
     }
 
-    /// Stores a reply; a cache that cannot be written is not an error worth a word.
-    pub fn put(&self, request: &Value, text: &str) {
+    /// Stores a reply. A folder that cannot be made private gets a warning
+    /// (returned) and nothing is stored; any later failure is not worth a word.
+    pub fn put(&self, request: &Value, text: &str) -> Option<String> {
         let entry = CachedReply {
             stored_at: crate::log::timestamp(SystemTime::now()),
             request: request.clone(),
             text: text.to_string(),
         };
-        if fs::create_dir_all(&self.dir).is_err() {
-            return;
+        // `replies` is ours whatever folder the user chose for the cache, and
+        // a private folder keeps every entry in it private.
+        if let Err(error) = crate::private::own_dir(&self.dir) {
+            return Some(format!(
+                "the reply was not cached: the --fallback-cache folder {} cannot be used privately: {error}",
+                self.dir.display()
+            ));
         }
-        let Ok(bytes) = serde_json::to_vec(&entry) else {
-            return;
-        };
+        let bytes = serde_json::to_vec(&entry).ok()?;
         let path = self.entry_path(request);
         // Written beside and renamed, so a reader never sees half an entry.
         let temp = path.with_extension(format!("tmp{}", std::process::id()));
-        if fs::write(&temp, bytes).is_ok() && fs::rename(&temp, &path).is_err() {
+        let written = crate::private::new_file_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temp)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, &bytes));
+        if written.is_ok() && fs::rename(&temp, &path).is_err() {
             let _ = fs::remove_file(&temp);
         }
         prune(&self.dir, MAX_ENTRIES);
+        None
     }
 }
 

@@ -23,6 +23,7 @@ Exit codes:
   7    network: timeout or connection failure (timeout, connection)
   8    the reply did not satisfy --expect-json or --choices (output_validation)
   9    batch finished, but some items errored
+  10   the output could not be written: stdout failed (disk full, I/O error)
   130  interrupted (Ctrl-C)
 
 Environment:
@@ -81,6 +82,7 @@ Exit codes:
        breaker's probes; remote: through the retries; the batches keep running);
        remote, 6 also: a downloaded batch had no result for some items (rerun)
   9    finished, but some items errored, were canceled or expired (--retry-errored redoes them)
+  10   without -o: the results could not be written to stdout (disk full, I/O error)
   130  interrupted (Ctrl-C): local: in-flight items finished, the rest left for a resume;
        remote: the batches keep running on Anthropic's side, rerun to resume
 

@@ -334,7 +334,11 @@ pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
             shown(&key, ""),
             &Source::Env("ANTHROPIC_API_KEY"),
         );
-        return Ok(key);
+        return sendable(
+            key,
+            "ANTHROPIC_API_KEY",
+            "export ANTHROPIC_API_KEY=sk-ant-...",
+        );
     }
     if mock {
         let key = ApiKey::new(MOCK_API_KEY).ok_or_else(|| UsageError::new("no mock key", ""))?;
@@ -369,7 +373,12 @@ pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
                 shown(&key, " (from api_key_cmd)"),
                 &command.source,
             );
-            Ok(key)
+            let from = format!("the output of api_key_cmd ({})", command.source);
+            sendable(
+                key,
+                &from,
+                "make api_key_cmd print the key alone on its first line",
+            )
         }
         (_, Some(literal)) => {
             let key = ApiKey::new(&literal.value).ok_or_else(|| {
@@ -379,7 +388,8 @@ pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
                 )
             })?;
             ctx.record("api_key", shown(&key, ""), &literal.source);
-            Ok(key)
+            let from = format!("api_key in the config file ({})", literal.source);
+            sendable(key, &from, "set api_key = \"sk-ant-...\" on one line")
         }
         _ => {
             ctx.record("api_key", Value::Null, &Source::Default);
@@ -391,6 +401,36 @@ pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
             ))
         }
     }
+}
+
+/// A key goes into the `x-api-key` header, which holds visible ASCII only: a
+/// line break or a stray character from a bad copy would otherwise surface as
+/// a network failure after every retry. Refused here, naming where the key
+/// came from and never any of it beyond its last 4 characters.
+fn sendable(key: ApiKey, from: &str, fix: &str) -> Result<ApiKey, UsageError> {
+    let Some((at, bad)) = key
+        .expose()
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_graphic())
+    else {
+        return Ok(key);
+    };
+    let what = match bad {
+        '\n' | '\r' => "a line break".to_string(),
+        '\t' => "a tab".to_string(),
+        ' ' => "a space".to_string(),
+        c if c.is_control() => format!("a control character (U+{:04X})", u32::from(c)),
+        c => format!("a character that is not ASCII (U+{:04X})", u32::from(c)),
+    };
+    Err(UsageError::new(
+        format!(
+            "the API key from {from} (ending in {}) holds {what} at character {}: it cannot be sent in an HTTP header, so nothing was sent",
+            key.masked(),
+            at + 1
+        ),
+        format!("copy the key again, in one piece with nothing around it, then {fix}"),
+    ))
 }
 
 /// Profiles outrank the file's top level.
@@ -448,7 +488,8 @@ pub fn resolve_connection(
         Some(_) => String::new(),
         None => resolve_base_url(ctx, &mut warnings)?,
     };
-    let network = network::resolve(ctx)?;
+    let plain_http = mock.is_some() || base_url.to_ascii_lowercase().starts_with("http://");
+    let network = network::resolve_for(ctx, plain_http)?;
     if mock.is_none() {
         network::check_plain_http(&base_url, network.allow_insecure_http)?;
     }

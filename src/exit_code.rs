@@ -22,12 +22,14 @@ pub enum ExitCode {
     OutputValidation = 8,
     /// A batch finished but some items errored.
     BatchPartial = 9,
+    /// The output could not be written: stdout failed (disk full, I/O error).
+    Output = 10,
     /// Interrupted by Ctrl-C.
     Interrupted = 130,
 }
 
 impl ExitCode {
-    pub const ALL: [ExitCode; 11] = [
+    pub const ALL: [ExitCode; 12] = [
         ExitCode::Success,
         ExitCode::Internal,
         ExitCode::Usage,
@@ -38,6 +40,7 @@ impl ExitCode {
         ExitCode::Network,
         ExitCode::OutputValidation,
         ExitCode::BatchPartial,
+        ExitCode::Output,
         ExitCode::Interrupted,
     ];
 
@@ -59,6 +62,9 @@ impl ExitCode {
             ExitCode::Network => "network: timeout or connection failure",
             ExitCode::OutputValidation => "the reply did not satisfy --expect-json or --choices",
             ExitCode::BatchPartial => "batch finished, but some items errored",
+            ExitCode::Output => {
+                "the output could not be written: stdout failed (disk full, I/O error)"
+            }
             ExitCode::Interrupted => "interrupted (Ctrl-C)",
         }
     }

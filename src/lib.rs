@@ -14,11 +14,13 @@ pub mod exit_code;
 pub mod log;
 pub mod mock;
 pub mod output_check;
+pub mod private;
 pub mod report;
 pub mod resilience;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
+pub mod stdout;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -32,12 +34,15 @@ pub fn run() -> ExitCode {
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(error) => {
-            let _ = error.print();
-            return if error.use_stderr() {
-                ExitCode::Usage
-            } else {
-                ExitCode::Success
-            };
+            let printed = error.print();
+            if error.use_stderr() {
+                return ExitCode::Usage;
+            }
+            // `--help` and `--version` are data on stdout like any other.
+            if let Err(e) = printed {
+                stdout::note_error(&e);
+            }
+            return checked_stdout(ExitCode::Success);
         }
     };
     let env = |name: &str| std::env::var(name).ok();
@@ -71,7 +76,7 @@ pub fn run() -> ExitCode {
         _ => style,
     };
     let ctx = config::Context::new(&env, &user, cli.log_file.clone(), &cli.network);
-    match cli.command {
+    let code = match cli.command {
         Command::Ask(args) => commands::ask::run(&args, &ctx, &style),
         Command::Batch(args) => commands::batch::run(&args, &ctx, &style),
         Command::Explain(args) => commands::explain::run(&args),
@@ -80,5 +85,22 @@ pub fn run() -> ExitCode {
         Command::Mock(args) => commands::mock::run(&args, &env),
         Command::Config(args) => commands::config::run(&args, &ctx, cli.color),
         Command::Generate(args) => commands::generate::run(&args),
+    };
+    checked_stdout(code)
+}
+
+/// A failed stdout is said once here for every command; a failure code of
+/// the command's own is the more specific news and stays.
+fn checked_stdout(code: ExitCode) -> ExitCode {
+    match stdout::failure() {
+        Some(error) => {
+            let (problem, fix) = stdout::failure_message(&error);
+            eprintln!("{}", report::render_usage_error(&problem, fix));
+            match code {
+                ExitCode::Success => ExitCode::Output,
+                other => other,
+            }
+        }
+        None => code,
     }
 }

@@ -153,7 +153,7 @@ pub fn open_output(path: &Path, done: &mut Done) -> Result<File, UsageError> {
     let mut file = match done.held.take() {
         Some(file) => file,
         None => {
-            let file = OpenOptions::new()
+            let file = crate::private::new_file_options()
                 .read(true)
                 .append(true)
                 .create(true)
@@ -280,12 +280,14 @@ fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
 /// dropped.
 fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u64)> {
     let temporary = sibling(path, ".claude-rs-rewrite");
-    let mut new = OpenOptions::new()
+    let mut new = crate::private::new_file_options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(true)
         .open(&temporary)?;
+    // The rewrite takes the old file's place: it keeps the mode the user gave it.
+    new.set_permissions(old.metadata()?.permissions())?;
     if new.try_lock().is_err() {
         return Err(io::Error::other(format!(
             "{} is in use by another run",

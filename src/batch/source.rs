@@ -44,11 +44,17 @@ impl InputFile {
                     name: path.display().to_string(),
                 })
             }
-            BatchInput::Stdin => spool_stdin().map_err(|e| {
-                UsageError::new(
+            BatchInput::Stdin => spool(&mut io::stdin().lock(), MAX_LINE_BYTES).map_err(|e| match e {
+                Spool::Read(e) => UsageError::new(
                     format!("cannot read the requests from stdin: {e}"),
                     "pipe the requests in again, or give them as a file",
-                )
+                ),
+                Spool::EndlessLine(line) => UsageError::new(
+                    format!(
+                        "line {line} of stdin is over the API's 32 MB request limit (reading stopped there; nothing was sent)"
+                    ),
+                    "one request per line: check what is piped in, and split or trim the long line",
+                ),
             }),
         }
     }
@@ -60,11 +66,45 @@ impl InputFile {
     }
 }
 
+enum Spool {
+    Read(io::Error),
+    /// The 1-based number of a line longer than the cap.
+    EndlessLine(u64),
+}
+
 /// The temporary file has no name (it is unlinked at once), so nothing is
-/// left behind even when the process is killed.
-fn spool_stdin() -> io::Result<InputFile> {
-    let mut file = tempfile::tempfile()?;
-    io::copy(&mut io::stdin().lock(), &mut file)?;
+/// left behind even when the process is killed. A line longer than any
+/// request stops the copy at once: it may never end (`< /dev/zero`), and the
+/// temporary folder is often memory.
+fn spool(stdin: &mut impl BufRead, cap: u64) -> Result<InputFile, Spool> {
+    let mut file = tempfile::tempfile().map_err(Spool::Read)?;
+    let (mut line, mut line_bytes) = (1u64, 0u64);
+    loop {
+        let chunk = stdin.fill_buf().map_err(Spool::Read)?;
+        if chunk.is_empty() {
+            break;
+        }
+        // A chunk (8 KiB) is far shorter than the cap: only the line it
+        // continues and the line it leaves open can be over it.
+        let newline = |b: &&u8| **b == b'\n';
+        let first = chunk
+            .iter()
+            .position(|b| newline(&b))
+            .unwrap_or(chunk.len());
+        if line_bytes + first as u64 > cap {
+            return Err(Spool::EndlessLine(line));
+        }
+        match chunk.iter().rposition(|b| newline(&b)) {
+            Some(last) => {
+                line += chunk.iter().filter(newline).count() as u64;
+                line_bytes = (chunk.len() - last - 1) as u64;
+            }
+            None => line_bytes += chunk.len() as u64,
+        }
+        io::Write::write_all(&mut file, chunk).map_err(Spool::Read)?;
+        let read = chunk.len();
+        stdin.consume(read);
+    }
     Ok(InputFile {
         file,
         name: "stdin".into(),
@@ -304,6 +344,19 @@ mod tests {
         file.write_all(text).unwrap();
         let input = InputFile::open(&BatchInput::File(file.path().to_path_buf())).unwrap();
         (file, input)
+    }
+
+    #[test]
+    fn an_endless_line_on_stdin_stops_the_copy_at_the_cap() {
+        let endless = io::Cursor::new(b"a\nb\n".to_vec()).chain(io::repeat(b'y'));
+        let mut stdin = BufReader::with_capacity(16, endless);
+        assert!(matches!(
+            spool(&mut stdin, 1000),
+            Err(Spool::EndlessLine(3))
+        ));
+        let long_but_ended = [vec![b'y'; 999], b"\nz".to_vec()].concat();
+        let mut fine = BufReader::with_capacity(16, io::Cursor::new(long_but_ended));
+        assert!(spool(&mut fine, 1000).is_ok());
     }
 
     #[test]

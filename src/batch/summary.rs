@@ -55,6 +55,7 @@ impl Ending<'_> {
             Some(Stop::Systemic(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure)) => {
                 failure.category.exit_code()
             }
+            Some(Stop::OutputFailed(_)) if self.output.is_none() => ExitCode::Output,
             Some(Stop::OutputFailed(_) | Stop::InputFailed(_)) => ExitCode::Internal,
             Some(Stop::OutputClosed) => ExitCode::Success,
             None if self.tally.outcomes.errored_total() + self.tally.skipped_errored > 0 => {
@@ -171,8 +172,9 @@ impl Ending<'_> {
             }
             Some(Stop::OutputFailed(error)) => {
                 return format!(
-                    "{} batch stopped: could not write the results: {error}\n",
-                    "error:".red().bold()
+                    "{} batch stopped: could not write the results to {}: {error}\n",
+                    "error:".red().bold(),
+                    self.output.unwrap_or("stdout")
                 );
             }
             Some(Stop::OutputClosed) => {

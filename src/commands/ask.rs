@@ -1,7 +1,7 @@
 //! `claude-rs ask`: one prompt, one reply, every failure classified, retried
 //! right, explained and logged.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,9 +12,10 @@ use crate::api::types::MAX_REQUEST_BYTES;
 use crate::api::{Client, MessageParams, Reply, pricing};
 use crate::cache::ReplyCache;
 use crate::cli::AskArgs;
+use crate::commands::interrupt::Interrupt;
 use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
-use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
+use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
 use crate::report::{self, Style};
 use crate::resilience::retry::run_with_retries;
 use crate::resilience::{AttemptFailure, Category, FailedAttempt, FinalFailure, SystemClock};
@@ -104,10 +105,13 @@ fn read_prompt(words: &[String]) -> Result<String, UsageError> {
     non_empty(prompt)
 }
 
+/// Reads at most one byte past the request limit: more could never be sent,
+/// and an endless stdin (`yes |`, `< /dev/zero`) must not eat the memory.
 fn read_stdin() -> Result<String, UsageError> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
+        .take(MAX_REQUEST_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| {
             UsageError::new(
@@ -115,6 +119,12 @@ fn read_stdin() -> Result<String, UsageError> {
                 "pipe the prompt in again, or pass it as words",
             )
         })?;
+    if bytes.len() > MAX_REQUEST_BYTES {
+        return Err(UsageError::new(
+            "stdin is over the API's 32 MB request limit (reading stopped there; nothing was sent)",
+            "trim the input, or split it and ask about each part",
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         UsageError::new(
             format!(
@@ -161,12 +171,10 @@ impl ReplySink {
     }
 }
 
-/// A closed stdout (`| head`) is normal use, not an error: output stops quietly.
+/// A closed stdout (`| head`) is normal use and stays quiet; any other write
+/// error is kept by `crate::stdout` for the exit code and the log.
 fn write_stdout(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    crate::stdout::write(text);
 }
 
 struct Ask<'a> {
@@ -213,7 +221,8 @@ impl<'a> Ask<'a> {
                 }
             }));
         }
-        let log = EventLog::new(settings.log_path.clone());
+        let log = EventLog::new(settings.log_path.clone())
+            .for_mock(settings.connection.mock_scenario.is_some());
         Ask {
             settings,
             params,
@@ -229,7 +238,50 @@ impl<'a> Ask<'a> {
         }
     }
 
+    /// What Ctrl-C leaves behind: the call line, the JSON object, a notice.
+    fn on_interrupt(&self) -> impl FnOnce(u32, Duration) + Send + 'static {
+        let json = self.settings.json;
+        // After the terminal's `^C`, on a line of its own.
+        let newline = if self.style.stderr_is_terminal {
+            "\n"
+        } else {
+            ""
+        };
+        let model = self.settings.request.model.clone();
+        let log = EventLog::new(self.settings.log_path.clone())
+            .for_mock(self.settings.connection.mock_scenario.is_some());
+        move |attempts, elapsed| {
+            if let Some(warning) =
+                log.append(&CallRecord::interrupted(COMMAND, &model, attempts, elapsed))
+            {
+                eprintln!("{}", report::warning(&warning));
+            }
+            if json {
+                print_json(&JsonFailure {
+                    status: "error",
+                    error: JsonError {
+                        category: INTERRUPTED,
+                        http_status: None,
+                        kind: None,
+                        message: "interrupted by Ctrl-C before the reply was complete",
+                        request_id: None,
+                        retryable: false,
+                        fix: "Run the command again for a reply.".into(),
+                    },
+                    attempts,
+                    partial: None,
+                    fallback: None,
+                });
+            }
+            eprintln!(
+                "{newline}interrupted (Ctrl-C) during attempt {attempts}, after {}: the call was abandoned",
+                report::seconds(elapsed)
+            );
+        }
+    }
+
     fn run(self) -> ExitCode {
+        let interrupt = Interrupt::install(self.on_interrupt());
         let mut sink = ReplySink {
             mode: self.settings.output,
             sanitize: self.style.stdout_is_terminal && !self.settings.raw,
@@ -244,7 +296,8 @@ impl<'a> Ask<'a> {
             &self.settings.policy,
             &clock,
             &mut on_failure,
-            |_, deadline_at| {
+            |number, deadline_at| {
+                interrupt.attempt(number);
                 sink.shown_this_attempt = false;
                 let reply = self
                     .client
@@ -257,6 +310,7 @@ impl<'a> Ask<'a> {
                 Ok((reply, data))
             },
         );
+        interrupt.end();
         let newline_owed = sink.shown_this_attempt && !sink.ends_with_newline;
         if sink.mode == OutputMode::Stream && newline_owed && !self.settings.raw {
             write_stdout("\n");
@@ -299,15 +353,8 @@ impl<'a> Ask<'a> {
             input_tokens: message.usage.input_tokens,
             output_tokens: message.usage.output_tokens,
         };
-        self.warn_once(self.log.append(&CallRecord::success(
-            COMMAND,
-            &self.settings.request.model,
-            usage,
-            attempts,
-            elapsed,
-        )));
         if let Some(dir) = &self.settings.fallback_cache {
-            ReplyCache::new(dir.clone()).put(&self.cache_key(), &text);
+            self.warn_once(ReplyCache::new(dir.clone()).put(&self.cache_key(), &text));
         }
         if self.settings.json {
             print_json(&JsonSuccess {
@@ -339,6 +386,19 @@ impl<'a> Ask<'a> {
                 write_stdout("\n");
             }
         }
+        // Logged after writing: a reply that never reached stdout is not a
+        // delivered success.
+        let mut record = CallRecord::success(
+            COMMAND,
+            &self.settings.request.model,
+            usage,
+            attempts,
+            elapsed,
+        );
+        if crate::stdout::failure().is_some() {
+            record.outcome = OUTPUT_FAILED;
+        }
+        self.warn_once(self.log.append(&record));
         if self.settings.usage {
             eprintln!("{}", usage_line(message));
         }

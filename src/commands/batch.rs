@@ -272,11 +272,13 @@ impl Batch {
             ),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
-            log: EventLog::new(settings.log_path.clone()),
+            log: EventLog::new(settings.log_path.clone())
+                .for_mock(settings.connection.mock_scenario.is_some()),
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         };
-        let log = EventLog::new(settings.log_path.clone());
+        let log = EventLog::new(settings.log_path.clone())
+            .for_mock(settings.connection.mock_scenario.is_some());
         let progress = Progress::new(self.pending, style.stderr_is_terminal, settings.quiet);
         let plan = Plan {
             input: self.input,

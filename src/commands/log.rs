@@ -172,9 +172,10 @@ fn failure_line(record: &Record) -> String {
         .map_or_else(|| "-".into(), sanitize::one_line);
     let message = entry.message.as_deref().map(sanitize::one_line);
     format!(
-        "{}  {category:<17}  {status:<8}  {request_id}  {}",
+        "{}  {category:<17}  {status:<8}  {request_id}  {}{}",
         timestamp(entry.at),
-        message.unwrap_or_default()
+        message.unwrap_or_default(),
+        if entry.mock { "  (--mock run)" } else { "" }
     )
     .trim_end()
     .to_string()

@@ -1,7 +1,6 @@
 //! `claude-rs mock`: the fake Anthropic API, for offline scripts, demos and CI
 //! smoke checks against realistic failures.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -110,9 +109,7 @@ pub fn run(args: &MockArgs, env: EnvLookup) -> ExitCode {
     match started {
         Ok((server, ca_file)) => {
             let url = server.base_url();
-            let mut stdout = std::io::stdout().lock();
-            let _ = writeln!(stdout, "{url}").and_then(|()| stdout.flush());
-            drop(stdout);
+            crate::stdout::line(&url);
             let trust = match ca_file {
                 Some(path) => format!(
                     "\n  its certificate is signed by a test CA: pass --ca-cert {0} (or export SSL_CERT_FILE={0})",

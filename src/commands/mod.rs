@@ -7,20 +7,18 @@ pub mod config;
 pub mod doctor;
 pub mod explain;
 pub mod generate;
+mod interrupt;
 pub mod log;
 pub mod mock;
 
-use std::io::Write;
-
 /// One line of a report on stdout (doctor, explain, config, log): scrubbed
 /// of every secret, since it quotes what servers, logs and users said.
+/// `crate::stdout` keeps what became of it.
 pub(crate) fn print_stdout_line(text: &str) {
-    print_data_line(&crate::secret::scrub(text));
+    crate::stdout::line(&crate::secret::scrub(text));
 }
 
-/// One line of the user's data (a reply) on stdout, exactly as it is. A
-/// closed stdout (`| head`) is normal use, not an error: output stops quietly.
+/// One line of the user's data (a reply) on stdout, exactly as it is.
 pub(crate) fn print_data_line(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+    crate::stdout::line(text);
 }

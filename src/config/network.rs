@@ -26,6 +26,14 @@ pub struct Resolved {
 /// The proxy and the trusted roots (flags > environment > profile > file >
 /// defaults).
 pub fn resolve(ctx: &Context) -> Result<Resolved, UsageError> {
+    resolve_for(ctx, false)
+}
+
+/// `resolve`, for a connection to a plain `http://` base URL when
+/// `plain_http` (the fake API is one): then no TLS is involved unless the
+/// proxy speaks it, and an unusable `SSL_CERT_FILE` (set for other programs,
+/// or left stale) is not in the way.
+pub fn resolve_for(ctx: &Context, plain_http: bool) -> Result<Resolved, UsageError> {
     let args = ctx.network;
     // The proxy variables are read by ureq itself: when one is set, the
     // config file's proxy gives way to it, as the environment outranks the file.
@@ -68,10 +76,14 @@ pub fn resolve(ctx: &Context) -> Result<Resolved, UsageError> {
         ctx.config(|l| l.allow_insecure_http.as_ref()),
         false,
     );
+    let https_proxy = picked
+        .value
+        .as_deref()
+        .is_some_and(|p| p.trim().to_ascii_lowercase().starts_with("https://"));
     Ok(Resolved {
         network: Network {
             proxy,
-            trust: trust(ctx, native.value)?,
+            trust: trust(ctx, native.value, plain_http && !https_proxy)?,
         },
         allow_insecure_http: insecure.value,
     })
@@ -88,7 +100,7 @@ fn proxy(raw: &str, said: &str) -> Result<ProxyServer, UsageError> {
     })
 }
 
-fn trust(ctx: &Context, native_roots: bool) -> Result<Trust, UsageError> {
+fn trust(ctx: &Context, native_roots: bool, no_tls: bool) -> Result<Trust, UsageError> {
     // A flag's path is used as given, even if it is not UTF-8.
     if let Some(path) = &ctx.network.ca_cert {
         let shown = path.display().to_string().into();
@@ -112,7 +124,11 @@ fn trust(ctx: &Context, native_roots: bool) -> Result<Trust, UsageError> {
         (_, None) => Ok(Trust::Bundled),
         (Source::Env(_), Some(path)) => {
             let origin = format!("SSL_CERT_FILE={path}");
-            added(Path::new(&path), &origin, Strictness::SomeCertificate)
+            match added(Path::new(&path), &origin, Strictness::SomeCertificate) {
+                // Nothing will be verified, so nothing is trusted from it.
+                Err(_) if no_tls => Ok(Trust::Bundled),
+                other => other,
+            }
         }
         (source, Some(path)) => {
             let path = expand_home(&path);

@@ -17,6 +17,12 @@ use serde::Serialize;
 
 use crate::resilience::{Decision, FailedAttempt, Failure};
 
+/// The call line's outcome for a call abandoned at Ctrl-C.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// The call line's outcome when the reply arrived but stdout failed.
+pub const OUTPUT_FAILED: &str = "output_failed";
+
 /// Messages are cut to this many characters in the log.
 const MESSAGE_CHARS: usize = 200;
 
@@ -191,6 +197,19 @@ impl<'a> CallRecord<'a> {
         }
     }
 
+    /// A call abandoned at Ctrl-C: no verdict on the API either way.
+    pub fn interrupted(
+        command: &'a str,
+        model: &'a str,
+        attempts: u32,
+        elapsed: std::time::Duration,
+    ) -> CallRecord<'a> {
+        CallRecord {
+            message: Some("interrupted by Ctrl-C".into()),
+            ..CallRecord::bare(command, model, INTERRUPTED, attempts, elapsed)
+        }
+    }
+
     fn bare(
         command: &'a str,
         model: &'a str,
@@ -256,6 +275,7 @@ pub struct EventLog {
     path: Option<PathBuf>,
     max_bytes: u64,
     warned: AtomicBool,
+    mock: bool,
 }
 
 impl EventLog {
@@ -264,12 +284,20 @@ impl EventLog {
             path,
             max_bytes: MAX_LOG_BYTES,
             warned: AtomicBool::new(false),
+            mock: false,
         }
     }
 
     /// The same log with another rotation size (tests use a tiny one).
     pub fn with_max_bytes(mut self, max_bytes: u64) -> EventLog {
         self.max_bytes = max_bytes;
+        self
+    }
+
+    /// The same log for a `--mock` run: every line says `"mock": true`, so
+    /// that the fake API's failures never count as the real API's health.
+    pub fn for_mock(mut self, mock: bool) -> EventLog {
+        self.mock = mock;
         self
     }
 
@@ -292,6 +320,15 @@ impl EventLog {
         // Whatever a server echoed into a message, the key never reaches
         // the log.
         let written = serde_json::to_string(record)
+            .map(|mut line| {
+                // Spliced in as the last field: going through a `Value` would
+                // reorder every field alphabetically.
+                if self.mock && line.len() > 2 && line.ends_with('}') {
+                    line.pop();
+                    line.push_str(",\"mock\":true}");
+                }
+                line
+            })
             .map_err(|e| e.to_string())
             .and_then(|line| {
                 let mut line = crate::secret::scrub(&line).into_owned();
@@ -379,6 +416,17 @@ mod tests {
                 0o600
             );
         }
+    }
+
+    #[test]
+    fn a_mock_runs_lines_end_with_mock_true() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let log = EventLog::new(Some(path.clone())).for_mock(true);
+        assert!(log.append(&serde_json::json!({"b": 1, "a": 2})).is_none());
+        let line = fs::read_to_string(&path).unwrap();
+        assert_eq!(line, "{\"a\":2,\"b\":1,\"mock\":true}\n");
+        assert!(super::reader::parse_line(r#"{"ts":"2026-11-26T01:58:33.914Z","event":"call","outcome":"success","attempts":1,"mock":true}"#).unwrap().mock);
     }
 
     #[test]

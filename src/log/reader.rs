@@ -41,6 +41,8 @@ pub enum Event {
     Call(Call),
     /// The summary line at the end of a batch run; its items have their own lines.
     BatchEnd,
+    /// A call abandoned at Ctrl-C: it says nothing about the API's health.
+    Interrupted,
 }
 
 /// One valid line of our log.
@@ -52,6 +54,8 @@ pub struct Entry {
     pub error_type: Option<String>,
     pub message: Option<String>,
     pub request_id: Option<String>,
+    /// Written by a `--mock` run: the fake API's health, not the real one's.
+    pub mock: bool,
 }
 
 impl Entry {
@@ -60,7 +64,7 @@ impl Entry {
         match &self.event {
             Event::Attempt(attempt) => Some(attempt.category),
             Event::Call(call) => call.failed_with,
-            Event::BatchEnd => None,
+            Event::BatchEnd | Event::Interrupted => None,
         }
     }
 }
@@ -80,6 +84,7 @@ struct RawLine {
     retry_in_ms: Option<u64>,
     outcome: Option<String>,
     attempts: Option<u32>,
+    mock: Option<bool>,
 }
 
 /// Reads one line of our log; the error says why it is not one.
@@ -96,9 +101,13 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
             max_attempts: raw.max_attempts.ok_or("no max_attempts")?,
             retry_in_ms: raw.retry_in_ms,
         }),
+        "call" if raw.outcome.as_deref() == Some(super::INTERRUPTED) => Event::Interrupted,
         "call" => Event::Call(Call {
             failed_with: match raw.outcome.as_deref().ok_or("no outcome")? {
                 "success" => None,
+                // The API answered; only writing the reply out failed, which
+                // says nothing about the API's health.
+                super::OUTPUT_FAILED => None,
                 outcome => Some(category(outcome)?),
             },
             attempts: raw.attempts.ok_or("no attempts")?,
@@ -113,6 +122,7 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
         error_type: raw.error_type,
         message: raw.message,
         request_id: raw.request_id,
+        mock: raw.mock.unwrap_or(false),
     })
 }
 
@@ -396,6 +406,26 @@ mod tests {
             })
         );
         assert_eq!(call.category(), None);
+    }
+
+    #[test]
+    fn output_failed_is_the_apis_success_and_interrupted_no_call_at_all() {
+        let line = |outcome: &str| {
+            format!(
+                r#"{{"ts":"2026-11-26T01:58:33.914Z","event":"call","outcome":"{outcome}","attempts":1}}"#
+            )
+        };
+        assert_eq!(
+            parse_line(&line("output_failed")).unwrap().event,
+            Event::Call(Call {
+                failed_with: None,
+                attempts: 1
+            })
+        );
+        let interrupted = parse_line(&line("interrupted")).unwrap();
+        assert_eq!(interrupted.event, Event::Interrupted);
+        assert_eq!(interrupted.category(), None);
+        assert!(!interrupted.mock);
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl StatsBuilder {
     }
 
     pub fn add(&mut self, entry: &Entry) {
-        if entry.at < self.since {
+        if entry.at < self.since || entry.mock {
             return;
         }
         match &entry.event {
@@ -82,7 +82,7 @@ impl StatsBuilder {
                     .or_default()
                     .add_call(call.failed_with);
             }
-            Event::BatchEnd => {}
+            Event::BatchEnd | Event::Interrupted => {}
         }
     }
 
@@ -215,6 +215,7 @@ mod tests {
             error_type: None,
             message: None,
             request_id: None,
+            mock: false,
         }
     }
 

@@ -191,14 +191,6 @@ fn a_second_run_on_the_same_output_is_refused_while_the_first_runs() {
     assert_eq!(world.message_requests(), 40, "the second run sent nothing");
 }
 
-fn interrupt(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
-
 #[cfg(unix)]
 #[test]
 fn a_second_ctrl_c_abandons_the_items_in_flight() {

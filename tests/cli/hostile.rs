@@ -262,7 +262,7 @@ fn doctor_reports_a_redirect_as_the_failing_http_hop() {
     assert!(other.server.requests().is_empty());
     // The key was never sent with a request that a redirect answered, either.
     assert!(
-        the_key_was_never_sent(&world),
+        !world.key_was_sent(),
         "doctor sent the key to a base URL that redirects"
     );
 }

@@ -18,6 +18,7 @@ mod explain;
 mod generated_files;
 mod hostile;
 mod hostile_numbers;
+mod local_faults;
 mod log_command;
 mod mock_command;
 mod network;

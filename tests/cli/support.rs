@@ -75,7 +75,14 @@ impl World {
 
     /// `claude-rs` with a clean environment pointed at the fake API.
     pub fn claude(&self) -> Command {
-        let mut command = Command::cargo_bin("claude-rs").expect("the binary is built");
+        let mut command = Command::from_std(self.process());
+        command.timeout(Duration::from_secs(60));
+        command
+    }
+
+    /// The same, as a plain process: for tests that need its stdio or its pid.
+    pub fn process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-rs"));
         command
             .env_clear()
             .env("ANTHROPIC_API_KEY", TEST_KEY)
@@ -84,8 +91,7 @@ impl World {
             .env("CLAUDE_RS_CONFIG", self.config_path())
             .env("CLAUDE_RS_CACHE_DIR", self.dir.path().join("cache"))
             .env("CLAUDE_RS_TEST_SLEEP_SCALE", SLEEP_SCALE)
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(60));
+            .env("NO_COLOR", "1");
         command
     }
 
@@ -134,6 +140,14 @@ impl World {
             .collect()
     }
 
+    /// Whether any request carried a key.
+    pub fn key_was_sent(&self) -> bool {
+        self.server
+            .requests()
+            .iter()
+            .any(|r| r.header("x-api-key").is_some())
+    }
+
     pub fn message_requests(&self) -> usize {
         self.server.message_requests().len()
     }
@@ -153,6 +167,15 @@ impl World {
             .filter(|l| l["event"] == event)
             .collect()
     }
+}
+
+/// Ctrl-C, as a terminal sends it: SIGINT to the process.
+pub fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
 }
 
 pub fn steps(script: &str) -> Vec<Step> {
@@ -264,13 +287,4 @@ pub fn check<'a>(json: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no check {name} in {json}"))
-}
-
-/// Whether no request the fake API received carried a key.
-pub fn the_key_was_never_sent(world: &World) -> bool {
-    world
-        .server
-        .requests()
-        .iter()
-        .all(|r| r.header("x-api-key").is_none())
 }

@@ -17,7 +17,7 @@
 //! is removed: OUTPUT then holds everything, and the batch ids are in the log.
 
 use std::collections::HashSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -251,7 +251,7 @@ impl State {
         let mut bytes = serde_json::to_vec(line).map_err(io::Error::other)?;
         bytes.push(b'\n');
         if self.file.is_none() {
-            let file = OpenOptions::new()
+            let file = crate::private::new_file_options()
                 .append(true)
                 .create(true)
                 .open(&self.path)?;
@@ -318,7 +318,10 @@ mod tests {
         let output = dir.path().join("out.jsonl");
         let mut state = State::read(&output).unwrap();
         state.record_submitted("b1", None, ids(&["a"])).unwrap();
-        let mut file = OpenOptions::new().append(true).open(state.path()).unwrap();
+        let mut file = fs::OpenOptions::new()
+            .append(true)
+            .open(state.path())
+            .unwrap();
         file.write_all(br#"{"event":"submitted","ts":"x","batch_id":"b2","cre"#)
             .unwrap();
         let mut again = State::read(&output).unwrap();

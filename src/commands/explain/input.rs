@@ -212,6 +212,12 @@ fn log_line(text: &str) -> Result<Understood, String> {
             "the log line is a batch's summary: explain one of its item lines instead".into(),
         );
     }
+    if entry.event == Event::Interrupted {
+        return Err(
+            "the log line records a call interrupted by Ctrl-C: there is no failure to explain"
+                .into(),
+        );
+    }
     let Some(category) = entry.category() else {
         return Err(
             "the log line records a successful call: there is no failure to explain".into(),
@@ -238,7 +244,7 @@ fn log_line(text: &str) -> Result<Understood, String> {
             "In the log: the call ended with this failure after {} attempt(s).",
             call.attempts
         ),
-        Event::BatchEnd => String::new(),
+        Event::BatchEnd | Event::Interrupted => String::new(),
     };
     let mut understood = Understood::new(InputKind::LogLine, failure).with_note(happened);
     understood.message = entry.message;
