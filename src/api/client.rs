@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
-use ureq::http::{HeaderMap, Response, Uri};
+use ureq::http::{HeaderMap, Response};
 use ureq::{Agent, BodyReader, RequestBuilder};
 
 use super::batches::{BatchAnswer, BatchPage, MessageBatch};
@@ -19,6 +19,7 @@ use super::network::Network;
 use super::sse::SseDecoder;
 use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
+use crate::config::base_url::BaseUrl;
 use crate::resilience::classify::{ResponseMeta, classify_response};
 use crate::resilience::transport::{classify_body_read, classify_transport, size_text};
 use crate::resilience::{AttemptFailure, Category, Cause, Failure};
@@ -788,24 +789,10 @@ fn finish_body(body: impl Read + Send + 'static) {
     }
 }
 
-/// Whether `url` is on the same scheme, host and port as `base`.
+/// Whether `url` is on the same scheme, host and port as `base`: the one
+/// base-URL parser decides.
 fn same_origin(url: &str, base: &str) -> bool {
-    let (Ok(url), Ok(base)) = (url.parse::<Uri>(), base.parse::<Uri>()) else {
-        return false;
-    };
-    let port = |uri: &Uri| {
-        uri.port_u16().or(match uri.scheme_str() {
-            Some("https") => Some(443),
-            Some("http") => Some(80),
-            _ => None,
-        })
-    };
-    url.scheme_str() == base.scheme_str()
-        && url
-            .host()
-            .zip(base.host())
-            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
-        && port(&url) == port(&base)
+    BaseUrl::parse(base).is_ok_and(|base| base.url.same_origin(url))
 }
 
 /// A model id as one path segment: ids may hold `/`, `:` or `@` (Bedrock and
