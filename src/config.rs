@@ -5,6 +5,9 @@
 pub mod base_url;
 pub mod context;
 pub mod network;
+pub mod usage;
+
+pub use usage::{Refused, UsageError};
 
 pub use context::{Context, Shown};
 
@@ -26,22 +29,6 @@ use serde_json::Value;
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// What `--mock` uses when no key is set: the fake API accepts any key.
 pub const MOCK_API_KEY: &str = "sk-ant-mock-key-for-the-fake-api-only";
-
-/// A problem with the user's input, found before sending: what and how to fix it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct UsageError {
-    pub problem: String,
-    pub fix: String,
-}
-
-impl UsageError {
-    pub fn new(problem: impl Into<String>, fix: impl Into<String>) -> UsageError {
-        UsageError {
-            problem: problem.into(),
-            fix: fix.into(),
-        }
-    }
-}
 
 /// Reads one environment variable; injected so resolution is testable.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;

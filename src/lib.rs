@@ -25,6 +25,7 @@ pub mod stdout;
 pub(crate) mod testing;
 
 use cli::Command;
+use config::{Refused, UsageError};
 use exit_code::ExitCode;
 use report::ColorChoice;
 use settings::UserConfig;
@@ -68,15 +69,14 @@ pub fn run() -> ExitCode {
     if let Some(error) = &config_error
         && !matches!(cli.command, Command::Doctor(_))
     {
-        eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-        return ExitCode::Usage;
+        return refuse(&error.clone().into());
     }
     let style = match (cli.color, user.get(|layer| layer.color.as_ref())) {
         (None, Some(color)) => report::Style::detect(color.value, &env),
         _ => style,
     };
     let ctx = config::Context::new(&env, &user, cli.log_file.clone(), &cli.network);
-    let code = match cli.command {
+    let ran = match cli.command {
         Command::Ask(args) => commands::ask::run(&args, &ctx, &style),
         Command::Batch(args) => commands::batch::run(&args, &ctx, &style),
         Command::Explain(args) => commands::explain::run(&args),
@@ -86,7 +86,31 @@ pub fn run() -> ExitCode {
         Command::Config(args) => commands::config::run(&args, &ctx, cli.color),
         Command::Generate(args) => commands::generate::run(&args),
     };
-    checked_stdout(code)
+    checked_stdout(ran.unwrap_or_else(|error| refuse(&error)))
+}
+
+/// The one place a command's refusal is printed. A `UsageError` or a
+/// refusal already written out is exit 2 (nothing was sent); anything else
+/// that reaches here is a local failure claude-rs cannot work around, said
+/// with its context chain, exit 1. Failures of the API never come this way:
+/// they stay typed in the core and are reported by the command itself.
+fn refuse(error: &anyhow::Error) -> ExitCode {
+    if let Some(usage) = error.downcast_ref::<UsageError>() {
+        eprintln!("{}", report::render_usage_error(&usage.problem, &usage.fix));
+        return ExitCode::Usage;
+    }
+    if let Some(refused) = error.downcast_ref::<Refused>() {
+        eprintln!("{refused}");
+        return ExitCode::Usage;
+    }
+    eprintln!(
+        "{}",
+        report::render_usage_error(
+            &format!("{error:#}"),
+            "check the file or folder named, its permissions and the free space, then run again"
+        )
+    );
+    ExitCode::Internal
 }
 
 /// A failed stdout is said once here for every command; a failure code of

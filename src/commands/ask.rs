@@ -23,18 +23,9 @@ use crate::sanitize;
 
 const COMMAND: &str = "ask";
 
-pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> ExitCode {
-    let prepared = resolve_ask(args, ctx, style.stdout_is_terminal).and_then(|settings| {
-        let prompt = read_prompt(&args.prompt)?;
-        Ok((settings, prompt))
-    });
-    let (mut settings, prompt) = match prepared {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-            return ExitCode::Usage;
-        }
-    };
+pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitCode> {
+    let mut settings = resolve_ask(args, ctx, style.stdout_is_terminal)?;
+    let prompt = read_prompt(&args.prompt)?;
     let params = MessageParams::for_prompt(&settings.request, &prompt);
     let body_len = params.to_body(true).len();
     if body_len > MAX_REQUEST_BYTES {
@@ -42,11 +33,7 @@ pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> ExitCode {
             "the request is {:.1} MB, over the API's 32 MB request limit",
             body_len as f64 / 1_048_576.0
         );
-        eprintln!(
-            "{}",
-            report::render_usage_error(&problem, "trim the prompt or system prompt")
-        );
-        return ExitCode::Usage;
+        return Err(UsageError::new(problem, "trim the prompt or system prompt").into());
     }
     for warning in &settings.connection.warnings {
         eprintln!("{}", report::warning(warning));
@@ -61,14 +48,8 @@ pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> ExitCode {
         );
     }
     // Kept alive for the whole call: dropping it stops the fake API.
-    let _mock = match crate::commands::mock::start_for(&mut settings.connection) {
-        Ok(mock) => mock,
-        Err(error) => {
-            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-            return ExitCode::Usage;
-        }
-    };
-    Ask::new(settings, params, style).run()
+    let _mock = crate::commands::mock::start_for(&mut settings.connection)?;
+    Ok(Ask::new(settings, params, style).run())
 }
 
 /// The words given, then a blank line, then piped stdin. Either alone is

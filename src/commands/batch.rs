@@ -14,7 +14,7 @@ use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Ending, Tally, command_line};
 use crate::batch::worker::{COMMAND, Shared};
 use crate::cli::BatchArgs;
-use crate::config::{BatchSettings, Context, UsageError, resolve_batch, resolve_remote};
+use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch, resolve_remote};
 use crate::exit_code::ExitCode;
 use crate::log::{BatchRecord, EventLog, timestamp};
 use crate::report::{self, Style};
@@ -22,7 +22,7 @@ use crate::resilience::breaker::BreakerConfig;
 use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
 
-pub fn run(args: &BatchArgs, ctx: &Context, style: &Style) -> ExitCode {
+pub fn run(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitCode> {
     if args.status.is_some() || args.cancel.is_some() || args.list {
         return super::batch_remote::query(args, ctx, style);
     }
@@ -30,28 +30,19 @@ pub fn run(args: &BatchArgs, ctx: &Context, style: &Style) -> ExitCode {
         return super::batch_remote::follow(args, id, ctx, style);
     }
     // The remote flags are checked before the input is read.
-    let remote = match args
+    let remote = args
         .remote
         .then(|| resolve_remote(args, ctx.env))
-        .transpose()
-    {
-        Ok(remote) => remote,
-        Err(error) => return usage(&error),
+        .transpose()?;
+    let batch = match prepare(args, ctx) {
+        Ok(batch) => batch,
+        Err(Refusal::Usage(error)) => return Err(error.into()),
+        Err(Refusal::InvalidLines(text)) => return Err(Refused(text).into()),
     };
-    match (prepare(args, ctx), remote) {
-        (Ok(batch), Some(remote)) => super::batch_remote::submit(*batch, remote, style),
-        (Ok(batch), None) => batch.run(style),
-        (Err(Refusal::Usage(error)), _) => usage(&error),
-        (Err(Refusal::InvalidLines(text)), _) => {
-            eprintln!("{text}");
-            ExitCode::Usage
-        }
+    match remote {
+        Some(remote) => super::batch_remote::submit(*batch, remote, style),
+        None => batch.run(style),
     }
-}
-
-pub(super) fn usage(error: &UsageError) -> ExitCode {
-    eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-    ExitCode::Usage
 }
 
 enum Refusal {
@@ -235,33 +226,20 @@ impl Batch {
         }
     }
 
-    fn run(mut self, style: &Style) -> ExitCode {
+    fn run(mut self, style: &Style) -> anyhow::Result<ExitCode> {
         if self.pending == 0 {
-            return self.nothing_to_do();
+            return Ok(self.nothing_to_do());
         }
         if let Some(error) = self.remote_batches_in_flight() {
-            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-            return ExitCode::Usage;
+            return Err(error.into());
         }
         let sink = match &self.settings.output {
-            Some(path) => match open_output(path, &mut self.done) {
-                Ok(file) => Sink::File(file),
-                Err(error) => {
-                    eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-                    return ExitCode::Usage;
-                }
-            },
+            Some(path) => Sink::File(open_output(path, &mut self.done)?),
             None => Sink::Stdout,
         };
         self.say_resuming();
         // Kept alive for the whole run: dropping it stops the fake API.
-        let _mock = match crate::commands::mock::start_for(&mut self.settings.connection) {
-            Ok(mock) => mock,
-            Err(error) => {
-                eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-                return ExitCode::Usage;
-            }
-        };
+        let _mock = crate::commands::mock::start_for(&mut self.settings.connection)?;
         let settings = &self.settings;
         let shared = Shared {
             client: Client::new(&settings.connection.client),
@@ -325,6 +303,6 @@ impl Batch {
         }) {
             eprintln!("{}", report::warning(&warning));
         }
-        ending.exit_code()
+        Ok(ending.exit_code())
     }
 }

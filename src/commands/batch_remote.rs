@@ -2,7 +2,7 @@
 //! input check as a local batch), `--batch-id`, `--status`, `--cancel` and
 //! `--list`. The work itself is in `crate::batch::remote`.
 
-use super::batch::{Batch, usage};
+use super::batch::Batch;
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
@@ -24,23 +24,19 @@ use crate::sanitize;
 const LIST_LIMIT: u32 = 20;
 
 /// `--remote INPUT -o OUTPUT`, once the input has passed the checks.
-pub(super) fn submit(mut batch: Batch, remote: RemoteSettings, style: &Style) -> ExitCode {
-    let Some(output) = batch.settings.output.clone() else {
-        return usage(&needs_output());
-    };
-    let state = match State::read(&output) {
-        Ok(state) => state,
-        Err(error) => return usage(&error),
-    };
+pub(super) fn submit(
+    mut batch: Batch,
+    remote: RemoteSettings,
+    style: &Style,
+) -> anyhow::Result<ExitCode> {
+    let output = batch.settings.output.clone().ok_or_else(needs_output)?;
+    let state = State::read(&output)?;
     if batch.pending == 0 && !state.has_pending() {
         let code = batch.nothing_to_do();
         remove_finished(state);
-        return code;
+        return Ok(code);
     }
-    let file = match open_output(&output, &mut batch.done) {
-        Ok(file) => file,
-        Err(error) => return usage(&error),
-    };
+    let file = open_output(&output, &mut batch.done)?;
     batch.say_resuming();
     say_torn_state(&state);
     let Batch {
@@ -74,28 +70,22 @@ pub(super) fn submit(mut batch: Batch, remote: RemoteSettings, style: &Style) ->
         file,
         state,
     };
-    run::run(job, style)
+    Ok(run::run(job, style))
 }
 
 /// `--remote --batch-id ID -o OUTPUT`: download a batch submitted elsewhere.
-pub(super) fn follow(args: &BatchArgs, id: &str, ctx: &Context, style: &Style) -> ExitCode {
-    let prepared = batch_id(id).and_then(|()| resolve_batch_api(args, ctx));
-    let settings = match prepared {
-        Ok(settings) => settings,
-        Err(error) => return usage(&error),
-    };
-    let Some(output) = settings.output.clone() else {
-        return usage(&needs_output());
-    };
-    let opened = read_output(&output, settings.retry_errored).and_then(|mut done| {
-        let state = State::read(&output)?;
-        let file = open_output(&output, &mut done)?;
-        Ok((done, state, file))
-    });
-    let (done, state, file) = match opened {
-        Ok(opened) => opened,
-        Err(error) => return usage(&error),
-    };
+pub(super) fn follow(
+    args: &BatchArgs,
+    id: &str,
+    ctx: &Context,
+    style: &Style,
+) -> anyhow::Result<ExitCode> {
+    batch_id(id)?;
+    let settings = resolve_batch_api(args, ctx)?;
+    let output = settings.output.clone().ok_or_else(needs_output)?;
+    let mut done = read_output(&output, settings.retry_errored)?;
+    let state = State::read(&output)?;
+    let file = open_output(&output, &mut done)?;
     say_warnings(&settings);
     super::batch::say_repairs(&done, &output.display().to_string());
     say_torn_state(&state);
@@ -106,20 +96,15 @@ pub(super) fn follow(args: &BatchArgs, id: &str, ctx: &Context, style: &Style) -
         file,
         state,
     };
-    run::run(job, style)
+    Ok(run::run(job, style))
 }
 
 /// `--status ID`, `--cancel ID`, `--list`: one call, its answer on stdout.
-pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> ExitCode {
-    let id = args.status.as_deref().or(args.cancel.as_deref());
-    let prepared = match id {
-        Some(id) => batch_id(id).and_then(|()| resolve_batch_api(args, ctx)),
-        None => resolve_batch_api(args, ctx),
-    };
-    let settings = match prepared {
-        Ok(settings) => settings,
-        Err(error) => return usage(&error),
-    };
+pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitCode> {
+    if let Some(id) = args.status.as_deref().or(args.cancel.as_deref()) {
+        batch_id(id)?;
+    }
+    let settings = resolve_batch_api(args, ctx)?;
     say_warnings(&settings);
     let say = Plain {
         quiet: settings.quiet,
@@ -135,7 +120,7 @@ pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> ExitCode 
     );
     let json = settings.remote.json;
     let on_terminal = style.stdout_is_terminal;
-    match (&args.status, &args.cancel) {
+    Ok(match (&args.status, &args.cancel) {
         (Some(id), _) => {
             let called = calls.call(BatchCall::Retrieve, Some(id), |c| c.get_batch(id));
             answer(called, json, on_terminal, show::status)
@@ -157,7 +142,7 @@ pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> ExitCode 
             }
             answer(called, json, on_terminal, |page| show::list(&page.data))
         }
-    }
+    })
 }
 
 /// Prints a call's answer (its JSON as sent, or `render`'s lines), or its failure.

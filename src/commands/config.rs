@@ -13,21 +13,23 @@ use crate::report::{self, ColorChoice};
 use crate::sanitize;
 use crate::settings::{self, Source};
 
-pub fn run(args: &ConfigArgs, ctx: &Context, color_flag: Option<ColorChoice>) -> ExitCode {
+pub fn run(
+    args: &ConfigArgs,
+    ctx: &Context,
+    color_flag: Option<ColorChoice>,
+) -> anyhow::Result<ExitCode> {
     match &args.command {
-        ConfigCommand::Path => match settings::config_path(ctx.env) {
-            Some(path) => {
-                print_stdout_line(&path.display().to_string());
-                ExitCode::Success
-            }
-            None => {
-                let problem = "this system has no config directory";
-                let fix = "name the file with CLAUDE_RS_CONFIG=/path/to/config.toml";
-                eprintln!("{}", report::render_usage_error(problem, fix));
-                ExitCode::Usage
-            }
-        },
-        ConfigCommand::Show(show) => run_show(show.json, ctx, color_flag),
+        ConfigCommand::Path => {
+            let path = settings::config_path(ctx.env).ok_or_else(|| {
+                UsageError::new(
+                    "this system has no config directory",
+                    "name the file with CLAUDE_RS_CONFIG=/path/to/config.toml",
+                )
+            })?;
+            print_stdout_line(&path.display().to_string());
+            Ok(ExitCode::Success)
+        }
+        ConfigCommand::Show(show) => Ok(run_show(show.json, ctx, color_flag)),
     }
 }
 

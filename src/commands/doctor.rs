@@ -3,6 +3,7 @@
 //! each as they finish (or one JSON object), and exits with the code of the
 //! first failure.
 
+use anyhow::Context as _;
 use colored::Colorize;
 use serde::Serialize;
 
@@ -12,7 +13,7 @@ use crate::cli::DoctorArgs;
 use crate::config::{self, Context, UsageError};
 use crate::diagnose::{self, Check, Options, Status};
 use crate::exit_code::ExitCode;
-use crate::report::{self, Style};
+use crate::report::Style;
 
 #[derive(Serialize)]
 struct Verdict<'a> {
@@ -28,14 +29,8 @@ pub fn run(
     ctx: &Context,
     config_error: Option<UsageError>,
     style: &Style,
-) -> ExitCode {
-    let timeout = match config::seconds("--timeout", args.timeout) {
-        Ok(timeout) => timeout,
-        Err(error) => {
-            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-            return ExitCode::Usage;
-        }
-    };
+) -> anyhow::Result<ExitCode> {
+    let timeout = config::seconds("--timeout", args.timeout)?;
     // A proxy or CA file that cannot be used is a finding of the config
     // check, like the rest of the configuration; the other checks go on
     // without it.
@@ -62,23 +57,17 @@ pub fn run(
     let code = diagnose::exit_code(&checks);
     if !args.json {
         eprintln!("{}", summary(&checks, code));
-        return code;
+        return Ok(code);
     }
     let verdict = Verdict {
         ok: code == ExitCode::Success,
         exit_code: code.code(),
         checks: &checks,
     };
-    match serde_json::to_string(&verdict) {
-        Ok(json) => {
-            print_stdout_line(&json);
-            code
-        }
-        Err(error) => {
-            eprintln!("error: internal error: the report could not be written as JSON: {error}");
-            ExitCode::Internal
-        }
-    }
+    let json =
+        serde_json::to_string(&verdict).context("the report could not be written as JSON")?;
+    print_stdout_line(&json);
+    Ok(code)
 }
 
 /// `✗ tcp         0 ms     the connection was refused …` and, for anything

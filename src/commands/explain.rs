@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cli::ExplainArgs;
+use crate::config::UsageError;
 use crate::exit_code::ExitCode;
-use crate::report;
 use crate::resilience::policy::AttemptState;
 use crate::resilience::{Decision, Failure, GiveUp, RetryPolicy};
 use crate::sanitize;
@@ -21,24 +21,18 @@ pub use input::{ACCEPTED_FORMS, InputKind, Understood, understand};
 /// Far more than any error text; the rest of a larger input is not read.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024;
 
-pub fn run(args: &ExplainArgs) -> ExitCode {
-    let explained = input_text(&args.input).and_then(|text| {
-        understand(&text).map_err(|why| format!("cannot explain this input: {why}"))
-    });
-    match explained {
-        Ok(understood) => {
-            let out = match args.json {
-                true => serde_json::to_string(&Explanation::of(&understood)).unwrap_or_default(),
-                false => render(&understood),
-            };
-            crate::commands::print_stdout_line(&out);
-            ExitCode::Success
-        }
-        Err(problem) => {
-            eprintln!("{}", report::render_usage_error(&problem, ACCEPTED_FORMS));
-            ExitCode::Usage
-        }
-    }
+pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    let understood = input_text(&args.input)
+        .and_then(|text| {
+            understand(&text).map_err(|why| format!("cannot explain this input: {why}"))
+        })
+        .map_err(|problem| UsageError::new(problem, ACCEPTED_FORMS))?;
+    let out = match args.json {
+        true => serde_json::to_string(&Explanation::of(&understood)).unwrap_or_default(),
+        false => render(&understood),
+    };
+    crate::commands::print_stdout_line(&out);
+    Ok(ExitCode::Success)
 }
 
 /// The words given, else piped stdin.

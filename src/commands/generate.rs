@@ -4,22 +4,20 @@
 use std::fs;
 use std::path::Path;
 
+use anyhow::Context;
 use clap_complete::Shell;
 
 use crate::cli::{GenerateArgs, full_command};
 use crate::exit_code::ExitCode;
 
-pub fn run(args: &GenerateArgs) -> ExitCode {
-    match write_all(&args.out) {
-        Ok(()) => ExitCode::Success,
-        Err(error) => {
-            eprintln!(
-                "error: could not write completions and man pages under {}: {error}",
-                args.out.display()
-            );
-            ExitCode::Internal
-        }
-    }
+pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    write_all(&args.out).with_context(|| {
+        format!(
+            "could not write completions and man pages under {}",
+            args.out.display()
+        )
+    })?;
+    Ok(ExitCode::Success)
 }
 
 pub fn write_all(out: &Path) -> std::io::Result<()> {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::{LogArgs, LogCommand, LogStatsArgs};
 use crate::commands::print_stdout_line;
-use crate::config::{Context, log_path};
+use crate::config::{Context, UsageError, log_path};
 use crate::dates;
 use crate::exit_code::ExitCode;
 use crate::log::reader::{self, Damage, Event, LogFiles, Record};
@@ -20,17 +20,13 @@ use crate::report;
 use crate::resilience::Category;
 use crate::sanitize;
 
-pub fn run(args: &LogArgs, ctx: &Context) -> ExitCode {
-    let Some(path) = log_path(ctx) else {
-        eprintln!(
-            "{}",
-            report::render_usage_error(
-                "there is no log path: this system has no state directory",
-                "name the log with --log-file PATH or CLAUDE_RS_LOG",
-            )
-        );
-        return ExitCode::Usage;
-    };
+pub fn run(args: &LogArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let path = log_path(ctx).ok_or_else(|| {
+        UsageError::new(
+            "there is no log path: this system has no state directory",
+            "name the log with --log-file PATH or CLAUDE_RS_LOG",
+        )
+    })?;
     match &args.command {
         Some(LogCommand::Stats(stats)) => run_stats(stats, &path),
         None => run_list(args, &path),
@@ -47,16 +43,12 @@ fn no_log_yet(path: &Path) {
 
 /// Reads every file of the log; damage is warned about once, an unreadable
 /// file is a local problem the user can fix (exit 2).
-fn read_log(files: &LogFiles, visit: impl FnMut(Record)) -> Result<Damage, ExitCode> {
+fn read_log(files: &LogFiles, visit: impl FnMut(Record)) -> Result<Damage, UsageError> {
     let damage = reader::read(files, visit).map_err(|error| {
-        eprintln!(
-            "{}",
-            report::render_usage_error(
-                &error.to_string(),
-                "check the file's permissions, or read another log with --log-file",
-            )
-        );
-        ExitCode::Usage
+        UsageError::new(
+            error.to_string(),
+            "check the file's permissions, or read another log with --log-file",
+        )
     })?;
     if let Some(warning) = damage.warning() {
         eprintln!("{}", report::warning(&warning));
@@ -109,10 +101,10 @@ impl Tail {
     }
 }
 
-fn run_list(args: &LogArgs, path: &Path) -> ExitCode {
+fn run_list(args: &LogArgs, path: &Path) -> anyhow::Result<ExitCode> {
     let Some(files) = LogFiles::locate(path) else {
         no_log_yet(path);
-        return ExitCode::Success;
+        return Ok(ExitCode::Success);
     };
     // clap has already checked the name against the same list.
     let category = args.category.as_deref().and_then(Category::from_name);
@@ -122,7 +114,7 @@ fn run_list(args: &LogArgs, path: &Path) -> ExitCode {
         lines: VecDeque::new(),
         matched: 0,
     };
-    let read = read_log(&files, |record| {
+    read_log(&files, |record| {
         let entry = &record.entry;
         let Event::Attempt(attempt) = &entry.event else {
             return;
@@ -136,15 +128,12 @@ fn run_list(args: &LogArgs, path: &Path) -> ExitCode {
             true => record.raw,
             false => failure_line(&record),
         });
-    });
-    if let Err(code) = read {
-        return code;
-    }
+    })?;
     if tail.matched == 0 {
         eprintln!("no failures in the log {}{}", path.display(), filters(args));
     }
     tail.print();
-    ExitCode::Success
+    Ok(ExitCode::Success)
 }
 
 /// ` of category rate_limit in the last 1h`, for the "none found" message.
@@ -181,19 +170,16 @@ fn failure_line(record: &Record) -> String {
     .to_string()
 }
 
-fn run_stats(args: &LogStatsArgs, path: &Path) -> ExitCode {
+fn run_stats(args: &LogStatsArgs, path: &Path) -> anyhow::Result<ExitCode> {
     let until = SystemTime::now();
     let since = ago(args.since);
     let mut builder = StatsBuilder::new(since, args.window);
     let damage = match LogFiles::locate(path) {
-        Some(files) => match read_log(&files, |record| builder.add(&record.entry)) {
-            Ok(damage) => damage,
-            Err(code) => return code,
-        },
+        Some(files) => read_log(&files, |record| builder.add(&record.entry))?,
         None => {
             no_log_yet(path);
             if !args.json {
-                return ExitCode::Success;
+                return Ok(ExitCode::Success);
             }
             Damage::default()
         }
@@ -213,13 +199,13 @@ fn run_stats(args: &LogStatsArgs, path: &Path) -> ExitCode {
         true => serde_json::to_string(&report.json()).unwrap_or_default(),
         false => report.text(),
     });
-    match (&alert, args.alert_below) {
+    Ok(match (&alert, args.alert_below) {
         (Some(alert), Some(below)) => {
             eprintln!("{}", alert_text(alert, below, args));
             alert.category.exit_code()
         }
         _ => ExitCode::Success,
-    }
+    })
 }
 
 fn alert_text(alert: &Alert, below: f64, args: &LogStatsArgs) -> String {

@@ -8,7 +8,6 @@ use crate::cli::MockArgs;
 use crate::config::{self, Connection, EnvLookup, UsageError};
 use crate::exit_code::ExitCode;
 use crate::mock::{MockConfig, MockServer, SCENARIOS, Step, TEST_CA_PEM, scenario};
-use crate::report;
 
 /// A scenario name, or failing that a script of steps (`529,529,ok`), as a config.
 pub fn config_for(
@@ -92,44 +91,34 @@ pub fn scenarios_help() -> String {
     out
 }
 
-pub fn run(args: &MockArgs, env: EnvLookup) -> ExitCode {
-    let started = build_config(args).and_then(|config| {
-        let ca_file = match config.tls {
-            true => Some(write_test_ca(env)?),
-            false => None,
-        };
-        let server = MockServer::start(config).map_err(|e| {
-            UsageError::new(
-                format!("could not start the fake API on port {}: {e}", args.port),
-                "pick another --port, or 0 for any free one",
-            )
-        })?;
-        Ok((server, ca_file))
-    });
-    match started {
-        Ok((server, ca_file)) => {
-            let url = server.base_url();
-            crate::stdout::line(&url);
-            let trust = match ca_file {
-                Some(path) => format!(
-                    "\n  its certificate is signed by a test CA: pass --ca-cert {0} (or export SSL_CERT_FILE={0})",
-                    path.display()
-                ),
-                None => String::new(),
-            };
-            eprintln!(
-                "claude-rs mock: the fake Anthropic API is listening on {url}\n  \
-                 export ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=sk-ant-mock-anything{trust}\n  \
-                 any key works; Ctrl-C stops it"
-            );
-            server.run_forever();
-            ExitCode::Success
-        }
-        Err(error) => {
-            eprintln!("{}", report::render_usage_error(&error.problem, &error.fix));
-            ExitCode::Usage
-        }
-    }
+pub fn run(args: &MockArgs, env: EnvLookup) -> anyhow::Result<ExitCode> {
+    let config = build_config(args)?;
+    let ca_file = match config.tls {
+        true => Some(write_test_ca(env)?),
+        false => None,
+    };
+    let server = MockServer::start(config).map_err(|e| {
+        UsageError::new(
+            format!("could not start the fake API on port {}: {e}", args.port),
+            "pick another --port, or 0 for any free one",
+        )
+    })?;
+    let url = server.base_url();
+    crate::stdout::line(&url);
+    let trust = match ca_file {
+        Some(path) => format!(
+            "\n  its certificate is signed by a test CA: pass --ca-cert {0} (or export SSL_CERT_FILE={0})",
+            path.display()
+        ),
+        None => String::new(),
+    };
+    eprintln!(
+        "claude-rs mock: the fake Anthropic API is listening on {url}\n  \
+         export ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=sk-ant-mock-anything{trust}\n  \
+         any key works; Ctrl-C stops it"
+    );
+    server.run_forever();
+    Ok(ExitCode::Success)
 }
 
 /// The test CA the `--tls` fake API's certificate is signed by, written where
