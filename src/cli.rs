@@ -7,7 +7,6 @@ use std::time::Duration;
 use clap::builder::PossibleValuesParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
-use crate::config::{percentage, positive_duration};
 use crate::report::ColorChoice;
 use crate::resilience::Category;
 
@@ -172,9 +171,7 @@ first failing check: 2 config, 3 key or permission, 4 model not found,
 /// scenarios). Parsing, completions and man pages all use this one.
 pub fn full_command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command().mut_subcommand("mock", |mock| {
-        mock.after_help(crate::commands::mock::scenarios_help())
-    })
+    Cli::command().mut_subcommand("mock", |mock| mock.after_help(scenarios_help()))
 }
 
 /// Parses the process's arguments with `full_command`.
@@ -664,9 +661,66 @@ pub struct GenerateArgs {
     pub out: PathBuf,
 }
 
+/// A duration such as `90s`, `5m` or `1h 30m`, above zero (`--since`, `--window`).
+/// `claude-rs mock --help`'s list of scenarios and steps, from the fake
+/// API's own tables so that it cannot drift from them.
+fn scenarios_help() -> String {
+    let mut out = String::from("Scenarios:\n");
+    for (name, description) in crate::mock::SCENARIOS {
+        out.push_str(&format!("  {name:<22} {description}\n"));
+    }
+    out.push_str(
+        "\nSteps (for --script, comma-separated; each /v1/messages request and each Message Batches call\n\
+         takes the next step, then the scenario goes on):\n",
+    );
+    let mut line = String::from(" ");
+    for form in crate::mock::STEP_FORMS.split(", ") {
+        if line.len() + form.len() > 96 {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from(" ");
+        }
+        line.push(' ');
+        line.push_str(form);
+        line.push(',');
+    }
+    out.push_str(line.trim_end_matches(','));
+    out.push('\n');
+    out
+}
+
+pub fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err("the duration must be above zero, e.g. 5m".into()),
+        Err(error) => Err(format!("{error}; use e.g. 90s, 5m, 1h, 2days")),
+    }
+}
+
+/// A percentage from 0 to 100 (`--alert-below`).
+pub fn percentage(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(value) if (0.0..=100.0).contains(&value) => Ok(value),
+        _ => Err("give a percentage from 0 to 100, e.g. 95".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_and_percentages_for_the_log_command() {
+        assert_eq!(positive_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(positive_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(positive_duration("0s").is_err());
+        assert!(positive_duration("soon").unwrap_err().contains("e.g. 90s"));
+        assert_eq!(percentage("95"), Ok(95.0));
+        assert_eq!(percentage("99.5%"), Ok(99.5));
+        assert!(percentage("101").is_err());
+        assert!(percentage("-1").is_err());
+        assert!(percentage("NaN").is_err());
+    }
     use clap::CommandFactory;
 
     #[test]

@@ -7,7 +7,7 @@ pub mod context;
 pub mod network;
 pub mod usage;
 
-pub use usage::{Refused, UsageError};
+pub use usage::{EnvLookup, Refused, UsageError, env_or_none};
 
 pub use context::{Context, Shown};
 
@@ -29,13 +29,6 @@ use serde_json::Value;
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// What `--mock` uses when no key is set: the fake API accepts any key.
 pub const MOCK_API_KEY: &str = "sk-ant-mock-key-for-the-fake-api-only";
-
-/// Reads one environment variable; injected so resolution is testable.
-pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-pub fn env_or_none(env: EnvLookup, name: &str) -> Option<String> {
-    env(name).filter(|v| !v.trim().is_empty())
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputMode {
@@ -235,23 +228,6 @@ fn picked_seconds(
             format!("set {key} to a number of seconds above 0, e.g. {key} = 30"),
         ),
     })
-}
-
-/// A duration such as `90s`, `5m` or `1h 30m`, above zero (`--since`, `--window`).
-pub fn positive_duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        Ok(_) => Err("the duration must be above zero, e.g. 5m".into()),
-        Err(error) => Err(format!("{error}; use e.g. 90s, 5m, 1h, 2days")),
-    }
-}
-
-/// A percentage from 0 to 100 (`--alert-below`).
-pub fn percentage(text: &str) -> Result<f64, String> {
-    match text.trim().trim_end_matches('%').parse::<f64>() {
-        Ok(value) if (0.0..=100.0).contains(&value) => Ok(value),
-        _ => Err("give a percentage from 0 to 100, e.g. 95".into()),
-    }
 }
 
 /// Checks a base URL and returns it without a trailing `/` or `/v1`.
@@ -1031,19 +1007,6 @@ mod tests {
         let error = check_max_tokens(64_001, "claude-sonnet-4-6").unwrap_err();
         assert!(error.problem.contains("64000"), "{}", error.problem);
         assert!(check_max_tokens(1_000_000, "unknown-model").is_ok());
-    }
-
-    #[test]
-    fn durations_and_percentages_for_the_log_command() {
-        assert_eq!(positive_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(positive_duration("1h 30m"), Ok(Duration::from_secs(5400)));
-        assert!(positive_duration("0s").is_err());
-        assert!(positive_duration("soon").unwrap_err().contains("e.g. 90s"));
-        assert_eq!(percentage("95"), Ok(95.0));
-        assert_eq!(percentage("99.5%"), Ok(99.5));
-        assert!(percentage("101").is_err());
-        assert!(percentage("-1").is_err());
-        assert!(percentage("NaN").is_err());
     }
 
     #[test]

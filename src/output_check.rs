@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::config::UsageError;
+use crate::config::usage::UsageError;
 use crate::resilience::{Category, Cause, Failure};
 
 #[derive(Clone, Debug, PartialEq)]

@@ -75,22 +75,6 @@ pub fn start_for(connection: &mut Connection) -> Result<Option<MockServer>, Usag
     Ok(Some(server))
 }
 
-pub fn scenarios_help() -> String {
-    let mut out = String::from("Scenarios:\n");
-    for (name, description) in SCENARIOS {
-        out.push_str(&format!("  {name:<22} {description}\n"));
-    }
-    out.push_str(
-        "\nSteps (for --script, comma-separated; each /v1/messages request and each Message Batches call\n\
-         takes the next step, then the scenario goes on):\n  \
-         ok, reply=TEXT, <status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=false][:type=T][:message=M],\n  \
-         spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json,\n  \
-         sse-error[=TYPE], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS],\n  \
-         sse-hold, sse-cr, html-200, sse-long-line=BYTES, huge-body=BYTES[/STATUS], huge-header=BYTES\n",
-    );
-    out
-}
-
 pub fn run(args: &MockArgs, env: EnvLookup) -> anyhow::Result<ExitCode> {
     let config = build_config(args)?;
     let ca_file = match config.tls {

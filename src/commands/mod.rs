@@ -2,7 +2,6 @@
 
 pub mod ask;
 pub mod batch;
-mod batch_remote;
 pub mod config;
 pub mod doctor;
 pub mod explain;

@@ -1,6 +1,6 @@
 //! Refusals: what is wrong with the user's input, found before anything is
-//! sent (exit 2). A leaf: every module may return one, and `crate::run`
-//! prints it, once.
+//! sent (exit 2), and the environment they are found in. A leaf: every
+//! module may return one, and `crate::run` prints it, once.
 
 use std::fmt;
 
@@ -40,3 +40,11 @@ impl fmt::Display for Refused {
 }
 
 impl std::error::Error for Refused {}
+
+/// Reads one environment variable; injected so resolution is testable.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// A variable that is set to something: set-but-blank counts as unset.
+pub fn env_or_none(env: EnvLookup, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.trim().is_empty())
+}

@@ -26,7 +26,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 pub use scenario::{SCENARIOS, scenario};
-pub use step::Step;
+pub use step::{STEP_FORMS, Step};
 pub use tls::TEST_CA_PEM;
 
 use server::Shared;

@@ -113,7 +113,8 @@ pub(crate) const DEFAULT_SLOW_DELTAS: u32 = 10;
 pub(crate) const DEFAULT_SLOW_GAP: Duration = Duration::from_millis(200);
 pub(crate) const DEFAULT_HUGE_BODY_STATUS: u16 = 500;
 
-const VALID_FORMS: &str = "ok, reply=TEXT, \
+/// Every form a step takes, for help texts and errors.
+pub const STEP_FORMS: &str = "ok, reply=TEXT, \
 <status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=BOOL][:type=ERROR_TYPE][:HEADER=VALUE][:message=TEXT], \
 spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json, \
 sse-error[=ERROR_TYPE][:message=TEXT], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS], \
@@ -202,7 +203,7 @@ fn simple_step(keyword: &str) -> Option<Step> {
 }
 
 fn unknown_step(text: &str) -> String {
-    format!("unknown step '{text}': expected one of {VALID_FORMS}")
+    format!("unknown step '{text}': expected one of {STEP_FORMS}")
 }
 
 /// `429:retry-after=2:type=rate_limit_error:message=Slow down`.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::config::UsageError;
+use crate::config::usage::UsageError;
 use crate::report::ColorChoice;
 
 /// Declares the settings a file (and each profile) may hold, once: the

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::config::UsageError;
+use crate::config::usage::UsageError;
 use crate::sanitize;
 use crate::secret::{self, ApiKey};
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use toml::Spanned;
 
-use crate::config::{EnvLookup, UsageError, env_or_none};
+use crate::config::usage::{EnvLookup, UsageError, env_or_none};
 use file::{BatchLayer, ConfigFile, Layer, unknown_profile};
 
 /// Where a setting's value came from.

@@ -1,5 +1,5 @@
-//! `claude-rs batch`: check the whole input, pick up where an earlier run
-//! left OUTPUT, run the items, sum up. The work itself is in `crate::batch`.
+//! A local batch: the whole input checked, OUTPUT read back for a resume,
+//! the items run here through the shared gate, the summary.
 
 use std::sync::atomic::AtomicU64;
 use std::time::SystemTime;
@@ -14,7 +14,7 @@ use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Ending, Tally, command_line};
 use crate::batch::worker::{COMMAND, Shared};
 use crate::cli::BatchArgs;
-use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch, resolve_remote};
+use crate::config::{BatchSettings, Context, UsageError, resolve_batch};
 use crate::exit_code::ExitCode;
 use crate::log::{BatchRecord, EventLog, timestamp};
 use crate::report::{self, Style};
@@ -22,30 +22,7 @@ use crate::resilience::breaker::BreakerConfig;
 use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
 
-pub fn run(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitCode> {
-    if args.status.is_some() || args.cancel.is_some() || args.list {
-        return super::batch_remote::query(args, ctx, style);
-    }
-    if let Some(id) = &args.batch_id {
-        return super::batch_remote::follow(args, id, ctx, style);
-    }
-    // The remote flags are checked before the input is read.
-    let remote = args
-        .remote
-        .then(|| resolve_remote(args, ctx.env))
-        .transpose()?;
-    let batch = match prepare(args, ctx) {
-        Ok(batch) => batch,
-        Err(Refusal::Usage(error)) => return Err(error.into()),
-        Err(Refusal::InvalidLines(text)) => return Err(Refused(text).into()),
-    };
-    match remote {
-        Some(remote) => super::batch_remote::submit(*batch, remote, style),
-        None => batch.run(style),
-    }
-}
-
-enum Refusal {
+pub(super) enum Refusal {
     Usage(UsageError),
     InvalidLines(String),
 }
@@ -69,7 +46,7 @@ pub(super) struct Batch {
 
 /// Checks the whole input and reads what an earlier run left in OUTPUT: the
 /// same for a local and a remote batch.
-fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
+pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
     let settings = resolve_batch(args, ctx)?;
     let mut input = InputFile::open(&settings.input)?;
     let mut done = match &settings.output {
@@ -226,7 +203,7 @@ impl Batch {
         }
     }
 
-    fn run(mut self, style: &Style) -> anyhow::Result<ExitCode> {
+    pub(super) fn run(mut self, style: &Style) -> anyhow::Result<ExitCode> {
         if self.pending == 0 {
             return Ok(self.nothing_to_do());
         }
