@@ -7,24 +7,31 @@ use std::time::Duration;
 use clap::builder::PossibleValuesParser;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
+use crate::exit_code::ExitCode;
 use crate::report::ColorChoice;
 use crate::resilience::Category;
 
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0    success
-  1    internal error (a bug: please report it)
-  2    usage or local validation error; nothing was sent
-  3    authentication, permission or billing (categories authentication, permission, billing)
-  4    the request was refused (invalid_request, not_found, request_too_large)
-  5    rate limited after the retries allowed (rate_limit)
-  6    the API failed (api_error, overloaded, conflict, invalid_response)
-  7    network: timeout or connection failure (timeout, connection)
-  8    the reply did not satisfy --expect-json or --choices (output_validation)
-  9    batch finished, but some items errored
-  10   the output could not be written: stdout failed (disk full, I/O error)
-  130  interrupted (Ctrl-C)
+/// `Exit codes:` for `--help`, written from the enum that knows them and
+/// the categories that map to each, so the two cannot drift apart.
+pub fn exit_codes_help() -> String {
+    let mut out = String::from("Exit codes:\n");
+    for code in ExitCode::ALL {
+        let categories: Vec<&str> = Category::ALL
+            .iter()
+            .filter(|category| category.exit_code() == code)
+            .map(|category| category.as_str())
+            .collect();
+        out.push_str(&format!("  {:<4} {}\n", code.code(), code.meaning()));
+        if !categories.is_empty() {
+            out.push_str(&format!("       categories: {}\n", categories.join(", ")));
+        }
+    }
+    out.push('\n');
+    out.push_str(ENVIRONMENT_HELP);
+    out
+}
 
+const ENVIRONMENT_HELP: &str = "\
 Environment:
   ANTHROPIC_API_KEY    the API key (else api_key_cmd or api_key in the config file; never printed,
                        logged or shown beyond its last 4 characters)
@@ -187,7 +194,7 @@ pub fn parse() -> Result<Cli, clap::Error> {
     version,
     about = "Send prompts to the Anthropic Claude Messages API, and know exactly what happened when it fails",
     long_about = "Send prompts to the Anthropic Claude Messages API. Every failure is classified (rate limit, overload, timeout, connection, key, ...), retried only when retrying can help, explained with its fix and request id, logged as JSON, and reported with a documented exit code.",
-    after_long_help = EXIT_CODES_HELP,
+    after_long_help = exit_codes_help(),
     propagate_version = true
 )]
 pub struct Cli {
@@ -224,7 +231,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send a prompt and print the reply.
-    #[command(after_long_help = EXIT_CODES_HELP)]
+    #[command(after_long_help = exit_codes_help())]
     Ask(AskArgs),
     /// Send many prompts from a file: in parallel at the rate limit and not past it, resumable, nothing lost.
     #[command(after_long_help = BATCH_HELP)]

@@ -52,3 +52,43 @@ fn the_readme_documents_every_config_key() {
         );
     }
 }
+
+/// The exit codes are a contract written in three places: the enum (which
+/// `--help` is generated from), and README's table, which must list every
+/// code with the categories that exit with it.
+#[test]
+fn the_readme_exit_code_table_matches_the_enum() {
+    use claude_rs::exit_code::ExitCode;
+    use claude_rs::resilience::Category;
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md is readable");
+    let rows: Vec<&str> = readme
+        .lines()
+        .filter(|line| {
+            line.starts_with("| ")
+                && line
+                    .split('|')
+                    .nth(1)
+                    .is_some_and(|c| c.trim().parse::<u8>().is_ok())
+        })
+        .collect();
+    let codes: Vec<u8> = rows
+        .iter()
+        .map(|row| row.split('|').nth(1).unwrap().trim().parse().unwrap())
+        .collect();
+    let expected: Vec<u8> = ExitCode::ALL.iter().map(|code| code.code()).collect();
+    assert_eq!(
+        codes, expected,
+        "README's exit-code table lists other codes than ExitCode::ALL"
+    );
+    for (row, code) in rows.iter().zip(ExitCode::ALL) {
+        for category in Category::ALL.iter().filter(|c| c.exit_code() == code) {
+            assert!(
+                row.contains(&format!("`{}`", category.as_str())),
+                "README's row for exit {} does not name `{category}`: {row}",
+                code.code()
+            );
+        }
+    }
+}
