@@ -2,25 +2,25 @@
 //! point is its error handling. `resilience` classifies every failure once and
 //! decides about retries; `api` speaks the wire; `commands` are thin uses of both.
 
-pub mod api;
-pub mod batch;
-pub mod cache;
-pub mod cli;
+pub(crate) mod api;
+pub(crate) mod batch;
+pub(crate) mod cache;
+pub(crate) mod cli;
 pub mod commands;
-pub mod config;
-pub mod dates;
-pub mod diagnose;
+pub(crate) mod config;
+pub(crate) mod dates;
+pub(crate) mod diagnose;
 pub mod exit_code;
 pub mod log;
 pub mod mock;
-pub mod output_check;
-pub mod private;
-pub mod report;
+pub(crate) mod output_check;
+pub(crate) mod private;
+pub(crate) mod report;
 pub mod resilience;
-pub mod sanitize;
-pub mod secret;
+pub(crate) mod sanitize;
+pub(crate) mod secret;
 pub mod settings;
-pub mod stdout;
+pub(crate) mod stdout;
 #[cfg(test)]
 pub(crate) mod testing;
 

@@ -8,7 +8,7 @@ use colored::Colorize;
 
 use crate::dates;
 use crate::resilience::classify::RETRY_AFTER_MAX;
-use crate::resilience::{Category, Decision, FailedAttempt, Failure, FinalFailure, GiveUp};
+use crate::resilience::{Decision, FailedAttempt, Failure, FinalFailure, GiveUp};
 use crate::sanitize;
 use crate::secret::scrub;
 
@@ -222,22 +222,4 @@ pub fn render_usage_error(problem: &str, fix: &str) -> String {
         "fix:".green().bold(),
         sanitize::one_line(fix)
     )
-}
-
-/// The categories as a table, for `--help`.
-pub fn categories_help() -> String {
-    let mut out = String::from("Error categories (category: exit code, retried?):\n");
-    for category in Category::ALL {
-        out.push_str(&format!(
-            "  {:<18} {}  {}\n",
-            category.as_str(),
-            category.exit_code().code(),
-            if category.retryable_by_default() {
-                "retried"
-            } else {
-                "not retried"
-            }
-        ));
-    }
-    out
 }

@@ -188,11 +188,6 @@ impl Client {
         &self.base_url
     }
 
-    /// The proxy requests go through (`host:port`), if one applies.
-    pub fn proxy(&self) -> Option<&str> {
-        self.proxy.as_deref()
-    }
-
     /// What every API request carries: the API version, and the key when
     /// this client has one.
     fn to_api<B>(&self, request: RequestBuilder<B>) -> RequestBuilder<B> {

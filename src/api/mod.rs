@@ -15,6 +15,6 @@ pub mod tls;
 pub mod tunnel;
 pub mod types;
 
-pub use client::{Client, ClientSettings, Reply, ResultLines};
+pub use client::{Client, ClientSettings, Reply};
 pub use network::Network;
 pub use types::{Message, MessageParams, Usage};
