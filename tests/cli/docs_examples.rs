@@ -376,3 +376,65 @@ fn the_matcher_knows_its_wildcards() {
     assert_eq!(found[0].examples[0].expected, ["out"]);
     assert_eq!(errors.len(), 2, "{errors:?}");
 }
+
+/// The rows of the first table after `heading` in `text`.
+fn table_after(text: &str, heading: &str) -> Vec<String> {
+    let rest = text
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("no `{heading}`"))
+        .1;
+    rest.lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The exit codes are a contract, shown twice (README and docs/exit-codes.md):
+/// both tables are the same, and they hold every code the program has, with
+/// exactly the categories that exit with it.
+#[test]
+fn the_exit_code_tables_match_the_program() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // A newline first, so that a heading on the first line is found like any other.
+    let read = |name: &str| {
+        "\n".to_string() + &std::fs::read_to_string(root.join(name)).expect("a readable document")
+    };
+
+    let readme = table_after(&read("README.md"), "\n## Exit codes\n");
+    let docs = table_after(&read("docs/exit-codes.md"), "\n# Exit codes\n");
+    assert_eq!(
+        readme, docs,
+        "README's exit-code table differs from docs/exit-codes.md's"
+    );
+    let rows: Vec<(u8, Vec<String>)> = docs[2..]
+        .iter()
+        .map(|row| {
+            let cells: Vec<&str> = row.trim_matches('|').split(" | ").collect();
+            let code = cells[0].trim().parse().expect("a code");
+            let categories = cells[cells.len() - 1]
+                .split(',')
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .filter(|c| !c.is_empty() && !c.contains(' '))
+                .collect();
+            (code, categories)
+        })
+        .collect();
+    let codes: Vec<u8> = rows.iter().map(|(code, _)| *code).collect();
+    let expected: Vec<u8> = claude_rs::exit_code::ExitCode::ALL
+        .iter()
+        .map(|code| code.code())
+        .collect();
+    assert_eq!(codes, expected, "the table's codes are not the program's");
+    for (code, categories) in rows {
+        let mut listed = categories.clone();
+        listed.sort();
+        let mut actual: Vec<String> = claude_rs::resilience::Category::ALL
+            .iter()
+            .filter(|category| category.exit_code().code() == code)
+            .map(|category| category.as_str().to_string())
+            .collect();
+        actual.sort();
+        assert_eq!(listed, actual, "the categories that exit {code}");
+    }
+}
