@@ -438,3 +438,78 @@ fn the_exit_code_tables_match_the_program() {
         assert_eq!(listed, actual, "the categories that exit {code}");
     }
 }
+
+/// A heading's anchor, as GitHub makes it.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Text outside fenced blocks, and the anchors of its headings.
+fn prose(text: &str) -> (String, Vec<String>) {
+    let (mut kept, mut anchors, mut fenced) = (String::new(), Vec::new(), false);
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        if let Some(heading) = line.strip_prefix('#') {
+            anchors.push(anchor(heading.trim_start_matches('#')));
+        }
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    (kept, anchors)
+}
+
+/// Every link between README.md and docs/ leads to a file that exists and,
+/// with `#anchor`, to a heading it has: the manual moved, its links must not rot.
+#[test]
+fn every_link_between_the_docs_resolves() {
+    let mut broken = Vec::new();
+    let mut links = 0;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for path in documents() {
+        let name = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let (text, own) = prose(&std::fs::read_to_string(&path).expect("a readable document"));
+        for (at, _) in text.match_indices("](") {
+            let link = text[at + 2..].split(')').next().unwrap_or_default();
+            if link.contains("://") || link.starts_with("mailto:") {
+                continue;
+            }
+            links += 1;
+            let (file, fragment) = link.split_once('#').unwrap_or((link, ""));
+            let anchors = if file.is_empty() {
+                own.clone()
+            } else {
+                let target = path.parent().expect("a folder").join(file);
+                match std::fs::read_to_string(&target) {
+                    Ok(text) if file.ends_with(".md") => prose(&text).1,
+                    Ok(_) => Vec::new(),
+                    Err(_) if target.exists() => Vec::new(),
+                    Err(_) => {
+                        broken.push(format!("{name}: {link}: no such file"));
+                        continue;
+                    }
+                }
+            };
+            if !fragment.is_empty() && !anchors.iter().any(|a| a == fragment) {
+                broken.push(format!("{name}: {link}: no such heading"));
+            }
+        }
+    }
+    assert!(links > 0, "no links found");
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
