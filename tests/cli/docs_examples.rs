@@ -20,6 +20,8 @@
 //!   to its delimiter as its own, as a shell does.
 //! - `console fake-api=STEPS` scripts the block's fake API (the steps of
 //!   `claude-rs mock --script`, comma-separated; then every request succeeds).
+//! - `console fake-api-tls` serves the fake API over HTTPS, with a certificate
+//!   from a test CA that nothing trusts: what a TLS-inspecting proxy looks like.
 //!
 //! Blocks marked `sh` are shown, not run (a real key, the real API, a server
 //! that keeps running); they may hold no `$ ` prompt, so that a runnable
@@ -29,7 +31,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::support::{KEY_SECRET_PART, World};
+use claude_rs::mock::MockConfig;
+
+use super::support::{KEY_SECRET_PART, World, steps};
 
 /// The kinds of fenced block the documentation may use.
 const KINDS: &[&str] = &["console", "sh", "json", "toml", "text"];
@@ -49,6 +53,7 @@ struct Example {
 struct Block {
     file: String,
     fake_api: Option<String>,
+    tls: bool,
     examples: Vec<Example>,
 }
 
@@ -104,9 +109,11 @@ fn blocks(file: &str, text: &str, errors: &mut Vec<String>) -> Vec<Block> {
             continue;
         }
         let mut fake_api = None;
+        let mut tls = false;
         for attribute in attributes {
             match attribute.strip_prefix("fake-api=") {
                 Some(script) => fake_api = Some(script.to_string()),
+                None if attribute == "fake-api-tls" => tls = true,
                 None => errors.push(format!("{at}: unknown attribute `{attribute}`")),
             }
         }
@@ -117,6 +124,7 @@ fn blocks(file: &str, text: &str, errors: &mut Vec<String>) -> Vec<Block> {
         found.push(Block {
             file: file.to_string(),
             fake_api,
+            tls,
             examples,
         });
     }
@@ -286,10 +294,11 @@ fn run(world: &World, command_line: &str) -> (i32, String) {
 }
 
 fn check(block: &Block, failures: &mut Vec<String>) {
-    let world = match &block.fake_api {
-        Some(script) => World::steps(script),
-        None => World::ok(),
-    };
+    let world = World::new(MockConfig {
+        script: block.fake_api.as_deref().map(steps).unwrap_or_default(),
+        tls: block.tls,
+        ..MockConfig::default()
+    });
     for example in &block.examples {
         let (code, output) = run(&world, &example.command);
         let actual: Vec<&str> = output.lines().collect();
