@@ -13,6 +13,7 @@ mod batch_input;
 mod batch_remote;
 mod batch_resume;
 mod config_file;
+mod docs_examples;
 mod doctor;
 mod explain;
 mod generated_files;
