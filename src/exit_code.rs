@@ -1,5 +1,6 @@
 //! The process exit codes: a public contract that scripts and CI parse.
-//! Changing one means changing README.md, `--help`, the man page and the tests together.
+//! Changing one means changing README.md and docs/exit-codes.md (a test compares them with
+//! this enum), the man pages and the tests together; `--help` is generated from it.
 
 /// Every exit code claude-rs can return, named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

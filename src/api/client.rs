@@ -159,7 +159,7 @@ impl Client {
             .max_idle_connections_per_host(max_connections.max(3))
             .max_idle_connections(max_connections.max(10))
             .user_agent(USER_AGENT)
-            // ureq's default too, set here because the README documents it.
+            // ureq's default too, set here because docs/errors.md documents it.
             .max_response_header_size(MAX_RESPONSE_HEADER_BYTES)
             .build()
             .into();

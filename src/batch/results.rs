@@ -12,7 +12,7 @@ use crate::resilience::classify::{ErrorBody, classify_error_body};
 use crate::resilience::{Category, Failure};
 
 /// The API's error response (`{"type":"error","error":{…},"request_id"}`)
-/// with claude-rs's verdict added: a public contract (README "batch").
+/// with claude-rs's verdict added: a public contract (docs/batch-files.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorReport {
     #[serde(rename = "type")]

@@ -96,7 +96,7 @@ fn duration(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
-/// The `--json` shape (README "claude-rs explain").
+/// The `--json` shape (docs/json.md).
 #[derive(Debug, Serialize)]
 pub struct Explanation<'a> {
     input_kind: InputKind,

@@ -248,7 +248,7 @@ struct StatsReport<'a> {
     damage: &'a Damage,
 }
 
-/// The `log stats --json` shape (README "claude-rs log").
+/// The `log stats --json` shape (docs/json.md).
 #[derive(Serialize)]
 struct StatsJson {
     log: String,

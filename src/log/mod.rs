@@ -1,6 +1,6 @@
 //! The JSONL event log: one line per failed attempt and one per finished call,
 //! so that a success rate can be computed from it. The field names are a
-//! public contract (README "The log"). This file writes it; `reader` reads it
+//! public contract (docs/log-format.md). This file writes it; `reader` reads it
 //! back and `stats` sums it up.
 
 pub mod reader;

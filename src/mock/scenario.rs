@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::{MockConfig, Step};
 
-/// `(name, description)` of every scenario `scenario` knows, for `--help` and the README.
+/// `(name, description)` of every scenario `scenario` knows, for `--help` and docs/mock.md.
 pub const SCENARIOS: &[(&str, &str)] = &[
     ("ok", "every request succeeds"),
     (

@@ -1,7 +1,7 @@
 //! The config file: `dirs::config_dir()/claude-rs/config.toml`, or
 //! `CLAUDE_RS_CONFIG`. Top-level settings, a `[batch]` table, and profiles
 //! (`[profile.work]`) holding the same keys. Every key is one line of the
-//! list below, so the file format, `config show` and the README cannot drift
+//! list below, so the file format, `config show` and docs/configuration.md cannot drift
 //! apart. A file that cannot be read, an unknown key or a value of the wrong
 //! type is an error naming the file and the line.
 
@@ -44,7 +44,7 @@ macro_rules! settings {
             }
         }
 
-        /// The top-level keys, in the order the README lists them.
+        /// The top-level keys, in the order docs/configuration.md lists them.
         pub const KEYS: &[&str] = &[$( stringify!($key), )*];
     };
 }

@@ -1,7 +1,7 @@
 //! The state file of a remote batch, `OUTPUT.batches`: which Message Batches
 //! hold which items, so that a process that dies (Ctrl-C, SIGKILL, a reboot)
 //! can be resumed by running the same command again without submitting
-//! anything twice. A public contract (README "batch --remote").
+//! anything twice. A public contract (docs/batch-files.md).
 //!
 //! JSONL, one line per event, appended with one write and fsync'd before the
 //! run goes on:
