@@ -7,7 +7,7 @@ pub(crate) mod batch;
 pub(crate) mod cache;
 pub(crate) mod cli;
 pub mod commands;
-pub(crate) mod config;
+pub mod config;
 pub(crate) mod dates;
 pub(crate) mod diagnose;
 pub mod exit_code;
@@ -19,16 +19,15 @@ pub(crate) mod report;
 pub mod resilience;
 pub(crate) mod sanitize;
 pub(crate) mod secret;
-pub mod settings;
 pub(crate) mod stdout;
 #[cfg(test)]
 pub(crate) mod testing;
 
 use cli::Command;
+use config::user::UserConfig;
 use config::{Refused, UsageError};
 use exit_code::ExitCode;
 use report::ColorChoice;
-use settings::UserConfig;
 
 /// Parses the command line, runs the command, returns the exit code.
 pub fn run() -> ExitCode {

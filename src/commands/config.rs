@@ -7,11 +7,11 @@ use serde_json::Value;
 
 use super::print_stdout_line;
 use crate::cli::{ConfigArgs, ConfigCommand, RequestArgs, RetryArgs};
+use crate::config::user::{self as settings, Source};
 use crate::config::{self, Context, Shown, UsageError};
 use crate::exit_code::ExitCode;
 use crate::report::{self, ColorChoice};
 use crate::sanitize;
-use crate::settings::{self, Source};
 
 pub fn run(
     args: &ConfigArgs,

@@ -13,8 +13,8 @@ use toml::Spanned;
 
 use super::EnvLookup;
 use crate::cli::NetworkArgs;
-use crate::settings::file::{BatchLayer, Layer};
-use crate::settings::{Source, Sourced, UserConfig, layered};
+use crate::config::file::{BatchLayer, Layer};
+use crate::config::user::{Source, Sourced, UserConfig, layered};
 
 /// One setting as resolved: for `config show`.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,7 +135,7 @@ impl<'a> Context<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::file::ConfigFile;
+    use crate::config::file::ConfigFile;
     use std::path::Path;
 
     fn user(text: &str, profile: Option<&str>) -> UserConfig {

@@ -12,8 +12,8 @@ use super::{Context, UsageError, env_or_none, expand_home};
 use crate::api::Network;
 use crate::api::proxy::{ProxyServer, mask_credentials};
 use crate::api::tls::{Trust, any_usable, first_unusable, read_pem_certificates};
+use crate::config::user::Source;
 use crate::diagnose::proxy::PROXY_VARIABLES;
-use crate::settings::Source;
 
 /// The network settings resolved: what the client uses, and whether plain
 /// HTTP to another machine is allowed.
@@ -221,8 +221,8 @@ mod tests {
     use super::*;
     use crate::cli::NetworkArgs;
     use crate::config::EnvLookup;
-    use crate::settings::UserConfig;
-    use crate::settings::file::ConfigFile;
+    use crate::config::file::ConfigFile;
+    use crate::config::user::UserConfig;
 
     fn resolve_with(args: &NetworkArgs, env: EnvLookup) -> Result<Network, UsageError> {
         let user = UserConfig::default();

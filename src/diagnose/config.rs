@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use ureq::http::Uri;
 
 use super::check::Check;
+use crate::config::user::Source;
 use crate::config::{self, Context, UsageError};
 use crate::exit_code::ExitCode;
 use crate::secret::ApiKey;
-use crate::settings::Source;
 
 const NAME: &str = "config";
 
@@ -293,7 +293,7 @@ mod tests {
         allow_insecure_http: bool,
         env: EnvLookup,
     ) -> (Check, Settings) {
-        let user = crate::settings::UserConfig::default();
+        let user = crate::config::user::UserConfig::default();
         let network = crate::cli::NetworkArgs::default();
         let ctx = Context::new(env, &user, None, &network);
         check(model, allow_insecure_http, None, &ctx)
@@ -302,7 +302,7 @@ mod tests {
     #[test]
     fn a_config_file_that_cannot_be_used_fails_the_check_with_its_fix() {
         let env = env_of(&[("ANTHROPIC_API_KEY", KEY)]);
-        let user = crate::settings::UserConfig::default();
+        let user = crate::config::user::UserConfig::default();
         let network = crate::cli::NetworkArgs::default();
         let ctx = Context::new(&env, &user, None, &network);
         let error = UsageError::new(

@@ -19,9 +19,9 @@ pub use check::{Check, Status, exit_code};
 
 use crate::api::client::ModelsResponse;
 use crate::api::{Client, ClientSettings, Network};
+use crate::config::user::Source;
 use crate::config::{Context, UsageError};
 use crate::secret::ApiKey;
-use crate::settings::Source;
 use config::{Settings, Target};
 use network::Hop;
 use proxy::ProxyHop;

@@ -45,9 +45,9 @@ fn the_docs_document_every_config_key() {
         .nth(1)
         .and_then(|rest| rest.split("\n## ").next())
         .expect("docs/configuration.md has a section `## The config file`");
-    for key in claude_rs::settings::file::KEYS
+    for key in claude_rs::config::file::KEYS
         .iter()
-        .chain(claude_rs::settings::file::BATCH_KEYS)
+        .chain(claude_rs::config::file::BATCH_KEYS)
     {
         assert!(
             section.contains(&format!("`{key}`")),

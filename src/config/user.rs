@@ -1,18 +1,15 @@
-//! The user's own settings: the config file and its profiles, and the key
-//! command. `config` resolves every setting through the layers
+//! The user's own settings as layers: the config file and its profiles.
+//! `config` resolves every setting through the layers
 //! (flags > environment > profile > file > built-in defaults) and keeps where
 //! each value came from, for `claude-rs config show` and for error messages.
-
-pub mod file;
-pub mod key_command;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use toml::Spanned;
 
+use super::file::{BatchLayer, ConfigFile, Layer, unknown_profile};
 use crate::config::usage::{EnvLookup, UsageError, env_or_none};
-use file::{BatchLayer, ConfigFile, Layer, unknown_profile};
 
 /// Where a setting's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]

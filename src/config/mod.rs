@@ -4,8 +4,11 @@
 
 pub mod base_url;
 pub mod context;
+pub mod file;
+pub mod key_command;
 pub mod network;
 pub mod usage;
+pub mod user;
 
 pub use usage::{EnvLookup, Refused, UsageError, env_or_none};
 
@@ -19,11 +22,10 @@ use crate::api::ClientSettings;
 use crate::api::batches::{MAX_BATCH_BYTES, MAX_BATCH_REQUESTS};
 use crate::api::models::{DEFAULT_MODEL, malformed_model_id, max_output_tokens};
 use crate::cli::{AskArgs, BatchArgs, RequestArgs, RetryArgs};
+use crate::config::user::{Source, Sourced};
 use crate::output_check::Expectation;
 use crate::resilience::RetryPolicy;
 use crate::secret::ApiKey;
-use crate::settings::key_command;
-use crate::settings::{Source, Sourced};
 use serde_json::Value;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -796,8 +798,8 @@ pub(crate) fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), Usage
 mod tests {
     use super::*;
     use crate::cli::NetworkArgs;
-    use crate::settings::UserConfig;
-    use crate::settings::file::ConfigFile;
+    use crate::config::file::ConfigFile;
+    use crate::config::user::UserConfig;
 
     fn no_env(_: &str) -> Option<String> {
         None
