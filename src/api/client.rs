@@ -19,9 +19,9 @@ use super::network::Network;
 use super::sse::SseDecoder;
 use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
+use crate::api::transport::{classify_body_read, classify_transport, size_text};
 use crate::config::base_url::BaseUrl;
 use crate::resilience::classify::{ResponseMeta, classify_response};
-use crate::resilience::transport::{classify_body_read, classify_transport, size_text};
 use crate::resilience::{AttemptFailure, Category, Cause, Failure};
 use crate::secret::{ApiKey, scrub};
 

@@ -12,6 +12,7 @@ pub mod proxy;
 pub mod sse;
 pub mod stream;
 pub mod tls;
+pub mod transport;
 pub mod tunnel;
 pub mod types;
 

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::io::{self, BufRead};
 
-use crate::resilience::transport::size_text;
+use crate::api::transport::size_text;
 
 /// One line, and one event's data, may hold this much. The Messages API puts
 /// each event on one `data:` line; its largest is a content block whose size

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::sse::SseEvent;
 use super::types::{Message, Usage};
+use crate::api::transport::size_text;
 use crate::resilience::classify::classify_stream_error;
-use crate::resilience::transport::size_text;
 use crate::resilience::{Category, Cause, Failure};
 
 /// A whole reply, streamed or not: 128k output tokens are well under a MB of

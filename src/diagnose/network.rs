@@ -9,8 +9,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::check::{Check, millis, secs};
+use crate::api::transport::classify_transport;
 use crate::resilience::Failure;
-use crate::resilience::transport::classify_transport;
 
 /// Where the first connection goes.
 #[derive(Clone, Debug, PartialEq)]

@@ -16,8 +16,8 @@ use super::config::Target;
 use super::proxy::ProxyHop;
 use crate::api::handshake::{HandshakeError, handshake};
 use crate::api::tls::Trust;
+use crate::api::transport::classify_transport;
 use crate::api::tunnel::{self, TunnelError};
-use crate::resilience::transport::classify_transport;
 
 const NAME: &str = "tls";
 

@@ -7,7 +7,6 @@ pub mod failure;
 pub mod limiter;
 pub mod policy;
 pub mod retry;
-pub mod transport;
 
 pub use category::Category;
 pub use failure::{Cause, Failure};

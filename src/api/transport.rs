@@ -4,8 +4,7 @@
 
 use std::io;
 
-use super::category::Category;
-use super::failure::{Cause, Failure};
+use crate::resilience::{Category, Cause, Failure};
 
 /// Classifies a ureq error. `proxy` names the proxy in use, if any, so that a
 /// failure to reach it is reported as the proxy's and not the API's.
