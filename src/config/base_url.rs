@@ -3,6 +3,7 @@
 //! port out of range is refused before anything is sent.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheme {
@@ -117,6 +118,12 @@ impl BaseUrl {
             .unwrap_or(&self.host)
     }
 
+    /// `localhost`, 127.0.0.0/8 and ::1 (an IPv4-mapped 127.x too): hosts
+    /// that never leave the machine, where plain http cannot leak the key.
+    pub fn is_loopback(&self) -> bool {
+        is_loopback(self.bare_host())
+    }
+
     /// Whether `url` (absolute) is on this origin: scheme, host and port.
     pub fn same_origin(&self, url: &str) -> bool {
         let origin_end = match url.find("://") {
@@ -171,6 +178,20 @@ fn split_port(authority: &str) -> Option<(&str, Option<u16>)> {
             }
         }
         Some(_) => None,
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(IpAddr::V6(ip)) => {
+            ip == Ipv6Addr::LOCALHOST || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => false,
     }
 }
 
@@ -271,6 +292,33 @@ mod tests {
         assert!(!base.same_origin("https://api.anthropic.com@evil.example/v1/x"));
         assert!(!base.same_origin("not a url"));
         assert!(parse("http://127.0.0.1:4000").same_origin("http://127.0.0.1:4000/v1/x"));
+    }
+
+    #[test]
+    fn loopback_is_localhost_127_slash_8_and_ipv6_one() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "[::ffff:127.0.0.1]",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "example.com",
+            "10.0.0.1",
+            "128.0.0.1",
+            "0.0.0.0",
+            "[::]",
+            "localhost.example.com",
+            "127.0.0.1.nip.io",
+            "[::2]",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
     }
 
     proptest! {

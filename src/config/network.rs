@@ -3,11 +3,9 @@
 //! `Network`; and the rule that keeps the key off plain HTTP. Everything
 //! wrong here is a `UsageError` (exit 2), found before anything is sent.
 
-use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 
-use ureq::http::Uri;
-
+use super::base_url::{BaseUrl, Scheme};
 use super::{Context, UsageError, env_or_none, expand_home};
 use crate::api::Network;
 use crate::api::proxy::{ProxyServer, mask_credentials};
@@ -179,16 +177,14 @@ fn added(path: &Path, origin: &str, strictness: Strictness) -> Result<Trust, Usa
 /// machine (loopback) unless `--allow-insecure-http` says the network is
 /// trusted.
 pub fn check_plain_http(base_url: &str, allowed: bool) -> Result<(), UsageError> {
-    let Ok(uri) = base_url.parse::<Uri>() else {
+    let Ok(parsed) = BaseUrl::parse(base_url) else {
         return Ok(());
     };
-    if allowed || uri.scheme_str() != Some("http") {
+    let url = parsed.url;
+    if allowed || url.scheme != Scheme::Http || url.is_loopback() {
         return Ok(());
     }
-    let host = uri.host().unwrap_or_default();
-    if is_loopback(host) {
-        return Ok(());
-    }
+    let host = &url.host;
     Err(UsageError::new(
         format!(
             "refusing to send the API key in the clear to {base_url}: plain http:// to a host other than localhost, 127.0.0.0/8 or ::1"
@@ -198,22 +194,6 @@ pub fn check_plain_http(base_url: &str, allowed: bool) -> Result<(), UsageError>
             base_url.replacen("http://", "https://", 1)
         ),
     ))
-}
-
-/// `localhost`, 127.0.0.0/8 and ::1 (an IPv4-mapped 127.x too): addresses
-/// that never leave the machine.
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
-        return true;
-    }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(IpAddr::V6(ip)) => {
-            ip == Ipv6Addr::LOCALHOST || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        Err(_) => false,
-    }
 }
 
 #[cfg(test)]
@@ -297,33 +277,6 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
-    }
-
-    #[test]
-    fn loopback_is_localhost_127_slash_8_and_ipv6_one() {
-        for host in [
-            "localhost",
-            "LOCALHOST",
-            "127.0.0.1",
-            "127.1.2.3",
-            "[::1]",
-            "::1",
-            "[::ffff:127.0.0.1]",
-        ] {
-            assert!(is_loopback(host), "{host}");
-        }
-        for host in [
-            "example.com",
-            "10.0.0.1",
-            "128.0.0.1",
-            "0.0.0.0",
-            "[::]",
-            "localhost.example.com",
-            "127.0.0.1.nip.io",
-            "[::2]",
-        ] {
-            assert!(!is_loopback(host), "{host}");
-        }
     }
 
     #[test]
