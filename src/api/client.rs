@@ -19,7 +19,7 @@ use super::network::Network;
 use super::sse::SseDecoder;
 use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
-use crate::api::transport::{classify_body_read, classify_transport, size_text};
+use crate::api::transport::{classify_body_read, classify_transport_to, size_text};
 use crate::config::base_url::BaseUrl;
 use crate::resilience::classify::{ResponseMeta, classify_response};
 use crate::resilience::{AttemptFailure, Category, Cause, Failure};
@@ -201,7 +201,8 @@ impl Client {
     /// A failure to send or to get the response's head. A TLS failure gets
     /// one probe handshake of our own, to name the certificate's issuer.
     fn transport_failure(&self, error: ureq::Error) -> Failure {
-        let failure = classify_transport(error, self.proxy.as_deref());
+        let subject = Some(self.tls_probe.subject());
+        let failure = classify_transport_to(error, self.proxy.as_deref(), subject);
         match failure.cause {
             Some(Cause::Tls) => self.tls_probe.explain(failure),
             _ => failure,

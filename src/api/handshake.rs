@@ -157,14 +157,16 @@ impl IssuerProbe {
         }
     }
 
-    /// The TLS failure, saying which host, who issued the certificate it
-    /// presented (when a handshake of our own can tell), and what is trusted.
+    /// Who a TLS failure is about: the host, or the host or the https proxy.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The TLS failure (already naming `subject`), with who issued the
+    /// certificate presented (when a handshake of our own can tell) and what
+    /// is trusted.
     pub fn explain(&self, failure: Failure) -> Failure {
-        let detail = failure
-            .message
-            .strip_prefix("TLS failed: ")
-            .unwrap_or(&failure.message);
-        let mut message = format!("TLS failed for {}: {detail}", self.subject);
+        let mut message = failure.message.clone();
         if let Some(issuer) = self.issuer() {
             message.push_str(&format!(
                 "; the certificate presented was issued by {issuer}"
@@ -256,7 +258,7 @@ mod tests {
 
     use super::*;
     use crate::mock::{MockConfig, MockServer, TEST_CA_PEM};
-    use crate::resilience::{Category, Cause};
+    use crate::resilience::Cause;
 
     const ISSUER: &str = "claude-rs test CA - not for production (claude-rs tests)";
 
@@ -286,6 +288,15 @@ mod tests {
         }
     }
 
+    /// A TLS failure as the client classifies it: naming the probe's subject.
+    fn tls_failure(probe: &IssuerProbe, detail: &'static str) -> Failure {
+        crate::api::transport::classify_transport_to(
+            ureq::Error::Tls(detail),
+            None,
+            Some(probe.subject()),
+        )
+    }
+
     #[test]
     fn a_tls_failure_is_explained_with_one_probe_however_often_it_fails() {
         let server = tls_server();
@@ -295,11 +306,7 @@ mod tests {
             Trust::Bundled,
             Duration::from_secs(5),
         );
-        let failure = Failure::new(
-            Category::Connection,
-            "TLS failed: invalid peer certificate: UnknownIssuer",
-        )
-        .with_cause(Cause::Tls);
+        let failure = tls_failure(&probe, "invalid peer certificate: UnknownIssuer");
         for _ in 0..3 {
             let explained = probe.explain(failure.clone());
             assert_eq!(
@@ -324,7 +331,7 @@ mod tests {
             Trust::Bundled,
             Duration::from_secs(1),
         );
-        let failure = Failure::new(Category::Connection, "TLS failed: x").with_cause(Cause::Tls);
+        let failure = tls_failure(&probe, "x");
         assert_eq!(
             probe.explain(failure).message,
             "TLS failed for api.anthropic.com or the https proxy proxy.corp:3128: x; trusted: the bundled Mozilla roots"
@@ -342,8 +349,7 @@ mod tests {
             test_ca(),
             Duration::from_secs(1),
         );
-        let failure =
-            Failure::new(Category::Connection, "TLS failed: handshake").with_cause(Cause::Tls);
+        let failure = tls_failure(&probe, "handshake");
         assert_eq!(
             probe.explain(failure).message,
             "TLS failed for 127.0.0.1: handshake; trusted: the bundled Mozilla roots and 1 certificate from the test CA"

@@ -9,6 +9,16 @@ use crate::resilience::{Category, Cause, Failure};
 /// Classifies a ureq error. `proxy` names the proxy in use, if any, so that a
 /// failure to reach it is reported as the proxy's and not the API's.
 pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
+    classify_transport_to(error, proxy, None)
+}
+
+/// `classify_transport` for a request to `tls_subject` (the host, or the host
+/// and the https proxy), which a TLS failure names.
+pub fn classify_transport_to(
+    error: ureq::Error,
+    proxy: Option<&str>,
+    tls_subject: Option<&str>,
+) -> Failure {
     use ureq::Error as E;
     use ureq::Timeout as T;
     let failure = match error {
@@ -24,9 +34,9 @@ pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
             "no data from the server within --timeout (the stall timeout)",
         ),
         E::HostNotFound => connection(Cause::Dns, "the API host name did not resolve (DNS)"),
-        E::Io(io_error) => return classify_io(io_error, proxy),
-        E::Tls(reason) => connection(Cause::Tls, format!("TLS failed: {reason}")),
-        E::Rustls(inner) => connection(Cause::Tls, format!("TLS failed: {inner}")),
+        E::Io(io_error) => return classify_io(io_error, proxy, tls_subject),
+        E::Tls(reason) => tls_failed(tls_subject, reason),
+        E::Rustls(inner) => tls_failed(tls_subject, inner),
         E::Pem(inner) => connection(
             Cause::Tls,
             format!("TLS certificate could not be read: {inner}"),
@@ -83,7 +93,16 @@ pub fn classify_body_read(error: io::Error, proxy: Option<&str>) -> Failure {
     classify_transport(ureq::Error::from(error), proxy)
 }
 
-fn classify_io(error: io::Error, proxy: Option<&str>) -> Failure {
+/// `TLS failed: …`, or `TLS failed for HOST: …` when the host is known.
+fn tls_failed(subject: Option<&str>, detail: impl std::fmt::Display) -> Failure {
+    let message = match subject {
+        Some(subject) => format!("TLS failed for {subject}: {detail}"),
+        None => format!("TLS failed: {detail}"),
+    };
+    connection(Cause::Tls, message)
+}
+
+fn classify_io(error: io::Error, proxy: Option<&str>, tls_subject: Option<&str>) -> Failure {
     use io::ErrorKind as K;
     let text = error.to_string();
     let lower = text.to_ascii_lowercase();
@@ -99,7 +118,7 @@ fn classify_io(error: io::Error, proxy: Option<&str>) -> Failure {
         )
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
     {
-        connection(Cause::Tls, format!("TLS failed: {text}"))
+        tls_failed(tls_subject, text)
     } else {
         match error.kind() {
             K::ConnectionRefused => connection(

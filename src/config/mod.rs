@@ -490,24 +490,21 @@ pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefau
         ctx.config(|l| l.max_tokens.as_ref()),
         DEFAULT_MAX_TOKENS,
     );
-    check_max_tokens(max_tokens.value, &model).map_err(|error| match max_tokens.source {
-        Source::Flag(_) | Source::Default => error,
-        _ => UsageError::new(
-            format!(
-                "{}: {}",
-                ctx.said(
-                    &max_tokens.source,
-                    "--max-tokens",
-                    "max_tokens",
-                    max_tokens.value
-                ),
-                error
-                    .problem
-                    .trim_start_matches(&format!("--max-tokens {} ", max_tokens.value))
+    if let Some((problem, fix)) = max_tokens_problem(max_tokens.value, &model) {
+        let said = ctx.said(
+            &max_tokens.source,
+            "--max-tokens",
+            "max_tokens",
+            max_tokens.value,
+        );
+        return Err(match max_tokens.source {
+            Source::Flag(_) | Source::Default => UsageError::new(format!("{said} {problem}"), fix),
+            _ => UsageError::new(
+                format!("{said}: {problem}"),
+                "change max_tokens in the config file (claude-rs config show says where it is set)",
             ),
-            "change max_tokens in the config file (claude-rs config show says where it is set)",
-        ),
-    })?;
+        });
+    }
     let system = ctx.pick_optional(
         "system",
         args.system.clone().map(|s| (s, "--system")),
@@ -776,22 +773,32 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     }
 }
 
-pub(crate) fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), UsageError> {
+/// As a flag says it, for the tests of the limits.
+#[cfg(test)]
+fn check_max_tokens(max_tokens: u32, model: &str) -> Result<(), UsageError> {
+    match max_tokens_problem(max_tokens, model) {
+        Some((problem, fix)) => Err(UsageError::new(
+            format!("--max-tokens {max_tokens} {problem}"),
+            fix,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with a max_tokens value, said of the value (the caller
+/// names where it came from), and the fix; `None` when nothing is.
+fn max_tokens_problem(max_tokens: u32, model: &str) -> Option<(String, String)> {
     if max_tokens == 0 {
-        return Err(UsageError::new(
-            "--max-tokens 0 leaves no room for a reply",
-            "give --max-tokens a value of 1 or more (default 4096)",
+        return Some((
+            "leaves no room for a reply".into(),
+            "give --max-tokens a value of 1 or more (default 4096)".into(),
         ));
     }
-    if let Some(limit) = max_output_tokens(model)
-        && max_tokens > limit
-    {
-        return Err(UsageError::new(
-            format!("--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens"),
-            format!("give --max-tokens {limit} or less"),
-        ));
-    }
-    Ok(())
+    let limit = max_output_tokens(model).filter(|limit| max_tokens > *limit)?;
+    Some((
+        format!("is above {model}'s limit of {limit} output tokens"),
+        format!("give --max-tokens {limit} or less"),
+    ))
 }
 
 #[cfg(test)]
