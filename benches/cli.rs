@@ -132,6 +132,26 @@ fn main() {
     let curl =
         (!curl_missing).then(|| measure("curl", 100, || command("curl", &curl_args, &[]), exit_ok));
 
+    // A long streamed reply: the time to assemble it must grow with its
+    // length, not with its square (4x the deltas, at most 5x the time).
+    let long_reply = |deltas: u32| {
+        let scenario = format!("slow={deltas}/0");
+        let args = ["ask", "--no-stream", "--mock", scenario.as_str(), "hello"];
+        let env = [("CLAUDE_RS_LOG", log_path), ("CLAUDE_RS_CONFIG", config_path)];
+        std::fs::write(&config, "").expect("the empty config file is written");
+        let expected = format!("Slow part {deltas} of {deltas}.");
+        measure(
+            &format!("ask, {deltas} deltas"),
+            5,
+            || command(BIN, &args, &env),
+            |run: &Run| run.exit == Some(0) && run.stdout.contains(&expected),
+        )
+    };
+    let short_reply = long_reply(25_000);
+    let long_reply = long_reply(100_000);
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(&config);
+
     let size = std::fs::metadata(BIN).unwrap_or_else(|e| panic!("cannot stat {BIN}: {e}"));
     let size_mb = size.len() as f64 / 1_000_000.0;
 
@@ -150,6 +170,11 @@ fn main() {
         }
         None => short("curl, same request", "", "skipped: curl is not on PATH"),
     }
+    row("ask, a reply of 25,000 deltas (N=5)", &short_reply, "");
+    let growth = long_reply.median / short_reply.median;
+    let linear = format!("<= 5x for 4x the deltas: {}", verdict(growth <= 5.0));
+    row("ask, a reply of 100,000 deltas (N=5)", &long_reply, &linear);
+    short("growth, 4x the deltas", &format!("{growth:.2}x"), "linear: about 4x");
     let target = format!("< 6 MB: {}", verdict(size_mb < 6.0));
     short("release binary", &format!("{size_mb:.1} MB"), &target);
 }
