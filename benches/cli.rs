@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use claude_rs::mock::{MockConfig, MockServer};
+use fake_api::{MockConfig, MockServer};
 use support::{Run, line, run_once, verdict};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-rs");

@@ -12,7 +12,6 @@ pub mod dates;
 pub mod diagnose;
 pub mod exit_code;
 pub mod log;
-pub mod mock;
 pub mod output_check;
 pub mod private;
 pub mod report;

@@ -9,7 +9,7 @@ use super::responses::quote;
 
 /// The real API's timestamps carry microseconds: `2024-09-24T18:37:24.100435Z`.
 fn timestamp(time: SystemTime) -> String {
-    quote(&humantime::format_rfc3339_micros(crate::dates::clamp(time)).to_string())
+    quote(&crate::dates::rfc3339_micros(time))
 }
 
 fn timestamp_or_null(time: Option<SystemTime>) -> String {
@@ -94,8 +94,8 @@ pub(crate) fn results_jsonl(lines: &[(&str, Final<'_>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::batches::{BatchItem, BatchStore};
-    use crate::mock::responses::Answer;
+    use crate::batches::{BatchItem, BatchStore};
+    use crate::responses::Answer;
     use serde_json::Value;
 
     #[test]
