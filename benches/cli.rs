@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use claude_rs::mock::{MockConfig, MockServer};
+use fake_api::{MockConfig, MockServer};
 use support::{Run, line, run_once, verdict};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-rs");
@@ -137,7 +137,10 @@ fn main() {
     let long_reply = |deltas: u32| {
         let scenario = format!("slow={deltas}/0");
         let args = ["ask", "--no-stream", "--mock", scenario.as_str(), "hello"];
-        let env = [("CLAUDE_RS_LOG", log_path), ("CLAUDE_RS_CONFIG", config_path)];
+        let env = [
+            ("CLAUDE_RS_LOG", log_path),
+            ("CLAUDE_RS_CONFIG", config_path),
+        ];
         std::fs::write(&config, "").expect("the empty config file is written");
         let expected = format!("Slow part {deltas} of {deltas}.");
         measure(
@@ -174,7 +177,11 @@ fn main() {
     let growth = long_reply.median / short_reply.median;
     let linear = format!("<= 5x for 4x the deltas: {}", verdict(growth <= 5.0));
     row("ask, a reply of 100,000 deltas (N=5)", &long_reply, &linear);
-    short("growth, 4x the deltas", &format!("{growth:.2}x"), "linear: about 4x");
+    short(
+        "growth, 4x the deltas",
+        &format!("{growth:.2}x"),
+        "linear: about 4x",
+    );
     let target = format!("< 6 MB: {}", verdict(size_mb < 6.0));
     short("release binary", &format!("{size_mb:.1} MB"), &target);
 }

@@ -673,7 +673,7 @@ pub struct GenerateArgs {
 /// API's own tables so that it cannot drift from them.
 fn scenarios_help() -> String {
     let mut out = String::from("Scenarios:\n");
-    for (name, description) in crate::mock::SCENARIOS {
+    for (name, description) in fake_api::SCENARIOS {
         out.push_str(&format!("  {name:<22} {description}\n"));
     }
     out.push_str(
@@ -681,7 +681,7 @@ fn scenarios_help() -> String {
          takes the next step, then the scenario goes on):\n",
     );
     let mut line = String::from(" ");
-    for form in crate::mock::STEP_FORMS.split(", ") {
+    for form in fake_api::STEP_FORMS.split(", ") {
         if line.len() + form.len() > 96 {
             out.push_str(line.trim_end());
             out.push('\n');

@@ -12,7 +12,6 @@ pub(crate) mod dates;
 pub(crate) mod diagnose;
 pub mod exit_code;
 pub mod log;
-pub mod mock;
 pub(crate) mod output_check;
 pub(crate) mod private;
 pub(crate) mod report;

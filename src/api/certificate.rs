@@ -102,8 +102,10 @@ mod tests {
     fn the_issuer_of_the_fake_apis_certificate_is_the_test_ca() {
         use rustls::pki_types::CertificateDer;
         use rustls::pki_types::pem::PemObject;
-        let cert =
-            CertificateDer::from_pem_slice(include_bytes!("../mock/certs/server.pem")).unwrap();
+        let cert = CertificateDer::from_pem_slice(include_bytes!(
+            "../../crates/fake-api/certs/server.pem"
+        ))
+        .unwrap();
         assert_eq!(
             issuer_name(&cert).as_deref(),
             Some("claude-rs test CA - not for production (claude-rs tests)")

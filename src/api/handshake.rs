@@ -257,8 +257,8 @@ mod tests {
     use rustls::pki_types::pem::PemObject;
 
     use super::*;
-    use crate::mock::{MockConfig, MockServer, TEST_CA_PEM};
     use crate::resilience::Cause;
+    use fake_api::{MockConfig, MockServer, TEST_CA_PEM};
 
     const ISSUER: &str = "claude-rs test CA - not for production (claude-rs tests)";
 

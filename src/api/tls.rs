@@ -169,8 +169,11 @@ mod tests {
 
     #[test]
     fn a_pem_file_gives_its_certificates() {
-        let test_ca = include_str!("../mock/certs/ca.pem");
-        let two = format!("{test_ca}\n{}", include_str!("../mock/certs/server.pem"));
+        let test_ca = include_str!("../../crates/fake-api/certs/ca.pem");
+        let two = format!(
+            "{test_ca}\n{}",
+            include_str!("../../crates/fake-api/certs/server.pem")
+        );
         let file = file(two.as_bytes());
         let found = read_pem_certificates(file.path()).unwrap();
         assert_eq!(found.len(), 2);
@@ -200,7 +203,9 @@ mod tests {
 
     #[test]
     fn every_kind_of_trust_builds_a_verifier_and_describes_itself() {
-        let ca = CertificateDer::from_pem_slice(include_bytes!("../mock/certs/ca.pem")).unwrap();
+        let ca =
+            CertificateDer::from_pem_slice(include_bytes!("../../crates/fake-api/certs/ca.pem"))
+                .unwrap();
         let added = Trust::added(vec![ca], "--ca-cert ca.pem");
         for trust in [Trust::Bundled, added.clone()] {
             assert!(trust.verifier().is_ok(), "{trust:?}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::cli::MockArgs;
 use crate::config::{self, Connection, EnvLookup, UsageError};
 use crate::exit_code::ExitCode;
-use crate::mock::{MockConfig, MockServer, SCENARIOS, Step, TEST_CA_PEM, scenario};
+use fake_api::{MockConfig, MockServer, SCENARIOS, Step, TEST_CA_PEM, scenario};
 
 /// A scenario name, or failing that a script of steps (`529,529,ok`), as a config.
 pub fn config_for(

@@ -345,11 +345,7 @@ mod tests {
         );
         let mixed = tempfile::NamedTempFile::new().unwrap();
         let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        std::fs::write(
-            mixed.path(),
-            format!("{}{garbage}", crate::mock::TEST_CA_PEM),
-        )
-        .unwrap();
+        std::fs::write(mixed.path(), format!("{}{garbage}", fake_api::TEST_CA_PEM)).unwrap();
         let mixed_path = mixed.path().to_string_lossy().into_owned();
         let bundle = |name: &str| (name == "SSL_CERT_FILE").then(|| mixed_path.clone());
         let trust = resolve_with(&NetworkArgs::default(), &bundle)

@@ -1,7 +1,7 @@
 //! One test per row of the classification table: the exit code, the words on
 //! stderr, how many requests the server saw, and the log lines.
 
-use claude_rs::mock::{MockConfig, Step};
+use fake_api::{MockConfig, Step};
 
 use crate::support::*;
 

@@ -155,8 +155,8 @@ fn json_failure_after_a_200_carries_the_status_that_arrived() {
 #[test]
 fn expect_json_retries_until_the_reply_parses() {
     let world = World::scripted(vec![
-        claude_rs::mock::Step::Reply("Sure! Here you go: {\"a\":".into()),
-        claude_rs::mock::Step::Reply("```json\n{\"answer\": 42}\n```".into()),
+        fake_api::Step::Reply("Sure! Here you go: {\"a\":".into()),
+        fake_api::Step::Reply("```json\n{\"answer\": 42}\n```".into()),
     ]);
     let run = ask(&world, &["--expect-json", "--json", "give json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

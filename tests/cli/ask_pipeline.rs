@@ -88,9 +88,9 @@ fn usage_prints_tokens_and_the_estimated_cost_on_stderr() {
 
 #[test]
 fn usage_for_a_model_without_a_price_says_so() {
-    let world = World::new(claude_rs::mock::MockConfig {
+    let world = World::new(fake_api::MockConfig {
         models: vec!["claude-future-9".into()],
-        ..claude_rs::mock::MockConfig::default()
+        ..fake_api::MockConfig::default()
     });
     let run = run(
         &world,

@@ -209,7 +209,7 @@ fn a_cut_stream_in_json_mode_reports_the_partial_text() {
 
 #[test]
 fn a_flaky_server_still_answers() {
-    let world = World::new(claude_rs::mock::scenario("flaky").unwrap());
+    let world = World::new(fake_api::scenario("flaky").unwrap());
     for _ in 0..3 {
         let run = ask(&world, &["--max-retries", "8", "hello"]);
         assert_eq!(run.code, 0, "{}", run.stderr);

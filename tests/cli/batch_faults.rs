@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use claude_rs::mock::{MockConfig, Step};
+use fake_api::{MockConfig, Step};
 
 use crate::support::*;
 

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use claude_rs::mock::{MockConfig, RecordedRequest};
+use fake_api::{MockConfig, RecordedRequest};
 use serde_json::Value;
 
 use crate::support::*;

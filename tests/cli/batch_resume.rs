@@ -5,7 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use claude_rs::mock::MockConfig;
+use fake_api::MockConfig;
 
 use crate::support::*;
 
@@ -195,7 +195,7 @@ fn a_second_run_on_the_same_output_is_refused_while_the_first_runs() {
 #[test]
 fn a_second_ctrl_c_abandons_the_items_in_flight() {
     let world = World::new(MockConfig {
-        then: claude_rs::mock::Step::Hang,
+        then: fake_api::Step::Hang,
         ..MockConfig::default()
     });
     let input = world.file("in.txt", &prompts(5));

@@ -31,7 +31,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use claude_rs::mock::MockConfig;
+use fake_api::MockConfig;
 
 use super::support::{KEY_SECRET_PART, World, steps};
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use claude_rs::mock::{DEFAULT_MODELS, MockConfig, scenario};
+use fake_api::{DEFAULT_MODELS, MockConfig, scenario};
 use serde_json::Value;
 
 use crate::support::*;

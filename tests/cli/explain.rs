@@ -2,7 +2,7 @@
 //! and exit 2 for what it cannot read. Offline: the fake API is only used to
 //! produce a real log line.
 
-use claude_rs::mock::MockConfig;
+use fake_api::MockConfig;
 use serde_json::Value;
 
 use crate::support::*;

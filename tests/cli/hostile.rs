@@ -2,7 +2,7 @@
 //! back, it appears in no output, log or result file; a redirect is never
 //! followed, so the key goes nowhere but the base URL's origin.
 
-use claude_rs::mock::{MockConfig, Step};
+use fake_api::{MockConfig, Step};
 use serde_json::Value;
 
 use crate::support::*;

@@ -17,7 +17,7 @@ const ENDLESS_WAITS: [&str; 5] = [
 
 /// Steps parsed one by one: an HTTP date holds the comma `steps` splits on.
 /// A part ending in `:` is joined to the next.
-fn script(parts: &[&str]) -> Vec<claude_rs::mock::Step> {
+fn script(parts: &[&str]) -> Vec<fake_api::Step> {
     let joined = parts.join("\n").replace(":\n", ":");
     joined
         .lines()

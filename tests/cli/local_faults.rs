@@ -219,9 +219,9 @@ fn batch_results_are_created_private_and_a_users_file_keeps_its_mode() {
 #[cfg(unix)]
 #[test]
 fn a_remote_batchs_results_are_created_private() {
-    let world = World::new(claude_rs::mock::MockConfig {
+    let world = World::new(fake_api::MockConfig {
         batch_polls: 1,
-        ..claude_rs::mock::MockConfig::default()
+        ..fake_api::MockConfig::default()
     });
     let input = world.file("in.txt", "one\ntwo\n");
     let output = world.path("out.jsonl");

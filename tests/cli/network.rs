@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use claude_rs::mock::{MockConfig, TEST_CA_PEM};
+use fake_api::{MockConfig, TEST_CA_PEM};
 use serde_json::Value;
 
 use crate::support::*;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use claude_rs::mock::{MockConfig, MockServer, Step};
+use fake_api::{MockConfig, MockServer, Step};
 use serde_json::Value;
 use tempfile::TempDir;
 

@@ -1,4 +1,4 @@
-//! Compiled only for tests: `mock/mod.rs` declares this module under #[cfg(test)].
+//! Compiled only for tests: `lib.rs` declares this module under #[cfg(test)].
 //! Wire-level tests: a real `MockServer` on 127.0.0.1 and ureq (or a raw
 //! socket, where ureq would hide the detail) as the client.
 

@@ -1,6 +1,6 @@
 //! TEST ONLY: the fake API's HTTPS (`MockConfig::tls`, `claude-rs mock
 //! --tls`). Its certificate, for localhost, 127.0.0.1 and ::1, is signed by
-//! a test CA that nothing trusts unless told to (`certs/`, see its README),
+//! a test CA that nothing trusts unless told to (the crate's `certs/`, see its README),
 //! so that `--ca-cert`, `SSL_CERT_FILE` and certificate failures can be
 //! tested offline with the real client stack.
 
@@ -14,9 +14,9 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 /// The test CA's certificate: what a client must trust to talk to the fake
 /// API over TLS. Never trust it outside tests.
-pub const TEST_CA_PEM: &str = include_str!("certs/ca.pem");
-const SERVER_CERT_PEM: &str = include_str!("certs/server.pem");
-const SERVER_KEY_PEM: &str = include_str!("certs/server.key");
+pub const TEST_CA_PEM: &str = include_str!("../certs/ca.pem");
+const SERVER_CERT_PEM: &str = include_str!("../certs/server.pem");
+const SERVER_KEY_PEM: &str = include_str!("../certs/server.key");
 
 /// The server side of TLS with the test certificate, ring as the provider.
 pub(crate) fn server_config() -> io::Result<Arc<ServerConfig>> {

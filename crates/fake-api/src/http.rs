@@ -1,26 +1,13 @@
-//! Just enough HTTP/1.1 to talk to real clients: request parsing with
-//! Content-Length bodies, `Expect: 100-continue`, and response writing
-//! with either Content-Length or chunked framing.
+//! Just enough HTTP/1.1 to talk to real clients: request heads parsed by
+//! httparse within this server's limits, Content-Length bodies,
+//! `Expect: 100-continue`, and response writing with either Content-Length
+//! or chunked framing. Routing is not its business: the caller says how large
+//! a body may be for each path.
 
 use std::io::{self, BufRead, Read, Write};
 
-use super::batch_routes::BATCHES_PATH;
-
 const MAX_LINE_BYTES: u64 = 16 * 1024;
 const MAX_HEADER_BYTES: usize = 64 * 1024;
-/// The real API's request size limit for a Messages request and most others.
-pub(crate) const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// The real API's limit for creating a Message Batch.
-pub(crate) const MAX_BATCH_BODY_BYTES: usize = 256 * 1024 * 1024;
-
-/// The largest body accepted for a path (without its query).
-pub(crate) fn max_body_bytes(path: &str) -> usize {
-    if path == BATCHES_PATH {
-        MAX_BATCH_BODY_BYTES
-    } else {
-        MAX_BODY_BYTES
-    }
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Request {
@@ -79,23 +66,15 @@ fn bad(status: u16, message: &str) -> ReadError {
 }
 
 /// Reads one request. `Ok(None)` is a clean end of the connection between requests.
-/// `interim` receives the `100 Continue` that clients sending `Expect` wait for.
+/// `interim` receives the `100 Continue` that clients sending `Expect` wait for;
+/// `max_body_bytes` is the largest body accepted for a path (without its query).
 pub(crate) fn read_request<R: BufRead>(
     reader: &mut R,
     interim: &mut dyn Write,
+    max_body_bytes: &dyn Fn(&str) -> usize,
 ) -> Result<Option<Request>, ReadError> {
-    let Some(request_line) = read_request_line(reader)? else {
+    let Some(mut request) = read_head(reader)? else {
         return Ok(None);
-    };
-    let (method, target, http_1_0) = parse_request_line(&request_line)?;
-    let headers = read_headers(reader)?;
-    let mut request = Request {
-        method,
-        target,
-        http_1_0,
-        headers,
-        body: Vec::new(),
-        chunked: false,
     };
     if request.header("transfer-encoding").is_some() {
         request.chunked = true;
@@ -111,7 +90,7 @@ pub(crate) fn read_request<R: BufRead>(
     let expects_continue = request
         .header("expect")
         .is_some_and(|value| value.eq_ignore_ascii_case("100-continue"));
-    if expects_continue && length > 0 && !http_1_0 {
+    if expects_continue && length > 0 && !request.http_1_0 {
         interim.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         interim.flush()?;
     }
@@ -142,65 +121,84 @@ fn read_line<R: BufRead>(reader: &mut R) -> Result<Option<String>, ReadError> {
         .map_err(|_| bad(400, "Request head is not valid UTF-8"))
 }
 
-/// Skips the blank lines RFC 9112 tells servers to tolerate before a request.
-fn read_request_line<R: BufRead>(reader: &mut R) -> Result<Option<String>, ReadError> {
-    loop {
+/// The request line and headers, each line judged as it arrives (so that
+/// bytes that are no request, a TLS hello say, are answered at once). The
+/// blank lines RFC 9112 tells servers to tolerate before a request are
+/// skipped; the header lines may add up to `MAX_HEADER_BYTES`.
+fn read_head<R: BufRead>(reader: &mut R) -> Result<Option<Request>, ReadError> {
+    let request_line = loop {
         match read_line(reader)? {
             Some(line) if line.is_empty() => continue,
-            other => return Ok(other),
+            Some(line) => break line,
+            None => return Ok(None),
         }
-    }
-}
-
-fn parse_request_line(line: &str) -> Result<(String, String, bool), ReadError> {
-    let malformed = || bad(400, "Malformed request line");
-    let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed());
     };
-    let method_is_token = !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase());
-    if !method_is_token || !target.starts_with('/') {
-        return Err(malformed());
-    }
-    let http_1_0 = match version {
-        "HTTP/1.1" => false,
-        "HTTP/1.0" => true,
-        _ => return Err(bad(505, "HTTP version not supported")),
-    };
-    Ok((method.to_string(), target.to_string(), http_1_0))
-}
-
-fn read_headers<R: BufRead>(reader: &mut R) -> Result<Vec<(String, String)>, ReadError> {
-    let mut headers = Vec::new();
+    let mut request = parse_request_line(&request_line)?;
     let mut total = 0;
     loop {
         let line = read_line(reader)?.ok_or(ReadError::Gone)?;
         if line.is_empty() {
-            return Ok(headers);
+            return Ok(Some(request));
         }
         total += line.len();
         if total > MAX_HEADER_BYTES {
             return Err(bad(431, "Request header fields too large"));
         }
-        headers.push(parse_header_line(&line)?);
+        request.headers.push(parse_header_line(&line)?);
     }
 }
 
+/// The request line, by httparse, with this server's own refusals on top:
+/// only upper-case methods, only origin-form targets.
+fn parse_request_line(line: &str) -> Result<Request, ReadError> {
+    let malformed = || bad(400, "Malformed request line");
+    let head = format!("{line}\r\n\r\n");
+    let mut parsed = httparse::Request::new(&mut []);
+    match parsed.parse(head.as_bytes()) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Err(httparse::Error::Version) if names_a_version(line) => {
+            return Err(bad(505, "HTTP version not supported"));
+        }
+        Ok(httparse::Status::Partial) | Err(_) => return Err(malformed()),
+    }
+    let (Some(method), Some(target), Some(version)) = (parsed.method, parsed.path, parsed.version)
+    else {
+        return Err(malformed());
+    };
+    let method_is_upper = !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase());
+    if !method_is_upper || !target.starts_with('/') {
+        return Err(malformed());
+    }
+    Ok(Request {
+        method: method.to_string(),
+        target: target.to_string(),
+        http_1_0: version == 0,
+        headers: Vec::new(),
+        body: Vec::new(),
+        chunked: false,
+    })
+}
+
+/// One header line, by httparse: the name lowercased, the value trimmed.
 fn parse_header_line(line: &str) -> Result<(String, String), ReadError> {
-    let malformed = || bad(400, "Malformed header line");
-    if line.starts_with([' ', '\t']) {
-        return Err(malformed());
+    let text = format!("{line}\r\n\r\n");
+    let mut one = [httparse::EMPTY_HEADER; 1];
+    match httparse::parse_headers(text.as_bytes(), &mut one) {
+        Ok(httparse::Status::Complete((_, [header]))) => Ok((
+            header.name.to_ascii_lowercase(),
+            String::from_utf8_lossy(header.value)
+                .trim_matches([' ', '\t'])
+                .to_string(),
+        )),
+        _ => Err(bad(400, "Malformed header line")),
     }
-    let (name, value) = line.split_once(':').ok_or_else(malformed)?;
-    if !is_token(name) {
-        return Err(malformed());
-    }
-    Ok((
-        name.to_ascii_lowercase(),
-        value.trim_matches([' ', '\t']).to_string(),
-    ))
+}
+
+/// A request line of three parts whose last is `HTTP/…`: httparse's version
+/// error is then one of version (505), not of a line that is no request (400).
+fn names_a_version(line: &str) -> bool {
+    let parts: Vec<&str> = line.split(' ').collect();
+    matches!(parts.as_slice(), [_, _, version] if version.starts_with("HTTP/"))
 }
 
 fn is_token(text: &str) -> bool {
@@ -304,9 +302,18 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
+    /// Bodies up to 10 bytes, 100 on `/big`.
+    const SMALL: usize = 10;
+    const BIG: usize = 100;
+
     fn read(raw: &str) -> (Result<Option<Request>, ReadError>, Vec<u8>) {
         let mut interim = Vec::new();
-        let result = read_request(&mut Cursor::new(raw.as_bytes().to_vec()), &mut interim);
+        let limit = |path: &str| if path == "/big" { BIG } else { SMALL };
+        let result = read_request(
+            &mut Cursor::new(raw.as_bytes().to_vec()),
+            &mut interim,
+            &limit,
+        );
         (result, interim)
     }
 
@@ -369,6 +376,7 @@ mod tests {
     #[test]
     fn rejects_malformed_requests() {
         assert_eq!(bad_status("garbage\r\n\r\n"), 400);
+        assert_eq!(bad_status("this is not http\r\n\r\n"), 400);
         assert_eq!(bad_status("GET / HTTP/1.1 extra\r\n\r\n"), 400);
         assert_eq!(bad_status("GET / HTTP/2.0\r\n\r\n"), 505);
         assert_eq!(bad_status("GET / HTTP/1.1\r\nno colon\r\n\r\n"), 400);
@@ -382,33 +390,35 @@ mod tests {
         );
         let huge = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(20_000));
         assert_eq!(bad_status(&huge), 431);
-        let too_big = format!(
-            "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
-            MAX_BODY_BYTES + 1
-        );
+        let too_big = format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", SMALL + 1);
         assert_eq!(bad_status(&too_big), 413);
-        let too_big_batch = format!(
-            "POST /v1/messages/batches HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
-            MAX_BATCH_BODY_BYTES + 1
-        );
-        assert_eq!(bad_status(&too_big_batch), 413);
+        let too_big_there = format!("POST /big HTTP/1.1\r\nContent-Length: {}\r\n\r\n", BIG + 1);
+        assert_eq!(bad_status(&too_big_there), 413);
     }
 
     #[test]
-    fn only_batch_creation_may_send_more_than_32_mb() {
-        assert_eq!(max_body_bytes("/v1/messages/batches"), 256 * 1024 * 1024);
-        assert_eq!(max_body_bytes("/v1/messages"), MAX_BODY_BYTES);
-        assert_eq!(
-            max_body_bytes("/v1/messages/batches/x/cancel"),
-            MAX_BODY_BYTES
-        );
-        // Over 32 MB announced, 2 bytes sent: the batches path waits for the rest
-        // (the peer is gone) instead of refusing at the head.
+    fn the_body_limit_is_the_callers_for_the_path_without_its_query() {
+        // Over the small limit announced, 2 bytes sent: `/big` waits for the
+        // rest (the peer is gone) instead of refusing at the head.
         let big = format!(
-            "POST /v1/messages/batches?x=1 HTTP/1.1\r\nContent-Length: {}\r\n\r\n{{}}",
-            MAX_BODY_BYTES + 1
+            "POST /big?x=1 HTTP/1.1\r\nContent-Length: {}\r\n\r\n{{}}",
+            SMALL + 1
         );
         assert!(matches!(read(&big).0, Err(ReadError::Gone)));
+    }
+
+    #[test]
+    fn the_head_may_be_64_kb_in_lines_of_16_kb() {
+        let line = format!("x-filler: {}\r\n", "a".repeat(15_000));
+        let four = format!("GET / HTTP/1.1\r\n{}\r\n", line.repeat(4));
+        assert_eq!(read_ok(&four).headers.len(), 4);
+        let five = format!("GET / HTTP/1.1\r\n{}\r\n", line.repeat(5));
+        assert_eq!(bad_status(&five), 431);
+        let bare_newlines = "\n\nGET / HTTP/1.1\nA: 1\n\n";
+        assert_eq!(read_ok(bare_newlines).header("a"), Some("1"));
+        assert_eq!(bad_status("GET / HTTP/1.1\r\n folded: x\r\n\r\n"), 400);
+        assert_eq!(bad_status("get / HTTP/1.1\r\n\r\n"), 400);
+        assert_eq!(bad_status("GET * HTTP/1.1\r\n\r\n"), 400);
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl Status {
 }
 
 /// `request_counts`: their sum is always the number of requests.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub(crate) struct RequestCounts {
     pub processing: usize,
     pub succeeded: usize,

@@ -1,9 +1,11 @@
 //! Response bodies in the exact shapes the Anthropic API sends: error JSON,
 //! message JSON, SSE events, model objects, and the echo reply.
 //!
-//! Bodies are built with `format!` rather than `serde_json::json!` because
-//! `json!` sorts keys, and the wire order is part of what clients get tested on.
+//! Bodies are derived `Serialize` structs rather than `serde_json::json!`
+//! because `json!` sorts keys, and the wire order (a struct's field order) is
+//! part of what clients get tested on.
 
+use serde::Serialize;
 use serde_json::Value;
 
 use super::step::canonical_message_for_type;
@@ -14,9 +16,49 @@ const ECHO_PREFIX: &str = "Hello from the claude-rs fake API. You said: ";
 const ECHO_QUOTE_CHARS: usize = 80;
 const WORDS_PER_DELTA: usize = 3;
 
-/// A JSON string literal; `Value`'s `Display` cannot fail, unlike `to_string`.
-pub(crate) fn quote(text: &str) -> String {
-    Value::String(text.to_string()).to_string()
+/// A body as JSON. Structs of strings, numbers and options cannot fail to
+/// serialize; were one to, the body would be empty rather than the server down.
+pub(crate) fn to_json(body: &impl Serialize) -> String {
+    serde_json::to_string(body).unwrap_or_default()
+}
+
+/// `{"type":"error","error":{…},"request_id":…}`; without `request_id` in a
+/// batch's results file, where no HTTP request of its own was made.
+#[derive(Serialize)]
+pub(crate) struct ErrorBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    error: ErrorDetail<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    #[serde(rename = "type")]
+    error_type: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<ErrorCode>,
+}
+
+#[derive(Serialize)]
+struct ErrorCode {
+    error_code: &'static str,
+}
+
+impl<'a> ErrorBody<'a> {
+    pub fn new(error_type: &'a str, message: &'a str, request_id: Option<&'a str>) -> Self {
+        ErrorBody {
+            kind: "error",
+            error: ErrorDetail {
+                error_type,
+                message,
+                details: None,
+            },
+            request_id,
+        }
+    }
 }
 
 /// `(error.type, error.message)` the real API sends for a status.
@@ -45,12 +87,7 @@ pub(crate) fn canonical_error(status: u16) -> (&'static str, &'static str) {
 }
 
 pub(crate) fn error_body(error_type: &str, message: &str, request_id: &str) -> String {
-    format!(
-        r#"{{"type":"error","error":{{"type":{},"message":{}}},"request_id":{}}}"#,
-        quote(error_type),
-        quote(message),
-        quote(request_id)
-    )
+    to_json(&ErrorBody::new(error_type, message, Some(request_id)))
 }
 
 pub(crate) const SPEND_LIMIT_MESSAGE: &str = "You have reached your specified API usage limits. \
@@ -59,11 +96,11 @@ pub(crate) const LOW_CREDIT_MESSAGE: &str = "Your credit balance is too low to a
 Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.";
 
 pub(crate) fn spend_limit_body(request_id: &str) -> String {
-    format!(
-        r#"{{"type":"error","error":{{"type":"rate_limit_error","message":{},"details":{{"error_code":"enforced_spend_limit_reached"}}}},"request_id":{}}}"#,
-        quote(SPEND_LIMIT_MESSAGE),
-        quote(request_id)
-    )
+    let mut body = ErrorBody::new("rate_limit_error", SPEND_LIMIT_MESSAGE, Some(request_id));
+    body.error.details = Some(ErrorCode {
+        error_code: "enforced_spend_limit_reached",
+    });
+    to_json(&body)
 }
 
 pub(crate) const HTML_502_BODY: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n\
@@ -85,6 +122,67 @@ pub(crate) struct Answer {
     pub stop_reason: &'static str,
     pub input_tokens: u64,
     pub output_tokens: u64,
+}
+
+/// A message object, whole or (in `message_start`) before its content.
+#[derive(Serialize)]
+pub(crate) struct MessageObject<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    role: &'static str,
+    model: &'a str,
+    content: Vec<TextBlock<'a>>,
+    stop_reason: Option<&'static str>,
+    stop_sequence: Option<&'static str>,
+    usage: Usage,
+}
+
+#[derive(Serialize)]
+struct TextBlock<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Usage {
+    input_tokens: u64,
+    output_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct MessageStart<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: MessageObject<'a>,
+}
+
+#[derive(Serialize)]
+struct MessageDelta {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    delta: StopDelta,
+    usage: OutputUsage,
+}
+
+#[derive(Serialize)]
+struct StopDelta {
+    stop_reason: &'static str,
+    stop_sequence: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct OutputUsage {
+    output_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct ContentBlockDelta<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    index: u32,
+    delta: TextBlock<'a>,
 }
 
 impl Answer {
@@ -114,28 +212,45 @@ impl Answer {
         }
     }
 
+    /// The message as a whole; `message_start` sends it before its content.
+    pub fn object(&self) -> MessageObject<'_> {
+        MessageObject {
+            id: &self.id,
+            kind: "message",
+            role: "assistant",
+            model: &self.model,
+            content: vec![TextBlock {
+                kind: "text",
+                text: &self.text,
+            }],
+            stop_reason: Some(self.stop_reason),
+            stop_sequence: None,
+            usage: Usage {
+                input_tokens: self.input_tokens,
+                output_tokens: self.output_tokens,
+            },
+        }
+    }
+
     pub fn json(&self) -> String {
-        format!(
-            r#"{{"id":{},"type":"message","role":"assistant","model":{},"content":[{{"type":"text","text":{}}}],"stop_reason":{},"stop_sequence":null,"usage":{{"input_tokens":{},"output_tokens":{}}}}}"#,
-            quote(&self.id),
-            quote(&self.model),
-            quote(&self.text),
-            quote(self.stop_reason),
-            self.input_tokens,
-            self.output_tokens
-        )
+        to_json(&self.object())
     }
 
     pub fn message_start(&self) -> String {
-        sse_event(
-            "message_start",
-            &format!(
-                r#"{{"type":"message_start","message":{{"id":{},"type":"message","role":"assistant","model":{},"content":[],"stop_reason":null,"stop_sequence":null,"usage":{{"input_tokens":{},"output_tokens":1}}}}}}"#,
-                quote(&self.id),
-                quote(&self.model),
-                self.input_tokens
-            ),
-        )
+        let message = MessageObject {
+            content: Vec::new(),
+            stop_reason: None,
+            usage: Usage {
+                input_tokens: self.input_tokens,
+                output_tokens: 1,
+            },
+            ..self.object()
+        };
+        let start = MessageStart {
+            kind: "message_start",
+            message,
+        };
+        sse_event("message_start", &to_json(&start))
     }
 
     pub fn text_deltas(&self) -> Vec<String> {
@@ -146,14 +261,17 @@ impl Answer {
     }
 
     pub fn message_delta(&self) -> String {
-        sse_event(
-            "message_delta",
-            &format!(
-                r#"{{"type":"message_delta","delta":{{"stop_reason":{},"stop_sequence":null}},"usage":{{"output_tokens":{}}}}}"#,
-                quote(self.stop_reason),
-                self.output_tokens
-            ),
-        )
+        let delta = MessageDelta {
+            kind: "message_delta",
+            delta: StopDelta {
+                stop_reason: self.stop_reason,
+                stop_sequence: None,
+            },
+            usage: OutputUsage {
+                output_tokens: self.output_tokens,
+            },
+        };
+        sse_event("message_delta", &to_json(&delta))
     }
 
     /// The complete event sequence of a successful stream.
@@ -183,13 +301,15 @@ pub(crate) fn ping() -> String {
 }
 
 pub(crate) fn text_delta(text: &str) -> String {
-    sse_event(
-        "content_block_delta",
-        &format!(
-            r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{}}}}}"#,
-            quote(text)
-        ),
-    )
+    let delta = ContentBlockDelta {
+        kind: "content_block_delta",
+        index: 0,
+        delta: TextBlock {
+            kind: "text_delta",
+            text,
+        },
+    };
+    sse_event("content_block_delta", &to_json(&delta))
 }
 
 pub(crate) fn content_block_stop() -> String {
@@ -341,23 +461,44 @@ fn capitalize(word: &str) -> String {
     }
 }
 
+#[derive(Serialize)]
+struct ModelObject<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    display_name: String,
+    created_at: &'static str,
+}
+
+fn model(model_id: &str) -> ModelObject<'_> {
+    ModelObject {
+        kind: "model",
+        id: model_id,
+        display_name: display_name(model_id),
+        created_at: "2025-01-01T00:00:00Z",
+    }
+}
+
 pub(crate) fn model_object(model_id: &str) -> String {
-    format!(
-        r#"{{"type":"model","id":{},"display_name":{},"created_at":"2025-01-01T00:00:00Z"}}"#,
-        quote(model_id),
-        quote(&display_name(model_id))
-    )
+    to_json(&model(model_id))
+}
+
+/// One page of a list endpoint (models, Message Batches).
+#[derive(Serialize)]
+pub(crate) struct Page<'a, T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+    pub first_id: Option<&'a str>,
+    pub last_id: Option<&'a str>,
 }
 
 pub(crate) fn model_list(models: &[String]) -> String {
-    let data: Vec<String> = models.iter().map(|id| model_object(id)).collect();
-    let id_or_null = |id: Option<&String>| id.map_or_else(|| "null".to_string(), |id| quote(id));
-    format!(
-        r#"{{"data":[{}],"has_more":false,"first_id":{},"last_id":{}}}"#,
-        data.join(","),
-        id_or_null(models.first()),
-        id_or_null(models.last())
-    )
+    to_json(&Page {
+        data: models.iter().map(|id| model(id)).collect(),
+        has_more: false,
+        first_id: models.first().map(String::as_str),
+        last_id: models.last().map(String::as_str),
+    })
 }
 
 #[cfg(test)]
@@ -370,6 +511,37 @@ mod tests {
         assert_eq!(
             error_body("overloaded_error", "Overloaded", "req_mock_000001"),
             r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_mock_000001"}"#
+        );
+    }
+
+    #[test]
+    fn bodies_and_events_have_the_wire_key_order() {
+        let answer = Answer::new("msg_1".into(), "m".into(), "a \"b\" c d", 3, 7);
+        assert_eq!(
+            answer.json(),
+            r#"{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"a \"b\" c"}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":7,"output_tokens":3}}"#
+        );
+        assert_eq!(
+            answer.message_start(),
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":7,\"output_tokens\":1}}}\n\n"
+        );
+        assert_eq!(
+            answer.message_delta(),
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":3}}\n\n"
+        );
+        assert_eq!(
+            text_delta("x\n"),
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"x\\n\"}}\n\n"
+        );
+        assert_eq!(
+            spend_limit_body("req_1"),
+            format!(
+                r#"{{"type":"error","error":{{"type":"rate_limit_error","message":"{SPEND_LIMIT_MESSAGE}","details":{{"error_code":"enforced_spend_limit_reached"}}}},"request_id":"req_1"}}"#
+            )
+        );
+        assert_eq!(
+            model_list(&["claude-haiku-4-5".into()]),
+            r#"{"data":[{"type":"model","id":"claude-haiku-4-5","display_name":"Claude Haiku 4.5","created_at":"2025-01-01T00:00:00Z"}],"has_more":false,"first_id":"claude-haiku-4-5","last_id":"claude-haiku-4-5"}"#
         );
     }
 

@@ -13,6 +13,7 @@ use super::batches::BatchStore;
 use super::http::{self, ReadError, Request};
 use super::lifecycle::Lifecycle;
 use super::ratelimit::RateLimits;
+use super::routes;
 use super::tls::Wire;
 use super::{MockConfig, RecordedRequest};
 
@@ -256,7 +257,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
     let _watch = PanicWatch(shared);
     let mut reader = BufReader::new(&wire);
     loop {
-        let ending = match http::read_request(&mut reader, &mut &wire) {
+        let ending = match http::read_request(&mut reader, &mut &wire, &routes::max_body_bytes) {
             Ok(Some(request)) => {
                 shared.record(&request);
                 shared.respond(&request, &wire)

@@ -3,10 +3,14 @@
 //! real sockets so that the client's whole stack (connection reuse, timeouts,
 //! streaming, retries) is exercised, and it can misbehave on cue: see [`Step`]
 //! and [`scenario`].
+//!
+//! A crate of its own in the claude-rs workspace, depending on nothing of
+//! claude-rs: the CLI's integration tests and `claude-rs mock` use it.
 
 mod batch_routes;
 mod batch_wire;
 mod batches;
+mod dates;
 mod http;
 mod lifecycle;
 mod ratelimit;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # TEST ONLY. Regenerates the fake API's TLS certificates (see README.md here):
-#   sh src/mock/certs/generate.sh
+#   sh crates/fake-api/certs/generate.sh
 # A test CA, name-constrained to localhost and loopback addresses, signs a
 # server certificate for localhost, 127.0.0.1 and ::1. Both are valid from
 # 2000 (a clock that is behind still accepts them) for 100 years. The CA's

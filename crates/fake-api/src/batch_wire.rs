@@ -1,43 +1,54 @@
 //! Message Batches bodies in the real API's shapes and key order: the
 //! MessageBatch object, the list page, and the lines of the results file.
-//! Built with `format!` like `responses.rs`, because `json!` sorts keys.
+//! Derived `Serialize` structs like `responses.rs`, because `json!` sorts keys.
 
 use std::time::SystemTime;
 
-use super::batches::{Batch, Final, ItemResult};
-use super::responses::quote;
+use serde::Serialize;
+
+use super::batches::{Batch, Final, ItemResult, RequestCounts};
+use super::responses::{ErrorBody, MessageObject, Page, to_json};
 
 /// The real API's timestamps carry microseconds: `2024-09-24T18:37:24.100435Z`.
 fn timestamp(time: SystemTime) -> String {
-    quote(&humantime::format_rfc3339_micros(crate::dates::clamp(time)).to_string())
+    crate::dates::rfc3339_micros(time)
 }
 
-fn timestamp_or_null(time: Option<SystemTime>) -> String {
-    time.map_or_else(|| "null".to_string(), timestamp)
+#[derive(Serialize)]
+struct BatchObject<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    processing_status: &'static str,
+    request_counts: RequestCounts,
+    ended_at: Option<String>,
+    created_at: String,
+    expires_at: String,
+    cancel_initiated_at: Option<String>,
+    archived_at: Option<String>,
+    results_url: Option<String>,
 }
 
 /// `base_url` is the server's own, so `results_url` is absolute as the real one is.
+fn wire_batch<'a>(batch: &'a Batch, base_url: &str) -> BatchObject<'a> {
+    BatchObject {
+        id: &batch.id,
+        kind: "message_batch",
+        processing_status: batch.status().as_str(),
+        request_counts: batch.counts(),
+        ended_at: batch.ended_at.map(timestamp),
+        created_at: timestamp(batch.created_at),
+        expires_at: timestamp(batch.expires_at()),
+        cancel_initiated_at: batch.cancel_initiated_at.map(timestamp),
+        archived_at: None,
+        results_url: batch
+            .ended_at
+            .map(|_| format!("{base_url}{}", results_path(&batch.id))),
+    }
+}
+
 pub(crate) fn batch_object(batch: &Batch, base_url: &str) -> String {
-    let counts = batch.counts();
-    let results_url = match batch.ended_at {
-        Some(_) => quote(&format!("{base_url}{}", results_path(&batch.id))),
-        None => "null".to_string(),
-    };
-    format!(
-        r#"{{"id":{},"type":"message_batch","processing_status":"{}","request_counts":{{"processing":{},"succeeded":{},"errored":{},"canceled":{},"expired":{}}},"ended_at":{},"created_at":{},"expires_at":{},"cancel_initiated_at":{},"archived_at":null,"results_url":{}}}"#,
-        quote(&batch.id),
-        batch.status().as_str(),
-        counts.processing,
-        counts.succeeded,
-        counts.errored,
-        counts.canceled,
-        counts.expired,
-        timestamp_or_null(batch.ended_at),
-        timestamp(batch.created_at),
-        timestamp(batch.expires_at()),
-        timestamp_or_null(batch.cancel_initiated_at),
-        results_url
-    )
+    to_json(&wire_batch(batch, base_url))
 }
 
 pub(crate) fn results_path(batch_id: &str) -> String {
@@ -46,39 +57,46 @@ pub(crate) fn results_path(batch_id: &str) -> String {
 
 /// One page of `GET /v1/messages/batches`.
 pub(crate) fn batch_list(page: &[&Batch], has_more: bool, base_url: &str) -> String {
-    let data: Vec<String> = page
-        .iter()
-        .map(|batch| batch_object(batch, base_url))
-        .collect();
-    let id_or_null =
-        |batch: Option<&&Batch>| batch.map_or_else(|| "null".to_string(), |b| quote(&b.id));
-    format!(
-        r#"{{"data":[{}],"has_more":{has_more},"first_id":{},"last_id":{}}}"#,
-        data.join(","),
-        id_or_null(page.first()),
-        id_or_null(page.last())
-    )
+    to_json(&Page {
+        data: page.iter().map(|b| wire_batch(b, base_url)).collect(),
+        has_more,
+        first_id: page.first().map(|b| b.id.as_str()),
+        last_id: page.last().map(|b| b.id.as_str()),
+    })
+}
+
+#[derive(Serialize)]
+struct ResultLine<'a> {
+    custom_id: &'a str,
+    result: ResultBody<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum ResultBody<'a> {
+    Succeeded { message: MessageObject<'a> },
+    Errored { error: ErrorBody<'a> },
+    Expired,
+    Canceled,
 }
 
 /// One line of the results file, without its newline. An errored result
 /// carries an error response without `request_id`: no HTTP request of its own.
 pub(crate) fn result_line(custom_id: &str, result: Final<'_>) -> String {
     let result = match result {
-        Final::Done(ItemResult::Succeeded(answer)) => {
-            format!(r#"{{"type":"succeeded","message":{}}}"#, answer.json())
-        }
+        Final::Done(ItemResult::Succeeded(answer)) => ResultBody::Succeeded {
+            message: answer.object(),
+        },
         Final::Done(ItemResult::Errored {
             error_type,
             message,
-        }) => format!(
-            r#"{{"type":"errored","error":{{"type":"error","error":{{"type":{},"message":{}}}}}}}"#,
-            quote(error_type),
-            quote(message)
-        ),
-        Final::Done(ItemResult::Expired) => r#"{"type":"expired"}"#.to_string(),
-        Final::Canceled => r#"{"type":"canceled"}"#.to_string(),
+        }) => ResultBody::Errored {
+            error: ErrorBody::new(error_type, message, None),
+        },
+        Final::Done(ItemResult::Expired) => ResultBody::Expired,
+        Final::Canceled => ResultBody::Canceled,
     };
-    format!(r#"{{"custom_id":{},"result":{result}}}"#, quote(custom_id))
+    to_json(&ResultLine { custom_id, result })
 }
 
 /// The results file: one JSON object per line, each line ending in a newline.
@@ -94,8 +112,8 @@ pub(crate) fn results_jsonl(lines: &[(&str, Final<'_>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::batches::{BatchItem, BatchStore};
-    use crate::mock::responses::Answer;
+    use crate::batches::{BatchItem, BatchStore};
+    use crate::responses::Answer;
     use serde_json::Value;
 
     #[test]

@@ -455,7 +455,7 @@ fn parse_limit(value: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::batches::BatchStore;
+    use crate::batches::BatchStore;
     use serde_json::json;
 
     #[test]

@@ -15,6 +15,21 @@ use super::{MockConfig, Step};
 const MESSAGES_PATH: &str = "/v1/messages";
 const MODELS_PATH: &str = "/v1/models";
 const MODEL_PATH_PREFIX: &str = "/v1/models/";
+/// The real API's request size limit for a Messages request and most others.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// The real API's limit for creating a Message Batch.
+const MAX_BATCH_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// The largest body accepted for a path (without its query): what the
+/// transport is given to refuse a larger one with 413 before reading it.
+pub(super) fn max_body_bytes(path: &str) -> usize {
+    if path == batch_routes::BATCHES_PATH {
+        MAX_BATCH_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
 /// Unit tests only: a handler that panics, to prove the server reports it.
 #[cfg(test)]
 pub(super) const PANIC_PATH: &str = "/test/panic";
@@ -606,5 +621,20 @@ fn override_headers(outcome: &mut Outcome, extra: &[(String, String)]) {
                 http::set_header(headers, name, value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_batch_creation_may_send_more_than_32_mb() {
+        assert_eq!(max_body_bytes("/v1/messages/batches"), 256 * 1024 * 1024);
+        assert_eq!(max_body_bytes("/v1/messages"), 32 * 1024 * 1024);
+        assert_eq!(
+            max_body_bytes("/v1/messages/batches/x/cancel"),
+            MAX_BODY_BYTES
+        );
     }
 }
