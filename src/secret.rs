@@ -37,9 +37,18 @@ impl ApiKey {
         mask(&self.0)
     }
 
-    /// Whether it has the shape of an Anthropic key (`sk-ant-…`).
-    pub fn looks_plausible(&self) -> bool {
-        self.0.starts_with("sk-ant-") && self.0.len() >= 20
+    /// What makes it look unlike an Anthropic key, in words that are true
+    /// of it; `None` when it looks like one.
+    pub fn doubt(&self) -> Option<String> {
+        if !self.0.starts_with("sk-ant-") {
+            return Some("does not start with sk-ant- as Anthropic keys do".into());
+        }
+        let length = self.0.chars().count();
+        (length < MIN_KEY_CHARS).then(|| {
+            format!(
+                "starts with sk-ant- but is only {length} characters long; Anthropic keys are much longer (it may be cut short)"
+            )
+        })
     }
 }
 
@@ -54,6 +63,9 @@ impl fmt::Display for ApiKey {
         f.write_str(&self.masked())
     }
 }
+
+/// Shorter than any key the Console hands out (they run to about 100).
+const MIN_KEY_CHARS: usize = 20;
 
 /// `…` and the last four characters; nothing of a secret of 8 or fewer.
 fn mask(secret: &str) -> String {
@@ -293,6 +305,21 @@ mod tests {
         assert_eq!(format!("{key:?}"), "ApiKey(…wxyz)");
         assert!(!format!("{key:?}").contains("SECRET"));
         assert_eq!(ApiKey::new("short").unwrap().masked(), "…");
+    }
+
+    #[test]
+    fn a_doubt_about_a_key_says_what_is_true_of_it() {
+        assert_eq!(ApiKey::new(KEY).unwrap().doubt(), None);
+        let short = ApiKey::new("sk-ant-api03-abc").unwrap().doubt().unwrap();
+        assert!(
+            short.contains("starts with sk-ant- but is only 16 characters"),
+            "{short}"
+        );
+        let other = ApiKey::new("gateway-key-0123456789")
+            .unwrap()
+            .doubt()
+            .unwrap();
+        assert!(other.contains("does not start with sk-ant-"), "{other}");
     }
 
     #[test]

@@ -203,13 +203,36 @@ pub(crate) fn cache_dir(env: EnvLookup) -> Option<PathBuf> {
 }
 
 pub fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
-    if !value.is_finite() || value <= 0.0 || value > 1e7 {
-        return Err(UsageError::new(
-            format!("{flag} {value} is not a positive number of seconds"),
+    match seconds_problem(value) {
+        Some(problem) => Err(UsageError::new(
+            format!("{flag} {} {problem}", shown_seconds(value)),
             format!("give {flag} a number of seconds above 0, e.g. {flag} 30"),
-        ));
+        )),
+        None => Ok(Duration::from_secs_f64(value)),
     }
-    Ok(Duration::from_secs_f64(value))
+}
+
+/// The longest time any flag may name; a duration of it is far from overflowing.
+const MAX_SECONDS: f64 = 1e7;
+
+/// What is wrong with a number of seconds, said of the value; `None` if nothing.
+fn seconds_problem(value: f64) -> Option<&'static str> {
+    match value {
+        v if v.is_nan() => Some("is not a number"),
+        v if v <= 0.0 => Some("is not above 0"),
+        v if v > MAX_SECONDS => {
+            Some("is longer than claude-rs waits (at most 10000000 seconds, about 115 days)")
+        }
+        _ => None,
+    }
+}
+
+/// A huge value written as 1e19, not as twenty digits.
+fn shown_seconds(value: f64) -> String {
+    match value.abs() >= MAX_SECONDS && value.is_finite() {
+        true => format!("{value:e}"),
+        false => value.to_string(),
+    }
 }
 
 /// `seconds` for a value that may come from the config file: the message
@@ -220,16 +243,19 @@ fn picked_seconds(
     flag: &str,
     key: &str,
 ) -> Result<Duration, UsageError> {
-    seconds(flag, picked.value).map_err(|error| match picked.source {
-        Source::Flag(_) | Source::Default => error,
-        _ => UsageError::new(
+    let Some(problem) = seconds_problem(picked.value) else {
+        return Ok(Duration::from_secs_f64(picked.value));
+    };
+    match picked.source {
+        Source::Flag(_) | Source::Default => seconds(flag, picked.value),
+        _ => Err(UsageError::new(
             format!(
-                "{} is not a positive number of seconds",
-                ctx.said(&picked.source, flag, key, picked.value)
+                "{} {problem}",
+                ctx.said(&picked.source, flag, key, shown_seconds(picked.value))
             ),
             format!("set {key} to a number of seconds above 0, e.g. {key} = 30"),
-        ),
-    })
+        )),
+    }
 }
 
 /// Checks a base URL and returns it without a trailing `/` or `/v1`.

@@ -120,8 +120,10 @@ pub fn auth(client: &Client, key: &ApiKey, timeout: Duration) -> (Check, Option<
                 key.masked()
             );
             let mut fix = failure.fix();
-            if failure.category == Category::Authentication && !key.looks_plausible() {
-                fix.push_str(" The key does not even look like one (sk-ant-…).");
+            if failure.category == Category::Authentication
+                && let Some(doubt) = key.doubt()
+            {
+                fix.push_str(&format!(" The key {doubt}."));
             }
             Check::failed("auth", failure, message, fix)
         }

@@ -135,15 +135,12 @@ fn key(ctx: &Context) -> (Option<ApiKey>, Finding) {
         Ok(key) => {
             let source =
                 source_of(ctx, "api_key").map_or_else(String::new, |s| format!(" from {s}"));
-            if key.looks_plausible() {
+            let Some(doubt) = key.doubt() else {
                 let text = format!("key {}{source}", key.masked());
                 return (Some(key), Finding::fine(text));
-            }
+            };
             let finding = Finding {
-                text: format!(
-                    "key {}{source} does not look like an Anthropic key (sk-ant-…)",
-                    key.masked()
-                ),
+                text: format!("key {}{source} {doubt}", key.masked()),
                 problem: Some(Problem::Doubtful(
                     "Check that the key is whole, as copied from the Console, without quotes or spaces.".into(),
                 )),

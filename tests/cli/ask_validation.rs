@@ -181,3 +181,18 @@ fn help_documents_the_exit_codes_and_categories() {
         assert!(run.stdout.contains(text), "--help lacks {text}");
     }
 }
+
+#[test]
+fn a_timeout_out_of_range_says_which_way_without_three_hundred_digits() {
+    let world = World::steps("ok");
+    for (value, said) in [
+        ("1e19", "--timeout 1e19 is longer than claude-rs waits"),
+        ("1e300", "--timeout 1e300 is longer than claude-rs waits"),
+        ("-3", "--timeout -3 is not above 0"),
+        ("NaN", "--timeout NaN is not a number"),
+    ] {
+        let run = ask(&world, &["--timeout", value, "hi"]);
+        assert_refused(&world, &run, said, "--timeout 30");
+        assert!(run.stderr.len() < 300, "{}", run.stderr);
+    }
+}
