@@ -27,6 +27,13 @@ pub fn run(args: &LogArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             "name the log with --log-file PATH or CLAUDE_RS_LOG",
         )
     })?;
+    if path.is_dir() {
+        return Err(UsageError::new(
+            format!("the log path {} is a folder, not a log file", path.display()),
+            "name the log file itself with --log-file PATH or CLAUDE_RS_LOG (by default claude-rs/log.jsonl in the state directory)",
+        )
+        .into());
+    }
     match &args.command {
         Some(LogCommand::Stats(stats)) => run_stats(stats, &path),
         None => run_list(args, &path),

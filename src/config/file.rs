@@ -157,11 +157,12 @@ impl ConfigFile {
         line_of(&self.text, value.span().start)
     }
 
-    /// The layer of a profile; an unknown name is an error listing the known ones.
-    pub fn profile(&self, name: &str) -> Result<&Layer, UsageError> {
+    /// The layer of a profile chosen by `chosen_by` (`--profile` or
+    /// `CLAUDE_RS_PROFILE`); an unknown name is an error listing the known ones.
+    pub fn profile(&self, name: &str, chosen_by: &str) -> Result<&Layer, UsageError> {
         self.profiles
             .get(name)
-            .ok_or_else(|| unknown_profile(name, Some(self)))
+            .ok_or_else(|| unknown_profile(name, Some(self), chosen_by))
     }
 
     /// Whether the file holds a literal key anywhere.
@@ -207,7 +208,7 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     })
 }
 
-pub fn unknown_profile(name: &str, file: Option<&ConfigFile>) -> UsageError {
+pub fn unknown_profile(name: &str, file: Option<&ConfigFile>, chosen_by: &str) -> UsageError {
     let known: Vec<&str> = file
         .map(|f| f.profiles.keys().map(String::as_str).collect())
         .unwrap_or_default();
@@ -216,10 +217,16 @@ pub fn unknown_profile(name: &str, file: Option<&ConfigFile>) -> UsageError {
         |f| format!("{} has no [profile.{name}]", f.path.display()),
     );
     let fix = match known.is_empty() {
-        true => "define it as [profile.NAME] in the config file (claude-rs config path), or drop --profile".to_string(),
+        true => match chosen_by {
+            "CLAUDE_RS_PROFILE" => "define it as [profile.NAME] in the config file (claude-rs config path), or unset CLAUDE_RS_PROFILE".to_string(),
+            flag => format!("define it as [profile.NAME] in the config file (claude-rs config path), or drop {flag}"),
+        },
         false => format!("use one of: {}", known.join(", ")),
     };
-    UsageError::new(format!("unknown profile '{name}': {where_}"), fix)
+    UsageError::new(
+        format!("unknown profile '{name}' ({chosen_by}): {where_}"),
+        fix,
+    )
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -281,7 +288,7 @@ mod tests {
                 .get_ref(),
             50
         );
-        let work = file.profile("work").unwrap();
+        let work = file.profile("work", "--profile").unwrap();
         assert_eq!(work.model.as_ref().unwrap().get_ref(), "claude-opus-4-6");
         assert_eq!(file.line(work.model.as_ref().unwrap()), 8);
         assert_eq!(
@@ -336,15 +343,20 @@ mod tests {
     #[test]
     fn an_unknown_profile_lists_the_known_ones() {
         let file = parse("[profile.work]\n[profile.home]\n").unwrap();
-        let Err(error) = file.profile("play") else {
+        let Err(error) = file.profile("play", "--profile") else {
             panic!("play is no profile")
         };
-        assert!(error.problem.contains("unknown profile 'play'"));
+        assert!(error.problem.contains("unknown profile 'play' (--profile)"));
         assert_eq!(error.fix, "use one of: home, work");
         assert!(
-            unknown_profile("x", None)
+            unknown_profile("x", None, "--profile")
                 .problem
                 .contains("there is no config file")
+        );
+        assert!(
+            unknown_profile("x", None, "CLAUDE_RS_PROFILE")
+                .fix
+                .contains("unset CLAUDE_RS_PROFILE")
         );
     }
 

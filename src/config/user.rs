@@ -87,15 +87,16 @@ impl UserConfig {
                 "create it, or unset CLAUDE_RS_CONFIG to use the default path (claude-rs config path)",
             ));
         }
-        let profile = profile_flag
-            .map(str::to_string)
-            .or_else(|| env_or_none(env, "CLAUDE_RS_PROFILE"));
+        let (profile, chosen_by) = match profile_flag {
+            Some(name) => (Some(name.to_string()), "--profile"),
+            None => (env_or_none(env, "CLAUDE_RS_PROFILE"), "CLAUDE_RS_PROFILE"),
+        };
         if let Some(name) = &profile {
             match &file {
                 Some(file) => {
-                    file.profile(name)?;
+                    file.profile(name, chosen_by)?;
                 }
-                None => return Err(unknown_profile(name, None)),
+                None => return Err(unknown_profile(name, None, chosen_by)),
             }
         }
         Ok(UserConfig {

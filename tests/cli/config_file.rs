@@ -402,3 +402,29 @@ fn config_show_applies_the_plain_http_rule_as_ask_does() {
     );
     assert_eq!(allowed.code, 0, "{}", allowed.stderr);
 }
+
+#[test]
+fn a_profile_from_the_environment_with_no_config_file_names_the_variable() {
+    let world = World::ok();
+    let mut command = world.claude();
+    command
+        .env("CLAUDE_RS_CONFIG", "")
+        .env("HOME", world.path("home"))
+        .env("XDG_CONFIG_HOME", world.path("home/.config"))
+        .env("CLAUDE_RS_PROFILE", "work")
+        .args(["ask", "hello"]);
+    let run = run(&world, &mut command);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("unknown profile 'work' (CLAUDE_RS_PROFILE)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("unset CLAUDE_RS_PROFILE"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("--profile"), "{}", run.stderr);
+}

@@ -393,3 +393,22 @@ fn a_missing_log_is_not_an_error() {
     assert_eq!(json["success_rate"], Value::Null);
     assert_eq!(json["worst_window"], Value::Null);
 }
+
+#[test]
+fn a_log_path_that_is_a_folder_is_said_to_be_one() {
+    let world = World::ok();
+    let folder = world.path("logs");
+    std::fs::create_dir(&folder).unwrap();
+    for args in [&["log"][..], &["log", "stats"][..]] {
+        let mut command = world.claude();
+        command.args(args).env("CLAUDE_RS_LOG", &folder);
+        let run = run(&world, &mut command);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("is a folder, not a log file"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("no log yet"), "{}", run.stderr);
+    }
+}
