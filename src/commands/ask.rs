@@ -57,20 +57,33 @@ pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitC
 /// terminal (type, then Ctrl-D).
 fn read_prompt(words: &[String]) -> Result<String, UsageError> {
     let stdin = std::io::stdin();
-    let dash = words.iter().any(|word| word == "-");
-    if dash {
+    let dashes = words.iter().filter(|word| *word == "-").count();
+    if dashes > 1 {
+        return Err(UsageError::new(
+            format!("`-` (stdin) is given {dashes} times; stdin can be read only once"),
+            "give `-` once, where the piped text belongs among the words",
+        ));
+    }
+    if dashes == 1 {
         let piped = read_stdin()?;
-        let prompt = words
-            .iter()
-            .map(|word| {
-                if word == "-" {
-                    piped.as_str()
-                } else {
-                    word.as_str()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        // One line of stdin stands in the sentence, as the `-` did; several
+        // (a diff, a file) are a block of their own, set apart by blank
+        // lines, as when stdin is appended.
+        let at = words.iter().position(|w| w == "-").unwrap_or(0);
+        let (before, after) = (&words[..at], &words[at + 1..]);
+        let piped = piped.trim_end_matches(['\n', '\r']);
+        let prompt = match piped.contains('\n') {
+            false => words
+                .iter()
+                .map(|word| if word == "-" { piped } else { word.as_str() })
+                .collect::<Vec<_>>()
+                .join(" "),
+            true => [before.join(" ").as_str(), piped, after.join(" ").as_str()]
+                .into_iter()
+                .filter(|block| !block.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        };
         return non_empty(prompt);
     }
     let mut prompt = words.join(" ");

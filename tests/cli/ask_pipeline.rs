@@ -103,3 +103,33 @@ fn usage_for_a_model_without_a_price_says_so() {
         run.stderr
     );
 }
+
+#[test]
+fn several_lines_of_stdin_in_place_of_a_dash_are_a_block_between_the_words() {
+    let world = World::ok();
+    let run = run(
+        &world,
+        world
+            .ask(&["Review this:", "-", "Be brief."])
+            .write_stdin("fn main() {\n    run();\n}\n"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sent = &world.message_bodies()[0]["messages"][0]["content"];
+    assert_eq!(
+        sent,
+        "Review this:\n\nfn main() {\n    run();\n}\n\nBe brief."
+    );
+}
+
+#[test]
+fn a_dash_given_twice_is_refused_rather_than_sending_stdin_twice() {
+    let world = World::ok();
+    let run = run(&world, world.ask(&["-", "-"]).write_stdin("once"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("stdin can be read only once"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(world.message_requests(), 0);
+}
