@@ -109,20 +109,26 @@ impl Ending<'_> {
         }
         out.push_str(&row("retries", retries));
         out.push_str(&tally.outcomes.tokens_row());
-        out.push_str(&row(
-            "rate",
-            format!(
-                "{:.0} requests/min ({} {} in {})",
-                per_minute(self.requests, self.elapsed),
-                self.requests,
-                if self.requests == 1 {
-                    "request"
-                } else {
-                    "requests"
-                },
-                wall_time(self.elapsed)
+        let sent = format!(
+            "{} {} in {}",
+            self.requests,
+            if self.requests == 1 {
+                "request"
+            } else {
+                "requests"
+            },
+            wall_time(self.elapsed)
+        );
+        // A pace needs a few requests over some time to mean anything: one
+        // request in no time is not 47,000 a minute.
+        let rate = match self.requests >= 2 && self.elapsed >= Duration::from_secs(1) {
+            true => format!(
+                "{:.0} requests/min ({sent})",
+                per_minute(self.requests, self.elapsed)
             ),
-        ));
+            false => sent,
+        };
+        out.push_str(&row("rate", rate));
         if let Some(next) = self.next_step() {
             out.push_str(&row("next", next));
         }
@@ -334,6 +340,17 @@ mod tests {
             ending(&clean, Some(&Stop::Interrupted), None).exit_code(),
             ExitCode::Interrupted
         );
+    }
+
+    #[test]
+    fn one_request_in_no_time_has_no_pace() {
+        let tally = Tally::default();
+        let mut one = ending(&tally, None, Some("out.jsonl"));
+        one.requests = 1;
+        one.elapsed = Duration::from_millis(20);
+        let text = one.render();
+        assert!(text.contains("rate:       1 request in 0.0s"), "{text}");
+        assert!(!text.contains("requests/min"), "{text}");
     }
 
     #[test]

@@ -192,8 +192,12 @@ impl Batch {
         say_repairs(&self.done, &output);
         let skipped = self.tally.skipped_succeeded + self.tally.skipped_errored;
         if skipped > 0 {
+            let already = match skipped {
+                1 => "1 request is".to_string(),
+                n => format!("{n} requests are"),
+            };
             let mut line = format!(
-                "resuming: {skipped} requests are already in {output} ({} succeeded, {} errored); {} to do",
+                "resuming: {already} already in {output} ({} succeeded, {} errored); {} to do",
                 self.tally.skipped_succeeded, self.tally.skipped_errored, self.pending
             );
             if self.tally.skipped_errored > 0 {
