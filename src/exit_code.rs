@@ -62,7 +62,9 @@ impl ExitCode {
             }
             ExitCode::Network => "network: timeout or connection failure",
             ExitCode::OutputValidation => "the reply did not satisfy --expect-json or --choices",
-            ExitCode::BatchPartial => "batch finished, but some items errored",
+            ExitCode::BatchPartial => {
+                "batch finished, but some items errored, were canceled or expired"
+            }
             ExitCode::Output => {
                 "the output could not be written: stdout failed (disk full, I/O error)"
             }
