@@ -469,10 +469,18 @@ impl<'a> Ask<'a> {
     /// Advice that needs what only this command knows.
     fn extra_fix(&self, category: Category) -> Option<String> {
         match category {
-            Category::Authentication => Some(format!(
-                "The key was rejected; the key in use (ANTHROPIC_API_KEY) ends in {}.",
-                self.settings.connection.client.api_key.masked()
-            )),
+            Category::Authentication => {
+                let connection = &self.settings.connection;
+                let scripted = match &connection.mock_scenario {
+                    Some(_) => "The fake API (--mock) scripts this refusal whatever the key. ",
+                    None => "",
+                };
+                Some(format!(
+                    "{scripted}The key was rejected; the key in use ({}) ends in {}.",
+                    connection.key_source,
+                    connection.client.api_key.masked()
+                ))
+            }
             Category::NotFound => Some(self.models_hint()),
             _ => None,
         }

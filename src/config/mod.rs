@@ -47,6 +47,9 @@ pub struct Connection {
     pub client: ClientSettings,
     pub sleep_scale: f64,
     pub mock_scenario: Option<String>,
+    /// Where the key came from, as a failure about it names it
+    /// (`env ANTHROPIC_API_KEY`, `config file, line 3`, …).
+    pub key_source: String,
     /// Notes for the user that are not errors (e.g. a /v1 dropped from the URL).
     pub warnings: Vec<String>,
 }
@@ -474,6 +477,10 @@ pub fn resolve_connection(
 ) -> Result<(Connection, u32), UsageError> {
     let mut warnings = Vec::new();
     let api_key = api_key(ctx, mock.is_some())?;
+    let key_source = match ctx.shown().into_iter().find(|shown| shown.key == "api_key") {
+        Some(shown) if shown.source != Source::Default => shown.source.to_string(),
+        _ => "the fake API's own, as --mock sends no real key".to_string(),
+    };
     let base_url = match mock {
         // Filled in once the fake API is listening.
         Some(_) => String::new(),
@@ -501,6 +508,7 @@ pub fn resolve_connection(
         },
         sleep_scale,
         mock_scenario: mock.map(str::to_string),
+        key_source,
         warnings,
     };
     Ok((connection, max_retries))

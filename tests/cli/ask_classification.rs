@@ -342,3 +342,35 @@ fn server_text_is_sanitised_before_it_reaches_the_terminal() {
     assert!(!run.stderr.contains('\u{1b}'), "raw escape reached stderr");
     assert!(run.stderr.contains("\\u{1b}[2J"), "{}", run.stderr);
 }
+
+#[test]
+fn a_rejected_key_is_named_by_where_it_came_from() {
+    let world = World::steps("401");
+    world.config(&format!("api_key = \"{TEST_KEY}\"\n"));
+    let mut from_file = world.claude();
+    from_file
+        .env_remove("ANTHROPIC_API_KEY")
+        .args(["ask", "--max-retries", "0", "hi"]);
+    let refused = run(&world, &mut from_file);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("the key in use (config file, line 1) ends in …wxyz"),
+        "{}",
+        refused.stderr
+    );
+    let mut no_key = world.claude();
+    world.config("");
+    no_key
+        .env_remove("ANTHROPIC_API_KEY")
+        .args(["ask", "--mock", "auth", "hi"]);
+    let run = run(&world, &mut no_key);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("(env ANTHROPIC_API_KEY)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("the fake API's own"), "{}", run.stderr);
+}
