@@ -134,6 +134,17 @@ pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError>
             done
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Done::default(),
+        // Opened for reading and appending at once: a file that can be read
+        // but not written is refused for the writing, and says so.
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied && File::open(path).is_ok() => {
+            return Err(UsageError::new(
+                format!(
+                    "cannot write OUTPUT {}: it is read-only to you ({e}); results are appended to it",
+                    path.display()
+                ),
+                "make it writable (chmod u+w), or give -o another path",
+            ));
+        }
         Err(e) => {
             return Err(unusable(format!(
                 "cannot read OUTPUT {}: {e}",

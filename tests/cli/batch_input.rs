@@ -224,3 +224,25 @@ fn a_result_file_that_is_not_ours_is_refused_not_overwritten() {
     );
     assert_eq!(world.message_requests(), 0);
 }
+
+#[test]
+fn stdin_that_cannot_be_kept_names_the_temporary_folder_not_stdin() {
+    let world = World::ok();
+    let missing = world.path("no-such-tmp");
+    let run = run(
+        &world,
+        world
+            .batch(&["-"])
+            .env("TMPDIR", &missing)
+            .write_stdin("one\ntwo\n"),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("in a temporary file under {missing}")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("TMPDIR"), "{}", run.stderr);
+    assert_eq!(world.message_requests(), 0);
+}
