@@ -45,7 +45,7 @@ impl InputFile {
                 })
             }
             BatchInput::Stdin => spool(&mut io::stdin().lock(), MAX_LINE_BYTES).map_err(|e| match e {
-                Spool::Spool(e) => UsageError::new(
+                Spool::Keep(e) => UsageError::new(
                     format!(
                         "cannot keep the requests read from stdin in a temporary file under {}: {e}",
                         std::env::temp_dir().display()
@@ -75,7 +75,7 @@ impl InputFile {
 
 enum Spool {
     /// The temporary file that holds stdin could not be made or written.
-    Spool(io::Error),
+    Keep(io::Error),
     Read(io::Error),
     /// The 1-based number of a line longer than the cap.
     EndlessLine(u64),
@@ -86,7 +86,7 @@ enum Spool {
 /// request stops the copy at once: it may never end (`< /dev/zero`), and the
 /// temporary folder is often memory.
 fn spool(stdin: &mut impl BufRead, cap: u64) -> Result<InputFile, Spool> {
-    let mut file = tempfile::tempfile().map_err(Spool::Spool)?;
+    let mut file = tempfile::tempfile().map_err(Spool::Keep)?;
     let (mut line, mut line_bytes) = (1u64, 0u64);
     loop {
         let chunk = stdin.fill_buf().map_err(Spool::Read)?;
@@ -110,7 +110,7 @@ fn spool(stdin: &mut impl BufRead, cap: u64) -> Result<InputFile, Spool> {
             }
             None => line_bytes += chunk.len() as u64,
         }
-        io::Write::write_all(&mut file, chunk).map_err(Spool::Spool)?;
+        io::Write::write_all(&mut file, chunk).map_err(Spool::Keep)?;
         let read = chunk.len();
         stdin.consume(read);
     }
