@@ -516,7 +516,9 @@ pub fn resolve_connection(
 
 /// The model, system prompt, max tokens and temperature, checked.
 pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefaults, UsageError> {
-    let model = model(args.model.as_deref(), ctx)?;
+    // Every value is picked (and so recorded for `config show`) before any
+    // is judged: one bad setting must not hide the others.
+    let model = model(args.model.as_deref(), ctx);
     let max_tokens = ctx.pick(
         "max_tokens",
         args.max_tokens.map(|n| (n, "--max-tokens")),
@@ -524,6 +526,19 @@ pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefau
         ctx.config(|l| l.max_tokens.as_ref()),
         DEFAULT_MAX_TOKENS,
     );
+    let system = ctx.pick_optional(
+        "system",
+        args.system.clone().map(|s| (s, "--system")),
+        None,
+        ctx.config(|l| l.system.as_ref()),
+    );
+    let temperature = ctx.pick_optional(
+        "temperature",
+        args.temperature.map(|t| (t, "--temperature")),
+        None,
+        ctx.config(|l| l.temperature.as_ref()),
+    );
+    let model = model?;
     if let Some((problem, fix)) = max_tokens_problem(max_tokens.value, &model) {
         let said = ctx.said(
             &max_tokens.source,
@@ -539,18 +554,6 @@ pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefau
             ),
         });
     }
-    let system = ctx.pick_optional(
-        "system",
-        args.system.clone().map(|s| (s, "--system")),
-        None,
-        ctx.config(|l| l.system.as_ref()),
-    );
-    let temperature = ctx.pick_optional(
-        "temperature",
-        args.temperature.map(|t| (t, "--temperature")),
-        None,
-        ctx.config(|l| l.temperature.as_ref()),
-    );
     if let Some(t) = temperature.value
         && !(0.0..=1.0).contains(&t)
     {

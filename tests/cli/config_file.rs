@@ -428,3 +428,30 @@ fn a_profile_from_the_environment_with_no_config_file_names_the_variable() {
     );
     assert!(!run.stderr.contains("--profile"), "{}", run.stderr);
 }
+
+#[test]
+fn config_show_json_lists_every_setting_even_when_one_has_a_problem() {
+    let world = World::ok();
+    world.config("max_tokens = 999999\nsystem = \"be terse\"\ntemperature = 0.5\n");
+    let mut command = world.claude();
+    command.args(["config", "show", "--json"]);
+    let run = run(&world, &mut command);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let json = json_line(&run.stdout);
+    let keys: Vec<&str> = json["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    for key in ["max_tokens", "system", "temperature"] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
+    assert!(
+        json["problems"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("max_tokens = 999999"),
+        "{json}"
+    );
+}
