@@ -28,15 +28,16 @@ pub struct Figures {
 }
 
 /// A bar on stderr when it is a terminal, else a hidden one (on which
-/// `suspend` still prints). `template` follows the `{pos}/{len}` part.
-pub fn stderr_bar(total: u64, on_terminal: bool, template_tail: &str) -> ProgressBar {
+/// `suspend` still prints). Its fixed part is under 40 columns and the
+/// message, last, is the one element that gives way: cut at the terminal's
+/// edge, so a narrow terminal never sees the line wrap or the bar vanish.
+pub fn stderr_bar(total: u64, on_terminal: bool) -> ProgressBar {
     if !on_terminal {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let template =
-        format!("{{spinner}} {{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {template_tail}");
-    let style = ProgressStyle::with_template(&template)
+    let template = "{spinner} {elapsed_precise} [{bar:16}] {pos}/{len} {wide_msg}";
+    let style = ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     bar.set_style(style);
@@ -46,7 +47,7 @@ pub fn stderr_bar(total: u64, on_terminal: bool, template_tail: &str) -> Progres
 
 impl Progress {
     pub fn new(total: u64, on_terminal: bool, quiet: bool) -> Progress {
-        let bar = stderr_bar(total, on_terminal, "{msg} · ETA {eta}");
+        let bar = stderr_bar(total, on_terminal);
         Progress {
             bar,
             notices: on_terminal && !quiet,
@@ -59,8 +60,11 @@ impl Progress {
             return;
         }
         self.bar.set_position(figures.succeeded + figures.errored);
-        self.bar
-            .set_message(message(figures, self.started.elapsed()));
+        let eta = humantime::format_duration(Duration::from_secs(self.bar.eta().as_secs()));
+        self.bar.set_message(format!(
+            "{} · ETA {eta}",
+            message(figures, self.started.elapsed())
+        ));
     }
 
     /// A line above the bar; nothing when not on a terminal or --quiet.

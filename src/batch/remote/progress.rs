@@ -18,7 +18,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(on_terminal: bool, quiet: bool) -> Progress {
-        let bar = stderr_bar(0, on_terminal, "{msg}");
+        let bar = stderr_bar(0, on_terminal);
         Progress {
             bar,
             notices: on_terminal && !quiet,
