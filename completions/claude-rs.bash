@@ -827,7 +827,7 @@ _claude__rs() {
                     return 0
                     ;;
                 --category)
-                    COMPREPLY=($(compgen -W "invalid_request authentication billing permission not_found request_too_large conflict rate_limit api_error overloaded timeout connection invalid_response output_validation" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "invalid_request authentication billing permission not_found request_too_large conflict rate_limit api_error overloaded timeout connection invalid_response output_validation refusal" -- "${cur}"))
                     return 0
                     ;;
                 --limit)

@@ -137,7 +137,8 @@ overloaded\t''
 timeout\t''
 connection\t''
 invalid_response\t''
-output_validation\t''"
+output_validation\t''
+refusal\t''"
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l limit -d 'Show at most the N newest failures (0 shows all)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''

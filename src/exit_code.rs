@@ -61,7 +61,9 @@ impl ExitCode {
                 "the API failed: server error, overload, conflict or unreadable response"
             }
             ExitCode::Network => "network: timeout or connection failure",
-            ExitCode::OutputValidation => "the reply did not satisfy --expect-json or --choices",
+            ExitCode::OutputValidation => {
+                "the model refused, or its reply did not satisfy --expect-json or --choices"
+            }
             ExitCode::BatchPartial => {
                 "batch finished, but some items errored, were canceled or expired"
             }

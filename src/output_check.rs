@@ -98,6 +98,38 @@ fn preview(text: &str) -> String {
     }
 }
 
+/// What a successful reply holds for the caller, or why it is no answer: a
+/// refusal (never retried), or a reply that fails `expectation` (retried,
+/// unless it stopped at max_tokens, which the same request would do again).
+pub fn check_reply(
+    reply: &crate::api::Reply,
+    expectation: Option<&Expectation>,
+) -> Result<Value, Failure> {
+    let message = &reply.message;
+    if let Some(refusal) = crate::resilience::classify::classify_stop(
+        message.stop_reason.as_deref(),
+        message.stop_details.as_ref(),
+        reply.request_id.as_deref(),
+    ) {
+        return Err(refusal);
+    }
+    let text = message.text();
+    let Some(expectation) = expectation else {
+        return Ok(Value::String(text));
+    };
+    expectation.check(&text).map_err(|mut failure| {
+        failure.request_id = reply.request_id.clone();
+        if message.stop_reason.as_deref() == Some("max_tokens") {
+            failure.cause = Some(Cause::CutAtMaxTokens);
+            failure.message = format!(
+                "{} (the reply stopped at max_tokens, {} output tokens)",
+                failure.message, message.usage.output_tokens
+            );
+        }
+        failure
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -189,6 +189,9 @@ impl StreamAssembler {
             if let Some(sequence) = delta.get("stop_sequence").and_then(Value::as_str) {
                 message.stop_sequence = Some(sequence.to_string());
             }
+            if let Some(details) = delta.get("stop_details").filter(|d| !d.is_null()) {
+                message.stop_details = Some(details.clone());
+            }
         }
         // The usage in message_delta is cumulative: its fields replace ours.
         if let Some(Value::Object(usage)) = data.get("usage") {

@@ -111,6 +111,10 @@ pub struct Message {
     pub stop_reason: Option<String>,
     #[serde(default)]
     pub stop_sequence: Option<String>,
+    /// Why the model stopped, beyond the reason: a refusal's category and
+    /// explanation. Absent from older replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_details: Option<Value>,
     #[serde(default)]
     pub usage: Usage,
 }

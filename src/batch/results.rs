@@ -101,6 +101,7 @@ fn error_type_for(category: Category) -> &'static str {
         Category::Connection => "connection_error",
         Category::InvalidResponse => "invalid_response_error",
         Category::OutputValidation => "output_validation_error",
+        Category::Refusal => "refusal",
     }
 }
 

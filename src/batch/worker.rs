@@ -13,6 +13,7 @@ use super::results::ErrorReport;
 use crate::api::{Client, Message, Reply};
 use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
 use crate::output_check::Expectation;
+use crate::output_check::check_reply;
 use crate::resilience::breaker::{BreakerEvent, Health};
 use crate::resilience::policy::AttemptState;
 use crate::resilience::retry::run_with_retries;
@@ -139,14 +140,7 @@ impl Shared {
                 self.gate.observe(&reply.rate_limits);
                 let event = permit.finish(None);
                 self.breaker_notice(event, None, events);
-                if let Some(expectation) = &self.expectation {
-                    expectation
-                        .check(&reply.message.text())
-                        .map_err(|mut failure| {
-                            failure.request_id = reply.request_id.clone();
-                            AttemptFailure::from(failure)
-                        })?;
-                }
+                check_reply(&reply, self.expectation.as_ref()).map_err(AttemptFailure::from)?;
                 Ok(Attempted::Done(Box::new(reply)))
             }
             Err(failed) => {

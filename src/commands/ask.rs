@@ -16,6 +16,7 @@ use crate::commands::interrupt::Interrupt;
 use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
 use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
+use crate::output_check::check_reply;
 use crate::report::{self, Style};
 use crate::resilience::retry::run_with_retries;
 use crate::resilience::{AttemptFailure, Category, FailedAttempt, FinalFailure, SystemClock};
@@ -316,14 +317,7 @@ impl<'a> Ask<'a> {
     }
 
     fn check_output(&self, reply: &Reply) -> Result<Value, AttemptFailure> {
-        let text = reply.message.text();
-        match &self.settings.expectation {
-            None => Ok(Value::String(text)),
-            Some(expectation) => expectation.check(&text).map_err(|mut failure| {
-                failure.request_id = reply.request_id.clone();
-                AttemptFailure::from(failure)
-            }),
-        }
+        check_reply(reply, self.settings.expectation.as_ref()).map_err(AttemptFailure::from)
     }
 
     fn on_failed_attempt(&self, failed: &FailedAttempt) {
@@ -395,6 +389,15 @@ impl<'a> Ask<'a> {
         self.warn_once(self.log.append(&record));
         if self.settings.usage {
             eprintln!("{}", usage_line(message));
+        }
+        if message.stop_reason.as_deref() == Some("model_context_window_exceeded") {
+            eprintln!(
+                "{}",
+                report::warning(&format!(
+                    "the reply stopped because the conversation filled {}'s context window ({} input + {} output tokens); shorten the prompt, or lower --max-tokens to leave the reply room",
+                    message.model, message.usage.input_tokens, message.usage.output_tokens
+                ))
+            );
         }
         if message.stop_reason.as_deref() == Some("max_tokens") {
             eprintln!(

@@ -24,10 +24,11 @@ pub enum Category {
     Connection,
     InvalidResponse,
     OutputValidation,
+    Refusal,
 }
 
 impl Category {
-    pub const ALL: [Category; 14] = [
+    pub const ALL: [Category; 15] = [
         Category::InvalidRequest,
         Category::Authentication,
         Category::Billing,
@@ -42,6 +43,7 @@ impl Category {
         Category::Connection,
         Category::InvalidResponse,
         Category::OutputValidation,
+        Category::Refusal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +62,7 @@ impl Category {
             Category::Connection => "connection",
             Category::InvalidResponse => "invalid_response",
             Category::OutputValidation => "output_validation",
+            Category::Refusal => "refusal",
         }
     }
 
@@ -79,7 +82,7 @@ impl Category {
             | Category::Overloaded
             | Category::InvalidResponse => ExitCode::Api,
             Category::Timeout | Category::Connection => ExitCode::Network,
-            Category::OutputValidation => ExitCode::OutputValidation,
+            Category::OutputValidation | Category::Refusal => ExitCode::OutputValidation,
         }
     }
 
@@ -154,6 +157,7 @@ impl Category {
                 "the response was not what the API documents (unreadable body or a stream cut short)"
             }
             Category::OutputValidation => "the model's reply did not have the required form",
+            Category::Refusal => "the model declined to answer this request (stop_reason refusal)",
         }
     }
 
@@ -200,6 +204,9 @@ impl Category {
             Category::OutputValidation => {
                 "Make the prompt ask for the exact form required, or raise --max-retries."
             }
+            Category::Refusal => {
+                "Read the model's stated reason above and rephrase the request; sending the same request again gets the same answer."
+            }
         }
     }
 }
@@ -241,6 +248,7 @@ mod tests {
             ("connection", 7),
             ("invalid_response", 6),
             ("output_validation", 8),
+            ("refusal", 8),
         ];
         for (name, code) in expected {
             let category = Category::from_name(name).unwrap();

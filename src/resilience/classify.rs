@@ -250,6 +250,38 @@ fn html_title(body: &[u8]) -> Option<String> {
     Some(text[start..end].trim().to_string())
 }
 
+/// A 200 reply that is no answer: the model refused (`stop_reason` refusal,
+/// with `stop_details` naming its category and explanation). Never retried:
+/// the same request gets the same refusal.
+pub fn classify_stop(
+    stop_reason: Option<&str>,
+    stop_details: Option<&Value>,
+    request_id: Option<&str>,
+) -> Option<Failure> {
+    if stop_reason != Some("refusal") {
+        return None;
+    }
+    let detail = |key: &str| {
+        stop_details
+            .and_then(|d| d.get(key))
+            .and_then(Value::as_str)
+            .map(|s| s.chars().take(500).collect::<String>())
+    };
+    let message = match (detail("category"), detail("explanation")) {
+        (Some(category), Some(explanation)) => {
+            format!("the model refused ({category}): {explanation}")
+        }
+        (Some(category), None) => format!("the model refused ({category})"),
+        (None, Some(explanation)) => format!("the model refused: {explanation}"),
+        (None, None) => "the model refused to answer (stop_reason refusal)".to_string(),
+    };
+    let mut failure = Failure::new(Category::Refusal, message);
+    failure.http_status = Some(200);
+    failure.error_type = Some("refusal".into());
+    failure.request_id = request_id.map(str::to_string);
+    Some(failure)
+}
+
 /// Classifies an SSE `event: error` that arrived after a 200.
 pub fn classify_stream_error(data: &str, request_id: Option<&str>) -> Failure {
     let parsed = serde_json::from_str::<Value>(data)

@@ -30,6 +30,9 @@ pub enum Cause {
     StreamIncomplete,
     NotJson,
     NotAChoice,
+    /// The reply failed an output check because it stopped at max_tokens:
+    /// the identical request cannot do better.
+    CutAtMaxTokens,
 }
 
 impl Cause {
@@ -53,6 +56,7 @@ impl Cause {
             Cause::StreamIncomplete => "stream_incomplete",
             Cause::NotJson => "not_json",
             Cause::NotAChoice => "not_a_choice",
+            Cause::CutAtMaxTokens => "cut_at_max_tokens",
         }
     }
 
@@ -63,6 +67,7 @@ impl Cause {
             Cause::Dns
                 | Cause::Tls
                 | Cause::Redirect
+                | Cause::CutAtMaxTokens
                 | Cause::Deadline
                 | Cause::SpendLimit
                 | Cause::LowCredit
@@ -193,6 +198,9 @@ impl Failure {
             Some(Cause::StreamIncomplete) => Some(STREAM_CUT_FIX),
             Some(Cause::NotJson) => Some(
                 "The reply was not valid JSON: ask for JSON explicitly in the prompt, or raise --max-retries.",
+            ),
+            Some(Cause::CutAtMaxTokens) => Some(
+                "The reply stopped at its --max-tokens limit before it was whole, so it could not pass the check: raise --max-tokens (or max_tokens in the request); the same request would stop at the same place.",
             ),
             Some(Cause::NotAChoice) => Some(
                 "The reply was not one of --choices: list the choices in the prompt and ask for exactly one word.",

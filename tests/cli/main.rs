@@ -23,4 +23,5 @@ mod local_faults;
 mod log_command;
 mod mock_command;
 mod network;
+mod stop_reasons;
 mod wire_bounds;

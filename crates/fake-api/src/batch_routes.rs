@@ -93,7 +93,9 @@ fn effect(step: &Step) -> Effect {
         | Step::SseLongLine(_)
         | Step::HugeBody { .. }
         | Step::HugeHeader(_)
-        | Step::Html200 => Effect::Answer,
+        | Step::Html200
+        | Step::Refusal
+        | Step::ContextWindow => Effect::Answer,
         Step::Truncated => Effect::Truncate,
         Step::InvalidJson => Effect::InvalidJson,
         Step::Status { .. }

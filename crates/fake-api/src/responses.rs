@@ -120,8 +120,19 @@ pub(crate) struct Answer {
     pub model: String,
     pub text: String,
     pub stop_reason: &'static str,
+    /// A refusal's category and explanation (`stop_details`).
+    pub stop_details: Option<StopDetails>,
     pub input_tokens: u64,
     pub output_tokens: u64,
+}
+
+/// `stop_details` of a refusal, as the API sends it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct StopDetails {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub category: &'static str,
+    pub explanation: &'static str,
 }
 
 /// A message object, whole or (in `message_start`) before its content.
@@ -135,6 +146,8 @@ pub(crate) struct MessageObject<'a> {
     content: Vec<TextBlock<'a>>,
     stop_reason: Option<&'static str>,
     stop_sequence: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_details: Option<&'a StopDetails>,
     usage: Usage,
 }
 
@@ -159,17 +172,19 @@ struct MessageStart<'a> {
 }
 
 #[derive(Serialize)]
-struct MessageDelta {
+struct MessageDelta<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    delta: StopDelta,
+    delta: StopDelta<'a>,
     usage: OutputUsage,
 }
 
 #[derive(Serialize)]
-struct StopDelta {
+struct StopDelta<'a> {
     stop_reason: &'static str,
     stop_sequence: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_details: Option<&'a StopDetails>,
 }
 
 #[derive(Serialize)]
@@ -207,9 +222,17 @@ impl Answer {
             model,
             text,
             stop_reason,
+            stop_details: None,
             input_tokens,
             output_tokens,
         }
+    }
+
+    /// The same reply, ended by the model for `reason` instead.
+    pub fn stopped_for(mut self, reason: &'static str, details: Option<StopDetails>) -> Answer {
+        self.stop_reason = reason;
+        self.stop_details = details;
+        self
     }
 
     /// The message as a whole; `message_start` sends it before its content.
@@ -225,6 +248,7 @@ impl Answer {
             }],
             stop_reason: Some(self.stop_reason),
             stop_sequence: None,
+            stop_details: self.stop_details.as_ref(),
             usage: Usage {
                 input_tokens: self.input_tokens,
                 output_tokens: self.output_tokens,
@@ -240,6 +264,7 @@ impl Answer {
         let message = MessageObject {
             content: Vec::new(),
             stop_reason: None,
+            stop_details: None,
             usage: Usage {
                 input_tokens: self.input_tokens,
                 output_tokens: 1,
@@ -266,6 +291,7 @@ impl Answer {
             delta: StopDelta {
                 stop_reason: self.stop_reason,
                 stop_sequence: None,
+                stop_details: self.stop_details.as_ref(),
             },
             usage: OutputUsage {
                 output_tokens: self.output_tokens,

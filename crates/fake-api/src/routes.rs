@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::batch_routes;
 use super::http::{self, Request};
 use super::ratelimit::Refusal;
-use super::responses::{self, Answer};
+use super::responses::{self, Answer, StopDetails};
 use super::server::{Dispatch, Ids, Outcome, Part, Shared, StreamEnd};
 use super::step::EchoPlace;
 use super::{MockConfig, Step};
@@ -227,6 +227,17 @@ impl Shared {
                 )],
             },
             Step::Html200 => proxy_page(200, responses::HTML_200_BODY),
+            Step::Refusal => {
+                let details = StopDetails {
+                    kind: "refusal",
+                    category: "cyber",
+                    explanation: "The request asks for working malware.",
+                };
+                self.answer_stopped(request, ids, headers, "refusal", Some(details))
+            }
+            Step::ContextWindow => {
+                self.answer_stopped(request, ids, headers, "model_context_window_exceeded", None)
+            }
             Step::EchoKey(place) => self.echo_key(*place, request, ids, headers),
         }
     }
@@ -375,6 +386,25 @@ impl Shared {
                 ids,
                 headers,
             )
+        } else {
+            json_outcome(200, answer.json(), ids, headers)
+        }
+    }
+
+    /// The reply the request would get, ended by the model for `reason`.
+    fn answer_stopped(
+        &self,
+        request: &Request,
+        ids: &Ids,
+        headers: Vec<(String, String)>,
+        reason: &'static str,
+        details: Option<StopDetails>,
+    ) -> Outcome {
+        let answer = self.fault_answer(request, ids).stopped_for(reason, details);
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        if body.get("stream") == Some(&Value::Bool(true)) {
+            let events = immediately(answer.sse_events());
+            stream_outcome(events, StreamEnd::Finish, ids, headers)
         } else {
             json_outcome(200, answer.json(), ids, headers)
         }

@@ -74,6 +74,12 @@ pub enum Step {
     HugeHeader(u64),
     /// 200 `text/html`: a proxy's or captive portal's sign-in page, no `request-id`.
     Html200,
+    /// 200 whose reply the model refused: `stop_reason` refusal, with
+    /// `stop_details` naming a category and an explanation.
+    Refusal,
+    /// 200 whose reply stopped at the model's context window
+    /// (`stop_reason` model_context_window_exceeded).
+    ContextWindow,
 }
 
 /// Where `echo-key=PLACE` puts the key it received.
@@ -118,7 +124,7 @@ pub const STEP_FORMS: &str = "ok, reply=TEXT, \
 <status>[:retry-after=S][:retry-after-ms=MS][:x-should-retry=BOOL][:type=ERROR_TYPE][:HEADER=VALUE][:message=TEXT], \
 spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json, \
 sse-error[=ERROR_TYPE][:message=TEXT], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS], \
-echo-key=json|html|text|sse|header, sse-hold, sse-cr, sse-long-line=BYTES, huge-body=BYTES[/STATUS], huge-header=BYTES, html-200; \
+echo-key=json|html|text|sse|header, sse-hold, sse-cr, sse-long-line=BYTES, huge-body=BYTES[/STATUS], huge-header=BYTES, html-200, refusal, context-window; \
 a 3xx status with :location=URL redirects";
 
 /// The message an error of this type carries when none is given.
@@ -197,6 +203,8 @@ fn simple_step(keyword: &str) -> Option<Step> {
         "sse-hold" => Step::SseHold,
         "sse-cr" => Step::SseCr,
         "html-200" => Step::Html200,
+        "refusal" => Step::Refusal,
+        "context-window" => Step::ContextWindow,
         _ => return None,
     };
     Some(step)
@@ -431,6 +439,8 @@ impl fmt::Display for Step {
             Step::HugeBody { bytes, status } => write!(f, "huge-body={bytes}/{status}"),
             Step::HugeHeader(bytes) => write!(f, "huge-header={bytes}"),
             Step::Html200 => f.write_str("html-200"),
+            Step::Refusal => f.write_str("refusal"),
+            Step::ContextWindow => f.write_str("context-window"),
         }
     }
 }
