@@ -341,3 +341,65 @@ fn input_it_cannot_read_exits_2_and_lists_the_forms() {
         assert!(run.stderr.contains("Error code: 429"), "{}", run.stderr);
     }
 }
+
+/// The texts people paste most: other tools' quotes of an API error and what
+/// claude-rs itself printed.
+#[test]
+fn explain_reads_errors_quoted_by_other_tools_and_by_claude_rs_itself() {
+    let world = World::ok();
+    let cases: [(&str, &str, &str); 7] = [
+        (
+            r#"API Error: 400 {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 203284 tokens > 200000 maximum"},"request_id":"req_011CV"}"#,
+            "invalid_request",
+            "req_011CV",
+        ),
+        (
+            r#"POST "https://api.anthropic.com/v1/messages": 529 Overloaded (Request-ID: req_011CVabc) {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            "overloaded",
+            "req_011CVabc",
+        ),
+        ("HTTP 529", "overloaded", "HTTP 529"),
+        (
+            "error: rate_limit — requests are being sent faster than the account's rate limit allows\n  what:       HTTP 429 rate_limit_error: Slow down\n  request id: req_ours",
+            "rate_limit",
+            "req_ours",
+        ),
+        (
+            "overloaded (HTTP 529) · retry 2/4 in 3.1s · req_notice",
+            "overloaded",
+            "req_notice",
+        ),
+        (
+            r#"{"custom_id":"q2","result":{"type":"errored","error":{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_9","category":"overloaded","http_status":529,"retryable":true,"fix":"x","attempts":5}}}"#,
+            "overloaded",
+            "req_9",
+        ),
+        ("timeout_error", "timeout", "server"),
+    ];
+    for (pasted, category, shown) in cases {
+        let mut command = world.claude();
+        command.arg("explain").arg(pasted.replace("\\n", "\n"));
+        let run = run(&world, &mut command);
+        assert_eq!(run.code, 0, "{pasted}: {}", run.stderr);
+        assert!(
+            run.stdout.starts_with(&format!("category:   {category}")),
+            "{pasted}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(shown), "{pasted}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn explain_refuses_two_statuses_at_once_rather_than_guessing() {
+    let world = World::ok();
+    let mut command = world.claude();
+    command.args(["explain", "529", "429"]);
+    let run = run(&world, &mut command);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("explain one at a time"),
+        "{}",
+        run.stderr
+    );
+}

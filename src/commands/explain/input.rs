@@ -19,7 +19,9 @@ use crate::resilience::{Category, Failure};
 /// The fix shown when the input is none of the forms below.
 pub const ACCEPTED_FORMS: &str = "give a status (claude-rs explain 529), an API error type (overloaded_error) or a category (rate_limit); \
 or pipe in an API error body {\"type\":\"error\",\"error\":{...}}, an SSE block (event: error / data: {...}), a line of the claude-rs log, \
-or an SDK exception (Error code: 429 - {...} from Python, 429 {...} from TypeScript). \
+an SDK exception (Error code: 429 - {...} from Python, 429 {...} from TypeScript), \
+an error quoted by another tool (API Error: 400 {...}; POST \"https://...\": 529 Overloaded (Request-ID: req_...) {...}; HTTP 529), \
+or what claude-rs printed (its error block, a retry notice, a batch result line). \
 For an SDK error without a status (APIConnectionError, APITimeoutError), name the category: claude-rs explain connection, or timeout";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -32,6 +34,10 @@ pub enum InputKind {
     SseEvent,
     LogLine,
     SdkException,
+    /// claude-rs's own error block or retry notice.
+    OurOwn,
+    /// A status and body quoted by another tool (Claude Code, the Go SDK).
+    Quoted,
 }
 
 impl InputKind {
@@ -44,6 +50,8 @@ impl InputKind {
             InputKind::SseEvent => "an SSE error event (after HTTP 200)",
             InputKind::LogLine => "a claude-rs log line",
             InputKind::SdkException => "an SDK exception",
+            InputKind::OurOwn => "claude-rs's own error or retry notice",
+            InputKind::Quoted => "an API error quoted by another tool",
         }
     }
 }
@@ -96,10 +104,123 @@ pub fn understand(text: &str) -> Result<Understood, String> {
     if is_sse(text) {
         return sse(text);
     }
-    sdk_exception(text).ok_or_else(|| {
+    if let Some(several) = several_statuses(text) {
+        return Err(several);
+    }
+    if let Some(ours) = our_own(text) {
+        return Ok(ours);
+    }
+    sdk_exception(text).or_else(|| quoted(text)).ok_or_else(|| {
         "the text is none of the forms claude-rs explain reads (no status, error body or SSE event found)"
             .to_string()
     })
+}
+
+/// `529 429`: two answers in one question.
+fn several_statuses(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let all_statuses = words.len() > 1
+        && words
+            .iter()
+            .all(|w| w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit()));
+    all_statuses.then(|| {
+        format!(
+            "there are {} statuses ({}): explain one at a time, e.g. claude-rs explain {}",
+            words.len(),
+            words.join(", "),
+            words[0]
+        )
+    })
+}
+
+/// What claude-rs itself printed: its error block (`error: overloaded — …`
+/// with `what:` and `request id:` lines) or a retry notice (`overloaded
+/// (HTTP 529) · retry 2/4 in 3.1s · req_…`). The category was decided by
+/// the core when it happened, and is carried, not re-derived.
+fn our_own(text: &str) -> Option<Understood> {
+    let first = text.lines().next()?.trim();
+    let named = first.strip_prefix("error: ").unwrap_or(first);
+    let word = named.split([' ', '\u{2014}']).next()?;
+    let category = Category::from_name(word)?;
+    let status = text
+        .split("HTTP ")
+        .skip(1)
+        .find_map(|rest| rest.get(..3)?.parse::<u16>().ok());
+    let mut failure = Failure::new(category, String::new());
+    failure.http_status = status;
+    failure.request_id = request_id_in(text);
+    // `what:       HTTP 529 overloaded_error: Overloaded`: the status is
+    // said once, by the explanation; the type and message are the failure's.
+    if let Some(what) = text.lines().find_map(|l| l.trim().strip_prefix("what:")) {
+        let what = what.trim();
+        let (head, message) = what.split_once(": ").unwrap_or(("", what));
+        failure.error_type = head
+            .strip_prefix("HTTP ")
+            .and_then(|rest| rest.split_once(' '))
+            .map(|(_, kind)| kind.to_string());
+        failure.message = message.to_string();
+    }
+    let understood = Understood::new(InputKind::OurOwn, failure);
+    Some(match understood.failure.message.is_empty() {
+        true => understood,
+        false => understood.with_message(),
+    })
+}
+
+/// An error quoted by another tool: Claude Code's `API Error: 400 {…}`, the
+/// Go SDK's and `ant`'s `POST "https://…/v1/messages": 529 Overloaded
+/// (Request-ID: req_…) {…}`, or a bare `HTTP 529`: a status, and the API's
+/// error body when one follows it.
+fn quoted(text: &str) -> Option<Understood> {
+    let body_at = text.find('{');
+    let before = &text[..body_at.unwrap_or(text.len())];
+    let status = statuses_in(before).next();
+    let body = body_at.and_then(|at| {
+        serde_json::Deserializer::from_str(&text[at..])
+            .into_iter::<Value>()
+            .next()?
+            .ok()
+    });
+    let meta = ResponseMeta {
+        request_id: request_id_in(text),
+        ..ResponseMeta::default()
+    };
+    let failure = match (status, &body) {
+        (Some(status), Some(body)) => classify_response(
+            status,
+            &meta,
+            body.to_string().as_bytes(),
+            SystemTime::now(),
+        ),
+        (Some(status), None) => {
+            let mut failure = classify_status(status);
+            failure.request_id = meta.request_id.clone();
+            return Some(Understood::new(InputKind::Quoted, failure));
+        }
+        (None, Some(body)) => return error_body(body),
+        (None, None) => return None,
+    };
+    Some(Understood::new(InputKind::Quoted, failure).with_message())
+}
+
+/// Standalone three-digit numbers from 300 to 599, as a status is written
+/// among other words (`API Error: 400`, `": 529 Overloaded`, `HTTP 529`).
+fn statuses_in(text: &str) -> impl Iterator<Item = u16> + '_ {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|digits| digits.len() == 3)
+        .filter_map(|digits| digits.parse::<u16>().ok())
+        .filter(|status| (300..=599).contains(status))
+}
+
+/// A `req_…` id anywhere in the text.
+fn request_id_in(text: &str) -> Option<String> {
+    let at = text.find("req_")?;
+    let id: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(100)
+        .collect();
+    (id.len() > 4).then_some(id)
 }
 
 fn word(word: &str) -> Result<Understood, String> {
@@ -180,6 +301,11 @@ fn json(text: &str) -> Result<Understood, String> {
 fn json_value(text: &str, value: &Value) -> Result<Understood, String> {
     if value.get("event").is_some() && value.get("ts").is_some() {
         return log_line(text);
+    }
+    // A batch result line: `{"custom_id":…,"result":{"type":"errored","error":{…}}}`.
+    if let Some(error) = value.get("result").and_then(|r| r.get("error")) {
+        return error_body(error)
+            .ok_or_else(|| "the batch result line holds no API error body to explain".to_string());
     }
     error_body(value).ok_or_else(|| {
         "the JSON is neither an API error body ({\"type\":\"error\",\"error\":{...}}) nor a claude-rs log line"
