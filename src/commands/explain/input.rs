@@ -203,13 +203,31 @@ fn quoted(text: &str) -> Option<Understood> {
     Some(Understood::new(InputKind::Quoted, failure).with_message())
 }
 
-/// Standalone three-digit numbers from 300 to 599, as a status is written
-/// among other words (`API Error: 400`, `": 529 Overloaded`, `HTTP 529`).
+/// Three-digit numbers from 300 to 599 written as a status: at the start,
+/// or after `HTTP`, `Error:`, `status`, `code:` or a quoted URL's `":` (the
+/// Go SDK). A number elsewhere in a sentence is not taken for one.
 fn statuses_in(text: &str) -> impl Iterator<Item = u16> + '_ {
-    text.split(|c: char| !c.is_ascii_digit())
-        .filter(|digits| digits.len() == 3)
-        .filter_map(|digits| digits.parse::<u16>().ok())
-        .filter(|status| (300..=599).contains(status))
+    const MARKERS: [&str; 6] = ["http", "error:", "status", "code:", "\":", "error"];
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < text.len() {
+            let start = at + text[at..].find(|c: char| c.is_ascii_digit())?;
+            let end = start
+                + text[start..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(text.len() - start);
+            at = end;
+            let before = text[..start].trim_end().to_ascii_lowercase();
+            let marked = before.is_empty() || MARKERS.iter().any(|m| before.ends_with(m));
+            let status = text[start..end].parse::<u16>().ok();
+            if let Some(status) =
+                status.filter(|s| end - start == 3 && marked && (300..=599).contains(s))
+            {
+                return Some(status);
+            }
+        }
+        None
+    })
 }
 
 /// A `req_…` id anywhere in the text.
