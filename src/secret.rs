@@ -72,6 +72,8 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// Echoes shorter than this are not masked as pieces of a secret: a short
 /// run of letters inside a key is an ordinary word elsewhere.
 const MIN_ECHO_CHARS: usize = 12;
+/// Runs read again from inside an escape, per text scrubbed (see scrub_runs).
+const MAX_RESCANS: usize = 64;
 /// Every Anthropic key starts so, whoever's it is.
 const ANTHROPIC_KEY_PREFIX: &str = "sk-ant-";
 
@@ -133,10 +135,14 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             }
         }
     }
-    match scrub_runs(&text, &secrets) {
-        Some(scrubbed) => Cow::Owned(scrubbed),
-        None => text,
+    // Literal runs first, then runs with escapes decoded: a `%` or `\u`
+    // just before a key would otherwise eat its first characters.
+    for decode in [false, true] {
+        if let Some(scrubbed) = scrub_runs(&text, &secrets, decode) {
+            text = Cow::Owned(scrubbed);
+        }
     }
+    text
 }
 
 /// [`scrub`] applied to every string (and object key) in a JSON value.
@@ -203,33 +209,77 @@ fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
 
 /// Masks the runs of key characters that are, hold, or are a long piece of
 /// a secret, or hold an Anthropic key. `None` when nothing was masked.
-fn scrub_runs(text: &str, secrets: &[String]) -> Option<String> {
+///
+/// A key character written as a JSON escape (`\u002d`) or percent-encoded
+/// (`%2D`) counts as that character: a server that escapes the dashes of a
+/// key it echoes in text we cannot parse (a cut JSON body, an HTML page, a
+/// URL) must not split the key into runs too short to be recognised.
+fn scrub_runs(text: &str, secrets: &[String], decode: bool) -> Option<String> {
+    let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
-    let mut start = None;
-    // One pass over the characters; a run ends at the first non-key char.
-    for (index, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
-        match (start, is_key_char(c)) {
-            (None, true) => start = Some(index),
-            (Some(from), false) => {
-                start = None;
-                let run = &text[from..index];
-                if let Some(masked) = mask_run(run, secrets) {
-                    let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                    out.push_str(&text[copied..from]);
-                    out.push_str(&masked);
-                    copied = index;
-                }
+    let mut index = 0;
+    let mut rescans = MAX_RESCANS;
+    while index < bytes.len() {
+        let Some((c, width)) = key_unit(bytes, index, decode) else {
+            // Step over a whole character: indices stay on char boundaries.
+            index += text[index..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        };
+        let from = index;
+        let mut decoded = String::new();
+        decoded.push(c);
+        index += width;
+        // Where the first escape's digits start: `%50` may be `%` then a
+        // key starting `50`, not `P`.
+        let mut first_escape = (width > 1).then_some(from + 1);
+        while let Some((c, width)) = key_unit(bytes, index, decode) {
+            if width > 1 && first_escape.is_none() {
+                first_escape = Some(index + 1);
             }
-            _ => {}
+            decoded.push(c);
+            index += width;
+        }
+        if let Some(masked) = mask_run(&decoded, secrets) {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..from]);
+            out.push_str(&masked);
+            copied = index;
+        } else if let Some(again) = first_escape.filter(|_| rescans > 0) {
+            // Read the run again from inside its first escape; bounded, so
+            // text full of escapes costs a fixed multiple, not the square.
+            rescans -= 1;
+            index = again;
         }
     }
     let mut out = out?;
     out.push_str(&text[copied..]);
     Some(out)
+}
+
+/// The key character at `at` and how many bytes it takes: itself, or a
+/// `\uXXXX` or `%XX` escape of one when `decode`.
+fn key_unit(bytes: &[u8], at: usize, decode: bool) -> Option<(char, usize)> {
+    let first = *bytes.get(at)?;
+    if is_key_char(char::from(first)) {
+        return Some((char::from(first), 1));
+    }
+    if !decode {
+        return None;
+    }
+    let hex = |range: std::ops::Range<usize>| -> Option<char> {
+        let digits = std::str::from_utf8(bytes.get(range)?).ok()?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let c = char::from_u32(u32::from_str_radix(digits, 16).ok()?)?;
+        is_key_char(c).then_some(c)
+    };
+    match first {
+        b'\\' if bytes.get(at + 1) == Some(&b'u') => hex(at + 2..at + 6).map(|c| (c, 6)),
+        b'%' => hex(at + 1..at + 3).map(|c| (c, 3)),
+        _ => None,
+    }
 }
 
 /// The run with what is secret in it masked, or `None` if nothing is.
@@ -365,6 +415,26 @@ mod tests {
     }
 
     #[test]
+    fn a_key_with_escaped_characters_in_unparsed_text_is_masked() {
+        for text in [
+            r#"{"message":"bad key sk\u002dant\u002dapi03\u002dESCAPEDESCAPED\u002dwxyz" (cut"#,
+            "<a href=\"/?k=sk%2Dant%2Dapi03%2DESCAPEDESCAPED%2dwxyz\">",
+            r"key SK\u002DANT\u002DAPI03-ESCAPEDESCAPED-WXYZ.",
+        ] {
+            let scrubbed = scrub(text);
+            assert!(
+                !scrubbed.to_ascii_lowercase().contains("escapedescaped"),
+                "{text} → {scrubbed}"
+            );
+        }
+        // Escapes that are not of a key, and not next to one, are left alone.
+        assert!(matches!(
+            scrub(r"100%25 \u00e9t\u00e9 a%2Fb"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
     fn json_values_are_scrubbed_everywhere() {
         let mut value = serde_json::json!({
             "error": {"message": format!("bad {KEY}"), "details": [KEY]},
@@ -401,6 +471,30 @@ mod tests {
             let key = format!("sk-ant-{tail}");
             let scrubbed = scrub(&format!("{before}{key}{after}")).into_owned();
             prop_assert!(!scrubbed.contains(&key));
+        }
+
+        #[test]
+        fn no_key_survives_with_its_characters_escaped(
+            before in ".{0,20}",
+            after in ".{0,20}",
+            key in "[A-Za-z0-9_-]{20,40}",
+            escapes in proptest::collection::vec(0u8..3, 40),
+        ) {
+            remember(&key);
+            // Each character verbatim, as \uXXXX, or as %XX.
+            let placed: String = key
+                .chars()
+                .zip(escapes.iter().cycle())
+                .map(|(c, how)| match how {
+                    0 => c.to_string(),
+                    1 => format!("\\u{:04x}", c as u32),
+                    _ => format!("%{:02X}", c as u32),
+                })
+                .collect();
+            let scrubbed = scrub(&format!("{before}{placed}{after}")).into_owned();
+            prop_assert!(!scrubbed.contains(&placed));
+            let head = &key.to_ascii_lowercase()[..key.len() - 4];
+            prop_assert!(!scrubbed.to_ascii_lowercase().contains(head));
         }
 
         #[test]

@@ -437,21 +437,23 @@ impl Client {
                 failure.request_id = meta.request_id.clone();
                 failure
             })?;
-        serde_json::from_slice::<Message>(&body).map_err(|e| {
-            // A sign-in or error page sent with 200 is a proxy's, and is
-            // described as the same page with an error status would be.
-            let page = classify_response(200, meta, &body, SystemTime::now());
-            if page.cause == Some(Cause::HtmlPage) {
-                return page;
-            }
-            let mut failure = Failure::new(
-                Category::InvalidResponse,
-                format!("the response is not the message JSON the API documents ({e})"),
-            )
-            .with_cause(Cause::UnreadableBody);
-            failure.request_id = meta.request_id.clone();
-            failure
-        })
+        serde_json::from_slice::<Message>(&body)
+            .map(Message::scrubbed)
+            .map_err(|e| {
+                // A sign-in or error page sent with 200 is a proxy's, and is
+                // described as the same page with an error status would be.
+                let page = classify_response(200, meta, &body, SystemTime::now());
+                if page.cause == Some(Cause::HtmlPage) {
+                    return page;
+                }
+                let mut failure = Failure::new(
+                    Category::InvalidResponse,
+                    format!("the response is not the message JSON the API documents ({e})"),
+                )
+                .with_cause(Cause::UnreadableBody);
+                failure.request_id = meta.request_id.clone();
+                failure
+            })
     }
 
     /// `GET /v1/models`: free and authenticated. Used to name the models that

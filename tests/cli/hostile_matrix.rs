@@ -1,0 +1,242 @@
+//! The hostile matrix: a server that puts the key, or numbers and dates no
+//! API sends, in fields the fake API never varies, tried against every
+//! output path. The raw server (raw.rs) sends exactly what each test says.
+
+use serde_json::{Value, json};
+
+use crate::raw::*;
+use crate::support::*;
+
+/// Case-insensitive: a server may upper-case what it echoes.
+fn assert_no_key(what: &str, text: &str) {
+    assert!(
+        !text
+            .to_ascii_lowercase()
+            .contains(&KEY_SECRET_PART.to_ascii_lowercase()),
+        "the key leaked into {what}:\n{text}"
+    );
+}
+
+/// `world`'s command pointed at the raw server instead of the fake API.
+fn at(server: &RawServer, mut command: assert_cmd::Command) -> assert_cmd::Command {
+    command.env("ANTHROPIC_BASE_URL", server.base_url());
+    command
+}
+
+fn everything_written(world: &World, run: &Run) -> String {
+    let log = std::fs::read_to_string(world.log_path()).unwrap_or_default();
+    format!("{}\n{}\n{}", run.stdout, run.stderr, log)
+}
+
+/// The output modes of `ask` that show what the server said about a reply.
+const ASK_MODES: [&[&str]; 7] = [
+    &[],
+    &["--json"],
+    &["--json", "--stream"],
+    &["--verbose", "--usage"],
+    &["--stream", "--verbose", "--usage"],
+    &["--raw", "--verbose"],
+    &["--no-stream", "--usage", "--verbose"],
+];
+
+#[test]
+fn a_key_in_any_metadata_of_a_success_reaches_no_output() {
+    let message = message(json!({
+        "id": format!("msg_{TEST_KEY}"),
+        "model": format!("claude-{TEST_KEY}"),
+        "stop_reason": format!("end_{TEST_KEY}"),
+        "stop_sequence": TEST_KEY,
+        "usage": {"input_tokens": 10, "output_tokens": 5, "service_tier": TEST_KEY},
+    }));
+    let headers = vec![
+        ("request-id".to_string(), format!("req_{TEST_KEY}")),
+        (
+            "anthropic-ratelimit-requests-remaining".to_string(),
+            TEST_KEY.to_string(),
+        ),
+        (
+            "anthropic-ratelimit-tokens-reset".to_string(),
+            TEST_KEY.to_ascii_uppercase(),
+        ),
+        ("x-echo".to_string(), TEST_KEY.to_string()),
+    ];
+    let server = RawServer::start(answering(message, headers));
+    for (mode, world, run) in ask_in_every_mode(&server) {
+        assert_eq!(run.code, 0, "{mode:?}: {}", run.stderr);
+        assert!(run.stdout.contains("hello"), "{mode:?}: {}", run.stdout);
+        assert_no_key(&format!("{mode:?}"), &everything_written(&world, &run));
+    }
+}
+
+/// `ask hi` in each of ASK_MODES against `server`, each in a world of its own.
+fn ask_in_every_mode(server: &RawServer) -> Vec<(&'static [&'static str], World, Run)> {
+    ASK_MODES
+        .iter()
+        .map(|mode| {
+            let world = World::ok();
+            let mut args = mode.to_vec();
+            args.push("hi");
+            let run = run(&world, &mut at(server, world.ask(&args)));
+            (*mode, world, run)
+        })
+        .collect()
+}
+
+#[test]
+fn a_success_json_keeps_the_masked_metadata_it_quotes() {
+    let message = message(json!({"model": format!("claude-{TEST_KEY}")}));
+    let server = RawServer::start(answering(message, vec![]));
+    let world = World::ok();
+    let run = run(&world, &mut at(&server, world.ask(&["--json", "hi"])));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = json_line(&run.stdout);
+    assert_eq!(json["model"], "claude-…wxyz");
+    assert_eq!(json["data"], "hello");
+}
+
+/// The key as a server might write it inside JSON: verbatim, shouted, with
+/// its dashes JSON-escaped, or percent-encoded.
+fn key_forms() -> Vec<String> {
+    vec![
+        TEST_KEY.to_string(),
+        TEST_KEY.to_ascii_uppercase(),
+        TEST_KEY.replace('-', "\\u002d"),
+        TEST_KEY.replace('-', "%2D"),
+    ]
+}
+
+/// A batch object with the key (in `form`) in every field that is text.
+/// `form` is spliced into the JSON text, so escapes stay escapes on the wire.
+fn batch_with_key(form: &str) -> String {
+    format!(
+        r#"{{"id":"msgbatch_{form}","type":"message_batch","processing_status":"ended_{form}","request_counts":{{"processing":0,"succeeded":1,"errored":0,"canceled":0,"expired":0}},"ended_at":"2025-01-01T00:00:00Z","created_at":"{form}","expires_at":"2025-01-02T00:00:00Z","cancel_initiated_at":null,"archived_at":null,"results_url":"https://example.invalid/results?k={form}"}}"#
+    )
+}
+
+#[test]
+fn a_key_in_any_field_of_a_batch_object_is_masked_in_status_list_and_cancel() {
+    for form in key_forms() {
+        let batch = batch_with_key(&form);
+        let list = format!(
+            r#"{{"data":[{batch}],"has_more":false,"first_id":"{form}","last_id":"{form}"}}"#
+        );
+        let echoed = form.clone();
+        let server = RawServer::start(move |seen| {
+            let body = match seen.path.starts_with("/v1/messages/batches?") {
+                true => list.clone(),
+                false => batch.clone(),
+            };
+            let request_id = format!("req_{echoed}");
+            response(
+                "200 OK",
+                &[
+                    ("content-type", "application/json"),
+                    ("request-id", &request_id),
+                ],
+                body.as_bytes(),
+            )
+        });
+        for args in [
+            &["--status", "msgbatch_1"][..],
+            &["--status", "msgbatch_1", "--json"],
+            &["--list"],
+            &["--list", "--json"],
+            &["--cancel", "msgbatch_1"],
+            &["--cancel", "msgbatch_1", "--json"],
+        ] {
+            let world = World::ok();
+            let run = run(&world, &mut at(&server, world.batch(args)));
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            assert!(run.stdout.contains("…"), "{args:?}: {}", run.stdout);
+            assert_no_key(
+                &format!("{args:?} {form}"),
+                &everything_written(&world, &run),
+            );
+            if args.contains(&"--json") {
+                let json: Value = serde_json::from_str(run.stdout.trim()).expect("JSON");
+                assert!(json.is_object(), "{}", run.stdout);
+            }
+        }
+    }
+}
+
+/// Usage counters at the top of u64, as a broken server might send them.
+fn enormous_usage() -> Value {
+    json!({
+        "input_tokens": u64::MAX,
+        "output_tokens": u64::MAX,
+        "cache_read_input_tokens": u64::MAX,
+        "cache_creation_input_tokens": u64::MAX,
+    })
+}
+
+#[test]
+fn enormous_token_counts_are_shown_not_a_crash_in_every_mode() {
+    let server = RawServer::start(answering(
+        message(json!({"usage": enormous_usage()})),
+        vec![],
+    ));
+    for (mode, world, run) in ask_in_every_mode(&server) {
+        assert_eq!(run.code, 0, "{mode:?}: {}", run.stderr);
+        if mode.contains(&"--usage") {
+            assert!(
+                run.stderr.contains(&format!(
+                    "usage: {} input + {} output tokens",
+                    u64::MAX,
+                    u64::MAX
+                )),
+                "{mode:?}: {}",
+                run.stderr
+            );
+        }
+        let calls = world.log_events("call");
+        assert_eq!(calls.len(), 1, "{mode:?}");
+        assert_eq!(calls[0]["output_tokens"], u64::MAX, "{mode:?}");
+    }
+}
+
+#[test]
+fn enormous_token_counts_are_summed_in_a_batch_without_a_crash() {
+    let server = RawServer::start(answering(
+        message(json!({"usage": enormous_usage()})),
+        vec![],
+    ));
+    let world = World::ok();
+    let input = world.file("in.txt", &prompts(3));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut at(&server, world.batch(&[&input, "-o", &output])),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_all_succeeded_once(&read_results(&output), 3);
+    assert!(run.stderr.contains(&u64::MAX.to_string()), "{}", run.stderr);
+}
+
+#[test]
+fn a_token_count_that_is_not_a_count_is_dropped_not_written_twice() {
+    let mut events = message_events(&message(json!({})));
+    let delta = events
+        .iter_mut()
+        .find(|(name, _)| *name == "message_delta")
+        .unwrap();
+    delta.1["usage"] = json!({"output_tokens": -3, "input_tokens": 1.5});
+    let body = sse_body(&events);
+    let server = RawServer::start(move |_| {
+        response("200 OK", &[("content-type", "text/event-stream")], &body)
+    });
+    let world = World::ok();
+    let input = world.file("in.txt", "one\n");
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut at(&server, world.batch(&[&input, "-o", &output])),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(text.matches("\"output_tokens\"").count(), 1, "{text}");
+    assert_eq!(
+        read_results(&output)[0]["result"]["message"]["usage"]["output_tokens"],
+        5
+    );
+}
