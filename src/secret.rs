@@ -101,7 +101,9 @@ pub fn remember(secret: &str) {
 /// a key's characters, letters and digits mixed), leaving ordinary words
 /// such as a command's name and arguments in view.
 pub fn remember_key_like_words(text: &str) {
-    let words = text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ':'));
+    // Words are runs of a key's characters: shell punctuation around a
+    // pasted key (`echo KEY;`, `$(KEY)`, `KEY|`) is not part of it.
+    let words = text.split(|c: char| !is_key_char(c));
     for word in words {
         let key_like = word.len() >= 16
             && word.chars().all(is_key_char)
@@ -404,6 +406,16 @@ mod tests {
             scrub("api_key_cmd `echo 'gw0-PASTED-by-mistake-77aa' | pass show anthropic`"),
             "api_key_cmd `echo '…77aa' | pass show anthropic`"
         );
+    }
+
+    #[test]
+    fn a_key_pasted_among_shell_punctuation_is_remembered() {
+        remember_key_like_words(
+            "echo gw-PUNCTUATEDKEY-1234abcd; exit 3 && x=$(gw-SUBSHELLKEY-99zz00aa)|y",
+        );
+        let scrubbed =
+            scrub("`echo gw-PUNCTUATEDKEY-1234abcd; exit 3 && x=$(gw-SUBSHELLKEY-99zz00aa)|y`");
+        assert_eq!(scrubbed, "`echo …abcd; exit 3 && x=$(…00aa)|y`");
     }
 
     #[test]

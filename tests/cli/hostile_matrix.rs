@@ -240,3 +240,121 @@ fn a_token_count_that_is_not_a_count_is_dropped_not_written_twice() {
         5
     );
 }
+
+/// A Message Batches API whose one batch has ended with `results` (JSONL),
+/// its batch object carrying `fields` over the usual ones.
+fn batches_api(results: String, fields: Value) -> RawServer {
+    RawServer::start(move |seen| {
+        let host = seen.header("host").unwrap_or("127.0.0.1").to_string();
+        if seen.path.contains("/results") {
+            return response(
+                "200 OK",
+                &[("content-type", "application/binary")],
+                results.as_bytes(),
+            );
+        }
+        let mut batch = json!({
+            "id": "msgbatch_1", "type": "message_batch", "processing_status": "ended",
+            "request_counts": {"processing": 0, "succeeded": 2, "errored": 0, "canceled": 0, "expired": 0},
+            "ended_at": "2025-01-01T00:00:00Z", "created_at": "2025-01-01T00:00:00Z",
+            "expires_at": "2025-01-02T00:00:00Z", "cancel_initiated_at": null, "archived_at": null,
+            "results_url": format!("http://{host}/v1/messages/batches/msgbatch_1/results"),
+        });
+        if let (Some(batch), Some(fields)) = (batch.as_object_mut(), fields.as_object()) {
+            for (key, value) in fields {
+                batch.insert(key.clone(), value.clone());
+            }
+        }
+        let body = match seen.path.starts_with("/v1/messages/batches?") {
+            true => json!({"data": [batch], "has_more": false, "first_id": "a", "last_id": "a"}),
+            false => batch,
+        };
+        json_response("200 OK", &[("request-id", "req_1")], &body)
+    })
+}
+
+#[test]
+fn a_key_in_a_remote_results_message_is_masked_and_its_content_kept_exact() {
+    for form in key_forms() {
+        let line = |id: &str, text: &str| {
+            format!(
+                r#"{{"custom_id":"{id}","result":{{"type":"succeeded","message":{{"id":"msg_{form}","type":"message","role":"assistant","model":"{form}","content":[{{"type":"text","text":"{text}"}}],"stop_reason":"{form}","stop_sequence":null,"usage":{{"input_tokens":1,"output_tokens":1}}}}}}}}"#
+            )
+        };
+        let results = format!("{}\n{}\n", line("1", "one"), line("2", "two"));
+        let server = batches_api(results, json!({}));
+        let world = World::ok();
+        let input = world.file("in.txt", "first\nsecond\n");
+        let output = world.path("out.jsonl");
+        let run = run(
+            &world,
+            &mut at(&server, world.batch(&["--remote", &input, "-o", &output])),
+        );
+        assert_eq!(run.code, 0, "{form}: {}", run.stderr);
+        let written = std::fs::read_to_string(&output).unwrap();
+        assert_no_key(&format!("OUTPUT ({form})"), &written);
+        let results = read_results(&output);
+        assert_all_succeeded_once(&results, 2);
+        assert_eq!(results[0]["result"]["message"]["content"][0]["text"], "one");
+        assert!(
+            results[0]["result"]["message"]["model"]
+                .as_str()
+                .unwrap()
+                .ends_with("…wxyz")
+                || results[0]["result"]["message"]["model"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("…WXYZ"),
+            "{written}"
+        );
+    }
+}
+
+#[test]
+fn a_remote_result_line_without_a_key_is_written_as_it_came() {
+    let line = r#"{"custom_id":"1", "result": {"type":"succeeded","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"one"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}}}"#;
+    let server = batches_api(format!("{line}\n"), json!({}));
+    let world = World::ok();
+    let input = world.file("in.txt", "first\n");
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut at(&server, world.batch(&["--remote", &input, "-o", &output])),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        format!("{line}\n")
+    );
+}
+
+#[test]
+fn a_key_pasted_into_api_key_cmd_among_shell_punctuation_is_never_echoed() {
+    // Not an Anthropic key's shape: only its being in the command hides it.
+    let pasted = "gw-PASTEDPASTEDPASTED-42aa";
+    for command in [
+        format!("echo {pasted}; exit 3"),
+        format!("test -n $({pasted})"),
+        format!("printf %s {pasted}|false"),
+    ] {
+        let world = World::ok();
+        world.config(&format!("api_key_cmd = \"{command}\"\n"));
+        for args in [
+            &["ask", "hello"][..],
+            &["ask", "--json", "hello"],
+            &["config", "show"],
+            &["config", "show", "--json"],
+            &["doctor", "--json"],
+        ] {
+            let mut cmd = world.claude();
+            cmd.env_remove("ANTHROPIC_API_KEY").args(args);
+            let run = run(&world, &mut cmd);
+            let written = everything_written(&world, &run);
+            assert!(
+                !written.contains("PASTEDPASTED"),
+                "{command} {args:?}:\n{written}"
+            );
+        }
+        assert_eq!(world.message_requests(), 0, "{command}");
+    }
+}
