@@ -358,3 +358,98 @@ fn a_key_pasted_into_api_key_cmd_among_shell_punctuation_is_never_echoed() {
         assert_eq!(world.message_requests(), 0, "{command}");
     }
 }
+
+/// A named pipe in the test's directory, with nothing reading or writing it.
+#[cfg(unix)]
+fn fifo(world: &World, name: &str) -> String {
+    let path = world.path(name);
+    let made = std::process::Command::new("mkfifo").arg(&path).status();
+    assert!(made.expect("mkfifo runs").success());
+    path
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_file_that_is_a_fifo_is_a_usage_error_not_a_hang() {
+    let world = World::ok();
+    let pipe = fifo(&world, "config.fifo");
+    let run = run(&world, world.ask(&["hello"]).env("CLAUDE_RS_CONFIG", &pipe));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+    assert_eq!(world.message_requests(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_log_file_that_is_a_fifo_nobody_reads_is_a_warning_not_a_hang() {
+    let world = World::ok();
+    let pipe = fifo(&world, "log.fifo");
+    for args in [&["ask", "hello"][..], &["doctor", "--json"]] {
+        let run = run(
+            &world,
+            world.claude().env("CLAUDE_RS_LOG", &pipe).args(args),
+        );
+        assert!(
+            run.stderr
+                .contains("FIFO (named pipe) that no program is reading")
+                || run
+                    .stdout
+                    .contains("FIFO (named pipe) that no program is reading"),
+            "{args:?}: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        if args[0] == "ask" {
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            assert!(run.stdout.contains("You said: hello"), "{}", run.stdout);
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_log_file_that_is_a_fifo_with_a_reader_gets_the_line() {
+    let world = World::ok();
+    let pipe = fifo(&world, "log.fifo");
+    let reader = std::thread::spawn({
+        let pipe = pipe.clone();
+        move || std::fs::read_to_string(pipe).expect("the FIFO is read")
+    });
+    // The reader is in open() until a writer comes; no way to wait for that
+    // from here but to retry: a line lost to an early writer is written again.
+    let mut run_code = None;
+    for _ in 0..50 {
+        let run = run(
+            &world,
+            world
+                .claude()
+                .env("CLAUDE_RS_LOG", &pipe)
+                .args(["ask", "hello"]),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        if !run.stderr.contains("FIFO") {
+            run_code = Some(run.code);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(run_code, Some(0), "the log never reached the reader");
+    let read = reader.join().unwrap();
+    assert!(read.contains(r#""event":"call""#), "{read}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_batch_output_that_is_a_fifo_is_refused_before_anything_is_sent() {
+    let world = World::ok();
+    let pipe = fifo(&world, "out.fifo");
+    let input = world.file("in.txt", &prompts(2));
+    let run = run(&world, &mut world.batch(&[&input, "-o", &pipe]));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("OUTPUT") && run.stderr.contains("FIFO"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(world.message_requests(), 0);
+}
