@@ -453,3 +453,27 @@ fn a_batch_output_that_is_a_fifo_is_refused_before_anything_is_sent() {
     );
     assert_eq!(world.message_requests(), 0);
 }
+
+#[test]
+fn explain_quotes_an_endless_word_on_stdin_clipped_to_a_line() {
+    let world = World::ok();
+    for word in ["a".repeat(4 * 1024 * 1024), "9".repeat(4 * 1024 * 1024)] {
+        for json in [false, true] {
+            let mut command = world.claude();
+            command.arg("explain");
+            if json {
+                command.arg("--json");
+            }
+            command.write_stdin(word.clone());
+            let run = run(&world, &mut command);
+            assert_eq!(run.code, 2, "{}", &run.stderr[..200.min(run.stderr.len())]);
+            assert!(
+                run.stderr.len() < 2000,
+                "{} bytes of stderr",
+                run.stderr.len()
+            );
+            // Explain reads a bounded part of stdin; the count is of that.
+            assert!(run.stderr.contains("… (1048576 bytes)"), "{}", run.stderr);
+        }
+    }
+}
