@@ -477,3 +477,26 @@ fn explain_quotes_an_endless_word_on_stdin_clipped_to_a_line() {
         }
     }
 }
+
+#[test]
+fn config_show_with_a_huge_value_prints_it_once_not_as_padding_on_every_row() {
+    let world = World::ok();
+    let huge = "a".repeat(500_000);
+    world.config(&format!("model = \"{huge}\"\n"));
+    let mut command = world.claude();
+    command.args(["config", "show"]);
+    let run = run(&world, &mut command);
+    // The value is shown (it is the user's own), and the rows stay lines.
+    assert!(run.stdout.contains(&huge));
+    assert!(
+        run.stdout.len() < 2 * huge.len(),
+        "{} bytes",
+        run.stdout.len()
+    );
+    let timeout = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("timeout "))
+        .unwrap();
+    assert!(timeout.len() < 200, "{} bytes", timeout.len());
+}
