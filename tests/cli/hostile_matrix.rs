@@ -500,3 +500,45 @@ fn config_show_with_a_huge_value_prints_it_once_not_as_padding_on_every_row() {
         .unwrap();
     assert!(timeout.len() < 200, "{} bytes", timeout.len());
 }
+
+/// A 404 for the model, and `ids` as the models list.
+fn listing(ids: Vec<String>) -> RawServer {
+    let list = json!({"data": ids.iter().map(|id| json!({"id": id, "type": "model"})).collect::<Vec<_>>(), "has_more": false});
+    RawServer::start(move |seen| {
+        if seen.path.starts_with("/v1/models") {
+            return json_response("200 OK", &[], &list);
+        }
+        json_response(
+            "404 Not Found",
+            &[("request-id", "req_1")],
+            &json!({"type": "error", "error": {"type": "not_found_error", "message": "model: claude-sonet-4-6"}}),
+        )
+    })
+}
+
+#[test]
+fn a_hostile_models_list_gives_a_short_did_you_mean() {
+    let cases = [
+        vec!["claude-sonnet-4-6".to_string() + &"x".repeat(3_000_000)],
+        (0..50_000).map(|n| format!("claude-model-{n}")).collect(),
+        vec![
+            "claude-sonnet-4-6\u{1b}]0;pwned\u{7}".to_string(),
+            "claude-sonnet-4-5".to_string(),
+        ],
+    ];
+    for ids in cases {
+        let server = listing(ids);
+        for json in [false, true] {
+            let world = World::ok();
+            let mut args = vec!["-m", "claude-sonet-4-6", "hello"];
+            if json {
+                args.insert(0, "--json");
+            }
+            let run = run(&world, &mut at(&server, world.ask(&args)));
+            assert_eq!(run.code, 4, "{}", &run.stderr[..run.stderr.len().min(300)]);
+            let shown = run.stdout.len() + run.stderr.len();
+            assert!(shown < 4000, "{shown} bytes shown");
+            assert!(!run.stderr.contains('\u{1b}') && !run.stdout.contains("pwned"));
+        }
+    }
+}
