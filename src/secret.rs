@@ -288,46 +288,95 @@ fn key_unit(bytes: &[u8], at: usize, decode: bool) -> Option<(char, usize)> {
 fn mask_run(run: &str, secrets: &[String]) -> Option<String> {
     // Runs are ASCII (see is_key_char), so lowercasing keeps every index.
     let lower = run.to_ascii_lowercase();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    // (start, end, whether its last four characters may show): they may
+    // when they are a key's own last four, never from inside a key.
+    let mut spans: Vec<(usize, usize, bool)> = Vec::new();
     if let Some(at) = lower.find(ANTHROPIC_KEY_PREFIX)
         && run.len() - at > ANTHROPIC_KEY_PREFIX.len()
     {
-        spans.push((at, run.len()));
+        spans.push((at, run.len(), true));
     }
     for secret in secrets.iter().filter(|s| s.chars().all(is_key_char)) {
         if secret.len() < MIN_ECHO_CHARS {
             // A short key can only be recognised whole.
             if lower == *secret {
-                spans.push((0, run.len()));
+                spans.push((0, run.len(), true));
             }
             continue;
         }
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(secret.as_str()) {
-            spans.push((from + i, from + i + secret.len()));
-            from += i + secret.len();
-        }
-        if lower.len() >= MIN_ECHO_CHARS && secret.contains(lower.as_str()) {
-            spans.push((0, run.len()));
-        }
+        pieces_of(&lower, secret, &mut spans);
     }
     if spans.is_empty() {
         return None;
     }
     spans.sort_unstable();
+    // Overlapping spans become one, which shows its end only if all do.
+    let mut merged: Vec<(usize, usize, bool)> = Vec::new();
+    for (start, end, reveal) in spans {
+        match merged.last_mut() {
+            Some(last) if start < last.1 => {
+                last.1 = last.1.max(end);
+                last.2 &= reveal;
+            }
+            _ => merged.push((start, end, reveal)),
+        }
+    }
     let mut out = String::with_capacity(run.len());
     let mut at = 0;
-    for (start, end) in spans {
-        if end <= at {
-            continue;
-        }
-        let start = start.max(at);
+    for (start, end, reveal) in merged {
         out.push_str(&run[at..start]);
-        out.push_str(&mask(&run[start..end]));
+        match reveal {
+            true => out.push_str(&mask(&run[start..end])),
+            false => out.push('…'),
+        }
         at = end;
     }
     out.push_str(&run[at..]);
     Some(out)
+}
+
+/// Runs longer than this are searched for whole secrets only: a piece
+/// search costs the run's length once per character of the secret.
+const MAX_PIECE_SEARCH: usize = 64 * 1024;
+
+/// Adds the spans of `lower` that are the secret, or a piece of it at least
+/// MIN_ECHO_CHARS long wherever it sits in the run (a key cut short after a
+/// `req_` prefix, the first line of a key split across two).
+fn pieces_of(lower: &str, secret: &str, spans: &mut Vec<(usize, usize, bool)>) {
+    let (run, key) = (lower.as_bytes(), secret.as_bytes());
+    // Every Anthropic key starts `sk-ant-api03-`: a piece of that alone is
+    // anyone's, so a piece must reach past it to be this key's.
+    let shared = match secret.starts_with(ANTHROPIC_KEY_PREFIX) {
+        true => secret.match_indices('-').nth(2).map_or(0, |(at, _)| at + 1),
+        false => 0,
+    };
+    let first = shared
+        .saturating_sub(MIN_ECHO_CHARS - 1)
+        .min(key.len() - MIN_ECHO_CHARS);
+    let starts = match lower.len() <= MAX_PIECE_SEARCH {
+        true => first..=key.len() - MIN_ECHO_CHARS,
+        false => 0..=0,
+    };
+    for from in starts {
+        let needle = match lower.len() <= MAX_PIECE_SEARCH {
+            true => &secret[from..from + MIN_ECHO_CHARS],
+            false => secret,
+        };
+        let mut search = 0;
+        while let Some(found) = lower[search..].find(needle) {
+            let begin = search + found;
+            // As far as the run goes on matching the secret.
+            let mut length = needle.len();
+            while begin + length < run.len()
+                && from + length < key.len()
+                && run[begin + length] == key[from + length]
+            {
+                length += 1;
+            }
+            spans.push((begin, begin + length, from + length == key.len()));
+            search = begin + 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -427,6 +476,20 @@ mod tests {
     }
 
     #[test]
+    fn a_piece_of_a_key_shows_none_of_its_characters() {
+        remember("gw-PIECEWISEKEY-abcdefgh-0123456789-tail");
+        // Cut short, and split across a line: only the key's own end shows.
+        assert_eq!(
+            scrub("key gw-PIECEWISEKEY-abcd… rejected"),
+            "key …… rejected"
+        );
+        assert_eq!(
+            scrub("gw-PIECEWISEKEY-abcd\nefgh-0123456789-tail"),
+            "…\n…tail"
+        );
+    }
+
+    #[test]
     fn a_key_with_escaped_characters_in_unparsed_text_is_masked() {
         for text in [
             r#"{"message":"bad key sk\u002dant\u002dapi03\u002dESCAPEDESCAPED\u002dwxyz" (cut"#,
@@ -514,5 +577,28 @@ mod tests {
             let once = scrub(&text).into_owned();
             prop_assert_eq!(scrub(&once).into_owned(), once);
         }
+    }
+
+    proptest! {
+        // Each case remembers one more key for the rest of the process, and
+        // every scrub after it searches them all: fewer cases, same reach.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn no_piece_of_a_key_survives_wherever_it_is_cut(
+            before in "[A-Za-z0-9_ -]{0,12}",
+            after in "[A-Za-z0-9_ -]{0,12}",
+            key in "[A-Za-z0-9_-]{24,48}",
+            cut in 0usize..48,
+            length in 12usize..48,
+        ) {
+            remember(&key);
+            let start = cut % (key.len() - 11);
+            let end = (start + length).min(key.len());
+            let piece = &key[start..end];
+            prop_assume!(piece.len() >= MIN_ECHO_CHARS);
+            let scrubbed = scrub(&format!("{before}{piece}{after}")).into_owned();
+            prop_assert!(!scrubbed.to_ascii_lowercase().contains(&piece.to_ascii_lowercase()));
+        }
+
     }
 }

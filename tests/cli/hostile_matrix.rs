@@ -542,3 +542,34 @@ fn a_hostile_models_list_gives_a_short_did_you_mean() {
         }
     }
 }
+
+#[test]
+fn a_key_echoed_cut_short_or_split_shows_nothing_but_its_own_end() {
+    let (head, tail) = TEST_KEY.split_at(24);
+    let cut = &TEST_KEY[..30];
+    let body = json!({"type": "error", "error": {"type": "authentication_error",
+        "message": format!("invalid x-api-key: {head}\n{tail} (was {cut}…)")}});
+    let server = RawServer::start(move |_| {
+        json_response(
+            "401 Unauthorized",
+            &[("request-id", &format!("req_{cut}")), ("x-echo", cut)],
+            &body,
+        )
+    });
+    for args in [&["--verbose", "hello"][..], &["--json", "hello"]] {
+        let world = World::ok();
+        let run = run(&world, &mut at(&server, world.ask(args)));
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let written = everything_written(&world, &run);
+        // No four characters from inside the key: only its last four.
+        for window in TEST_KEY.as_bytes()[..TEST_KEY.len() - 4].windows(4) {
+            let piece = std::str::from_utf8(window).unwrap();
+            if piece.chars().all(|c| c.is_ascii_alphanumeric()) && !"wxyz".contains(piece) {
+                assert!(
+                    !written.contains(piece),
+                    "{args:?}: {piece} shown:\n{written}"
+                );
+            }
+        }
+    }
+}
