@@ -39,7 +39,11 @@ impl ReplyCache {
     }
 
     pub fn get(&self, request: &Value) -> Option<CachedReply> {
-        let raw = fs::read(self.entry_path(request)).ok()?;
+        let path = self.entry_path(request);
+        // A FIFO in place of an entry would hold the fallback, and the
+        // command, until something writes to it: it is no entry.
+        crate::private::refuse_pipe(&path).ok()?;
+        let raw = fs::read(path).ok()?;
         let entry: CachedReply = serde_json::from_slice(&raw).ok()?;
         (entry.request == *request).then_some(entry)
     }
@@ -105,6 +109,20 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_an_entry_is_no_entry_and_no_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ReplyCache::new(dir.path().to_path_buf());
+        let request = serde_json::json!({"model": "m", "prompt": "p"});
+        cache.put(&request, "answer");
+        let entry = cache.entry_path(&request);
+        fs::remove_file(&entry).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&entry).status();
+        assert!(made.unwrap().success());
+        assert!(cache.get(&request).is_none());
+    }
 
     #[test]
     fn stores_and_finds_by_the_whole_request() {

@@ -19,6 +19,87 @@ pub fn new_file_options() -> OpenOptions {
     options
 }
 
+/// `O_NONBLOCK` where its value is known without the libc crate (the
+/// Linux value differs on alpha, mips, parisc and sparc, left out).
+const O_NONBLOCK: Option<i32> = if cfg!(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "netbsd"
+)) {
+    Some(0x4)
+} else if cfg!(all(
+    any(target_os = "linux", target_os = "android"),
+    any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "arm",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "powerpc64",
+        target_arch = "s390x"
+    )
+)) {
+    Some(0o4000)
+} else {
+    None
+};
+
+/// Makes opening for writing never wait: a FIFO nobody reads (a `--log-file`
+/// pointed at a named pipe by mistake) fails at once with "no such device or
+/// address" instead of hanging the command before it does anything. A FIFO
+/// with a reader (`--log-file /dev/stderr` piped to a collector) still opens.
+/// No effect on regular files.
+pub fn never_wait_to_open(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    if let Some(flag) = O_NONBLOCK {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(flag);
+    }
+    options
+}
+
+/// The error of an open made by [`never_wait_to_open`], said plainly: a FIFO
+/// without a reader gives ENXIO, whose own text ("no such device or
+/// address") names nothing the user can act on.
+pub fn open_error(error: io::Error) -> io::Error {
+    // ENXIO is 6 on every platform never_wait_to_open acts on.
+    match error.raw_os_error() {
+        Some(6) if O_NONBLOCK.is_some() => io::Error::new(
+            error.kind(),
+            "it is a FIFO (named pipe) that no program is reading",
+        ),
+        _ => error,
+    }
+}
+
+/// An error when `path` exists and is a FIFO or a socket: a file claude-rs
+/// must read back whole (the config file, OUTPUT) would wait forever for a
+/// writer that may never come.
+pub fn refuse_pipe(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if let Ok(meta) = fs::metadata(path) {
+            let kind = meta.file_type();
+            if kind.is_fifo() || kind.is_socket() {
+                let name = match kind.is_fifo() {
+                    true => "a FIFO (named pipe)",
+                    false => "a socket",
+                };
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("it is {name}, not a file, and reading it would wait for a writer"),
+                ));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Creates `dir` (and any missing parent) with mode 0700, or tightens an
 /// existing `dir` to 0700 when others could read or enter it. Only for a
 /// folder claude-rs names itself: a folder the user chose is theirs.

@@ -84,6 +84,8 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// Echoes shorter than this are not masked as pieces of a secret: a short
 /// run of letters inside a key is an ordinary word elsewhere.
 const MIN_ECHO_CHARS: usize = 12;
+/// Runs read again from inside an escape, per text scrubbed (see scrub_runs).
+const MAX_RESCANS: usize = 64;
 /// Every Anthropic key starts so, whoever's it is.
 const ANTHROPIC_KEY_PREFIX: &str = "sk-ant-";
 
@@ -111,7 +113,9 @@ pub fn remember(secret: &str) {
 /// a key's characters, letters and digits mixed), leaving ordinary words
 /// such as a command's name and arguments in view.
 pub fn remember_key_like_words(text: &str) {
-    let words = text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ':'));
+    // Words are runs of a key's characters: shell punctuation around a
+    // pasted key (`echo KEY;`, `$(KEY)`, `KEY|`) is not part of it.
+    let words = text.split(|c: char| !is_key_char(c));
     for word in words {
         let key_like = word.len() >= 16
             && word.chars().all(is_key_char)
@@ -145,10 +149,14 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             }
         }
     }
-    match scrub_runs(&text, &secrets) {
-        Some(scrubbed) => Cow::Owned(scrubbed),
-        None => text,
+    // Literal runs first, then runs with escapes decoded: a `%` or `\u`
+    // just before a key would otherwise eat its first characters.
+    for decode in [false, true] {
+        if let Some(scrubbed) = scrub_runs(&text, &secrets, decode) {
+            text = Cow::Owned(scrubbed);
+        }
     }
+    text
 }
 
 /// [`scrub`] applied to every string (and object key) in a JSON value.
@@ -215,28 +223,47 @@ fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
 
 /// Masks the runs of key characters that are, hold, or are a long piece of
 /// a secret, or hold an Anthropic key. `None` when nothing was masked.
-fn scrub_runs(text: &str, secrets: &[String]) -> Option<String> {
+///
+/// A key character written as a JSON escape (`\u002d`) or percent-encoded
+/// (`%2D`) counts as that character: a server that escapes the dashes of a
+/// key it echoes in text we cannot parse (a cut JSON body, an HTML page, a
+/// URL) must not split the key into runs too short to be recognised.
+fn scrub_runs(text: &str, secrets: &[String], decode: bool) -> Option<String> {
+    let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
-    let mut start = None;
-    // One pass over the characters; a run ends at the first non-key char.
-    for (index, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
-        match (start, is_key_char(c)) {
-            (None, true) => start = Some(index),
-            (Some(from), false) => {
-                start = None;
-                let run = &text[from..index];
-                if let Some(masked) = mask_run(run, secrets) {
-                    let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                    out.push_str(&text[copied..from]);
-                    out.push_str(&masked);
-                    copied = index;
-                }
+    let mut index = 0;
+    let mut rescans = MAX_RESCANS;
+    while index < bytes.len() {
+        let Some((c, width)) = key_unit(bytes, index, decode) else {
+            // Step over a whole character: indices stay on char boundaries.
+            index += text[index..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        };
+        let from = index;
+        let mut decoded = String::new();
+        decoded.push(c);
+        index += width;
+        // Where the first escape's digits start: `%50` may be `%` then a
+        // key starting `50`, not `P`.
+        let mut first_escape = (width > 1).then_some(from + 1);
+        while let Some((c, width)) = key_unit(bytes, index, decode) {
+            if width > 1 && first_escape.is_none() {
+                first_escape = Some(index + 1);
             }
-            _ => {}
+            decoded.push(c);
+            index += width;
+        }
+        if let Some(masked) = mask_run(&decoded, secrets) {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..from]);
+            out.push_str(&masked);
+            copied = index;
+        } else if let Some(again) = first_escape.filter(|_| rescans > 0) {
+            // Read the run again from inside its first escape; bounded, so
+            // text full of escapes costs a fixed multiple, not the square.
+            rescans -= 1;
+            index = again;
         }
     }
     let mut out = out?;
@@ -244,50 +271,124 @@ fn scrub_runs(text: &str, secrets: &[String]) -> Option<String> {
     Some(out)
 }
 
+/// The key character at `at` and how many bytes it takes: itself, or a
+/// `\uXXXX` or `%XX` escape of one when `decode`.
+fn key_unit(bytes: &[u8], at: usize, decode: bool) -> Option<(char, usize)> {
+    let first = *bytes.get(at)?;
+    if is_key_char(char::from(first)) {
+        return Some((char::from(first), 1));
+    }
+    if !decode {
+        return None;
+    }
+    let hex = |range: std::ops::Range<usize>| -> Option<char> {
+        let digits = std::str::from_utf8(bytes.get(range)?).ok()?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let c = char::from_u32(u32::from_str_radix(digits, 16).ok()?)?;
+        is_key_char(c).then_some(c)
+    };
+    match first {
+        b'\\' if bytes.get(at + 1) == Some(&b'u') => hex(at + 2..at + 6).map(|c| (c, 6)),
+        b'%' => hex(at + 1..at + 3).map(|c| (c, 3)),
+        _ => None,
+    }
+}
+
 /// The run with what is secret in it masked, or `None` if nothing is.
 fn mask_run(run: &str, secrets: &[String]) -> Option<String> {
     // Runs are ASCII (see is_key_char), so lowercasing keeps every index.
     let lower = run.to_ascii_lowercase();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    // (start, end, whether its last four characters may show): they may
+    // when they are a key's own last four, never from inside a key.
+    let mut spans: Vec<(usize, usize, bool)> = Vec::new();
     if let Some(at) = lower.find(ANTHROPIC_KEY_PREFIX)
         && run.len() - at > ANTHROPIC_KEY_PREFIX.len()
     {
-        spans.push((at, run.len()));
+        spans.push((at, run.len(), true));
     }
     for secret in secrets.iter().filter(|s| s.chars().all(is_key_char)) {
         if secret.len() < MIN_ECHO_CHARS {
             // A short key can only be recognised whole.
             if lower == *secret {
-                spans.push((0, run.len()));
+                spans.push((0, run.len(), true));
             }
             continue;
         }
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(secret.as_str()) {
-            spans.push((from + i, from + i + secret.len()));
-            from += i + secret.len();
-        }
-        if lower.len() >= MIN_ECHO_CHARS && secret.contains(lower.as_str()) {
-            spans.push((0, run.len()));
-        }
+        pieces_of(&lower, secret, &mut spans);
     }
     if spans.is_empty() {
         return None;
     }
     spans.sort_unstable();
+    // Overlapping spans become one, which shows its end only if all do.
+    let mut merged: Vec<(usize, usize, bool)> = Vec::new();
+    for (start, end, reveal) in spans {
+        match merged.last_mut() {
+            Some(last) if start < last.1 => {
+                last.1 = last.1.max(end);
+                last.2 &= reveal;
+            }
+            _ => merged.push((start, end, reveal)),
+        }
+    }
     let mut out = String::with_capacity(run.len());
     let mut at = 0;
-    for (start, end) in spans {
-        if end <= at {
-            continue;
-        }
-        let start = start.max(at);
+    for (start, end, reveal) in merged {
         out.push_str(&run[at..start]);
-        out.push_str(&mask(&run[start..end]));
+        match reveal {
+            true => out.push_str(&mask(&run[start..end])),
+            false => out.push('…'),
+        }
         at = end;
     }
     out.push_str(&run[at..]);
     Some(out)
+}
+
+/// Runs longer than this are searched for whole secrets only: a piece
+/// search costs the run's length once per character of the secret.
+const MAX_PIECE_SEARCH: usize = 64 * 1024;
+
+/// Adds the spans of `lower` that are the secret, or a piece of it at least
+/// MIN_ECHO_CHARS long wherever it sits in the run (a key cut short after a
+/// `req_` prefix, the first line of a key split across two).
+fn pieces_of(lower: &str, secret: &str, spans: &mut Vec<(usize, usize, bool)>) {
+    let (run, key) = (lower.as_bytes(), secret.as_bytes());
+    // Every Anthropic key starts `sk-ant-api03-`: a piece of that alone is
+    // anyone's, so a piece must reach past it to be this key's.
+    let shared = match secret.starts_with(ANTHROPIC_KEY_PREFIX) {
+        true => secret.match_indices('-').nth(2).map_or(0, |(at, _)| at + 1),
+        false => 0,
+    };
+    let first = shared
+        .saturating_sub(MIN_ECHO_CHARS - 1)
+        .min(key.len() - MIN_ECHO_CHARS);
+    let starts = match lower.len() <= MAX_PIECE_SEARCH {
+        true => first..=key.len() - MIN_ECHO_CHARS,
+        false => 0..=0,
+    };
+    for from in starts {
+        let needle = match lower.len() <= MAX_PIECE_SEARCH {
+            true => &secret[from..from + MIN_ECHO_CHARS],
+            false => secret,
+        };
+        let mut search = 0;
+        while let Some(found) = lower[search..].find(needle) {
+            let begin = search + found;
+            // As far as the run goes on matching the secret.
+            let mut length = needle.len();
+            while begin + length < run.len()
+                && from + length < key.len()
+                && run[begin + length] == key[from + length]
+            {
+                length += 1;
+            }
+            spans.push((begin, begin + length, from + length == key.len()));
+            search = begin + 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -315,7 +416,7 @@ mod tests {
             short.contains("starts with sk-ant- but is only 16 characters"),
             "{short}"
         );
-        let other = ApiKey::new("gateway-key-0123456789")
+        let other = ApiKey::new("corp-token-0123456789")
             .unwrap()
             .doubt()
             .unwrap();
@@ -384,11 +485,55 @@ mod tests {
     }
 
     #[test]
+    fn a_key_pasted_among_shell_punctuation_is_remembered() {
+        remember_key_like_words(
+            "echo gw-PUNCTUATEDKEY-1234abcd; exit 3 && x=$(gw-SUBSHELLKEY-99zz00aa)|y",
+        );
+        let scrubbed =
+            scrub("`echo gw-PUNCTUATEDKEY-1234abcd; exit 3 && x=$(gw-SUBSHELLKEY-99zz00aa)|y`");
+        assert_eq!(scrubbed, "`echo …abcd; exit 3 && x=$(…00aa)|y`");
+    }
+
+    #[test]
     fn ordinary_text_is_not_copied_or_changed() {
         let text = "overloaded (HTTP 529) · retry 2/4 in 3.1s · req_011CSHoEeqs5C35K2UUqR7Fy";
         assert!(matches!(scrub(text), Cow::Borrowed(_)));
         // A masked key does not get masked again.
         assert_eq!(scrub("key …wxyz"), "key …wxyz");
+    }
+
+    #[test]
+    fn a_piece_of_a_key_shows_none_of_its_characters() {
+        remember("gw-PIECEWISEKEY-abcdefgh-0123456789-tail");
+        // Cut short, and split across a line: only the key's own end shows.
+        assert_eq!(
+            scrub("key gw-PIECEWISEKEY-abcd… rejected"),
+            "key …… rejected"
+        );
+        assert_eq!(
+            scrub("gw-PIECEWISEKEY-abcd\nefgh-0123456789-tail"),
+            "…\n…tail"
+        );
+    }
+
+    #[test]
+    fn a_key_with_escaped_characters_in_unparsed_text_is_masked() {
+        for text in [
+            r#"{"message":"bad key sk\u002dant\u002dapi03\u002dESCAPEDESCAPED\u002dwxyz" (cut"#,
+            "<a href=\"/?k=sk%2Dant%2Dapi03%2DESCAPEDESCAPED%2dwxyz\">",
+            r"key SK\u002DANT\u002DAPI03-ESCAPEDESCAPED-WXYZ.",
+        ] {
+            let scrubbed = scrub(text);
+            assert!(
+                !scrubbed.to_ascii_lowercase().contains("escapedescaped"),
+                "{text} → {scrubbed}"
+            );
+        }
+        // Escapes that are not of a key, and not next to one, are left alone.
+        assert!(matches!(
+            scrub(r"100%25 \u00e9t\u00e9 a%2Fb"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -402,6 +547,10 @@ mod tests {
     }
 
     proptest! {
+        // Each case remembers a key for the rest of the process, and every
+        // scrub looks at every key: 64 cases keep the suite quick.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         #[test]
         fn no_key_survives_in_any_text(
             before in ".{0,40}",
@@ -431,9 +580,56 @@ mod tests {
         }
 
         #[test]
+        fn no_key_survives_with_its_characters_escaped(
+            before in ".{0,20}",
+            after in ".{0,20}",
+            key in "[A-Za-z0-9_-]{20,40}",
+            escapes in proptest::collection::vec(0u8..3, 40),
+        ) {
+            remember(&key);
+            // Each character verbatim, as \uXXXX, or as %XX.
+            let placed: String = key
+                .chars()
+                .zip(escapes.iter().cycle())
+                .map(|(c, how)| match how {
+                    0 => c.to_string(),
+                    1 => format!("\\u{:04x}", c as u32),
+                    _ => format!("%{:02X}", c as u32),
+                })
+                .collect();
+            let scrubbed = scrub(&format!("{before}{placed}{after}")).into_owned();
+            prop_assert!(!scrubbed.contains(&placed));
+            let head = &key.to_ascii_lowercase()[..key.len() - 4];
+            prop_assert!(!scrubbed.to_ascii_lowercase().contains(head));
+        }
+
+        #[test]
         fn scrubbing_never_panics_and_is_stable(text in any::<String>()) {
             let once = scrub(&text).into_owned();
             prop_assert_eq!(scrub(&once).into_owned(), once);
         }
+    }
+
+    proptest! {
+        // Each case remembers one more key for the rest of the process, and
+        // every scrub after it searches them all: fewer cases, same reach.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn no_piece_of_a_key_survives_wherever_it_is_cut(
+            before in "[A-Za-z0-9_ -]{0,12}",
+            after in "[A-Za-z0-9_ -]{0,12}",
+            key in "[A-Za-z0-9_-]{24,48}",
+            cut in 0usize..48,
+            length in 12usize..48,
+        ) {
+            remember(&key);
+            let start = cut % (key.len() - 11);
+            let end = (start + length).min(key.len());
+            let piece = &key[start..end];
+            prop_assume!(piece.len() >= MIN_ECHO_CHARS);
+            let scrubbed = scrub(&format!("{before}{piece}{after}")).into_owned();
+            prop_assert!(!scrubbed.to_ascii_lowercase().contains(&piece.to_ascii_lowercase()));
+        }
+
     }
 }

@@ -62,6 +62,9 @@ pub struct ClientSettings {
     pub network: Network,
 }
 
+/// Model ids read from one models list: the API lists a few dozen.
+const MAX_MODEL_IDS: usize = 1000;
+
 /// Receives request and response metadata for `--verbose`. Never the key.
 pub type Trace = Box<dyn Fn(&str) + Send + Sync>;
 
@@ -433,21 +436,23 @@ impl Client {
                 failure.request_id = meta.request_id.clone();
                 failure
             })?;
-        serde_json::from_slice::<Message>(&body).map_err(|e| {
-            // A sign-in or error page sent with 200 is a proxy's, and is
-            // described as the same page with an error status would be.
-            let page = classify_response(200, meta, &body, SystemTime::now());
-            if page.cause == Some(Cause::HtmlPage) {
-                return page;
-            }
-            let mut failure = Failure::new(
-                Category::InvalidResponse,
-                format!("the response is not the message JSON the API documents ({e})"),
-            )
-            .with_cause(Cause::UnreadableBody);
-            failure.request_id = meta.request_id.clone();
-            failure
-        })
+        serde_json::from_slice::<Message>(&body)
+            .map(Message::scrubbed)
+            .map_err(|e| {
+                // A sign-in or error page sent with 200 is a proxy's, and is
+                // described as the same page with an error status would be.
+                let page = classify_response(200, meta, &body, SystemTime::now());
+                if page.cause == Some(Cause::HtmlPage) {
+                    return page;
+                }
+                let mut failure = Failure::new(
+                    Category::InvalidResponse,
+                    format!("the response is not the message JSON the API documents ({e})"),
+                )
+                .with_cause(Cause::UnreadableBody);
+                failure.request_id = meta.request_id.clone();
+                failure
+            })
     }
 
     /// `GET /v1/models`: free and authenticated. Used to name the models that
@@ -515,15 +520,27 @@ impl Client {
         )?;
         let body: serde_json::Value =
             serde_json::from_slice(&raw).map_err(|e| unreadable(e.to_string()))?;
+        // Only ids a model id could be, and no more of them than a real
+        // list holds: they are quoted in "Did you mean" and compared one by
+        // one, so a hostile list of a million ids, or one id of megabytes,
+        // must cost neither time nor a screenful of junk.
+        let plausible = |id: &&str| crate::api::models::malformed_model_id(id).is_none();
         if let Some(id) = body["id"].as_str() {
-            return Ok(vec![id.to_string()]);
+            return Ok(Some(id)
+                .filter(plausible)
+                .map(str::to_string)
+                .into_iter()
+                .collect());
         }
         Ok(body["data"]
             .as_array()
             .map(|models| {
                 models
                     .iter()
-                    .filter_map(|m| m["id"].as_str().map(str::to_string))
+                    .filter_map(|m| m["id"].as_str())
+                    .filter(plausible)
+                    .take(MAX_MODEL_IDS)
+                    .map(str::to_string)
                     .collect()
             })
             .unwrap_or_default())

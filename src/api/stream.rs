@@ -217,7 +217,7 @@ impl StreamAssembler {
             .into_values()
             .map(Block::finish)
             .collect();
-        Ok(message)
+        Ok(message.scrubbed())
     }
 }
 
@@ -226,6 +226,10 @@ fn merge_usage(usage: &mut Usage, update: &serde_json::Map<String, Value>) {
         match (key.as_str(), value.as_u64()) {
             ("input_tokens", Some(n)) => usage.input_tokens = n,
             ("output_tokens", Some(n)) => usage.output_tokens = n,
+            // A count that is not a count (negative, fractional, text) is
+            // dropped: kept in `other` it would be a second, clashing field
+            // of the same name in the message written out.
+            ("input_tokens" | "output_tokens", None) => {}
             _ if !value.is_null() => {
                 usage.other.insert(key.clone(), value.clone());
             }

@@ -128,6 +128,36 @@ fn assistant_role() -> String {
 }
 
 impl Message {
+    /// The message with what the server says about it (id, model, stop
+    /// reason and sequence) scrubbed of any key; the content is the model's
+    /// data and stays byte-exact. Applied where a message leaves the wire,
+    /// so `--json`, `--verbose`, `--usage`, the log and batch results all
+    /// get the scrubbed fields without each remembering to.
+    pub fn scrubbed(mut self) -> Message {
+        use crate::secret::scrub;
+        let clean = |text: &mut String| {
+            if let std::borrow::Cow::Owned(scrubbed) = scrub(text) {
+                *text = scrubbed;
+            }
+        };
+        clean(&mut self.id);
+        clean(&mut self.kind);
+        clean(&mut self.role);
+        clean(&mut self.model);
+        if let Some(reason) = self.stop_reason.as_mut() {
+            clean(reason);
+        }
+        if let Some(sequence) = self.stop_sequence.as_mut() {
+            clean(sequence);
+        }
+        let mut other = Value::Object(std::mem::take(&mut self.usage.other));
+        crate::secret::scrub_json(&mut other);
+        if let Value::Object(map) = other {
+            self.usage.other = map;
+        }
+        self
+    }
+
     /// The text of every text block, in order.
     pub fn text(&self) -> String {
         self.content

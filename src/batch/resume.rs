@@ -125,6 +125,9 @@ pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError>
             path.display()
         )));
     }
+    if let Err(e) = crate::private::refuse_pipe(path) {
+        return Err(unusable(format!("OUTPUT {}: {e}", path.display())));
+    }
     let opened = OpenOptions::new().read(true).append(true).open(path);
     let mut done = match opened {
         Ok(file) => {

@@ -545,7 +545,8 @@ fn usage_line(message: &crate::api::Message) -> String {
         cache("cache_read_input_tokens"),
         cache("cache_creation_input_tokens"),
     );
-    if read + written > 0 {
+    // Counts from the wire may be anything up to u64::MAX.
+    if read.saturating_add(written) > 0 {
         line.push_str(&format!(" (cache: {read} read, {written} written)"));
     }
     let model = sanitize::one_line(&message.model);

@@ -95,9 +95,14 @@ fn run_show(json: bool, ctx: &Context, color_flag: Option<ColorChoice>) -> ExitC
         };
         print_stdout_line(&format!("{:<20} {file}", "config file"));
         print_stdout_line(&format!("{:<20} {}", "profile", profile.unwrap_or("none")));
+        // Aligned on the widest value, up to a line's worth: one value of a
+        // megabyte (a bad paste in the file) must not pad every other row
+        // to a megabyte as well.
+        const MAX_ALIGNED: usize = 60;
         let width = shown
             .iter()
             .map(|row| shown_value(row).chars().count())
+            .filter(|&width| width <= MAX_ALIGNED)
             .max()
             .unwrap_or(0);
         for row in &shown {

@@ -191,6 +191,7 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 fn read_bounded(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::new();
+    crate::private::refuse_pipe(path)?;
     std::fs::File::open(path)?
         .take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut bytes)?;

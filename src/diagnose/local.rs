@@ -152,7 +152,10 @@ fn open_for_append(path: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(PRIVATE_MODE);
     }
-    options.open(path).map(drop)
+    crate::private::never_wait_to_open(&mut options)
+        .open(path)
+        .map(drop)
+        .map_err(crate::private::open_error)
 }
 
 #[cfg(unix)]

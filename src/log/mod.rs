@@ -376,7 +376,9 @@ fn write_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
+    let mut file = crate::private::never_wait_to_open(&mut options)
+        .open(path)
+        .map_err(crate::private::open_error)?;
     file.write_all(line)
 }
 

@@ -226,8 +226,7 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
             return Ok(());
         }
         _ => {
-            let mut bytes = Vec::with_capacity(line.len() + 1);
-            bytes.extend_from_slice(line);
+            let mut bytes = scrubbed_result(line).unwrap_or_else(|| line.to_vec());
             bytes.push(b'\n');
             bytes
         }
@@ -252,6 +251,28 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
         .present
         .insert(IdKey::of(&parsed.custom_id), Present::Now);
     Ok(())
+}
+
+/// The result line re-encoded with any key masked in what the server says
+/// about it (message id, model, stop reason, ...), or `None` when there is
+/// none and the line goes as it came. The reply's content is the model's
+/// data and the custom_id is the user's: both stay byte-exact, as a local
+/// batch writes them.
+fn scrubbed_result(line: &[u8]) -> Option<Vec<u8>> {
+    let original: Value = serde_json::from_slice(line).ok()?;
+    let mut value = original.clone();
+    let content = value
+        .pointer_mut("/result/message/content")
+        .map(Value::take);
+    let custom_id = value.get_mut("custom_id").map(Value::take);
+    crate::secret::scrub_json(&mut value);
+    if let (Some(content), Some(slot)) = (content, value.pointer_mut("/result/message/content")) {
+        *slot = content;
+    }
+    if let (Some(id), Some(slot)) = (custom_id, value.get_mut("custom_id")) {
+        *slot = id;
+    }
+    (value != original).then(|| serde_json::to_vec(&value).unwrap_or_else(|_| line.to_vec()))
 }
 
 #[cfg(test)]

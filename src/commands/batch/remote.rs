@@ -155,8 +155,8 @@ fn answer<T>(
     match called {
         Called::Done(answer) => {
             let text = match json {
-                true => answer.body.trim().to_string(),
-                false => render(&answer.value),
+                true => scrubbed_json(&answer.body),
+                false => crate::secret::scrub(&render(&answer.value)).into_owned(),
             };
             if !text.is_empty() {
                 // JSON escapes control characters, but not bidi or zero-width ones.
@@ -174,6 +174,25 @@ fn answer<T>(
             eprintln!("{}", failed.render());
             failed.failure.failure.category.exit_code()
         }
+    }
+}
+
+/// The API's JSON answer as sent, or with any key in it masked. It is parsed
+/// first: a key written with JSON escapes (`sk\u002dant…`) is only seen as
+/// a key once decoded. Every field of a batch object is the server's word
+/// about the batch, never the model's data, so all of it is scrubbed.
+fn scrubbed_json(body: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(value) => {
+            let mut scrubbed = value.clone();
+            crate::secret::scrub_json(&mut scrubbed);
+            // As sent, byte for byte, unless there was something to mask.
+            match scrubbed == value {
+                true => body.trim().to_string(),
+                false => scrubbed.to_string(),
+            }
+        }
+        Err(_) => crate::secret::scrub(body.trim()).into_owned(),
     }
 }
 

@@ -241,8 +241,8 @@ fn request_id_in(text: &str) -> Option<String> {
     (id.len() > 4).then_some(id)
 }
 
-fn word(word: &str) -> Result<Understood, String> {
-    let word = word.to_ascii_lowercase();
+fn word(given: &str) -> Result<Understood, String> {
+    let word = given.to_ascii_lowercase();
     if word.bytes().all(|b| b.is_ascii_digit()) {
         return status(&word);
     }
@@ -256,8 +256,19 @@ fn word(word: &str) -> Result<Understood, String> {
         return Ok(error_type(&word));
     }
     Err(format!(
-        "'{word}' is not an HTTP status, an API error type or a category"
+        "'{}' is not an HTTP status, an API error type or a category",
+        clipped(given)
     ))
+}
+
+/// What was given, as typed, cut to what fits on a line: a word read from
+/// an endless stdin must not come back as a megabyte of error message.
+fn clipped(given: &str) -> String {
+    const SHOWN: usize = 80;
+    match given.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &given[..cut], given.len()),
+        None => given.to_string(),
+    }
 }
 
 fn status(digits: &str) -> Result<Understood, String> {
@@ -271,7 +282,8 @@ fn status(digits: &str) -> Result<Understood, String> {
              a spend limit, a low credit balance): pipe the whole error in for a firmer answer.",
         )),
         _ => Err(format!(
-            "HTTP {digits} is not an error status (claude-rs explains 400 to 599)"
+            "HTTP {} is not an error status (claude-rs explains 400 to 599)",
+            clipped(digits)
         )),
     }
 }
