@@ -5,7 +5,7 @@
 //! file is refused instead of redoing the first one's items.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -100,6 +100,57 @@ impl Done {
     /// Whether OUTPUT keeps a line for this id through this run.
     pub fn keeps(&self, key: &IdKey) -> bool {
         self.succeeded.contains(key) || (self.errored.contains(key) && !self.redo.contains(key))
+    }
+}
+
+/// The longest line of OUTPUT held in memory while it is read; a longer one
+/// (a huge reply) is parsed as it streams.
+const HELD_LINE_BYTES: u64 = 1024 * 1024;
+
+/// One line of a reader, as a reader of its own: it ends after the line's
+/// newline (a JSON line holds none inside), and counts what it gave.
+struct OneLine<'r, R> {
+    inner: &'r mut R,
+    read: u64,
+    saw_newline: bool,
+    /// A read error of the file itself, kept apart from the JSON's.
+    error: Option<io::Error>,
+}
+
+impl<'r, R: BufRead> OneLine<'r, R> {
+    fn new(inner: &'r mut R) -> OneLine<'r, R> {
+        OneLine {
+            inner,
+            read: 0,
+            saw_newline: false,
+            error: None,
+        }
+    }
+}
+
+impl<R: BufRead> io::Read for OneLine<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.saw_newline || self.error.is_some() || out.is_empty() {
+            return Ok(0);
+        }
+        let available = match self.inner.fill_buf() {
+            Ok(available) => available,
+            Err(error) => {
+                let kind = error.kind();
+                self.error = Some(error);
+                return Err(io::Error::new(kind, "OUTPUT could not be read"));
+            }
+        };
+        let window = &available[..available.len().min(out.len())];
+        let take = window
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(window.len(), |at| at + 1);
+        out[..take].copy_from_slice(&available[..take]);
+        self.saw_newline = take > 0 && available[take - 1] == b'\n';
+        self.inner.consume(take);
+        self.read += take as u64;
+        Ok(take)
     }
 }
 
@@ -239,26 +290,48 @@ fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
     };
     let mut done = Done::default();
     let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut buffer = Vec::new();
     let mut complete_bytes: u64 = 0;
     let mut number = 0u64;
+    let mut buffer = Vec::new();
     loop {
         buffer.clear();
-        let read = reader.read_until(b'\n', &mut buffer).map_err(read_error)?;
+        let read = (&mut reader)
+            .take(HELD_LINE_BYTES)
+            .read_until(b'\n', &mut buffer)
+            .map_err(read_error)?;
         if read == 0 {
             break;
         }
+        let mut whole = buffer.last() == Some(&b'\n');
+        let mut read = read as u64;
+        let parsed = if whole || read < HELD_LINE_BYTES {
+            serde_json::from_slice::<ResultHead>(&buffer)
+        } else {
+            // A line longer than is ever held: the rest is parsed as it
+            // streams, the fields a rerun needs kept and the rest (a reply
+            // of any size) skipped unheld.
+            let mut rest = OneLine::new(&mut reader);
+            let parsed = serde_json::from_reader::<_, ResultHead>(io::BufReader::new(
+                io::Cursor::new(&buffer).chain(&mut rest),
+            ));
+            io::copy(&mut rest, &mut io::sink()).map_err(read_error)?;
+            if let Some(error) = rest.error.take() {
+                return Err(read_error(error));
+            }
+            read += rest.read;
+            whole = rest.saw_newline;
+            parsed
+        };
         number += 1;
-        let whole = buffer.last() == Some(&b'\n');
-        if buffer.iter().all(u8::is_ascii_whitespace) {
-            complete_bytes += read as u64;
+        if buffer.iter().all(u8::is_ascii_whitespace) && read < HELD_LINE_BYTES {
+            complete_bytes += read;
             continue;
         }
-        let head = match serde_json::from_slice::<ResultHead>(&buffer) {
+        let head = match parsed {
             Ok(head) => head,
             // Only the last line can lack its newline: a run killed mid-write.
             Err(_) if !whole => {
-                done.torn_bytes = read as u64;
+                done.torn_bytes = read;
                 break;
             }
             Err(e) => {
@@ -272,7 +345,7 @@ fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
                 ));
             }
         };
-        complete_bytes += read as u64;
+        complete_bytes += read;
         done.missing_newline = !whole;
         let key = IdKey::of(&head.custom_id);
         if head.result.kind == "succeeded" {
@@ -380,6 +453,28 @@ mod tests {
         assert!(!path.exists(), "reading changes nothing");
         let (_, _) = open(&path, false, &[]);
         assert!(path.exists());
+    }
+
+    #[test]
+    fn a_line_longer_than_is_ever_held_is_read_as_it_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let reply = "x".repeat(3 * HELD_LINE_BYTES as usize);
+        let long = format!(
+            r#"{{"custom_id":"big","result":{{"type":"succeeded","message":{{"content":[{{"type":"text","text":"{reply}"}}]}}}}}}"#
+        );
+        let path = write(&dir, &format!("{OK_A}\n{long}\n{ERR_B}\n"));
+        let done = read_output(&path, false).unwrap();
+        assert_eq!(done.status("big"), Status::AlreadySucceeded);
+        assert_eq!(done.status("a"), Status::AlreadySucceeded);
+        assert_eq!(done.status("b"), Status::AlreadyErrored);
+        assert_eq!(done.torn_bytes, 0);
+        drop(done);
+        // Cut short, the same long line is a torn last line, its size known.
+        let torn = &long[..long.len() - 10];
+        let path = write(&dir, &format!("{OK_A}\n{torn}"));
+        let done = read_output(&path, false).unwrap();
+        assert_eq!(done.torn_bytes, torn.len() as u64);
+        assert_eq!(done.status("big"), Status::ToDo);
     }
 
     #[test]
