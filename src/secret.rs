@@ -149,10 +149,17 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             }
         }
     }
+    // Each secret's pieces are indexed once per call: a run is then looked
+    // up window by window, not searched for once per piece.
+    let grams: Vec<Grams> = secrets
+        .iter()
+        .filter(|s| s.chars().all(is_key_char))
+        .map(|secret| Grams::of(secret))
+        .collect();
     // Literal runs first, then runs with escapes decoded: a `%` or `\u`
     // just before a key would otherwise eat its first characters.
     for decode in [false, true] {
-        if let Some(scrubbed) = scrub_runs(&text, &secrets, decode) {
+        if let Some(scrubbed) = scrub_runs(&text, &grams, decode) {
             text = Cow::Owned(scrubbed);
         }
     }
@@ -228,7 +235,7 @@ fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
 /// (`%2D`) counts as that character: a server that escapes the dashes of a
 /// key it echoes in text we cannot parse (a cut JSON body, an HTML page, a
 /// URL) must not split the key into runs too short to be recognised.
-fn scrub_runs(text: &str, secrets: &[String], decode: bool) -> Option<String> {
+fn scrub_runs(text: &str, secrets: &[Grams], decode: bool) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
@@ -297,21 +304,26 @@ fn key_unit(bytes: &[u8], at: usize, decode: bool) -> Option<(char, usize)> {
 }
 
 /// The run with what is secret in it masked, or `None` if nothing is.
-fn mask_run(run: &str, secrets: &[String]) -> Option<String> {
+fn mask_run(run: &str, secrets: &[Grams]) -> Option<String> {
     // Runs are ASCII (see is_key_char), so lowercasing keeps every index.
     let lower = run.to_ascii_lowercase();
     // (start, end, whether its last four characters may show): they may
     // when they are a key's own last four, never from inside a key.
     let mut spans: Vec<(usize, usize, bool)> = Vec::new();
-    if let Some(at) = lower.find(ANTHROPIC_KEY_PREFIX)
+    // A window scan: building a searcher for every run costs more than it.
+    let prefix = ANTHROPIC_KEY_PREFIX.as_bytes();
+    if let Some(at) = lower
+        .as_bytes()
+        .windows(prefix.len())
+        .position(|w| w == prefix)
         && run.len() - at > ANTHROPIC_KEY_PREFIX.len()
     {
         spans.push((at, run.len(), true));
     }
-    for secret in secrets.iter().filter(|s| s.chars().all(is_key_char)) {
-        if secret.len() < MIN_ECHO_CHARS {
+    for secret in secrets {
+        if secret.text.len() < MIN_ECHO_CHARS {
             // A short key can only be recognised whole.
-            if lower == *secret {
+            if lower == secret.text {
                 spans.push((0, run.len(), true));
             }
             continue;
@@ -354,40 +366,66 @@ const MAX_PIECE_SEARCH: usize = 64 * 1024;
 /// Adds the spans of `lower` that are the secret, or a piece of it at least
 /// MIN_ECHO_CHARS long wherever it sits in the run (a key cut short after a
 /// `req_` prefix, the first line of a key split across two).
-fn pieces_of(lower: &str, secret: &str, spans: &mut Vec<(usize, usize, bool)>) {
-    let (run, key) = (lower.as_bytes(), secret.as_bytes());
-    // Every Anthropic key starts `sk-ant-api03-`: a piece of that alone is
-    // anyone's, so a piece must reach past it to be this key's.
-    let shared = match secret.starts_with(ANTHROPIC_KEY_PREFIX) {
-        true => secret.match_indices('-').nth(2).map_or(0, |(at, _)| at + 1),
-        false => 0,
-    };
-    let first = shared
-        .saturating_sub(MIN_ECHO_CHARS - 1)
-        .min(key.len() - MIN_ECHO_CHARS);
-    let starts = match lower.len() <= MAX_PIECE_SEARCH {
-        true => first..=key.len() - MIN_ECHO_CHARS,
-        false => 0..=0,
-    };
-    for from in starts {
-        let needle = match lower.len() <= MAX_PIECE_SEARCH {
-            true => &secret[from..from + MIN_ECHO_CHARS],
-            false => secret,
-        };
-        let mut search = 0;
-        while let Some(found) = lower[search..].find(needle) {
-            let begin = search + found;
-            // As far as the run goes on matching the secret.
-            let mut length = needle.len();
-            while begin + length < run.len()
-                && from + length < key.len()
-                && run[begin + length] == key[from + length]
-            {
-                length += 1;
-            }
-            spans.push((begin, begin + length, from + length == key.len()));
-            search = begin + 1;
+fn pieces_of(lower: &str, secret: &Grams, spans: &mut Vec<(usize, usize, bool)>) {
+    let (run, key) = (lower.as_bytes(), secret.text.as_bytes());
+    let mut extend = |begin: usize, from: usize, length: usize| {
+        // As far as the run goes on matching the secret.
+        let mut length = length;
+        while begin + length < run.len()
+            && from + length < key.len()
+            && run[begin + length] == key[from + length]
+        {
+            length += 1;
         }
+        spans.push((begin, begin + length, from + length == key.len()));
+    };
+    if lower.len() > MAX_PIECE_SEARCH {
+        let mut search = 0;
+        while let Some(found) = lower[search..].find(secret.text) {
+            extend(search + found, 0, key.len());
+            search += found + 1;
+        }
+        return;
+    }
+    if run.len() < MIN_ECHO_CHARS {
+        return;
+    }
+    for begin in 0..=run.len() - MIN_ECHO_CHARS {
+        if let Some(froms) = secret.at.get(&run[begin..begin + MIN_ECHO_CHARS]) {
+            for &from in froms {
+                extend(begin, from, MIN_ECHO_CHARS);
+            }
+        }
+    }
+}
+
+/// A secret's pieces of MIN_ECHO_CHARS, each with where it starts in it.
+struct Grams<'s> {
+    text: &'s str,
+    at: std::collections::HashMap<&'s [u8], Vec<usize>>,
+}
+
+impl<'s> Grams<'s> {
+    fn of(secret: &'s str) -> Grams<'s> {
+        let key = secret.as_bytes();
+        let mut at: std::collections::HashMap<&[u8], Vec<usize>> = Default::default();
+        if key.len() >= MIN_ECHO_CHARS {
+            // Every Anthropic key starts `sk-ant-api03-`: a piece of that
+            // alone is anyone's, so a piece must reach past it to be this key's.
+            let shared = match secret.starts_with(ANTHROPIC_KEY_PREFIX) {
+                true => secret.match_indices('-').nth(2).map_or(0, |(i, _)| i + 1),
+                false => 0,
+            };
+            let first = shared
+                .saturating_sub(MIN_ECHO_CHARS - 1)
+                .min(key.len() - MIN_ECHO_CHARS);
+            for from in first..=key.len() - MIN_ECHO_CHARS {
+                at.entry(&key[from..from + MIN_ECHO_CHARS])
+                    .or_default()
+                    .push(from);
+            }
+        }
+        Grams { text: secret, at }
     }
 }
 

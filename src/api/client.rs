@@ -774,31 +774,86 @@ fn read_up_to(body: ureq::Body, limit: u64) -> (Vec<u8>, BodyEnd) {
 /// After `message_stop` the API ends the body at once, and reading that end
 /// hands the connection back to the pool for the next call. A server that
 /// keeps the body open must not hold a whole reply back, so the end is read
-/// on a thread of its own and awaited for `AFTER_STOP_WAIT` only; the thread
-/// goes on until the body ends, the stall timeout or `AFTER_STOP_LIMIT`
-/// bytes. Only a few run at once; beyond that the body is dropped, which
-/// costs only the connection.
+/// by a reader thread and awaited for `AFTER_STOP_WAIT` only; the reader goes
+/// on until the body ends, the stall timeout or `AFTER_STOP_LIMIT` bytes.
+/// The readers are kept and reused (a thread each call would cost a batch a
+/// third of its pace); at most `MAX_FINISHING` exist, and when none is free
+/// the body is dropped, which costs only the connection.
 fn finish_body(body: impl Read + Send + 'static) {
-    static FINISHING: AtomicUsize = AtomicUsize::new(0);
-    if FINISHING.fetch_add(1, Ordering::SeqCst) >= MAX_FINISHING {
-        FINISHING.fetch_sub(1, Ordering::SeqCst);
-        return;
+    let (ended, end) = mpsc::sync_channel(1);
+    if EndReaders::get().hand_over(Box::new(body), ended) {
+        let _ = end.recv_timeout(AFTER_STOP_WAIT);
     }
-    let (ended, end) = mpsc::channel();
-    let spawned = thread::Builder::new()
-        .name("body-end".to_string())
-        .spawn(move || {
-            let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
-            FINISHING.fetch_sub(1, Ordering::SeqCst);
-            let _ = ended.send(());
-        });
-    match spawned {
-        Ok(_) => {
-            let _ = end.recv_timeout(AFTER_STOP_WAIT);
+}
+
+type EndJob = (Box<dyn Read + Send>, mpsc::SyncSender<()>);
+
+/// The threads that read bodies to their end, and how many are free.
+struct EndReaders {
+    jobs: std::sync::Mutex<mpsc::Sender<EndJob>>,
+    queue: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<EndJob>>>,
+    free: std::sync::Arc<AtomicUsize>,
+    threads: AtomicUsize,
+}
+
+impl EndReaders {
+    fn get() -> &'static EndReaders {
+        static POOL: std::sync::OnceLock<EndReaders> = std::sync::OnceLock::new();
+        POOL.get_or_init(|| {
+            let (jobs, queue) = mpsc::channel();
+            EndReaders {
+                jobs: std::sync::Mutex::new(jobs),
+                queue: std::sync::Arc::new(std::sync::Mutex::new(queue)),
+                free: std::sync::Arc::new(AtomicUsize::new(0)),
+                threads: AtomicUsize::new(0),
+            }
+        })
+    }
+
+    /// Gives `body` to a free reader, starting one if none is free and
+    /// fewer than `MAX_FINISHING` exist; `false` when it was dropped instead.
+    fn hand_over(&self, body: Box<dyn Read + Send>, ended: mpsc::SyncSender<()>) -> bool {
+        let taken = self
+            .free
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |free| {
+                free.checked_sub(1)
+            })
+            .is_ok();
+        if !taken && !self.start_reader() {
+            return false;
         }
-        Err(_) => {
-            FINISHING.fetch_sub(1, Ordering::SeqCst);
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.send((body, ended)).is_ok()
+    }
+
+    fn start_reader(&self) -> bool {
+        let started = self
+            .threads
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < MAX_FINISHING).then_some(n + 1)
+            })
+            .is_ok();
+        if !started {
+            return false;
         }
+        let (queue, free) = (self.queue.clone(), self.free.clone());
+        let spawned = thread::Builder::new()
+            .name("body-end".to_string())
+            .spawn(move || {
+                loop {
+                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((body, ended)) = job else {
+                        return;
+                    };
+                    let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
+                    let _ = ended.try_send(());
+                    free.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        if spawned.is_err() {
+            self.threads.fetch_sub(1, Ordering::SeqCst);
+        }
+        spawned.is_ok()
     }
 }
 
