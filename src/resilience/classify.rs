@@ -125,6 +125,12 @@ fn refine(status_category: Category, body: &ErrorBody) -> (Category, Option<Caus
     if message.contains("reached your specified") || message.contains("you will regain access on") {
         return (Category::Billing, Some(Cause::SpendLimit));
     }
+    if message.contains("prompt is too long") {
+        return (status_category, Some(Cause::PromptTooLong));
+    }
+    if message.contains("temperature") && message.contains("deprecated for this model") {
+        return (status_category, Some(Cause::TemperatureRejected));
+    }
     // 504 and timeout_error are one failure: the server (or a gateway in
     // front of it) gave up on the request, whatever path reported it.
     if status_category == Category::Timeout || body.error_type.as_deref() == Some("timeout_error") {
@@ -592,6 +598,35 @@ mod tests {
             assert_eq!(failure.cause, Some(Cause::ServerTimeout));
             assert!(failure.fix().contains("the network is fine"));
         }
+    }
+
+    #[test]
+    fn known_400s_get_their_own_fix() {
+        let long = classify(
+            400,
+            &body(
+                "invalid_request_error",
+                "prompt is too long: 203284 tokens > 200000 maximum",
+            ),
+        );
+        assert_eq!(long.category, Category::InvalidRequest);
+        assert_eq!(long.cause, Some(Cause::PromptTooLong));
+        assert!(
+            long.fix()
+                .starts_with("The prompt is 203284 tokens, over the model's 200000-token input limit: cut at least 3284 tokens"),
+            "{}",
+            long.fix()
+        );
+        let temperature = classify(
+            400,
+            &body(
+                "invalid_request_error",
+                "`temperature` is deprecated for this model.",
+            ),
+        );
+        assert_eq!(temperature.cause, Some(Cause::TemperatureRejected));
+        assert!(temperature.fix().contains("drop --temperature"));
+        assert!(!temperature.retryable());
     }
 
     #[test]

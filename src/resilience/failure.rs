@@ -33,6 +33,10 @@ pub enum Cause {
     /// The reply failed an output check because it stopped at max_tokens:
     /// the identical request cannot do better.
     CutAtMaxTokens,
+    /// A 400 "prompt is too long: N tokens > M maximum".
+    PromptTooLong,
+    /// A 400 saying this model takes no `temperature`.
+    TemperatureRejected,
 }
 
 impl Cause {
@@ -57,6 +61,8 @@ impl Cause {
             Cause::NotJson => "not_json",
             Cause::NotAChoice => "not_a_choice",
             Cause::CutAtMaxTokens => "cut_at_max_tokens",
+            Cause::PromptTooLong => "prompt_too_long",
+            Cause::TemperatureRejected => "temperature_rejected",
         }
     }
 
@@ -90,6 +96,22 @@ pub struct Failure {
     pub retry_after: Option<Duration>,
     /// The server's `x-should-retry`, which overrides the category's default.
     pub should_retry: Option<bool>,
+}
+
+/// "prompt is too long: 203284 tokens > 200000 maximum": the counts, and
+/// how far over.
+fn prompt_too_long_fix(message: &str) -> String {
+    let numbers: Vec<u64> = message
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    match numbers.as_slice() {
+        [sent, limit, ..] if sent > limit => format!(
+            "The prompt is {sent} tokens, over the model's {limit}-token input limit: cut at least {} tokens (the prompt, system prompt or history), or use a model with a larger context window.",
+            sent - limit
+        ),
+        _ => "The prompt is over the model's input limit: shorten the prompt, system prompt or history, or use a model with a larger context window.".to_string(),
+    }
 }
 
 /// The date in "You will regain access on 2026-12-01 at 00:00 UTC.", as sent.
@@ -199,6 +221,10 @@ impl Failure {
             Some(Cause::NotJson) => Some(
                 "The reply was not valid JSON: ask for JSON explicitly in the prompt, or raise --max-retries.",
             ),
+            Some(Cause::TemperatureRejected) => Some(
+                "This model takes no temperature: drop --temperature (or temperature in the config file or the batch line).",
+            ),
+            Some(Cause::PromptTooLong) => None,
             Some(Cause::CutAtMaxTokens) => Some(
                 "The reply stopped at its --max-tokens limit before it was whole, so it could not pass the check: raise --max-tokens (or max_tokens in the request); the same request would stop at the same place.",
             ),
@@ -207,6 +233,9 @@ impl Failure {
             ),
             _ => None,
         };
+        if self.cause == Some(Cause::PromptTooLong) {
+            return prompt_too_long_fix(&self.message);
+        }
         let mut fix = specific.unwrap_or_else(|| self.category.fix()).to_string();
         if self.cause == Some(Cause::SpendLimit)
             && let Some(when) = access_returns_on(&self.message)

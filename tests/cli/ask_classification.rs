@@ -374,3 +374,26 @@ fn a_rejected_key_is_named_by_where_it_came_from() {
     );
     assert!(run.stderr.contains("the fake API's own"), "{}", run.stderr);
 }
+
+#[test]
+fn a_prompt_too_long_and_a_rejected_temperature_get_fixes_that_name_them() {
+    let world = World::steps(
+        "400:message=prompt is too long: 203284 tokens > 200000 maximum,400:message=`temperature` is deprecated for this model.",
+    );
+    let long = ask_with(&world, &[]);
+    assert_not_retried(&world, &long, 4, "invalid_request");
+    assert!(
+        long.stderr.contains(
+            "The prompt is 203284 tokens, over the model's 200000-token input limit: cut at least 3284 tokens"
+        ),
+        "{}",
+        long.stderr
+    );
+    let warm = ask_with(&world, &["--temperature", "0.7"]);
+    assert_eq!(warm.code, 4, "{}", warm.stderr);
+    assert!(
+        warm.stderr.contains("drop --temperature"),
+        "{}",
+        warm.stderr
+    );
+}
