@@ -379,16 +379,7 @@ impl Shared {
             Err((status, message)) => return self.error(status, None, &message, ids, headers),
         };
         let answer = valid.answer(ids.message_id.clone(), fixed_text);
-        if valid.body.get("stream") == Some(&Value::Bool(true)) {
-            stream_outcome(
-                immediately(answer.sse_events()),
-                StreamEnd::Finish,
-                ids,
-                headers,
-            )
-        } else {
-            json_outcome(200, answer.json(), ids, headers)
-        }
+        reply(&answer, &valid.body, ids, headers)
     }
 
     /// The reply the request would get, ended by the model for `reason`.
@@ -402,12 +393,7 @@ impl Shared {
     ) -> Outcome {
         let answer = self.fault_answer(request, ids).stopped_for(reason, details);
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        if body.get("stream") == Some(&Value::Bool(true)) {
-            let events = immediately(answer.sse_events());
-            stream_outcome(events, StreamEnd::Finish, ids, headers)
-        } else {
-            json_outcome(200, answer.json(), ids, headers)
-        }
+        reply(&answer, &body, ids, headers)
     }
 
     /// Faults skip validation, so they take whatever the body offers.
@@ -595,6 +581,19 @@ fn stream_outcome(
         headers,
         events,
         end,
+    }
+}
+
+/// A whole reply, as SSE when the request asked to stream and as JSON otherwise.
+fn reply(answer: &Answer, body: &Value, ids: &Ids, headers: Vec<(String, String)>) -> Outcome {
+    match body.get("stream") == Some(&Value::Bool(true)) {
+        true => stream_outcome(
+            immediately(answer.sse_events()),
+            StreamEnd::Finish,
+            ids,
+            headers,
+        ),
+        false => json_outcome(200, answer.json(), ids, headers),
     }
 }
 
