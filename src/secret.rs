@@ -79,7 +79,7 @@ fn mask(secret: &str) -> String {
 
 /// The secrets of this process, lowercased: every key built, and any other
 /// text that may hold one (an `api_key_cmd` people fill with the key itself).
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+static SECRETS: RwLock<Vec<Secret>> = RwLock::new(Vec::new());
 
 /// Echoes shorter than this are not masked as pieces of a secret: a short
 /// run of letters inside a key is an ordinary word elsewhere.
@@ -103,8 +103,8 @@ pub fn remember(secret: &str) {
         .filter(|part| part.chars().count() >= MIN_ECHO_CHARS)
         .map(str::to_string);
     for part in std::iter::once(secret.clone()).chain(parts) {
-        if !secrets.contains(&part) {
-            secrets.push(part);
+        if !secrets.iter().any(|known| known.text == part) {
+            secrets.push(Secret::of(part));
         }
     }
 }
@@ -142,19 +142,20 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(text);
     // Secrets with characters outside a key's run are matched as literals,
     // in each form they take in the text we are handed.
-    for secret in secrets.iter().filter(|s| !s.chars().all(is_key_char)) {
+    for secret in secrets
+        .iter()
+        .map(|s| s.text.as_str())
+        .filter(|s| !s.chars().all(is_key_char))
+    {
         for form in literal_forms(secret) {
             if let Some(replaced) = replace_ignoring_case(&text, &form) {
                 text = Cow::Owned(replaced);
             }
         }
     }
-    // Each secret's pieces are indexed once per call: a run is then looked
-    // up window by window, not searched for once per piece.
-    let grams: Vec<Grams> = secrets
+    let grams: Vec<&Secret> = secrets
         .iter()
-        .filter(|s| s.chars().all(is_key_char))
-        .map(|secret| Grams::of(secret))
+        .filter(|s| s.text.chars().all(is_key_char))
         .collect();
     // Literal runs first, then runs with escapes decoded: a `%` or `\u`
     // just before a key would otherwise eat its first characters.
@@ -235,7 +236,7 @@ fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
 /// (`%2D`) counts as that character: a server that escapes the dashes of a
 /// key it echoes in text we cannot parse (a cut JSON body, an HTML page, a
 /// URL) must not split the key into runs too short to be recognised.
-fn scrub_runs(text: &str, secrets: &[Grams], decode: bool) -> Option<String> {
+fn scrub_runs(text: &str, secrets: &[&Secret], decode: bool) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
@@ -304,7 +305,7 @@ fn key_unit(bytes: &[u8], at: usize, decode: bool) -> Option<(char, usize)> {
 }
 
 /// The run with what is secret in it masked, or `None` if nothing is.
-fn mask_run(run: &str, secrets: &[Grams]) -> Option<String> {
+fn mask_run(run: &str, secrets: &[&Secret]) -> Option<String> {
     // Runs are ASCII (see is_key_char), so lowercasing keeps every index.
     let lower = run.to_ascii_lowercase();
     // (start, end, whether its last four characters may show): they may
@@ -366,7 +367,7 @@ const MAX_PIECE_SEARCH: usize = 64 * 1024;
 /// Adds the spans of `lower` that are the secret, or a piece of it at least
 /// MIN_ECHO_CHARS long wherever it sits in the run (a key cut short after a
 /// `req_` prefix, the first line of a key split across two).
-fn pieces_of(lower: &str, secret: &Grams, spans: &mut Vec<(usize, usize, bool)>) {
+fn pieces_of(lower: &str, secret: &Secret, spans: &mut Vec<(usize, usize, bool)>) {
     let (run, key) = (lower.as_bytes(), secret.text.as_bytes());
     let mut extend = |begin: usize, from: usize, length: usize| {
         // As far as the run goes on matching the secret.
@@ -381,7 +382,7 @@ fn pieces_of(lower: &str, secret: &Grams, spans: &mut Vec<(usize, usize, bool)>)
     };
     if lower.len() > MAX_PIECE_SEARCH {
         let mut search = 0;
-        while let Some(found) = lower[search..].find(secret.text) {
+        while let Some(found) = lower[search..].find(secret.text.as_str()) {
             extend(search + found, 0, key.len());
             search += found + 1;
         }
@@ -399,33 +400,35 @@ fn pieces_of(lower: &str, secret: &Grams, spans: &mut Vec<(usize, usize, bool)>)
     }
 }
 
-/// A secret's pieces of MIN_ECHO_CHARS, each with where it starts in it.
-struct Grams<'s> {
-    text: &'s str,
-    at: std::collections::HashMap<&'s [u8], Vec<usize>>,
+/// A secret, lowercased, with its pieces of MIN_ECHO_CHARS indexed once, when
+/// it is remembered: every scrub then looks a run up window by window
+/// instead of searching it once per piece.
+struct Secret {
+    text: String,
+    at: std::collections::HashMap<Vec<u8>, Vec<usize>>,
 }
 
-impl<'s> Grams<'s> {
-    fn of(secret: &'s str) -> Grams<'s> {
-        let key = secret.as_bytes();
-        let mut at: std::collections::HashMap<&[u8], Vec<usize>> = Default::default();
+impl Secret {
+    fn of(text: String) -> Secret {
+        let key = text.as_bytes();
+        let mut at: std::collections::HashMap<Vec<u8>, Vec<usize>> = Default::default();
         if key.len() >= MIN_ECHO_CHARS {
             // Every Anthropic key starts `sk-ant-api03-`: a piece of that
             // alone is anyone's, so a piece must reach past it to be this key's.
-            let shared = match secret.starts_with(ANTHROPIC_KEY_PREFIX) {
-                true => secret.match_indices('-').nth(2).map_or(0, |(i, _)| i + 1),
+            let shared = match text.starts_with(ANTHROPIC_KEY_PREFIX) {
+                true => text.match_indices('-').nth(2).map_or(0, |(i, _)| i + 1),
                 false => 0,
             };
             let first = shared
                 .saturating_sub(MIN_ECHO_CHARS - 1)
                 .min(key.len() - MIN_ECHO_CHARS);
             for from in first..=key.len() - MIN_ECHO_CHARS {
-                at.entry(&key[from..from + MIN_ECHO_CHARS])
+                at.entry(key[from..from + MIN_ECHO_CHARS].to_vec())
                     .or_default()
                     .push(from);
             }
         }
-        Grams { text: secret, at }
+        Secret { text, at }
     }
 }
 
