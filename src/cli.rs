@@ -442,6 +442,11 @@ pub struct BatchArgs {
     #[arg(long, value_name = "PCT", value_parser = percentage, conflicts_with = "remote")]
     pub headroom: Option<f64>,
 
+    /// Stop the batch, leaving the rest for a rerun, when no request has succeeded for this long
+    /// (rate-limit and overload waits included), e.g. 30m [default: 10m].
+    #[arg(long, value_name = "DURATION", value_parser = positive_duration, conflicts_with = "remote")]
+    pub give_up_after: Option<Duration>,
+
     /// Write invalid input lines as errored results and go on, instead of refusing the input (exit 2).
     #[arg(long)]
     pub skip_invalid: bool,

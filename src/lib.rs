@@ -5,6 +5,7 @@
 pub(crate) mod api;
 pub(crate) mod batch;
 pub(crate) mod cache;
+pub(crate) mod call;
 pub(crate) mod cli;
 pub mod commands;
 pub mod config;

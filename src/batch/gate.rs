@@ -1,14 +1,15 @@
 //! The one place a batch's workers wait: for the rate limiter's next slot, for
 //! a 429's pause (which holds every worker, not just the one that got it), for
-//! the circuit breaker, and for a stop (Ctrl-C, a failure of the key, an
-//! outage the breaker gave up on). Every wait wakes at once on a stop.
+//! the circuit breaker, and for a stop (Ctrl-C, a failure of the key or the
+//! network, an outage the breaker gave up on, nothing succeeding for the
+//! give-up bound). Every wait wakes at once on a stop.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::resilience::Failure;
 use crate::resilience::breaker::{Admission, Breaker, BreakerConfig, BreakerEvent, Health};
 use crate::resilience::limiter::RateLimiter;
+use crate::resilience::{Category, Clock, Failure, SystemClock};
 
 /// How long a worker waiting on a probe sleeps before looking again, in case
 /// a notification is missed.
@@ -20,12 +21,14 @@ pub enum Stop {
     /// Ctrl-C.
     Interrupted,
     /// A failure that every request would meet alike: the key, its
-    /// permissions or billing, or a base URL that redirects.
+    /// permissions or billing, DNS, TLS, a proxy, or a base URL that redirects.
     Systemic(Failure),
     /// The circuit breaker's probes kept failing; the last failure.
     Outage(Failure),
     /// A 429 asked for a longer wait than a batch waits.
     WaitTooLong(Failure),
+    /// No request succeeded for the give-up bound; the last failure.
+    Stalled(Failure, Duration),
     /// Results cannot be written any more.
     OutputFailed(String),
     /// Stdout was closed by its reader (`| head`).
@@ -49,13 +52,17 @@ struct State {
     stop: Option<Stop>,
     pauses: u32,
     first: FirstRequest,
+    /// The give-up bound counts from here: the start, or the last success.
+    progress_at: Instant,
+    last_failure: Option<Failure>,
 }
 
 pub struct Gate {
     state: Mutex<State>,
     changed: Condvar,
     /// Shrinks waits that come from failures (tests); pacing is never scaled.
-    wait_scale: f64,
+    clock: SystemClock,
+    give_up_after: Duration,
 }
 
 /// Leave to send one request; `finish` reports how it went.
@@ -64,6 +71,9 @@ pub struct Permit<'g> {
     probe: bool,
     first: bool,
     finished: bool,
+    /// The slot it was given: a 429 for a request sent at the current pace
+    /// lowers the pace.
+    sent: Instant,
 }
 
 /// Counts for the summary.
@@ -74,20 +84,28 @@ pub struct GateStats {
 }
 
 impl Gate {
-    pub fn new(limiter: RateLimiter, breaker: BreakerConfig, wait_scale: f64) -> Gate {
+    pub fn new(
+        limiter: RateLimiter,
+        breaker: BreakerConfig,
+        clock: SystemClock,
+        give_up_after: Duration,
+    ) -> Gate {
         Gate {
             state: Mutex::new(State {
                 limiter,
                 breaker: Breaker::new(BreakerConfig {
-                    wait_scale,
+                    wait_scale: clock.sleep_scale,
                     ..breaker
                 }),
                 stop: None,
                 pauses: 0,
                 first: FirstRequest::NotSent,
+                progress_at: Instant::now(),
+                last_failure: None,
             }),
             changed: Condvar::new(),
-            wait_scale: wait_scale.clamp(0.0, 1.0),
+            clock,
+            give_up_after,
         }
     }
 
@@ -95,12 +113,15 @@ impl Gate {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits until `until`, or less if something changes; the caller looks again.
+    /// Waits until `until`, or less if something changes or the give-up
+    /// bound comes first; the caller looks again.
     fn wait_until<'s>(
         &self,
         state: MutexGuard<'s, State>,
         until: Instant,
     ) -> MutexGuard<'s, State> {
+        let bound = state.progress_at.checked_add(self.give_up_after);
+        let until = bound.map_or(until, |bound| until.min(bound));
         let left = until.saturating_duration_since(Instant::now());
         match self.changed.wait_timeout(state, left) {
             Ok((state, _)) => state,
@@ -108,12 +129,27 @@ impl Gate {
         }
     }
 
+    /// Whether the batch is stopping; nothing having succeeded for the
+    /// give-up bound stops it here.
+    fn stopping(&self, state: &mut State) -> bool {
+        if state.stop.is_none()
+            && Instant::now().saturating_duration_since(state.progress_at) >= self.give_up_after
+        {
+            let failure = state.last_failure.clone().unwrap_or_else(|| {
+                Failure::new(Category::ApiError, "no request was answered in time")
+            });
+            state.stop = Some(Stop::Stalled(failure, self.give_up_after));
+            self.changed.notify_all();
+        }
+        state.stop.is_some()
+    }
+
     /// Blocks until a request of `tokens` estimated input tokens may start;
     /// `None` once the batch is stopping.
     pub fn acquire(&self, tokens: u64) -> Option<Permit<'_>> {
         let mut state = self.lock();
         let probe = loop {
-            if state.stop.is_some() {
+            if self.stopping(&mut state) {
                 return None;
             }
             let now = Instant::now();
@@ -136,45 +172,32 @@ impl Gate {
         if first {
             state.first = FirstRequest::InFlight;
         }
-        let permit = Permit {
+        let mut permit = Permit {
             gate: self,
             probe,
             first,
             finished: false,
+            sent: Instant::now(),
         };
-        let slot = state.limiter.reserve(Instant::now(), tokens);
+        let mut holds = state.limiter.holds();
+        let mut slot = state.limiter.reserve(Instant::now(), tokens);
         loop {
-            if state.stop.is_some() {
+            if self.stopping(&mut state) {
                 drop(state);
                 drop(permit);
                 return None;
             }
-            // A pause placed while this request waited for its slot holds it too.
-            let until = state
-                .limiter
-                .held_until()
-                .map_or(slot, |held| held.max(slot));
-            if until <= Instant::now() {
+            // A pause placed while this request waited voids its slot: it
+            // takes a new one behind the pause, as every waiting worker does.
+            if state.limiter.holds() != holds {
+                holds = state.limiter.holds();
+                slot = state.limiter.reserve(Instant::now(), tokens);
+            }
+            if slot <= Instant::now() {
+                permit.sent = slot;
                 return Some(permit);
             }
-            state = self.wait_until(state, until);
-        }
-    }
-
-    /// Holds every worker for `wait` (a 429's retry-after or backoff).
-    pub fn pause(&self, wait: Duration) {
-        let mut state = self.lock();
-        state
-            .limiter
-            .hold(Instant::now() + wait.mul_f64(self.wait_scale));
-        state.pauses += 1;
-        self.changed.notify_all();
-    }
-
-    /// Learns the account's limits from a response's rate-limit headers.
-    pub fn observe(&self, headers: &[(String, String)]) {
-        if !headers.is_empty() {
-            self.lock().limiter.observe(Instant::now(), headers);
+            state = self.wait_until(state, slot);
         }
     }
 
@@ -191,15 +214,6 @@ impl Gate {
         self.lock().stop.clone()
     }
 
-    /// A retry's wait, cut short by a stop; scaled like every failure's wait.
-    pub fn sleep(&self, wait: Duration) {
-        let until = Instant::now() + wait.mul_f64(self.wait_scale);
-        let mut state = self.lock();
-        while state.stop.is_none() && Instant::now() < until {
-            state = self.wait_until(state, until);
-        }
-    }
-
     pub fn stats(&self) -> GateStats {
         let state = self.lock();
         GateStats {
@@ -209,10 +223,53 @@ impl Gate {
     }
 }
 
+/// The workers' clock: a retry's wait sleeps on the gate, so a stop cuts it
+/// short, and is scaled like every failure's wait.
+impl Clock for Gate {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn sleep(&self, wait: Duration) {
+        let until = Instant::now() + self.clock.scaled(wait);
+        let mut state = self.lock();
+        while !self.stopping(&mut state) && Instant::now() < until {
+            state = self.wait_until(state, until);
+        }
+    }
+    fn jitter(&self) -> f64 {
+        self.clock.jitter()
+    }
+}
+
 impl Permit<'_> {
+    /// A reply: the rate-limit headers set the pace (and an empty bucket
+    /// pauses everyone until its reset), its output tokens are counted, and
+    /// the give-up bound starts again.
+    pub fn replied(&self, headers: &[(String, String)], output_tokens: u64) {
+        let mut state = self.gate.lock();
+        let now = Instant::now();
+        state.progress_at = now;
+        if let Some(until) = state.limiter.observe(now, SystemTime::now(), headers) {
+            state.limiter.hold(now, until, self.gate.clock.jitter());
+        }
+        state.limiter.spend_output(now, output_tokens);
+    }
+
+    /// Holds every worker for `wait` (a 429's retry-after or backoff), and
+    /// slows the pace if this request was sent at it.
+    pub fn pause(&self, wait: Duration) {
+        let mut state = self.gate.lock();
+        let now = Instant::now();
+        let until = now + self.gate.clock.scaled(wait);
+        state.limiter.hold(now, until, self.gate.clock.jitter());
+        state.limiter.rate_limited(now, self.sent);
+        state.pauses += 1;
+        self.gate.changed.notify_all();
+    }
+
     /// Reports the attempt's outcome (`None` for a success) to the breaker,
-    /// and stops the batch for a failure of the account or an outage the
-    /// breaker gave up on.
+    /// and stops the batch for a failure of the account or the network, or
+    /// an outage the breaker gave up on.
     pub fn finish(mut self, failure: Option<&Failure>) -> Option<BreakerEvent> {
         self.finished = true;
         let health = Health::of(failure.map(|f| f.category));
@@ -222,6 +279,7 @@ impl Permit<'_> {
         }
         let event = state.breaker.record(Instant::now(), health, self.probe);
         if let Some(failure) = failure {
+            state.last_failure = Some(failure.clone());
             let stop = if failure.fails_every_request() {
                 Some(Stop::Systemic(failure.clone()))
             } else if matches!(event, Some(BreakerEvent::GaveUp { .. })) {
@@ -259,30 +317,59 @@ impl Drop for Permit<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resilience::Category;
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc;
+
+    const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
     fn gate(rpm: Option<u32>) -> Gate {
         Gate::new(
             RateLimiter::new(rpm, None, 1.0),
             BreakerConfig::default(),
-            1.0,
+            SystemClock::default(),
+            NEVER,
         )
     }
 
-    #[test]
-    fn a_stop_wakes_a_waiting_worker_at_once() {
-        let gate = Arc::new(gate(None));
-        gate.pause(Duration::from_secs(3600));
+    /// Runs `wait` on a thread that has said it is about to block, then
+    /// `wake`s it: a wake that does not reach the waiter hangs the test.
+    fn woken<T: Send + 'static>(
+        gate: &Arc<Gate>,
+        wait: impl FnOnce(&Gate) -> T + Send + 'static,
+        wake: impl FnOnce(&Gate),
+    ) -> T {
+        let (ready_tx, ready) = mpsc::channel();
         let waiter = {
-            let gate = Arc::clone(&gate);
-            std::thread::spawn(move || gate.acquire(1).is_none())
+            let gate = Arc::clone(gate);
+            std::thread::spawn(move || {
+                ready_tx.send(()).unwrap();
+                wait(&gate)
+            })
         };
-        std::thread::sleep(Duration::from_millis(20));
-        let started = Instant::now();
-        gate.stop(Stop::Interrupted);
-        assert!(waiter.join().unwrap(), "the waiter got no permit");
-        assert!(started.elapsed() < Duration::from_secs(5));
+        ready.recv().unwrap();
+        wake(gate);
+        waiter.join().unwrap()
+    }
+
+    #[test]
+    fn a_stop_wakes_a_worker_waiting_on_a_pause() {
+        let gate = Arc::new(gate(None));
+        gate.acquire(1).unwrap().pause(NEVER);
+        let got = woken(
+            &gate,
+            |g| g.acquire(1).is_some(),
+            |g| g.stop(Stop::Interrupted),
+        );
+        assert!(!got, "the waiter got no permit");
+        assert_eq!(gate.stats().pauses, 1);
+    }
+
+    #[test]
+    fn a_retry_wait_is_cut_short_by_a_stop() {
+        let gate = Arc::new(gate(None));
+        woken(&gate, |g| g.sleep(NEVER), |g| g.stop(Stop::Interrupted));
+        assert!(matches!(gate.stopped(), Some(Stop::Interrupted)));
     }
 
     #[test]
@@ -297,25 +384,39 @@ mod tests {
     }
 
     #[test]
+    fn a_dns_or_tls_failure_stops_everything_at_once() {
+        for cause in [crate::resilience::Cause::Dns, crate::resilience::Cause::Tls] {
+            let gate = gate(None);
+            let mut failure = Failure::new(Category::Connection, "no such host");
+            failure.cause = Some(cause);
+            gate.acquire(1).unwrap().finish(Some(&failure));
+            assert!(
+                matches!(gate.stopped(), Some(Stop::Systemic(_))),
+                "{cause:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_first_request_goes_alone() {
         let gate = Arc::new(gate(None));
         let first = gate.acquire(1).unwrap();
-        let second = {
-            let gate = Arc::clone(&gate);
-            std::thread::spawn(move || {
-                let permit = gate.acquire(1);
-                let admitted = Instant::now();
-                permit.map(|permit| permit.finish(None));
-                admitted
-            })
-        };
-        std::thread::sleep(Duration::from_millis(50));
-        let answered = Instant::now();
-        first.finish(None);
-        assert!(
-            second.join().unwrap() >= answered,
-            "admitted only once the first was answered"
+        let answered = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&answered);
+        let second = woken(
+            &gate,
+            move |g| {
+                let permit = g.acquire(1).unwrap();
+                let after_the_first = seen.load(Ordering::SeqCst);
+                permit.finish(None);
+                after_the_first
+            },
+            |_| {
+                answered.store(true, Ordering::SeqCst);
+                first.finish(None);
+            },
         );
+        assert!(second, "admitted only once the first was answered");
         let third = gate.acquire(1).unwrap();
         let fourth = gate.acquire(1).unwrap();
         third.finish(None);
@@ -332,19 +433,44 @@ mod tests {
     }
 
     #[test]
-    fn a_sleep_is_cut_short_by_a_stop() {
-        let gate = Arc::new(gate(None));
-        let sleeper = {
-            let gate = Arc::clone(&gate);
-            std::thread::spawn(move || {
-                let started = Instant::now();
-                gate.sleep(Duration::from_secs(3600));
-                started.elapsed()
-            })
-        };
-        std::thread::sleep(Duration::from_millis(20));
-        gate.stop(Stop::Interrupted);
-        assert!(sleeper.join().unwrap() < Duration::from_secs(5));
+    fn nothing_succeeding_for_the_bound_stops_the_batch_with_the_last_failure() {
+        let gate = Gate::new(
+            RateLimiter::new(None, None, 1.0),
+            BreakerConfig::default(),
+            SystemClock::default(),
+            Duration::ZERO,
+        );
+        assert!(gate.acquire(1).is_none());
+        match gate.stopped() {
+            Some(Stop::Stalled(failure, bound)) => {
+                assert_eq!(failure.category, Category::ApiError);
+                assert_eq!(bound, Duration::ZERO);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_reply_restarts_the_give_up_bound_and_a_429_does_not() {
+        let gate = Arc::new(Gate::new(
+            RateLimiter::new(None, None, 1.0),
+            BreakerConfig::default(),
+            SystemClock::default(),
+            NEVER,
+        ));
+        let limited = Failure::new(Category::RateLimit, "slow down");
+        let permit = gate.acquire(1).unwrap();
+        permit.pause(Duration::ZERO);
+        permit.finish(Some(&limited));
+        let before = gate.lock().progress_at;
+        let permit = gate.acquire(1).unwrap();
+        permit.replied(&[], 10);
+        permit.finish(None);
+        assert!(gate.lock().progress_at > before);
+        assert_eq!(
+            gate.lock().last_failure.as_ref().map(|f| f.category),
+            Some(Category::RateLimit)
+        );
     }
 
     #[test]
@@ -355,7 +481,8 @@ mod tests {
                 first_cooldown: Duration::ZERO,
                 ..BreakerConfig::default()
             },
-            1.0,
+            SystemClock::default(),
+            NEVER,
         );
         for _ in 0..5 {
             let permit = gate.acquire(1).unwrap();
@@ -377,7 +504,8 @@ mod tests {
                 max_cooldown: Duration::ZERO,
                 ..BreakerConfig::default()
             },
-            1.0,
+            SystemClock::default(),
+            NEVER,
         );
         let busy = Failure::new(Category::Overloaded, "busy");
         let mut gave_up = false;

@@ -8,7 +8,6 @@ use colored::Colorize;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::report;
-use crate::resilience::FailedAttempt;
 use crate::resilience::breaker::BreakerEvent;
 
 pub struct Progress {
@@ -101,17 +100,6 @@ pub fn per_minute(count: u64, elapsed: Duration) -> f64 {
     } else {
         count as f64 / minutes
     }
-}
-
-/// `q17 · overloaded (HTTP 529) · retry 1/4 in 3.0s · req_…`, and for a
-/// rate limit, that every worker waits.
-pub fn retry_notice(custom_id: &str, failed: &FailedAttempt) -> Option<String> {
-    let line = report::retry_notice(failed)?;
-    let everyone = match failed.failure.category {
-        crate::resilience::Category::RateLimit => " · all workers wait".dimmed().to_string(),
-        _ => String::new(),
-    };
-    Some(format!("{} · {line}{everyone}", custom_id.dimmed()))
 }
 
 pub fn breaker_notice(event: BreakerEvent, cause: &str) -> String {

@@ -52,9 +52,12 @@ impl Ending<'_> {
     pub fn exit_code(&self) -> ExitCode {
         match self.stop {
             Some(Stop::Interrupted) => ExitCode::Interrupted,
-            Some(Stop::Systemic(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure)) => {
-                failure.category.exit_code()
-            }
+            Some(
+                Stop::Systemic(failure)
+                | Stop::Outage(failure)
+                | Stop::WaitTooLong(failure)
+                | Stop::Stalled(failure, _),
+            ) => failure.category.exit_code(),
             Some(Stop::OutputFailed(_)) if self.output.is_none() => ExitCode::Output,
             Some(Stop::OutputFailed(_) | Stop::InputFailed(_)) => ExitCode::Internal,
             Some(Stop::OutputClosed) => ExitCode::Success,
@@ -70,9 +73,12 @@ impl Ending<'_> {
         match self.stop {
             None => "completed",
             Some(Stop::Interrupted) => "interrupted",
-            Some(Stop::Systemic(failure) | Stop::Outage(failure) | Stop::WaitTooLong(failure)) => {
-                failure.category.as_str()
-            }
+            Some(
+                Stop::Systemic(failure)
+                | Stop::Outage(failure)
+                | Stop::WaitTooLong(failure)
+                | Stop::Stalled(failure, _),
+            ) => failure.category.as_str(),
             Some(Stop::OutputFailed(_)) => "output_failed",
             Some(Stop::OutputClosed) => "output_closed",
             Some(Stop::InputFailed(_)) => "input_failed",
@@ -154,8 +160,15 @@ impl Ending<'_> {
                     "batch:"
                 );
             }
-            Some(Stop::Outage(failure) | Stop::WaitTooLong(failure)) => {
+            Some(
+                Stop::Outage(failure) | Stop::WaitTooLong(failure) | Stop::Stalled(failure, _),
+            ) => {
                 let why = match self.stop {
+                    Some(Stop::Stalled(_, bound)) => format!(
+                        "batch stopped: no request succeeded for {} (the last failure: {})",
+                        report::seconds(*bound),
+                        failure.category
+                    ),
                     Some(Stop::WaitTooLong(_)) => format!(
                         "batch stopped: the API asked to wait {}, longer than a batch waits",
                         failure
@@ -204,31 +217,33 @@ impl Ending<'_> {
             return (unfinished || errored > 0)
                 .then(|| "write the results to a file with -o OUTPUT to be able to rerun only what is missing".into());
         }
+        // Whatever stopped the batch, the next run redoes all not yet succeeded.
+        let retry_errored = errored > 0 && !self.rerun.contains("--retry-errored");
+        let rerun = &match retry_errored {
+            true => format!("{} --retry-errored", self.rerun),
+            false => self.rerun.to_string(),
+        };
         if unfinished {
             let fix_first = match self.stop {
-                Some(Stop::Systemic(_)) => "fix the key or account, then ",
-                Some(Stop::Outage(_)) => "once the API is back, ",
+                Some(Stop::Systemic(f)) if f.category.is_account_wide() => {
+                    "fix the key or account, then "
+                }
+                Some(Stop::Systemic(_)) => "once that is fixed, ",
+                Some(Stop::Outage(_) | Stop::Stalled(..)) => "once the API is back, ",
                 Some(Stop::WaitTooLong(failure)) => {
                     return Some(format!(
                         "after {}, finish it with: {}",
                         failure
                             .retry_after
                             .map_or_else(|| "the wait".to_string(), report::wait_ends),
-                        self.rerun
+                        rerun
                     ));
                 }
                 _ => "",
             };
-            return Some(format!("{fix_first}finish it with: {}", self.rerun));
+            return Some(format!("{fix_first}finish it with: {rerun}"));
         }
-        (errored > 0).then(|| {
-            let rerun = if self.rerun.contains("--retry-errored") {
-                self.rerun.to_string()
-            } else {
-                format!("{} --retry-errored", self.rerun)
-            };
-            format!("redo the errored items with: {rerun}")
-        })
+        (errored > 0).then(|| format!("redo the errored items with: {rerun}"))
     }
 }
 

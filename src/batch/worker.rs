@@ -4,22 +4,20 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::gate::{Gate, Stop};
+use super::gate::{Gate, Permit, Stop};
 use super::input::Item;
 use super::progress;
 use super::results::ErrorReport;
 use crate::api::{Client, Message, Reply};
-use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
+use crate::call::{Call, Say, Subject};
+use crate::log::{CallRecord, CallUsage, EventLog};
 use crate::output_check::Expectation;
 use crate::output_check::check_reply;
 use crate::resilience::breaker::{BreakerEvent, Health};
 use crate::resilience::policy::AttemptState;
-use crate::resilience::retry::run_with_retries;
-use crate::resilience::{
-    AttemptFailure, Category, Clock, Decision, FailedAttempt, Failure, GiveUp, RetryPolicy,
-};
+use crate::resilience::{AttemptFailure, Category, Decision, Failure, GiveUp, RetryPolicy};
 
 pub const COMMAND: &str = "batch";
 
@@ -61,18 +59,15 @@ pub struct Shared {
     pub requests: AtomicU64,
 }
 
-/// Retry waits sleep on the gate, so a stop cuts them short.
-struct GateClock<'a>(&'a Gate);
+/// A worker's words go to the thread that draws progress.
+struct Events<'a>(&'a SyncSender<Event>);
 
-impl Clock for GateClock<'_> {
-    fn now(&self) -> Instant {
-        Instant::now()
+impl Say for Events<'_> {
+    fn notice(&self, line: &str) {
+        let _ = self.0.send(Event::Notice(line.to_string()));
     }
-    fn sleep(&self, duration: Duration) {
-        self.0.sleep(duration);
-    }
-    fn jitter(&self) -> f64 {
-        fastrand::f64()
+    fn warning(&self, line: &str) {
+        let _ = self.0.send(Event::Warning(line.to_string()));
     }
 }
 
@@ -86,13 +81,17 @@ impl Shared {
     pub fn process(&self, item: &Item, events: &SyncSender<Event>) -> Option<Outcome> {
         let tokens = item.params.estimated_input_tokens();
         let model = item.params.model();
-        let mut on_failure = |failed: &FailedAttempt| self.on_failed_attempt(item, failed, events);
-        let outcome = run_with_retries(
-            &self.policy,
-            &GateClock(&self.gate),
-            &mut on_failure,
-            |number, _| self.attempt(item, number, tokens, events),
-        );
+        let call = Call {
+            command: COMMAND,
+            model,
+            subject: Subject::Item(&item.custom_id),
+            policy: &self.policy,
+            clock: &self.gate,
+            log: &self.log,
+            say: &Events(events),
+            retries: &self.retries,
+        };
+        let outcome = call.run(|number, _| self.attempt(item, number, tokens, events));
         match outcome.result {
             Ok(Attempted::Stopped) => None,
             Ok(Attempted::Done(reply)) => {
@@ -102,22 +101,13 @@ impl Shared {
                     output_tokens: reply.message.usage.output_tokens,
                 };
                 let record =
-                    CallRecord::success(COMMAND, model, usage, outcome.attempts, outcome.elapsed)
-                        .for_item(&item.custom_id);
-                self.warn(self.log.append(&record), events);
+                    CallRecord::success(COMMAND, model, usage, outcome.attempts, outcome.elapsed);
+                call.log_call(record);
                 Some(Outcome::Succeeded(Box::new(reply.message)))
             }
             Err(failed) if self.left_for_rerun(&failed.failure) => None,
             Err(failed) => {
-                let record = CallRecord::failure(
-                    COMMAND,
-                    model,
-                    &failed.failure,
-                    outcome.attempts,
-                    outcome.elapsed,
-                )
-                .for_item(&item.custom_id);
-                self.warn(self.log.append(&record), events);
+                call.log_failure(&failed, outcome.attempts, outcome.elapsed);
                 let report = ErrorReport::new(&failed.failure, Some(outcome.attempts));
                 Some(Outcome::Errored(Box::new(report)))
             }
@@ -137,7 +127,7 @@ impl Shared {
         self.requests.fetch_add(1, Ordering::Relaxed);
         match self.client.create_message(&item.params, None, &mut |_| {}) {
             Ok(reply) => {
-                self.gate.observe(&reply.rate_limits);
+                permit.replied(&reply.rate_limits, reply.message.usage.output_tokens);
                 let event = permit.finish(None);
                 self.breaker_notice(event, None, events);
                 check_reply(&reply, self.expectation.as_ref()).map_err(AttemptFailure::from)?;
@@ -147,7 +137,7 @@ impl Shared {
                 if failed.failure.category == Category::RateLimit {
                     // Before the permit is given back, or the other workers
                     // would slip through before the pause.
-                    self.pause_everyone(&failed.failure, number);
+                    self.pause_everyone(&permit, &failed.failure, number);
                 }
                 let event = permit.finish(Some(&failed.failure));
                 self.breaker_notice(event, Some(&failed.failure), events);
@@ -156,29 +146,18 @@ impl Shared {
         }
     }
 
-    fn on_failed_attempt(&self, item: &Item, failed: &FailedAttempt, events: &SyncSender<Event>) {
-        let mut record = AttemptRecord::new(COMMAND, item.params.model(), failed);
-        record.custom_id = Some(&item.custom_id);
-        self.warn(self.log.append(&record), events);
-        if let Decision::Retry { .. } = failed.decision {
-            self.retries.fetch_add(1, Ordering::Relaxed);
-            if let Some(notice) = progress::retry_notice(&item.custom_id, failed) {
-                let _ = events.send(Event::Notice(notice));
-            }
-        }
-    }
-
     /// A 429 holds every worker for the wait the policy gives it (its longest,
     /// without jitter); one the batch will not wait out stops the batch.
-    fn pause_everyone(&self, failure: &Failure, attempt: u32) {
+    fn pause_everyone(&self, permit: &Permit, failure: &Failure, attempt: u32) {
+        // The pause is not the item's: it is decided as a first retry's.
         let state = AttemptState {
-            attempt,
+            attempt: attempt.min(self.policy.max_retries),
             elapsed: Duration::ZERO,
             output_shown: false,
             may_have_taken_effect: false,
         };
         match self.policy.decide(failure, state, 0.0) {
-            Decision::Retry { wait, .. } => self.gate.pause(wait),
+            Decision::Retry { wait, .. } => permit.pause(wait),
             Decision::GiveUp(GiveUp::RetryAfterTooLong(_)) => {
                 self.gate.stop(Stop::WaitTooLong(failure.clone()));
             }
@@ -201,17 +180,14 @@ impl Shared {
     /// A failure that is the batch's, not the item's: the item is left for a
     /// rerun rather than written as errored.
     fn left_for_rerun(&self, failure: &Failure) -> bool {
+        let unhealthy = Health::of(Some(failure.category)) == Health::Unhealthy;
+        let limited = failure.category == Category::RateLimit;
         match self.gate.stopped() {
             Some(Stop::Systemic(_)) => failure.fails_every_request(),
-            Some(Stop::Outage(_)) => Health::of(Some(failure.category)) == Health::Unhealthy,
-            Some(Stop::WaitTooLong(_)) => failure.category == Category::RateLimit,
+            Some(Stop::Outage(_)) => unhealthy,
+            Some(Stop::WaitTooLong(_)) => limited,
+            Some(Stop::Stalled(..)) => unhealthy || limited || failure.fails_every_request(),
             _ => false,
-        }
-    }
-
-    fn warn(&self, warning: Option<String>, events: &SyncSender<Event>) {
-        if let Some(warning) = warning {
-            let _ = events.send(Event::Warning(warning));
         }
     }
 }

@@ -2,6 +2,7 @@
 //! right, explained and logged.
 
 use std::io::{IsTerminal, Read};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -11,15 +12,15 @@ use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
 use crate::api::types::MAX_REQUEST_BYTES;
 use crate::api::{Client, MessageParams, Reply, pricing};
 use crate::cache::ReplyCache;
+use crate::call::{Call, Say, Subject};
 use crate::cli::AskArgs;
 use crate::commands::interrupt::Interrupt;
 use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
-use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
+use crate::log::{CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
 use crate::output_check::check_reply;
 use crate::report::{self, Style};
-use crate::resilience::retry::run_with_retries;
-use crate::resilience::{AttemptFailure, Category, FailedAttempt, FinalFailure, SystemClock};
+use crate::resilience::{AttemptFailure, Category, FinalFailure, SystemClock};
 use crate::sanitize;
 
 const COMMAND: &str = "ask";
@@ -178,6 +179,19 @@ struct Ask<'a> {
     style: &'a Style,
     client: Client,
     log: EventLog,
+    clock: SystemClock,
+    retries: AtomicU64,
+}
+
+impl Say for Ask<'_> {
+    fn notice(&self, line: &str) {
+        if !self.settings.quiet {
+            eprintln!("{line}");
+        }
+    }
+    fn warning(&self, line: &str) {
+        eprintln!("{}", report::warning(line));
+    }
 }
 
 impl<'a> Ask<'a> {
@@ -218,12 +232,30 @@ impl<'a> Ask<'a> {
         }
         let log = EventLog::new(settings.log_path.clone())
             .for_mock(settings.connection.mock_scenario.is_some());
+        let clock = SystemClock {
+            sleep_scale: settings.connection.sleep_scale,
+        };
         Ask {
             settings,
             params,
             style,
             client,
             log,
+            clock,
+            retries: AtomicU64::new(0),
+        }
+    }
+
+    fn call(&self) -> Call<'_> {
+        Call {
+            command: COMMAND,
+            model: &self.settings.request.model,
+            subject: Subject::Prompt,
+            policy: &self.settings.policy,
+            clock: &self.clock,
+            log: &self.log,
+            say: self,
+            retries: &self.retries,
         }
     }
 
@@ -283,28 +315,19 @@ impl<'a> Ask<'a> {
             shown_this_attempt: false,
             ends_with_newline: true,
         };
-        let clock = SystemClock {
-            sleep_scale: self.settings.connection.sleep_scale,
-        };
-        let mut on_failure = |failed: &FailedAttempt| self.on_failed_attempt(failed);
-        let outcome = run_with_retries(
-            &self.settings.policy,
-            &clock,
-            &mut on_failure,
-            |number, deadline_at| {
-                interrupt.attempt(number);
-                sink.shown_this_attempt = false;
-                let reply = self
-                    .client
-                    .create_message(&self.params, deadline_at, &mut |text| sink.on_text(text))
-                    .map_err(|failed| AttemptFailure {
-                        output_shown: sink.shown_this_attempt,
-                        ..failed
-                    })?;
-                let data = self.check_output(&reply)?;
-                Ok((reply, data))
-            },
-        );
+        let outcome = self.call().run(|number, deadline_at| {
+            interrupt.attempt(number);
+            sink.shown_this_attempt = false;
+            let reply = self
+                .client
+                .create_message(&self.params, deadline_at, &mut |text| sink.on_text(text))
+                .map_err(|failed| AttemptFailure {
+                    output_shown: sink.shown_this_attempt,
+                    ..failed
+                })?;
+            let data = self.check_output(&reply)?;
+            Ok((reply, data))
+        });
         interrupt.end();
         let newline_owed = sink.shown_this_attempt && !sink.ends_with_newline;
         if sink.mode == OutputMode::Stream && newline_owed && !self.settings.raw {
@@ -318,19 +341,6 @@ impl<'a> Ask<'a> {
 
     fn check_output(&self, reply: &Reply) -> Result<Value, AttemptFailure> {
         check_reply(reply, self.settings.expectation.as_ref()).map_err(AttemptFailure::from)
-    }
-
-    fn on_failed_attempt(&self, failed: &FailedAttempt) {
-        self.warn_once(self.log.append(&AttemptRecord::new(
-            COMMAND,
-            &self.settings.request.model,
-            failed,
-        )));
-        if !self.settings.quiet
-            && let Some(notice) = report::retry_notice(failed)
-        {
-            eprintln!("{notice}");
-        }
     }
 
     fn succeed(&self, reply: &Reply, data: Value, attempts: u32, elapsed: Duration) -> ExitCode {
@@ -419,13 +429,7 @@ impl<'a> Ask<'a> {
 
     fn fail(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) -> ExitCode {
         let failure = &failed.failure;
-        self.warn_once(self.log.append(&CallRecord::failure(
-            COMMAND,
-            &self.settings.request.model,
-            failure,
-            attempts,
-            elapsed,
-        )));
+        self.call().log_failure(failed, attempts, elapsed);
         let extra_fix = self.extra_fix(failure.category);
         let fallback = self.fallback(failure.category);
         if self.settings.json {

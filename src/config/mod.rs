@@ -101,6 +101,8 @@ pub struct BatchSettings {
     pub tpm: Option<u64>,
     /// The fraction of every limit actually used (0.9 for --headroom 10).
     pub rate_fraction: f64,
+    /// No success for this long stops the batch (`--give-up-after`).
+    pub give_up_after: Duration,
     pub expectation: Option<Expectation>,
     pub skip_invalid: bool,
     pub retry_errored: bool,
@@ -161,6 +163,9 @@ pub const DEFAULT_HEADROOM: f64 = 10.0;
 
 /// A batch waits out a server's retry-after up to this long: nobody is waiting
 /// at a terminal, and giving up would turn a pause into errored items.
+/// How long a batch goes on with no request succeeding.
+pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(600);
+
 pub const BATCH_RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
 
 /// `~/…` in a path from the config file means the home directory.
@@ -733,13 +738,18 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
     Ok(BatchSettings {
         connection,
         request,
-        policy: batch_policy(max_retries),
+        // The gate paces rate limits and overloads, and the give-up bound ends them.
+        policy: RetryPolicy {
+            pauses_are_free: true,
+            ..batch_policy(max_retries)
+        },
         input,
         output: args.output.clone(),
         jobs: pacing.jobs,
         rpm: pacing.rpm,
         tpm: pacing.tpm,
         rate_fraction: pacing.rate_fraction,
+        give_up_after: args.give_up_after.unwrap_or(DEFAULT_GIVE_UP_AFTER),
         expectation,
         skip_invalid: args.skip_invalid,
         retry_errored: args.retry_errored,

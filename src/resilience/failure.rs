@@ -155,10 +155,15 @@ impl Failure {
     }
 
     /// Whether every other request would fail alike: the key, its
-    /// permissions or the account's billing, or a base URL that redirects.
+    /// permissions or the account's billing, DNS, TLS, a proxy, or a base
+    /// URL that redirects.
     /// A batch stops at the first one rather than spend its input on it.
     pub fn fails_every_request(&self) -> bool {
-        self.category.is_account_wide() || self.cause == Some(Cause::Redirect)
+        self.category.is_account_wide()
+            || matches!(
+                self.cause,
+                Some(Cause::Redirect | Cause::Dns | Cause::Tls | Cause::Proxy)
+            )
     }
 
     /// The server's `x-should-retry` can turn a retry on or off, except where

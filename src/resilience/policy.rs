@@ -16,6 +16,10 @@ pub struct RetryPolicy {
     /// The longest wait we accept from a server's retry-after; a longer
     /// request fails at once and tells the user when to come back.
     pub retry_after_cap: Duration,
+    /// Whether rate-limit and overload waits leave `max_retries` unspent: a
+    /// batch's item is errored only for a failure of its own, and the batch
+    /// bounds those waits itself.
+    pub pauses_are_free: bool,
 }
 
 impl Default for RetryPolicy {
@@ -25,6 +29,7 @@ impl Default for RetryPolicy {
             deadline: None,
             backoff_cap: Duration::from_secs(30),
             retry_after_cap: Duration::from_secs(60),
+            pauses_are_free: false,
         }
     }
 }
@@ -418,6 +423,7 @@ mod tests {
                     deadline,
                     backoff_cap,
                     retry_after_cap,
+                    pauses_are_free: false,
                 }
             })
     }

@@ -3,43 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+use super::category::Category;
+use super::clock::Clock;
 use super::failure::Failure;
 use super::policy::{AttemptState, Decision, GiveUp, RetryPolicy};
-
-/// Where the loop gets time and randomness.
-pub trait Clock {
-    fn now(&self) -> Instant;
-    fn sleep(&self, duration: Duration);
-    /// A number in [0, 1) for backoff jitter.
-    fn jitter(&self) -> f64;
-}
-
-/// The real clock. `sleep_scale` shrinks every wait; it exists so the
-/// integration tests can observe real retries without sleeping real seconds
-/// (`CLAUDE_RS_TEST_SLEEP_SCALE`). The policy's answer, printed and logged,
-/// is unscaled.
-#[derive(Clone, Copy, Debug)]
-pub struct SystemClock {
-    pub sleep_scale: f64,
-}
-
-impl Default for SystemClock {
-    fn default() -> Self {
-        SystemClock { sleep_scale: 1.0 }
-    }
-}
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-    fn sleep(&self, duration: Duration) {
-        std::thread::sleep(duration.mul_f64(self.sleep_scale.clamp(0.0, 1.0)));
-    }
-    fn jitter(&self) -> f64 {
-        fastrand::f64()
-    }
-}
 
 /// An attempt that failed, as the attempt itself knows it.
 #[derive(Clone, Debug)]
@@ -101,7 +68,14 @@ pub fn run_with_retries<T>(
 ) -> CallOutcome<T> {
     let started = clock.now();
     let deadline_at = policy.deadline.and_then(|d| started.checked_add(d));
+    // Free failures are decided as if the retries were unlimited.
+    let unlimited = RetryPolicy {
+        max_retries: u32::MAX,
+        ..policy.clone()
+    };
     let mut number = 0;
+    // Attempts that spent the budget; a free one is still "the same" attempt.
+    let mut spent = 0;
     loop {
         number += 1;
         let result = attempt(number, deadline_at);
@@ -116,15 +90,24 @@ pub fn run_with_retries<T>(
             }
             Err(failed) => failed,
         };
+        let free = policy.pauses_are_free
+            && matches!(
+                failed.failure.category,
+                Category::RateLimit | Category::Overloaded
+            );
+        if !free {
+            spent += 1;
+        }
         let state = AttemptState {
-            attempt: number,
+            attempt: spent.max(1),
             elapsed,
             output_shown: failed.output_shown,
             may_have_taken_effect: failed.may_have_taken_effect,
         };
-        let decision = policy.decide(&failed.failure, state, clock.jitter());
+        let decider = if free { &unlimited } else { policy };
+        let decision = decider.decide(&failed.failure, state, clock.jitter());
         on_failure(&FailedAttempt {
-            attempt: number,
+            attempt: state.attempt,
             max_attempts: policy.max_attempts(),
             failure: &failed.failure,
             decision,
@@ -234,6 +217,54 @@ pub mod tests {
         assert_eq!(failed.give_up, GiveUp::AttemptsExhausted);
         assert_eq!(failed.failure.message, "failure 3");
         assert_eq!(clock.sleeps.borrow().len(), 2);
+    }
+
+    #[test]
+    fn free_pauses_leave_the_retries_unspent_and_count_as_the_same_retry() {
+        let clock = FakeClock::new();
+        let policy = RetryPolicy {
+            max_retries: 2,
+            pauses_are_free: true,
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        // Six 429s and a 529 in between, a 500, then success: only the 500 spends.
+        let script = [429, 429, 529, 429, 500, 429, 429, 429];
+        let outcome = run_with_retries(
+            &policy,
+            &clock,
+            &mut |f| seen.push((f.attempt, f.decision)),
+            |n, _| match script.get(n as usize - 1) {
+                Some(429) => Err(Failure::new(Category::RateLimit, "slow").into()),
+                Some(529) => Err(Failure::new(Category::Overloaded, "busy").into()),
+                Some(_) => Err(Failure::new(Category::ApiError, "oops").into()),
+                None => Ok("done"),
+            },
+        );
+        assert_eq!(outcome.result.unwrap(), "done");
+        assert_eq!(outcome.attempts, 9);
+        let numbers: Vec<u32> = seen.iter().map(|(n, _)| *n).collect();
+        // The one retry the 500 spent is the only one counted, before and after.
+        assert_eq!(numbers, vec![1; 8]);
+        assert!(
+            seen.iter()
+                .all(|(_, d)| matches!(d, Decision::Retry { .. }))
+        );
+        // Without the rule, the third failure exhausts the item.
+        let counted: CallOutcome<()> = run_with_retries(
+            &RetryPolicy {
+                pauses_are_free: false,
+                ..policy
+            },
+            &clock,
+            &mut |_| {},
+            |_, _| Err(Failure::new(Category::RateLimit, "slow").into()),
+        );
+        assert_eq!(counted.attempts, 3);
+        assert_eq!(
+            counted.result.unwrap_err().give_up,
+            GiveUp::AttemptsExhausted
+        );
     }
 
     #[test]

@@ -2,20 +2,19 @@
 //! and log as a message request, with Ctrl-C cutting retry waits short. The
 //! caller says what a failed attempt means (whether the call may be repeated).
 
-use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use super::interrupt::Interrupt;
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
-use crate::log::{AttemptRecord, CallRecord, EventLog};
-use crate::resilience::retry::run_with_retries;
-use crate::resilience::{
-    AttemptFailure, Category, Clock, Decision, FailedAttempt, FinalFailure, RetryPolicy,
-};
+use crate::call::{Call, Subject};
+use crate::log::{CallRecord, EventLog};
+use crate::resilience::{AttemptFailure, Category, Clock, FinalFailure, RetryPolicy, SystemClock};
 
 /// What the log's `command` says for every line of a batch run.
 pub use crate::batch::worker::COMMAND;
+pub use crate::call::Say;
 /// Message Batches calls are about no one model: the log's `model` is empty.
 const NO_MODEL: &str = "";
 
@@ -39,13 +38,6 @@ impl BatchCall {
             BatchCall::List => "list",
         }
     }
-}
-
-/// Where a run's words go on stderr: notices (retries) are for a person
-/// watching a terminal; warnings are always shown.
-pub trait Say {
-    fn notice(&self, line: &str);
-    fn warning(&self, line: &str);
 }
 
 /// What a successful call's log line names as its request id.
@@ -102,33 +94,32 @@ pub enum Called<T> {
     Failed(Box<Failed>),
 }
 
-/// Retry waits sleep on the interrupt, shrunk by `CLAUDE_RS_TEST_SLEEP_SCALE`.
+/// Retry waits sleep on the interrupt, so Ctrl-C cuts them short.
 struct InterruptibleClock<'a> {
     interrupt: &'a Interrupt,
-    sleep_scale: f64,
+    clock: SystemClock,
 }
 
 impl Clock for InterruptibleClock<'_> {
-    fn now(&self) -> Instant {
-        Instant::now()
+    fn now(&self) -> std::time::Instant {
+        self.clock.now()
     }
     fn sleep(&self, duration: Duration) {
-        self.interrupt
-            .sleep(duration.mul_f64(self.sleep_scale.clamp(0.0, 1.0)));
+        self.interrupt.sleep(self.clock.scaled(duration));
     }
     fn jitter(&self) -> f64 {
-        fastrand::f64()
+        self.clock.jitter()
     }
 }
 
 pub struct Calls<'a> {
     client: Client,
     policy: RetryPolicy,
-    sleep_scale: f64,
+    clock: SystemClock,
     interrupt: Interrupt,
     log: EventLog,
     say: &'a dyn Say,
-    retries: Cell<u64>,
+    retries: AtomicU64,
 }
 
 impl<'a> Calls<'a> {
@@ -143,17 +134,17 @@ impl<'a> Calls<'a> {
         Calls {
             client,
             policy,
-            sleep_scale,
+            clock: SystemClock { sleep_scale },
             interrupt,
             log,
             say,
-            retries: Cell::new(0),
+            retries: AtomicU64::new(0),
         }
     }
 
     /// Retries decided so far, over all calls.
     pub fn retries(&self) -> u64 {
-        self.retries.get()
+        self.retries.load(Ordering::Relaxed)
     }
 
     pub fn interrupt(&self) -> &Interrupt {
@@ -168,22 +159,20 @@ impl<'a> Calls<'a> {
         batch_id: Option<&str>,
         mut attempt: impl FnMut(&Client) -> Result<T, AttemptFailure>,
     ) -> Called<T> {
-        let clock = InterruptibleClock {
-            interrupt: &self.interrupt,
-            sleep_scale: self.sleep_scale,
+        let resilient = Call {
+            command: COMMAND,
+            model: NO_MODEL,
+            subject: Subject::BatchCall(call.as_str(), batch_id),
+            policy: &self.policy,
+            clock: &InterruptibleClock {
+                interrupt: &self.interrupt,
+                clock: self.clock,
+            },
+            log: &self.log,
+            say: self.say,
+            retries: &self.retries,
         };
-        let mut on_failure = |failed: &FailedAttempt| {
-            let record = AttemptRecord::new(COMMAND, NO_MODEL, failed)
-                .for_batch_call(call.as_str(), batch_id);
-            self.warn(self.log.append(&record));
-            if let Decision::Retry { .. } = failed.decision {
-                self.retries.set(self.retries.get() + 1);
-                if let Some(line) = crate::report::retry_notice(failed) {
-                    self.say.notice(&format!("{} · {line}", call.as_str()));
-                }
-            }
-        };
-        let outcome = run_with_retries(&self.policy, &clock, &mut on_failure, |_, _| {
+        let outcome = resilient.run(|_, _| {
             if self.interrupt.is_set() {
                 return Ok(None);
             }
@@ -191,29 +180,19 @@ impl<'a> Calls<'a> {
         });
         match outcome.result {
             Ok(Some(value)) => {
-                let record = CallRecord::success_without_usage(
+                resilient.log_call(CallRecord::success_without_usage(
                     COMMAND,
                     NO_MODEL,
                     value.request_id(),
                     outcome.attempts,
                     outcome.elapsed,
-                )
-                .for_batch_call(call.as_str(), batch_id);
-                self.warn(self.log.append(&record));
+                ));
                 Called::Done(value)
             }
             // Not a finished call: only its failed attempts are in the log.
             Ok(None) => Called::Interrupted,
             Err(failure) => {
-                let record = CallRecord::failure(
-                    COMMAND,
-                    NO_MODEL,
-                    &failure.failure,
-                    outcome.attempts,
-                    outcome.elapsed,
-                )
-                .for_batch_call(call.as_str(), batch_id);
-                self.warn(self.log.append(&record));
+                resilient.log_failure(&failure, outcome.attempts, outcome.elapsed);
                 Called::Failed(Box::new(Failed {
                     failure,
                     attempts: outcome.attempts,
@@ -221,12 +200,6 @@ impl<'a> Calls<'a> {
                     call,
                 }))
             }
-        }
-    }
-
-    fn warn(&self, warning: Option<String>) {
-        if let Some(warning) = warning {
-            self.say.warning(&warning);
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::config::{BatchSettings, Context, UsageError, resolve_batch};
 use crate::exit_code::ExitCode;
 use crate::log::{BatchRecord, EventLog, timestamp};
 use crate::report::{self, Style};
+use crate::resilience::SystemClock;
 use crate::resilience::breaker::BreakerConfig;
 use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
@@ -227,7 +228,10 @@ impl Batch {
             gate: Gate::new(
                 RateLimiter::new(settings.rpm, settings.tpm, settings.rate_fraction),
                 BreakerConfig::default(),
-                settings.connection.sleep_scale,
+                SystemClock {
+                    sleep_scale: settings.connection.sleep_scale,
+                },
+                settings.give_up_after,
             ),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),

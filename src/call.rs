@@ -1,0 +1,116 @@
+//! The one resilient call every command makes: the retry loop, and around it
+//! the attempt lines, the retry notices, the retry counter and the call line,
+//! alike for `ask`, a batch's items and the Message Batches calls.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use colored::Colorize;
+
+use crate::log::{AttemptRecord, CallRecord, EventLog};
+use crate::report;
+use crate::resilience::retry::run_with_retries;
+use crate::resilience::{
+    AttemptFailure, CallOutcome, Category, Clock, Decision, FailedAttempt, FinalFailure,
+    RetryPolicy,
+};
+
+/// What a call is about, as its log lines and notices name it.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject<'a> {
+    /// `ask`'s one prompt.
+    Prompt,
+    /// A batch item, by its custom_id.
+    Item(&'a str),
+    /// A Message Batches call (`create`, `retrieve`…) and its batch, if any.
+    BatchCall(&'a str, Option<&'a str>),
+}
+
+/// Where a call's words go on stderr: retry notices are for a person
+/// watching a terminal; warnings (a log that cannot be written) always show.
+pub trait Say {
+    fn notice(&self, line: &str);
+    fn warning(&self, line: &str);
+}
+
+pub struct Call<'a> {
+    pub command: &'a str,
+    pub model: &'a str,
+    pub subject: Subject<'a>,
+    pub policy: &'a RetryPolicy,
+    pub clock: &'a dyn Clock,
+    pub log: &'a EventLog,
+    pub say: &'a dyn Say,
+    /// Retries decided, over every call that shares it.
+    pub retries: &'a AtomicU64,
+}
+
+impl Call<'_> {
+    /// Runs `attempt` (given the attempt's number and deadline) until it
+    /// succeeds or the policy gives up; each failed attempt is logged and,
+    /// when retried, counted and announced.
+    pub fn run<T>(
+        &self,
+        attempt: impl FnMut(u32, Option<Instant>) -> Result<T, AttemptFailure>,
+    ) -> CallOutcome<T> {
+        run_with_retries(
+            self.policy,
+            self.clock,
+            &mut |failed| self.failed_attempt(failed),
+            attempt,
+        )
+    }
+
+    fn failed_attempt(&self, failed: &FailedAttempt) {
+        let mut record = AttemptRecord::new(self.command, self.model, failed);
+        match self.subject {
+            Subject::Prompt => {}
+            Subject::Item(id) => record.custom_id = Some(id),
+            Subject::BatchCall(call, batch) => record = record.for_batch_call(call, batch),
+        }
+        self.warn(self.log.append(&record));
+        if !matches!(failed.decision, Decision::Retry { .. }) {
+            return;
+        }
+        self.retries.fetch_add(1, Ordering::Relaxed);
+        let Some(line) = report::retry_notice(failed) else {
+            return;
+        };
+        self.say.notice(&match self.subject {
+            Subject::Prompt => line,
+            // A rate limit pauses every worker, not just this item's.
+            Subject::Item(id) if failed.failure.category == Category::RateLimit => {
+                format!("{} · {line}{}", id.dimmed(), " · all workers wait".dimmed())
+            }
+            Subject::Item(id) => format!("{} · {line}", id.dimmed()),
+            Subject::BatchCall(call, _) => format!("{call} · {line}"),
+        });
+    }
+
+    /// Writes the call's line, named for its subject.
+    pub fn log_call(&self, record: CallRecord) {
+        let record = match self.subject {
+            Subject::Prompt => record,
+            Subject::Item(id) => record.for_item(id),
+            Subject::BatchCall(call, batch) => record.for_batch_call(call, batch),
+        };
+        self.warn(self.log.append(&record));
+    }
+
+    /// Writes the line of a call that failed for good.
+    pub fn log_failure(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) {
+        self.log_call(CallRecord::failure(
+            self.command,
+            self.model,
+            &failed.failure,
+            attempts,
+            elapsed,
+        ));
+    }
+
+    fn warn(&self, warning: Option<String>) {
+        if let Some(warning) = warning {
+            self.say.warning(&warning);
+        }
+    }
+}
