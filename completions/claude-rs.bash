@@ -236,7 +236,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__batch)
-            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --give-up-after --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -307,6 +307,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --headroom)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --give-up-after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -94,6 +94,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --rpm 'Client-side limit: requests per minute, shared by all workers'
             cand --tpm 'Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers'
             cand --headroom 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused [default: 10]'
+            cand --give-up-after 'Stop the batch, leaving the rest for a rerun, when no request has succeeded for this long (rate-limit and overload waits included), e.g. 30m [default: 10m]'
             cand --mock 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`'
             cand --batch-id 'With --remote -o OUTPUT and no INPUT: follow this already-submitted batch (one submitted elsewhere, or lost) and download its results into OUTPUT'
             cand --status 'Print the state of a Message Batch (status, counts, times, results URL) and exit'

@@ -88,6 +88,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s j -l jobs 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l rpm -d 'Client-side limit: requests per minute, shared by all workers' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l tpm -d 'Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l headroom -d 'Percent of --rpm / --tpm, and of the limits the API reports, kept unused [default: 10]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l give-up-after -d 'Stop the batch, leaving the rest for a rerun, when no request has succeeded for this long (rate-limit and overload waits included), e.g. 30m [default: 10m]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l batch-id -d 'With --remote -o OUTPUT and no INPUT: follow this already-submitted batch (one submitted elsewhere, or lost) and download its results into OUTPUT' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l status -d 'Print the state of a Message Batch (status, counts, times, results URL) and exit' -r

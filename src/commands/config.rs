@@ -160,7 +160,7 @@ fn resolve_everything(ctx: &Context, color_flag: Option<ColorChoice>) -> Vec<Usa
         ctx.config(|l| l.color.as_ref()).map(|c| c.map(name)),
         "auto".to_string(),
     );
-    keep(config::resolve_pacing(None, None, None, None, ctx).map(drop));
+    keep(config::resolve_pacing(None, None, None, None, None, ctx).map(drop));
     problems
 }
 

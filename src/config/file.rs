@@ -84,9 +84,11 @@ pub struct BatchLayer {
     pub rpm: Option<Spanned<u32>>,
     pub tpm: Option<Spanned<u64>>,
     pub headroom: Option<Spanned<f64>>,
+    /// Seconds with no success after which a batch stops.
+    pub give_up_after: Option<Spanned<u64>>,
 }
 
-pub const BATCH_KEYS: &[&str] = &["jobs", "rpm", "tpm", "headroom"];
+pub const BATCH_KEYS: &[&str] = &["jobs", "rpm", "tpm", "headroom", "give_up_after"];
 
 /// A config file as read.
 #[derive(Clone)]

@@ -627,6 +627,7 @@ pub struct Pacing {
     pub tpm: Option<u64>,
     /// The fraction of every limit actually used (0.9 for a headroom of 10).
     pub rate_fraction: f64,
+    pub give_up_after: Duration,
 }
 
 pub fn resolve_pacing(
@@ -634,6 +635,7 @@ pub fn resolve_pacing(
     rpm: Option<u32>,
     tpm: Option<u64>,
     headroom: Option<f64>,
+    give_up_after: Option<Duration>,
     ctx: &Context,
 ) -> Result<Pacing, UsageError> {
     let jobs = ctx.pick(
@@ -696,11 +698,20 @@ pub fn resolve_pacing(
             "give a percentage from 0 to below 100, e.g. 10 (the default)",
         ));
     }
+    // Whole seconds, at least one: the config file's unit.
+    let give_up_after = ctx.pick(
+        "batch.give_up_after",
+        give_up_after.map(|d| (d.as_secs().max(1), "--give-up-after")),
+        None,
+        ctx.config_batch(|b| b.give_up_after.as_ref()),
+        DEFAULT_GIVE_UP_AFTER.as_secs(),
+    );
     Ok(Pacing {
         jobs: jobs.value,
         rpm: rpm.value,
         tpm: tpm.value,
         rate_fraction: 1.0 - headroom.value / 100.0,
+        give_up_after: Duration::from_secs(give_up_after.value.max(1)),
     })
 }
 
@@ -709,7 +720,14 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
     let request = resolve_request(&args.request, ctx)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
-    let pacing = resolve_pacing(args.jobs, args.rpm, args.tpm, args.headroom, ctx)?;
+    let pacing = resolve_pacing(
+        args.jobs,
+        args.rpm,
+        args.tpm,
+        args.headroom,
+        args.give_up_after,
+        ctx,
+    )?;
     connection.client.max_connections = pacing.jobs;
     let input = match args.input.as_deref() {
         Some(path) if path.as_os_str() == "-" => BatchInput::Stdin,
@@ -749,7 +767,7 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         rpm: pacing.rpm,
         tpm: pacing.tpm,
         rate_fraction: pacing.rate_fraction,
-        give_up_after: args.give_up_after.unwrap_or(DEFAULT_GIVE_UP_AFTER),
+        give_up_after: pacing.give_up_after,
         expectation,
         skip_invalid: args.skip_invalid,
         retry_errored: args.retry_errored,
@@ -1025,14 +1043,20 @@ mod tests {
             timeout.problem
         );
         let jobs = with_ctx(&no_env, Some("[batch]\njobs = 0\n"), None, |ctx| {
-            resolve_pacing(None, None, None, None, ctx).err().unwrap()
+            resolve_pacing(None, None, None, None, None, ctx)
+                .err()
+                .unwrap()
         });
         assert!(jobs.problem.contains("jobs = 0 ("), "{}", jobs.problem);
         let pacing = with_ctx(
             &no_env,
             Some("[batch]\njobs = 8\nrpm = 50\nheadroom = 20.0\n"),
             None,
-            |ctx| resolve_pacing(Some(2), None, None, None, ctx).ok().unwrap(),
+            |ctx| {
+                resolve_pacing(Some(2), None, None, None, None, ctx)
+                    .ok()
+                    .unwrap()
+            },
         );
         assert_eq!(
             (pacing.jobs, pacing.rpm),

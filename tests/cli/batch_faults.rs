@@ -644,3 +644,27 @@ fn the_next_command_of_a_stopped_batch_also_redoes_the_errored_items() {
         "{next}"
     );
 }
+
+#[test]
+fn the_give_up_bound_comes_from_the_batch_table_too() {
+    let world = World::new(MockConfig {
+        then: "429:retry-after=1".parse().unwrap(),
+        ..MockConfig::default()
+    });
+    world.config("[batch]\ngive_up_after = 1\n");
+    let input = world.file("in.txt", &prompts(3));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        world
+            .batch(&[&input, "-o", &output])
+            .env("CLAUDE_RS_TEST_SLEEP_SCALE", "0.05"),
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("no request succeeded for 1.0s (the last failure: rate_limit)"),
+        "{}",
+        run.stderr
+    );
+}
