@@ -39,11 +39,9 @@ struct Limit {
 }
 
 impl Limit {
+    /// The lower of the flag and the learned limit.
     fn limit(&self) -> Option<u64> {
-        match (self.flag, self.learned) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.flag.into_iter().chain(self.learned).min()
     }
 
     fn earliest(&self, now: Instant) -> Instant {
@@ -105,16 +103,6 @@ impl RateLimiter {
             .map(|limit| limit as f64 * self.fraction * self.share(now))
     }
 
-    /// The requests per minute actually aimed at, if any limit is known.
-    pub fn request_rate(&self, now: Instant) -> Option<f64> {
-        self.rate(REQUESTS, now)
-    }
-
-    /// The input tokens per minute actually aimed at, if any limit is known.
-    pub fn token_rate(&self, now: Instant) -> Option<f64> {
-        self.rate(INPUT, now)
-    }
-
     /// The time between two request starts: the request pace, or after a
     /// pause with no limit known, the pause's own spread.
     fn request_gap(&self, now: Instant) -> Option<Duration> {
@@ -126,21 +114,22 @@ impl RateLimiter {
     /// When a request of `tokens` estimated input tokens may start, counting
     /// it as started then. Later reservations queue behind it.
     pub fn reserve(&mut self, now: Instant, tokens: u64) -> Instant {
-        let mut start = self.hold_until.map_or(now, |hold| hold.max(now));
         let gap = self.request_gap(now);
-        let costs = [1.0, tokens as f64, 0.0, tokens as f64];
-        let rates: Vec<Option<f64>> = (0..KINDS.len()).map(|k| self.rate(k, now)).collect();
-        for (kind, limit) in self.limits.iter().enumerate() {
-            if rates[kind].is_some() || (kind == REQUESTS && gap.is_some()) {
-                start = start.max(limit.earliest(now));
-            }
-        }
+        let paced = |kind| self.rate(kind, now).is_some() || (kind == REQUESTS && gap.is_some());
+        let start = (0..KINDS.len())
+            .filter(|kind| paced(*kind))
+            .map(|kind| self.limits[kind].earliest(now))
+            .fold(
+                self.hold_until.map_or(now, |hold| hold.max(now)),
+                Instant::max,
+            );
         if let Some(gap) = gap {
             self.limits[REQUESTS].next_free = Some(start + gap);
         }
+        // Output tokens are counted when the reply says how many.
         for kind in [INPUT, TOTAL] {
-            if let Some(rate) = rates[kind] {
-                self.limits[kind].next_free = Some(start + spacing(costs[kind], rate));
+            if let Some(rate) = self.rate(kind, now) {
+                self.limits[kind].next_free = Some(start + spacing(tokens as f64, rate));
             }
         }
         start
@@ -264,7 +253,7 @@ mod tests {
 
     /// The request pace, to a thousandth.
     fn rpm(limiter: &RateLimiter, at: Instant) -> f64 {
-        (limiter.request_rate(at).unwrap() * 1000.0).round() / 1000.0
+        (limiter.rate(REQUESTS, at).unwrap() * 1000.0).round() / 1000.0
     }
 
     fn ms(n: u64) -> Duration {
@@ -276,7 +265,7 @@ mod tests {
         let now = Instant::now();
         let mut limiter = RateLimiter::new(None, None, 0.9);
         assert_eq!(offsets(&mut limiter, now, 3, 100), vec![0, 0, 0]);
-        assert_eq!(limiter.request_rate(now), None);
+        assert_eq!(limiter.rate(REQUESTS, now), None);
     }
 
     #[test]
@@ -361,19 +350,19 @@ mod tests {
             ]),
         );
         assert_eq!(hold, None);
-        assert_eq!(limiter.request_rate(now), Some(45.0));
-        assert_eq!(limiter.token_rate(now), Some(27_000.0));
+        assert_eq!(limiter.rate(REQUESTS, now), Some(45.0));
+        assert_eq!(limiter.rate(INPUT, now), Some(27_000.0));
         let limit_50 = headers(&[("anthropic-ratelimit-requests-limit", "50")]);
         let mut flagged = RateLimiter::new(Some(1000), None, 1.0);
         flagged.observe(now, wall, &limit_50);
         assert_eq!(
-            flagged.request_rate(now),
+            flagged.rate(REQUESTS, now),
             Some(50.0),
             "the server's lower limit wins"
         );
         let mut lower_flag = RateLimiter::new(Some(10), None, 1.0);
         lower_flag.observe(now, wall, &limit_50);
-        assert_eq!(lower_flag.request_rate(now), Some(10.0));
+        assert_eq!(lower_flag.rate(REQUESTS, now), Some(10.0));
     }
 
     #[test]
