@@ -93,10 +93,7 @@ impl Gate {
         Gate {
             state: Mutex::new(State {
                 limiter,
-                breaker: Breaker::new(BreakerConfig {
-                    wait_scale: clock.sleep_scale,
-                    ..breaker
-                }),
+                breaker: Breaker::new(BreakerConfig { clock, ..breaker }),
                 stop: None,
                 pauses: 0,
                 first: FirstRequest::NotSent,

@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use super::category::Category;
+use super::clock::SystemClock;
 
 /// What an attempt's outcome says about the API's health.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,9 +48,9 @@ pub struct BreakerConfig {
     pub max_cooldown: Duration,
     /// Failed probes in a row after which the breaker gives up.
     pub give_up_after: u32,
-    /// Shrinks real waits in tests (`CLAUDE_RS_TEST_SLEEP_SCALE`); the
-    /// cool-downs reported stay unscaled.
-    pub wait_scale: f64,
+    /// The clock whose scale shrinks real waits in tests; the cool-downs
+    /// reported stay unscaled.
+    pub clock: SystemClock,
 }
 
 impl Default for BreakerConfig {
@@ -59,7 +60,7 @@ impl Default for BreakerConfig {
             first_cooldown: Duration::from_secs(5),
             max_cooldown: Duration::from_secs(60),
             give_up_after: 5,
-            wait_scale: 1.0,
+            clock: SystemClock::default(),
         }
     }
 }
@@ -177,9 +178,7 @@ impl Breaker {
 
     fn open(&mut self, now: Instant) -> BreakerEvent {
         self.trips += 1;
-        let wait = self
-            .cooldown
-            .mul_f64(self.config.wait_scale.clamp(0.0, 1.0));
+        let wait = self.config.clock.scaled(self.cooldown);
         self.state = State::Open { until: now + wait };
         BreakerEvent::Opened {
             cooldown: self.cooldown,
@@ -303,7 +302,7 @@ mod tests {
     fn the_wait_scale_shrinks_real_waits_but_not_the_reported_cooldown() {
         let now = Instant::now();
         let mut b = Breaker::new(BreakerConfig {
-            wait_scale: 0.001,
+            clock: SystemClock { sleep_scale: 0.001 },
             ..BreakerConfig::default()
         });
         assert_eq!(

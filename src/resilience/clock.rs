@@ -16,7 +16,7 @@ pub trait Clock {
 /// exists so the integration tests can observe real retries without sleeping
 /// real seconds (`CLAUDE_RS_TEST_SLEEP_SCALE`). The policy's answer, printed
 /// and logged, is unscaled, and pacing is never scaled.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SystemClock {
     pub sleep_scale: f64,
 }
