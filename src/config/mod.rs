@@ -161,11 +161,11 @@ pub const DEFAULT_JOBS: usize = 4;
 /// Percent of every limit kept unused.
 pub const DEFAULT_HEADROOM: f64 = 10.0;
 
-/// A batch waits out a server's retry-after up to this long: nobody is waiting
-/// at a terminal, and giving up would turn a pause into errored items.
 /// How long a batch goes on with no request succeeding.
 pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(600);
 
+/// A batch waits out a server's retry-after up to this long: nobody is waiting
+/// at a terminal, and giving up would turn a pause into errored items.
 pub const BATCH_RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
 
 /// `~/…` in a path from the config file means the home directory.
