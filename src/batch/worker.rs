@@ -21,7 +21,7 @@ use crate::resilience::{
     AttemptFailure, Category, Clock, Decision, FailedAttempt, Failure, GiveUp, RetryPolicy,
 };
 
-pub const COMMAND: &str = "batch";
+pub use super::outcomes::COMMAND;
 
 /// What workers tell the thread that writes results and draws progress.
 pub enum Event {
@@ -39,8 +39,8 @@ pub enum Event {
     FeedDone {
         fed: u64,
     },
-    /// Ctrl-C.
-    Interrupt,
+    /// A reply that failed `--expect-json`: paid for all the same.
+    Billed(Box<Message>),
 }
 
 pub enum Outcome {
@@ -140,7 +140,10 @@ impl Shared {
                 self.gate.observe(&reply.rate_limits);
                 let event = permit.finish(None);
                 self.breaker_notice(event, None, events);
-                check_reply(&reply, self.expectation.as_ref()).map_err(AttemptFailure::from)?;
+                if let Err(failure) = check_reply(&reply, self.expectation.as_ref()) {
+                    let _ = events.send(Event::Billed(Box::new(reply.message)));
+                    return Err(failure.into());
+                }
                 Ok(Attempted::Done(Box::new(reply)))
             }
             Err(failed) => {

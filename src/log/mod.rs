@@ -198,15 +198,17 @@ impl<'a> CallRecord<'a> {
         }
     }
 
-    /// A call abandoned at Ctrl-C: no verdict on the API either way.
+    /// A call abandoned at a signal (`by`: `Ctrl-C`, `SIGTERM`, `SIGHUP`):
+    /// no verdict on the API either way.
     pub fn interrupted(
         command: &'a str,
         model: &'a str,
+        by: &str,
         attempts: u32,
         elapsed: std::time::Duration,
     ) -> CallRecord<'a> {
         CallRecord {
-            message: Some("interrupted by Ctrl-C".into()),
+            message: Some(format!("interrupted by {by}")),
             ..CallRecord::bare(command, model, INTERRUPTED, attempts, elapsed)
         }
     }

@@ -5,7 +5,6 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use super::interrupt::Interrupt;
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::log::{AttemptRecord, CallRecord, EventLog};
@@ -13,9 +12,10 @@ use crate::resilience::retry::run_with_retries;
 use crate::resilience::{
     AttemptFailure, Category, Clock, Decision, FailedAttempt, FinalFailure, RetryPolicy,
 };
+use crate::signal::Signals;
 
 /// What the log's `command` says for every line of a batch run.
-pub use crate::batch::worker::COMMAND;
+pub use crate::batch::outcomes::COMMAND;
 /// Message Batches calls are about no one model: the log's `model` is empty.
 const NO_MODEL: &str = "";
 
@@ -60,7 +60,7 @@ impl<T> RequestId for BatchAnswer<T> {
 }
 
 /// A call that failed for good.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Failed {
     pub failure: FinalFailure,
     pub attempts: u32,
@@ -104,7 +104,7 @@ pub enum Called<T> {
 
 /// Retry waits sleep on the interrupt, shrunk by `CLAUDE_RS_TEST_SLEEP_SCALE`.
 struct InterruptibleClock<'a> {
-    interrupt: &'a Interrupt,
+    interrupt: &'a Signals,
     sleep_scale: f64,
 }
 
@@ -125,7 +125,7 @@ pub struct Calls<'a> {
     client: Client,
     policy: RetryPolicy,
     sleep_scale: f64,
-    interrupt: Interrupt,
+    interrupt: Signals,
     log: EventLog,
     say: &'a dyn Say,
     retries: Cell<u64>,
@@ -136,7 +136,7 @@ impl<'a> Calls<'a> {
         client: Client,
         policy: RetryPolicy,
         sleep_scale: f64,
-        interrupt: Interrupt,
+        interrupt: Signals,
         log: EventLog,
         say: &'a dyn Say,
     ) -> Calls<'a> {
@@ -156,7 +156,7 @@ impl<'a> Calls<'a> {
         self.retries.get()
     }
 
-    pub fn interrupt(&self) -> &Interrupt {
+    pub fn interrupt(&self) -> &Signals {
         &self.interrupt
     }
 
