@@ -288,11 +288,13 @@ impl Ending<'_> {
 
     fn headline(&self) -> String {
         let done = self.tally.written();
+        let remote = matches!(self.how, How::Remote { .. });
         let items = match self.pending {
+            // The local summary has always said `1 of 1 items`.
+            Some(pending) if !remote => format!("{done} of {pending} items"),
             Some(pending) => format!("{done} of {}", count(pending, "item", "items")),
             None => count(done, "item", "items"),
         };
-        let remote = matches!(self.how, How::Remote { .. });
         let stopped = match self.signal {
             None | Some(Signal::Interrupt) => "batch interrupted".to_string(),
             Some(signal) => format!("batch stopped by {}", signal.name()),
