@@ -5,7 +5,7 @@
 //! the exit code, 128 + the signal's number as a shell reports it.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::exit_code::ExitCode;
 
@@ -102,21 +102,9 @@ impl Signals {
 
     /// Sleeps for `duration` unless a signal comes first; `true` when one came.
     pub fn sleep(&self, duration: Duration) -> bool {
-        let until = Instant::now() + duration;
-        let mut received = self.lock();
-        loop {
-            if received.1 > 0 {
-                return true;
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            received = match self.inner.wake.wait_timeout(received, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        let wait = self.inner.wake.wait_timeout_while(self.lock(), duration, |r| r.1 == 0);
+        let (received, _) = wait.unwrap_or_else(|e| e.into_inner());
+        received.1 > 0
     }
 }
 

@@ -337,7 +337,7 @@ impl Ending<'_> {
                         failure.category
                     ),
                 };
-                let mut out = format!("{} {}\n", "error:".red().bold(), why.bold());
+                let mut out = error_line(why.bold());
                 out.push_str(&report::what_and_request_id(failure));
                 out.push_str(&format!(
                     "  {:<11} {}\n",
@@ -361,26 +361,19 @@ impl Ending<'_> {
                 );
             }
             Some(Stop::OutputFailed(error)) => {
-                return format!(
-                    "{} batch stopped: could not write the results to {}: {error}\n",
-                    "error:".red().bold(),
-                    self.output.unwrap_or("stdout")
-                );
+                let output = self.output.unwrap_or("stdout");
+                return error_line(format!(
+                    "batch stopped: could not write the results to {output}: {error}"
+                ));
             }
             Some(Stop::LocalWrite(error)) => {
-                return format!(
-                    "{} batch stopped: could not write {error}\n",
-                    "error:".red().bold()
-                );
+                return error_line(format!("batch stopped: could not write {error}"));
             }
             Some(Stop::OutputClosed) => {
                 "batch stopped: stdout was closed by its reader".to_string()
             }
             Some(Stop::InputFailed(error)) => {
-                return format!(
-                    "{} batch stopped: could not read the input: {error}\n",
-                    "error:".red().bold()
-                );
+                return error_line(format!("batch stopped: could not read the input: {error}"));
             }
         };
         format!("{}\n", title.bold())
@@ -429,81 +422,77 @@ impl Ending<'_> {
                 ),
             ];
         }
-        let mut steps = Vec::new();
-        match self.how {
-            How::Remote { batches } if self.stop.is_some() => {
-                let fix_first = match self.stop {
-                    Some(Stop::Failed(failed)) if failed.failure.failure.fails_every_request() => {
-                        "fix the key, account or base URL, then "
-                    }
-                    Some(Stop::Failed(_)) => "once the API answers again, ",
-                    _ => "",
-                };
-                steps.push(("next", format!("{fix_first}resume with: {}", self.rerun)));
-                let running: Vec<&str> = batches
-                    .iter()
-                    .filter(|b| b.status.as_deref() != Some("ended"))
-                    .map(|b| b.id.as_str())
-                    .collect();
-                if let Some(first) = running.first() {
-                    steps.push((
-                        "cancel",
-                        format!(
-                            "to stop paying for the rest: claude-rs batch --cancel {}{}",
-                            sanitize::one_line(first),
-                            if running.len() > 1 {
-                                " (and the other batches above)"
-                            } else {
-                                ""
-                            }
-                        ),
-                    ));
+        let remote = match self.how {
+            How::Remote { batches } => Some(batches),
+            How::Local { .. } => None,
+        };
+        let next = if let Some(Stop::WaitTooLong(failure)) = self.stop {
+            let wait = failure
+                .retry_after
+                .map_or_else(|| "the wait".to_string(), report::wait_ends);
+            format!("after {wait}, finish it with: {}", self.rerun)
+        } else if self.unfinished() {
+            let fix_first = match self.stop {
+                Some(Stop::Systemic(_)) => "fix the key or account, then ",
+                Some(Stop::Outage(_)) => "once the API is back, ",
+                Some(Stop::Failed(failed)) if failed.failure.failure.fails_every_request() => {
+                    "fix the key, account or base URL, then "
                 }
-            }
-            _ if self.tally.missing > 0 => steps.push((
-                "next",
-                format!("submit the missing items with: {}", self.rerun),
-            )),
-            _ if self.unfinished() => {
-                let fix_first = match self.stop {
-                    Some(Stop::Systemic(_)) => "fix the key or account, then ",
-                    Some(Stop::Outage(_)) => "once the API is back, ",
-                    Some(Stop::WaitTooLong(failure)) => {
-                        return vec![(
-                            "next",
-                            format!(
-                                "after {}, finish it with: {}",
-                                failure
-                                    .retry_after
-                                    .map_or_else(|| "the wait".to_string(), report::wait_ends),
-                                self.rerun
-                            ),
-                        )];
-                    }
-                    _ => "",
-                };
-                steps.push(("next", format!("{fix_first}finish it with: {}", self.rerun)));
-            }
+                Some(Stop::Failed(_)) => "once the API answers again, ",
+                _ => "",
+            };
+            let verb = if remote.is_some() {
+                "resume"
+            } else {
+                "finish it"
+            };
+            format!("{fix_first}{verb} with: {}", self.rerun)
+        } else if self.tally.missing > 0 {
+            format!("submit the missing items with: {}", self.rerun)
+        } else if errored > 0 && self.pending.is_none() {
             // Following a batch again downloads the same results.
-            _ if errored > 0 && self.pending.is_none() => steps.push((
-                "next",
+            format!(
+                "redo the errored items by sending their input again: \
+                 claude-rs batch --remote INPUT -o {output} --retry-errored"
+            )
+        } else if errored > 0 && self.rerun.contains("--retry-errored") {
+            format!("redo the errored items with: {}", self.rerun)
+        } else if errored > 0 {
+            format!(
+                "redo the errored items with: {} --retry-errored",
+                self.rerun
+            )
+        } else {
+            return vec![];
+        };
+        let mut steps = vec![("next", next)];
+        let running: Vec<&BatchLine> = remote
+            .filter(|_| self.stop.is_some())
+            .unwrap_or_default()
+            .iter()
+            .filter(|b| b.status.as_deref() != Some("ended"))
+            .collect();
+        if let Some(first) = running.first() {
+            let others = if running.len() > 1 {
+                " (and the other batches above)"
+            } else {
+                ""
+            };
+            steps.push((
+                "cancel",
                 format!(
-                    "redo the errored items by sending their input again: \
-                     claude-rs batch --remote INPUT -o {output} --retry-errored"
+                    "to stop paying for the rest: claude-rs batch --cancel {}{others}",
+                    sanitize::one_line(&first.id)
                 ),
-            )),
-            _ if errored > 0 => {
-                let rerun = if self.rerun.contains("--retry-errored") {
-                    self.rerun.to_string()
-                } else {
-                    format!("{} --retry-errored", self.rerun)
-                };
-                steps.push(("next", format!("redo the errored items with: {rerun}")));
-            }
-            _ => {}
+            ));
         }
         steps
     }
+}
+
+/// `error: TEXT`, a line of its own.
+fn error_line(text: impl std::fmt::Display) -> String {
+    format!("{} {text}\n", "error:".red().bold())
 }
 
 /// `1 item`, `2 items`.
