@@ -102,7 +102,10 @@ impl Signals {
 
     /// Sleeps for `duration` unless a signal comes first; `true` when one came.
     pub fn sleep(&self, duration: Duration) -> bool {
-        let wait = self.inner.wake.wait_timeout_while(self.lock(), duration, |r| r.1 == 0);
+        let wait = self
+            .inner
+            .wake
+            .wait_timeout_while(self.lock(), duration, |r| r.1 == 0);
         let (received, _) = wait.unwrap_or_else(|e| e.into_inner());
         received.1 > 0
     }
