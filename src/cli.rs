@@ -88,9 +88,11 @@ Exit codes:
        breaker's probes; remote: through the retries; the batches keep running);
        remote, 6 also: a downloaded batch had no result for some items (rerun)
   9    finished, but some items errored, were canceled or expired (--retry-errored redoes them)
-  10   without -o: the results could not be written to stdout (disk full, I/O error)
-  130  interrupted (Ctrl-C): local: in-flight items finished, the rest left for a resume;
-       remote: the batches keep running on Anthropic's side, rerun to resume
+  10   without -o: the results could not be written to stdout (disk full, I/O error),
+       or stdout was closed by its reader (| head) with items unfinished
+  130  interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP): local: in-flight items finished,
+       the rest left for a resume; remote: the batches keep running on Anthropic's side,
+       rerun to resume
 
 Examples:
   claude-rs batch prompts.txt -o results.jsonl --jobs 8 --rpm 50

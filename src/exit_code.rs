@@ -25,12 +25,16 @@ pub enum ExitCode {
     BatchPartial = 9,
     /// The output could not be written: stdout failed (disk full, I/O error).
     Output = 10,
+    /// SIGHUP (the terminal went away): stopped as at Ctrl-C.
+    HungUp = 129,
     /// Interrupted by Ctrl-C.
     Interrupted = 130,
+    /// SIGTERM: stopped as at Ctrl-C.
+    Terminated = 143,
 }
 
 impl ExitCode {
-    pub const ALL: [ExitCode; 12] = [
+    pub const ALL: [ExitCode; 14] = [
         ExitCode::Success,
         ExitCode::Internal,
         ExitCode::Usage,
@@ -42,7 +46,9 @@ impl ExitCode {
         ExitCode::OutputValidation,
         ExitCode::BatchPartial,
         ExitCode::Output,
+        ExitCode::HungUp,
         ExitCode::Interrupted,
+        ExitCode::Terminated,
     ];
 
     pub fn code(self) -> u8 {
@@ -68,9 +74,11 @@ impl ExitCode {
                 "batch finished, but some items errored, were canceled or expired"
             }
             ExitCode::Output => {
-                "the output could not be written: stdout failed (disk full, I/O error)"
+                "the output could not be written: stdout failed (disk full, I/O error), or was closed while batch items were unfinished"
             }
+            ExitCode::HungUp => "hung up (SIGHUP); a batch stops as at Ctrl-C",
             ExitCode::Interrupted => "interrupted (Ctrl-C)",
+            ExitCode::Terminated => "terminated (SIGTERM); a batch stops as at Ctrl-C",
         }
     }
 }

@@ -15,27 +15,7 @@ use crate::resilience::{Category, Clock, Failure, SystemClock};
 /// a notification is missed.
 const PROBE_POLL: Duration = Duration::from_millis(250);
 
-/// Why a batch stopped before its end.
-#[derive(Clone, Debug)]
-pub enum Stop {
-    /// Ctrl-C.
-    Interrupted,
-    /// A failure that every request would meet alike: the key, its
-    /// permissions or billing, DNS, TLS, a proxy, or a base URL that redirects.
-    Systemic(Failure),
-    /// The circuit breaker's probes kept failing; the last failure.
-    Outage(Failure),
-    /// A 429 asked for a longer wait than a batch waits.
-    WaitTooLong(Failure),
-    /// No request succeeded for the give-up bound; the last failure.
-    Stalled(Failure, Duration),
-    /// Results cannot be written any more.
-    OutputFailed(String),
-    /// Stdout was closed by its reader (`| head`).
-    OutputClosed,
-    /// The input could not be read to its end.
-    InputFailed(String),
-}
+pub use super::summary::Stop;
 
 /// The first request goes alone: a bad key then costs one request, not one
 /// per worker, and the rate-limit headers are known before the others start.

@@ -7,6 +7,9 @@ use std::collections::HashMap;
 use crate::api::{Usage, pricing};
 use crate::resilience::Category;
 
+/// What the log's `command` says for every line of a batch run.
+pub const COMMAND: &str = "batch";
+
 #[derive(Clone, Debug, Default)]
 pub struct Outcomes {
     pub succeeded: u64,
@@ -15,6 +18,8 @@ pub struct Outcomes {
     pub output_tokens: u64,
     /// Estimated from the price table, for the replies whose model has a price.
     pub cost: f64,
+    /// Replies billed: successes, and replies that failed `--expect-json`.
+    pub replies: u64,
     /// Replies whose model has no known price.
     pub unpriced: u64,
     pub cut_at_max_tokens: u64,
@@ -31,15 +36,22 @@ impl Outcomes {
         price_factor: f64,
     ) {
         self.succeeded += 1;
+        self.billed(model, usage, price_factor);
+        if stop_reason == Some("max_tokens") {
+            self.cut_at_max_tokens += 1;
+        }
+    }
+
+    /// A reply's tokens, whether or not it was a success: a reply that
+    /// failed output validation was paid for all the same.
+    pub fn billed(&mut self, model: &str, usage: &Usage, price_factor: f64) {
+        self.replies += 1;
         // Token counts come from the wire: a sum of them must not overflow.
         self.input_tokens = self.input_tokens.saturating_add(usage.input_tokens);
         self.output_tokens = self.output_tokens.saturating_add(usage.output_tokens);
         match pricing::cost(model, usage) {
             Some(cost) => self.cost += cost * price_factor,
             None => self.unpriced += 1,
-        }
-        if stop_reason == Some("max_tokens") {
-            self.cut_at_max_tokens += 1;
         }
     }
 
@@ -81,7 +93,7 @@ impl Outcomes {
     /// The `tokens:` row, with the estimated cost when a price is known.
     pub fn tokens_row(&self) -> String {
         let mut tokens = format!("{} input, {} output", self.input_tokens, self.output_tokens);
-        if self.succeeded > self.unpriced {
+        if self.replies > self.unpriced {
             tokens.push_str(&format!(" (≈ {}", pricing::dollars(self.cost)));
             if self.unpriced > 0 {
                 tokens.push_str(&format!(

@@ -1,13 +1,13 @@
 //! The threads of a local batch: one feeder reading the input, N workers
 //! sending requests, and the calling thread writing each result the moment
 //! it arrives (one write per line, so a kill leaves at most a torn last line)
-//! and drawing progress. Ctrl-C once: stop starting items, let the in-flight
-//! ones finish. Twice: stop waiting for them.
+//! and drawing progress. Ctrl-C, SIGTERM or SIGHUP once: stop starting
+//! items, let the in-flight ones finish. Twice: stop waiting for them.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -25,6 +25,7 @@ use super::summary::Tally;
 use super::worker::{Event, Outcome, Shared};
 use crate::config::RequestDefaults;
 use crate::resilience::{Category, Failure};
+use crate::signal::{Signal, Signals};
 
 /// Where result lines go.
 pub enum Sink {
@@ -66,6 +67,8 @@ pub struct Finished {
     pub requests: u64,
     pub gate: GateStats,
     pub elapsed: Duration,
+    /// The signal that stopped it, if one did.
+    pub signal: Option<Signal>,
 }
 
 pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
@@ -73,17 +76,13 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
     let shared = Arc::new(shared);
     // Bounded: workers wait for the writer rather than results piling up in memory.
     let (events_tx, events_rx) = mpsc::sync_channel::<Event>(plan.jobs * 4 + 16);
-    let interrupt_tx = events_tx.clone();
-    let presses = Arc::new(AtomicU32::new(0));
-    let counted = Arc::clone(&presses);
-    // Ctrl-C only reports itself; deciding what it means happens below. It
-    // must never block: a full queue still counts the press. A third press
+    // A signal only counts itself; deciding what it means happens below,
+    // within the writer's next look (it wakes every 200 ms). A third one
     // ends the process even if the writer is stuck (a pipe nobody reads).
-    let _ = ctrlc::set_handler(move || {
-        if counted.fetch_add(1, Ordering::SeqCst) + 1 >= 3 {
-            std::process::exit(i32::from(crate::exit_code::ExitCode::Interrupted.code()));
+    let signals = Signals::install(|signal, count| {
+        if count >= 3 {
+            signal.exit();
         }
-        let _ = interrupt_tx.try_send(Event::Interrupt);
     });
     let (jobs_tx, jobs_rx) = mpsc::sync_channel::<Item>(plan.jobs * 2);
     let jobs_rx = Arc::new(Mutex::new(jobs_rx));
@@ -114,7 +113,7 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
         broken: false,
         tally: Tally::default(),
     };
-    collect(&events_rx, &presses, &shared, &mut writer, progress);
+    collect(&events_rx, &signals, &shared, &mut writer, progress);
     Finished {
         tally: writer.tally,
         stop: shared.gate.stopped(),
@@ -122,6 +121,7 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
         requests: shared.requests.load(Ordering::Relaxed),
         gate: shared.gate.stats(),
         elapsed: started.elapsed(),
+        signal: signals.first(),
     }
 }
 
@@ -274,10 +274,10 @@ impl Writer<'_> {
 }
 
 /// Writes results and draws progress until every item handed out is
-/// accounted for, or a second Ctrl-C says to stop waiting.
+/// accounted for, or a second signal says to stop waiting.
 fn collect(
     events: &Receiver<Event>,
-    presses: &AtomicU32,
+    signals: &Signals,
     shared: &Shared,
     writer: &mut Writer,
     progress: &Progress,
@@ -286,8 +286,7 @@ fn collect(
     let mut settled = 0u64;
     let mut handled = 0;
     while fed.is_none_or(|fed| settled < fed) {
-        // Each Ctrl-C is counted by the handler; the queue only wakes us.
-        while handled < presses.load(Ordering::SeqCst) {
+        while handled < signals.count() {
             handled += 1;
             if handled > 1 {
                 progress.suspend(|| {
@@ -302,7 +301,12 @@ fn collect(
             progress.suspend(|| {
                 eprintln!(
                     "{} no new items start; waiting for those in flight (Ctrl-C again to abandon them)",
-                    "interrupted:".yellow().bold()
+                    match signals.first() {
+                        Some(Signal::Interrupt) | None => "interrupted:".to_string(),
+                        Some(signal) => format!("{}:", signal.name()),
+                    }
+                    .yellow()
+                    .bold()
                 )
             });
         }
@@ -325,8 +329,10 @@ fn collect(
                 progress.suspend(|| eprintln!("{}", crate::report::warning(&text)));
             }
             Event::FeedDone { fed: count } => fed = Some(count),
-            // Counted above, at the top of the loop.
-            Event::Interrupt => {}
+            Event::Billed(reply) => writer
+                .tally
+                .outcomes
+                .billed(&reply.model, &reply.usage, 1.0),
         }
         progress.update(Figures {
             succeeded: writer.tally.outcomes.succeeded,

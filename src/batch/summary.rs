@@ -1,22 +1,32 @@
-//! The counts of a batch run, the summary printed on stderr at its end, the
-//! command that redoes what is left, and the exit code.
+//! The end of a batch run, local or through the Message Batches API: its
+//! counts, why it stopped, the summary on stderr, the command that redoes
+//! what is left, the log's batch line and the exit code, decided once.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use colored::Colorize;
 
-use super::gate::{GateStats, Stop};
 use super::outcomes::{Outcomes, row};
 use super::progress::per_minute;
+use super::remote::calls::{BatchCall, Failed};
 use crate::api::proxy::mask_credentials;
 use crate::exit_code::ExitCode;
-use crate::report;
+use crate::log::{BatchRecord, EventLog, timestamp};
 use crate::resilience::{Failure, FinalFailure, GiveUp};
+use crate::signal::Signal;
+use crate::{report, sanitize};
 
-/// What happened to the items, as the results were written.
+/// Result lines, as this run wrote them or found them.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
     pub outcomes: Outcomes,
+    /// Message Batches results that were canceled or expired.
+    pub canceled: u64,
+    pub expired: u64,
+    /// Result types claude-rs does not know (the API may add some).
+    pub other: u64,
+    /// Items a downloaded batch returned no result for: a rerun submits them again.
+    pub missing: u64,
     /// Items this run started but did not finish (a stop), or whose result
     /// could not be written: a rerun does them.
     pub unfinished: u64,
@@ -26,49 +36,110 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Everything but successes: what `--retry-errored` redoes.
+    pub fn not_succeeded(&self) -> u64 {
+        self.outcomes.errored_total() + self.canceled + self.expired + self.other
+    }
+
     /// Results this run wrote.
     pub fn written(&self) -> u64 {
-        self.outcomes.succeeded + self.outcomes.errored_total()
+        self.outcomes.succeeded + self.not_succeeded()
     }
+}
+
+/// Why a batch stopped before its end.
+#[derive(Clone, Debug)]
+pub enum Stop {
+    /// Ctrl-C, SIGTERM or SIGHUP (`Ending::signal` says which).
+    Interrupted,
+    /// A failure that every request would meet alike: the key, its
+    /// permissions or billing, DNS, TLS, a proxy, or a base URL that redirects.
+    Systemic(Failure),
+    /// The circuit breaker's probes kept failing; the last failure.
+    Outage(Failure),
+    /// A 429 asked for a longer wait than a batch waits.
+    WaitTooLong(Failure),
+    /// No request succeeded for the give-up bound; the last failure.
+    Stalled(Failure, Duration),
+    /// A Message Batches call failed for good (its retries used, or a
+    /// failure no retry mends).
+    Failed(Box<Failed>),
+    /// Results cannot be written any more.
+    OutputFailed(String),
+    /// OUTPUT or the state file of a remote batch could not be written.
+    LocalWrite(String),
+    /// Stdout was closed by its reader (`| head`).
+    OutputClosed,
+    /// The input could not be read to its end.
+    InputFailed(String),
+}
+
+/// One Message Batch as the summary shows it.
+#[derive(Clone, Debug)]
+pub struct BatchLine {
+    pub id: String,
+    /// The last status seen; `None` when it was never polled.
+    pub status: Option<String>,
+    pub done: u64,
+    pub total: u64,
 }
 
 /// Everything the end of a run reports.
 pub struct Ending<'a> {
     pub tally: &'a Tally,
-    /// Items in the input that this run had to do (not already in OUTPUT).
-    pub pending: u64,
+    /// Items this run had to do (not already in OUTPUT); `None` when
+    /// following a Message Batch (unknown).
+    pub pending: Option<u64>,
     pub retries: u64,
-    pub requests: u64,
-    pub gate: GateStats,
     pub elapsed: Duration,
     pub stop: Option<&'a Stop>,
+    /// The signal that stopped the run, when one did.
+    pub signal: Option<Signal>,
     /// OUTPUT's path, or `None` for stdout.
     pub output: Option<&'a str>,
     /// The command line that reruns this batch.
     pub rerun: &'a str,
+    /// How it was run: here, or through the Message Batches API.
+    pub how: How<'a>,
+}
+
+pub enum How<'a> {
+    Local {
+        requests: u64,
+        pauses: u32,
+        breaker_trips: u32,
+    },
+    Remote {
+        batches: &'a [BatchLine],
+    },
 }
 
 impl Ending<'_> {
     pub fn exit_code(&self) -> ExitCode {
         match self.stop {
-            Some(Stop::Interrupted) => ExitCode::Interrupted,
+            Some(Stop::Interrupted) => self.signal.unwrap_or(Signal::Interrupt).exit_code(),
             Some(
                 Stop::Systemic(failure)
                 | Stop::Outage(failure)
                 | Stop::WaitTooLong(failure)
                 | Stop::Stalled(failure, _),
             ) => failure.category.exit_code(),
+            Some(Stop::Failed(failed)) => failed.failure.failure.category.exit_code(),
+            // Stdout closed or failed with items unfinished: never a success.
+            Some(Stop::OutputClosed) => ExitCode::Output,
             Some(Stop::OutputFailed(_)) if self.output.is_none() => ExitCode::Output,
-            Some(Stop::OutputFailed(_) | Stop::InputFailed(_)) => ExitCode::Internal,
-            Some(Stop::OutputClosed) => ExitCode::Success,
-            None if self.tally.outcomes.errored_total() + self.tally.skipped_errored > 0 => {
+            Some(Stop::OutputFailed(_) | Stop::LocalWrite(_) | Stop::InputFailed(_)) => {
+                ExitCode::Internal
+            }
+            None if self.tally.missing > 0 => ExitCode::Api,
+            None if self.tally.not_succeeded() + self.tally.skipped_errored > 0 => {
                 ExitCode::BatchPartial
             }
             None => ExitCode::Success,
         }
     }
 
-    /// For the log: `completed`, `interrupted`, or the stopping category.
+    /// For the log: `completed`, `interrupted`, or why it stopped.
     pub fn outcome(&self) -> &'static str {
         match self.stop {
             None => "completed",
@@ -79,17 +150,61 @@ impl Ending<'_> {
                 | Stop::WaitTooLong(failure)
                 | Stop::Stalled(failure, _),
             ) => failure.category.as_str(),
-            Some(Stop::OutputFailed(_)) => "output_failed",
+            Some(Stop::Failed(failed)) => failed.failure.failure.category.as_str(),
+            Some(Stop::OutputFailed(_) | Stop::LocalWrite(_)) => "output_failed",
             Some(Stop::OutputClosed) => "output_closed",
             Some(Stop::InputFailed(_)) => "input_failed",
         }
     }
 
+    /// Prints the summary, writes the log's batch line, gives the exit code.
+    pub fn finish(&self, log: &EventLog, batch_ids: &[String]) -> ExitCode {
+        eprintln!("{}", self.render());
+        let written = self.tally.written();
+        let record = BatchRecord {
+            ts: timestamp(SystemTime::now()),
+            event: "batch",
+            command: super::outcomes::COMMAND,
+            outcome: self.outcome(),
+            succeeded: self.tally.outcomes.succeeded,
+            errored: self.tally.not_succeeded(),
+            unfinished: self.pending.map_or(0, |p| p.saturating_sub(written)),
+            retries: self.retries,
+            elapsed_ms: self.elapsed.as_millis() as u64,
+            batch_ids,
+        };
+        if let Some(warning) = log.append(&record) {
+            eprintln!("{}", report::warning(&warning));
+        }
+        self.exit_code()
+    }
+
     pub fn render(&self) -> String {
         let tally = self.tally;
-        let mut out = String::new();
-        out.push_str(&self.headline());
+        let mut out = self.headline();
         out.push_str(&tally.outcomes.result_rows());
+        if let How::Remote { .. } = self.how {
+            out.push_str(&row("canceled", tally.canceled.to_string()));
+            out.push_str(&row("expired", tally.expired.to_string()));
+        }
+        if tally.other > 0 {
+            out.push_str(&row(
+                "other",
+                format!(
+                    "{} (result types claude-rs does not know, written as sent)",
+                    tally.other
+                ),
+            ));
+        }
+        if tally.missing > 0 {
+            out.push_str(&row(
+                "missing",
+                format!(
+                    "{} (a downloaded batch had no result for them; a rerun submits them again)",
+                    tally.missing
+                ),
+            ));
+        }
         if tally.skipped_succeeded + tally.skipped_errored > 0 {
             out.push_str(&row(
                 "skipped",
@@ -102,57 +217,114 @@ impl Ending<'_> {
                 ),
             ));
         }
-        if self.stop.is_some() || tally.unfinished > 0 {
-            let left = self.pending.saturating_sub(tally.written());
+        if let Some(pending) = self.pending.filter(|_| self.unfinished()) {
+            let left = pending.saturating_sub(tally.written());
             out.push_str(&row("unfinished", format!("{left} (left for a rerun)")));
         }
-        let mut retries = self.retries.to_string();
-        if self.gate.pauses + self.gate.breaker_trips > 0 {
-            retries.push_str(&format!(
-                " (rate-limit pauses {}, circuit breaker opened {})",
-                self.gate.pauses, self.gate.breaker_trips
-            ));
+        match self.how {
+            How::Local {
+                requests,
+                pauses,
+                breaker_trips,
+            } => {
+                let mut retries = self.retries.to_string();
+                if pauses + breaker_trips > 0 {
+                    retries.push_str(&format!(
+                        " (rate-limit pauses {pauses}, circuit breaker opened {breaker_trips})"
+                    ));
+                }
+                out.push_str(&row("retries", retries));
+                out.push_str(&tally.outcomes.tokens_row());
+                out.push_str(&row("rate", self.rate(requests)));
+            }
+            How::Remote { batches } => {
+                out.push_str(&tally.outcomes.tokens_row());
+                out.push_str(&row("batches", self.batch_list(batches)));
+                out.push_str(&row("retries", self.retries.to_string()));
+                out.push_str(&row("time", wall_time(self.elapsed)));
+            }
         }
-        out.push_str(&row("retries", retries));
-        out.push_str(&tally.outcomes.tokens_row());
-        let sent = format!(
-            "{} {} in {}",
-            self.requests,
-            if self.requests == 1 {
-                "request"
-            } else {
-                "requests"
-            },
-            wall_time(self.elapsed)
-        );
-        // A pace needs a few requests over some time to mean anything: one
-        // request in no time is not 47,000 a minute.
-        let rate = match self.requests >= 2 && self.elapsed >= Duration::from_secs(1) {
-            true => format!(
-                "{:.0} requests/min ({sent})",
-                per_minute(self.requests, self.elapsed)
-            ),
-            false => sent,
-        };
-        out.push_str(&row("rate", rate));
-        if let Some(next) = self.next_step() {
-            out.push_str(&row("next", next));
+        for (label, text) in self.next_steps() {
+            out.push_str(&row(label, text));
         }
         out.trim_end().to_string()
     }
 
+    /// Items are left for a rerun.
+    fn unfinished(&self) -> bool {
+        self.stop.is_some() || self.tally.unfinished > 0
+    }
+
+    fn rate(&self, requests: u64) -> String {
+        let sent = format!(
+            "{} in {}",
+            count(requests, "request", "requests"),
+            wall_time(self.elapsed)
+        );
+        // A pace needs a few requests over some time to mean anything: one
+        // request in no time is not 47,000 a minute.
+        match requests >= 2 && self.elapsed >= Duration::from_secs(1) {
+            true => format!(
+                "{:.0} requests/min ({sent})",
+                per_minute(requests, self.elapsed)
+            ),
+            false => sent,
+        }
+    }
+
+    fn batch_list(&self, batches: &[BatchLine]) -> String {
+        if batches.is_empty() {
+            return "none".into();
+        }
+        batches
+            .iter()
+            .map(|batch| {
+                let id = sanitize::one_line(&batch.id).into_owned();
+                match (&batch.status, self.stop.is_some()) {
+                    (Some(status), true) => format!(
+                        "{id} ({}, {} of {} done)",
+                        sanitize::one_line(status),
+                        batch.done,
+                        batch.total
+                    ),
+                    _ => id,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn headline(&self) -> String {
         let done = self.tally.written();
+        let remote = matches!(self.how, How::Remote { .. });
+        let items = match self.pending {
+            // The local summary has always said `1 of 1 items`.
+            Some(pending) if !remote => format!("{done} of {pending} items"),
+            Some(pending) => format!("{done} of {}", count(pending, "item", "items")),
+            None => count(done, "item", "items"),
+        };
+        let stopped = match self.signal {
+            None | Some(Signal::Interrupt) => "batch interrupted".to_string(),
+            Some(signal) => format!("batch stopped by {}", signal.name()),
+        };
         let title = match self.stop {
-            None => format!(
-                "batch finished: {done} of {} items in {}",
-                self.pending,
+            None if remote => format!(
+                "batch finished: {items} in {} through the Message Batches API",
                 wall_time(self.elapsed)
             ),
-            Some(Stop::Interrupted) => format!(
-                "batch interrupted: {done} of {} items finished; the rest are left for a rerun",
-                self.pending
-            ),
+            None => format!("batch finished: {items} in {}", wall_time(self.elapsed)),
+            Some(Stop::Interrupted) if remote => {
+                let running = match self.how {
+                    How::Remote { batches } if !batches.is_empty() => {
+                        "the batches keep running on Anthropic's side"
+                    }
+                    _ => "nothing was submitted",
+                };
+                format!("{stopped}: {items} downloaded; {running}")
+            }
+            Some(Stop::Interrupted) => {
+                format!("{stopped}: {items} finished; the rest are left for a rerun")
+            }
             Some(Stop::Systemic(failure)) => {
                 return format!(
                     "{}\n  {:<11} nothing more was sent; unfinished items are left untouched for a rerun\n",
@@ -180,7 +352,7 @@ impl Ending<'_> {
                         failure.category
                     ),
                 };
-                let mut out = format!("{} {}\n", "error:".red().bold(), why.bold());
+                let mut out = error_line(why.bold());
                 out.push_str(&report::what_and_request_id(failure));
                 out.push_str(&format!(
                     "  {:<11} {}\n",
@@ -189,61 +361,163 @@ impl Ending<'_> {
                 ));
                 return out;
             }
-            Some(Stop::OutputFailed(error)) => {
+            Some(Stop::Failed(failed)) => {
+                let during = match failed.call {
+                    BatchCall::Create => "submitting a batch",
+                    BatchCall::Retrieve => "polling a batch",
+                    BatchCall::Results => "downloading results",
+                    BatchCall::Cancel => "canceling a batch",
+                    BatchCall::List => "listing batches",
+                };
                 return format!(
-                    "{} batch stopped: could not write the results to {}: {error}\n",
-                    "error:".red().bold(),
-                    self.output.unwrap_or("stdout")
+                    "{}\n  {:<11} stopped while {during}\n",
+                    failed.render(),
+                    "batch:"
                 );
+            }
+            Some(Stop::OutputFailed(error)) => {
+                let output = self.output.unwrap_or("stdout");
+                return error_line(format!(
+                    "batch stopped: could not write the results to {output}: {error}"
+                ));
+            }
+            Some(Stop::LocalWrite(error)) => {
+                return error_line(format!("batch stopped: could not write {error}"));
             }
             Some(Stop::OutputClosed) => {
                 "batch stopped: stdout was closed by its reader".to_string()
             }
             Some(Stop::InputFailed(error)) => {
-                return format!(
-                    "{} batch stopped: could not read the input: {error}\n",
-                    "error:".red().bold()
-                );
+                return error_line(format!("batch stopped: could not read the input: {error}"));
             }
         };
         format!("{}\n", title.bold())
     }
 
-    /// What to run next, if anything.
-    fn next_step(&self) -> Option<String> {
-        let errored = self.tally.outcomes.errored_total() + self.tally.skipped_errored;
-        let unfinished = self.stop.is_some() || self.tally.unfinished > 0;
-        if self.output.is_none() {
-            return (unfinished || errored > 0)
-                .then(|| "write the results to a file with -o OUTPUT to be able to rerun only what is missing".into());
+    /// A remote create that failed without proof that nothing was created.
+    fn may_have_created(&self) -> Option<&Failed> {
+        match self.stop {
+            Some(Stop::Failed(failed))
+                if failed.call == BatchCall::Create
+                    && !failed.failure.failure.proves_nothing_was_done() =>
+            {
+                Some(failed)
+            }
+            _ => None,
         }
+    }
+
+    /// What to run next: `(label, text)` rows.
+    fn next_steps(&self) -> Vec<(&'static str, String)> {
+        let errored = self.tally.not_succeeded() + self.tally.skipped_errored;
+        let Some(output) = self.output else {
+            return match self.unfinished() || errored > 0 {
+                true => vec![("next", "write the results to a file with -o OUTPUT to be able to rerun only what is missing".into())],
+                false => vec![],
+            };
+        };
+        if let Some(failed) = self.may_have_created() {
+            let sent = crate::dates::earlier(SystemTime::now(), failed.elapsed);
+            return vec![
+                (
+                    "created?",
+                    format!(
+                        "a batch may have been created although its answer was lost: look for one created \
+                         around {} with claude-rs batch --list",
+                        crate::dates::rfc3339_seconds(sent)
+                    ),
+                ),
+                (
+                    "then",
+                    format!(
+                        "if it is there, follow it first with: claude-rs batch --remote --batch-id ID -o {output}; \
+                         then (or if it is not there) finish with: {}",
+                        self.rerun
+                    ),
+                ),
+            ];
+        }
+        let remote = match self.how {
+            How::Remote { batches } => Some(batches),
+            How::Local { .. } => None,
+        };
         // Whatever stopped the batch, the next run redoes all not yet succeeded.
-        let retry_errored = errored > 0 && !self.rerun.contains("--retry-errored");
-        let rerun = &match retry_errored {
+        let rerun = &match errored > 0 && !self.rerun.contains("--retry-errored") {
             true => format!("{} --retry-errored", self.rerun),
             false => self.rerun.to_string(),
         };
-        if unfinished {
+        let next = if let Some(Stop::WaitTooLong(failure)) = self.stop {
+            let wait = failure
+                .retry_after
+                .map_or_else(|| "the wait".to_string(), report::wait_ends);
+            format!("after {wait}, finish it with: {rerun}")
+        } else if self.unfinished() {
             let fix_first = match self.stop {
                 Some(Stop::Systemic(f)) if f.category.is_account_wide() => {
                     "fix the key or account, then "
                 }
                 Some(Stop::Systemic(_)) => "once that is fixed, ",
                 Some(Stop::Outage(_) | Stop::Stalled(..)) => "once the API is back, ",
-                Some(Stop::WaitTooLong(failure)) => {
-                    return Some(format!(
-                        "after {}, finish it with: {}",
-                        failure
-                            .retry_after
-                            .map_or_else(|| "the wait".to_string(), report::wait_ends),
-                        rerun
-                    ));
+                Some(Stop::Failed(failed)) if failed.failure.failure.fails_every_request() => {
+                    "fix the key, account or base URL, then "
                 }
+                Some(Stop::Failed(_)) => "once the API answers again, ",
                 _ => "",
             };
-            return Some(format!("{fix_first}finish it with: {rerun}"));
+            let verb = if remote.is_some() {
+                "resume"
+            } else {
+                "finish it"
+            };
+            format!("{fix_first}{verb} with: {rerun}")
+        } else if self.tally.missing > 0 {
+            format!("submit the missing items with: {rerun}")
+        } else if errored > 0 && self.pending.is_none() {
+            // Following a batch again downloads the same results.
+            format!(
+                "redo the errored items by sending their input again: \
+                 claude-rs batch --remote INPUT -o {output} --retry-errored"
+            )
+        } else if errored > 0 {
+            format!("redo the errored items with: {rerun}")
+        } else {
+            return vec![];
+        };
+        let mut steps = vec![("next", next)];
+        let running: Vec<&BatchLine> = remote
+            .filter(|_| self.stop.is_some())
+            .unwrap_or_default()
+            .iter()
+            .filter(|b| b.status.as_deref() != Some("ended"))
+            .collect();
+        if let Some(first) = running.first() {
+            let others = if running.len() > 1 {
+                " (and the other batches above)"
+            } else {
+                ""
+            };
+            steps.push((
+                "cancel",
+                format!(
+                    "to stop paying for the rest: claude-rs batch --cancel {}{others}",
+                    sanitize::one_line(&first.id)
+                ),
+            ));
         }
-        (errored > 0).then(|| format!("redo the errored items with: {rerun}"))
+        steps
+    }
+}
+
+/// `error: TEXT`, a line of its own.
+fn error_line(text: impl std::fmt::Display) -> String {
+    format!("{} {text}\n", "error:".red().bold())
+}
+
+/// `1 item`, `2 items`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    match n {
+        1 => format!("1 {one}"),
+        _ => format!("{n} {many}"),
     }
 }
 
@@ -307,18 +581,71 @@ fn shell_quote(arg: &str) -> String {
 mod tests {
     use super::*;
     use crate::resilience::Category;
+    use std::collections::HashMap;
 
     fn ending<'a>(tally: &'a Tally, stop: Option<&'a Stop>, output: Option<&'a str>) -> Ending<'a> {
         Ending {
             tally,
-            pending: 10,
+            pending: Some(10),
             retries: 3,
-            requests: 13,
-            gate: GateStats::default(),
             elapsed: Duration::from_secs(30),
             stop,
+            signal: None,
             output,
             rerun: "claude-rs batch in.txt -o out.jsonl",
+            how: How::Local {
+                requests: 13,
+                pauses: 0,
+                breaker_trips: 0,
+            },
+        }
+    }
+
+    fn remote<'a>(
+        tally: &'a Tally,
+        stop: Option<&'a Stop>,
+        batches: &'a [BatchLine],
+    ) -> Ending<'a> {
+        Ending {
+            tally,
+            pending: Some(10),
+            retries: 1,
+            elapsed: Duration::from_secs(30),
+            stop,
+            signal: None,
+            output: Some("out.jsonl"),
+            rerun: "claude-rs batch --remote in.txt -o out.jsonl",
+            how: How::Remote { batches },
+        }
+    }
+
+    fn outcomes(succeeded: u64, errored: &[(Category, u64)]) -> Outcomes {
+        Outcomes {
+            succeeded,
+            errored: HashMap::from_iter(errored.iter().copied()),
+            ..Outcomes::default()
+        }
+    }
+
+    fn failed(category: Category, give_up: GiveUp, call: BatchCall) -> Stop {
+        Stop::Failed(Box::new(Failed {
+            failure: FinalFailure {
+                failure: Failure::new(category, "boom"),
+                give_up,
+                partial: None,
+            },
+            attempts: 1,
+            elapsed: Duration::from_secs(1),
+            call,
+        }))
+    }
+
+    fn batch(status: &str) -> BatchLine {
+        BatchLine {
+            id: "msgbatch_1".into(),
+            status: Some(status.into()),
+            done: 3,
+            total: 10,
         }
     }
 
@@ -355,13 +682,149 @@ mod tests {
             ending(&clean, Some(&Stop::Interrupted), None).exit_code(),
             ExitCode::Interrupted
         );
+        // Stdout closed by its reader with items unfinished is not a success.
+        assert_eq!(
+            ending(&clean, Some(&Stop::OutputClosed), None).exit_code(),
+            ExitCode::Output
+        );
+    }
+
+    #[test]
+    fn a_signal_names_the_stop_and_gives_its_exit_code() {
+        let mut tally = Tally::default();
+        tally.outcomes.succeeded = 4;
+        for (signal, code) in [
+            (Signal::Terminate, ExitCode::Terminated),
+            (Signal::HangUp, ExitCode::HungUp),
+        ] {
+            let mut stopped = ending(&tally, Some(&Stop::Interrupted), Some("out.jsonl"));
+            stopped.signal = Some(signal);
+            assert_eq!(stopped.exit_code(), code);
+            assert_eq!(stopped.outcome(), "interrupted");
+            let text = stopped.render();
+            assert!(
+                text.contains(&format!(
+                    "batch stopped by {}: 4 of 10 items finished",
+                    signal.name()
+                )),
+                "{text}"
+            );
+            assert!(
+                text.contains("next:       finish it with: claude-rs batch"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn remote_exit_codes_follow_the_contract() {
+        let clean = Tally {
+            outcomes: outcomes(10, &[]),
+            ..Tally::default()
+        };
+        assert_eq!(remote(&clean, None, &[]).exit_code(), ExitCode::Success);
+        for partial in [
+            Tally {
+                canceled: 1,
+                ..clean.clone()
+            },
+            Tally {
+                expired: 1,
+                ..clean.clone()
+            },
+            Tally {
+                outcomes: outcomes(10, &[(Category::Overloaded, 1)]),
+                ..clean.clone()
+            },
+        ] {
+            assert_eq!(
+                remote(&partial, None, &[]).exit_code(),
+                ExitCode::BatchPartial
+            );
+        }
+        let network = failed(
+            Category::Connection,
+            GiveUp::AttemptsExhausted,
+            BatchCall::Retrieve,
+        );
+        assert_eq!(
+            remote(&clean, Some(&network), &[]).exit_code(),
+            ExitCode::Network
+        );
+        let missing = Tally {
+            missing: 1,
+            ..clean.clone()
+        };
+        assert_eq!(remote(&missing, None, &[]).exit_code(), ExitCode::Api);
+    }
+
+    #[test]
+    fn the_remote_summary_counts_every_kind_and_says_how_to_redo_failures() {
+        let tally = Tally {
+            outcomes: outcomes(7, &[(Category::Overloaded, 1)]),
+            canceled: 1,
+            expired: 1,
+            ..Tally::default()
+        };
+        let batches = [batch("ended")];
+        let text = remote(&tally, None, &batches).render();
+        assert!(
+            text.contains("batch finished: 10 of 10 items in 30s through the Message Batches API"),
+            "{text}"
+        );
+        assert!(text.contains("errored:    1 (overloaded 1)"), "{text}");
+        assert!(text.contains("canceled:   1"), "{text}");
+        assert!(text.contains("expired:    1"), "{text}");
+        assert!(text.contains("batches:    msgbatch_1\n"), "{text}");
+        assert!(
+            text.contains("redo the errored items with: claude-rs batch --remote in.txt -o out.jsonl --retry-errored"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_remote_run_says_the_batch_keeps_running_and_how_to_resume_or_cancel() {
+        let tally = Tally::default();
+        let batches = [batch("in_progress")];
+        let text = remote(&tally, Some(&Stop::Interrupted), &batches).render();
+        assert!(text.contains("keep running on Anthropic's side"), "{text}");
+        assert!(
+            text.contains("msgbatch_1 (in_progress, 3 of 10 done)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("resume with: claude-rs batch --remote in.txt -o out.jsonl"),
+            "{text}"
+        );
+        assert!(
+            text.contains("claude-rs batch --cancel msgbatch_1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_lost_create_answer_says_how_to_find_the_batch() {
+        let tally = Tally::default();
+        let lost = failed(
+            Category::Connection,
+            GiveUp::MayHaveTakenEffect,
+            BatchCall::Create,
+        );
+        let text = remote(&tally, Some(&lost), &[]).render();
+        assert!(text.contains("claude-rs batch --list"), "{text}");
+        assert!(text.contains("--batch-id ID -o out.jsonl"), "{text}");
+        assert!(text.contains("stopped while submitting a batch"), "{text}");
     }
 
     #[test]
     fn one_request_in_no_time_has_no_pace() {
         let tally = Tally::default();
         let mut one = ending(&tally, None, Some("out.jsonl"));
-        one.requests = 1;
+        one.how = How::Local {
+            requests: 1,
+            pauses: 0,
+            breaker_trips: 0,
+        };
         one.elapsed = Duration::from_millis(20);
         let text = one.render();
         assert!(text.contains("rate:       1 request in 0.0s"), "{text}");
@@ -374,8 +837,6 @@ mod tests {
         tally.outcomes.succeeded = 7;
         tally.outcomes.input_tokens = 100;
         tally.outcomes.output_tokens = 200;
-        tally.outcomes.cost = 1.5;
-        tally.outcomes.unpriced = 2;
         tally.outcomes.errored.insert(Category::InvalidRequest, 2);
         tally.outcomes.errored.insert(Category::Overloaded, 1);
         let text = ending(&tally, None, Some("out.jsonl")).render();

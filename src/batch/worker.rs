@@ -19,7 +19,7 @@ use crate::resilience::breaker::{BreakerEvent, Health};
 use crate::resilience::policy::AttemptState;
 use crate::resilience::{AttemptFailure, Category, Decision, Failure, GiveUp, RetryPolicy};
 
-pub const COMMAND: &str = "batch";
+pub use super::outcomes::COMMAND;
 
 /// What workers tell the thread that writes results and draws progress.
 pub enum Event {
@@ -37,8 +37,8 @@ pub enum Event {
     FeedDone {
         fed: u64,
     },
-    /// Ctrl-C.
-    Interrupt,
+    /// A reply that failed `--expect-json`: paid for all the same.
+    Billed(Box<Message>),
 }
 
 pub enum Outcome {
@@ -130,7 +130,10 @@ impl Shared {
                 permit.replied(&reply.rate_limits, reply.message.usage.output_tokens);
                 let event = permit.finish(None);
                 self.breaker_notice(event, None, events);
-                check_reply(&reply, self.expectation.as_ref()).map_err(AttemptFailure::from)?;
+                if let Err(failure) = check_reply(&reply, self.expectation.as_ref()) {
+                    let _ = events.send(Event::Billed(Box::new(reply.message)));
+                    return Err(failure.into());
+                }
                 Ok(Attempted::Done(Box::new(reply)))
             }
             Err(failed) => {

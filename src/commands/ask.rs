@@ -22,6 +22,7 @@ use crate::output_check::check_reply;
 use crate::report::{self, Style};
 use crate::resilience::{AttemptFailure, Category, FinalFailure, SystemClock};
 use crate::sanitize;
+use crate::signal::Signal;
 
 const COMMAND: &str = "ask";
 
@@ -265,8 +266,8 @@ impl<'a> Ask<'a> {
         }
     }
 
-    /// What Ctrl-C leaves behind: the call line, the JSON object, a notice.
-    fn on_interrupt(&self) -> impl FnOnce(u32, Duration) + Send + 'static {
+    /// What a signal leaves behind: the call line, the JSON object, a notice.
+    fn on_interrupt(&self) -> impl FnOnce(Signal, u32, Duration) + Send + 'static {
         let json = self.settings.json;
         // After the terminal's `^C`, on a line of its own.
         let newline = if self.style.stderr_is_terminal {
@@ -277,10 +278,11 @@ impl<'a> Ask<'a> {
         let model = self.settings.request.model.clone();
         let log = EventLog::new(self.settings.log_path.clone())
             .for_mock(self.settings.connection.mock_scenario.is_some());
-        move |attempts, elapsed| {
-            if let Some(warning) =
-                log.append(&CallRecord::interrupted(COMMAND, &model, attempts, elapsed))
-            {
+        move |signal, attempts, elapsed| {
+            let by = signal.name();
+            if let Some(warning) = log.append(&CallRecord::interrupted(
+                COMMAND, &model, by, attempts, elapsed,
+            )) {
                 eprintln!("{}", report::warning(&warning));
             }
             if json {
@@ -290,7 +292,7 @@ impl<'a> Ask<'a> {
                         category: INTERRUPTED,
                         http_status: None,
                         kind: None,
-                        message: "interrupted by Ctrl-C before the reply was complete",
+                        message: &format!("interrupted by {by} before the reply was complete"),
                         request_id: None,
                         retryable: false,
                         fix: "Run the command again for a reply.".into(),
@@ -301,7 +303,7 @@ impl<'a> Ask<'a> {
                 });
             }
             eprintln!(
-                "{newline}interrupted (Ctrl-C) during attempt {attempts}, after {}: the call was abandoned",
+                "{newline}interrupted ({by}) during attempt {attempts}, after {}: the call was abandoned",
                 report::seconds(elapsed)
             );
         }

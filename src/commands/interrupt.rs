@@ -1,16 +1,17 @@
-//! Ctrl-C during a one-shot command (`ask`): the call is abandoned, but the
+//! A signal during a one-shot command (`ask`): the call is abandoned, but the
 //! command still has its last word: the one JSON object under `--json`, the
-//! log's call line, a notice, exit 130. The main thread may be stuck in a
-//! network read for as long as the stall timeout, so that ending is written
-//! from a thread of its own; whichever of the two endings starts first is
-//! the only one, so nothing is printed twice. A second Ctrl-C ends the
-//! process at once, even if the ending is stuck on a pipe nobody reads.
+//! log's call line, a notice, exit 130 (143 for SIGTERM, 129 for SIGHUP). The
+//! main thread may be stuck in a network read for as long as the stall
+//! timeout, so that ending is written from a thread of its own; whichever of
+//! the two endings starts first is the only one, so nothing is printed twice.
+//! A second signal ends the process at once, even if the ending is stuck on
+//! a pipe nobody reads.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::exit_code::ExitCode;
+use crate::signal::{Signal, Signals};
 
 const RUNNING: u8 = 0;
 const ENDING: u8 = 1;
@@ -23,11 +24,10 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    /// Installs the Ctrl-C handler. On the first Ctrl-C before the command's
-    /// own ending began, `finish(attempts, elapsed)` runs on a new thread and
-    /// the process exits 130. Without a handler (one was installed already)
-    /// Ctrl-C keeps its default effect.
-    pub fn install(finish: impl FnOnce(u32, Duration) + Send + 'static) -> Arc<Interrupt> {
+    /// Takes over the signals. On the first one before the command's own
+    /// ending began, `finish(signal, attempts, elapsed)` runs on a new thread
+    /// and the process exits with the signal's code.
+    pub fn install(finish: impl FnOnce(Signal, u32, Duration) + Send + 'static) -> Arc<Interrupt> {
         let interrupt = Arc::new(Interrupt {
             phase: AtomicU8::new(RUNNING),
             attempts: AtomicU32::new(0),
@@ -35,10 +35,9 @@ impl Interrupt {
         });
         let state = Arc::clone(&interrupt);
         let mut finish = Some(finish);
-        let presses = AtomicU32::new(0);
-        let _ = ctrlc::set_handler(move || {
-            if presses.fetch_add(1, Ordering::SeqCst) > 0 {
-                exit_interrupted();
+        Signals::install(move |signal, count| {
+            if count > 1 {
+                signal.exit();
             }
             if !state.claim(INTERRUPTED) {
                 // The command is already printing its own ending.
@@ -47,24 +46,24 @@ impl Interrupt {
             let attempts = state.attempts.load(Ordering::SeqCst).max(1);
             let elapsed = state.started.elapsed();
             if let Some(finish) = finish.take() {
-                // The handler itself must stay free for a second Ctrl-C.
+                // The signal thread must stay free for a second signal.
                 std::thread::spawn(move || {
-                    finish(attempts, elapsed);
-                    exit_interrupted();
+                    finish(signal, attempts, elapsed);
+                    signal.exit();
                 });
             }
         });
         interrupt
     }
 
-    /// Attempt `number` is starting: what the ending reports if Ctrl-C comes.
+    /// Attempt `number` is starting: what the ending reports if a signal comes.
     pub fn attempt(&self, number: u32) {
         self.attempts.store(number, Ordering::SeqCst);
     }
 
-    /// Called before the command prints its own ending. When Ctrl-C got there
-    /// first this never returns: the interrupted ending is being written, and
-    /// the process exits 130 when it is done.
+    /// Called before the command prints its own ending. When a signal got
+    /// there first this never returns: the interrupted ending is being
+    /// written, and the process exits when it is done.
     pub fn end(&self) {
         if !self.claim(ENDING) {
             loop {
@@ -78,8 +77,4 @@ impl Interrupt {
             .compare_exchange(RUNNING, phase, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
     }
-}
-
-fn exit_interrupted() -> ! {
-    std::process::exit(i32::from(ExitCode::Interrupted.code()))
 }

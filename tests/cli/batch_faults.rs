@@ -680,3 +680,45 @@ fn the_give_up_bound_comes_from_the_batch_table_too() {
         run.stderr
     );
 }
+
+#[test]
+fn tokens_of_replies_that_failed_expect_json_are_counted() {
+    let world = |_| {
+        World::new(MockConfig {
+            then: "reply=perhaps".parse().unwrap(),
+            ..MockConfig::default()
+        })
+    };
+    let tokens = |stderr: &str| {
+        stderr
+            .lines()
+            .find(|line| line.trim_start().starts_with("tokens:"))
+            .unwrap_or_else(|| panic!("a tokens row: {stderr}"))
+            .to_string()
+    };
+    // The same item, one reply, no check: what one reply costs.
+    let plain = world(());
+    let input = plain.file("in.txt", "is it?\n");
+    let one = run(&plain, &mut plain.batch(&[&input]));
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let single: Vec<u64> = tokens(&one.stderr)
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let checked = world(());
+    let input = checked.file("in.txt", "is it?\n");
+    let failed = run(&checked, &mut checked.batch(&[&input, "--expect-json"]));
+    assert_eq!(failed.code, 9, "{}", failed.stderr);
+    let replies = checked.message_requests() as u64;
+    assert!(replies > 1, "the check was retried");
+    let expected = format!(
+        "  tokens:     {} input, {} output",
+        single[0] * replies,
+        single[1] * replies
+    );
+    let row = tokens(&failed.stderr);
+    assert!(
+        row.starts_with(&expected),
+        "every reply that failed the check was billed: {row} is not {expected}"
+    );
+}

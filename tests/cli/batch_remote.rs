@@ -777,3 +777,41 @@ fn remote_flags_are_checked_before_anything_is_sent() {
     assert_eq!(no_output.code, 2, "{}", no_output.stderr);
     assert!(world.server.batch_requests().is_empty());
 }
+
+#[test]
+fn sigterm_while_polling_stops_as_ctrl_c_does_and_exits_143() {
+    let world = world_with(1000, "");
+    let input = world.file("in.txt", &prompts(2));
+    let output = world.path("out.jsonl");
+    let args = [
+        "--remote",
+        input.as_str(),
+        "-o",
+        output.as_str(),
+        "--poll-interval",
+        "0.05",
+    ];
+    let mut child = spawn(&world, &args);
+    let (mut stderr, seen) = wait_for_submission(&mut child);
+    wait_until("a poll", || polls(&world) >= 1);
+    send_signal(&child, "TERM");
+    let mut rest = String::new();
+    stderr
+        .read_to_string(&mut rest)
+        .expect("stderr is readable");
+    let code = child.wait().expect("the child ends").code();
+    let text = format!("{seen}{rest}");
+    assert_clean(&text);
+    assert_eq!(code, Some(143), "{text}");
+    assert!(
+        text.contains(
+            "batch stopped by SIGTERM: 0 of 2 items downloaded; the batches keep running"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("resume with:"), "{text}");
+    let batch = &world.log_events("batch")[0];
+    assert_eq!(batch["outcome"], "interrupted");
+    assert_eq!(batch["unfinished"], 2);
+    assert_eq!(batch["batch_ids"][0], "msgbatch_mock_000001");
+}

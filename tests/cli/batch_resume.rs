@@ -284,3 +284,77 @@ fn a_local_run_refuses_an_output_whose_message_batches_are_still_out() {
     assert!(run.stderr.contains("--remote"), "{}", run.stderr);
     assert_eq!(world.message_requests(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sighup_stop_a_batch_as_ctrl_c_does_with_their_own_exit_codes() {
+    for (signal, code) in [("TERM", 143), ("HUP", 129)] {
+        let world = slow_world();
+        let input = world.file("in.txt", &prompts(80));
+        let output = world.path("out.jsonl");
+        let child = spawn_batch(&world, &[&input, "-o", &output, "--jobs", "4"]);
+        wait_for_lines(&output, 8);
+        send_signal(&child, signal);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(
+            stderr.contains(&format!("SIG{signal}: no new items start")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("batch stopped by SIG{signal}:")),
+            "{stderr}"
+        );
+        let partial = read_results(&output);
+        assert!(partial.len() < 80, "it stopped early");
+        assert_eq!(
+            world.message_requests(),
+            partial.len(),
+            "in-flight items were let finish and written"
+        );
+        let left = 80 - partial.len();
+        assert!(
+            stderr.contains(&format!("unfinished: {left} (left for a rerun)")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("next:       finish it with: ") && stderr.contains("--jobs 4"),
+            "{stderr}"
+        );
+        let batch = &world.log_events("batch")[0];
+        assert_eq!(batch["outcome"], "interrupted");
+        assert_eq!(batch["succeeded"], partial.len());
+        assert_eq!(batch["unfinished"], left);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn stdout_closed_with_items_unfinished_exits_10_not_0() {
+    use std::io::BufRead;
+    let world = slow_world();
+    let input = world.file("in.txt", &prompts(200));
+    let mut child = spawn_batch(&world, &[&input, "--jobs", "2"]);
+    // `| head -1`: one line read, then the pipe closed.
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"custom_id\""), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(10), "{stderr}");
+    assert!(
+        stderr.contains("batch stopped: stdout was closed by its reader"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("(left for a rerun)"), "{stderr}");
+    assert!(
+        stderr.contains("write the results to a file with -o OUTPUT"),
+        "{stderr}"
+    );
+    let batch = &world.log_events("batch")[0];
+    assert_eq!(batch["outcome"], "output_closed");
+    assert!(batch["unfinished"].as_u64().unwrap() > 0, "{batch}");
+}

@@ -402,3 +402,24 @@ fn ctrl_c_during_a_streamed_ask_exits_130_with_a_notice_and_a_log_line() {
     assert!(!String::from_utf8_lossy(&output.stdout).contains('{'));
     assert_eq!(world.log_events("call")[0]["outcome"], "interrupted");
 }
+
+#[cfg(unix)]
+#[test]
+fn sigterm_during_ask_exits_143_with_the_json_object_and_a_log_line() {
+    let world = World::steps("hang");
+    let child = ask_stuck_in_a_read(&world, &["--json", "--timeout", "600", "hello"]);
+    send_signal(&child, "TERM");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    let json = json_line(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(json["error"]["category"], "interrupted");
+    assert_eq!(
+        json["error"]["message"],
+        "interrupted by SIGTERM before the reply was complete"
+    );
+    assert!(stderr.contains("interrupted (SIGTERM)"), "{stderr}");
+    let calls = world.log_events("call");
+    assert_eq!(calls[0]["outcome"], "interrupted");
+    assert_eq!(calls[0]["message"], "interrupted by SIGTERM");
+}

@@ -171,8 +171,13 @@ impl World {
 
 /// Ctrl-C, as a terminal sends it: SIGINT to the process.
 pub fn interrupt(child: &std::process::Child) {
+    send_signal(child, "INT");
+}
+
+/// `kill -NAME` to the process: `TERM`, `HUP`, `INT`.
+pub fn send_signal(child: &std::process::Child, name: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());

@@ -5,15 +5,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::interrupt::Interrupt;
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::call::{Call, Subject};
 use crate::log::{CallRecord, EventLog};
 use crate::resilience::{AttemptFailure, Category, Clock, FinalFailure, RetryPolicy, SystemClock};
+use crate::signal::Signals;
 
 /// What the log's `command` says for every line of a batch run.
-pub use crate::batch::worker::COMMAND;
+pub use crate::batch::outcomes::COMMAND;
 pub use crate::call::Say;
 /// Message Batches calls are about no one model: the log's `model` is empty.
 const NO_MODEL: &str = "";
@@ -52,7 +52,7 @@ impl<T> RequestId for BatchAnswer<T> {
 }
 
 /// A call that failed for good.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Failed {
     pub failure: FinalFailure,
     pub attempts: u32,
@@ -96,7 +96,7 @@ pub enum Called<T> {
 
 /// Retry waits sleep on the interrupt, so Ctrl-C cuts them short.
 struct InterruptibleClock<'a> {
-    interrupt: &'a Interrupt,
+    interrupt: &'a Signals,
     clock: SystemClock,
 }
 
@@ -116,7 +116,7 @@ pub struct Calls<'a> {
     client: Client,
     policy: RetryPolicy,
     clock: SystemClock,
-    interrupt: Interrupt,
+    interrupt: Signals,
     log: EventLog,
     say: &'a dyn Say,
     retries: AtomicU64,
@@ -127,7 +127,7 @@ impl<'a> Calls<'a> {
         client: Client,
         policy: RetryPolicy,
         sleep_scale: f64,
-        interrupt: Interrupt,
+        interrupt: Signals,
         log: EventLog,
         say: &'a dyn Say,
     ) -> Calls<'a> {
@@ -147,7 +147,7 @@ impl<'a> Calls<'a> {
         self.retries.load(Ordering::Relaxed)
     }
 
-    pub fn interrupt(&self) -> &Interrupt {
+    pub fn interrupt(&self) -> &Signals {
         &self.interrupt
     }
 

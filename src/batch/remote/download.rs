@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::calls::{BatchCall, Called, Calls, RequestId};
-use super::summary::{Stop, Tally};
 use crate::api::batches::MessageBatch;
 use crate::api::{Usage, pricing};
 use crate::batch::ids::IdKey;
 use crate::batch::results::{ErrorReport, errored_line};
 use crate::batch::resume::Done;
+use crate::batch::summary::{Stop, Tally};
 use crate::resilience::{AttemptFailure, Category, Cause, Failure};
 
 /// How an id came to be in OUTPUT.

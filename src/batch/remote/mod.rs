@@ -10,11 +10,9 @@
 pub mod calls;
 pub mod chunk;
 pub mod download;
-pub mod interrupt;
 pub mod poll;
 pub mod progress;
 pub mod run;
 pub mod show;
 pub mod state;
 pub mod submit;
-pub mod summary;

@@ -9,8 +9,8 @@ use super::calls::{BatchCall, Called, Calls, Say};
 use super::download::{Output, download};
 use super::progress::Progress;
 use super::state::State;
-use super::summary::{BatchLine, Stop};
 use crate::api::batches::{MessageBatch, RequestCounts};
+use crate::batch::summary::{BatchLine, Stop};
 use crate::sanitize;
 
 /// A batch this run follows.

@@ -4,25 +4,26 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use super::calls::{COMMAND, Calls, Say};
+use colored::Colorize;
+
+use super::calls::{Calls, Say};
 use super::download::Output;
-use super::interrupt::Interrupt;
 use super::poll::{Followed, Follower};
 use super::progress::Progress;
 use super::state::State;
 use super::submit::Submitter;
-use super::summary::{BatchLine, Ending, Stop, Tally, count};
 use crate::api::Client;
 use crate::batch::input::LineError;
 use crate::batch::resume::Done;
 use crate::batch::source::InputFile;
-use crate::batch::summary::command_line;
+use crate::batch::summary::{BatchLine, Ending, How, Stop, Tally, command_line, count};
 use crate::config::{BatchApiSettings, BatchLimits, RequestDefaults};
 use crate::exit_code::ExitCode;
-use crate::log::{BatchRecord, EventLog, timestamp};
+use crate::log::EventLog;
 use crate::report::Style;
+use crate::signal::Signals;
 
 /// What the run works from.
 pub enum Work {
@@ -76,7 +77,20 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         Client::new(&settings.connection.client),
         settings.policy.clone(),
         settings.connection.sleep_scale,
-        Interrupt::install(),
+        // The first signal stops the run at the next safe point: never
+        // between creating a batch and recording it in the state file, so a
+        // batch that exists is never forgotten. Waits end at once. A second
+        // signal exits at once.
+        Signals::install(|signal, count| {
+            if count > 1 {
+                eprintln!(
+                    "{} exiting now; a batch that was being created may exist without being recorded: \
+                     look for it with claude-rs batch --list",
+                    "interrupted again:".yellow().bold()
+                );
+                signal.exit();
+            }
+        }),
         EventLog::new(settings.log_path.clone()),
         &progress,
     );
@@ -118,40 +132,21 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         ..runner.output.tally.clone()
     };
     let lines: Vec<BatchLine> = runner.followed.iter().map(Followed::line).collect();
-    let output_name = settings
-        .output
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    let output_name = settings.output.as_ref().map(|p| p.display().to_string());
     let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
     let ending = Ending {
         tally: &tally,
         pending,
-        batches: &lines,
         retries: calls.retries(),
         elapsed: started.elapsed(),
         stop: stop.as_ref(),
-        output: &output_name,
+        signal: calls.interrupt().first(),
+        output: output_name.as_deref(),
         rerun: &rerun,
+        how: How::Remote { batches: &lines },
     };
-    eprintln!("{}", ending.render());
     let batch_ids: Vec<String> = runner.followed.iter().map(|b| b.id.clone()).collect();
-    let record = BatchRecord {
-        ts: timestamp(SystemTime::now()),
-        event: "batch",
-        command: COMMAND,
-        outcome: ending.outcome(),
-        succeeded: tally.outcomes.succeeded,
-        errored: tally.not_succeeded(),
-        unfinished: pending.map_or(0, |p| p.saturating_sub(tally.written())),
-        retries: calls.retries(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        batch_ids: &batch_ids,
-    };
-    if let Some(warning) = EventLog::new(settings.log_path.clone()).append(&record) {
-        eprintln!("{}", crate::report::warning(&warning));
-    }
-    ending.exit_code()
+    ending.finish(&EventLog::new(settings.log_path.clone()), &batch_ids)
 }
 
 impl Runner<'_> {

@@ -2,7 +2,6 @@
 //! the items run here through the shared gate, the summary.
 
 use std::sync::atomic::AtomicU64;
-use std::time::SystemTime;
 
 use crate::api::Client;
 use crate::batch::gate::Gate;
@@ -11,12 +10,12 @@ use crate::batch::progress::Progress;
 use crate::batch::resume::{Done, Status, open_output, read_output};
 use crate::batch::run::{self, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
-use crate::batch::summary::{Ending, Tally, command_line};
-use crate::batch::worker::{COMMAND, Shared};
+use crate::batch::summary::{Ending, How, Tally, command_line};
+use crate::batch::worker::Shared;
 use crate::cli::BatchArgs;
 use crate::config::{BatchSettings, Context, UsageError, resolve_batch};
 use crate::exit_code::ExitCode;
-use crate::log::{BatchRecord, EventLog, timestamp};
+use crate::log::EventLog;
 use crate::report::{self, Style};
 use crate::resilience::SystemClock;
 use crate::resilience::breaker::BreakerConfig;
@@ -263,31 +262,19 @@ impl Batch {
         let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
         let ending = Ending {
             tally: &tally,
-            pending: self.pending,
+            pending: Some(self.pending),
             retries: finished.retries,
-            requests: finished.requests,
-            gate: finished.gate,
             elapsed: finished.elapsed,
             stop: finished.stop.as_ref(),
+            signal: finished.signal,
             output: output.as_deref(),
             rerun: &rerun,
+            how: How::Local {
+                requests: finished.requests,
+                pauses: finished.gate.pauses,
+                breaker_trips: finished.gate.breaker_trips,
+            },
         };
-        eprintln!("{}", ending.render());
-        let unfinished = self.pending.saturating_sub(tally.written());
-        if let Some(warning) = log.append(&BatchRecord {
-            ts: timestamp(SystemTime::now()),
-            event: "batch",
-            command: COMMAND,
-            outcome: ending.outcome(),
-            succeeded: tally.outcomes.succeeded,
-            errored: tally.outcomes.errored_total(),
-            unfinished,
-            retries: finished.retries,
-            elapsed_ms: finished.elapsed.as_millis() as u64,
-            batch_ids: &[],
-        }) {
-            eprintln!("{}", report::warning(&warning));
-        }
-        Ok(ending.exit_code())
+        Ok(ending.finish(&log, &[]))
     }
 }

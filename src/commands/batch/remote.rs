@@ -6,7 +6,6 @@ use super::local::{Batch, say_repairs};
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
-use crate::batch::remote::interrupt::Interrupt;
 use crate::batch::remote::progress::Plain;
 use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
@@ -19,6 +18,7 @@ use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::{self, Style};
 use crate::sanitize;
+use crate::signal::Signals;
 
 /// How many batches `--list` shows.
 const LIST_LIMIT: u32 = 20;
@@ -113,8 +113,8 @@ pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::R
         Client::new(&settings.connection.client),
         settings.policy.clone(),
         settings.connection.sleep_scale,
-        // Ctrl-C keeps its default here: there is nothing to save.
-        Interrupt::new(),
+        // Signals keep their default here: there is nothing to save.
+        Signals::new(),
         EventLog::new(settings.log_path.clone()),
         &say,
     );
