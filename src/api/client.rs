@@ -14,13 +14,13 @@ use ureq::http::{HeaderMap, Response};
 use ureq::{Agent, BodyReader, RequestBuilder};
 
 use super::batches::{BatchAnswer, BatchPage, MessageBatch};
-use super::handshake::IssuerProbe;
 use super::network::Network;
 use super::sse::SseDecoder;
 use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
 use crate::api::transport::{classify_body_read, classify_transport_to, size_text};
 use crate::config::base_url::BaseUrl;
+use crate::diagnose::probe::handshake::IssuerProbe;
 use crate::resilience::classify::{ResponseMeta, classify_response};
 use crate::resilience::{AttemptFailure, Category, Cause, Failure};
 use crate::secret::{ApiKey, scrub};

@@ -10,6 +10,7 @@ pub mod check;
 pub mod config;
 pub mod local;
 pub mod network;
+pub(crate) mod probe;
 pub mod proxy;
 pub mod tls;
 
