@@ -27,15 +27,9 @@ pub struct StreamAssembler {
     limit: usize,
 }
 
-impl Default for StreamAssembler {
-    fn default() -> StreamAssembler {
-        StreamAssembler::with_limit(MAX_REPLY_BYTES)
-    }
-}
-
 impl StreamAssembler {
     pub fn new() -> StreamAssembler {
-        StreamAssembler::default()
+        StreamAssembler::with_limit(MAX_REPLY_BYTES)
     }
 
     /// An assembler that keeps at most `limit` bytes of events.
@@ -202,16 +196,12 @@ impl StreamAssembler {
     /// The finished message; a stream that ended without `message_stop` is incomplete.
     pub fn finish(mut self, request_id: Option<&str>) -> Result<Message, Failure> {
         let Some(mut message) = self.message.take() else {
-            return Err(incomplete(
-                "the stream ended before message_start",
-                request_id,
-            ));
+            let message = "the stream ended before message_start";
+            return Err(broken(message, Cause::StreamIncomplete, request_id));
         };
         if !self.stopped {
-            return Err(incomplete(
-                "the stream ended before message_stop (the reply is incomplete)",
-                request_id,
-            ));
+            let message = "the stream ended before message_stop (the reply is incomplete)";
+            return Err(broken(message, Cause::StreamIncomplete, request_id));
         }
         message.content = std::mem::take(&mut self.blocks)
             .into_values()
@@ -290,15 +280,11 @@ fn clip(text: &str) -> String {
 }
 
 fn invalid(message: String, request_id: Option<&str>) -> Failure {
-    let mut failure =
-        Failure::new(Category::InvalidResponse, message).with_cause(Cause::UnreadableBody);
-    failure.request_id = request_id.map(str::to_string);
-    failure
+    broken(message, Cause::UnreadableBody, request_id)
 }
 
-fn incomplete(message: &str, request_id: Option<&str>) -> Failure {
-    let mut failure =
-        Failure::new(Category::InvalidResponse, message).with_cause(Cause::StreamIncomplete);
+fn broken(message: impl Into<String>, cause: Cause, request_id: Option<&str>) -> Failure {
+    let mut failure = Failure::new(Category::InvalidResponse, message).with_cause(cause);
     failure.request_id = request_id.map(str::to_string);
     failure
 }

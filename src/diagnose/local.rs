@@ -1,7 +1,7 @@
 //! Checks 11 and 12, on this machine only: recent health from the JSONL log,
 //! and whether the log can be written, privately.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -145,13 +145,8 @@ fn create_folder(path: &Path) -> std::io::Result<()> {
 
 /// Opening is the test: a new file is created empty, with `ask`'s mode.
 fn open_for_append(path: &Path) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
+    let mut options = crate::private::new_file_options();
     options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(PRIVATE_MODE);
-    }
     crate::private::never_wait_to_open(&mut options)
         .open(path)
         .map(drop)
