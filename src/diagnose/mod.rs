@@ -218,19 +218,11 @@ fn read_headers(
 /// Where the first connection goes: the proxy when one applies (it resolves
 /// and reaches the API itself), else the API host.
 fn first_hop(target: &Target, proxy: Option<&ProxyHop>) -> Hop {
-    match proxy {
-        Some(proxy) => Hop {
-            host: proxy.host().to_string(),
-            port: proxy.port(),
-            proxy: Some(proxy.name()),
-            api_host: target.host.clone(),
-        },
-        None => Hop {
-            host: target.host.clone(),
-            port: target.port,
-            proxy: None,
-            api_host: target.host.clone(),
-        },
+    Hop {
+        host: proxy.map_or(target.host.as_str(), |p| p.host()).to_string(),
+        port: proxy.map_or(target.port, |p| p.port()),
+        proxy: proxy.map(|p| p.name()),
+        api_host: target.host.clone(),
     }
 }
 

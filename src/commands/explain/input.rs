@@ -363,21 +363,17 @@ fn error_body(value: &Value) -> Option<Understood> {
 fn log_line(text: &str) -> Result<Understood, String> {
     let entry = parse_line(text)
         .map_err(|why| format!("it looks like a claude-rs log line but is not one: {why}"))?;
-    if entry.event == Event::BatchEnd {
-        return Err(
-            "the log line is a batch's summary: explain one of its item lines instead".into(),
-        );
-    }
-    if entry.event == Event::Interrupted {
-        return Err(
+    let nothing_to_explain = match entry.event {
+        Event::BatchEnd => {
+            "the log line is a batch's summary: explain one of its item lines instead"
+        }
+        Event::Interrupted => {
             "the log line records a call interrupted by Ctrl-C: there is no failure to explain"
-                .into(),
-        );
-    }
+        }
+        _ => "the log line records a successful call: there is no failure to explain",
+    };
     let Some(category) = entry.category() else {
-        return Err(
-            "the log line records a successful call: there is no failure to explain".into(),
-        );
+        return Err(nothing_to_explain.into());
     };
     let mut failure = Failure::new(category, entry.message.clone().unwrap_or_default());
     failure.http_status = entry.http_status;
