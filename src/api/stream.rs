@@ -140,12 +140,14 @@ impl StreamAssembler {
                 self.text.push_str(&text);
                 Some(text)
             }
-            "thinking_delta" => {
-                block.append("thinking", &piece("thinking"));
-                None
-            }
-            "signature_delta" => {
-                block.append("signature", &piece("signature"));
+            // A thinking block's text and signature grow the same way.
+            kind @ ("thinking_delta" | "signature_delta") => {
+                let field = if kind == "thinking_delta" {
+                    "thinking"
+                } else {
+                    "signature"
+                };
+                block.append(field, &piece(field));
                 None
             }
             "input_json_delta" => {

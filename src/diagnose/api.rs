@@ -248,13 +248,9 @@ pub fn rate_limits(responses: &[&ModelsResponse]) -> Check {
         .map(|l| format!("{} {}/{}", l.kind, l.remaining, l.limit))
         .collect::<Vec<_>>()
         .join(", ");
-    let tightest = found
-        .iter()
-        .min_by(|a, b| {
-            let share = |l: &Limit| l.remaining as f64 / l.limit.max(1) as f64;
-            share(a).total_cmp(&share(b))
-        })
-        .map(|l| format!("{}/{}", l.remaining, l.limit));
+    let share = |l: &&Limit| l.remaining as f64 / l.limit.max(1) as f64;
+    let tightest = found.iter().min_by(|a, b| share(a).total_cmp(&share(b)));
+    let figure = tightest.map_or_else(String::new, |l| format!("{}/{}", l.remaining, l.limit));
     let message = format!("remaining/limit: {listed}");
     let check = match found.iter().find(|l| l.remaining == 0) {
         Some(spent) => Check::warn(
@@ -268,10 +264,7 @@ pub fn rate_limits(responses: &[&ModelsResponse]) -> Check {
         ),
         None => Check::pass("rate_limits", message),
     };
-    match tightest {
-        Some(figure) => check.with_figure(figure),
-        None => check,
-    }
+    check.with_figure(figure)
 }
 
 /// Check 10: the local clock against the server's `Date`, newest answer first.

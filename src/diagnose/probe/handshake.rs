@@ -56,17 +56,13 @@ pub(crate) fn handshake(
             leaf: Mutex::new(None),
         }),
         Err(error) => {
-            return Handshake {
-                result: Err(HandshakeError::Tls(error)),
-                leaf: None,
-            };
+            let result = Err(HandshakeError::Tls(error));
+            return Handshake { result, leaf: None };
         }
     };
     let result = connect(stream, host, Arc::clone(&recorder), timeout);
-    Handshake {
-        result,
-        leaf: recorder.leaf(),
-    }
+    let leaf = recorder.leaf.lock().ok().and_then(|leaf| leaf.clone());
+    Handshake { result, leaf }
 }
 
 fn connect(
@@ -205,12 +201,6 @@ impl IssuerProbe {
 struct RecordingVerifier {
     inner: Arc<dyn ServerCertVerifier>,
     leaf: Mutex<Option<Vec<u8>>>,
-}
-
-impl RecordingVerifier {
-    fn leaf(&self) -> Option<Vec<u8>> {
-        self.leaf.lock().ok().and_then(|leaf| leaf.clone())
-    }
 }
 
 impl ServerCertVerifier for RecordingVerifier {
