@@ -151,7 +151,12 @@ fn online(
     let authed = report.after("auth", can_authenticate, |(client, key)| {
         api::auth(client, key, timeout)
     });
-    let can_look_up = served_models(&authed).and_then(|listed| {
+    // The models listed to the key, when the key was accepted.
+    let served = authed.as_ref().map_err(Clone::clone).and_then(|response| {
+        let listed = response.outcome.as_ref();
+        listed.map_err(|_| "auth failed".to_string())
+    });
+    let can_look_up = served.and_then(|listed| {
         let model = settings.model.as_ref().map_err(Clone::clone)?;
         let (client, _) = keyed.as_ref().ok_or("auth failed")?;
         Ok((client, model, listed))
@@ -182,17 +187,6 @@ fn reach(
     report.after("tls", needed, |(stream, target)| {
         tls::check(stream, target, proxy, &network.trust, timeout)
     })
-}
-
-/// The models listed to the key, when the key was accepted.
-fn served_models(authed: &Needed<ModelsResponse>) -> Needed<&Vec<String>> {
-    match authed {
-        Ok(response) => response
-            .outcome
-            .as_ref()
-            .map_err(|_| "auth failed".to_string()),
-        Err(reason) => Err(reason.clone()),
-    }
 }
 
 /// Checks 9 and 10 read the answers already had, newest first: no request
