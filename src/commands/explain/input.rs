@@ -160,10 +160,10 @@ fn our_own(text: &str) -> Option<Understood> {
             .map(|(_, kind)| kind.to_string());
         failure.message = message.to_string();
     }
-    let understood = Understood::new(InputKind::OurOwn, failure);
-    Some(match understood.failure.message.is_empty() {
-        true => understood,
-        false => understood.with_message(),
+    let message = (!failure.message.is_empty()).then(|| failure.message.clone());
+    Some(Understood {
+        message,
+        ..Understood::new(InputKind::OurOwn, failure)
     })
 }
 
