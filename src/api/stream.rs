@@ -65,13 +65,9 @@ impl StreamAssembler {
             return Err(classify_stream_error(&event.data, request_id));
         }
         let data: Value = serde_json::from_str(&event.data).map_err(|e| {
-            invalid(
-                format!(
-                    "a stream event's data is not JSON ({e}): {}",
-                    clip(&event.data)
-                ),
-                request_id,
-            )
+            let clipped: String = event.data.chars().take(120).collect();
+            let message = format!("a stream event's data is not JSON ({e}): {clipped}");
+            invalid(message, request_id)
         })?;
         let kind = data
             .get("type")
@@ -275,10 +271,6 @@ impl Block {
 
 fn index_of(data: &Value) -> usize {
     data.get("index").and_then(Value::as_u64).unwrap_or(0) as usize
-}
-
-fn clip(text: &str) -> String {
-    text.chars().take(120).collect()
 }
 
 fn invalid(message: String, request_id: Option<&str>) -> Failure {

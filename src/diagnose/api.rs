@@ -46,13 +46,6 @@ fn transport_check(
     Check::failed(name, failure, message, fix).with_figure(millis(started.elapsed()))
 }
 
-fn request_id_note(response: &ModelsResponse) -> String {
-    match &response.request_id {
-        Some(id) => format!(" ({id})"),
-        None => ", with no request-id (probably a proxy answered, not the API)".to_string(),
-    }
-}
-
 /// Check 6: `GET /v1/models` without a key. Any status proves the path to
 /// the API works; only a transport failure fails.
 pub fn http(client: &Client, timeout: Duration) -> (Check, Option<ModelsResponse>) {
@@ -75,11 +68,11 @@ pub fn http(client: &Client, timeout: Duration) -> (Check, Option<ModelsResponse
                 200 => "answered without a key (a gateway that adds its own?)",
                 _ => "without a key",
             };
-            let message = format!(
-                "HTTP {}, {meaning}{}",
-                response.status,
-                request_id_note(&response)
-            );
+            let id = match &response.request_id {
+                Some(id) => format!(" ({id})"),
+                None => ", with no request-id (probably a proxy answered, not the API)".into(),
+            };
+            let message = format!("HTTP {}, {meaning}{id}", response.status);
             let check = Check::pass("http", message).with_figure(millis(response.elapsed));
             (check, Some(response))
         }

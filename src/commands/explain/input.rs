@@ -101,7 +101,10 @@ pub fn understand(text: &str) -> Result<Understood, String> {
     if !text.contains(char::is_whitespace) {
         return word(text);
     }
-    if is_sse(text) {
+    if text
+        .lines()
+        .any(|l| l.starts_with("event:") || l.starts_with("data:"))
+    {
         return sse(text);
     }
     if let Some(several) = several_statuses(text) {
@@ -401,11 +404,6 @@ fn log_line(text: &str) -> Result<Understood, String> {
     let mut understood = Understood::new(InputKind::LogLine, failure).with_note(happened);
     understood.message = entry.message;
     Ok(understood)
-}
-
-fn is_sse(text: &str) -> bool {
-    text.lines()
-        .any(|line| line.starts_with("event:") || line.starts_with("data:"))
 }
 
 fn sse(text: &str) -> Result<Understood, String> {
