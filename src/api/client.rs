@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -785,23 +785,24 @@ fn finish_body(body: impl Read + Send + 'static) {
 
 type EndJob = (Box<dyn Read + Send>, mpsc::SyncSender<()>);
 
-/// The threads that read bodies to their end, and how many are free.
+/// The threads that read bodies to their end, and how many are free. One
+/// for the process: its readers live as long as it does.
 struct EndReaders {
-    jobs: std::sync::Mutex<mpsc::Sender<EndJob>>,
-    queue: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<EndJob>>>,
-    free: std::sync::Arc<AtomicUsize>,
+    jobs: mpsc::Sender<EndJob>,
+    queue: Mutex<mpsc::Receiver<EndJob>>,
+    free: AtomicUsize,
     threads: AtomicUsize,
 }
 
 impl EndReaders {
     fn get() -> &'static EndReaders {
-        static POOL: std::sync::OnceLock<EndReaders> = std::sync::OnceLock::new();
+        static POOL: OnceLock<EndReaders> = OnceLock::new();
         POOL.get_or_init(|| {
             let (jobs, queue) = mpsc::channel();
             EndReaders {
-                jobs: std::sync::Mutex::new(jobs),
-                queue: std::sync::Arc::new(std::sync::Mutex::new(queue)),
-                free: std::sync::Arc::new(AtomicUsize::new(0)),
+                jobs,
+                queue: Mutex::new(queue),
+                free: AtomicUsize::new(0),
                 threads: AtomicUsize::new(0),
             }
         })
@@ -809,7 +810,7 @@ impl EndReaders {
 
     /// Gives `body` to a free reader, starting one if none is free and
     /// fewer than `MAX_FINISHING` exist; `false` when it was dropped instead.
-    fn hand_over(&self, body: Box<dyn Read + Send>, ended: mpsc::SyncSender<()>) -> bool {
+    fn hand_over(&'static self, body: Box<dyn Read + Send>, ended: mpsc::SyncSender<()>) -> bool {
         let taken = self
             .free
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |free| {
@@ -819,11 +820,10 @@ impl EndReaders {
         if !taken && !self.start_reader() {
             return false;
         }
-        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.send((body, ended)).is_ok()
+        self.jobs.send((body, ended)).is_ok()
     }
 
-    fn start_reader(&self) -> bool {
+    fn start_reader(&'static self) -> bool {
         let started = self
             .threads
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
@@ -833,18 +833,14 @@ impl EndReaders {
         if !started {
             return false;
         }
-        let (queue, free) = (self.queue.clone(), self.free.clone());
         let spawned = thread::Builder::new()
             .name("body-end".to_string())
             .spawn(move || {
-                loop {
-                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok((body, ended)) = job else {
-                        return;
-                    };
+                let next = || self.queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                while let Ok((body, ended)) = next() {
                     let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
                     let _ = ended.try_send(());
-                    free.fetch_add(1, Ordering::SeqCst);
+                    self.free.fetch_add(1, Ordering::SeqCst);
                 }
             });
         if spawned.is_err() {
