@@ -178,8 +178,9 @@ pub fn render_failure_with_fix(
     scrub(&out).into_owned()
 }
 
-/// The `what:` and `request id:` lines of a failure, each ending in a newline.
-pub fn what_and_request_id(failure: &Failure) -> String {
+/// `HTTP 529 overloaded_error: Overloaded`: the failure's status and type,
+/// and `message`, sanitised; empty when there is none of them.
+pub fn what(failure: &Failure, message: &str) -> String {
     let mut detail = String::new();
     if let Some(status) = failure.http_status {
         detail.push_str(&format!("HTTP {status}"));
@@ -190,12 +191,17 @@ pub fn what_and_request_id(failure: &Failure) -> String {
         }
         detail.push_str(&sanitize::one_line(kind));
     }
-    let message = sanitize::one_line(&failure.message);
-    let line = match (detail.is_empty(), message.is_empty()) {
+    let message = sanitize::one_line(message);
+    match (detail.is_empty(), message.trim().is_empty()) {
         (true, _) => message.into_owned(),
         (false, true) => detail,
         (false, false) => format!("{detail}: {message}"),
-    };
+    }
+}
+
+/// The `what:` and `request id:` lines of a failure, each ending in a newline.
+pub fn what_and_request_id(failure: &Failure) -> String {
+    let line = what(failure, &failure.message);
     let request_id = failure
         .request_id
         .as_deref()

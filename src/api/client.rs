@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -14,13 +14,13 @@ use ureq::http::{HeaderMap, Response};
 use ureq::{Agent, BodyReader, RequestBuilder};
 
 use super::batches::{BatchAnswer, BatchPage, MessageBatch};
-use super::handshake::IssuerProbe;
 use super::network::Network;
 use super::sse::SseDecoder;
 use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
 use crate::api::transport::{classify_body_read, classify_transport_to, size_text};
 use crate::config::base_url::BaseUrl;
+use crate::diagnose::probe::handshake::IssuerProbe;
 use crate::resilience::classify::{ResponseMeta, classify_response};
 use crate::resilience::{AttemptFailure, Category, Cause, Failure};
 use crate::secret::{ApiKey, scrub};
@@ -245,15 +245,7 @@ impl Client {
             .config()
             .timeout_global(timeout)
             .build();
-        let response = request
-            .send(&body[..])
-            .map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
-        self.trace_response(&response, started);
-        let meta = response_meta(response.headers());
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(self.read_error(response, status, &meta).into());
-        }
+        let (response, meta, status) = self.head(request.send(&body[..]), started)?;
         let rate_limits = rate_limit_headers(response.headers());
         let is_event_stream = meta
             .content_type
@@ -285,6 +277,23 @@ impl Client {
             request_id: meta.request_id,
             rate_limits,
         })
+    }
+
+    /// A 2xx response with its head read, or the classified failure: no
+    /// response at all, or an error status with its body.
+    fn head(
+        &self,
+        sent: Result<Response<ureq::Body>, ureq::Error>,
+        started: Instant,
+    ) -> Result<(Response<ureq::Body>, ResponseMeta, u16), AttemptFailure> {
+        let response = sent.map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
+        self.trace_response(&response, started);
+        let meta = response_meta(response.headers());
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(self.read_error(response, status, &meta).into());
+        }
+        Ok((response, meta, status))
     }
 
     fn trace_response(&self, response: &Response<ureq::Body>, started: Instant) {
@@ -578,13 +587,7 @@ impl Client {
     /// `GET /v1/messages/batches/{id}`: one poll.
     pub fn get_batch(&self, id: &str) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
         let url = format!("{}/v1/messages/batches/{}", self.base_url, path_segment(id));
-        self.trace(|| format!("> GET {url}"));
-        let started = Instant::now();
-        let sent = self
-            .to_api(self.agent.get(&url))
-            .header("accept", "application/json")
-            .call();
-        self.read_json_answer(sent, started, "batch")
+        self.get_json(&url, "batch")
     }
 
     /// `POST /v1/messages/batches/{id}/cancel`. Cancelling twice changes
@@ -607,13 +610,22 @@ impl Client {
     /// `GET /v1/messages/batches?limit=N`: the newest batches first.
     pub fn list_batches(&self, limit: u32) -> Result<BatchAnswer<BatchPage>, AttemptFailure> {
         let url = format!("{}/v1/messages/batches?limit={limit}", self.base_url);
+        self.get_json(&url, "batch list")
+    }
+
+    /// `GET url` for a JSON answer.
+    fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        what: &str,
+    ) -> Result<BatchAnswer<T>, AttemptFailure> {
         self.trace(|| format!("> GET {url}"));
         let started = Instant::now();
         let sent = self
-            .to_api(self.agent.get(&url))
+            .to_api(self.agent.get(url))
             .header("accept", "application/json")
             .call();
-        self.read_json_answer(sent, started, "batch list")
+        self.read_json_answer(sent, started, what)
     }
 
     /// Opens an ended batch's results (JSONL) for reading line by line.
@@ -632,16 +644,8 @@ impl Client {
         };
         self.trace(|| format!("> GET {url}"));
         let started = Instant::now();
-        let response = self
-            .to_api(self.agent.get(&url))
-            .call()
-            .map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
-        self.trace_response(&response, started);
-        let meta = response_meta(response.headers());
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(self.read_error(response, status, &meta).into());
-        }
+        let sent = self.to_api(self.agent.get(&url)).call();
+        let (response, meta, status) = self.head(sent, started)?;
         Ok(ResultLines {
             reader: BufReader::with_capacity(64 * 1024, response.into_body().into_reader()),
             proxy: self.proxy.clone(),
@@ -657,13 +661,7 @@ impl Client {
         started: Instant,
         what: &str,
     ) -> Result<BatchAnswer<T>, AttemptFailure> {
-        let response = sent.map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
-        self.trace_response(&response, started);
-        let meta = response_meta(response.headers());
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(self.read_error(response, status, &meta).into());
-        }
+        let (response, meta, status) = self.head(sent, started)?;
         let with_request_id = |mut failure: Failure| {
             if failure.request_id.is_none() {
                 failure.request_id = meta.request_id.clone();
@@ -715,12 +713,7 @@ impl ResultLines {
         let read = (&mut self.reader)
             .take(MAX_RESULT_LINE_BYTES)
             .read_until(b'\n', line)
-            .map_err(|e| {
-                let mut failure = stream_cut(classify_body_read(e, self.proxy.as_deref()));
-                failure.request_id = failure.request_id.or_else(|| self.request_id.clone());
-                failure.http_status = Some(self.status);
-                failure
-            })?;
+            .map_err(|e| self.failed(stream_cut(classify_body_read(e, self.proxy.as_deref()))))?;
         if read == 0 {
             return Ok(false);
         }
@@ -730,16 +723,20 @@ impl ResultLines {
                 line.pop();
             }
         } else if read as u64 == MAX_RESULT_LINE_BYTES {
-            let mut failure = Failure::new(
+            let failure = Failure::new(
                 Category::InvalidResponse,
                 "a line of the batch results is over 64 MB: the download is damaged",
-            )
-            .with_cause(Cause::UnreadableBody);
-            failure.request_id = self.request_id.clone();
-            failure.http_status = Some(self.status);
-            return Err(failure);
+            );
+            return Err(self.failed(failure.with_cause(Cause::UnreadableBody)));
         }
         Ok(true)
+    }
+
+    /// A failure of the download, with the status and request id it came with.
+    fn failed(&self, mut failure: Failure) -> Failure {
+        failure.request_id = failure.request_id.or_else(|| self.request_id.clone());
+        failure.http_status = Some(self.status);
+        failure
     }
 }
 
@@ -788,23 +785,24 @@ fn finish_body(body: impl Read + Send + 'static) {
 
 type EndJob = (Box<dyn Read + Send>, mpsc::SyncSender<()>);
 
-/// The threads that read bodies to their end, and how many are free.
+/// The threads that read bodies to their end, and how many are free. One
+/// for the process: its readers live as long as it does.
 struct EndReaders {
-    jobs: std::sync::Mutex<mpsc::Sender<EndJob>>,
-    queue: std::sync::Arc<std::sync::Mutex<mpsc::Receiver<EndJob>>>,
-    free: std::sync::Arc<AtomicUsize>,
+    jobs: mpsc::Sender<EndJob>,
+    queue: Mutex<mpsc::Receiver<EndJob>>,
+    free: AtomicUsize,
     threads: AtomicUsize,
 }
 
 impl EndReaders {
     fn get() -> &'static EndReaders {
-        static POOL: std::sync::OnceLock<EndReaders> = std::sync::OnceLock::new();
+        static POOL: OnceLock<EndReaders> = OnceLock::new();
         POOL.get_or_init(|| {
             let (jobs, queue) = mpsc::channel();
             EndReaders {
-                jobs: std::sync::Mutex::new(jobs),
-                queue: std::sync::Arc::new(std::sync::Mutex::new(queue)),
-                free: std::sync::Arc::new(AtomicUsize::new(0)),
+                jobs,
+                queue: Mutex::new(queue),
+                free: AtomicUsize::new(0),
                 threads: AtomicUsize::new(0),
             }
         })
@@ -812,7 +810,7 @@ impl EndReaders {
 
     /// Gives `body` to a free reader, starting one if none is free and
     /// fewer than `MAX_FINISHING` exist; `false` when it was dropped instead.
-    fn hand_over(&self, body: Box<dyn Read + Send>, ended: mpsc::SyncSender<()>) -> bool {
+    fn hand_over(&'static self, body: Box<dyn Read + Send>, ended: mpsc::SyncSender<()>) -> bool {
         let taken = self
             .free
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |free| {
@@ -822,11 +820,10 @@ impl EndReaders {
         if !taken && !self.start_reader() {
             return false;
         }
-        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
-        jobs.send((body, ended)).is_ok()
+        self.jobs.send((body, ended)).is_ok()
     }
 
-    fn start_reader(&self) -> bool {
+    fn start_reader(&'static self) -> bool {
         let started = self
             .threads
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
@@ -836,18 +833,14 @@ impl EndReaders {
         if !started {
             return false;
         }
-        let (queue, free) = (self.queue.clone(), self.free.clone());
         let spawned = thread::Builder::new()
             .name("body-end".to_string())
             .spawn(move || {
-                loop {
-                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok((body, ended)) = job else {
-                        return;
-                    };
+                let next = || self.queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                while let Ok((body, ended)) = next() {
                     let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
                     let _ = ended.try_send(());
-                    free.fetch_add(1, Ordering::SeqCst);
+                    self.free.fetch_add(1, Ordering::SeqCst);
                 }
             });
         if spawned.is_err() {

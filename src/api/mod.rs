@@ -1,10 +1,8 @@
 //! The wire: request and response types, the SSE decoder, the HTTP client,
-//! and how it reaches the API (proxy, trusted roots, its own TLS probe).
+//! and how it reaches the API (proxy, trusted roots).
 
 pub mod batches;
-pub mod certificate;
 pub mod client;
-pub mod handshake;
 pub mod models;
 pub mod network;
 pub mod pricing;
@@ -13,7 +11,6 @@ pub mod sse;
 pub mod stream;
 pub mod tls;
 pub mod transport;
-pub mod tunnel;
 pub mod types;
 
 pub use client::{Client, ClientSettings, Reply};

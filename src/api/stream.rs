@@ -27,15 +27,9 @@ pub struct StreamAssembler {
     limit: usize,
 }
 
-impl Default for StreamAssembler {
-    fn default() -> StreamAssembler {
-        StreamAssembler::with_limit(MAX_REPLY_BYTES)
-    }
-}
-
 impl StreamAssembler {
     pub fn new() -> StreamAssembler {
-        StreamAssembler::default()
+        StreamAssembler::with_limit(MAX_REPLY_BYTES)
     }
 
     /// An assembler that keeps at most `limit` bytes of events.
@@ -71,13 +65,9 @@ impl StreamAssembler {
             return Err(classify_stream_error(&event.data, request_id));
         }
         let data: Value = serde_json::from_str(&event.data).map_err(|e| {
-            invalid(
-                format!(
-                    "a stream event's data is not JSON ({e}): {}",
-                    clip(&event.data)
-                ),
-                request_id,
-            )
+            let clipped: String = event.data.chars().take(120).collect();
+            let message = format!("a stream event's data is not JSON ({e}): {clipped}");
+            invalid(message, request_id)
         })?;
         let kind = data
             .get("type")
@@ -146,12 +136,14 @@ impl StreamAssembler {
                 self.text.push_str(&text);
                 Some(text)
             }
-            "thinking_delta" => {
-                block.append("thinking", &piece("thinking"));
-                None
-            }
-            "signature_delta" => {
-                block.append("signature", &piece("signature"));
+            // A thinking block's text and signature grow the same way.
+            kind @ ("thinking_delta" | "signature_delta") => {
+                let field = if kind == "thinking_delta" {
+                    "thinking"
+                } else {
+                    "signature"
+                };
+                block.append(field, &piece(field));
                 None
             }
             "input_json_delta" => {
@@ -202,16 +194,12 @@ impl StreamAssembler {
     /// The finished message; a stream that ended without `message_stop` is incomplete.
     pub fn finish(mut self, request_id: Option<&str>) -> Result<Message, Failure> {
         let Some(mut message) = self.message.take() else {
-            return Err(incomplete(
-                "the stream ended before message_start",
-                request_id,
-            ));
+            let message = "the stream ended before message_start";
+            return Err(broken(message, Cause::StreamIncomplete, request_id));
         };
         if !self.stopped {
-            return Err(incomplete(
-                "the stream ended before message_stop (the reply is incomplete)",
-                request_id,
-            ));
+            let message = "the stream ended before message_stop (the reply is incomplete)";
+            return Err(broken(message, Cause::StreamIncomplete, request_id));
         }
         message.content = std::mem::take(&mut self.blocks)
             .into_values()
@@ -285,20 +273,12 @@ fn index_of(data: &Value) -> usize {
     data.get("index").and_then(Value::as_u64).unwrap_or(0) as usize
 }
 
-fn clip(text: &str) -> String {
-    text.chars().take(120).collect()
-}
-
 fn invalid(message: String, request_id: Option<&str>) -> Failure {
-    let mut failure =
-        Failure::new(Category::InvalidResponse, message).with_cause(Cause::UnreadableBody);
-    failure.request_id = request_id.map(str::to_string);
-    failure
+    broken(message, Cause::UnreadableBody, request_id)
 }
 
-fn incomplete(message: &str, request_id: Option<&str>) -> Failure {
-    let mut failure =
-        Failure::new(Category::InvalidResponse, message).with_cause(Cause::StreamIncomplete);
+fn broken(message: impl Into<String>, cause: Cause, request_id: Option<&str>) -> Failure {
+    let mut failure = Failure::new(Category::InvalidResponse, message).with_cause(cause);
     failure.request_id = request_id.map(str::to_string);
     failure
 }

@@ -148,10 +148,10 @@ fn resolve_everything(ctx: &Context, color_flag: Option<ColorChoice>) -> Vec<Usa
     keep(base_url.map(drop));
     keep(network.map(drop));
     config::log_path(ctx);
-    let name = |color: ColorChoice| match color {
-        ColorChoice::Auto => "auto".to_string(),
-        ColorChoice::Always => "always".to_string(),
-        ColorChoice::Never => "never".to_string(),
+    // The name clap parses it from.
+    let name = |color: ColorChoice| {
+        let value = clap::ValueEnum::to_possible_value(&color);
+        value.map_or_else(String::new, |v| v.get_name().to_string())
     };
     ctx.pick(
         "color",

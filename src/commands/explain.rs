@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::cli::ExplainArgs;
 use crate::config::UsageError;
 use crate::exit_code::ExitCode;
+use crate::report;
 use crate::resilience::policy::AttemptState;
 use crate::resilience::{Decision, Failure, GiveUp, RetryPolicy};
 use crate::sanitize;
@@ -140,7 +141,8 @@ fn render(understood: &Understood) -> String {
         field("category:", &format!("{category} — {}", category.meaning())),
         field("input:", understood.kind.describe()),
     ];
-    if let Some(what) = what_line(understood) {
+    let what = report::what(failure, understood.message.as_deref().unwrap_or(""));
+    if !what.trim().is_empty() {
         lines.push(field("what:", &what));
     }
     if let Some(id) = &failure.request_id {
@@ -163,30 +165,6 @@ fn render(understood: &Understood) -> String {
 
 fn field(label: &str, value: &str) -> String {
     format!("{label:<11} {value}")
-}
-
-/// `HTTP 529 overloaded_error: Overloaded`, from whatever the input gave.
-fn what_line(understood: &Understood) -> Option<String> {
-    let failure = &understood.failure;
-    let mut parts = Vec::new();
-    if let Some(status) = failure.http_status {
-        parts.push(format!("HTTP {status}"));
-    }
-    if let Some(kind) = &failure.error_type {
-        parts.push(sanitize::one_line(kind).into_owned());
-    }
-    let head = parts.join(" ");
-    let message = understood
-        .message
-        .as_deref()
-        .filter(|m| !m.trim().is_empty())
-        .map(|m| sanitize::one_line(m).into_owned());
-    match (head.is_empty(), message) {
-        (true, None) => None,
-        (true, Some(message)) => Some(message),
-        (false, None) => Some(head),
-        (false, Some(message)) => Some(format!("{head}: {message}")),
-    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::config::{Context, UsageError, log_path};
 use crate::dates;
 use crate::exit_code::ExitCode;
 use crate::log::reader::{self, Damage, Event, LogFiles, Record};
-use crate::log::stats::{Alert, Stats, StatsBuilder, Window, percent};
+use crate::log::stats::{Alert, Stats, StatsBuilder, Window};
 use crate::log::{rotated_path, timestamp};
 use crate::report;
 use crate::resilience::Category;
@@ -339,9 +339,6 @@ impl StatsReport<'_> {
 
     fn text(&self) -> String {
         let stats = self.stats;
-        let rate = |successes, calls| {
-            percent(successes, calls).map_or_else(|| "-".to_string(), |p| format!("{p:.1}%"))
-        };
         let failures = match stats.failures.is_empty() {
             true => "none".to_string(),
             false => stats
@@ -369,11 +366,10 @@ impl StatsReport<'_> {
             ("calls:", stats.calls.to_string()),
             (
                 "succeeded:",
-                format!(
-                    "{} ({})",
-                    stats.successes,
-                    rate(stats.successes, stats.calls)
-                ),
+                match stats.success_rate() {
+                    Some(rate) => format!("{} ({rate:.1}%)", stats.successes),
+                    None => format!("{} (-)", stats.successes),
+                },
             ),
             ("failed:", failures),
             ("retries:", stats.retries.to_string()),

@@ -137,42 +137,14 @@ fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
         }
         config.fault_rate = rate;
     }
-    if let Some(rpm) = args.rpm {
-        if rpm == 0 {
-            return Err(UsageError::new(
-                "--rpm 0 would refuse every request",
-                "give --rpm 1 or more",
-            ));
-        }
-        config.rpm_limit = Some(rpm);
-    }
-    if let Some(burst) = args.burst {
-        if burst == 0 {
-            return Err(UsageError::new(
-                "--burst 0 would refuse every request",
-                "give --burst 1 or more",
-            ));
-        }
-        config.rpm_burst = Some(burst);
-    }
-    if let Some(tpm) = args.tpm {
-        if tpm == 0 {
-            return Err(UsageError::new(
-                "--tpm 0 would refuse every request",
-                "give --tpm 1 or more",
-            ));
-        }
-        config.itpm_limit = Some(tpm);
-    }
-    if let Some(polls) = args.batch_polls {
-        if polls == 0 {
-            return Err(UsageError::new(
-                "--batch-polls 0: a batch needs at least one poll to end",
-                "give --batch-polls 1 or more",
-            ));
-        }
-        config.batch_polls = polls;
-    }
+    // A flag not given leaves the scenario's own value.
+    const REFUSES_ALL: &str = " would refuse every request";
+    config.rpm_limit = at_least_one("--rpm", args.rpm, REFUSES_ALL)?.or(config.rpm_limit);
+    config.rpm_burst = at_least_one("--burst", args.burst, REFUSES_ALL)?.or(config.rpm_burst);
+    config.itpm_limit = at_least_one("--tpm", args.tpm, REFUSES_ALL)?.or(config.itpm_limit);
+    let polls = ": a batch needs at least one poll to end";
+    config.batch_polls =
+        at_least_one("--batch-polls", args.batch_polls, polls)?.unwrap_or(config.batch_polls);
     if let Some(ms) = args.latency_ms {
         config.latency = Duration::from_millis(ms);
     }
@@ -180,6 +152,22 @@ fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
         config.seed = seed;
     }
     Ok(config)
+}
+
+/// A count flag's value, refused when it is 0: `--rpm 0 would refuse every
+/// request`, `--batch-polls 0: a batch needs at least one poll to end`.
+fn at_least_one<T: Copy + PartialEq + From<u8>>(
+    flag: &str,
+    value: Option<T>,
+    why: &str,
+) -> Result<Option<T>, UsageError> {
+    if value != Some(T::from(0)) {
+        return Ok(value);
+    }
+    Err(UsageError::new(
+        format!("{flag} 0{why}"),
+        format!("give {flag} 1 or more"),
+    ))
 }
 
 #[cfg(test)]

@@ -46,13 +46,6 @@ fn transport_check(
     Check::failed(name, failure, message, fix).with_figure(millis(started.elapsed()))
 }
 
-fn request_id_note(response: &ModelsResponse) -> String {
-    match &response.request_id {
-        Some(id) => format!(" ({id})"),
-        None => ", with no request-id (probably a proxy answered, not the API)".to_string(),
-    }
-}
-
 /// Check 6: `GET /v1/models` without a key. Any status proves the path to
 /// the API works; only a transport failure fails.
 pub fn http(client: &Client, timeout: Duration) -> (Check, Option<ModelsResponse>) {
@@ -75,11 +68,11 @@ pub fn http(client: &Client, timeout: Duration) -> (Check, Option<ModelsResponse
                 200 => "answered without a key (a gateway that adds its own?)",
                 _ => "without a key",
             };
-            let message = format!(
-                "HTTP {}, {meaning}{}",
-                response.status,
-                request_id_note(&response)
-            );
+            let id = match &response.request_id {
+                Some(id) => format!(" ({id})"),
+                None => ", with no request-id (probably a proxy answered, not the API)".into(),
+            };
+            let message = format!("HTTP {}, {meaning}{id}", response.status);
             let check = Check::pass("http", message).with_figure(millis(response.elapsed));
             (check, Some(response))
         }
@@ -248,13 +241,9 @@ pub fn rate_limits(responses: &[&ModelsResponse]) -> Check {
         .map(|l| format!("{} {}/{}", l.kind, l.remaining, l.limit))
         .collect::<Vec<_>>()
         .join(", ");
-    let tightest = found
-        .iter()
-        .min_by(|a, b| {
-            let share = |l: &Limit| l.remaining as f64 / l.limit.max(1) as f64;
-            share(a).total_cmp(&share(b))
-        })
-        .map(|l| format!("{}/{}", l.remaining, l.limit));
+    let share = |l: &&Limit| l.remaining as f64 / l.limit.max(1) as f64;
+    let tightest = found.iter().min_by(|a, b| share(a).total_cmp(&share(b)));
+    let figure = tightest.map_or_else(String::new, |l| format!("{}/{}", l.remaining, l.limit));
     let message = format!("remaining/limit: {listed}");
     let check = match found.iter().find(|l| l.remaining == 0) {
         Some(spent) => Check::warn(
@@ -268,10 +257,7 @@ pub fn rate_limits(responses: &[&ModelsResponse]) -> Check {
         ),
         None => Check::pass("rate_limits", message),
     };
-    match tightest {
-        Some(figure) => check.with_figure(figure),
-        None => check,
-    }
+    check.with_figure(figure)
 }
 
 /// Check 10: the local clock against the server's `Date`, newest answer first.

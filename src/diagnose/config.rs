@@ -67,6 +67,21 @@ impl Finding {
             problem: None,
         }
     }
+
+    fn doubtful(text: String, fix: String) -> Finding {
+        Finding {
+            text,
+            problem: Some(Problem::Doubtful(fix)),
+        }
+    }
+
+    /// A setting that cannot be used: its problem, and its fix as a sentence.
+    fn refused(text: String, error: &UsageError) -> Finding {
+        Finding {
+            text,
+            problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
+        }
+    }
 }
 
 pub fn check(
@@ -100,10 +115,7 @@ pub fn check(
 /// be used, if it could not (a bad line, an unknown profile).
 fn config_file(error: Option<&UsageError>, ctx: &Context) -> Option<Finding> {
     if let Some(error) = error {
-        return Some(Finding {
-            text: error.problem.clone(),
-            problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
-        });
+        return Some(Finding::refused(error.problem.clone(), error));
     }
     let file = ctx.user.file.as_ref()?;
     let profile = ctx
@@ -114,10 +126,7 @@ fn config_file(error: Option<&UsageError>, ctx: &Context) -> Option<Finding> {
         .unwrap_or_default();
     let text = format!("config file {}{profile}", file.path.display());
     Some(match file.key_exposure_warning() {
-        Some(warning) => Finding {
-            text,
-            problem: Some(Problem::Doubtful(format!("{}.", capitalised(&warning)))),
-        },
+        Some(warning) => Finding::doubtful(text, format!("{}.", capitalised(&warning))),
         None => Finding::fine(text),
     })
 }
@@ -139,21 +148,13 @@ fn key(ctx: &Context) -> (Option<ApiKey>, Finding) {
                 let text = format!("key {}{source}", key.masked());
                 return (Some(key), Finding::fine(text));
             };
-            let finding = Finding {
-                text: format!("key {}{source} {doubt}", key.masked()),
-                problem: Some(Problem::Doubtful(
-                    "Check that the key is whole, as copied from the Console, without quotes or spaces.".into(),
-                )),
-            };
+            let finding = Finding::doubtful(
+                format!("key {}{source} {doubt}", key.masked()),
+                "Check that the key is whole, as copied from the Console, without quotes or spaces.".into(),
+            );
             (Some(key), finding)
         }
-        Err(error) => {
-            let finding = Finding {
-                text: error.problem,
-                problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
-            };
-            (None, finding)
-        }
+        Err(error) => (None, Finding::refused(error.problem.clone(), &error)),
     }
 }
 
@@ -169,12 +170,10 @@ fn target(ctx: &Context) -> (Result<Target, String>, Finding) {
             };
             let text = format!("base URL {url}{source}");
             let finding = match warnings.pop() {
-                Some(warning) => Finding {
-                    text: format!("{text}: {warning}"),
-                    problem: Some(Problem::Doubtful(format!(
-                        "Set the base URL to {url} (without /v1)."
-                    ))),
-                },
+                Some(warning) => Finding::doubtful(
+                    format!("{text}: {warning}"),
+                    format!("Set the base URL to {url} (without /v1)."),
+                ),
                 None => Finding::fine(text),
             };
             (Ok(target), finding)
@@ -189,13 +188,10 @@ fn target(ctx: &Context) -> (Result<Target, String>, Finding) {
             };
             (Err(invalid), finding)
         }
-        Err(error) => {
-            let finding = Finding {
-                text: error.problem,
-                problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
-            };
-            (Err(invalid), finding)
-        }
+        Err(error) => (
+            Err(invalid),
+            Finding::refused(error.problem.clone(), &error),
+        ),
     }
 }
 
@@ -213,11 +209,8 @@ fn withhold_key(
     match config::network::check_plain_http(&target.base_url, allow_insecure_http) {
         Ok(()) => (key, found),
         Err(error) => {
-            let finding = Finding {
-                text: format!("{}; {}", found.text, error.problem),
-                problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
-            };
-            (None, finding)
+            let text = format!("{}; {}", found.text, error.problem);
+            (None, Finding::refused(text, &error))
         }
     }
 }
@@ -229,10 +222,7 @@ fn model(flag: Option<&str>, ctx: &Context) -> (Result<String, String>, Finding)
             (Ok(model), finding)
         }
         Err(error) => {
-            let finding = Finding {
-                text: error.problem,
-                problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
-            };
+            let finding = Finding::refused(error.problem.clone(), &error);
             (Err("no valid model id (config failed)".into()), finding)
         }
     }

@@ -1,7 +1,7 @@
 //! Checks 11 and 12, on this machine only: recent health from the JSONL log,
 //! and whether the log can be written, privately.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -125,37 +125,20 @@ pub fn log_file(path: Option<&Path>) -> Check {
         "Set --log-file or CLAUDE_RS_LOG to a writable path, or fix the permissions of {}.",
         path.parent().unwrap_or(path).display()
     );
-    if let Err(error) = create_folder(path) {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Err(error) = folder.map_or(Ok(()), crate::log::create_private_dir) {
         let message = format!("{} cannot be created: {error}", path.display());
         return Check::warn("log", message, unwritable_fix);
     }
-    if let Err(error) = open_for_append(path) {
+    // Opening is the test: a new file is created empty, with `ask`'s mode.
+    let mut options = crate::private::new_file_options();
+    options.create(true).append(true);
+    let opened = crate::private::never_wait_to_open(&mut options).open(path);
+    if let Err(error) = opened.map_err(crate::private::open_error) {
         let message = format!("{} is not writable: {error}", path.display());
         return Check::warn("log", message, unwritable_fix);
     }
     mode_check(path)
-}
-
-fn create_folder(path: &Path) -> std::io::Result<()> {
-    let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    crate::log::create_private_dir(dir)
-}
-
-/// Opening is the test: a new file is created empty, with `ask`'s mode.
-fn open_for_append(path: &Path) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(PRIVATE_MODE);
-    }
-    crate::private::never_wait_to_open(&mut options)
-        .open(path)
-        .map(drop)
-        .map_err(crate::private::open_error)
 }
 
 #[cfg(unix)]

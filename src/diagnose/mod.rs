@@ -10,6 +10,7 @@ pub mod check;
 pub mod config;
 pub mod local;
 pub mod network;
+pub(crate) mod probe;
 pub mod proxy;
 pub mod tls;
 
@@ -150,7 +151,12 @@ fn online(
     let authed = report.after("auth", can_authenticate, |(client, key)| {
         api::auth(client, key, timeout)
     });
-    let can_look_up = served_models(&authed).and_then(|listed| {
+    // The models listed to the key, when the key was accepted.
+    let served = authed.as_ref().map_err(Clone::clone).and_then(|response| {
+        let listed = response.outcome.as_ref();
+        listed.map_err(|_| "auth failed".to_string())
+    });
+    let can_look_up = served.and_then(|listed| {
         let model = settings.model.as_ref().map_err(Clone::clone)?;
         let (client, _) = keyed.as_ref().ok_or("auth failed")?;
         Ok((client, model, listed))
@@ -183,17 +189,6 @@ fn reach(
     })
 }
 
-/// The models listed to the key, when the key was accepted.
-fn served_models(authed: &Needed<ModelsResponse>) -> Needed<&Vec<String>> {
-    match authed {
-        Ok(response) => response
-            .outcome
-            .as_ref()
-            .map_err(|_| "auth failed".to_string()),
-        Err(reason) => Err(reason.clone()),
-    }
-}
-
 /// Checks 9 and 10 read the answers already had, newest first: no request
 /// of their own.
 fn read_headers(
@@ -217,19 +212,11 @@ fn read_headers(
 /// Where the first connection goes: the proxy when one applies (it resolves
 /// and reaches the API itself), else the API host.
 fn first_hop(target: &Target, proxy: Option<&ProxyHop>) -> Hop {
-    match proxy {
-        Some(proxy) => Hop {
-            host: proxy.host().to_string(),
-            port: proxy.port(),
-            proxy: Some(proxy.name()),
-            api_host: target.host.clone(),
-        },
-        None => Hop {
-            host: target.host.clone(),
-            port: target.port,
-            proxy: None,
-            api_host: target.host.clone(),
-        },
+    Hop {
+        host: proxy.map_or(target.host.as_str(), |p| p.host()).to_string(),
+        port: proxy.map_or(target.port, |p| p.port()),
+        proxy: proxy.map(|p| p.name()),
+        api_host: target.host.clone(),
     }
 }
 

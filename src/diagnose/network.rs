@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use super::check::{Check, millis, secs};
 use crate::api::transport::classify_transport;
-use crate::resilience::Failure;
 
 /// Where the first connection goes.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,16 +49,14 @@ pub fn dns(hop: &Hop, timeout: Duration) -> (Check, Option<Resolved>) {
         ),
         None => (String::new(), hop.host.clone()),
     };
+    let resolved = |address| {
+        let hop = hop.clone();
+        Some(Resolved { hop, address })
+    };
     if let Ok(ip) = hop.host.parse::<IpAddr>() {
         let message = format!("{proxy_note}{subject} is an IP address: nothing to resolve");
-        let resolved = Resolved {
-            hop: hop.clone(),
-            address: SocketAddr::new(ip, hop.port),
-        };
-        return (
-            Check::pass("dns", message).with_figure("0 ms"),
-            Some(resolved),
-        );
+        let check = Check::pass("dns", message).with_figure("0 ms");
+        return (check, resolved(SocketAddr::new(ip, hop.port)));
     }
     match resolve(&hop.host, hop.port, timeout) {
         Ok(addresses) if !addresses.is_empty() => {
@@ -68,12 +65,8 @@ pub fn dns(hop: &Hop, timeout: Duration) -> (Check, Option<Resolved>) {
                 n => format!(" (+{} more)", n - 1),
             };
             let message = format!("{proxy_note}{subject} → {}{more}", addresses[0].ip());
-            let resolved = Resolved {
-                hop: hop.clone(),
-                address: addresses[0],
-            };
             let check = Check::pass("dns", message).with_figure(millis(started.elapsed()));
-            (check, Some(resolved))
+            (check, resolved(addresses[0]))
         }
         Ok(_) => {
             let error = io::Error::other("failed to lookup address information: no addresses");
@@ -156,14 +149,11 @@ fn tcp_failure(
         error.kind(),
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
     );
-    let failure: Failure = if timed_out {
-        classify_transport(
-            ureq::Error::Timeout(ureq::Timeout::Connect),
-            hop.proxy.as_deref(),
-        )
-    } else {
-        classify_transport(ureq::Error::Io(error), hop.proxy.as_deref())
+    let error = match timed_out {
+        true => ureq::Error::Timeout(ureq::Timeout::Connect),
+        false => ureq::Error::Io(error),
     };
+    let failure = classify_transport(error, hop.proxy.as_deref());
     let message = match (timed_out, &hop.proxy) {
         (true, _) => format!(
             "no connection to {} at {} within {}",

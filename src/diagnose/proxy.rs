@@ -32,38 +32,13 @@ pub struct ProxyHop {
     server: ProxyServer,
 }
 
-impl ProxyHop {
-    /// Without the brackets of an IPv6 literal.
-    pub fn host(&self) -> &str {
-        self.server.host()
-    }
+/// A hop is its proxy server (`host`, `port`, `name`, `scheme`,
+/// `credentials`, …) plus where it came from.
+impl std::ops::Deref for ProxyHop {
+    type Target = ProxyServer;
 
-    pub fn port(&self) -> u16 {
-        self.server.port()
-    }
-
-    /// `host:port`, the way the client names the proxy in failures.
-    pub fn name(&self) -> String {
-        self.server.name()
-    }
-
-    pub fn scheme(&self) -> &'static str {
-        self.server.scheme()
-    }
-
-    /// A plain http proxy: reached in the clear, then asked with CONNECT for
-    /// a tunnel to the API, which `doctor` can do itself.
-    pub fn is_http_tunnel(&self) -> bool {
-        self.server.is_http_tunnel()
-    }
-
-    /// `user:password` for `Proxy-Authorization: Basic`, when the URL has them.
-    pub fn credentials(&self) -> Option<String> {
-        self.server.credentials()
-    }
-
-    fn display(&self) -> String {
-        self.server.display()
+    fn deref(&self) -> &ProxyServer {
+        &self.server
     }
 }
 
@@ -98,16 +73,21 @@ fn flagged(
     if let Some(target) = target {
         message.push_str(&format!(" applies to {}", target.host));
     }
-    let overridden: Vec<&str> = PROXY_VARIABLES
-        .iter()
-        .chain(NO_PROXY_VARIABLES.iter())
-        .copied()
-        .filter(|name| env(name).is_some_and(|v| !v.trim().is_empty()))
-        .collect();
+    let overridden = set_variables(env);
     if !overridden.is_empty() {
         message.push_str(&format!(" ({} ignored)", overridden.join(", ")));
     }
     (Check::pass(NAME, message), Some(hop))
+}
+
+/// The proxy variables set to something, in ureq's order, then NO_PROXY.
+fn set_variables(env: EnvLookup) -> Vec<&'static str> {
+    PROXY_VARIABLES
+        .iter()
+        .chain(NO_PROXY_VARIABLES.iter())
+        .copied()
+        .filter(|name| env(name).is_some_and(|v| !v.trim().is_empty()))
+        .collect()
 }
 
 /// `in_use` is the proxy ureq itself picked up (the client builds it the
@@ -117,12 +97,7 @@ fn assess(
     env: EnvLookup,
     in_use: Option<Proxy>,
 ) -> (Check, Option<ProxyHop>) {
-    let set: Vec<&'static str> = PROXY_VARIABLES
-        .iter()
-        .chain(NO_PROXY_VARIABLES.iter())
-        .copied()
-        .filter(|name| env(name).is_some_and(|v| !v.trim().is_empty()))
-        .collect();
+    let set = set_variables(env);
     let unusable: Vec<&'static str> = PROXY_VARIABLES
         .iter()
         .copied()

@@ -2,7 +2,7 @@
 //! requests trust (`--ca-cert`, `SSL_CERT_FILE`, `--native-roots`, else the
 //! bundled Mozilla roots) with the ring provider ureq uses, through the
 //! proxy's CONNECT tunnel when an http proxy applies. The handshake itself is
-//! `api::handshake`, which a failed request uses too: the leaf certificate's
+//! `probe::handshake`, which a failed request uses too: the leaf certificate's
 //! issuer is read even when verification fails, and names the interceptor.
 
 use std::io;
@@ -13,11 +13,11 @@ use rustls::{CertificateError, ProtocolVersion};
 
 use super::check::{Check, millis, secs};
 use super::config::Target;
+use super::probe::handshake::{HandshakeError, handshake};
+use super::probe::tunnel::{self, TunnelError};
 use super::proxy::ProxyHop;
-use crate::api::handshake::{HandshakeError, handshake};
 use crate::api::tls::Trust;
 use crate::api::transport::classify_transport;
-use crate::api::tunnel::{self, TunnelError};
 
 const NAME: &str = "tls";
 

@@ -250,27 +250,8 @@ fn read_capped_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<
     if buf.ends_with(b"\n") || (read as u64) < MAX_LINE_BYTES {
         return Ok(Some(true));
     }
-    skip_to_next_line(reader)?;
+    reader.skip_until(b'\n')?;
     Ok(Some(false))
-}
-
-fn skip_to_next_line(reader: &mut impl BufRead) -> io::Result<()> {
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            return Ok(());
-        }
-        match available.iter().position(|&b| b == b'\n') {
-            Some(end) => {
-                reader.consume(end + 1);
-                return Ok(());
-            }
-            None => {
-                let all = available.len();
-                reader.consume(all);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

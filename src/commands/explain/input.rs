@@ -101,7 +101,10 @@ pub fn understand(text: &str) -> Result<Understood, String> {
     if !text.contains(char::is_whitespace) {
         return word(text);
     }
-    if is_sse(text) {
+    if text
+        .lines()
+        .any(|l| l.starts_with("event:") || l.starts_with("data:"))
+    {
         return sse(text);
     }
     if let Some(several) = several_statuses(text) {
@@ -160,10 +163,10 @@ fn our_own(text: &str) -> Option<Understood> {
             .map(|(_, kind)| kind.to_string());
         failure.message = message.to_string();
     }
-    let understood = Understood::new(InputKind::OurOwn, failure);
-    Some(match understood.failure.message.is_empty() {
-        true => understood,
-        false => understood.with_message(),
+    let message = (!failure.message.is_empty()).then(|| failure.message.clone());
+    Some(Understood {
+        message,
+        ..Understood::new(InputKind::OurOwn, failure)
     })
 }
 
@@ -363,21 +366,17 @@ fn error_body(value: &Value) -> Option<Understood> {
 fn log_line(text: &str) -> Result<Understood, String> {
     let entry = parse_line(text)
         .map_err(|why| format!("it looks like a claude-rs log line but is not one: {why}"))?;
-    if entry.event == Event::BatchEnd {
-        return Err(
-            "the log line is a batch's summary: explain one of its item lines instead".into(),
-        );
-    }
-    if entry.event == Event::Interrupted {
-        return Err(
+    let nothing_to_explain = match entry.event {
+        Event::BatchEnd => {
+            "the log line is a batch's summary: explain one of its item lines instead"
+        }
+        Event::Interrupted => {
             "the log line records a call interrupted by Ctrl-C: there is no failure to explain"
-                .into(),
-        );
-    }
+        }
+        _ => "the log line records a successful call: there is no failure to explain",
+    };
     let Some(category) = entry.category() else {
-        return Err(
-            "the log line records a successful call: there is no failure to explain".into(),
-        );
+        return Err(nothing_to_explain.into());
     };
     let mut failure = Failure::new(category, entry.message.clone().unwrap_or_default());
     failure.http_status = entry.http_status;
@@ -405,11 +404,6 @@ fn log_line(text: &str) -> Result<Understood, String> {
     let mut understood = Understood::new(InputKind::LogLine, failure).with_note(happened);
     understood.message = entry.message;
     Ok(understood)
-}
-
-fn is_sse(text: &str) -> bool {
-    text.lines()
-        .any(|line| line.starts_with("event:") || line.starts_with("data:"))
 }
 
 fn sse(text: &str) -> Result<Understood, String> {

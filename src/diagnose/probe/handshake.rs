@@ -16,35 +16,35 @@ use rustls::{
 };
 
 use super::certificate::issuer_name;
-use super::proxy::ProxyServer;
-use super::tls::Trust;
 use super::tunnel;
+use crate::api::proxy::ProxyServer;
+use crate::api::tls::Trust;
 use crate::config::base_url::BaseUrl;
 use crate::resilience::Failure;
 
-pub enum HandshakeError {
+pub(crate) enum HandshakeError {
     Tls(rustls::Error),
     Io(io::Error),
     TimedOut,
 }
 
-pub struct Handshake {
+pub(crate) struct Handshake {
     /// The protocol version agreed, or why there is none.
-    pub result: Result<Option<ProtocolVersion>, HandshakeError>,
+    pub(crate) result: Result<Option<ProtocolVersion>, HandshakeError>,
     /// The server's certificate, as sent, verified or not.
-    pub leaf: Option<Vec<u8>>,
+    leaf: Option<Vec<u8>>,
 }
 
 impl Handshake {
     /// `CN (O)` of whoever issued the server's certificate.
-    pub fn issuer(&self) -> Option<String> {
+    pub(crate) fn issuer(&self) -> Option<String> {
         self.leaf.as_deref().and_then(issuer_name)
     }
 }
 
 /// Shakes hands with `host` over `stream` (already connected, through a
 /// tunnel if need be), within `timeout`.
-pub fn handshake(
+pub(crate) fn handshake(
     stream: &mut TcpStream,
     host: &str,
     trust: &Trust,
@@ -56,17 +56,13 @@ pub fn handshake(
             leaf: Mutex::new(None),
         }),
         Err(error) => {
-            return Handshake {
-                result: Err(HandshakeError::Tls(error)),
-                leaf: None,
-            };
+            let result = Err(HandshakeError::Tls(error));
+            return Handshake { result, leaf: None };
         }
     };
     let result = connect(stream, host, Arc::clone(&recorder), timeout);
-    Handshake {
-        result,
-        leaf: recorder.leaf(),
-    }
+    let leaf = recorder.leaf.lock().ok().and_then(|leaf| leaf.clone());
+    Handshake { result, leaf }
 }
 
 fn connect(
@@ -116,7 +112,7 @@ fn handshake_error(error: io::Error) -> HandshakeError {
 /// most once per client however many requests fail (a batch's workers share
 /// it): the host, the issuer of the certificate presented, and the roots
 /// trusted.
-pub struct IssuerProbe {
+pub(crate) struct IssuerProbe {
     host: String,
     /// Who the failed handshake may have been with, for the message.
     subject: String,
@@ -128,7 +124,7 @@ pub struct IssuerProbe {
 }
 
 impl IssuerProbe {
-    pub fn new(
+    pub(crate) fn new(
         base_url: &str,
         proxy: Option<ProxyServer>,
         trust: Trust,
@@ -158,14 +154,14 @@ impl IssuerProbe {
     }
 
     /// Who a TLS failure is about: the host, or the host or the https proxy.
-    pub fn subject(&self) -> &str {
+    pub(crate) fn subject(&self) -> &str {
         &self.subject
     }
 
     /// The TLS failure (already naming `subject`), with who issued the
     /// certificate presented (when a handshake of our own can tell) and what
     /// is trusted.
-    pub fn explain(&self, failure: Failure) -> Failure {
+    pub(crate) fn explain(&self, failure: Failure) -> Failure {
         let mut message = failure.message.clone();
         if let Some(issuer) = self.issuer() {
             message.push_str(&format!(
@@ -205,12 +201,6 @@ impl IssuerProbe {
 struct RecordingVerifier {
     inner: Arc<dyn ServerCertVerifier>,
     leaf: Mutex<Option<Vec<u8>>>,
-}
-
-impl RecordingVerifier {
-    fn leaf(&self) -> Option<Vec<u8>> {
-        self.leaf.lock().ok().and_then(|leaf| leaf.clone())
-    }
 }
 
 impl ServerCertVerifier for RecordingVerifier {

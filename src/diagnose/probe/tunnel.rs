@@ -8,7 +8,7 @@ use std::net::TcpStream;
 /// A proxy's answer to CONNECT is a few hundred bytes; more is not a proxy.
 const MAX_CONNECT_HEAD: usize = 16 * 1024;
 
-pub enum TunnelError {
+pub(crate) enum TunnelError {
     /// The proxy could not be written to or read from.
     Io(io::Error),
     /// The proxy answered, but not 200.
@@ -22,7 +22,7 @@ pub enum TunnelError {
 
 /// Opens a tunnel to `host:port` on a connection to the proxy. `credentials`
 /// (`user:password`) go in `Proxy-Authorization: Basic`.
-pub fn open(
+pub(crate) fn open(
     stream: &mut TcpStream,
     host: &str,
     port: u16,

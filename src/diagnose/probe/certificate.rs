@@ -26,7 +26,7 @@ const OID_ORGANISATION: &[u8] = &[0x55, 0x04, 0x0a];
 
 /// `CN (O)` of a certificate's issuer: Certificate → TBSCertificate →
 /// [version], serial, signature algorithm, issuer Name.
-pub fn issuer_name(certificate: &[u8]) -> Option<String> {
+pub(crate) fn issuer_name(certificate: &[u8]) -> Option<String> {
     let (_, certificate, _) = der_element(certificate)?;
     let (_, tbs, _) = der_element(certificate)?;
     let (tag, _, mut rest) = der_element(tbs)?;
@@ -103,7 +103,7 @@ mod tests {
         use rustls::pki_types::CertificateDer;
         use rustls::pki_types::pem::PemObject;
         let cert = CertificateDer::from_pem_slice(include_bytes!(
-            "../../crates/fake-api/certs/server.pem"
+            "../../../crates/fake-api/certs/server.pem"
         ))
         .unwrap();
         assert_eq!(
