@@ -40,19 +40,12 @@ pub fn config_for(
 }
 
 fn parse_script(script: &str) -> Result<Vec<Step>, UsageError> {
-    script
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|step| {
-            step.parse::<Step>().map_err(|e| {
-                UsageError::new(
-                    format!("bad mock step: {e}"),
-                    "see `claude-rs mock --help` for the steps",
-                )
-            })
-        })
-        .collect()
+    fake_api::parse_script(script).map_err(|e| {
+        UsageError::new(
+            format!("bad mock step: {e}"),
+            "see `claude-rs mock --help` for the steps",
+        )
+    })
 }
 
 /// Starts the fake API for `--mock SCENARIO` and points the connection at it.
@@ -164,6 +157,15 @@ fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
         }
         config.itpm_limit = Some(tpm);
     }
+    if let Some(otpm) = args.otpm {
+        if otpm == 0 {
+            return Err(UsageError::new(
+                "--otpm 0 would refuse every request",
+                "give --otpm 1 or more",
+            ));
+        }
+        config.otpm_limit = Some(otpm);
+    }
     if let Some(polls) = args.batch_polls {
         if polls == 0 {
             return Err(UsageError::new(
@@ -195,6 +197,7 @@ mod tests {
             rpm: None,
             burst: None,
             tpm: None,
+            otpm: None,
             batch_polls: None,
             latency_ms: None,
             seed: None,
@@ -208,6 +211,7 @@ mod tests {
             rpm: Some(1200),
             burst: Some(20),
             tpm: Some(40_000),
+            otpm: Some(8_000),
             batch_polls: Some(5),
             ..args()
         })
@@ -215,6 +219,7 @@ mod tests {
         assert_eq!(config.rpm_limit, Some(1200));
         assert_eq!(config.rpm_burst, Some(20));
         assert_eq!(config.itpm_limit, Some(40_000));
+        assert_eq!(config.otpm_limit, Some(8_000));
         assert_eq!(config.batch_polls, 5);
         let defaults = build_config(&args()).unwrap();
         assert_eq!(
@@ -238,6 +243,10 @@ mod tests {
             tpm: Some(0),
             ..args()
         };
+        let zero_otpm = MockArgs {
+            otpm: Some(0),
+            ..args()
+        };
         let zero_polls = MockArgs {
             batch_polls: Some(0),
             ..args()
@@ -245,6 +254,7 @@ mod tests {
         for (zero, flag) in [
             (zero_burst, "--burst 0"),
             (zero_tpm, "--tpm 0"),
+            (zero_otpm, "--otpm 0"),
             (zero_polls, "--batch-polls 0"),
         ] {
             let error = build_config(&zero).unwrap_err();
