@@ -293,6 +293,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Server-side rate limit in requests per minute on /v1/messages: a token bucket refilled at N/60 per second (429 with retry-after when empty)')
             [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Capacity of the --rpm bucket (default: the --rpm value). A small burst enforces the limit over shorter intervals: --rpm 1200 --burst 20 allows about 20 a second')
             [CompletionResult]::new('--tpm', '--tpm', [CompletionResultType]::ParameterName, 'Server-side limit in input tokens per minute on /v1/messages (a token bucket; 429 with retry-after when a request''s estimated input tokens do not fit)')
+            [CompletionResult]::new('--otpm', '--otpm', [CompletionResultType]::ParameterName, 'Server-side limit in output tokens per minute on /v1/messages (a token bucket; a request is charged its max_tokens, then given back what its reply did not use)')
             [CompletionResult]::new('--batch-polls', '--batch-polls', [CompletionResultType]::ParameterName, 'Polls (GET /v1/messages/batches/ID) it takes a Message Batch to end')
             [CompletionResult]::new('--latency-ms', '--latency-ms', [CompletionResultType]::ParameterName, 'Latency added to every /v1/messages answer, in milliseconds')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for the random faults')

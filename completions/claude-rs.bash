@@ -954,7 +954,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__mock)
-            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --batch-polls --latency-ms --seed --tls --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --otpm --batch-polls --latency-ms --seed --tls --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -985,6 +985,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --tpm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otpm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

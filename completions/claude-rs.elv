@@ -272,6 +272,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --rpm 'Server-side rate limit in requests per minute on /v1/messages: a token bucket refilled at N/60 per second (429 with retry-after when empty)'
             cand --burst 'Capacity of the --rpm bucket (default: the --rpm value). A small burst enforces the limit over shorter intervals: --rpm 1200 --burst 20 allows about 20 a second'
             cand --tpm 'Server-side limit in input tokens per minute on /v1/messages (a token bucket; 429 with retry-after when a request''s estimated input tokens do not fit)'
+            cand --otpm 'Server-side limit in output tokens per minute on /v1/messages (a token bucket; a request is charged its max_tokens, then given back what its reply did not use)'
             cand --batch-polls 'Polls (GET /v1/messages/batches/ID) it takes a Message Batch to end'
             cand --latency-ms 'Latency added to every /v1/messages answer, in milliseconds'
             cand --seed 'Seed for the random faults'

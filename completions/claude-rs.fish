@@ -246,6 +246,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l fault-rate 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l rpm -d 'Server-side rate limit in requests per minute on /v1/messages: a token bucket refilled at N/60 per second (429 with retry-after when empty)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l burst -d 'Capacity of the --rpm bucket (default: the --rpm value). A small burst enforces the limit over shorter intervals: --rpm 1200 --burst 20 allows about 20 a second' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l tpm -d 'Server-side limit in input tokens per minute on /v1/messages (a token bucket; 429 with retry-after when a request\'s estimated input tokens do not fit)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l otpm -d 'Server-side limit in output tokens per minute on /v1/messages (a token bucket; a request is charged its max_tokens, then given back what its reply did not use)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l batch-polls -d 'Polls (GET /v1/messages/batches/ID) it takes a Message Batch to end' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l latency-ms -d 'Latency added to every /v1/messages answer, in milliseconds' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l seed -d 'Seed for the random faults' -r

@@ -650,6 +650,11 @@ pub struct MockArgs {
     #[arg(long, value_name = "N")]
     pub tpm: Option<u64>,
 
+    /// Server-side limit in output tokens per minute on /v1/messages (a token bucket;
+    /// a request is charged its max_tokens, then given back what its reply did not use).
+    #[arg(long, value_name = "N")]
+    pub otpm: Option<u64>,
+
     /// Polls (GET /v1/messages/batches/ID) it takes a Message Batch to end.
     #[arg(long, value_name = "N")]
     pub batch_polls: Option<u32>,

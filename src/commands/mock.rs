@@ -40,19 +40,12 @@ pub fn config_for(
 }
 
 fn parse_script(script: &str) -> Result<Vec<Step>, UsageError> {
-    script
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|step| {
-            step.parse::<Step>().map_err(|e| {
-                UsageError::new(
-                    format!("bad mock step: {e}"),
-                    "see `claude-rs mock --help` for the steps",
-                )
-            })
-        })
-        .collect()
+    fake_api::parse_script(script).map_err(|e| {
+        UsageError::new(
+            format!("bad mock step: {e}"),
+            "see `claude-rs mock --help` for the steps",
+        )
+    })
 }
 
 /// Starts the fake API for `--mock SCENARIO` and points the connection at it.
@@ -142,6 +135,7 @@ fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
     config.rpm_limit = at_least_one("--rpm", args.rpm, REFUSES_ALL)?.or(config.rpm_limit);
     config.rpm_burst = at_least_one("--burst", args.burst, REFUSES_ALL)?.or(config.rpm_burst);
     config.itpm_limit = at_least_one("--tpm", args.tpm, REFUSES_ALL)?.or(config.itpm_limit);
+    config.otpm_limit = at_least_one("--otpm", args.otpm, REFUSES_ALL)?.or(config.otpm_limit);
     let polls = ": a batch needs at least one poll to end";
     config.batch_polls =
         at_least_one("--batch-polls", args.batch_polls, polls)?.unwrap_or(config.batch_polls);
@@ -183,6 +177,7 @@ mod tests {
             rpm: None,
             burst: None,
             tpm: None,
+            otpm: None,
             batch_polls: None,
             latency_ms: None,
             seed: None,
@@ -196,6 +191,7 @@ mod tests {
             rpm: Some(1200),
             burst: Some(20),
             tpm: Some(40_000),
+            otpm: Some(8_000),
             batch_polls: Some(5),
             ..args()
         })
@@ -203,6 +199,7 @@ mod tests {
         assert_eq!(config.rpm_limit, Some(1200));
         assert_eq!(config.rpm_burst, Some(20));
         assert_eq!(config.itpm_limit, Some(40_000));
+        assert_eq!(config.otpm_limit, Some(8_000));
         assert_eq!(config.batch_polls, 5);
         let defaults = build_config(&args()).unwrap();
         assert_eq!(
@@ -226,6 +223,10 @@ mod tests {
             tpm: Some(0),
             ..args()
         };
+        let zero_otpm = MockArgs {
+            otpm: Some(0),
+            ..args()
+        };
         let zero_polls = MockArgs {
             batch_polls: Some(0),
             ..args()
@@ -233,6 +234,7 @@ mod tests {
         for (zero, flag) in [
             (zero_burst, "--burst 0"),
             (zero_tpm, "--tpm 0"),
+            (zero_otpm, "--otpm 0"),
             (zero_polls, "--batch-polls 0"),
         ] {
             let error = build_config(&zero).unwrap_err();

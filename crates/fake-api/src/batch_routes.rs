@@ -11,9 +11,10 @@ use super::Step;
 use super::batch_wire;
 use super::batches::{AlreadyEnded, Batch, BatchItem, ItemResult};
 use super::http::Request;
+use super::outcome::{Ids, Outcome, api_error, json_outcome, with_api_headers};
 use super::responses;
-use super::routes::{self, json_outcome, with_api_headers};
-use super::server::{Ids, Outcome, Shared};
+use super::state::Shared;
+use super::validate::{parse_error_message, validate_body};
 
 pub(crate) const BATCHES_PATH: &str = "/v1/messages/batches";
 /// The real API's limits on one batch.
@@ -142,7 +143,7 @@ impl Shared {
         }
         if let Some(status) = self.refused_key_status() {
             let message = responses::canonical_error(status).1;
-            return self.error(status, None, message, ids, vec![]);
+            return api_error(status, None, message, ids, vec![]);
         }
         let step = self.next_step();
         let effect = effect(&step);
@@ -162,7 +163,7 @@ impl Shared {
     fn create_batch(&self, request: &Request, ids: &Ids) -> Outcome {
         let requests = match parse_requests(&request.body) {
             Ok(requests) => requests,
-            Err(message) => return self.error(400, None, &message, ids, vec![]),
+            Err(message) => return api_error(400, None, &message, ids, vec![]),
         };
         let items = requests
             .into_iter()
@@ -179,7 +180,7 @@ impl Shared {
     /// Decided at creation, as `POST /v1/messages` would answer the params:
     /// its validation first, then the `Trigger`, else the echo reply with its own message id.
     fn process(&self, params: Value) -> ItemResult {
-        let valid = match routes::validate_body(params, &self.config.models) {
+        let valid = match validate_body(params, &self.config.models) {
             Ok(valid) => valid,
             Err((status, message)) => return errored(status, message),
         };
@@ -211,7 +212,7 @@ impl Shared {
             Err(AlreadyEnded) => {
                 let message =
                     format!("Message Batch {id} has already ended and can no longer be canceled");
-                self.error(400, None, &message, ids, vec![])
+                api_error(400, None, &message, ids, vec![])
             }
         }
     }
@@ -226,7 +227,7 @@ impl Shared {
                 "Results for Message Batch {id} are not available yet: its processing_status is {}, not ended",
                 batch.status().as_str()
             );
-            return self.error(400, None, &message, ids, vec![]);
+            return api_error(400, None, &message, ids, vec![]);
         };
         let disposition = format!("attachment; filename*=utf-8''{id}_results.jsonl");
         Outcome::Full {
@@ -247,7 +248,7 @@ impl Shared {
             .map_or("", |(_, query)| query);
         let page = match ListPage::parse(query) {
             Ok(page) => page,
-            Err(message) => return self.error(400, None, &message, ids, vec![]),
+            Err(message) => return api_error(400, None, &message, ids, vec![]),
         };
         let store = self.batch_store();
         let (batches, has_more) = page.select(&store.newest_first());
@@ -262,7 +263,7 @@ impl Shared {
 
     fn batch_not_found(&self, id: &str, ids: &Ids) -> Outcome {
         let message = format!("message_batch: {id}");
-        self.error(404, None, &message, ids, vec![])
+        api_error(404, None, &message, ids, vec![])
     }
 }
 
@@ -316,8 +317,7 @@ fn invalid_json_body(call: Call<'_>) -> &'static str {
 
 /// The create body's `(custom_id, params)` pairs, or the 400 message the real API would send.
 fn parse_requests(raw: &[u8]) -> Result<Vec<(String, Value)>, String> {
-    let mut body: Value =
-        serde_json::from_slice(raw).map_err(|e| routes::parse_error_message(&e))?;
+    let mut body: Value = serde_json::from_slice(raw).map_err(|e| parse_error_message(&e))?;
     let Some(object) = body.as_object_mut() else {
         return Err("The request body must be a JSON object".to_string());
     };

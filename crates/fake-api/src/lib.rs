@@ -13,13 +13,17 @@ mod batches;
 mod dates;
 mod http;
 mod lifecycle;
+mod outcome;
+mod perform;
 mod ratelimit;
 mod responses;
 mod routes;
 mod scenario;
 mod server;
+mod state;
 mod step;
 mod tls;
+mod validate;
 
 #[cfg(test)]
 mod tests;
@@ -30,10 +34,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 pub use scenario::{SCENARIOS, scenario};
-pub use step::{STEP_FORMS, Step};
+pub use step::{STEP_FORMS, Step, parse_script};
 pub use tls::TEST_CA_PEM;
 
-use server::Shared;
+use state::Shared;
 
 /// Model ids the fake server knows unless configured otherwise.
 pub const DEFAULT_MODELS: &[&str] = &[
@@ -70,6 +74,10 @@ pub struct MockConfig {
     /// Input tokens per minute on /v1/messages (`estimate_input_tokens` of each
     /// body), as a token bucket of that capacity refilled at itpm/60 per second.
     pub itpm_limit: Option<u64>,
+    /// Output tokens per minute on /v1/messages, as a token bucket of that
+    /// capacity: a request is charged its `max_tokens` when admitted (the real
+    /// API's estimate) and given back what its reply did not use.
+    pub otpm_limit: Option<u64>,
     /// Polls (GET /v1/messages/batches/{id}) until a batch has ended; 0 counts as 1.
     pub batch_polls: u32,
     /// Added before answering each /v1/messages request (not the batches calls).
@@ -93,6 +101,7 @@ impl Default for MockConfig {
             rpm_limit: None,
             rpm_burst: None,
             itpm_limit: None,
+            otpm_limit: None,
             batch_polls: 2,
             latency: Duration::ZERO,
             models: DEFAULT_MODELS

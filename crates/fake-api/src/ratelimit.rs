@@ -1,7 +1,9 @@
 //! Rate limits as token buckets, the algorithm the real API uses: capacity
 //! refills continuously up to the maximum instead of resetting at fixed
-//! intervals. One bucket counts requests, an optional second one counts input
-//! tokens; both report what the real API's `anthropic-ratelimit-*` headers report.
+//! intervals. Optional buckets count requests, input tokens and output
+//! tokens; they report what the real API's `anthropic-ratelimit-*` headers
+//! report, and `anthropic-ratelimit-tokens-*` repeats the most restrictive
+//! token bucket, as the real API does.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -17,6 +19,9 @@ const NEVER: Duration = Duration::from_secs(60);
 pub(crate) enum Resource {
     Requests,
     InputTokens,
+    OutputTokens,
+    /// Not a bucket: the most restrictive token bucket, under its own headers.
+    Tokens,
 }
 
 impl Resource {
@@ -24,6 +29,8 @@ impl Resource {
         match self {
             Resource::Requests => "anthropic-ratelimit-requests",
             Resource::InputTokens => "anthropic-ratelimit-input-tokens",
+            Resource::OutputTokens => "anthropic-ratelimit-output-tokens",
+            Resource::Tokens => "anthropic-ratelimit-tokens",
         }
     }
 
@@ -32,6 +39,9 @@ impl Resource {
             Resource::Requests => "Number of requests has exceeded your per-minute rate limit",
             Resource::InputTokens => {
                 "Number of input tokens has exceeded your per-minute rate limit"
+            }
+            Resource::OutputTokens | Resource::Tokens => {
+                "Number of output tokens has exceeded your per-minute rate limit"
             }
         }
     }
@@ -119,6 +129,15 @@ impl TokenBucket {
         self.level = self.level.saturating_sub(units(cost));
     }
 
+    /// Returns `tokens` taken earlier, up to the capacity.
+    pub fn give_back(&mut self, tokens: u64, now: Instant) {
+        self.refill(now);
+        self.level = self
+            .level
+            .saturating_add(units(tokens))
+            .min(units(self.capacity));
+    }
+
     pub fn snapshot(&mut self, now: Instant) -> Snapshot {
         self.refill(now);
         let whole_tokens = self.level.max(0) / UNITS_PER_TOKEN;
@@ -185,24 +204,43 @@ pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
     rounded.max(1)
 }
 
+/// The per-minute limits a server enforces; `None` does not limit.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Limits {
+    pub rpm: Option<u32>,
+    /// The request bucket's capacity (default: `rpm`).
+    pub burst: Option<u32>,
+    pub input_tpm: Option<u64>,
+    pub output_tpm: Option<u64>,
+}
+
+/// What one `/v1/messages` request costs each bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Cost {
+    pub input_tokens: u64,
+    /// The real API's estimate at the start: the request's `max_tokens`.
+    /// What the reply did not use is given back by `settle_output`.
+    pub output_tokens: u64,
+}
+
 /// The buckets a `/v1/messages` request must pass; absent ones do not limit.
+/// One per server, so every client of the server shares them, as every
+/// client of one API key shares the real limits.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimits {
     requests: Option<TokenBucket>,
     input_tokens: Option<TokenBucket>,
+    output_tokens: Option<TokenBucket>,
 }
 
 impl RateLimits {
-    /// `burst` is the request bucket's capacity (default: the per-minute limit).
-    pub fn new(
-        rpm: Option<u32>,
-        burst: Option<u32>,
-        input_tpm: Option<u64>,
-        now: Instant,
-    ) -> RateLimits {
+    pub fn new(limits: Limits, now: Instant) -> RateLimits {
+        let tokens = |resource, limit: Option<u64>| {
+            limit.map(|limit| TokenBucket::new(resource, limit, limit, now))
+        };
         RateLimits {
-            requests: rpm.map(|limit| {
-                let capacity = burst.unwrap_or(limit);
+            requests: limits.rpm.map(|limit| {
+                let capacity = limits.burst.unwrap_or(limit);
                 TokenBucket::new(
                     Resource::Requests,
                     u64::from(limit),
@@ -210,20 +248,20 @@ impl RateLimits {
                     now,
                 )
             }),
-            input_tokens: input_tpm
-                .map(|limit| TokenBucket::new(Resource::InputTokens, limit, limit, now)),
+            input_tokens: tokens(Resource::InputTokens, limits.input_tpm),
+            output_tokens: tokens(Resource::OutputTokens, limits.output_tpm),
         }
     }
 
-    /// Takes one request and `input_tokens` tokens when every bucket can give
-    /// them; otherwise takes nothing, so a refusal by one bucket costs the other nothing.
+    /// Takes one request and `cost` from the token buckets when every bucket
+    /// can give them; otherwise takes nothing, so a refusal by one bucket costs the others nothing.
     pub fn try_acquire(
         &mut self,
-        input_tokens: u64,
+        cost: Cost,
         now: Instant,
     ) -> Result<Vec<(String, String)>, Refusal> {
         let mut refused: Option<(Resource, Duration)> = None;
-        for (bucket, cost) in self.buckets_with_costs(input_tokens) {
+        for (bucket, cost) in self.buckets_with_costs(cost) {
             if let Err(wait) = bucket.check(cost, now) {
                 refused = Some(match refused {
                     None => (bucket.resource, wait),
@@ -238,27 +276,50 @@ impl RateLimits {
                 headers: self.peek(now),
             });
         }
-        for (bucket, cost) in self.buckets_with_costs(input_tokens) {
+        for (bucket, cost) in self.buckets_with_costs(cost) {
             bucket.take(cost, now);
         }
         Ok(self.peek(now))
     }
 
+    /// The end of a request: the output tokens it was charged (`estimate`)
+    /// beyond what its reply used (`used`) go back to the bucket.
+    pub fn settle_output(&mut self, estimate: u64, used: u64, now: Instant) {
+        if let Some(bucket) = self.output_tokens.as_mut() {
+            bucket.give_back(estimate.saturating_sub(used), now);
+        }
+    }
+
     /// The headers without taking anything (for routes that are not limited).
     pub fn peek(&mut self, now: Instant) -> Vec<(String, String)> {
-        [self.requests.as_mut(), self.input_tokens.as_mut()]
+        let requests = self.requests.as_mut().map(|bucket| bucket.snapshot(now));
+        let input = self.input_tokens.as_mut().map(|b| b.snapshot(now));
+        let output = self.output_tokens.as_mut().map(|b| b.snapshot(now));
+        // The fewest tokens left wins; on a tie, the later reset.
+        let tightest = [&input, &output]
             .into_iter()
             .flatten()
-            .flat_map(|bucket| bucket.snapshot(now).headers())
+            .min_by_key(|snapshot| (snapshot.remaining, std::cmp::Reverse(snapshot.until_full)))
+            .map(|snapshot| Snapshot {
+                resource: Resource::Tokens,
+                ..snapshot.clone()
+            });
+        [requests, tightest, input, output]
+            .into_iter()
+            .flatten()
+            .flat_map(|snapshot| snapshot.headers())
             .collect()
     }
 
-    fn buckets_with_costs(&mut self, input_tokens: u64) -> Vec<(&mut TokenBucket, u64)> {
+    fn buckets_with_costs(&mut self, cost: Cost) -> Vec<(&mut TokenBucket, u64)> {
         [
             self.requests.as_mut().map(|bucket| (bucket, 1)),
             self.input_tokens
                 .as_mut()
-                .map(|bucket| (bucket, input_tokens)),
+                .map(|bucket| (bucket, cost.input_tokens)),
+            self.output_tokens
+                .as_mut()
+                .map(|bucket| (bucket, cost.output_tokens)),
         ]
         .into_iter()
         .flatten()
@@ -377,7 +438,15 @@ mod tests {
     #[test]
     fn headers_carry_limit_remaining_and_rfc3339_reset() {
         let now = Instant::now();
-        let mut limits = RateLimits::new(Some(5), Some(2), Some(1000), now);
+        let mut limits = RateLimits::new(
+            Limits {
+                rpm: Some(5),
+                burst: Some(2),
+                input_tpm: Some(1000),
+                output_tpm: Some(400),
+            },
+            now,
+        );
         let headers = limits.peek(now);
         let names: Vec<&str> = headers.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(
@@ -386,9 +455,15 @@ mod tests {
                 "anthropic-ratelimit-requests-limit",
                 "anthropic-ratelimit-requests-remaining",
                 "anthropic-ratelimit-requests-reset",
+                "anthropic-ratelimit-tokens-limit",
+                "anthropic-ratelimit-tokens-remaining",
+                "anthropic-ratelimit-tokens-reset",
                 "anthropic-ratelimit-input-tokens-limit",
                 "anthropic-ratelimit-input-tokens-remaining",
                 "anthropic-ratelimit-input-tokens-reset",
+                "anthropic-ratelimit-output-tokens-limit",
+                "anthropic-ratelimit-output-tokens-remaining",
+                "anthropic-ratelimit-output-tokens-reset",
             ]
         );
         assert_eq!(
@@ -407,8 +482,8 @@ mod tests {
     #[test]
     fn a_refusal_by_one_bucket_takes_nothing_from_the_other() {
         let start = Instant::now();
-        let mut limits = RateLimits::new(Some(60), None, Some(100), start);
-        let taken = limits.try_acquire(80, start).unwrap();
+        let mut limits = RateLimits::new(limits(Some(60), None, Some(100)), start);
+        let taken = limits.try_acquire(input(80), start).unwrap();
         assert_eq!(
             header(&taken, "anthropic-ratelimit-requests-remaining"),
             Some("59")
@@ -417,7 +492,7 @@ mod tests {
             header(&taken, "anthropic-ratelimit-input-tokens-remaining"),
             Some("20")
         );
-        let refused = limits.try_acquire(50, start).unwrap_err();
+        let refused = limits.try_acquire(input(50), start).unwrap_err();
         assert_eq!(refused.resource, Resource::InputTokens);
         // 100 per minute: 30 missing tokens take 18 s.
         assert_eq!(refused.wait, Duration::from_secs(18));
@@ -426,21 +501,157 @@ mod tests {
             header(&refused.headers, "anthropic-ratelimit-requests-remaining"),
             Some("59")
         );
-        assert!(limits.try_acquire(20, start).is_ok());
+        assert!(limits.try_acquire(input(20), start).is_ok());
     }
 
     #[test]
     fn the_request_bucket_names_the_refusal_and_the_longest_wait_wins() {
         let start = Instant::now();
-        let mut limits = RateLimits::new(Some(60), Some(1), Some(60), start);
-        assert!(limits.try_acquire(60, start).is_ok());
-        let refused = limits.try_acquire(30, start).unwrap_err();
+        let mut limits = RateLimits::new(limits(Some(60), Some(1), Some(60)), start);
+        assert!(limits.try_acquire(input(60), start).is_ok());
+        let refused = limits.try_acquire(input(30), start).unwrap_err();
         assert_eq!(refused.resource, Resource::Requests);
         assert_eq!(refused.wait, Duration::from_secs(30));
         assert_eq!(
             refused.resource.refusal_message(),
             "Number of requests has exceeded your per-minute rate limit"
         );
-        assert!(limits.try_acquire(30, start + refused.wait).is_ok());
+        assert!(limits.try_acquire(input(30), start + refused.wait).is_ok());
+    }
+
+    fn limits(rpm: Option<u32>, burst: Option<u32>, input_tpm: Option<u64>) -> Limits {
+        Limits {
+            rpm,
+            burst,
+            input_tpm,
+            output_tpm: None,
+        }
+    }
+
+    fn input(tokens: u64) -> Cost {
+        Cost {
+            input_tokens: tokens,
+            output_tokens: 0,
+        }
+    }
+
+    #[test]
+    fn twelve_hundred_a_minute_with_a_burst_of_one_admits_one_every_50_ms() {
+        let start = Instant::now();
+        let mut limits = RateLimits::new(limits(Some(1200), Some(1), None), start);
+        let mut admitted = Vec::new();
+        // 10 ms steps up to 950 ms: exactly one admission per 50 ms.
+        for tick in 0..=95u32 {
+            let now = start + Duration::from_millis(u64::from(tick) * 10);
+            if limits.try_acquire(Cost::default(), now).is_ok() {
+                admitted.push(tick * 10);
+            }
+        }
+        let expected: Vec<u32> = (0..20).map(|n| n * 50).collect();
+        assert_eq!(admitted, expected);
+        let refused = limits
+            .try_acquire(Cost::default(), start + Duration::from_millis(960))
+            .unwrap_err();
+        assert_eq!(refused.wait, Duration::from_millis(40));
+        assert_eq!(
+            header(&refused.headers, "anthropic-ratelimit-requests-limit"),
+            Some("1200")
+        );
+    }
+
+    #[test]
+    fn output_tokens_are_charged_max_tokens_and_given_back_what_went_unused() {
+        let start = Instant::now();
+        let only_output = Limits {
+            output_tpm: Some(1000),
+            ..Limits::default()
+        };
+        let mut limits = RateLimits::new(only_output, start);
+        let estimate = Cost {
+            input_tokens: 0,
+            output_tokens: 600,
+        };
+        let taken = limits.try_acquire(estimate, start).unwrap();
+        assert_eq!(
+            header(&taken, "anthropic-ratelimit-output-tokens-remaining"),
+            Some("400")
+        );
+        let refused = limits.try_acquire(estimate, start).unwrap_err();
+        assert_eq!(refused.resource, Resource::OutputTokens);
+        assert_eq!(
+            refused.resource.refusal_message(),
+            "Number of output tokens has exceeded your per-minute rate limit"
+        );
+        // 1000 a minute: 200 missing tokens take 12 s.
+        assert_eq!(refused.wait, Duration::from_secs(12));
+        // The reply used 50 of its 600: 550 come back.
+        limits.settle_output(600, 50, start);
+        let after = limits.peek(start);
+        assert_eq!(
+            header(&after, "anthropic-ratelimit-output-tokens-remaining"),
+            Some("950")
+        );
+        limits.settle_output(600, 0, start);
+        assert_eq!(
+            header(
+                &limits.peek(start),
+                "anthropic-ratelimit-output-tokens-remaining"
+            ),
+            Some("1000"),
+            "never above the capacity"
+        );
+    }
+
+    #[test]
+    fn the_tokens_headers_repeat_the_tightest_token_bucket() {
+        let start = Instant::now();
+        let both = Limits {
+            input_tpm: Some(1000),
+            output_tpm: Some(500),
+            ..Limits::default()
+        };
+        let mut limits = RateLimits::new(both, start);
+        let cost = Cost {
+            input_tokens: 100,
+            output_tokens: 450,
+        };
+        let headers = limits.try_acquire(cost, start).unwrap();
+        assert_eq!(
+            header(&headers, "anthropic-ratelimit-tokens-limit"),
+            Some("500")
+        );
+        assert_eq!(
+            header(&headers, "anthropic-ratelimit-tokens-remaining"),
+            Some("50")
+        );
+        assert_eq!(
+            header(&headers, "anthropic-ratelimit-tokens-reset"),
+            header(&headers, "anthropic-ratelimit-output-tokens-reset")
+        );
+        limits.settle_output(450, 0, start);
+        let input_heavy = Cost {
+            input_tokens: 700,
+            output_tokens: 0,
+        };
+        let headers = limits.try_acquire(input_heavy, start).unwrap();
+        assert_eq!(
+            header(&headers, "anthropic-ratelimit-tokens-limit"),
+            Some("1000")
+        );
+        assert_eq!(
+            header(&headers, "anthropic-ratelimit-tokens-remaining"),
+            Some("200")
+        );
+        assert!(
+            RateLimits::new(limits_default(), start)
+                .peek(start)
+                .iter()
+                .all(|(name, _)| !name.starts_with("anthropic-ratelimit-tokens")),
+            "no token bucket, no tokens headers"
+        );
+    }
+
+    fn limits_default() -> Limits {
+        limits(Some(60), None, None)
     }
 }

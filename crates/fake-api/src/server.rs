@@ -2,20 +2,15 @@
 
 use std::io::{BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use rustls::ServerConfig;
-
-use super::batches::BatchStore;
 use super::http::{self, ReadError, Request};
-use super::lifecycle::Lifecycle;
-use super::ratelimit::RateLimits;
+use super::outcome::{Outcome, Part, StreamEnd, api_error};
 use super::routes;
+use super::state::Shared;
 use super::tls::Wire;
-use super::{MockConfig, RecordedRequest};
 
 /// Frees threads held by clients that vanished without closing.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -26,88 +21,9 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 const LINGER: Duration = Duration::from_millis(100);
 const LINGER_MAX_BYTES: u64 = 1024 * 1024;
 
-pub(crate) struct Shared {
-    pub(super) config: MockConfig,
-    /// `http://127.0.0.1:PORT`: batches hand out absolute `results_url`s.
-    pub(super) base_url: String,
-    /// The server side of TLS, when it serves HTTPS (`MockConfig::tls`).
-    tls: Option<Arc<ServerConfig>>,
-    /// Connections accepted, TLS handshakes that failed included.
-    connections: AtomicU64,
-    dispatch: Mutex<Dispatch>,
-    batches: Mutex<BatchStore>,
-    recorded: Mutex<Vec<RecordedRequest>>,
-    next_id: AtomicU64,
-    pub lifecycle: Lifecycle,
-    /// What each handler that panicked said: a broken fake must fail the
-    /// test that used it, not pass as a connection reset that was retried.
-    panics: Mutex<Vec<String>>,
-}
-
-/// Which step the next scripted request gets, and the rate-limit buckets:
-/// one lock, so a request the limits refuse cannot take a step.
-pub(super) struct Dispatch {
-    pub steps_served: usize,
-    pub rng: fastrand::Rng,
-    pub limits: RateLimits,
-}
-
-/// What a request gets back, before it is written.
-pub(super) enum Outcome {
-    Full {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    },
-    Stream {
-        headers: Vec<(String, String)>,
-        /// Each event with the pause before it.
-        events: Vec<(Duration, String)>,
-        end: StreamEnd,
-    },
-    Truncated {
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-        promised: usize,
-    },
-    /// A response too large to build in memory: written piece by piece,
-    /// framed by its `content-length`.
-    Bulk {
-        status: u16,
-        headers: Vec<(String, String)>,
-        /// Bytes of one extra header (`x-huge`), none when 0.
-        huge_header: u64,
-        body: Vec<Part>,
-    },
-    Reset,
-    Hang,
-}
-
-/// A piece of a `Bulk` response.
-pub(super) enum Part {
-    Bytes(Vec<u8>),
-    /// This many bytes of filler text, never held in memory at once.
-    Repeat(u64),
-}
-
-impl Part {
-    fn len(&self) -> u64 {
-        match self {
-            Part::Bytes(bytes) => bytes.len() as u64,
-            Part::Repeat(count) => *count,
-        }
-    }
-}
-
 /// What `Part::Repeat` is made of: text with no line break, since it fills
 /// one SSE line or one header, and readable where a client quotes it.
 const FILLER: &[u8] = b"filler from the claude-rs fake API, sent to find a bound; ";
-
-pub(super) enum StreamEnd {
-    Finish,
-    Cut,
-    Stall,
-}
 
 /// What happens to the connection after a response.
 #[derive(Debug, PartialEq)]
@@ -117,92 +33,6 @@ enum Ending {
     Abort,
 }
 
-/// Per-request identity: `req_mock_000007` and `msg_mock_000007` share the number.
-pub(super) struct Ids {
-    pub request_id: String,
-    pub message_id: String,
-}
-
-impl Shared {
-    pub fn new(config: MockConfig, base_url: String, tls: Option<Arc<ServerConfig>>) -> Shared {
-        let dispatch = Dispatch {
-            steps_served: 0,
-            rng: fastrand::Rng::with_seed(config.seed),
-            limits: RateLimits::new(
-                config.rpm_limit,
-                config.rpm_burst,
-                config.itpm_limit,
-                Instant::now(),
-            ),
-        };
-        Shared {
-            config,
-            base_url,
-            tls,
-            connections: AtomicU64::new(0),
-            dispatch: Mutex::new(dispatch),
-            batches: Mutex::new(BatchStore::default()),
-            recorded: Mutex::new(Vec::new()),
-            next_id: AtomicU64::new(1),
-            lifecycle: Lifecycle::default(),
-            panics: Mutex::new(Vec::new()),
-        }
-    }
-
-    pub fn connections(&self) -> u64 {
-        self.connections.load(Ordering::Relaxed)
-    }
-
-    pub fn panics(&self) -> Vec<String> {
-        self.panics
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.recorded
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    fn record(&self, request: &Request) {
-        let recorded = RecordedRequest {
-            method: request.method.clone(),
-            path: request.target.clone(),
-            headers: request.headers.clone(),
-            body: request.body.clone(),
-            received_at: Instant::now(),
-        };
-        self.recorded
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(recorded);
-    }
-
-    #[cfg(test)]
-    pub fn steps_served(&self) -> usize {
-        self.dispatch().steps_served
-    }
-
-    pub(super) fn dispatch(&self) -> MutexGuard<'_, Dispatch> {
-        self.dispatch.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(super) fn batch_store(&self) -> MutexGuard<'_, BatchStore> {
-        self.batches.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(super) fn next_ids(&self) -> Ids {
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        Ids {
-            request_id: format!("req_mock_{n:06}"),
-            message_id: format!("msg_mock_{n:06}"),
-        }
-    }
-}
-
 pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     for incoming in listener.incoming() {
         if shared.lifecycle.is_stopping() {
@@ -210,7 +40,7 @@ pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         }
         match incoming {
             Ok(stream) => {
-                shared.connections.fetch_add(1, Ordering::Relaxed);
+                shared.count_connection();
                 let shared = Arc::clone(&shared);
                 // A failed spawn drops the stream, which closes that one connection.
                 let _ = thread::Builder::new()
@@ -233,8 +63,7 @@ struct PanicWatch<'a>(&'a Shared);
 impl Drop for PanicWatch<'_> {
     fn drop(&mut self) {
         if thread::panicking() {
-            let mut panics = self.0.panics.lock().unwrap_or_else(|e| e.into_inner());
-            panics.push(format!(
+            self.0.record_panic(format!(
                 "a handler panicked on {} (its message is above)",
                 thread::current().name().unwrap_or("a connection")
             ));
@@ -264,7 +93,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
             }
             Ok(None) | Err(ReadError::Gone) => Ending::Abort,
             Err(ReadError::Bad { status, message }) => {
-                let outcome = shared.error(status, None, &message, &shared.next_ids(), vec![]);
+                let outcome = api_error(status, None, &message, &shared.next_ids(), vec![]);
                 shared.deliver(outcome, &wire, true);
                 Ending::Close
             }
@@ -298,7 +127,7 @@ impl Shared {
         let close_after = request.wants_close() || request.chunked || request.method == "HEAD";
         let outcome = if request.chunked {
             let message = "Chunked request bodies are not supported; send Content-Length";
-            self.error(411, None, message, &ids, vec![])
+            api_error(411, None, message, &ids, vec![])
         } else {
             self.route(request, &ids)
         };

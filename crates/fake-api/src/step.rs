@@ -125,7 +125,39 @@ pub const STEP_FORMS: &str = "ok, reply=TEXT, \
 spend-limit, low-credit, overloaded-500, html-502, reset, hang, truncated, invalid-json, \
 sse-error[=ERROR_TYPE][:message=TEXT], sse-cut, sse-cut-before-text, sse-no-stop, stall, slow[=DELTAS/GAPMS], \
 echo-key=json|html|text|sse|header, sse-hold, sse-cr, sse-long-line=BYTES, huge-body=BYTES[/STATUS], huge-header=BYTES, html-200, refusal, context-window; \
-a 3xx status with :location=URL redirects";
+a 3xx status with :location=URL redirects; \
+STEP*N is N copies of STEP (ok*20,429:retry-after=1 makes the 21st request the limits admit a 429)";
+
+/// The most copies `STEP*N` makes: a script is held in memory.
+const MAX_REPEAT: usize = 100_000;
+
+/// A script: steps separated by commas, blanks skipped, `STEP*N` for N copies of STEP.
+pub fn parse_script(script: &str) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    for text in script.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (step, copies) = match text.rsplit_once('*') {
+            Some((step, count))
+                if !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                let copies = count
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_REPEAT).contains(n))
+                    .ok_or_else(|| format!("'{text}': give 1 to {MAX_REPEAT} copies of a step"))?;
+                (step, copies)
+            }
+            _ => (text, 1),
+        };
+        let step: Step = step.parse()?;
+        if steps.len().saturating_add(copies) > MAX_REPEAT {
+            return Err(format!(
+                "'{script}': a script holds at most {MAX_REPEAT} steps"
+            ));
+        }
+        steps.extend(std::iter::repeat_n(step, copies));
+    }
+    Ok(steps)
+}
 
 /// The message an error of this type carries when none is given.
 pub(crate) fn canonical_message_for_type(error_type: &str) -> &'static str {
@@ -462,6 +494,33 @@ mod tests {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
+        }
+    }
+
+    #[test]
+    fn a_script_repeats_a_step_with_star_n() {
+        let steps = parse_script(" ok*3 , 429:retry-after=1,, reply=a*b ").unwrap();
+        assert_eq!(
+            steps,
+            [
+                Step::Ok,
+                Step::Ok,
+                Step::Ok,
+                status(429, &[("retry-after", "1")]),
+                Step::Reply("a*b".to_string()),
+            ]
+        );
+        assert_eq!(parse_script("").unwrap(), []);
+        for (bad, says) in [
+            ("ok*0", "give 1 to 100000 copies"),
+            ("ok*100001", "give 1 to 100000 copies"),
+            ("ok*99999999999999999999999", "give 1 to 100000 copies"),
+            ("ok*60000,ok*60000", "at most 100000 steps"),
+            ("ok*", "unknown step 'ok*'"),
+            ("nope*2", "unknown step 'nope'"),
+        ] {
+            let error = parse_script(bad).unwrap_err();
+            assert!(error.contains(says), "{bad}: {error}");
         }
     }
 

@@ -1719,3 +1719,124 @@ fn html_200_is_a_sign_in_page_without_request_id() {
     assert!(reply.header("request-id").is_none());
     assert!(reply.body.contains("<title>Sign in to continue</title>"));
 }
+
+#[test]
+fn two_clients_share_the_servers_bucket() {
+    // One a minute, a bucket of one: whoever comes second waits, whichever
+    // connection (or process) it comes from.
+    let server = serve(MockConfig {
+        rpm_limit: Some(1),
+        rpm_burst: Some(1),
+        ..MockConfig::default()
+    });
+    let first = post_with(&agent(), &server, &request_body(false));
+    assert_eq!(first.status, 200);
+    let second = post_with(&agent(), &server, &request_body(false));
+    assert_eq!(second.status, 429);
+    let retry_after: u64 = second.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        second.header("anthropic-ratelimit-requests-remaining"),
+        Some("0")
+    );
+    assert_eq!(server.connections(), 2, "two clients, two connections");
+    assert_eq!(server.shared.steps_served(), 1);
+}
+
+#[test]
+fn a_scripted_429_lands_on_the_chosen_request_inside_the_limits() {
+    let server = serve(MockConfig {
+        script: parse_script("ok*20,429:retry-after=1").unwrap(),
+        rpm_limit: Some(60_000),
+        rpm_burst: Some(100),
+        ..MockConfig::default()
+    });
+    let agent = agent();
+    let statuses: Vec<u16> = (0..22)
+        .map(|_| post_with(&agent, &server, &request_body(false)).status)
+        .collect();
+    let mut expected = vec![200; 22];
+    expected[20] = 429;
+    assert_eq!(statuses, expected);
+    let requests = server.message_requests();
+    assert_eq!(requests.len(), 22);
+    let stray = serve(MockConfig {
+        script: parse_script("429:retry-after=1").unwrap(),
+        rpm_limit: Some(1200),
+        rpm_burst: Some(1),
+        ..MockConfig::default()
+    });
+    let refused = post(&stray, &request_body(false));
+    assert_api_error(
+        &refused,
+        429,
+        "rate_limit_error",
+        "Number of requests has exceeded your per-minute rate limit",
+    );
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(
+        refused.header("anthropic-ratelimit-requests-limit"),
+        Some("1200"),
+        "the injected 429 carries the bucket's headers"
+    );
+    assert!(
+        refused
+            .header("anthropic-ratelimit-requests-reset")
+            .is_some()
+    );
+}
+
+fn body_with_max_tokens(max_tokens: u64) -> Value {
+    json!({
+        "model": "claude-sonnet-4-6",
+        "max_tokens": max_tokens,
+        "messages": [{"role": "user", "content": "hello"}]
+    })
+}
+
+#[test]
+fn output_tokens_are_estimated_from_max_tokens_then_settled() {
+    let server = serve(MockConfig {
+        otpm_limit: Some(100),
+        ..MockConfig::default()
+    });
+    let agent = agent();
+    let first = post_with(&agent, &server, &body_with_max_tokens(60));
+    assert_eq!(first.status, 200);
+    // Charged the estimate when admitted: what the real API reports.
+    assert_eq!(
+        first.header("anthropic-ratelimit-output-tokens-remaining"),
+        Some("40")
+    );
+    assert_eq!(
+        first.header("anthropic-ratelimit-output-tokens-limit"),
+        Some("100")
+    );
+    assert_eq!(
+        first.header("anthropic-ratelimit-tokens-limit"),
+        Some("100")
+    );
+    assert_eq!(
+        first.header("anthropic-ratelimit-tokens-remaining"),
+        Some("40")
+    );
+    assert!(
+        first
+            .header("anthropic-ratelimit-output-tokens-reset")
+            .is_some()
+    );
+    assert!(first.header("anthropic-ratelimit-requests-limit").is_none());
+    // 40 left would refuse another 60: admitted only because the first
+    // reply's unused tokens came back.
+    let second = post_with(&agent, &server, &body_with_max_tokens(60));
+    assert_eq!(second.status, 200);
+    // A request as large as the bucket needs it full; two replies are out.
+    let refused = post_with(&agent, &server, &body_with_max_tokens(100));
+    assert_api_error(
+        &refused,
+        429,
+        "rate_limit_error",
+        "Number of output tokens has exceeded your per-minute rate limit",
+    );
+    assert!(refused.header("retry-after").is_some());
+}
