@@ -235,9 +235,9 @@ fn a_deprecated_model_warns_with_its_date_but_exits_0() {
         model["message"]
             .as_str()
             .unwrap()
-            .contains("deprecated (end of life: June 15th, 2026)")
+            .contains("claude-sonnet-4-20250514 was retired on 2026-06-15")
     );
-    assert!(model["fix"].as_str().unwrap().contains("claude-sonnet-4-6"));
+    assert!(model["message"].as_str().unwrap().contains("use claude-sonnet-5-5"));
 }
 
 #[test]
