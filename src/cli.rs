@@ -287,6 +287,11 @@ pub struct NetworkArgs {
     /// Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1.
     #[arg(long, global = true, help_heading = "Network (global)")]
     pub allow_insecure_http: bool,
+
+    /// Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14
+    /// [default: `betas` in the config file].
+    #[arg(long = "beta", global = true, value_name = "NAME", help_heading = "Network (global)")]
+    pub betas: Vec<String>,
 }
 
 /// What a request asks for: shared by `ask` and `batch` (where they are the
@@ -375,6 +380,10 @@ pub struct AskArgs {
     /// After the reply, print its tokens and estimated cost on stderr.
     #[arg(long)]
     pub usage: bool,
+
+    /// Print the prompt's input tokens (POST /v1/messages/count_tokens, free; an object with --json) and send nothing else.
+    #[arg(long)]
+    pub count_tokens: bool,
 
     #[command(flatten)]
     pub check: ReplyCheckArgs,

@@ -5,6 +5,7 @@ pub mod batches;
 pub mod certificate;
 pub mod client;
 pub mod handshake;
+pub mod model_facts;
 pub mod models;
 pub mod network;
 pub mod pricing;

@@ -44,6 +44,9 @@ pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitC
     }
     // Kept alive for the whole call: dropping it stops the fake API.
     let _mock = crate::commands::mock::start_for(&mut settings.connection)?;
+    if let Some(code) = super::preflight::check(&settings, &params, args.count_tokens)? {
+        return Ok(code);
+    }
     Ok(Ask::new(settings, params, style).run())
 }
 
