@@ -107,7 +107,8 @@ impl ModelCache {
 
     fn entry_path(&self, base_url: &str, model: &str) -> PathBuf {
         let key = format!("{base_url}\n{model}");
-        self.dir.join(format!("{:016x}.json", fnv1a(key.as_bytes())))
+        self.dir
+            .join(format!("{:016x}.json", fnv1a(key.as_bytes())))
     }
 
     /// The stored model object, if fresh and really `model`'s.
@@ -120,14 +121,18 @@ impl ModelCache {
             return None;
         }
         let mut raw = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_MODEL_ENTRY), &mut raw).ok()?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_MODEL_ENTRY), &mut raw)
+            .ok()?;
         parse_model_entry(&raw, base_url, model)
     }
 
     pub fn put(&self, base_url: &str, model: &str, object: &Value) {
         if crate::private::own_dir(&self.dir).is_ok() {
             let entry = serde_json::json!({"base_url": base_url, "model": object});
-            write_whole(&self.entry_path(base_url, model), entry.to_string().as_bytes());
+            write_whole(
+                &self.entry_path(base_url, model),
+                entry.to_string().as_bytes(),
+            );
         }
     }
 }
@@ -206,13 +211,25 @@ mod tests {
         assert_eq!(cache.get("http://a", "m"), Some(object));
         assert!(cache.get("http://b", "m").is_none());
         let path = cache.entry_path("http://a", "m");
-        fs::write(&path, "{\"base_url\": \"http://a\", \"model\": {\"id\": \"other\"}}").unwrap();
-        assert!(cache.get("http://a", "m").is_none(), "another model's entry");
+        fs::write(
+            &path,
+            "{\"base_url\": \"http://a\", \"model\": {\"id\": \"other\"}}",
+        )
+        .unwrap();
+        assert!(
+            cache.get("http://a", "m").is_none(),
+            "another model's entry"
+        );
         fs::write(&path, "garbage").unwrap();
         assert!(cache.get("http://a", "m").is_none(), "a damaged entry");
         cache.put("http://a", "m", &serde_json::json!({"id": "m"}));
         let old = SystemTime::now() - MODEL_TTL - Duration::from_secs(1);
-        fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
         assert!(cache.get("http://a", "m").is_none(), "a stale entry");
     }
 

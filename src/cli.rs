@@ -290,7 +290,12 @@ pub struct NetworkArgs {
 
     /// Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14
     /// [default: `betas` in the config file].
-    #[arg(long = "beta", global = true, value_name = "NAME", help_heading = "Network (global)")]
+    #[arg(
+        long = "beta",
+        global = true,
+        value_name = "NAME",
+        help_heading = "Network (global)"
+    )]
     pub betas: Vec<String>,
 }
 

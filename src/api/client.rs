@@ -492,7 +492,11 @@ impl Client {
 
     /// `POST /v1/messages/count_tokens` (free): the request's input tokens.
     /// Its body is the request's model, system and messages: no max_tokens.
-    pub fn count_tokens(&self, params: &MessageParams, timeout: Duration) -> Result<u64, AttemptFailure> {
+    pub fn count_tokens(
+        &self,
+        params: &MessageParams,
+        timeout: Duration,
+    ) -> Result<u64, AttemptFailure> {
         let mut body = params.as_map().clone();
         body.retain(|key, _| matches!(key.as_str(), "model" | "system" | "messages"));
         let url = format!("{}/v1/messages/count_tokens", self.base_url);
@@ -507,13 +511,25 @@ impl Client {
         let answer = self.json_answer(sent, "the token count")?;
         answer["input_tokens"].as_u64().ok_or_else(|| {
             let problem = "the token count answer has no input_tokens number";
-            Failure::new(Category::InvalidResponse, problem).with_cause(Cause::UnreadableBody).into()
+            Failure::new(Category::InvalidResponse, problem)
+                .with_cause(Cause::UnreadableBody)
+                .into()
         })
     }
 
-    fn get_json(&self, url: &str, timeout: Duration, what: &str) -> Result<serde_json::Value, Failure> {
+    fn get_json(
+        &self,
+        url: &str,
+        timeout: Duration,
+        what: &str,
+    ) -> Result<serde_json::Value, Failure> {
         self.trace(|| format!("> GET {url}"));
-        let sent = self.to_api(self.agent.get(url)).config().timeout_global(Some(timeout)).build().call();
+        let sent = self
+            .to_api(self.agent.get(url))
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .call();
         self.json_answer(sent, what)
     }
 
@@ -531,8 +547,11 @@ impl Client {
         }
         let raw = self.read_whole(response.into_body(), ERROR_BODY_LIMIT * 8, what)?;
         serde_json::from_slice(&raw).map_err(|e| {
-            Failure::new(Category::InvalidResponse, format!("{what} is unreadable: {e}"))
-                .with_cause(Cause::UnreadableBody)
+            Failure::new(
+                Category::InvalidResponse,
+                format!("{what} is unreadable: {e}"),
+            )
+            .with_cause(Cause::UnreadableBody)
         })
     }
 
@@ -581,7 +600,8 @@ impl Client {
 
     /// The ids of a model list (`data[].id`) or of one model object (`id`).
     fn read_model_ids(&self, response: Response<ureq::Body>) -> Result<Vec<String>, Failure> {
-        self.json_answer(Ok(response), "the models list").map(|body| model_ids(&body))
+        self.json_answer(Ok(response), "the models list")
+            .map(|body| model_ids(&body))
     }
 
     /// `POST /v1/messages/batches` with the JSON body held in `body`, sent

@@ -27,19 +27,35 @@ pub struct ModelFacts {
     pub source: String,
 }
 
+impl ModelFacts {
+    /// `max_tokens 128000, max_input_tokens 1000000`, or what is unknown.
+    pub fn describe(&self) -> String {
+        let shown = |n: Option<u64>| n.map_or("unknown".to_string(), |n| n.to_string());
+        let output = shown(self.max_tokens.map(u64::from));
+        format!(
+            "max_tokens {output}, max_input_tokens {}",
+            shown(self.max_input_tokens)
+        )
+    }
+}
+
 /// The facts in a model object, numbers clamped; `None` for anything that
 /// is not a model object.
 pub fn parse(object: &Value) -> Option<ModelFacts> {
     object["id"].as_str()?;
-    let capabilities = object["capabilities"].as_object().map_or_else(Vec::new, |all| {
-        all.iter()
-            .filter(|(name, value)| value["supported"] == true && name.len() <= 64)
-            .map(|(name, _)| crate::sanitize::one_line(name).into_owned())
-            .take(MAX_CAPABILITIES)
-            .collect()
-    });
+    let capabilities = object["capabilities"]
+        .as_object()
+        .map_or_else(Vec::new, |all| {
+            all.iter()
+                .filter(|(name, value)| value["supported"] == true && name.len() <= 64)
+                .map(|(name, _)| crate::sanitize::one_line(name).into_owned())
+                .take(MAX_CAPABILITIES)
+                .collect()
+        });
     Some(ModelFacts {
-        max_tokens: object["max_tokens"].as_u64().map(|n| n.min(u64::from(u32::MAX)) as u32),
+        max_tokens: object["max_tokens"]
+            .as_u64()
+            .map(|n| n.min(u64::from(u32::MAX)) as u32),
         max_input_tokens: object["max_input_tokens"].as_u64(),
         capabilities,
         source: "the Models API".into(),
@@ -50,11 +66,19 @@ pub fn parse(object: &Value) -> Option<ModelFacts> {
 /// else the table's, saying why.
 pub fn lookup(client: &Client, cache: Option<&ModelCache>, model: &str) -> ModelFacts {
     let base_url = client.base_url();
-    if let Some(facts) = cache.and_then(|c| c.get(base_url, model)).as_ref().and_then(parse) {
+    if let Some(facts) = cache
+        .and_then(|c| c.get(base_url, model))
+        .as_ref()
+        .and_then(parse)
+    {
         return facts;
     }
     let fetched = client.model_info(model, FETCH_TIMEOUT);
-    match fetched.as_ref().ok().and_then(|object| Some((object, parse(object)?))) {
+    match fetched
+        .as_ref()
+        .ok()
+        .and_then(|object| Some((object, parse(object)?)))
+    {
         Some((object, facts)) => {
             if let Some(cache) = cache {
                 cache.put(base_url, model, object);
@@ -62,7 +86,9 @@ pub fn lookup(client: &Client, cache: Option<&ModelCache>, model: &str) -> Model
             facts
         }
         None => {
-            let why = fetched.err().map_or("no model object".into(), |f| f.category.to_string());
+            let why = fetched
+                .err()
+                .map_or("no model object".into(), |f| f.category.to_string());
             let (max_tokens, max_input_tokens) = table_limits(model).unzip();
             ModelFacts {
                 max_tokens,
@@ -86,11 +112,17 @@ mod tests {
             "capabilities": {"batch": {"supported": true}, "effort": {"supported": false, "high": {"supported": true}}}
         });
         let facts = parse(&object).unwrap();
-        assert_eq!((facts.max_tokens, facts.max_input_tokens), (Some(128_000), Some(1_000_000)));
+        assert_eq!(
+            (facts.max_tokens, facts.max_input_tokens),
+            (Some(128_000), Some(1_000_000))
+        );
         assert_eq!(facts.capabilities, ["batch"]);
         let huge = serde_json::json!({"id": "m", "max_tokens": u64::MAX, "max_input_tokens": -1});
         let clamped = parse(&huge).unwrap();
-        assert_eq!((clamped.max_tokens, clamped.max_input_tokens), (Some(u32::MAX), None));
+        assert_eq!(
+            (clamped.max_tokens, clamped.max_input_tokens),
+            (Some(u32::MAX), None)
+        );
         assert!(parse(&serde_json::json!({"type": "error"})).is_none());
     }
 

@@ -13,10 +13,6 @@ pub const DEFAULT_MODEL: &str = "claude-sonnet-5-5";
 /// `(id, retirement date)` on the Claude API: deprecated until that date,
 /// retired from it. Dates are `YYYY-MM-DD`, so they compare as text.
 const RETIREMENTS: &[(&str, &str)] = &[
-    ("claude-1.3", "2024-11-06"),
-    ("claude-instant-1.2", "2024-11-06"),
-    ("claude-2.0", "2025-07-21"),
-    ("claude-2.1", "2025-07-21"),
     ("claude-3-sonnet-20240229", "2025-07-21"),
     ("claude-3-5-sonnet-20240620", "2025-10-22"),
     ("claude-3-5-sonnet-20241022", "2025-10-22"),
@@ -52,8 +48,12 @@ pub fn deprecation_on(model: &str, today: &str) -> Option<String> {
     let (_, date) = RETIREMENTS.iter().find(|(id, _)| *id == model)?;
     let instead = replacement(model);
     Some(match today < *date {
-        true => format!("{model} is deprecated and retires on {date}, after which the API answers not_found: move to {instead}"),
-        false => format!("{model} was retired on {date}: the API answers not_found for it; use {instead}"),
+        true => format!(
+            "{model} is deprecated and retires on {date}, after which the API answers not_found: move to {instead}"
+        ),
+        false => format!(
+            "{model} was retired on {date}: the API answers not_found for it; use {instead}"
+        ),
     })
 }
 
@@ -148,19 +148,30 @@ mod tests {
         assert!(max_output_tokens(DEFAULT_MODEL).is_some());
         let before = deprecation_on("claude-opus-4-5", "2026-12-02").unwrap();
         assert!(
-            before.contains("is deprecated and retires on 2027-01-22") && before.ends_with("claude-opus-5-5"),
+            before.contains("is deprecated and retires on 2027-01-22")
+                && before.ends_with("claude-opus-5-5"),
             "{before}"
         );
         let after = deprecation_on("claude-opus-4-5", "2027-01-22").unwrap();
         assert!(after.contains("was retired on 2027-01-22"), "{after}");
         let sonnet = deprecation_on("claude-sonnet-4-20250514", "2026-12-02").unwrap();
-        assert!(sonnet.contains("was retired on 2026-06-15") && sonnet.ends_with("claude-sonnet-5-5"), "{sonnet}");
-        assert!(deprecation_on("claude-3-haiku-20240307", "2026-12-02").unwrap().ends_with("claude-haiku-5-5"));
+        assert!(
+            sonnet.contains("was retired on 2026-06-15") && sonnet.ends_with("claude-sonnet-5-5"),
+            "{sonnet}"
+        );
+        assert!(
+            deprecation_on("claude-3-haiku-20240307", "2026-12-02")
+                .unwrap()
+                .ends_with("claude-haiku-5-5")
+        );
     }
 
     #[test]
     fn limits_cover_dated_snapshots() {
-        assert_eq!(table_limits("claude-haiku-4-5-20251001"), Some((64_000, 200_000)));
+        assert_eq!(
+            table_limits("claude-haiku-4-5-20251001"),
+            Some((64_000, 200_000))
+        );
         assert_eq!(max_output_tokens("claude-opus-5-5"), Some(128_000));
         assert_eq!(max_output_tokens("some-future-model"), None);
     }

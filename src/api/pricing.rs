@@ -137,9 +137,15 @@ mod tests {
         let mut one_hour = usage(0, 0, &[("cache_creation_input_tokens", 1_000_000)]);
         one_hour.other.insert("cache_creation".into(), hour);
         let written = cost("claude-haiku-4-5", &one_hour).unwrap();
-        assert!((written - 2.0).abs() < 1e-9, "1-hour writes cost twice the input: {written}");
+        assert!(
+            (written - 2.0).abs() < 1e-9,
+            "1-hour writes cost twice the input: {written}"
+        );
         let long = cost("claude-haiku-5-5", &usage(200_000, 0, &[])).unwrap();
-        assert!((long - 0.1).abs() < 1e-9, "a long Haiku 5.5 prompt pays 5x: {long}");
+        assert!(
+            (long - 0.1).abs() < 1e-9,
+            "a long Haiku 5.5 prompt pays 5x: {long}"
+        );
         assert_eq!(cost("unknown", &usage(1, 1, &[])), None);
     }
 

@@ -6,14 +6,14 @@
 
 use std::time::Duration;
 
-use crate::api::model_facts::{self, ModelFacts};
+use crate::api::model_facts;
 use crate::api::{Client, MessageParams};
 use crate::cache::ModelCache;
 use crate::config::{AskSettings, DEFAULT_MAX_TOKENS, UsageError};
 use crate::exit_code::ExitCode;
 use crate::report;
-use crate::resilience::{FailedAttempt, SystemClock};
 use crate::resilience::retry::run_with_retries;
+use crate::resilience::{FailedAttempt, SystemClock};
 
 /// Half the smallest input limit of any model in service (200,000): a
 /// shorter prompt threatens none, and costs no Models call.
@@ -22,7 +22,11 @@ const COUNT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `Some(exit code)` when the command is done (`--count-tokens`); `Err` when
 /// the request would be refused by the API.
-pub fn check(settings: &AskSettings, params: &MessageParams, count_only: bool) -> Result<Option<ExitCode>, UsageError> {
+pub fn check(
+    settings: &AskSettings,
+    params: &MessageParams,
+    count_only: bool,
+) -> Result<Option<ExitCode>, UsageError> {
     let client = Client::new(&settings.connection.client);
     if count_only {
         return Ok(Some(print_count(settings, &client, params)));
@@ -36,11 +40,18 @@ pub fn check(settings: &AskSettings, params: &MessageParams, count_only: bool) -
     let cache = settings.model_cache.clone().map(ModelCache::new);
     let facts = model_facts::lookup(&client, cache.as_ref(), model);
     if settings.verbose {
-        eprintln!("claude-rs: {model}: {} (from {})", limits(&facts), facts.source);
+        eprintln!(
+            "claude-rs: {model}: {} (from {})",
+            facts.describe(),
+            facts.source
+        );
     }
     if let Some(limit) = facts.max_tokens.filter(|limit| max_tokens > *limit) {
         return Err(UsageError::new(
-            format!("--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens (from {})", facts.source),
+            format!(
+                "--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens (from {})",
+                facts.source
+            ),
             format!("give --max-tokens {limit} or less"),
         ));
     }
@@ -54,19 +65,14 @@ pub fn check(settings: &AskSettings, params: &MessageParams, count_only: bool) -
         return Ok(None);
     }
     Err(UsageError::new(
-        format!("the prompt is {count} input tokens, over {model}'s limit of {limit} (counted by POST /v1/messages/count_tokens, which is free; the request was not sent)"),
-        format!("cut at least {} tokens from the prompt or system prompt, or use a model with a larger input limit", count - limit),
+        format!(
+            "the prompt is {count} input tokens, over {model}'s limit of {limit} (counted by POST /v1/messages/count_tokens, which is free; the request was not sent)"
+        ),
+        format!(
+            "cut at least {} tokens from the prompt or system prompt, or use a model with a larger input limit",
+            count - limit
+        ),
     ))
-}
-
-/// `max_tokens 128000, max_input_tokens 1000000`, or what is unknown.
-pub fn limits(facts: &ModelFacts) -> String {
-    let shown = |n: Option<u64>| n.map_or("unknown".to_string(), |n| n.to_string());
-    format!(
-        "max_tokens {}, max_input_tokens {}",
-        shown(facts.max_tokens.map(u64::from)),
-        shown(facts.max_input_tokens)
-    )
 }
 
 /// `--count-tokens`: the count on stdout (an object with `--json`), through
@@ -88,7 +94,10 @@ fn print_count(settings: &AskSettings, client: &Client, params: &MessageParams) 
     match outcome.result {
         Ok(count) => {
             let line = match settings.json {
-                true => serde_json::json!({"status": "success", "input_tokens": count, "model": model}).to_string(),
+                true => {
+                    serde_json::json!({"status": "success", "input_tokens": count, "model": model})
+                        .to_string()
+                }
                 false => count.to_string(),
             };
             crate::stdout::write(&format!("{line}\n"));
@@ -102,7 +111,10 @@ fn print_count(settings: &AskSettings, client: &Client, params: &MessageParams) 
                 let object = serde_json::json!({"status": "error", "error": error, "attempts": outcome.attempts});
                 crate::stdout::write(&format!("{object}\n"));
             }
-            eprintln!("{}", report::render_failure(&failed, outcome.attempts, outcome.elapsed, None));
+            eprintln!(
+                "{}",
+                report::render_failure(&failed, outcome.attempts, outcome.elapsed, None)
+            );
             failure.category.exit_code()
         }
     }

@@ -299,11 +299,14 @@ pub fn betas(ctx: &Context) -> Result<Option<String>, UsageError> {
         ctx.config(|l| l.betas.as_ref()),
         Vec::new(),
     );
-    let bad = |name: &String| name.is_empty() || !name.chars().all(|c| c.is_ascii_graphic() && c != ',');
+    let bad =
+        |name: &String| name.is_empty() || !name.chars().all(|c| c.is_ascii_graphic() && c != ',');
     if let Some(name) = picked.value.iter().find(|name| bad(name)) {
         let said = ctx.said(&picked.source, "--beta", "betas", format!("{name:?}"));
         return Err(UsageError::new(
-            format!("{said} is not a beta name: it must be ASCII letters, digits and punctuation, without spaces or commas"),
+            format!(
+                "{said} is not a beta name: it must be ASCII letters, digits and punctuation, without spaces or commas"
+            ),
             "give each beta on its own, as Anthropic's docs spell it, e.g. --beta files-api-2025-04-14",
         ));
     }
@@ -1059,7 +1062,10 @@ mod tests {
     #[test]
     fn max_tokens_needs_room_and_leaves_the_models_limit_to_the_api() {
         assert!(max_tokens_problem(0).is_some());
-        assert!(max_tokens_problem(1_000_000).is_none(), "the live limit is checked before sending");
+        assert!(
+            max_tokens_problem(1_000_000).is_none(),
+            "the live limit is checked before sending"
+        );
     }
 
     #[test]

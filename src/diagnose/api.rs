@@ -431,7 +431,11 @@ mod tests {
     fn a_deprecated_model_warns_with_its_date() {
         let check = served("claude-sonnet-4-20250514", "served".into());
         assert_eq!(check.status, Status::Warn);
-        assert!(check.message.contains("retired on 2026-06-15"), "{}", check.message);
+        assert!(
+            check.message.contains("retired on 2026-06-15"),
+            "{}",
+            check.message
+        );
         assert_eq!(served(DEFAULT_MODEL, "served".into()).status, Status::Pass);
     }
 

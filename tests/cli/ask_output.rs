@@ -220,7 +220,11 @@ fn a_deprecated_model_is_warned_about() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("use claude-sonnet-5-5"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("use claude-sonnet-5-5"),
+        "{}",
+        run.stderr
+    );
     let later = ask(&world, &["--model", "claude-opus-4-5", "hello"]);
     assert!(later.stderr.contains("2027-01-22"), "{}", later.stderr);
     assert!(later.stderr.contains("claude-opus-5-5"), "{}", later.stderr);

@@ -237,7 +237,12 @@ fn a_deprecated_model_warns_with_its_date_but_exits_0() {
             .unwrap()
             .contains("claude-sonnet-4-20250514 was retired on 2026-06-15")
     );
-    assert!(model["message"].as_str().unwrap().contains("use claude-sonnet-5-5"));
+    assert!(
+        model["message"]
+            .as_str()
+            .unwrap()
+            .contains("use claude-sonnet-5-5")
+    );
 }
 
 #[test]

@@ -45,7 +45,12 @@ impl Shared {
 
     /// A missing key is 401 and a scenario that refuses every key (`auth`,
     /// `permission`) refuses it here too, as the real API does.
-    fn refuse_key(&self, request: &Request, ids: &Ids, headers: &[(String, String)]) -> Option<Outcome> {
+    fn refuse_key(
+        &self,
+        request: &Request,
+        ids: &Ids,
+        headers: &[(String, String)],
+    ) -> Option<Outcome> {
         if let Some(missing_key) = self.require_api_key(request, ids, headers) {
             return Some(missing_key);
         }
@@ -78,7 +83,12 @@ impl Shared {
 
     /// One page after `after_id` (none: from the start), of `limit` models.
     fn model_page(&self, known: &[String], query: &[(String, String)]) -> Value {
-        let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let param = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         let limit = param("limit")
             .and_then(|l| l.parse::<usize>().ok())
             .map_or(DEFAULT_PAGE, |l| l.clamp(1, MAX_PAGE));
@@ -101,13 +111,21 @@ impl Shared {
             return refused;
         }
         let body: Option<Value> = serde_json::from_slice(&request.body).ok();
-        let model = body.as_ref().and_then(|b| b["model"].as_str()).unwrap_or_default();
+        let model = body
+            .as_ref()
+            .and_then(|b| b["model"].as_str())
+            .unwrap_or_default();
         if !self.config.models.iter().any(|known| known == model) {
             let message = format!("model: {model}");
             return self.error(404, None, &message, ids, Vec::new());
         }
         let tokens = request.body.len().div_ceil(4);
-        json_outcome(200, json!({"input_tokens": tokens}).to_string(), ids, Vec::new())
+        json_outcome(
+            200,
+            json!({"input_tokens": tokens}).to_string(),
+            ids,
+            Vec::new(),
+        )
     }
 }
 
