@@ -62,7 +62,7 @@ pub struct ClientSettings {
     pub network: Network,
 }
 
-/// Model ids read from one models list: the API lists a few dozen.
+/// Model ids read from one page of the models list: the API lists a few dozen.
 const MAX_MODEL_IDS: usize = 1000;
 /// Pages of the models list followed: a real list fits in one.
 const MAX_MODEL_PAGES: usize = 5;
@@ -474,13 +474,12 @@ impl Client {
             let page = self.get_json(&url, timeout, "the models list")?;
             ids.extend(model_ids(&page));
             match (page["has_more"].as_bool(), page["last_id"].as_str()) {
-                (Some(true), Some(last)) if ids.len() < MAX_MODEL_IDS => {
+                (Some(true), Some(last)) => {
                     after = format!("&after_id={}", path_segment(last));
                 }
                 _ => break,
             }
         }
-        ids.truncate(MAX_MODEL_IDS);
         Ok(ids)
     }
 
@@ -509,12 +508,9 @@ impl Client {
             .build()
             .send(&serde_json::to_vec(&body).unwrap_or_default()[..]);
         let answer = self.json_answer(sent, "the token count")?;
-        answer["input_tokens"].as_u64().ok_or_else(|| {
-            let problem = "the token count answer has no input_tokens number";
-            Failure::new(Category::InvalidResponse, problem)
-                .with_cause(Cause::UnreadableBody)
-                .into()
-        })
+        let problem = "the token count answer has no input_tokens number";
+        let failure = Failure::new(Category::InvalidResponse, problem);
+        answer["input_tokens"].as_u64().ok_or(failure.into())
     }
 
     fn get_json(

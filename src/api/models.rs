@@ -63,29 +63,30 @@ pub fn deprecation(model: &str) -> Option<String> {
     deprecation_on(model, &now[..10])
 }
 
-/// `(id prefix, max_tokens, max_input_tokens)` of the models in service;
-/// dated snapshots share their family's. Unknown ids are not limited locally.
-const LIMITS: &[(&str, u32, u64)] = &[
-    ("claude-fable-5", 128_000, 1_000_000),
-    ("claude-mythos-5", 128_000, 1_000_000),
-    ("claude-opus-5", 128_000, 1_000_000),
-    ("claude-sonnet-5", 128_000, 1_000_000),
-    ("claude-haiku-5-5", 128_000, 1_000_000),
-    ("claude-opus-4-8", 128_000, 1_000_000),
-    ("claude-opus-4-7", 128_000, 1_000_000),
-    ("claude-opus-4-6", 128_000, 1_000_000),
-    ("claude-sonnet-4-6", 64_000, 1_000_000),
-    ("claude-sonnet-4-5", 64_000, 200_000),
-    ("claude-opus-4-5", 64_000, 200_000),
-    ("claude-haiku-4-5", 64_000, 200_000),
+/// The families in service with 128k output and a 1M context; dated
+/// snapshots share their family's limits. Unknown ids are not limited locally.
+const LARGE: &[&str] = &[
+    "claude-fable-5",
+    "claude-mythos-5",
+    "claude-opus-5",
+    "claude-sonnet-5",
+    "claude-haiku-5-5",
+    "claude-opus-4-8",
+    "claude-opus-4-7",
+    "claude-opus-4-6",
 ];
 
 /// The table's `(max_tokens, max_input_tokens)` of a model.
 pub fn table_limits(model: &str) -> Option<(u32, u64)> {
-    LIMITS
-        .iter()
-        .find(|(prefix, _, _)| model.starts_with(prefix))
-        .map(|(_, output, input)| (*output, *input))
+    let family = |prefixes: &[&str]| prefixes.iter().any(|p| model.starts_with(p));
+    match model {
+        _ if family(LARGE) => Some((128_000, 1_000_000)),
+        _ if family(&["claude-sonnet-4-6"]) => Some((64_000, 1_000_000)),
+        _ if family(&["claude-sonnet-4-5", "claude-opus-4-5", "claude-haiku-4-5"]) => {
+            Some((64_000, 200_000))
+        }
+        _ => None,
+    }
 }
 
 pub fn max_output_tokens(model: &str) -> Option<u32> {

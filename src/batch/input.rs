@@ -394,8 +394,8 @@ mod tests {
                 "max_tokens must be a whole number",
             ),
             (
-                r#"{"custom_id":"a","prompt":"x","max_tokens":64001}"#,
-                "above claude-sonnet-4-6's limit",
+                r#"{"custom_id":"a","prompt":"x","max_tokens":128001}"#,
+                "above claude-sonnet-5-5's limit",
             ),
             (
                 r#"{"custom_id":"a","prompt":"x","model":"claude sonnet"}"#,

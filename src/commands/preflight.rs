@@ -39,13 +39,6 @@ pub fn check(
     }
     let cache = settings.model_cache.clone().map(ModelCache::new);
     let facts = model_facts::lookup(&client, cache.as_ref(), model);
-    if settings.verbose {
-        eprintln!(
-            "claude-rs: {model}: {} (from {})",
-            facts.describe(),
-            facts.source
-        );
-    }
     if let Some(limit) = facts.max_tokens.filter(|limit| max_tokens > *limit) {
         return Err(UsageError::new(
             format!(

@@ -45,12 +45,12 @@ fn max_tokens_zero_or_above_the_models_limit() {
         "--max-tokens 0",
         "1 or more",
     );
-    let run = ask(&world, &["--max-tokens", "64001", "hi"]);
+    let run = ask(&world, &["--max-tokens", "128001", "hi"]);
     assert_refused(
         &world,
         &run,
-        "above claude-sonnet-4-6's limit of 64000",
-        "--max-tokens 64000 or less",
+        "above claude-sonnet-5-5's limit of 128000 output tokens (from the Models API)",
+        "--max-tokens 128000 or less",
     );
 }
 

@@ -116,9 +116,10 @@ fn every_check_passes_against_the_fake_api() {
     assert!(!out.contains("fix:"), "nothing to fix:\n{out}");
     assert!(run.stderr.contains("exit 0"), "{}", run.stderr);
     assert_eq!(world.message_requests(), 0, "doctor never sends a message");
-    // http (no key) and auth (key) only: the model was in the list.
+    // http (no key), auth (key), then the model's object for its limits.
     let requests = world.server.requests();
-    assert_eq!(requests.len(), 2);
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[2].path, "/v1/models/claude-sonnet-5-5");
     assert!(requests[0].header("x-api-key").is_none());
     assert_eq!(requests[1].header("x-api-key"), Some(TEST_KEY));
 }
