@@ -36,7 +36,7 @@ Environment:
   ANTHROPIC_API_KEY    the API key (else api_key_cmd or api_key in the config file; never printed,
                        logged or shown beyond its last 4 characters)
   ANTHROPIC_BASE_URL   scheme://host[:port] of the API, without /v1 (default https://api.anthropic.com)
-  ANTHROPIC_MODEL      the model (default claude-sonnet-4-6)
+  ANTHROPIC_MODEL      the model (default claude-sonnet-5-5)
   CLAUDE_RS_CONFIG     the config file (default: the user's config directory, claude-rs/config.toml)
   CLAUDE_RS_PROFILE    the config file's profile to use (--profile overrides it)
   CLAUDE_RS_LOG        the JSONL log file (default: the user's state directory, claude-rs/log.jsonl)
@@ -107,7 +107,7 @@ The config file is CLAUDE_RS_CONFIG, else the user's config directory
 (claude-rs/config.toml; `claude-rs config path` prints it). Every key is
 optional. Precedence: flags > environment > [profile.NAME] > top level > defaults.
 
-  model = \"claude-sonnet-4-6\"       max_tokens = 4096      system = \"...\"
+  model = \"claude-sonnet-5-5\"       max_tokens = 4096      system = \"...\"
   temperature = 0.5                  max_retries = 4        timeout = 30
   connect_timeout = 10               log_file = \"/path\"   color = \"auto\"
   api_key_cmd = \"pass show anthropic\"   api_key_cmd_timeout = 10
@@ -303,7 +303,7 @@ pub struct NetworkArgs {
 /// defaults for requests that do not say).
 #[derive(Debug, Default, Args)]
 pub struct RequestArgs {
-    /// The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6].
+    /// The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-5-5].
     #[arg(short, long)]
     pub model: Option<String>,
 
@@ -588,7 +588,7 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6].
+    /// The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-5-5].
     #[arg(short, long)]
     pub model: Option<String>,
 

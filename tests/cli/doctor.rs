@@ -100,7 +100,7 @@ fn every_check_passes_against_the_fake_api() {
     assert!(out.contains("skipped: plain http: no TLS"), "{out}");
     assert!(out.contains("HTTP 401, as expected without a key"), "{out}");
     assert!(
-        out.contains("key …wxyz accepted: HTTP 200, 6 models listed"),
+        out.contains("key …wxyz accepted: HTTP 200, 10 models listed"),
         "{out}"
     );
     assert!(
