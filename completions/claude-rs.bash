@@ -116,7 +116,7 @@ _claude__rs() {
 
     case "${cmd}" in
         claude__rs)
-            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version ask batch explain log doctor config generate mock help"
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version ask batch explain log doctor config generate mock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +142,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -150,7 +154,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__ask)
-            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --deadline --no-stream --stream --json --raw --usage --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --deadline --no-stream --stream --json --raw --usage --count-tokens --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +232,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -236,7 +244,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__batch)
-            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,6 +358,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -358,7 +370,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__config)
-            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version show path help"
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version show path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,6 +393,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -448,7 +464,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__config__subcmd__path)
-            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -471,6 +487,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -482,7 +502,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__config__subcmd__show)
-            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,6 +528,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -516,7 +540,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__doctor)
-            opts="-m -h -V --json --offline --model --timeout --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-m -h -V --json --offline --model --timeout --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -554,6 +578,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -562,7 +590,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__explain)
-            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,6 +616,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -596,7 +628,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__generate)
-            opts="-h -V --out --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --out --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -623,6 +655,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -816,7 +852,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__log)
-            opts="-h -V --since --category --json --limit --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version stats help"
+            opts="-h -V --since --category --json --limit --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -851,6 +887,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -904,7 +944,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__log__subcmd__stats)
-            opts="-h -V --since --window --alert-below --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --since --window --alert-below --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -942,6 +982,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -950,7 +994,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__mock)
-            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --batch-polls --latency-ms --seed --tls --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --batch-polls --latency-ms --seed --tls --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1013,6 +1057,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
