@@ -471,7 +471,7 @@ impl Client {
         let mut after = String::new();
         for _ in 0..MAX_MODEL_PAGES {
             let url = format!("{}/v1/models?limit=1000{after}", self.base_url);
-            let page = self.get_json(&url, timeout, "the models list")?;
+            let page = self.get_json(&url, timeout, "models list")?;
             ids.extend(model_ids(&page));
             match (page["has_more"].as_bool(), page["last_id"].as_str()) {
                 (Some(true), Some(last)) => {
@@ -486,7 +486,7 @@ impl Client {
     /// `GET /v1/models/{id}`: the model object, with its limits and capabilities.
     pub fn model_info(&self, id: &str, timeout: Duration) -> Result<serde_json::Value, Failure> {
         let url = format!("{}/v1/models/{}", self.base_url, path_segment(id));
-        self.get_json(&url, timeout, "the model object")
+        self.get_json(&url, timeout, "model")
     }
 
     /// `POST /v1/messages/count_tokens` (free): the request's input tokens.
@@ -507,7 +507,7 @@ impl Client {
             .timeout_global(Some(timeout))
             .build()
             .send(&serde_json::to_vec(&body).unwrap_or_default()[..]);
-        let answer = self.json_answer(sent, "the token count")?;
+        let answer = self.json_answer(sent, "token count")?;
         let problem = "the token count answer has no input_tokens number";
         let failure = Failure::new(Category::InvalidResponse, problem);
         answer["input_tokens"].as_u64().ok_or(failure.into())
@@ -529,26 +529,15 @@ impl Client {
         self.json_answer(sent, what)
     }
 
-    /// A small JSON answer (under 8 MB), or the classified failure.
+    /// A JSON answer, or the classified failure.
     fn json_answer(
         &self,
         sent: Result<Response<ureq::Body>, ureq::Error>,
         what: &str,
     ) -> Result<serde_json::Value, Failure> {
-        let response = sent.map_err(|e| self.transport_failure(e))?;
-        let meta = response_meta(response.headers());
-        let status = response.status().as_u16();
-        if status != 200 {
-            return Err(self.read_error(response, status, &meta));
-        }
-        let raw = self.read_whole(response.into_body(), ERROR_BODY_LIMIT * 8, what)?;
-        serde_json::from_slice(&raw).map_err(|e| {
-            Failure::new(
-                Category::InvalidResponse,
-                format!("{what} is unreadable: {e}"),
-            )
-            .with_cause(Cause::UnreadableBody)
-        })
+        let read = self.read_json_answer::<serde_json::Value>(sent, Instant::now(), what);
+        read.map(|answer| answer.value)
+            .map_err(|failed| failed.failure)
     }
 
     /// `GET /v1/models` (all of them), or `GET /v1/models/{id}` for one: the
@@ -596,7 +585,7 @@ impl Client {
 
     /// The ids of a model list (`data[].id`) or of one model object (`id`).
     fn read_model_ids(&self, response: Response<ureq::Body>) -> Result<Vec<String>, Failure> {
-        self.json_answer(Ok(response), "the models list")
+        self.json_answer(Ok(response), "models list")
             .map(|body| model_ids(&body))
     }
 
@@ -704,7 +693,7 @@ impl Client {
         })
     }
 
-    /// The JSON answer of a batches call, or the classified failure.
+    /// The JSON answer of a batches or Models call, or the classified failure.
     fn read_json_answer<T: DeserializeOwned>(
         &self,
         sent: Result<Response<ureq::Body>, ureq::Error>,

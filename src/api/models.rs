@@ -10,26 +10,26 @@
 /// The Sonnet the models overview calls the best combination of speed and intelligence.
 pub const DEFAULT_MODEL: &str = "claude-sonnet-5-5";
 
-/// `(id, retirement date)` on the Claude API: deprecated until that date,
+/// `(retirement date, ids)` on the Claude API: deprecated until that date,
 /// retired from it. Dates are `YYYY-MM-DD`, so they compare as text.
 const RETIREMENTS: &[(&str, &str)] = &[
-    ("claude-3-sonnet-20240229", "2025-07-21"),
-    ("claude-3-5-sonnet-20240620", "2025-10-22"),
-    ("claude-3-5-sonnet-20241022", "2025-10-22"),
-    ("claude-3-opus-20240229", "2026-01-05"),
-    ("claude-3-7-sonnet-latest", "2026-02-19"),
-    ("claude-3-7-sonnet-20250219", "2026-02-19"),
-    ("claude-3-5-haiku-latest", "2026-02-19"),
-    ("claude-3-5-haiku-20241022", "2026-02-19"),
-    ("claude-3-haiku-20240307", "2026-04-20"),
-    ("claude-opus-4-0", "2026-06-15"),
-    ("claude-opus-4-20250514", "2026-06-15"),
-    ("claude-sonnet-4-0", "2026-06-15"),
-    ("claude-sonnet-4-20250514", "2026-06-15"),
-    ("claude-opus-4-1", "2026-08-05"),
-    ("claude-opus-4-1-20250805", "2026-08-05"),
-    ("claude-opus-4-5", "2027-01-22"),
-    ("claude-opus-4-5-20251101", "2027-01-22"),
+    ("2025-07-21", "claude-3-sonnet-20240229"),
+    (
+        "2025-10-22",
+        "claude-3-5-sonnet-20240620 claude-3-5-sonnet-20241022",
+    ),
+    ("2026-01-05", "claude-3-opus-20240229"),
+    (
+        "2026-02-19",
+        "claude-3-7-sonnet-latest claude-3-7-sonnet-20250219 claude-3-5-haiku-latest claude-3-5-haiku-20241022",
+    ),
+    ("2026-04-20", "claude-3-haiku-20240307"),
+    (
+        "2026-06-15",
+        "claude-opus-4-0 claude-opus-4-20250514 claude-sonnet-4-0 claude-sonnet-4-20250514",
+    ),
+    ("2026-08-05", "claude-opus-4-1 claude-opus-4-1-20250805"),
+    ("2027-01-22", "claude-opus-4-5 claude-opus-4-5-20251101"),
 ];
 
 /// The current model of a retired or deprecated model's line (the docs'
@@ -45,7 +45,9 @@ fn replacement(model: &str) -> &'static str {
 /// A deprecated or retired model said in the tense `today` (`YYYY-MM-DD`)
 /// calls for, with its replacement; `None` for a model in neither state.
 pub fn deprecation_on(model: &str, today: &str) -> Option<String> {
-    let (_, date) = RETIREMENTS.iter().find(|(id, _)| *id == model)?;
+    let (date, _) = RETIREMENTS
+        .iter()
+        .find(|(_, ids)| ids.split(' ').any(|id| id == model))?;
     let instead = replacement(model);
     Some(match today < *date {
         true => format!(
@@ -65,24 +67,15 @@ pub fn deprecation(model: &str) -> Option<String> {
 
 /// The families in service with 128k output and a 1M context; dated
 /// snapshots share their family's limits. Unknown ids are not limited locally.
-const LARGE: &[&str] = &[
-    "claude-fable-5",
-    "claude-mythos-5",
-    "claude-opus-5",
-    "claude-sonnet-5",
-    "claude-haiku-5-5",
-    "claude-opus-4-8",
-    "claude-opus-4-7",
-    "claude-opus-4-6",
-];
+const LARGE: &str = "claude-fable-5 claude-mythos-5 claude-opus-5 claude-sonnet-5 claude-haiku-5-5 claude-opus-4-8 claude-opus-4-7 claude-opus-4-6";
 
 /// The table's `(max_tokens, max_input_tokens)` of a model.
 pub fn table_limits(model: &str) -> Option<(u32, u64)> {
-    let family = |prefixes: &[&str]| prefixes.iter().any(|p| model.starts_with(p));
+    let family = |prefixes: &str| prefixes.split(' ').any(|p| model.starts_with(p));
     match model {
         _ if family(LARGE) => Some((128_000, 1_000_000)),
-        _ if family(&["claude-sonnet-4-6"]) => Some((64_000, 1_000_000)),
-        _ if family(&["claude-sonnet-4-5", "claude-opus-4-5", "claude-haiku-4-5"]) => {
+        _ if family("claude-sonnet-4-6") => Some((64_000, 1_000_000)),
+        _ if family("claude-sonnet-4-5 claude-opus-4-5 claude-haiku-4-5") => {
             Some((64_000, 200_000))
         }
         _ => None,

@@ -395,7 +395,7 @@ mod tests {
             ),
             (
                 r#"{"custom_id":"a","prompt":"x","max_tokens":128001}"#,
-                "above claude-sonnet-5-5's limit",
+                "above claude-sonnet-4-6's limit",
             ),
             (
                 r#"{"custom_id":"a","prompt":"x","model":"claude sonnet"}"#,

@@ -96,7 +96,7 @@ fn json_success_has_the_documented_shape() {
             .unwrap()
             .starts_with("req_mock_")
     );
-    assert_eq!(json["model"], "claude-sonnet-4-6");
+    assert_eq!(json["model"], "claude-sonnet-5-5");
     assert_eq!(json["stop_reason"], "end_turn");
     assert_eq!(json["attempts"], 2);
 }

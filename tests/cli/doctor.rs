@@ -104,7 +104,7 @@ fn every_check_passes_against_the_fake_api() {
         "{out}"
     );
     assert!(
-        out.contains("claude-sonnet-4-6 is served to this key"),
+        out.contains("claude-sonnet-5-5 is served to this key; max_tokens 128000, max_input_tokens 1000000 (from the Models API); supports batch"),
         "{out}"
     );
     assert!(out.contains("remaining/limit: requests"), "{out}");
