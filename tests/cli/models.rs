@@ -275,3 +275,34 @@ fn an_unknown_model_gets_the_closest_ids_from_every_page_of_the_list() {
         ]
     );
 }
+
+#[test]
+fn a_remote_batch_sends_the_betas_on_every_message_batches_call() {
+    let world = World::ok();
+    let input = world.file("in.txt", "one\ntwo\n");
+    let output = world.path("out.jsonl");
+    let args = [
+        "--remote",
+        &input,
+        "-o",
+        &output,
+        "--poll-interval",
+        "0.01",
+        "--beta",
+        "r1",
+        "--beta",
+        "r2",
+    ];
+    let run = run(&world, &mut world.batch(&args));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let calls = world.server.batch_requests();
+    assert!(calls.len() >= 3, "create, polls, results: {}", calls.len());
+    for call in calls {
+        assert_eq!(
+            call.header("anthropic-beta"),
+            Some("r1,r2"),
+            "{}",
+            call.path
+        );
+    }
+}
