@@ -19,7 +19,7 @@ const MAX_CAPABILITIES: usize = 32;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelFacts {
-    pub max_tokens: Option<u32>,
+    pub max_tokens: Option<u64>,
     pub max_input_tokens: Option<u64>,
     /// The capabilities whose `supported` is true, e.g. `batch`, `pdf_input`.
     pub capabilities: Vec<String>,
@@ -31,15 +31,13 @@ impl ModelFacts {
     /// `max_tokens 128000, max_input_tokens 1000000`, or what is unknown.
     pub fn describe(&self) -> String {
         let shown = |n: Option<u64>| n.map_or("unknown".to_string(), |n| n.to_string());
-        let output = shown(self.max_tokens.map(u64::from));
-        format!(
-            "max_tokens {output}, max_input_tokens {}",
-            shown(self.max_input_tokens)
-        )
+        let (output, input) = (shown(self.max_tokens), shown(self.max_input_tokens));
+        format!("max_tokens {output}, max_input_tokens {input}")
     }
 }
 
-/// The facts in a model object, numbers clamped; `None` for anything that
+/// The facts in a model object (numbers as sent: they are only compared);
+/// `None` for anything that
 /// is not a model object.
 pub fn parse(object: &Value) -> Option<ModelFacts> {
     object["id"].as_str()?;
@@ -53,9 +51,7 @@ pub fn parse(object: &Value) -> Option<ModelFacts> {
                 .collect()
         });
     Some(ModelFacts {
-        max_tokens: object["max_tokens"]
-            .as_u64()
-            .map(|n| n.min(u64::from(u32::MAX)) as u32),
+        max_tokens: object["max_tokens"].as_u64(),
         max_input_tokens: object["max_input_tokens"].as_u64(),
         capabilities,
         source: "the Models API".into(),
@@ -89,9 +85,9 @@ pub fn lookup(client: &Client, cache: Option<&ModelCache>, model: &str) -> Model
             let why = fetched
                 .err()
                 .map_or("no model object".into(), |f| f.category.to_string());
-            let (max_tokens, max_input_tokens) = table_limits(model).unzip();
+            let (output, max_input_tokens) = table_limits(model).unzip();
             ModelFacts {
-                max_tokens,
+                max_tokens: output.map(u64::from),
                 max_input_tokens,
                 capabilities: Vec::new(),
                 source: format!("claude-rs's table (the Models API: {why})"),
@@ -121,7 +117,7 @@ mod tests {
         let clamped = parse(&huge).unwrap();
         assert_eq!(
             (clamped.max_tokens, clamped.max_input_tokens),
-            (Some(u32::MAX), None)
+            (Some(u64::MAX), None)
         );
         assert!(parse(&serde_json::json!({"type": "error"})).is_none());
     }

@@ -39,7 +39,10 @@ pub fn check(
     }
     let cache = settings.model_cache.clone().map(ModelCache::new);
     let facts = model_facts::lookup(&client, cache.as_ref(), model);
-    if let Some(limit) = facts.max_tokens.filter(|limit| max_tokens > *limit) {
+    if let Some(limit) = facts
+        .max_tokens
+        .filter(|limit| u64::from(max_tokens) > *limit)
+    {
         return Err(UsageError::new(
             format!(
                 "--max-tokens {max_tokens} is above {model}'s limit of {limit} output tokens (from {})",
@@ -51,12 +54,14 @@ pub fn check(
     let Some(limit) = facts.max_input_tokens.filter(|limit| estimate > limit / 2) else {
         return Ok(None);
     };
-    let Ok(count) = client.count_tokens(params, COUNT_TIMEOUT) else {
+    // A count that fails, or fits, lets the request go: the API decides.
+    let Some(count) = client
+        .count_tokens(params, COUNT_TIMEOUT)
+        .ok()
+        .filter(|c| *c > limit)
+    else {
         return Ok(None);
     };
-    if count <= limit {
-        return Ok(None);
-    }
     Err(UsageError::new(
         format!(
             "the prompt is {count} input tokens, over {model}'s limit of {limit} (counted by POST /v1/messages/count_tokens, which is free; the request was not sent)"
@@ -86,13 +91,9 @@ fn print_count(settings: &AskSettings, client: &Client, params: &MessageParams) 
     let model = &settings.request.model;
     match outcome.result {
         Ok(count) => {
-            let line = match settings.json {
-                true => {
-                    serde_json::json!({"status": "success", "input_tokens": count, "model": model})
-                        .to_string()
-                }
-                false => count.to_string(),
-            };
+            let object =
+                serde_json::json!({"status": "success", "input_tokens": count, "model": model});
+            let line = if settings.json { object } else { count.into() };
             crate::stdout::write(&format!("{line}\n"));
             ExitCode::Success
         }

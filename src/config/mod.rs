@@ -291,26 +291,26 @@ pub fn resolve_base_url(ctx: &Context, warnings: &mut Vec<String>) -> Result<Str
 /// `--beta` (all of them), else `betas` in the config file, comma-joined for
 /// the `anthropic-beta` header. A name must fit in a header between commas.
 pub fn betas(ctx: &Context) -> Result<Option<String>, UsageError> {
-    let flags = &ctx.network.betas;
+    let flags = (!ctx.network.betas.is_empty()).then(|| (ctx.network.betas.clone(), "--beta"));
     let picked = ctx.pick(
         "betas",
-        (!flags.is_empty()).then(|| (flags.clone(), "--beta")),
+        flags,
         None,
         ctx.config(|l| l.betas.as_ref()),
         Vec::new(),
     );
-    let bad =
-        |name: &String| name.is_empty() || !name.chars().all(|c| c.is_ascii_graphic() && c != ',');
-    if let Some(name) = picked.value.iter().find(|name| bad(name)) {
-        let said = ctx.said(&picked.source, "--beta", "betas", format!("{name:?}"));
-        return Err(UsageError::new(
+    let fits =
+        |name: &&String| !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic() && c != ',');
+    match picked.value.iter().find(|name| !fits(name)) {
+        None => Ok((!picked.value.is_empty()).then(|| picked.value.join(","))),
+        Some(name) => Err(UsageError::new(
             format!(
-                "{said} is not a beta name: it must be ASCII letters, digits and punctuation, without spaces or commas"
+                "{} is not a beta name: it must be ASCII letters, digits and punctuation, without spaces or commas",
+                ctx.said(&picked.source, "--beta", "betas", format!("{name:?}"))
             ),
             "give each beta on its own, as Anthropic's docs spell it, e.g. --beta files-api-2025-04-14",
-        ));
+        )),
     }
-    Ok((!picked.value.is_empty()).then(|| picked.value.join(",")))
 }
 
 /// `--model`, else `ANTHROPIC_MODEL`, else `model` in the config file, else the default.
