@@ -507,10 +507,11 @@ impl Client {
             .timeout_global(Some(timeout))
             .build()
             .send(&serde_json::to_vec(&body).unwrap_or_default()[..]);
-        let answer = self.json_answer(sent, "token count")?;
+        let answer =
+            self.read_json_answer::<serde_json::Value>(sent, Instant::now(), "token count")?;
         let problem = "the token count answer has no input_tokens number";
         let failure = Failure::new(Category::InvalidResponse, problem);
-        answer["input_tokens"].as_u64().ok_or(failure.into())
+        answer.value["input_tokens"].as_u64().ok_or(failure.into())
     }
 
     fn get_json(
@@ -526,17 +527,9 @@ impl Client {
             .timeout_global(Some(timeout))
             .build()
             .call();
-        self.json_answer(sent, what)
-    }
-
-    /// A JSON answer, or the classified failure.
-    fn json_answer(
-        &self,
-        sent: Result<Response<ureq::Body>, ureq::Error>,
-        what: &str,
-    ) -> Result<serde_json::Value, Failure> {
-        let read = self.read_json_answer::<serde_json::Value>(sent, Instant::now(), what);
-        read.map(|answer| answer.value)
+        let answer = self.read_json_answer::<serde_json::Value>(sent, Instant::now(), what);
+        answer
+            .map(|answer| answer.value)
             .map_err(|failed| failed.failure)
     }
 
@@ -585,8 +578,11 @@ impl Client {
 
     /// The ids of a model list (`data[].id`) or of one model object (`id`).
     fn read_model_ids(&self, response: Response<ureq::Body>) -> Result<Vec<String>, Failure> {
-        self.json_answer(Ok(response), "models list")
-            .map(|body| model_ids(&body))
+        let answer =
+            self.read_json_answer::<serde_json::Value>(Ok(response), Instant::now(), "models list");
+        answer
+            .map(|answer| model_ids(&answer.value))
+            .map_err(|failed| failed.failure)
     }
 
     /// `POST /v1/messages/batches` with the JSON body held in `body`, sent
