@@ -114,6 +114,7 @@ optional. Precedence: flags > environment > [profile.NAME] > top level > default
   api_key = \"sk-ant-...\"            (warned about unless the file is mode 0600)
   base_url = \"https://api.anthropic.com\"   proxy = \"http://host:3128\"
   ca_cert = \"/etc/ssl/corp-ca.pem\"   native_roots = false   allow_insecure_http = false
+  betas = [\"files-api-2025-04-14\"]   (one anthropic-beta header; --beta replaces the list)
 
   [batch]
   jobs = 4    rpm = 50    tpm = 40000    headroom = 10
@@ -163,7 +164,7 @@ The checks, in order; a check whose hop failed is skipped, saying why:
                SSL_CERT_FILE, --native-roots); an unknown issuer suggests interception
   http         GET /v1/models without a key gets any answer
   auth         GET /v1/models with the key gets 200
-  model        the model is served to the key; deprecated ids warn
+  model        the model is served to the key, with its limits and capabilities; deprecated ids warn
   rate_limits  the anthropic-ratelimit-* headers seen
   clock        the local clock against the server's Date
   health       success rate in the last 5 minutes and hour, from the log
