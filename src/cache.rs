@@ -88,7 +88,8 @@ fn write_whole(path: &Path, bytes: &[u8]) {
 }
 
 /// What the Models API said of a model, a file per base URL and model id,
-/// kept for `MODEL_TTL` and shared by every process using the cache folder.
+/// kept for `MODEL_TTL` and shared by every process using the cache folder
+/// (bounded like the replies: base URLs come and go).
 /// An entry that is stale, damaged or dated in the future is no entry.
 pub struct ModelCache {
     dir: PathBuf,
@@ -133,6 +134,7 @@ impl ModelCache {
                 &self.entry_path(base_url, model),
                 entry.to_string().as_bytes(),
             );
+            prune(&self.dir, MAX_ENTRIES);
         }
     }
 }
