@@ -5,7 +5,10 @@
 //!
 //! Checked 2026-12-02 against https://platform.claude.com/docs/en/about-claude/model-deprecations,
 //! https://platform.claude.com/docs/en/about-claude/models/overview and the models' own pages
-//! (https://platform.claude.com/docs/en/models/…/overview).
+//! (https://platform.claude.com/docs/en/models/…/overview). The copy of the deprecations page at
+//! hand lacked its table: the dates are those of the release notes
+//! (https://platform.claude.com/docs/en/release-notes/overview) as announcements quoted them;
+//! claude-sonnet-4-5's retirement date was found nowhere, so it is not listed.
 
 /// The Sonnet the models overview calls the best combination of speed and intelligence.
 pub const DEFAULT_MODEL: &str = "claude-sonnet-5-5";

@@ -9,7 +9,8 @@ use crate::api::types::Usage;
 /// family's price; longer prefixes come first so that `claude-opus-4-5` is
 /// not read as `claude-opus-4`. Retired models are left out.
 /// Checked 2026-12-02 against https://platform.claude.com/docs/en/about-claude/pricing
-/// (Sonnet 5.5's cache reads are $0.10 since 2026-10-07; Haiku 5.5 is priced by prompt length).
+/// (Sonnet 5.5's cache reads are $0.10 since 2026-10-07 and Haiku 5.5 is priced by prompt
+/// length, both as the model pages and pricing-page changelogs of 2026-10 state them).
 const PRICES: &[(&str, f64, f64, f64)] = &[
     ("claude-fable-5-1", 10.0, 50.0, 0.25),
     ("claude-mythos-5-1", 10.0, 50.0, 0.25),
