@@ -116,7 +116,7 @@ _claude__rs() {
 
     case "${cmd}" in
         claude__rs)
-            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version ask batch explain log doctor config generate mock help"
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version ask batch explain log doctor config generate mock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +142,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -150,7 +154,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__ask)
-            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --deadline --no-stream --stream --json --raw --usage --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --deadline --no-stream --stream --json --raw --usage --count-tokens --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +232,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -236,7 +244,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__batch)
-            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --give-up-after --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --max-retries --timeout --connect-timeout --expect-json --choices --jobs --rpm --tpm --headroom --give-up-after --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,6 +362,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -362,7 +374,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__config)
-            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version show path help"
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version show path help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,6 +397,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -452,7 +468,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__config__subcmd__path)
-            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -475,6 +491,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -486,7 +506,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__config__subcmd__show)
-            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -512,6 +532,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -520,7 +544,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__doctor)
-            opts="-m -h -V --json --offline --model --timeout --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-m -h -V --json --offline --model --timeout --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -558,6 +582,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -566,7 +594,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__explain)
-            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +620,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -600,7 +632,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__generate)
-            opts="-h -V --out --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --out --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +659,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -820,7 +856,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__log)
-            opts="-h -V --since --category --json --limit --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version stats help"
+            opts="-h -V --since --category --json --limit --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version stats help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -855,6 +891,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -908,7 +948,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__log__subcmd__stats)
-            opts="-h -V --since --window --alert-below --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --since --window --alert-below --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -946,6 +986,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --beta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -954,7 +998,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__mock)
-            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --otpm --batch-polls --latency-ms --seed --tls --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --help --version"
+            opts="-h -V --port --scenario --script --fault-rate --rpm --burst --tpm --otpm --batch-polls --latency-ms --seed --tls --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1021,6 +1065,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --beta)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

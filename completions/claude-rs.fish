@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_claude_rs_global_optspecs
-    string join \n color= log-file= profile= proxy= ca-cert= native-roots allow-insecure-http h/help V/version
+    string join \n color= log-file= profile= proxy= ca-cert= native-roots allow-insecure-http beta= h/help V/version
 end
 
 function __fish_claude_rs_needs_command
@@ -31,6 +31,7 @@ complete -c claude-rs -n "__fish_claude_rs_needs_command" -l log-file -d 'Append
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_needs_command" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -44,7 +45,7 @@ complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "config" -d 'The
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "mock" -d 'Run the fake Anthropic API on 127.0.0.1, with scriptable failures, for offline tests and demos'
 complete -c claude-rs -n "__fish_claude_rs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s m -l model -d 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s m -l model -d 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-5-5]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s s -l system -d 'A system prompt' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-tokens -d 'The most tokens the reply may have [default: 4096]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l temperature -d 'Sampling temperature, 0.0 to 1.0' -r
@@ -62,11 +63,13 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l log-file -d 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l no-stream -d 'Print the reply only once it is complete (the default when stdout is not a terminal)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l stream -d 'Print the reply as it arrives even when stdout is not a terminal'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l json -d 'Print exactly one JSON object on stdout, for success or failure'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l raw -d 'Print exactly the model\'s text: no newline added, nothing escaped, even on a terminal'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l usage -d 'After the reply, print its tokens and estimated cost on stderr'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l count-tokens -d 'Print the prompt\'s input tokens (POST /v1/messages/count_tokens, free; an object with --json) and send nothing else'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback-cache -d 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s q -l quiet -d 'No retry notices on stderr'
@@ -76,7 +79,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l allow-insecu
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s o -l output -d 'Write the results here (JSONL), flushed as each item finishes. Running again with the same OUTPUT resumes: ids already in it are skipped. Default: stdout (no resume)' -r -F
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s m -l model -d 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s m -l model -d 'The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-5-5]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s s -l system -d 'A system prompt' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-tokens -d 'The most tokens the reply may have [default: 4096]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l temperature -d 'Sampling temperature, 0.0 to 1.0' -r
@@ -101,6 +104,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l log-file -
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l skip-invalid -d 'Write invalid input lines as errored results and go on, instead of refusing the input (exit 2)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l retry-errored -d 'Also redo the items that errored in OUTPUT (by default only missing ones are done)'
@@ -119,6 +123,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l log-file
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l json -d 'Print one JSON object on stdout'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand explain" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
@@ -148,6 +153,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l json -d 'Print the matching log lines unchanged (JSONL)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and not __fish_seen_subcommand_from stats help" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
@@ -165,6 +171,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l json -d 'Print one JSON object on stdout'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
@@ -172,7 +179,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from stats" -s V -l version -d 'Print version'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from help" -f -a "stats" -d 'Calls, success rate, failures by category, retries and the worst window of time'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand log; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s m -l model -d 'The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -s m -l model -d 'The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-5-5]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l timeout -d 'Seconds each network check may take (a whole request: twice this)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
@@ -181,6 +188,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l log-file 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l json -d 'Print one JSON object on stdout: {"ok", "exit_code", "checks": [{"name", "status", "figure", "message", "fix"}]}'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l offline -d 'Only the checks that need no network: config, proxy, health and log'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand doctor" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
@@ -194,6 +202,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fi
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and not __fish_seen_subcommand_from show path help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -208,6 +217,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_s
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'One JSON object on stdout: {"config_file", "exists", "profile", "settings": [{"key", "value", "source"}]}'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from show" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
@@ -220,6 +230,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_s
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
@@ -235,6 +246,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l log-fil
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand generate" -s h -l help -d 'Print help'
@@ -257,6 +269,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l log-file -d
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l profile -d 'Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l tls -d 'Serve HTTPS (for testing --ca-cert and certificate failures), with a certificate for 127.0.0.1 signed by a test CA whose PEM file is written to the cache directory'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand mock" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'

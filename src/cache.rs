@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -64,22 +64,86 @@ impl ReplyCache {
                 self.dir.display()
             ));
         }
-        let bytes = serde_json::to_vec(&entry).ok()?;
-        let path = self.entry_path(request);
-        // Written beside and renamed, so a reader never sees half an entry.
-        let temp = path.with_extension(format!("tmp{}", std::process::id()));
-        let written = crate::private::new_file_options()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temp)
-            .and_then(|mut file| std::io::Write::write_all(&mut file, &bytes));
-        if written.is_ok() && fs::rename(&temp, &path).is_err() {
-            let _ = fs::remove_file(&temp);
+        if let Ok(bytes) = serde_json::to_vec(&entry) {
+            write_whole(&self.entry_path(request), &bytes);
         }
         prune(&self.dir, MAX_ENTRIES);
         None
     }
+}
+
+/// Written beside and renamed, so that a reader (another process too) never
+/// sees half an entry; a failure leaves nothing behind and is not worth a word.
+fn write_whole(path: &Path, bytes: &[u8]) {
+    let temp = path.with_extension(format!("tmp{}", std::process::id()));
+    let written = crate::private::new_file_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temp)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, bytes));
+    if written.is_err() || fs::rename(&temp, path).is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+}
+
+/// What the Models API said of a model, a file per base URL and model id,
+/// kept for `MODEL_TTL` and shared by every process using the cache folder
+/// (bounded like the replies: base URLs come and go).
+/// An entry that is stale, damaged or dated in the future is no entry.
+pub struct ModelCache {
+    dir: PathBuf,
+}
+
+pub const MODEL_TTL: Duration = Duration::from_secs(24 * 3600);
+/// A model object is about 1 KB; a larger file is not one of ours.
+const MAX_MODEL_ENTRY: u64 = 64 * 1024;
+
+impl ModelCache {
+    pub fn new(dir: PathBuf) -> ModelCache {
+        ModelCache {
+            dir: dir.join("models"),
+        }
+    }
+
+    fn entry_path(&self, base_url: &str, model: &str) -> PathBuf {
+        let key = format!("{base_url}\n{model}");
+        self.dir
+            .join(format!("{:016x}.json", fnv1a(key.as_bytes())))
+    }
+
+    /// The stored model object, if fresh and really `model`'s.
+    pub fn get(&self, base_url: &str, model: &str) -> Option<Value> {
+        let path = self.entry_path(base_url, model);
+        crate::private::refuse_pipe(&path).ok()?;
+        let file = fs::File::open(&path).ok()?;
+        let age = SystemTime::now().duration_since(file.metadata().ok()?.modified().ok()?);
+        if !age.is_ok_and(|age| age < MODEL_TTL) {
+            return None;
+        }
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_MODEL_ENTRY), &mut raw)
+            .ok()?;
+        parse_model_entry(&raw, base_url, model)
+    }
+
+    pub fn put(&self, base_url: &str, model: &str, object: &Value) {
+        if crate::private::own_dir(&self.dir).is_ok() {
+            let entry = serde_json::json!({"base_url": base_url, "model": object});
+            write_whole(
+                &self.entry_path(base_url, model),
+                entry.to_string().as_bytes(),
+            );
+            prune(&self.dir, MAX_ENTRIES);
+        }
+    }
+}
+
+/// An entry's model object, when the entry is for this base URL and model.
+fn parse_model_entry(raw: &[u8], base_url: &str, model: &str) -> Option<Value> {
+    let mut entry: Value = serde_json::from_slice(raw).ok()?;
+    let ours = entry["base_url"] == base_url && entry["model"]["id"] == model;
+    ours.then(|| entry["model"].take())
 }
 
 fn prune(dir: &Path, keep: usize) {
@@ -137,6 +201,52 @@ mod tests {
                 .get(&serde_json::json!({"model": "m", "prompt": "q"}))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_model_entry_is_kept_per_base_url_and_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ModelCache::new(dir.path().to_path_buf());
+        let object = serde_json::json!({"id": "m", "max_tokens": 5});
+        assert!(cache.get("http://a", "m").is_none());
+        cache.put("http://a", "m", &object);
+        assert_eq!(cache.get("http://a", "m"), Some(object));
+        assert!(cache.get("http://b", "m").is_none());
+        let path = cache.entry_path("http://a", "m");
+        fs::write(
+            &path,
+            "{\"base_url\": \"http://a\", \"model\": {\"id\": \"other\"}}",
+        )
+        .unwrap();
+        assert!(
+            cache.get("http://a", "m").is_none(),
+            "another model's entry"
+        );
+        fs::write(&path, "garbage").unwrap();
+        assert!(cache.get("http://a", "m").is_none(), "a damaged entry");
+        cache.put("http://a", "m", &serde_json::json!({"id": "m"}));
+        let old = SystemTime::now() - MODEL_TTL - Duration::from_secs(1);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        assert!(cache.get("http://a", "m").is_none(), "a stale entry");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_an_entry_or_none(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = parse_model_entry(&raw, "http://a", "m");
+        }
+
+        #[test]
+        fn json_entries_are_read_only_when_they_match(base in ".{0,20}", id in ".{0,20}") {
+            let entry = serde_json::json!({"base_url": base, "model": {"id": id}}).to_string();
+            let read = parse_model_entry(entry.as_bytes(), "http://a", "m");
+            proptest::prop_assert_eq!(read.is_some(), base == "http://a" && id == "m");
+        }
     }
 
     #[test]

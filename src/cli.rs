@@ -36,7 +36,7 @@ Environment:
   ANTHROPIC_API_KEY    the API key (else api_key_cmd or api_key in the config file; never printed,
                        logged or shown beyond its last 4 characters)
   ANTHROPIC_BASE_URL   scheme://host[:port] of the API, without /v1 (default https://api.anthropic.com)
-  ANTHROPIC_MODEL      the model (default claude-sonnet-4-6)
+  ANTHROPIC_MODEL      the model (default claude-sonnet-5-5)
   CLAUDE_RS_CONFIG     the config file (default: the user's config directory, claude-rs/config.toml)
   CLAUDE_RS_PROFILE    the config file's profile to use (--profile overrides it)
   CLAUDE_RS_LOG        the JSONL log file (default: the user's state directory, claude-rs/log.jsonl)
@@ -109,13 +109,14 @@ The config file is CLAUDE_RS_CONFIG, else the user's config directory
 (claude-rs/config.toml; `claude-rs config path` prints it). Every key is
 optional. Precedence: flags > environment > [profile.NAME] > top level > defaults.
 
-  model = \"claude-sonnet-4-6\"       max_tokens = 4096      system = \"...\"
+  model = \"claude-sonnet-5-5\"       max_tokens = 4096      system = \"...\"
   temperature = 0.5                  max_retries = 4        timeout = 30
   connect_timeout = 10               log_file = \"/path\"   color = \"auto\"
   api_key_cmd = \"pass show anthropic\"   api_key_cmd_timeout = 10
   api_key = \"sk-ant-...\"            (warned about unless the file is mode 0600)
   base_url = \"https://api.anthropic.com\"   proxy = \"http://host:3128\"
   ca_cert = \"/etc/ssl/corp-ca.pem\"   native_roots = false   allow_insecure_http = false
+  betas = [\"files-api-2025-04-14\"]   (one anthropic-beta header; --beta replaces the list)
 
   [batch]
   jobs = 4    rpm = 50    tpm = 40000    headroom = 10
@@ -165,7 +166,7 @@ The checks, in order; a check whose hop failed is skipped, saying why:
                SSL_CERT_FILE, --native-roots); an unknown issuer suggests interception
   http         GET /v1/models without a key gets any answer
   auth         GET /v1/models with the key gets 200
-  model        the model is served to the key; deprecated ids warn
+  model        the model is served to the key, with its limits and capabilities; deprecated ids warn
   rate_limits  the anthropic-ratelimit-* headers seen
   clock        the local clock against the server's Date
   health       success rate in the last 5 minutes and hour, from the log
@@ -289,13 +290,23 @@ pub struct NetworkArgs {
     /// Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1.
     #[arg(long, global = true, help_heading = "Network (global)")]
     pub allow_insecure_http: bool,
+
+    /// Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14
+    /// [default: `betas` in the config file].
+    #[arg(
+        long = "beta",
+        global = true,
+        value_name = "NAME",
+        help_heading = "Network (global)"
+    )]
+    pub betas: Vec<String>,
 }
 
 /// What a request asks for: shared by `ask` and `batch` (where they are the
 /// defaults for requests that do not say).
 #[derive(Debug, Default, Args)]
 pub struct RequestArgs {
-    /// The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6].
+    /// The model [env: ANTHROPIC_MODEL] [default: claude-sonnet-5-5].
     #[arg(short, long)]
     pub model: Option<String>,
 
@@ -377,6 +388,10 @@ pub struct AskArgs {
     /// After the reply, print its tokens and estimated cost on stderr.
     #[arg(long)]
     pub usage: bool,
+
+    /// Print the prompt's input tokens (POST /v1/messages/count_tokens, free; an object with --json) and send nothing else.
+    #[arg(long)]
+    pub count_tokens: bool,
 
     #[command(flatten)]
     pub check: ReplyCheckArgs,
@@ -581,7 +596,7 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-4-6].
+    /// The model to look for [env: ANTHROPIC_MODEL] [default: claude-sonnet-5-5].
     #[arg(short, long)]
     pub model: Option<String>,
 

@@ -62,8 +62,10 @@ pub struct ClientSettings {
     pub network: Network,
 }
 
-/// Model ids read from one models list: the API lists a few dozen.
+/// Model ids read from one page of the models list: the API lists a few dozen.
 const MAX_MODEL_IDS: usize = 1000;
+/// Pages of the models list followed: a real list fits in one.
+const MAX_MODEL_PAGES: usize = 5;
 
 /// Receives request and response metadata for `--verbose`. Never the key.
 pub type Trace = Box<dyn Fn(&str) + Send + Sync>;
@@ -107,6 +109,8 @@ pub struct Client {
     /// Names the issuer of the certificate presented when TLS fails.
     tls_probe: IssuerProbe,
     trace: Option<Trace>,
+    /// The `anthropic-beta` header's value (`--beta`), if any.
+    betas: Option<String>,
 }
 
 impl Client {
@@ -179,6 +183,7 @@ impl Client {
             proxy: proxy.map(|p| p.name()),
             tls_probe,
             trace: None,
+            betas: network.betas.clone(),
         }
     }
 
@@ -194,7 +199,10 @@ impl Client {
     /// What every API request carries: the API version, and the key when
     /// this client has one.
     fn to_api<B>(&self, request: RequestBuilder<B>) -> RequestBuilder<B> {
-        let request = request.header("anthropic-version", ANTHROPIC_VERSION);
+        let mut request = request.header("anthropic-version", ANTHROPIC_VERSION);
+        if let Some(betas) = &self.betas {
+            request = request.header("anthropic-beta", betas);
+        }
         match &self.api_key {
             Some(key) => request.header("x-api-key", key.expose()),
             None => request,
@@ -466,8 +474,60 @@ impl Client {
 
     /// `GET /v1/models`: free and authenticated. Used to name the models that
     /// exist when one was not found.
+    /// Follows `has_more` / `last_id` through at most `MAX_MODEL_PAGES` pages.
     pub fn list_models(&self, timeout: Duration) -> Result<Vec<String>, Failure> {
-        self.get_models(None, timeout)?.outcome
+        let mut ids = Vec::new();
+        let mut after = String::new();
+        for _ in 0..MAX_MODEL_PAGES {
+            let url = format!("{}/v1/models?limit=1000{after}", self.base_url);
+            let page = self.get_value(&url, timeout, "models list")?;
+            ids.extend(model_ids(&page));
+            match (page["has_more"].as_bool(), page["last_id"].as_str()) {
+                (Some(true), Some(last)) => {
+                    after = format!("&after_id={}", path_segment(last));
+                }
+                _ => break,
+            }
+        }
+        Ok(ids)
+    }
+
+    /// `GET /v1/models/{id}`: the model object, with its limits and capabilities.
+    pub fn model_info(&self, id: &str, timeout: Duration) -> Result<serde_json::Value, Failure> {
+        let url = format!("{}/v1/models/{}", self.base_url, path_segment(id));
+        self.get_value(&url, timeout, "model")
+    }
+
+    /// `GET url` for any JSON, bounded by `timeout`.
+    fn get_value(&self, url: &str, timeout: Duration, what: &str) -> Result<serde_json::Value, Failure> {
+        self.get_json(url, Some(timeout), what)
+            .map(|answer| answer.value)
+            .map_err(|failed| failed.failure)
+    }
+
+    /// `POST /v1/messages/count_tokens` (free): the request's input tokens.
+    /// Its body is the request's model, system and messages: no max_tokens.
+    pub fn count_tokens(
+        &self,
+        params: &MessageParams,
+        timeout: Duration,
+    ) -> Result<u64, AttemptFailure> {
+        let mut body = params.as_map().clone();
+        body.retain(|key, _| matches!(key.as_str(), "model" | "system" | "messages"));
+        let url = format!("{}/v1/messages/count_tokens", self.base_url);
+        self.trace(|| format!("> POST {url}"));
+        let sent = self
+            .to_api(self.agent.post(&url))
+            .header("content-type", "application/json")
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .send(&serde_json::to_vec(&body).unwrap_or_default()[..]);
+        let answer =
+            self.read_json_answer::<serde_json::Value>(sent, Instant::now(), "token count")?;
+        let problem = "the token count answer has no input_tokens number";
+        let failure = Failure::new(Category::InvalidResponse, problem);
+        answer.value["input_tokens"].as_u64().ok_or(failure.into())
     }
 
     /// `GET /v1/models` (all of them), or `GET /v1/models/{id}` for one: the
@@ -515,44 +575,11 @@ impl Client {
 
     /// The ids of a model list (`data[].id`) or of one model object (`id`).
     fn read_model_ids(&self, response: Response<ureq::Body>) -> Result<Vec<String>, Failure> {
-        let unreadable = |e: String| {
-            Failure::new(
-                Category::InvalidResponse,
-                format!("the models list is unreadable: {e}"),
-            )
-            .with_cause(Cause::UnreadableBody)
-        };
-        let raw = self.read_whole(
-            response.into_body(),
-            ERROR_BODY_LIMIT * 8,
-            "the models list",
-        )?;
-        let body: serde_json::Value =
-            serde_json::from_slice(&raw).map_err(|e| unreadable(e.to_string()))?;
-        // Only ids a model id could be, and no more of them than a real
-        // list holds: they are quoted in "Did you mean" and compared one by
-        // one, so a hostile list of a million ids, or one id of megabytes,
-        // must cost neither time nor a screenful of junk.
-        let plausible = |id: &&str| crate::api::models::malformed_model_id(id).is_none();
-        if let Some(id) = body["id"].as_str() {
-            return Ok(Some(id)
-                .filter(plausible)
-                .map(str::to_string)
-                .into_iter()
-                .collect());
-        }
-        Ok(body["data"]
-            .as_array()
-            .map(|models| {
-                models
-                    .iter()
-                    .filter_map(|m| m["id"].as_str())
-                    .filter(plausible)
-                    .take(MAX_MODEL_IDS)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default())
+        let answer =
+            self.read_json_answer::<serde_json::Value>(Ok(response), Instant::now(), "models list");
+        answer
+            .map(|answer| model_ids(&answer.value))
+            .map_err(|failed| failed.failure)
     }
 
     /// `POST /v1/messages/batches` with the JSON body held in `body`, sent
@@ -587,7 +614,7 @@ impl Client {
     /// `GET /v1/messages/batches/{id}`: one poll.
     pub fn get_batch(&self, id: &str) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
         let url = format!("{}/v1/messages/batches/{}", self.base_url, path_segment(id));
-        self.get_json(&url, "batch")
+        self.get_json(&url, None, "batch")
     }
 
     /// `POST /v1/messages/batches/{id}/cancel`. Cancelling twice changes
@@ -610,13 +637,14 @@ impl Client {
     /// `GET /v1/messages/batches?limit=N`: the newest batches first.
     pub fn list_batches(&self, limit: u32) -> Result<BatchAnswer<BatchPage>, AttemptFailure> {
         let url = format!("{}/v1/messages/batches?limit={limit}", self.base_url);
-        self.get_json(&url, "batch list")
+        self.get_json(&url, None, "batch list")
     }
 
     /// `GET url` for a JSON answer.
     fn get_json<T: DeserializeOwned>(
         &self,
         url: &str,
+        timeout: Option<Duration>,
         what: &str,
     ) -> Result<BatchAnswer<T>, AttemptFailure> {
         self.trace(|| format!("> GET {url}"));
@@ -624,6 +652,9 @@ impl Client {
         let sent = self
             .to_api(self.agent.get(url))
             .header("accept", "application/json")
+            .config()
+            .timeout_global(timeout)
+            .build()
             .call();
         self.read_json_answer(sent, started, what)
     }
@@ -654,7 +685,7 @@ impl Client {
         })
     }
 
-    /// The JSON answer of a batches call, or the classified failure.
+    /// The JSON answer of a batches or Models call, or the classified failure.
     fn read_json_answer<T: DeserializeOwned>(
         &self,
         sent: Result<Response<ureq::Body>, ureq::Error>,
@@ -848,6 +879,27 @@ impl EndReaders {
         }
         spawned.is_ok()
     }
+}
+
+/// The ids of a model list (`data[].id`) or of one model object (`id`). Only
+/// ids a model id could be, and no more of them than a real list holds: they
+/// are quoted in "Did you mean" and compared one by one, so a hostile list of
+/// a million ids, or one id of megabytes, must cost neither time nor a
+/// screenful of junk.
+pub fn model_ids(body: &serde_json::Value) -> Vec<String> {
+    let plausible = |id: &&str| crate::api::models::malformed_model_id(id).is_none();
+    let listed = match body["id"].as_str() {
+        Some(id) => vec![id],
+        None => body["data"].as_array().map_or_else(Vec::new, |models| {
+            models.iter().filter_map(|m| m["id"].as_str()).collect()
+        }),
+    };
+    listed
+        .into_iter()
+        .filter(plausible)
+        .take(MAX_MODEL_IDS)
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whether `url` is on the same scheme, host and port as `base`: the one

@@ -3,6 +3,7 @@
 
 pub mod batches;
 pub mod client;
+pub mod model_facts;
 pub mod models;
 pub mod network;
 pub mod pricing;

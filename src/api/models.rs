@@ -1,61 +1,92 @@
 //! What claude-rs knows about model ids without asking the API: the default,
-//! the deprecation list the official SDKs carry, and known output limits.
+//! the retirement list, and the limits of the current models. The Models API
+//! (`api::model_facts`) is the source of truth for limits; this table is only
+//! its fallback (offline, a failed fetch).
+//!
+//! Checked 2026-12-02 against https://platform.claude.com/docs/en/about-claude/model-deprecations,
+//! https://platform.claude.com/docs/en/about-claude/models/overview and the models' own pages
+//! (https://platform.claude.com/docs/en/models/…/overview). The copy of the deprecations page at
+//! hand lacked its table: the dates are those of the release notes
+//! (https://platform.claude.com/docs/en/release-notes/overview) as announcements quoted them;
+//! claude-sonnet-4-5's retirement date was found nowhere, so it is not listed.
 
-pub const DEFAULT_MODEL: &str = "claude-sonnet-4-6";
+/// The Sonnet the models overview calls the best combination of speed and intelligence.
+pub const DEFAULT_MODEL: &str = "claude-sonnet-5-5";
 
-/// Model ids the official SDKs warn about, with their end-of-life dates
-/// (from the SDKs' `DEPRECATED_MODELS`).
-const DEPRECATED: &[(&str, &str)] = &[
-    ("claude-1.3", "November 6th, 2024"),
-    ("claude-1.3-100k", "November 6th, 2024"),
-    ("claude-instant-1.1", "November 6th, 2024"),
-    ("claude-instant-1.1-100k", "November 6th, 2024"),
-    ("claude-instant-1.2", "November 6th, 2024"),
-    ("claude-2.0", "July 21st, 2025"),
-    ("claude-2.1", "July 21st, 2025"),
-    ("claude-3-sonnet-20240229", "July 21st, 2025"),
-    ("claude-3-opus-20240229", "January 5th, 2026"),
-    ("claude-3-7-sonnet-latest", "February 19th, 2026"),
-    ("claude-3-7-sonnet-20250219", "February 19th, 2026"),
-    ("claude-3-5-haiku-latest", "February 19th, 2026"),
-    ("claude-3-5-haiku-20241022", "February 19th, 2026"),
-    ("claude-opus-4-0", "June 15th, 2026"),
-    ("claude-opus-4-20250514", "June 15th, 2026"),
-    ("claude-sonnet-4-0", "June 15th, 2026"),
-    ("claude-sonnet-4-20250514", "June 15th, 2026"),
+/// `(retirement date, ids)` on the Claude API: deprecated until that date,
+/// retired from it. Dates are `YYYY-MM-DD`, so they compare as text.
+const RETIREMENTS: &[(&str, &str)] = &[
+    ("2025-07-21", "claude-3-sonnet-20240229"),
+    (
+        "2025-10-22",
+        "claude-3-5-sonnet-20240620 claude-3-5-sonnet-20241022",
+    ),
+    ("2026-01-05", "claude-3-opus-20240229"),
+    (
+        "2026-02-19",
+        "claude-3-7-sonnet-latest claude-3-7-sonnet-20250219 claude-3-5-haiku-latest claude-3-5-haiku-20241022",
+    ),
+    ("2026-04-20", "claude-3-haiku-20240307"),
+    (
+        "2026-06-15",
+        "claude-opus-4-0 claude-opus-4-20250514 claude-sonnet-4-0 claude-sonnet-4-20250514",
+    ),
+    ("2026-08-05", "claude-opus-4-1 claude-opus-4-1-20250805"),
+    ("2027-01-22", "claude-opus-4-5 claude-opus-4-5-20251101"),
 ];
 
-/// The end-of-life date of a deprecated or retired model id.
-pub fn deprecation(model: &str) -> Option<&'static str> {
-    DEPRECATED
-        .iter()
-        .find(|(id, _)| *id == model)
-        .map(|(_, date)| *date)
+/// The current model of a retired or deprecated model's line (the docs'
+/// recommended replacement for every entry above that is still served).
+fn replacement(model: &str) -> &'static str {
+    match model {
+        _ if model.contains("opus") => "claude-opus-5-5",
+        _ if model.contains("haiku") => "claude-haiku-5-5",
+        _ => DEFAULT_MODEL,
+    }
 }
 
-/// Known maximum output tokens, by id prefix (dated snapshots share their
-/// family's limit). Unknown ids are not limited locally: the API decides.
-const OUTPUT_LIMITS: &[(&str, u32)] = &[
-    ("claude-opus-4-6", 128_000),
-    ("claude-sonnet-4-6", 64_000),
-    ("claude-sonnet-4-5", 64_000),
-    ("claude-haiku-4-5", 64_000),
-    ("claude-opus-4-5", 64_000),
-    ("claude-opus-4-1", 32_000),
-    ("claude-opus-4-0", 32_000),
-    ("claude-opus-4-2025", 32_000),
-    ("claude-sonnet-4-0", 64_000),
-    ("claude-sonnet-4-2025", 64_000),
-    ("claude-3-7-sonnet", 64_000),
-    ("claude-3-5-haiku", 8_192),
-    ("claude-3-haiku", 4_096),
-];
+/// A deprecated or retired model said in the tense `today` (`YYYY-MM-DD`)
+/// calls for, with its replacement; `None` for a model in neither state.
+pub fn deprecation_on(model: &str, today: &str) -> Option<String> {
+    let (date, _) = RETIREMENTS
+        .iter()
+        .find(|(_, ids)| ids.split(' ').any(|id| id == model))?;
+    let instead = replacement(model);
+    Some(match today < *date {
+        true => format!(
+            "{model} is deprecated and retires on {date}, after which the API answers not_found: move to {instead}"
+        ),
+        false => format!(
+            "{model} was retired on {date}: the API answers not_found for it; use {instead}"
+        ),
+    })
+}
+
+/// `deprecation_on` today, by the system clock.
+pub fn deprecation(model: &str) -> Option<String> {
+    let now = crate::dates::rfc3339_seconds(std::time::SystemTime::now());
+    deprecation_on(model, &now[..10])
+}
+
+/// The families in service with 128k output and a 1M context; dated
+/// snapshots share their family's limits. Unknown ids are not limited locally.
+const LARGE: &str = "claude-fable-5 claude-mythos-5 claude-opus-5 claude-sonnet-5 claude-haiku-5-5 claude-opus-4-8 claude-opus-4-7 claude-opus-4-6";
+
+/// The table's `(max_tokens, max_input_tokens)` of a model.
+pub fn table_limits(model: &str) -> Option<(u32, u64)> {
+    let family = |prefixes: &str| prefixes.split(' ').any(|p| model.starts_with(p));
+    match model {
+        _ if family(LARGE) => Some((128_000, 1_000_000)),
+        _ if family("claude-sonnet-4-6") => Some((64_000, 1_000_000)),
+        _ if family("claude-sonnet-4-5 claude-opus-4-5 claude-haiku-4-5") => {
+            Some((64_000, 200_000))
+        }
+        _ => None,
+    }
+}
 
 pub fn max_output_tokens(model: &str) -> Option<u32> {
-    OUTPUT_LIMITS
-        .iter()
-        .find(|(prefix, _)| model.starts_with(prefix))
-        .map(|(_, limit)| *limit)
+    table_limits(model).map(|(output, _)| output)
 }
 
 /// Why a model id cannot be one, if it cannot. Model ids are short and made of
@@ -109,19 +140,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_default_is_current_and_retired_ids_are_known() {
+    fn the_default_is_current_and_retirements_are_said_in_their_tense() {
         assert!(deprecation(DEFAULT_MODEL).is_none());
-        assert_eq!(
-            deprecation("claude-sonnet-4-20250514"),
-            Some("June 15th, 2026")
-        );
         assert!(max_output_tokens(DEFAULT_MODEL).is_some());
+        let before = deprecation_on("claude-opus-4-5", "2026-12-02").unwrap();
+        assert!(
+            before.contains("is deprecated and retires on 2027-01-22")
+                && before.ends_with("claude-opus-5-5"),
+            "{before}"
+        );
+        let after = deprecation_on("claude-opus-4-5", "2027-01-22").unwrap();
+        assert!(after.contains("was retired on 2027-01-22"), "{after}");
+        let sonnet = deprecation_on("claude-sonnet-4-20250514", "2026-12-02").unwrap();
+        assert!(
+            sonnet.contains("was retired on 2026-06-15") && sonnet.ends_with("claude-sonnet-5-5"),
+            "{sonnet}"
+        );
+        assert!(
+            deprecation_on("claude-3-haiku-20240307", "2026-12-02")
+                .unwrap()
+                .ends_with("claude-haiku-5-5")
+        );
     }
 
     #[test]
-    fn output_limits_cover_dated_snapshots() {
-        assert_eq!(max_output_tokens("claude-opus-4-1-20250805"), Some(32_000));
-        assert_eq!(max_output_tokens("claude-3-5-haiku-20241022"), Some(8_192));
+    fn limits_cover_dated_snapshots() {
+        assert_eq!(
+            table_limits("claude-haiku-4-5-20251001"),
+            Some((64_000, 200_000))
+        );
+        assert_eq!(max_output_tokens("claude-opus-5-5"), Some(128_000));
         assert_eq!(max_output_tokens("some-future-model"), None);
     }
 

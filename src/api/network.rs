@@ -12,6 +12,9 @@ pub struct Network {
     /// `--proxy`: every request goes through it, whatever the environment says.
     pub proxy: Option<ProxyServer>,
     pub trust: Trust,
+    /// `--beta` names, comma-joined: the `anthropic-beta` header every API
+    /// request carries.
+    pub betas: Option<String>,
 }
 
 impl Network {

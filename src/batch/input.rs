@@ -394,7 +394,7 @@ mod tests {
                 "max_tokens must be a whole number",
             ),
             (
-                r#"{"custom_id":"a","prompt":"x","max_tokens":64001}"#,
+                r#"{"custom_id":"a","prompt":"x","max_tokens":128001}"#,
                 "above claude-sonnet-4-6's limit",
             ),
             (

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
+use crate::api::models::{close_matches, deprecation};
 use crate::api::types::MAX_REQUEST_BYTES;
 use crate::api::{Client, MessageParams, Reply, pricing};
 use crate::cache::ReplyCache;
@@ -41,17 +41,14 @@ pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitC
     for warning in &settings.connection.warnings {
         eprintln!("{}", report::warning(warning));
     }
-    if let Some(date) = deprecation(&settings.request.model) {
-        eprintln!(
-            "{}",
-            report::warning(&format!(
-                "{} is deprecated by Anthropic (end of life: {date}); after that the API answers not_found. Move to {DEFAULT_MODEL}.",
-                settings.request.model
-            ))
-        );
+    if let Some(notice) = deprecation(&settings.request.model) {
+        eprintln!("{}", report::warning(&notice));
     }
     // Kept alive for the whole call: dropping it stops the fake API.
     let _mock = crate::commands::mock::start_for(&mut settings.connection)?;
+    if let Some(code) = super::preflight::check(&settings, &params, args.count_tokens)? {
+        return Ok(code);
+    }
     Ok(Ask::new(settings, params, style).run())
 }
 

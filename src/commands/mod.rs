@@ -9,6 +9,7 @@ pub mod generate;
 mod interrupt;
 pub mod log;
 pub mod mock;
+mod preflight;
 
 /// One line of a report on stdout (doctor, explain, config, log): scrubbed
 /// of every secret, since it quotes what servers, logs and users said.

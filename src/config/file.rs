@@ -74,6 +74,8 @@ settings! {
     ca_cert: String,
     native_roots: bool,
     allow_insecure_http: bool,
+    /// Beta features for the `anthropic-beta` header (`--beta`).
+    betas: Vec<String>,
 }
 
 /// `[batch]`, at the top level or in a profile.

@@ -82,6 +82,7 @@ pub fn resolve_for(ctx: &Context, plain_http: bool) -> Result<Resolved, UsageErr
         network: Network {
             proxy,
             trust: trust(ctx, native.value, plain_http && !https_proxy)?,
+            betas: super::betas(ctx)?,
         },
         allow_insecure_http: insecure.value,
     })

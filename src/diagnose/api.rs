@@ -158,12 +158,10 @@ pub fn model(client: &Client, model: &str, listed: &[String], timeout: Duration)
 
 fn served(model: &str, message: String) -> Check {
     match deprecation(model) {
-        Some(date) => Check::warn(
+        Some(notice) => Check::warn(
             "model",
-            format!("{message}, but it is deprecated (end of life: {date})"),
-            format!(
-                "Move to {DEFAULT_MODEL} (--model or ANTHROPIC_MODEL) before {date}; after it the API answers not_found."
-            ),
+            format!("{message}, but {notice}"),
+            "Change --model (or ANTHROPIC_MODEL, or model in the config file).",
         ),
         None => Check::pass("model", message),
     }
@@ -171,8 +169,8 @@ fn served(model: &str, message: String) -> Check {
 
 fn not_served(model: &str, listed: &[String], failure: &Failure) -> Check {
     let mut message = format!("{model} is not served to this key");
-    if let Some(date) = deprecation(model) {
-        message.push_str(&format!(" (deprecated, end of life: {date})"));
+    if let Some(notice) = deprecation(model) {
+        message.push_str(&format!(" ({notice})"));
     }
     let matches = close_matches(model, listed);
     let fix = match matches.first() {
@@ -419,7 +417,11 @@ mod tests {
     fn a_deprecated_model_warns_with_its_date() {
         let check = served("claude-sonnet-4-20250514", "served".into());
         assert_eq!(check.status, Status::Warn);
-        assert!(check.message.contains("June 15th, 2026"));
+        assert!(
+            check.message.contains("retired on 2026-06-15"),
+            "{}",
+            check.message
+        );
         assert_eq!(served(DEFAULT_MODEL, "served".into()).status, Status::Pass);
     }
 

@@ -320,7 +320,7 @@ mod tests {
                 .message
                 .contains("https://api.anthropic.com (default)")
         );
-        assert!(check.message.contains("model claude-sonnet-4-6"));
+        assert!(check.message.contains("model claude-sonnet-5-5"));
         assert!(check.message.contains("log /tmp/l.jsonl"));
         assert!(!check.message.contains("SECRET"));
         let target = settings.target.unwrap();

@@ -9,6 +9,7 @@ pub mod api;
 pub mod check;
 pub mod config;
 pub mod local;
+mod model;
 pub mod network;
 pub(crate) mod probe;
 pub mod proxy;
@@ -162,7 +163,8 @@ fn online(
         Ok((client, model, listed))
     });
     let _ = report.after("model", can_look_up, |(client, model, listed)| {
-        (api::model(client, model, listed, timeout), Some(()))
+        let check = api::model(client, model, listed, timeout);
+        (model::with_facts(check, client, model), Some(()))
     });
     read_headers(&answered, &authed, report);
 }

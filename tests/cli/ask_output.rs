@@ -96,7 +96,7 @@ fn json_success_has_the_documented_shape() {
             .unwrap()
             .starts_with("req_mock_")
     );
-    assert_eq!(json["model"], "claude-sonnet-4-6");
+    assert_eq!(json["model"], "claude-sonnet-5-5");
     assert_eq!(json["stop_reason"], "end_turn");
     assert_eq!(json["attempts"], 2);
 }
@@ -216,12 +216,18 @@ fn a_deprecated_model_is_warned_about() {
     let run = ask(&world, &["--model", "claude-sonnet-4-20250514", "hello"]);
     assert!(
         run.stderr
-            .contains("claude-sonnet-4-20250514 is deprecated"),
+            .contains("claude-sonnet-4-20250514 was retired on 2026-06-15"),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("June 15th, 2026"), "{}", run.stderr);
-    assert!(run.stderr.contains("claude-sonnet-4-6"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("use claude-sonnet-5-5"),
+        "{}",
+        run.stderr
+    );
+    let later = ask(&world, &["--model", "claude-opus-4-5", "hello"]);
+    assert!(later.stderr.contains("2027-01-22"), "{}", later.stderr);
+    assert!(later.stderr.contains("claude-opus-5-5"), "{}", later.stderr);
 }
 
 #[test]

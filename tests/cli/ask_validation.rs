@@ -45,13 +45,17 @@ fn max_tokens_zero_or_above_the_models_limit() {
         "--max-tokens 0",
         "1 or more",
     );
-    let run = ask(&world, &["--max-tokens", "64001", "hi"]);
-    assert_refused(
-        &world,
-        &run,
-        "above claude-sonnet-4-6's limit of 64000",
-        "--max-tokens 64000 or less",
+    let run = ask(&world, &["--max-tokens", "128001", "hi"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "above claude-sonnet-5-5's limit of 128000 output tokens (from the Models API)"
+        ),
+        "{}",
+        run.stderr
     );
+    assert!(run.stderr.contains("--max-tokens 128000 or less"));
+    assert_eq!(world.message_requests(), 0, "the model's object only");
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn the_three_forms_mix_and_every_id_comes_back_once() {
     );
     let short = bodies.iter().find(|b| b["max_tokens"] == 7).unwrap();
     assert_eq!(
-        short["model"], "claude-sonnet-4-6",
+        short["model"], "claude-sonnet-5-5",
         "the default model filled in"
     );
     assert_eq!(short["messages"][0]["content"], "hello");

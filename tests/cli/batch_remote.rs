@@ -187,7 +187,7 @@ fn a_remote_batch_writes_every_result_once_and_explains_the_errored_one() {
     assert_eq!(created_ids(&created[0]), ["1", "2", "3", "4", "boom"]);
     let params = &body["requests"][0]["params"];
     assert_eq!(params["max_tokens"], 50);
-    assert_eq!(params["model"], "claude-sonnet-4-6");
+    assert_eq!(params["model"], "claude-sonnet-5-5");
     assert!(params.get("stream").is_none(), "{params}");
     assert_eq!(
         body["requests"][4]["params"]["metadata"]["user_id"],

@@ -100,11 +100,11 @@ fn every_check_passes_against_the_fake_api() {
     assert!(out.contains("skipped: plain http: no TLS"), "{out}");
     assert!(out.contains("HTTP 401, as expected without a key"), "{out}");
     assert!(
-        out.contains("key …wxyz accepted: HTTP 200, 6 models listed"),
+        out.contains("key …wxyz accepted: HTTP 200, 10 models listed"),
         "{out}"
     );
     assert!(
-        out.contains("claude-sonnet-4-6 is served to this key"),
+        out.contains("claude-sonnet-5-5 is served to this key; max_tokens 128000, max_input_tokens 1000000 (from the Models API); supports batch"),
         "{out}"
     );
     assert!(out.contains("remaining/limit: requests"), "{out}");
@@ -116,9 +116,10 @@ fn every_check_passes_against_the_fake_api() {
     assert!(!out.contains("fix:"), "nothing to fix:\n{out}");
     assert!(run.stderr.contains("exit 0"), "{}", run.stderr);
     assert_eq!(world.message_requests(), 0, "doctor never sends a message");
-    // http (no key) and auth (key) only: the model was in the list.
+    // http (no key), auth (key), then the model's object for its limits.
     let requests = world.server.requests();
-    assert_eq!(requests.len(), 2);
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[2].path, "/v1/models/claude-sonnet-5-5");
     assert!(requests[0].header("x-api-key").is_none());
     assert_eq!(requests[1].header("x-api-key"), Some(TEST_KEY));
 }
@@ -235,9 +236,14 @@ fn a_deprecated_model_warns_with_its_date_but_exits_0() {
         model["message"]
             .as_str()
             .unwrap()
-            .contains("deprecated (end of life: June 15th, 2026)")
+            .contains("claude-sonnet-4-20250514 was retired on 2026-06-15")
     );
-    assert!(model["fix"].as_str().unwrap().contains("claude-sonnet-4-6"));
+    assert!(
+        model["message"]
+            .as_str()
+            .unwrap()
+            .contains("use claude-sonnet-5-5")
+    );
 }
 
 #[test]

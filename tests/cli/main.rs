@@ -23,6 +23,7 @@ mod hostile_numbers;
 mod local_faults;
 mod log_command;
 mod mock_command;
+mod models;
 mod network;
 mod raw;
 mod stop_reasons;

@@ -78,7 +78,7 @@ fn a_full_context_window_is_a_success_with_a_warning_and_its_fix() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("filled claude-sonnet-4-6's context window"),
+            .contains("filled claude-sonnet-5-5's context window"),
         "{}",
         run.stderr
     );

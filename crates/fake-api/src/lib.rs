@@ -13,6 +13,7 @@ mod batches;
 mod dates;
 mod http;
 mod lifecycle;
+mod models;
 mod outcome;
 mod perform;
 mod ratelimit;
@@ -41,6 +42,10 @@ use state::Shared;
 
 /// Model ids the fake server knows unless configured otherwise.
 pub const DEFAULT_MODELS: &[&str] = &[
+    "claude-sonnet-5-5",
+    "claude-opus-5-5",
+    "claude-haiku-5-5",
+    "claude-fable-5-1",
     "claude-opus-4-6",
     "claude-sonnet-4-6",
     "claude-haiku-4-5",
@@ -84,6 +89,9 @@ pub struct MockConfig {
     pub latency: Duration,
     /// Model ids served by /v1/models; any other model gets 404.
     pub models: Vec<String>,
+    /// `(max_tokens, max_input_tokens)` served for every model instead of
+    /// each one's own (`--mock small-limits`).
+    pub limits: Option<(u32, u64)>,
     /// Serve HTTPS with the test certificate for localhost and 127.0.0.1,
     /// signed by the test CA (`TEST_CA_PEM`), instead of plain HTTP.
     pub tls: bool,
@@ -108,6 +116,7 @@ impl Default for MockConfig {
                 .iter()
                 .map(|model| model.to_string())
                 .collect(),
+            limits: None,
             tls: false,
         }
     }

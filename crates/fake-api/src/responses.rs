@@ -487,28 +487,6 @@ fn capitalize(word: &str) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct ModelObject<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    id: &'a str,
-    display_name: String,
-    created_at: &'static str,
-}
-
-fn model(model_id: &str) -> ModelObject<'_> {
-    ModelObject {
-        kind: "model",
-        id: model_id,
-        display_name: display_name(model_id),
-        created_at: "2025-01-01T00:00:00Z",
-    }
-}
-
-pub(crate) fn model_object(model_id: &str) -> String {
-    to_json(&model(model_id))
-}
-
 /// One page of a list endpoint (models, Message Batches).
 #[derive(Serialize)]
 pub(crate) struct Page<'a, T> {
@@ -516,15 +494,6 @@ pub(crate) struct Page<'a, T> {
     pub has_more: bool,
     pub first_id: Option<&'a str>,
     pub last_id: Option<&'a str>,
-}
-
-pub(crate) fn model_list(models: &[String]) -> String {
-    to_json(&Page {
-        data: models.iter().map(|id| model(id)).collect(),
-        has_more: false,
-        first_id: models.first().map(String::as_str),
-        last_id: models.last().map(String::as_str),
-    })
 }
 
 #[cfg(test)]
@@ -564,10 +533,6 @@ mod tests {
             format!(
                 r#"{{"type":"error","error":{{"type":"rate_limit_error","message":"{SPEND_LIMIT_MESSAGE}","details":{{"error_code":"enforced_spend_limit_reached"}}}},"request_id":"req_1"}}"#
             )
-        );
-        assert_eq!(
-            model_list(&["claude-haiku-4-5".into()]),
-            r#"{"data":[{"type":"model","id":"claude-haiku-4-5","display_name":"Claude Haiku 4.5","created_at":"2025-01-01T00:00:00Z"}],"has_more":false,"first_id":"claude-haiku-4-5","last_id":"claude-haiku-4-5"}"#
         );
     }
 
@@ -665,12 +630,7 @@ mod tests {
         assert_eq!(display_name("claude-opus-4-6"), "Claude Opus 4.6");
         assert_eq!(display_name("claude-haiku-4-5"), "Claude Haiku 4.5");
         assert_eq!(display_name("claude-sonnet-4-20250514"), "Claude Sonnet 4");
-        let list: Value = serde_json::from_str(&model_list(&["a-1".into(), "b-2".into()])).unwrap();
-        assert_eq!(list["first_id"], "a-1");
-        assert_eq!(list["last_id"], "b-2");
-        assert_eq!(list["data"][1]["display_name"], "B 2");
-        let empty: Value = serde_json::from_str(&model_list(&[])).unwrap();
-        assert_eq!(empty["first_id"], Value::Null);
+        assert_eq!(display_name("b-2"), "B 2");
     }
 
     #[test]

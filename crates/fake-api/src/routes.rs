@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::Step;
 use super::batch_routes;
 use super::http::Request;
-use super::outcome::{Ids, Outcome, api_error, json_outcome};
+use super::outcome::{Ids, Outcome, api_error};
 use super::ratelimit::{Cost, Refusal};
 use super::responses;
 use super::state::Shared;
@@ -55,6 +55,7 @@ impl Shared {
         }
         match (request.method.as_str(), path) {
             ("POST", MESSAGES_PATH) => self.messages(request, ids),
+            ("POST", "/v1/messages/count_tokens") => self.count_tokens(request, ids),
             ("GET", MODELS_PATH) => self.models(request, ids, None),
             ("GET", _) if path.starts_with(MODEL_PATH_PREFIX) => {
                 let id = &path[MODEL_PATH_PREFIX.len()..];
@@ -65,27 +66,6 @@ impl Shared {
                 None => api_error(404, None, "Not found", ids, vec![]),
             },
         }
-    }
-
-    fn models(&self, request: &Request, ids: &Ids, wanted: Option<&str>) -> Outcome {
-        let limit_headers = self.peek_limit_headers();
-        if let Some(missing_key) = self.require_api_key(request, ids, &limit_headers) {
-            return missing_key;
-        }
-        if let Some(status) = self.refused_key_status() {
-            let message = responses::canonical_error(status).1;
-            return api_error(status, None, message, ids, limit_headers);
-        }
-        let models = &self.config.models;
-        let body = match wanted {
-            None => responses::model_list(models),
-            Some(id) if models.iter().any(|model| model == id) => responses::model_object(id),
-            Some(id) => {
-                let message = format!("model: {id}");
-                return api_error(404, None, &message, ids, limit_headers);
-            }
-        };
-        json_outcome(200, body, ids, limit_headers)
     }
 
     fn messages(&self, request: &Request, ids: &Ids) -> Outcome {

@@ -30,6 +30,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ("cut", "streams two text deltas, then drops the connection"),
     ("html-502", "two proxy 502 HTML pages, then success"),
     ("slow", "streams 10 text deltas 200 ms apart"),
+    (
+        "small-limits",
+        "every model is served with max_tokens 1000 and max_input_tokens 2000 (the Models API's limits, not the built-in table's)",
+    ),
 ];
 
 const FLAKY_SEED: u64 = 7;
@@ -101,6 +105,10 @@ pub fn scenario(name: &str) -> Option<MockConfig> {
             deltas: 10,
             gap: Duration::from_millis(200),
         }),
+        "small-limits" => MockConfig {
+            limits: Some((1000, 2000)),
+            ..MockConfig::default()
+        },
         _ => return None,
     };
     Some(config)

@@ -926,15 +926,41 @@ fn models_are_listed_and_never_faulted() {
     assert_eq!(list.status, 200);
     let body = list.json();
     assert_eq!(body["data"].as_array().unwrap().len(), DEFAULT_MODELS.len());
+    let first = &body["data"][0];
     assert_eq!(
-        body["data"][0],
-        json!({"type": "model", "id": "claude-opus-4-6", "display_name": "Claude Opus 4.6", "created_at": "2025-01-01T00:00:00Z"})
+        (first["type"].as_str(), first["id"].as_str()),
+        (Some("model"), Some(DEFAULT_MODELS[0]))
     );
+    assert_eq!(
+        (
+            first["max_tokens"].as_u64(),
+            first["max_input_tokens"].as_u64()
+        ),
+        (Some(128_000), Some(1_000_000))
+    );
+    assert_eq!(first["capabilities"]["batch"]["supported"], true);
     assert_eq!(body["has_more"], false);
-    assert_eq!(body["first_id"], "claude-opus-4-6");
+    assert_eq!(body["first_id"], DEFAULT_MODELS[0]);
     assert_eq!(body["last_id"], "claude-opus-4-1");
-    let one = get(&server, "/v1/models/claude-haiku-4-5", Some(KEY));
-    assert_eq!(one.json()["display_name"], "Claude Haiku 4.5");
+    let one = get(&server, "/v1/models/claude-haiku-4-5", Some(KEY)).json();
+    assert_eq!(one["display_name"], "Claude Haiku 4.5");
+    assert_eq!(
+        (one["max_tokens"].as_u64(), one["max_input_tokens"].as_u64()),
+        (Some(64_000), Some(200_000))
+    );
+    let page = get(&server, "/v1/models?limit=3", Some(KEY)).json();
+    assert_eq!(
+        (page["data"].as_array().unwrap().len(), &page["has_more"]),
+        (3, &json!(true))
+    );
+    assert_eq!(page["last_id"], DEFAULT_MODELS[2]);
+    let next = get(
+        &server,
+        &format!("/v1/models?limit=3&after_id={}", DEFAULT_MODELS[2]),
+        Some(KEY),
+    )
+    .json();
+    assert_eq!(next["first_id"], DEFAULT_MODELS[3]);
     assert_api_error(
         &get(&server, "/v1/models/gpt-4", Some(KEY)),
         404,
@@ -948,7 +974,7 @@ fn models_are_listed_and_never_faulted() {
         "x-api-key header is required",
     );
     assert_eq!(server.message_requests().len(), 0);
-    assert_eq!(server.requests().len(), 4);
+    assert_eq!(server.requests().len(), 6);
 }
 
 #[test]
