@@ -1,24 +1,52 @@
 //! The OUTPUT of an earlier run, read back so that a rerun does only what is
 //! missing: every id ends up in the file exactly once, however the earlier run
-//! ended (finished, Ctrl-C, SIGKILL mid-write). OUTPUT is locked before it is
-//! read, and stays locked until the process ends: a second run on the same
-//! file is refused instead of redoing the first one's items.
+//! ended (finished, Ctrl-C, SIGKILL mid-write), and an id is skipped only
+//! when its request is the same as the one its result answers. OUTPUT is a
+//! journal (`journal`): locked before it is read, and until the process ends.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::ids::{IdKey, IdSet};
+use super::journal::{BOM, Journal};
 use crate::config::UsageError;
 
+/// How every result line we write starts: only a torn line that starts so
+/// is repaired.
+pub const LINE_START: &[u8] = br#"{"custom_id":"#;
+
+/// What OUTPUT holds for one id, in one word: whether it succeeded, and the
+/// fingerprint of its request (the low two bits are the flags).
+#[derive(Clone, Copy, Debug)]
+struct Record(u64);
+
+const SUCCEEDED: u64 = 1;
+const FINGERPRINTED: u64 = 2;
+
+impl Record {
+    fn new(succeeded: bool, fingerprint: Option<u64>) -> Record {
+        let flags = u64::from(succeeded) | fingerprint.map_or(0, |_| FINGERPRINTED);
+        Record((fingerprint.unwrap_or(0) & !3) | flags)
+    }
+
+    fn succeeded(self) -> bool {
+        self.0 & SUCCEEDED != 0
+    }
+
+    /// A line written before fingerprints were (no fingerprint) matches any request.
+    fn matches(self, fingerprint: u64) -> bool {
+        self.0 & FINGERPRINTED == 0 || (self.0 ^ fingerprint) & !3 == 0
+    }
+}
+
 /// What OUTPUT already holds.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Done {
-    pub succeeded: IdSet,
-    /// Errored, canceled or expired: done unless `--retry-errored`.
-    pub errored: IdSet,
+    records: HashMap<IdKey, Record>,
     /// Whether errored items are to be done again.
     pub retry_errored: bool,
     /// The errored ids this run's input does again: only their lines are
@@ -26,15 +54,23 @@ pub struct Done {
     pub redo: IdSet,
     /// Bytes of a torn last line (a run killed mid-write), cut off by `open_output`.
     pub torn_bytes: u64,
-    /// A last line that is whole but lacks its newline (an edited file):
-    /// kept, and the newline added before anything is appended.
-    missing_newline: bool,
-    /// The length of OUTPUT's complete lines.
-    complete_bytes: u64,
     /// Errored lines removed for `--retry-errored`.
     pub dropped_for_retry: u64,
-    /// OUTPUT, opened and locked when it was read.
-    held: Option<File>,
+    /// OUTPUT, read and locked; `None` without `-o`.
+    journal: Option<Journal>,
+}
+
+impl Default for Done {
+    fn default() -> Done {
+        Done {
+            records: HashMap::new(),
+            retry_errored: false,
+            redo: IdSet::new(),
+            torn_bytes: 0,
+            dropped_for_retry: 0,
+            journal: None,
+        }
+    }
 }
 
 /// What an id in the input gets in this run.
@@ -51,21 +87,45 @@ impl Done {
     }
 
     pub fn status_of(&self, key: IdKey) -> Status {
-        if self.succeeded.contains(&key) {
-            Status::AlreadySucceeded
-        } else if self.errored.contains(&key) && !self.retry_errored {
-            Status::AlreadyErrored
-        } else {
-            Status::ToDo
+        match self.records.get(&key) {
+            Some(record) if record.succeeded() => Status::AlreadySucceeded,
+            Some(_) if !self.retry_errored => Status::AlreadyErrored,
+            _ => Status::ToDo,
+        }
+    }
+
+    /// Whether OUTPUT answers this id for a different request than `fingerprint`.
+    pub fn changed(&self, key: IdKey, fingerprint: u64) -> bool {
+        self.records
+            .get(&key)
+            .is_some_and(|record| !record.matches(fingerprint))
+    }
+
+    /// Notes a line of OUTPUT; a later success wins over an earlier error.
+    pub fn record(&mut self, key: IdKey, succeeded: bool, fingerprint: Option<u64>) {
+        match self.records.get(&key) {
+            Some(known) if known.succeeded() && !succeeded => {}
+            _ => {
+                self.records
+                    .insert(key, Record::new(succeeded, fingerprint));
+            }
         }
     }
 
     /// Notes that an id of the input is to be done again although OUTPUT
     /// holds an error for it (`--retry-errored`).
     pub fn note_to_do(&mut self, key: IdKey) {
-        if self.retry_errored && self.errored.contains(&key) {
+        if self.retry_errored && self.records.contains_key(&key) {
             self.redo.insert(key);
         }
+    }
+
+    /// The ids OUTPUT keeps through this run, and whether each succeeded.
+    pub fn kept(&self) -> impl Iterator<Item = (IdKey, bool)> + '_ {
+        self.records
+            .iter()
+            .filter(|(key, record)| record.succeeded() || !self.redo.contains(key))
+            .map(|(key, record)| (*key, record.succeeded()))
     }
 
     /// What `open_output` repaired or rewrote, for stderr: `(warning, text)`.
@@ -96,68 +156,15 @@ impl Done {
         }
         said
     }
-
-    /// Whether OUTPUT keeps a line for this id through this run.
-    pub fn keeps(&self, key: &IdKey) -> bool {
-        self.succeeded.contains(key) || (self.errored.contains(key) && !self.redo.contains(key))
-    }
 }
 
-/// The longest line of OUTPUT held in memory while it is read; a longer one
-/// (a huge reply) is parsed as it streams.
-const HELD_LINE_BYTES: u64 = 1024 * 1024;
-
-/// One line of a reader, as a reader of its own: it ends after the line's
-/// newline (a JSON line holds none inside), and counts what it gave.
-struct OneLine<'r, R> {
-    inner: &'r mut R,
-    read: u64,
-    saw_newline: bool,
-    /// A read error of the file itself, kept apart from the JSON's.
-    error: Option<io::Error>,
-}
-
-impl<'r, R: BufRead> OneLine<'r, R> {
-    fn new(inner: &'r mut R) -> OneLine<'r, R> {
-        OneLine {
-            inner,
-            read: 0,
-            saw_newline: false,
-            error: None,
-        }
-    }
-}
-
-impl<R: BufRead> io::Read for OneLine<'_, R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.saw_newline || self.error.is_some() || out.is_empty() {
-            return Ok(0);
-        }
-        let available = match self.inner.fill_buf() {
-            Ok(available) => available,
-            Err(error) => {
-                let kind = error.kind();
-                self.error = Some(error);
-                return Err(io::Error::new(kind, "OUTPUT could not be read"));
-            }
-        };
-        let window = &available[..available.len().min(out.len())];
-        let take = window
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(window.len(), |at| at + 1);
-        out[..take].copy_from_slice(&available[..take]);
-        self.saw_newline = take > 0 && available[take - 1] == b'\n';
-        self.inner.consume(take);
-        self.read += take as u64;
-        Ok(take)
-    }
-}
-
-/// The two fields a rerun needs from each line.
+/// The fields a rerun needs from each line.
 #[derive(Deserialize)]
 struct ResultHead {
     custom_id: String,
+    /// 16 hex digits; missing on lines of earlier versions and of the API.
+    #[serde(default)]
+    request_fingerprint: Option<String>,
     result: ResultKind,
 }
 
@@ -167,46 +174,31 @@ struct ResultKind {
     kind: String,
 }
 
+impl ResultHead {
+    fn fingerprint(&self) -> Option<u64> {
+        let hex = self.request_fingerprint.as_deref()?;
+        u64::from_str_radix(hex, 16).ok()
+    }
+}
+
 /// Locks OUTPUT (if it exists) and reads what an earlier run left in it,
 /// changing nothing. A missing file holds nothing.
 pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError> {
-    if path.is_dir() {
-        return Err(unusable(format!(
-            "OUTPUT {} is a directory",
-            path.display()
-        )));
-    }
-    if let Err(e) = crate::private::refuse_pipe(path) {
-        return Err(unusable(format!("OUTPUT {}: {e}", path.display())));
-    }
-    let opened = OpenOptions::new().read(true).append(true).open(path);
-    let mut done = match opened {
-        Ok(file) => {
-            lock(&file, path)?;
-            let mut done = scan(&file, path)?;
-            done.held = Some(file);
-            done
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Done::default(),
-        // Opened for reading and appending at once: a file that can be read
-        // but not written is refused for the writing, and says so.
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied && File::open(path).is_ok() => {
-            return Err(UsageError::new(
-                format!(
-                    "cannot write OUTPUT {}: it is read-only to you ({e}); results are appended to it",
-                    path.display()
-                ),
-                "make it writable (chmod u+w), or give -o another path",
-            ));
-        }
-        Err(e) => {
-            return Err(unusable(format!(
-                "cannot read OUTPUT {}: {e}",
-                path.display()
-            )));
-        }
+    let mut done = Done {
+        retry_errored,
+        ..Done::default()
     };
-    done.retry_errored = retry_errored;
+    let records = &mut done;
+    let journal = Journal::open(path, "OUTPUT", LINE_START, true, |head: ResultHead| {
+        let fingerprint = head.fingerprint();
+        records.record(
+            IdKey::of(&head.custom_id),
+            head.result.kind == "succeeded",
+            fingerprint,
+        );
+    })?;
+    done.torn_bytes = journal.scanned.torn_bytes;
+    done.journal = Some(journal);
     Ok(done)
 }
 
@@ -214,151 +206,33 @@ pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError>
 /// torn last line is cut off, a missing last newline added, and the lines of
 /// `done.redo` dropped. Called only once the input is known to be good.
 pub fn open_output(path: &Path, done: &mut Done) -> Result<File, UsageError> {
-    let open_error = |e: io::Error| unusable(format!("cannot open OUTPUT {}: {e}", path.display()));
-    let mut file = match done.held.take() {
-        Some(file) => file,
-        None => {
-            let file = crate::private::new_file_options()
-                .read(true)
-                .append(true)
-                .create(true)
-                .open(path)
-                .map_err(open_error)?;
-            lock(&file, path)?;
-            // It did not exist when read: if it holds anything now, another
-            // run created it in between.
-            if file.metadata().map_err(open_error)?.len() > 0 {
-                return Err(busy(path));
-            }
-            file
-        }
+    let not_read = || {
+        UsageError::new(
+            format!(
+                "OUTPUT {} was not read before it was opened",
+                path.display()
+            ),
+            "report this as a bug of claude-rs",
+        )
     };
-    if done.torn_bytes > 0 {
-        file.set_len(done.complete_bytes).map_err(open_error)?;
-    }
-    if done.missing_newline {
-        file.write_all(b"\n").map_err(open_error)?;
-    }
+    let journal = done.journal.as_mut().ok_or_else(not_read)?;
+    journal.ready()?;
+    let mut file = journal.take().ok_or_else(not_read)?;
     if !done.redo.is_empty() {
         let (rewritten, dropped) = drop_redone(path, &mut file, done).map_err(|e| {
-            unusable(format!(
-                "cannot rewrite OUTPUT {} without its errored lines: {e}",
-                path.display()
-            ))
+            UsageError::new(
+                format!(
+                    "cannot rewrite OUTPUT {} without its errored lines: {e}",
+                    path.display()
+                ),
+                "check the folder's permissions and free space, or give -o another path",
+            )
         })?;
         done.dropped_for_retry = dropped;
         return Ok(rewritten);
     }
     Ok(file)
 }
-
-/// Two runs appending to one OUTPUT would each do the items the other is
-/// doing: the second is refused while the first holds the file. The lock goes
-/// with the process, however it ends.
-fn lock(file: &File, path: &Path) -> Result<(), UsageError> {
-    match file.try_lock() {
-        Ok(()) => Ok(()),
-        Err(std::fs::TryLockError::WouldBlock) => Err(busy(path)),
-        // A filesystem without locks (some network mounts): go on unguarded.
-        Err(std::fs::TryLockError::Error(_)) => Ok(()),
-    }
-}
-
-fn busy(path: &Path) -> UsageError {
-    UsageError::new(
-        format!(
-            "OUTPUT {} is being written by another claude-rs batch",
-            path.display()
-        ),
-        "wait for that run to end (or stop it), then rerun; or give another -o",
-    )
-}
-
-fn unusable(what: String) -> UsageError {
-    UsageError::new(
-        what,
-        "give -o a path to a results file of an earlier run, or a new one",
-    )
-}
-
-fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
-    let read_error = |e: io::Error| {
-        UsageError::new(
-            format!("cannot read OUTPUT {}: {e}", path.display()),
-            "check the file's permissions, or give another -o",
-        )
-    };
-    let mut done = Done::default();
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut complete_bytes: u64 = 0;
-    let mut number = 0u64;
-    let mut buffer = Vec::new();
-    loop {
-        buffer.clear();
-        let read = (&mut reader)
-            .take(HELD_LINE_BYTES)
-            .read_until(b'\n', &mut buffer)
-            .map_err(read_error)?;
-        if read == 0 {
-            break;
-        }
-        let mut whole = buffer.last() == Some(&b'\n');
-        let mut read = read as u64;
-        let parsed = if whole || read < HELD_LINE_BYTES {
-            serde_json::from_slice::<ResultHead>(&buffer)
-        } else {
-            // A line longer than is ever held: the rest is parsed as it
-            // streams, the fields a rerun needs kept and the rest (a reply
-            // of any size) skipped unheld.
-            let mut rest = OneLine::new(&mut reader);
-            let parsed = serde_json::from_reader::<_, ResultHead>(io::BufReader::new(
-                io::Cursor::new(&buffer).chain(&mut rest),
-            ));
-            io::copy(&mut rest, &mut io::sink()).map_err(read_error)?;
-            if let Some(error) = rest.error.take() {
-                return Err(read_error(error));
-            }
-            read += rest.read;
-            whole = rest.saw_newline;
-            parsed
-        };
-        number += 1;
-        if buffer.iter().all(u8::is_ascii_whitespace) && read < HELD_LINE_BYTES {
-            complete_bytes += read;
-            continue;
-        }
-        let head = match parsed {
-            Ok(head) => head,
-            // Only the last line can lack its newline: a run killed mid-write.
-            Err(_) if !whole => {
-                done.torn_bytes = read;
-                break;
-            }
-            Err(e) => {
-                return Err(UsageError::new(
-                    format!(
-                        "OUTPUT {} line {number} is not a result line ({e})",
-                        path.display()
-                    ),
-                    "OUTPUT must be a results file written by claude-rs batch or the Message Batches API: \
-                     move it away, or fix that line",
-                ));
-            }
-        };
-        complete_bytes += read;
-        done.missing_newline = !whole;
-        let key = IdKey::of(&head.custom_id);
-        if head.result.kind == "succeeded" {
-            done.errored.remove(&key);
-            done.succeeded.insert(key);
-        } else if !done.succeeded.contains(&key) {
-            done.errored.insert(key);
-        }
-    }
-    done.complete_bytes = complete_bytes;
-    Ok(done)
-}
-
 /// Rewrites OUTPUT without the errored lines of the ids to redo, through a
 /// temporary file renamed over it: a crash leaves the old file or the new one,
 /// never half of each. The new file is locked before it takes the old one's
@@ -386,8 +260,12 @@ fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u6
     {
         old.seek(SeekFrom::Start(0))?;
         let mut out = io::BufWriter::new(&mut new);
-        for line in BufReader::new(&*old).split(b'\n') {
+        for (number, line) in BufReader::new(&*old).split(b'\n').enumerate() {
             let line = line?;
+            let line = match number {
+                0 => line.strip_prefix(BOM).unwrap_or(&line).to_vec(),
+                _ => line,
+            };
             let Ok(head) = serde_json::from_slice::<ResultHead>(&line) else {
                 continue;
             };
@@ -397,7 +275,7 @@ fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u6
                 // A success is kept once, even if an older file held it twice.
                 kept_successes.insert(key)
             } else {
-                !done.redo.contains(&key) && !done.succeeded.contains(&key)
+                !done.redo.contains(&key) && done.status_of(key) != Status::AlreadySucceeded
             };
             if keep {
                 out.write_all(&line)?;
@@ -449,7 +327,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.jsonl");
         let done = read_output(&path, false).unwrap();
-        assert!(done.succeeded.is_empty() && done.errored.is_empty());
+        assert_eq!(done.kept().count(), 0);
         assert!(!path.exists(), "reading changes nothing");
         let (_, _) = open(&path, false, &[]);
         assert!(path.exists());
@@ -458,7 +336,7 @@ mod tests {
     #[test]
     fn a_line_longer_than_is_ever_held_is_read_as_it_streams() {
         let dir = tempfile::tempdir().unwrap();
-        let reply = "x".repeat(3 * HELD_LINE_BYTES as usize);
+        let reply = "x".repeat(3 * 1024 * 1024);
         let long = format!(
             r#"{{"custom_id":"big","result":{{"type":"succeeded","message":{{"content":[{{"type":"text","text":"{reply}"}}]}}}}}}"#
         );
@@ -604,9 +482,56 @@ mod tests {
         let path = write(&dir, &format!("{OK_A}\nhello\n{ERR_B}\n"));
         let error = read_output(&path, false).unwrap_err();
         assert!(
-            error.problem.contains("line 2 is not a result line"),
+            error
+                .problem
+                .contains("line 2 is not a line claude-rs wrote"),
             "{}",
             error.problem
+        );
+    }
+
+    #[test]
+    fn a_last_line_that_is_not_ours_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in ["my notes", "{\"id\":1}", "[1,"] {
+            let path = write(&dir, text);
+            let error = read_output(&path, false).unwrap_err();
+            assert!(
+                error
+                    .problem
+                    .contains("line 1 is not a line claude-rs wrote"),
+                "{}",
+                error.problem
+            );
+            assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn a_bom_is_kept_and_the_first_line_still_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, &format!("\u{feff}{OK_A}\n{ERR_B}\n"));
+        let (done, _) = open(&path, true, &["b"]);
+        assert_eq!(done.status("a"), Status::AlreadySucceeded);
+        assert_eq!(done.dropped_for_retry, 1);
+        assert_eq!(fs::read_to_string(&path).unwrap(), format!("{OK_A}\n"));
+    }
+
+    #[test]
+    fn a_fingerprint_tells_a_changed_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = r#"{"custom_id":"n","request_fingerprint":"00000000000000f0","result":{"type":"succeeded"}}"#;
+        let path = write(&dir, &format!("{OK_A}\n{new}\n"));
+        let done = read_output(&path, false).unwrap();
+        assert!(
+            !done.changed(IdKey::of("a"), 7),
+            "an old line matches anything"
+        );
+        assert!(!done.changed(IdKey::of("n"), 0xf0));
+        assert!(done.changed(IdKey::of("n"), 0xf4));
+        assert!(
+            !done.changed(IdKey::of("x"), 1),
+            "an id not in OUTPUT is not changed"
         );
     }
 

@@ -139,6 +139,7 @@ fn spawn_worker(
                 let Ok(item) = next else { return };
                 let event = match shared.process(&item, &events) {
                     Some(outcome) => Event::Finished {
+                        fingerprint: Some(super::ids::request_fingerprint(&item.params)),
                         custom_id: item.custom_id,
                         outcome,
                     },
@@ -186,7 +187,15 @@ fn spawn_feeder(
                         return true;
                     }
                     let outcome = Outcome::Errored(Box::new(report));
-                    if events.send(Event::Finished { custom_id, outcome }).is_err() {
+                    let fingerprint = None;
+                    if events
+                        .send(Event::Finished {
+                            custom_id,
+                            fingerprint,
+                            outcome,
+                        })
+                        .is_err()
+                    {
                         return false;
                     }
                 }
@@ -234,14 +243,20 @@ struct Writer<'s> {
 }
 
 impl Writer<'_> {
-    fn write(&mut self, custom_id: &str, outcome: &Outcome, shared: &Shared, progress: &Progress) {
+    fn write(
+        &mut self,
+        id: (&str, Option<u64>),
+        outcome: &Outcome,
+        shared: &Shared,
+        progress: &Progress,
+    ) {
         if self.broken {
             self.tally.unfinished += 1;
             return;
         }
         let line = match outcome {
-            Outcome::Succeeded(message) => succeeded_line(custom_id, message),
-            Outcome::Errored(report) => errored_line(custom_id, report),
+            Outcome::Succeeded(message) => succeeded_line(id, message),
+            Outcome::Errored(report) => errored_line(id, report),
         };
         // On a terminal, the model's text must not be able to drive it.
         let written = match self.sink_on_terminal {
@@ -312,9 +327,13 @@ fn collect(
             Err(RecvTimeoutError::Disconnected) => return,
         };
         match event {
-            Event::Finished { custom_id, outcome } => {
+            Event::Finished {
+                custom_id,
+                fingerprint,
+                outcome,
+            } => {
                 settled += 1;
-                writer.write(&custom_id, &outcome, shared, progress);
+                writer.write((&custom_id, fingerprint), &outcome, shared, progress);
             }
             Event::Unfinished => {
                 settled += 1;

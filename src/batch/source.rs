@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
-use super::ids::{IdKey, IdLines};
+use super::ids::{IdKey, IdLines, request_fingerprint};
 use super::input::{Item, Line, LineError, parse_line};
+use super::journal::{BOM, same_file};
 use super::resume::{Done, Status};
 use crate::api::types::MAX_REQUEST_BYTES;
 use crate::config::{BatchInput, RequestDefaults, UsageError};
@@ -63,6 +64,22 @@ impl InputFile {
                     "one request per line: check what is piped in, and split or trim the long line",
                 ),
             }),
+        }
+    }
+
+    /// A file given as INPUT and as OUTPUT would be read while results are
+    /// appended to it, and rewritten by a rerun: refused before either.
+    pub fn refuse_as_output(&self, output: &std::path::Path) -> Result<(), UsageError> {
+        match self.file.metadata() {
+            Ok(meta) if self.name != "stdin" && same_file(&meta, output) => Err(UsageError::new(
+                format!(
+                    "OUTPUT {} is INPUT {} itself (the same file, however linked): results would be written into the requests",
+                    output.display(),
+                    self.name
+                ),
+                "give -o a path of its own for the results",
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -161,6 +178,10 @@ impl<R: BufRead> Lines<R> {
         }
         let bytes = self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer);
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let bytes = match self.number {
+            1 => bytes.strip_prefix(BOM).unwrap_or(bytes),
+            _ => bytes,
+        };
         let raw = match std::str::from_utf8(bytes) {
             Ok(text) => RawLine::Text(text),
             Err(e) => RawLine::NotUtf8 {
@@ -217,6 +238,9 @@ pub struct Checked {
     /// Requests already in OUTPUT, by how they ended.
     pub already_succeeded: u64,
     pub already_errored: u64,
+    /// The first request whose result in OUTPUT answers a different request
+    /// (`(line, custom_id)`): refused, never answered with the old result.
+    pub changed: Option<(u64, String)>,
     /// Every invalid line by number, each with the id its errored result
     /// would carry (its own, or `line-N` when it has none that can be used).
     pub invalid: BTreeMap<u64, LineError>,
@@ -249,7 +273,14 @@ pub fn check_all(
                 }
                 None => {
                     let key = IdKey::of(&item.custom_id);
-                    match done.status_of(key) {
+                    let status = done.status_of(key);
+                    if status != Status::ToDo
+                        && checked.changed.is_none()
+                        && done.changed(key, request_fingerprint(&item.params))
+                    {
+                        checked.changed = Some((number, item.custom_id.clone()));
+                    }
+                    match status {
                         Status::ToDo => {
                             done.note_to_do(key);
                             checked.to_do += 1;

@@ -27,6 +27,8 @@ pub const COMMAND: &str = "batch";
 pub enum Event {
     Finished {
         custom_id: String,
+        /// The request's, for its result line (`ids::request_fingerprint`).
+        fingerprint: Option<u64>,
         outcome: Outcome,
     },
     /// Started but left for a rerun (the batch is stopping).
@@ -36,9 +38,7 @@ pub enum Event {
     /// Always shown (a log that cannot be written).
     Warning(String),
     /// The input has been read; this many items were handed out.
-    FeedDone {
-        fed: u64,
-    },
+    FeedDone { fed: u64 },
     /// Ctrl-C.
     Interrupt,
 }
