@@ -23,6 +23,14 @@ pub struct Item {
     pub params: MessageParams,
 }
 
+impl Item {
+    /// Its id in its result line: the custom_id and the request's fingerprint.
+    pub fn result_id(&self) -> super::results::ResultId {
+        let fingerprint = super::ids::request_fingerprint(&self.params);
+        (self.custom_id.clone(), Some(fingerprint))
+    }
+}
+
 /// Why a line is not a request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LineError {

@@ -81,14 +81,20 @@ pub fn scan<T: DeserializeOwned>(
         let parsed = if whole || read < HELD_LINE_BYTES {
             serde_json::from_slice::<T>(&buffer[bom..])
         } else {
-            let mut rest = OneLine::new(&mut reader);
+            let mut rest = OneLine {
+                inner: &mut reader,
+                read: 0,
+                saw_newline: false,
+            };
             let parsed = serde_json::from_reader::<_, T>(BufReader::new(
                 io::Cursor::new(&buffer[bom..]).chain(&mut rest),
             ));
-            io::copy(&mut rest, &mut io::sink()).map_err(ScanError::Read)?;
-            if let Some(error) = rest.error.take() {
-                return Err(ScanError::Read(error));
+            if let Err(e) = &parsed
+                && let Some(kind) = e.io_error_kind()
+            {
+                return Err(ScanError::Read(kind.into()));
             }
+            io::copy(&mut rest, &mut io::sink()).map_err(ScanError::Read)?;
             read += rest.read;
             whole = rest.saw_newline;
             parsed
@@ -125,41 +131,21 @@ struct OneLine<'r, R> {
     inner: &'r mut R,
     read: u64,
     saw_newline: bool,
-    /// A read error of the file itself, kept apart from the JSON's.
-    error: Option<io::Error>,
-}
-
-impl<'r, R: BufRead> OneLine<'r, R> {
-    fn new(inner: &'r mut R) -> OneLine<'r, R> {
-        OneLine {
-            inner,
-            read: 0,
-            saw_newline: false,
-            error: None,
-        }
-    }
 }
 
 impl<R: BufRead> io::Read for OneLine<'_, R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.saw_newline || self.error.is_some() || out.is_empty() {
+        if self.saw_newline || out.is_empty() {
             return Ok(0);
         }
-        let available = match self.inner.fill_buf() {
-            Ok(available) => available,
-            Err(error) => {
-                let kind = error.kind();
-                self.error = Some(error);
-                return Err(io::Error::new(kind, "the file could not be read"));
-            }
-        };
+        let available = self.inner.fill_buf()?;
         let window = &available[..available.len().min(out.len())];
         let take = window
             .iter()
             .position(|b| *b == b'\n')
             .map_or(window.len(), |at| at + 1);
-        out[..take].copy_from_slice(&available[..take]);
-        self.saw_newline = take > 0 && available[take - 1] == b'\n';
+        out[..take].copy_from_slice(&window[..take]);
+        self.saw_newline = take > 0 && window[take - 1] == b'\n';
         self.inner.consume(take);
         self.read += take as u64;
         Ok(take)
@@ -167,7 +153,7 @@ impl<R: BufRead> io::Read for OneLine<'_, R> {
 }
 
 /// A journal file, read and held open for appending.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Journal {
     pub path: PathBuf,
     /// How messages name it ("OUTPUT", "the state file").
@@ -201,9 +187,12 @@ impl Journal {
         {
             return Err(UsageError::new(
                 format!(
-                    "{what} {} is not a regular file ({}): results are appended to a file and read back on a rerun",
+                    "{what} {} is {}: lines are appended to a file and read back on a rerun",
                     path.display(),
-                    kind_of(&meta)
+                    match meta.is_dir() {
+                        true => "a directory",
+                        false => "not a regular file (a FIFO, a device or a socket)",
+                    }
                 ),
                 "give -o the path of a regular file; without -o the results go to stdout",
             ));
@@ -221,12 +210,12 @@ impl Journal {
                     "make it writable (chmod u+w), or give -o another path",
                 ));
             }
-            Err(e) => return Err(journal.unreadable(e)),
+            Err(e) => return Err(journal.failed("read", e)),
         };
         journal.lock(&file)?;
         journal.scanned =
             scan(BufReader::with_capacity(64 * 1024, &file), start, each).map_err(|e| match e {
-                ScanError::Read(e) => journal.unreadable(e),
+                ScanError::Read(e) => journal.failed("read", e),
                 ScanError::Foreign { number, problem } => UsageError::new(
                     format!(
                         "{what} {} line {number} is not a line claude-rs wrote ({problem}); nothing was changed",
@@ -244,10 +233,10 @@ impl Journal {
         Ok(journal)
     }
 
-    fn unreadable(&self, e: io::Error) -> UsageError {
+    fn failed(&self, doing: &str, e: io::Error) -> UsageError {
         UsageError::new(
-            format!("cannot read {} {}: {e}", self.what, self.path.display()),
-            "check the file's permissions, or give -o another path",
+            format!("cannot {doing} {} {}: {e}", self.what, self.path.display()),
+            "check the permissions of the file and its folder, or give -o another path",
         )
     }
 
@@ -276,41 +265,35 @@ impl Journal {
     /// The file, ready to append to: created if it was missing, a torn last
     /// line cut off, a missing last newline added.
     pub fn ready(&mut self) -> Result<&mut File, UsageError> {
-        let open_error = |e: io::Error| {
-            UsageError::new(
-                format!("cannot open {} {}: {e}", self.what, self.path.display()),
-                "check the folder's permissions, or give -o another path",
-            )
-        };
-        if self.file.is_none() {
-            let file = crate::private::new_file_options()
-                .read(true)
-                .append(true)
-                .create(true)
-                .open(&self.path)
-                .map_err(open_error)?;
-            self.lock(&file)?;
-            // It did not exist when read: if it holds anything now, another
-            // run created it in between.
-            if file.metadata().map_err(open_error)?.len() > 0 {
-                return Err(self.busy());
+        let mut file = match self.file.take() {
+            Some(file) => file,
+            None => {
+                let file = crate::private::new_file_options()
+                    .read(true)
+                    .append(true)
+                    .create(true)
+                    .open(&self.path)
+                    .map_err(|e| self.failed("open", e))?;
+                self.lock(&file)?;
+                // It did not exist when read: if it holds anything now,
+                // another run created it in between.
+                if file.metadata().map_err(|e| self.failed("open", e))?.len() > 0 {
+                    return Err(self.busy());
+                }
+                file
             }
-            self.file = Some(file);
-        }
-        let Some(file) = self.file.as_mut() else {
-            return Err(open_error(io::Error::other("not open")));
         };
         if self.scanned.torn_bytes > 0 {
             file.set_len(self.scanned.complete_bytes)
-                .map_err(open_error)?;
+                .map_err(|e| self.failed("repair", e))?;
             self.scanned.torn_bytes = 0;
         }
         if self.scanned.missing_newline {
-            file.write_all(b"\n").map_err(open_error)?;
+            file.write_all(b"\n")
+                .map_err(|e| self.failed("repair", e))?;
             self.scanned.missing_newline = false;
-            self.scanned.complete_bytes += 1;
         }
-        Ok(file)
+        Ok(self.file.insert(file))
     }
 
     /// Hands the open file over (to a rewrite, or to the run's writer).
@@ -322,25 +305,6 @@ impl Journal {
     pub fn close(&mut self) {
         self.file = None;
         self.scanned = Scanned::default();
-    }
-}
-
-fn kind_of(meta: &fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let kind = meta.file_type();
-        if kind.is_fifo() {
-            return "a FIFO";
-        } else if kind.is_socket() {
-            return "a socket";
-        } else if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-    }
-    match meta.is_dir() {
-        true => "a directory",
-        false => "not a file",
     }
 }
 

@@ -115,8 +115,8 @@ struct ResultLine<'a, R: Serialize> {
     result: R,
 }
 
-/// A result line's id and its request's fingerprint.
-pub type LineId<'a> = (&'a str, Option<u64>);
+/// A result line's custom_id and its request's fingerprint.
+pub type ResultId = (String, Option<u64>);
 
 #[derive(Serialize)]
 struct Succeeded<'a> {
@@ -140,7 +140,7 @@ fn line(value: &impl Serialize) -> Vec<u8> {
     bytes
 }
 
-pub fn succeeded_line((custom_id, fingerprint): LineId, message: &Message) -> Vec<u8> {
+pub fn succeeded_line((custom_id, fingerprint): &ResultId, message: &Message) -> Vec<u8> {
     line(&ResultLine {
         custom_id,
         request_fingerprint: fingerprint.map(|f| format!("{f:016x}")),
@@ -153,7 +153,7 @@ pub fn succeeded_line((custom_id, fingerprint): LineId, message: &Message) -> Ve
 
 /// Scrubbed: the error object is the server's text, `details` and all. A
 /// succeeded line is the reply itself, the user's data, and is kept exact.
-pub fn errored_line((custom_id, fingerprint): LineId, report: &ErrorReport) -> Vec<u8> {
+pub fn errored_line((custom_id, fingerprint): &ResultId, report: &ErrorReport) -> Vec<u8> {
     use crate::secret::{scrub, scrub_json};
     let owned = |text: &str| scrub(text).into_owned();
     let mut report = report.clone();
@@ -188,7 +188,7 @@ mod tests {
             r#"{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":2}}"#,
         )
         .unwrap();
-        let bytes = succeeded_line(("q1", Some(0xab)), &message);
+        let bytes = succeeded_line(&("q1".into(), Some(0xab)), &message);
         assert_eq!(bytes.last(), Some(&b'\n'));
         let text = String::from_utf8(bytes).unwrap();
         assert!(

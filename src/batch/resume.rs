@@ -44,7 +44,7 @@ impl Record {
 }
 
 /// What OUTPUT already holds.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Done {
     records: HashMap<IdKey, Record>,
     /// Whether errored items are to be done again.
@@ -58,19 +58,6 @@ pub struct Done {
     pub dropped_for_retry: u64,
     /// OUTPUT, read and locked; `None` without `-o`.
     journal: Option<Journal>,
-}
-
-impl Default for Done {
-    fn default() -> Done {
-        Done {
-            records: HashMap::new(),
-            retry_errored: false,
-            redo: IdSet::new(),
-            torn_bytes: 0,
-            dropped_for_retry: 0,
-            journal: None,
-        }
-    }
 }
 
 /// What an id in the input gets in this run.

@@ -18,7 +18,7 @@ use colored::Colorize;
 use super::gate::{GateStats, Stop};
 use super::input::{Item, LineError};
 use super::progress::{Figures, Progress};
-use super::results::{ErrorReport, errored_line, succeeded_line};
+use super::results::{ErrorReport, ResultId, errored_line, succeeded_line};
 use super::resume::{Done, Status};
 use super::source::{Entry, InputFile, for_each_entry};
 use super::summary::Tally;
@@ -139,8 +139,7 @@ fn spawn_worker(
                 let Ok(item) = next else { return };
                 let event = match shared.process(&item, &events) {
                     Some(outcome) => Event::Finished {
-                        fingerprint: Some(super::ids::request_fingerprint(&item.params)),
-                        custom_id: item.custom_id,
+                        custom_id: item.result_id(),
                         outcome,
                     },
                     None => Event::Unfinished,
@@ -187,15 +186,8 @@ fn spawn_feeder(
                         return true;
                     }
                     let outcome = Outcome::Errored(Box::new(report));
-                    let fingerprint = None;
-                    if events
-                        .send(Event::Finished {
-                            custom_id,
-                            fingerprint,
-                            outcome,
-                        })
-                        .is_err()
-                    {
+                    let custom_id = (custom_id, None);
+                    if events.send(Event::Finished { custom_id, outcome }).is_err() {
                         return false;
                     }
                 }
@@ -243,13 +235,7 @@ struct Writer<'s> {
 }
 
 impl Writer<'_> {
-    fn write(
-        &mut self,
-        id: (&str, Option<u64>),
-        outcome: &Outcome,
-        shared: &Shared,
-        progress: &Progress,
-    ) {
+    fn write(&mut self, id: &ResultId, outcome: &Outcome, shared: &Shared, progress: &Progress) {
         if self.broken {
             self.tally.unfinished += 1;
             return;
@@ -327,13 +313,9 @@ fn collect(
             Err(RecvTimeoutError::Disconnected) => return,
         };
         match event {
-            Event::Finished {
-                custom_id,
-                fingerprint,
-                outcome,
-            } => {
+            Event::Finished { custom_id, outcome } => {
                 settled += 1;
-                writer.write((&custom_id, fingerprint), &outcome, shared, progress);
+                writer.write(&custom_id, &outcome, shared, progress);
             }
             Event::Unfinished => {
                 settled += 1;

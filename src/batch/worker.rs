@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::gate::{Gate, Stop};
 use super::input::Item;
 use super::progress;
-use super::results::ErrorReport;
+use super::results::{ErrorReport, ResultId};
 use crate::api::{Client, Message, Reply};
 use crate::log::{AttemptRecord, CallRecord, CallUsage, EventLog};
 use crate::output_check::Expectation;
@@ -26,9 +26,7 @@ pub const COMMAND: &str = "batch";
 /// What workers tell the thread that writes results and draws progress.
 pub enum Event {
     Finished {
-        custom_id: String,
-        /// The request's, for its result line (`ids::request_fingerprint`).
-        fingerprint: Option<u64>,
+        custom_id: ResultId,
         outcome: Outcome,
     },
     /// Started but left for a rerun (the batch is stopping).

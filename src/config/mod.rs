@@ -716,14 +716,6 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
             ));
         }
     };
-    if let (BatchInput::File(input), Some(output)) = (&input, &args.output)
-        && same_file(input, output)
-    {
-        return Err(UsageError::new(
-            format!("OUTPUT {} is the INPUT file", output.display()),
-            "write the results to another file, e.g. -o results.jsonl",
-        ));
-    }
     if args.retry_errored && args.output.is_none() {
         return Err(UsageError::new(
             "--retry-errored needs the OUTPUT of an earlier run",
@@ -800,14 +792,6 @@ pub fn resolve_batch_api(args: &BatchArgs, ctx: &Context) -> Result<BatchApiSett
         log_path: log_path(ctx),
         remote,
     })
-}
-
-/// Whether two paths name the same file (an OUTPUT that does not exist yet cannot be the input).
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// As a flag says it, for the tests of the limits.

@@ -62,7 +62,7 @@ impl Output {
     /// An invalid input line's errored result (`--skip-invalid`).
     pub fn write_invalid(&mut self, custom_id: &str, report: &ErrorReport) -> io::Result<()> {
         self.file
-            .write_all(&errored_line((custom_id, None), report))?;
+            .write_all(&errored_line(&(custom_id.into(), None), report))?;
         self.present.insert(IdKey::of(custom_id), Present::Now);
         self.tally.outcomes.errored(report.category);
         Ok(())
@@ -214,7 +214,7 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
         "errored" => {
             let error = parsed.result.error.unwrap_or(Value::Null);
             let report = ErrorReport::from_batch_result(&error);
-            let bytes = errored_line((&parsed.custom_id, None), &report);
+            let bytes = errored_line(&(parsed.custom_id.clone(), None), &report);
             output.file.write_all(&bytes).map_err(Taken::WriteFailed)?;
             output.tally.outcomes.errored(report.category);
             output
