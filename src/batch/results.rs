@@ -208,7 +208,7 @@ mod tests {
         failure.error_type = Some("overloaded_error".into());
         failure.request_id = Some("req_1".into());
         let text = String::from_utf8(errored_line(
-            ("q2", None),
+            &("q2".into(), None),
             &ErrorReport::new(&failure, Some(5)),
         ))
         .unwrap();
@@ -238,7 +238,7 @@ mod tests {
         )
         .unwrap();
         let text = String::from_utf8(errored_line(
-            ("q", None),
+            &("q".into(), None),
             &ErrorReport::from_batch_result(&error),
         ))
         .unwrap();

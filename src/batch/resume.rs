@@ -4,7 +4,6 @@
 //! when its request is the same as the one its result answers. OUTPUT is a
 //! journal (`journal`): locked before it is read, and until the process ends.
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -46,7 +45,10 @@ impl Record {
 /// What OUTPUT already holds.
 #[derive(Debug, Default)]
 pub struct Done {
-    records: HashMap<IdKey, Record>,
+    /// Each id of OUTPUT once, sorted: its record, and the input line that
+    /// has it (0 until one does). A sorted list, not a map: a third of the
+    /// memory for a million ids, and no doubling on the way.
+    records: Vec<(IdKey, Record, u64)>,
     /// Whether errored items are to be done again.
     pub retry_errored: bool,
     /// The errored ids this run's input does again: only their lines are
@@ -69,12 +71,20 @@ pub enum Status {
 }
 
 impl Done {
+    fn find(&self, key: IdKey) -> Option<usize> {
+        self.records.binary_search_by_key(&key, |r| r.0).ok()
+    }
+
+    fn get(&self, key: IdKey) -> Option<Record> {
+        self.find(key).map(|at| self.records[at].1)
+    }
+
     pub fn status(&self, id: &str) -> Status {
         self.status_of(IdKey::of(id))
     }
 
     pub fn status_of(&self, key: IdKey) -> Status {
-        match self.records.get(&key) {
+        match self.get(key) {
             Some(record) if record.succeeded() => Status::AlreadySucceeded,
             Some(_) if !self.retry_errored => Status::AlreadyErrored,
             _ => Status::ToDo,
@@ -83,26 +93,61 @@ impl Done {
 
     /// Whether OUTPUT answers this id for a different request than `fingerprint`.
     pub fn changed(&self, key: IdKey, fingerprint: u64) -> bool {
-        self.records
-            .get(&key)
+        self.get(key)
             .is_some_and(|record| !record.matches(fingerprint))
     }
 
-    /// Notes a line of OUTPUT; a later success wins over an earlier error.
-    pub fn record(&mut self, key: IdKey, succeeded: bool, fingerprint: Option<u64>) {
-        match self.records.get(&key) {
-            Some(known) if known.succeeded() && !succeeded => {}
-            _ => {
-                self.records
-                    .insert(key, Record::new(succeeded, fingerprint));
+    /// For an id of OUTPUT, the input line that had it first, or `Some(None)`
+    /// when `line` is the first; `None` for an id OUTPUT does not hold.
+    pub fn claim(&mut self, key: IdKey, line: u64) -> Option<Option<u64>> {
+        let at = self.find(key)?;
+        let first = &mut self.records[at].2;
+        Some(match *first {
+            0 => {
+                *first = line;
+                None
             }
-        }
+            first => Some(first),
+        })
+    }
+
+    /// The input line that had this id of OUTPUT first, once one has.
+    pub fn first_line(&self, key: IdKey) -> Option<u64> {
+        self.find(key)
+            .map(|at| self.records[at].2)
+            .filter(|line| *line > 0)
+    }
+
+    /// How many ids OUTPUT holds.
+    pub fn count(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Notes a line of OUTPUT (`read_output` notes them all at once).
+    #[cfg(test)]
+    pub fn record(&mut self, key: IdKey, succeeded: bool, fingerprint: Option<u64>) {
+        self.records
+            .push((key, Record::new(succeeded, fingerprint), 0));
+        self.settle();
+    }
+
+    /// Sorts the lines noted by id, one record an id: a later success wins
+    /// over an earlier error (the sort is stable: file order within an id).
+    fn settle(&mut self) {
+        self.records.sort_by_key(|r| r.0);
+        self.records.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same && !(earlier.1.succeeded() && !later.1.succeeded()) {
+                earlier.1 = later.1;
+            }
+            same
+        });
     }
 
     /// Notes that an id of the input is to be done again although OUTPUT
     /// holds an error for it (`--retry-errored`).
     pub fn note_to_do(&mut self, key: IdKey) {
-        if self.retry_errored && self.records.contains_key(&key) {
+        if self.retry_errored && self.find(key).is_some() {
             self.redo.insert(key);
         }
     }
@@ -111,8 +156,8 @@ impl Done {
     pub fn kept(&self) -> impl Iterator<Item = (IdKey, bool)> + '_ {
         self.records
             .iter()
-            .filter(|(key, record)| record.succeeded() || !self.redo.contains(key))
-            .map(|(key, record)| (*key, record.succeeded()))
+            .filter(|(key, record, _)| record.succeeded() || !self.redo.contains(key))
+            .map(|(key, record, _)| (*key, record.succeeded()))
     }
 
     /// What `open_output` repaired or rewrote, for stderr: `(warning, text)`.
@@ -175,15 +220,12 @@ pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError>
         retry_errored,
         ..Done::default()
     };
-    let records = &mut done;
+    let records = &mut done.records;
     let journal = Journal::open(path, "OUTPUT", LINE_START, true, |head: ResultHead| {
-        let fingerprint = head.fingerprint();
-        records.record(
-            IdKey::of(&head.custom_id),
-            head.result.kind == "succeeded",
-            fingerprint,
-        );
+        let record = Record::new(head.result.kind == "succeeded", head.fingerprint());
+        records.push((IdKey::of(&head.custom_id), record, 0));
     })?;
+    done.settle();
     done.torn_bytes = journal.scanned.torn_bytes;
     done.journal = Some(journal);
     Ok(done)
