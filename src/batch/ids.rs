@@ -22,6 +22,13 @@ impl IdKey {
         };
         IdKey(half(1), half(2))
     }
+
+    /// Which of `buckets` (a power of two) the key falls in, by its top bits:
+    /// keys in order fall in buckets in order.
+    pub fn top(self, buckets: usize) -> usize {
+        let bits = buckets.max(1).ilog2();
+        self.0.checked_shr(64 - bits).unwrap_or(0) as usize
+    }
 }
 
 /// FNV-1a (64 bits) of a request body as sent: the same request has the
