@@ -202,8 +202,8 @@ fn main() {
     resume_with_nothing_to_do(dir.path());
 }
 
-/// 3. Every line of the input asks the same (ids are line numbers), so one
-/// real result line gives the shape and the fingerprint of all of them.
+/// Resume: every line of the input asks the same (ids are line numbers), so
+/// one real result line gives the shape and the fingerprint of all of them.
 fn resume_with_nothing_to_do(dir: &Path) {
     const LINES: usize = 1_000_000;
     let one = dir.join("resume-one.txt");

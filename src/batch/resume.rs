@@ -148,7 +148,7 @@ impl Done {
         self.records.sort_by_key(|r| r.0);
         self.records.dedup_by(|later, earlier| {
             let same = later.0 == earlier.0;
-            if same && !(earlier.1.succeeded() && !later.1.succeeded()) {
+            if same && (later.1.succeeded() || !earlier.1.succeeded()) {
                 earlier.1 = later.1;
             }
             same
