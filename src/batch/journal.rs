@@ -71,11 +71,7 @@ pub fn scan<T: DeserializeOwned>(
             return Ok(scanned);
         }
         number += 1;
-        let bom = if number == 1 && buffer.starts_with(BOM) {
-            BOM.len()
-        } else {
-            0
-        };
+        let bom = usize::from(number == 1 && buffer.starts_with(BOM)) * BOM.len();
         let mut whole = buffer.last() == Some(&b'\n');
         let mut read = read as u64;
         let parsed = if whole || read < HELD_LINE_BYTES {

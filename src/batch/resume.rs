@@ -586,6 +586,17 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn a_fingerprint_field_is_read_back_or_ignored(text in ".{0,20}", value in proptest::prelude::any::<u64>()) {
+            let head = |hex: String| ResultHead {
+                custom_id: String::new(),
+                request_fingerprint: Some(hex),
+                result: ResultKind { kind: String::new() },
+            };
+            let _ = head(text).fingerprint();
+            proptest::prop_assert_eq!(head(format!("{value:016x}")).fingerprint(), Some(value));
+        }
+
+        #[test]
         fn every_id_noted_is_found_and_no_other(
             held in proptest::collection::hash_set("[a-z0-9]{1,6}", 0..300),
             absent in proptest::collection::vec("[A-Z]{1,6}", 0..50),

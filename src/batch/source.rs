@@ -71,7 +71,8 @@ impl InputFile {
     /// appended to it, and rewritten by a rerun: refused before either.
     pub fn refuse_as_output(&self, output: &std::path::Path) -> Result<(), UsageError> {
         match self.file.metadata() {
-            Ok(meta) if self.name != "stdin" && same_file(&meta, output) => Err(UsageError::new(
+            // Stdin's copy has no name: it is never OUTPUT.
+            Ok(meta) if same_file(&meta, output) => Err(UsageError::new(
                 format!(
                     "OUTPUT {} is INPUT {} itself (the same file, however linked): results would be written into the requests",
                     output.display(),
