@@ -26,13 +26,6 @@ pub struct Item {
     pub fingerprint: u64,
 }
 
-impl Item {
-    /// Its id in its result line: the custom_id and the request's fingerprint.
-    pub fn result_id(&self) -> super::results::ResultId {
-        (self.custom_id.clone(), Some(self.fingerprint))
-    }
-}
-
 /// Why a line is not a request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LineError {

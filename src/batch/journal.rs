@@ -304,6 +304,13 @@ impl Journal {
     }
 }
 
+/// `path` with `suffix` added to its name (`out.jsonl.batches`).
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// Whether `a` and `b` are the same file, however linked (hard links,
 /// symlinks, two spellings of one path).
 pub fn same_file(a: &fs::Metadata, b: &Path) -> bool {

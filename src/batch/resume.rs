@@ -6,12 +6,12 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use super::ids::{IdKey, IdSet};
-use super::journal::{BOM, Journal};
+use super::journal::{BOM, Journal, sibling};
 use crate::config::UsageError;
 
 /// How every result line we write starts: only a torn line that starts so
@@ -180,17 +180,16 @@ impl Done {
             .map(|(key, record, _)| (*key, record.succeeded()))
     }
 
-    /// What `open_output` repaired or rewrote, for stderr: `(warning, text)`.
-    pub fn repairs(&self, output: &str) -> Vec<(bool, String)> {
-        let mut said = Vec::new();
+    /// Says on stderr what `open_output` repaired or rewrote.
+    pub fn say_repairs(&self, output: &str) {
         if self.torn_bytes > 0 {
-            said.push((
-                true,
-                format!(
+            eprintln!(
+                "{}",
+                crate::report::warning(&format!(
                     "{output} ended in a torn line ({} bytes) left by a run that was killed: removed; that item is done again",
                     self.torn_bytes
-                ),
-            ));
+                ))
+            );
         }
         if self.dropped_for_retry > 0 {
             let lines = if self.dropped_for_retry == 1 {
@@ -198,15 +197,11 @@ impl Done {
             } else {
                 "lines"
             };
-            said.push((
-                false,
-                format!(
-                    "--retry-errored: removed {} errored {lines} from {output}; those items are done again",
-                    self.dropped_for_retry
-                ),
-            ));
+            eprintln!(
+                "--retry-errored: removed {} errored {lines} from {output}; those items are done again",
+                self.dropped_for_retry
+            );
         }
-        said
     }
 }
 
@@ -339,12 +334,6 @@ fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u6
     fs::rename(&temporary, path)?;
     new.seek(SeekFrom::End(0))?;
     Ok((new, dropped))
-}
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 #[cfg(test)]

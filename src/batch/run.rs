@@ -139,7 +139,7 @@ fn spawn_worker(
                 let Ok(item) = next else { return };
                 let event = match shared.process(&item, &events) {
                     Some(outcome) => Event::Finished {
-                        custom_id: item.result_id(),
+                        custom_id: (item.custom_id, Some(item.fingerprint)),
                         outcome,
                     },
                     None => Event::Unfinished,

@@ -24,7 +24,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::journal::Journal;
+use crate::batch::journal::{Journal, sibling};
 use crate::config::UsageError;
 use crate::log::timestamp;
 
@@ -32,9 +32,7 @@ use crate::log::timestamp;
 pub const SUFFIX: &str = ".batches";
 
 pub fn path_for(output: &Path) -> PathBuf {
-    let mut name = output.as_os_str().to_owned();
-    name.push(SUFFIX);
-    PathBuf::from(name)
+    sibling(output, SUFFIX)
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -118,16 +118,6 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Ref
     }))
 }
 
-/// What `open_output` repaired or rewrote in OUTPUT.
-pub(super) fn say_repairs(done: &Done, output: &str) {
-    for (warning, text) in done.repairs(output) {
-        match warning {
-            true => eprintln!("{}", report::warning(&text)),
-            false => eprintln!("{text}"),
-        }
-    }
-}
-
 /// Every invalid line, by number: the whole list, so one edit fixes them all.
 fn invalid_lines_report(input: &str, checked: &Checked) -> String {
     let count = checked.invalid.len();
@@ -203,7 +193,7 @@ impl Batch {
         let Some(output) = self.output_name() else {
             return;
         };
-        say_repairs(&self.done, &output);
+        self.done.say_repairs(&output);
         let skipped = self.tally.skipped_succeeded + self.tally.skipped_errored;
         if skipped > 0 {
             let already = match skipped {
