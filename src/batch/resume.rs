@@ -339,6 +339,7 @@ fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     const OK_A: &str = r#"{"custom_id":"a","result":{"type":"succeeded","message":{}}}"#;
     const ERR_B: &str = r#"{"custom_id":"b","result":{"type":"errored","error":{}}}"#;
