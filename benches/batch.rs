@@ -16,7 +16,9 @@
 //!    resumed: every id exactly once in OUTPUT, items errored.
 //!
 //! `cargo bench --bench batch -- soak` runs only the scenarios whose name
-//! contains an argument (pacing, throughput, stray-429, shared-limit, soak).
+//! contains an argument (pacing, throughput, stray-429, shared-limit, soak, resume).
+//! 6. Resume: a 1,000,000-line OUTPUT with nothing left to do: wall time and
+//!    peak memory of reading it back and checking the input against it.
 //!
 //! Missed targets are reported, never fatal; the bench fails only if a run fails.
 
@@ -198,6 +200,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("stray-429", stray_429),
     ("shared-limit", shared_limit),
     ("soak", soak),
+    ("resume", resume_with_nothing_to_do),
 ];
 
 fn main() {
@@ -288,6 +291,63 @@ fn throughput(dir: &Path) {
             &target,
         );
     }
+}
+
+/// Resume: every line of the input asks the same (ids are line numbers), so
+/// one real result line gives the shape and the fingerprint of all of them.
+fn resume_with_nothing_to_do(dir: &Path) {
+    const LINES: usize = 1_000_000;
+    let one = dir.join("resume-one.txt");
+    std::fs::write(&one, "the same prompt\n").expect("the input is written");
+    let server = FakeApi::start(&[]);
+    let _ = batch(&server, dir, &one, &[]);
+    let output = dir.join("out.jsonl");
+    let template = std::fs::read_to_string(&output).expect("one result line");
+    let rest = template
+        .strip_prefix("{\"custom_id\":\"1\"")
+        .expect("a result line starts with its id");
+    let mut text = String::with_capacity(LINES * (template.len() + 8));
+    for n in 1..=LINES {
+        text.push_str(&format!("{{\"custom_id\":\"{n}\"{rest}"));
+    }
+    std::fs::write(&output, text).expect("OUTPUT is written");
+    let input = dir.join("resume.txt");
+    std::fs::write(&input, "the same prompt\n".repeat(LINES)).expect("the input is written");
+    let mut command = Command::new(BIN);
+    command
+        .arg("batch")
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .env_clear()
+        .env("ANTHROPIC_API_KEY", API_KEY)
+        .env("ANTHROPIC_BASE_URL", &server.url)
+        .env("CLAUDE_RS_LOG", dir.join("log.jsonl"))
+        .env("CLAUDE_RS_CONFIG", empty_config(dir));
+    let run = run_once(&mut command);
+    assert!(
+        run.exit == Some(0) && run.stderr.contains("nothing to do"),
+        "resume: exit {:?}\n{}",
+        run.exit,
+        run.stderr
+    );
+    println!("\n3. resume: OUTPUT of {LINES} lines, nothing left to do");
+    line("what", ["wall", "peak RSS", "", ""], "target");
+    let (wall, peak_mib) = (run.ms / 1000.0, run.rss_kib as f64 / 1024.0);
+    let target = format!(
+        "< 2 s and < 64 MiB: {}",
+        verdict(wall < 2.0 && peak_mib < 64.0)
+    );
+    line(
+        &format!("{LINES} lines"),
+        [
+            &format!("{wall:.2} s"),
+            &format!("{peak_mib:.1} MiB"),
+            "",
+            "",
+        ],
+        &target,
+    );
 }
 
 /// Issue 11's limit: 1,200 a minute enforced with a bucket of 1 (no burst

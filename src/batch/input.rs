@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use super::ids::fingerprint;
 use crate::api::MessageParams;
 use crate::api::models::{malformed_model_id, max_output_tokens};
 use crate::api::types::MAX_REQUEST_BYTES;
@@ -21,6 +22,8 @@ pub struct Item {
     pub line: u64,
     pub custom_id: String,
     pub params: MessageParams,
+    /// Of the request body as sent (`ids::fingerprint`), for its result line.
+    pub fingerprint: u64,
 }
 
 /// Why a line is not a request.
@@ -59,15 +62,20 @@ pub fn parse_line(line: u64, text: &str, defaults: &RequestDefaults) -> Line {
         let params = MessageParams::for_prompt(defaults, text);
         Ok((line.to_string(), params))
     };
-    let checked = parsed.and_then(|(custom_id, params)| match check_size(&params) {
-        Ok(()) => Ok((custom_id, params)),
-        Err(problem) => Err((Some(custom_id), problem)),
+    // The body is made once, here: it is measured and fingerprinted.
+    let checked = parsed.and_then(|(custom_id, params)| {
+        let body = params.to_body(true);
+        match check_size(body.len()) {
+            Ok(()) => Ok((custom_id, params, fingerprint(&body))),
+            Err(problem) => Err((Some(custom_id), problem)),
+        }
     });
     match checked {
-        Ok((custom_id, params)) => Line::Item(Item {
+        Ok((custom_id, params, fingerprint)) => Line::Item(Item {
             line,
             custom_id,
             params,
+            fingerprint,
         }),
         Err((custom_id, problem)) => Line::Invalid(LineError {
             line,
@@ -262,8 +270,7 @@ fn check_max_tokens_for_model(params: &MessageParams, prefix: &str) -> Result<()
     }
 }
 
-fn check_size(params: &MessageParams) -> Result<(), String> {
-    let bytes = params.to_body(true).len();
+fn check_size(bytes: usize) -> Result<(), String> {
     if bytes > MAX_REQUEST_BYTES {
         return Err(format!(
             "the request is {:.1} MB, over the API's 32 MB request limit",
@@ -482,6 +489,7 @@ mod tests {
             match parse_line(number, &text, &defaults()) {
                 Line::Item(item) => {
                     prop_assert!(valid_custom_id(&item.custom_id), "{}", item.custom_id);
+                    prop_assert_eq!(item.fingerprint, fingerprint(&item.params.to_body(true)));
                     prop_assert_eq!(item.line, number);
                 }
                 Line::Invalid(error) => {

@@ -11,6 +11,7 @@
 pub mod gate;
 pub mod ids;
 pub mod input;
+pub mod journal;
 pub mod outcomes;
 pub mod progress;
 pub mod remote;

@@ -108,8 +108,15 @@ fn error_type_for(category: Category) -> &'static str {
 #[derive(Serialize)]
 struct ResultLine<'a, R: Serialize> {
     custom_id: &'a str,
+    /// Of the request this result answers: a rerun skips the id only for the
+    /// same request. Lines of the Message Batches API have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_fingerprint: Option<String>,
     result: R,
 }
+
+/// A result line's custom_id and its request's fingerprint.
+pub type ResultId = (String, Option<u64>);
 
 #[derive(Serialize)]
 struct Succeeded<'a> {
@@ -133,9 +140,10 @@ fn line(value: &impl Serialize) -> Vec<u8> {
     bytes
 }
 
-pub fn succeeded_line(custom_id: &str, message: &Message) -> Vec<u8> {
+pub fn succeeded_line((custom_id, fingerprint): &ResultId, message: &Message) -> Vec<u8> {
     line(&ResultLine {
         custom_id,
+        request_fingerprint: fingerprint.map(|f| format!("{f:016x}")),
         result: Succeeded {
             kind: "succeeded",
             message,
@@ -145,7 +153,7 @@ pub fn succeeded_line(custom_id: &str, message: &Message) -> Vec<u8> {
 
 /// Scrubbed: the error object is the server's text, `details` and all. A
 /// succeeded line is the reply itself, the user's data, and is kept exact.
-pub fn errored_line(custom_id: &str, report: &ErrorReport) -> Vec<u8> {
+pub fn errored_line((custom_id, fingerprint): &ResultId, report: &ErrorReport) -> Vec<u8> {
     use crate::secret::{scrub, scrub_json};
     let owned = |text: &str| scrub(text).into_owned();
     let mut report = report.clone();
@@ -161,6 +169,7 @@ pub fn errored_line(custom_id: &str, report: &ErrorReport) -> Vec<u8> {
     }
     line(&ResultLine {
         custom_id,
+        request_fingerprint: fingerprint.map(|f| format!("{f:016x}")),
         result: Errored {
             kind: "errored",
             error: &report,
@@ -179,12 +188,12 @@ mod tests {
             r#"{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":2}}"#,
         )
         .unwrap();
-        let bytes = succeeded_line("q1", &message);
+        let bytes = succeeded_line(&("q1".into(), Some(0xab)), &message);
         assert_eq!(bytes.last(), Some(&b'\n'));
         let text = String::from_utf8(bytes).unwrap();
         assert!(
             text.starts_with(
-                r#"{"custom_id":"q1","result":{"type":"succeeded","message":{"id":"msg_1""#
+                r#"{"custom_id":"q1","request_fingerprint":"00000000000000ab","result":{"type":"succeeded","message":{"id":"msg_1""#
             ),
             "{text}"
         );
@@ -198,8 +207,11 @@ mod tests {
         failure.http_status = Some(529);
         failure.error_type = Some("overloaded_error".into());
         failure.request_id = Some("req_1".into());
-        let text =
-            String::from_utf8(errored_line("q2", &ErrorReport::new(&failure, Some(5)))).unwrap();
+        let text = String::from_utf8(errored_line(
+            &("q2".into(), None),
+            &ErrorReport::new(&failure, Some(5)),
+        ))
+        .unwrap();
         let value: Value = serde_json::from_str(&text).unwrap();
         let error = &value["result"]["error"];
         assert_eq!(value["result"]["type"], "errored");
@@ -225,8 +237,11 @@ mod tests {
             r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded","details":{"x":1}},"request_id":"req_9"}"#,
         )
         .unwrap();
-        let text =
-            String::from_utf8(errored_line("q", &ErrorReport::from_batch_result(&error))).unwrap();
+        let text = String::from_utf8(errored_line(
+            &("q".into(), None),
+            &ErrorReport::from_batch_result(&error),
+        ))
+        .unwrap();
         assert_eq!(
             text,
             format!(

@@ -1,24 +1,57 @@
 //! The OUTPUT of an earlier run, read back so that a rerun does only what is
 //! missing: every id ends up in the file exactly once, however the earlier run
-//! ended (finished, Ctrl-C, SIGKILL mid-write). OUTPUT is locked before it is
-//! read, and stays locked until the process ends: a second run on the same
-//! file is refused instead of redoing the first one's items.
+//! ended (finished, Ctrl-C, SIGKILL mid-write), and an id is skipped only
+//! when its request is the same as the one its result answers. OUTPUT is a
+//! journal (`journal`): locked before it is read, and until the process ends.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use super::ids::{IdKey, IdSet};
+use super::journal::{BOM, Journal, sibling};
 use crate::config::UsageError;
+
+/// How every result line we write starts: only a torn line that starts so
+/// is repaired.
+pub const LINE_START: &[u8] = br#"{"custom_id":"#;
+
+/// What OUTPUT holds for one id, in one word: whether it succeeded, and the
+/// fingerprint of its request (the low two bits are the flags).
+#[derive(Clone, Copy, Debug)]
+struct Record(u64);
+
+const SUCCEEDED: u64 = 1;
+const FINGERPRINTED: u64 = 2;
+
+impl Record {
+    fn new(succeeded: bool, fingerprint: Option<u64>) -> Record {
+        let flags = u64::from(succeeded) | fingerprint.map_or(0, |_| FINGERPRINTED);
+        Record((fingerprint.unwrap_or(0) & !3) | flags)
+    }
+
+    fn succeeded(self) -> bool {
+        self.0 & SUCCEEDED != 0
+    }
+
+    /// A line written before fingerprints were (no fingerprint) matches any request.
+    fn matches(self, fingerprint: u64) -> bool {
+        self.0 & FINGERPRINTED == 0 || (self.0 ^ fingerprint) & !3 == 0
+    }
+}
 
 /// What OUTPUT already holds.
 #[derive(Debug, Default)]
 pub struct Done {
-    pub succeeded: IdSet,
-    /// Errored, canceled or expired: done unless `--retry-errored`.
-    pub errored: IdSet,
+    /// Each id of OUTPUT once, sorted: its record, and the input line that
+    /// has it (0 until one does). A sorted list, not a map: a third of the
+    /// memory for a million ids, and no doubling on the way.
+    records: Vec<(IdKey, Record, u64)>,
+    /// Where the records of each run of equal top bits start: a lookup is a
+    /// step into `records` and a search of one or two of them, not twenty.
+    starts: Vec<u32>,
     /// Whether errored items are to be done again.
     pub retry_errored: bool,
     /// The errored ids this run's input does again: only their lines are
@@ -26,15 +59,10 @@ pub struct Done {
     pub redo: IdSet,
     /// Bytes of a torn last line (a run killed mid-write), cut off by `open_output`.
     pub torn_bytes: u64,
-    /// A last line that is whole but lacks its newline (an edited file):
-    /// kept, and the newline added before anything is appended.
-    missing_newline: bool,
-    /// The length of OUTPUT's complete lines.
-    complete_bytes: u64,
     /// Errored lines removed for `--retry-errored`.
     pub dropped_for_retry: u64,
-    /// OUTPUT, opened and locked when it was read.
-    held: Option<File>,
+    /// OUTPUT, read and locked; `None` without `-o`.
+    journal: Option<Journal>,
 }
 
 /// What an id in the input gets in this run.
@@ -46,39 +74,122 @@ pub enum Status {
 }
 
 impl Done {
+    fn find(&self, key: IdKey) -> Option<usize> {
+        let bucket = key.top(self.starts.len().saturating_sub(1));
+        let (low, high) = match (self.starts.get(bucket), self.starts.get(bucket + 1)) {
+            (Some(low), Some(high)) => (*low as usize, *high as usize),
+            _ => (0, self.records.len()),
+        };
+        let run = self.records.get(low..high)?;
+        run.binary_search_by_key(&key, |r| r.0)
+            .ok()
+            .map(|at| low + at)
+    }
+
+    fn get(&self, key: IdKey) -> Option<Record> {
+        self.find(key).map(|at| self.records[at].1)
+    }
+
     pub fn status(&self, id: &str) -> Status {
         self.status_of(IdKey::of(id))
     }
 
     pub fn status_of(&self, key: IdKey) -> Status {
-        if self.succeeded.contains(&key) {
-            Status::AlreadySucceeded
-        } else if self.errored.contains(&key) && !self.retry_errored {
-            Status::AlreadyErrored
-        } else {
-            Status::ToDo
+        match self.get(key) {
+            Some(record) if record.succeeded() => Status::AlreadySucceeded,
+            Some(_) if !self.retry_errored => Status::AlreadyErrored,
+            _ => Status::ToDo,
+        }
+    }
+
+    /// Whether OUTPUT answers this id for a different request than `fingerprint`.
+    pub fn changed(&self, key: IdKey, fingerprint: u64) -> bool {
+        self.get(key)
+            .is_some_and(|record| !record.matches(fingerprint))
+    }
+
+    /// For an id of OUTPUT, the input line that had it first, or `Some(None)`
+    /// when `line` is the first; `None` for an id OUTPUT does not hold.
+    pub fn claim(&mut self, key: IdKey, line: u64) -> Option<Option<u64>> {
+        let at = self.find(key)?;
+        let first = &mut self.records[at].2;
+        Some(match *first {
+            0 => {
+                *first = line;
+                None
+            }
+            first => Some(first),
+        })
+    }
+
+    /// The input line that had this id of OUTPUT first, once one has.
+    pub fn first_line(&self, key: IdKey) -> Option<u64> {
+        self.find(key)
+            .map(|at| self.records[at].2)
+            .filter(|line| *line > 0)
+    }
+
+    /// How many ids OUTPUT holds.
+    pub fn count(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Notes a line of OUTPUT (`read_output` notes them all at once).
+    #[cfg(test)]
+    pub fn record(&mut self, key: IdKey, succeeded: bool, fingerprint: Option<u64>) {
+        self.records
+            .push((key, Record::new(succeeded, fingerprint), 0));
+        self.settle();
+    }
+
+    /// Sorts the lines noted by id, one record an id: a later success wins
+    /// over an earlier error (the sort is stable: file order within an id).
+    fn settle(&mut self) {
+        self.records.sort_by_key(|r| r.0);
+        self.records.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same && (later.1.succeeded() || !earlier.1.succeeded()) {
+                earlier.1 = later.1;
+            }
+            same
+        });
+        // As many buckets as records (a power of two), and the end of the last.
+        let buckets = self.records.len().next_power_of_two();
+        self.starts = vec![0; buckets + 1];
+        for (key, _, _) in &self.records {
+            self.starts[key.top(buckets) + 1] += 1;
+        }
+        for at in 1..self.starts.len() {
+            self.starts[at] += self.starts[at - 1];
         }
     }
 
     /// Notes that an id of the input is to be done again although OUTPUT
     /// holds an error for it (`--retry-errored`).
     pub fn note_to_do(&mut self, key: IdKey) {
-        if self.retry_errored && self.errored.contains(&key) {
+        if self.retry_errored && self.find(key).is_some() {
             self.redo.insert(key);
         }
     }
 
-    /// What `open_output` repaired or rewrote, for stderr: `(warning, text)`.
-    pub fn repairs(&self, output: &str) -> Vec<(bool, String)> {
-        let mut said = Vec::new();
+    /// The ids OUTPUT keeps through this run, and whether each succeeded.
+    pub fn kept(&self) -> impl Iterator<Item = (IdKey, bool)> + '_ {
+        self.records
+            .iter()
+            .filter(|(key, record, _)| record.succeeded() || !self.redo.contains(key))
+            .map(|(key, record, _)| (*key, record.succeeded()))
+    }
+
+    /// Says on stderr what `open_output` repaired or rewrote.
+    pub fn say_repairs(&self, output: &str) {
         if self.torn_bytes > 0 {
-            said.push((
-                true,
-                format!(
+            eprintln!(
+                "{}",
+                crate::report::warning(&format!(
                     "{output} ended in a torn line ({} bytes) left by a run that was killed: removed; that item is done again",
                     self.torn_bytes
-                ),
-            ));
+                ))
+            );
         }
         if self.dropped_for_retry > 0 {
             let lines = if self.dropped_for_retry == 1 {
@@ -86,78 +197,21 @@ impl Done {
             } else {
                 "lines"
             };
-            said.push((
-                false,
-                format!(
-                    "--retry-errored: removed {} errored {lines} from {output}; those items are done again",
-                    self.dropped_for_retry
-                ),
-            ));
-        }
-        said
-    }
-
-    /// Whether OUTPUT keeps a line for this id through this run.
-    pub fn keeps(&self, key: &IdKey) -> bool {
-        self.succeeded.contains(key) || (self.errored.contains(key) && !self.redo.contains(key))
-    }
-}
-
-/// The longest line of OUTPUT held in memory while it is read; a longer one
-/// (a huge reply) is parsed as it streams.
-const HELD_LINE_BYTES: u64 = 1024 * 1024;
-
-/// One line of a reader, as a reader of its own: it ends after the line's
-/// newline (a JSON line holds none inside), and counts what it gave.
-struct OneLine<'r, R> {
-    inner: &'r mut R,
-    read: u64,
-    saw_newline: bool,
-    /// A read error of the file itself, kept apart from the JSON's.
-    error: Option<io::Error>,
-}
-
-impl<'r, R: BufRead> OneLine<'r, R> {
-    fn new(inner: &'r mut R) -> OneLine<'r, R> {
-        OneLine {
-            inner,
-            read: 0,
-            saw_newline: false,
-            error: None,
+            eprintln!(
+                "--retry-errored: removed {} errored {lines} from {output}; those items are done again",
+                self.dropped_for_retry
+            );
         }
     }
 }
 
-impl<R: BufRead> io::Read for OneLine<'_, R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.saw_newline || self.error.is_some() || out.is_empty() {
-            return Ok(0);
-        }
-        let available = match self.inner.fill_buf() {
-            Ok(available) => available,
-            Err(error) => {
-                let kind = error.kind();
-                self.error = Some(error);
-                return Err(io::Error::new(kind, "OUTPUT could not be read"));
-            }
-        };
-        let window = &available[..available.len().min(out.len())];
-        let take = window
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(window.len(), |at| at + 1);
-        out[..take].copy_from_slice(&available[..take]);
-        self.saw_newline = take > 0 && available[take - 1] == b'\n';
-        self.inner.consume(take);
-        self.read += take as u64;
-        Ok(take)
-    }
-}
-
-/// The two fields a rerun needs from each line.
+/// The fields a rerun needs from each line.
 #[derive(Deserialize)]
 struct ResultHead {
     custom_id: String,
+    /// 16 hex digits; missing on lines of earlier versions and of the API.
+    #[serde(default)]
+    request_fingerprint: Option<String>,
     result: ResultKind,
 }
 
@@ -167,46 +221,28 @@ struct ResultKind {
     kind: String,
 }
 
+impl ResultHead {
+    fn fingerprint(&self) -> Option<u64> {
+        let hex = self.request_fingerprint.as_deref()?;
+        u64::from_str_radix(hex, 16).ok()
+    }
+}
+
 /// Locks OUTPUT (if it exists) and reads what an earlier run left in it,
 /// changing nothing. A missing file holds nothing.
 pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError> {
-    if path.is_dir() {
-        return Err(unusable(format!(
-            "OUTPUT {} is a directory",
-            path.display()
-        )));
-    }
-    if let Err(e) = crate::private::refuse_pipe(path) {
-        return Err(unusable(format!("OUTPUT {}: {e}", path.display())));
-    }
-    let opened = OpenOptions::new().read(true).append(true).open(path);
-    let mut done = match opened {
-        Ok(file) => {
-            lock(&file, path)?;
-            let mut done = scan(&file, path)?;
-            done.held = Some(file);
-            done
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Done::default(),
-        // Opened for reading and appending at once: a file that can be read
-        // but not written is refused for the writing, and says so.
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied && File::open(path).is_ok() => {
-            return Err(UsageError::new(
-                format!(
-                    "cannot write OUTPUT {}: it is read-only to you ({e}); results are appended to it",
-                    path.display()
-                ),
-                "make it writable (chmod u+w), or give -o another path",
-            ));
-        }
-        Err(e) => {
-            return Err(unusable(format!(
-                "cannot read OUTPUT {}: {e}",
-                path.display()
-            )));
-        }
+    let mut done = Done {
+        retry_errored,
+        ..Done::default()
     };
-    done.retry_errored = retry_errored;
+    let records = &mut done.records;
+    let journal = Journal::open(path, "OUTPUT", LINE_START, true, |head: ResultHead| {
+        let record = Record::new(head.result.kind == "succeeded", head.fingerprint());
+        records.push((IdKey::of(&head.custom_id), record, 0));
+    })?;
+    done.settle();
+    done.torn_bytes = journal.scanned.torn_bytes;
+    done.journal = Some(journal);
     Ok(done)
 }
 
@@ -214,151 +250,33 @@ pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError>
 /// torn last line is cut off, a missing last newline added, and the lines of
 /// `done.redo` dropped. Called only once the input is known to be good.
 pub fn open_output(path: &Path, done: &mut Done) -> Result<File, UsageError> {
-    let open_error = |e: io::Error| unusable(format!("cannot open OUTPUT {}: {e}", path.display()));
-    let mut file = match done.held.take() {
-        Some(file) => file,
-        None => {
-            let file = crate::private::new_file_options()
-                .read(true)
-                .append(true)
-                .create(true)
-                .open(path)
-                .map_err(open_error)?;
-            lock(&file, path)?;
-            // It did not exist when read: if it holds anything now, another
-            // run created it in between.
-            if file.metadata().map_err(open_error)?.len() > 0 {
-                return Err(busy(path));
-            }
-            file
-        }
+    let not_read = || {
+        UsageError::new(
+            format!(
+                "OUTPUT {} was not read before it was opened",
+                path.display()
+            ),
+            "report this as a bug of claude-rs",
+        )
     };
-    if done.torn_bytes > 0 {
-        file.set_len(done.complete_bytes).map_err(open_error)?;
-    }
-    if done.missing_newline {
-        file.write_all(b"\n").map_err(open_error)?;
-    }
+    let journal = done.journal.as_mut().ok_or_else(not_read)?;
+    journal.ready()?;
+    let mut file = journal.take().ok_or_else(not_read)?;
     if !done.redo.is_empty() {
         let (rewritten, dropped) = drop_redone(path, &mut file, done).map_err(|e| {
-            unusable(format!(
-                "cannot rewrite OUTPUT {} without its errored lines: {e}",
-                path.display()
-            ))
+            UsageError::new(
+                format!(
+                    "cannot rewrite OUTPUT {} without its errored lines: {e}",
+                    path.display()
+                ),
+                "check the folder's permissions and free space, or give -o another path",
+            )
         })?;
         done.dropped_for_retry = dropped;
         return Ok(rewritten);
     }
     Ok(file)
 }
-
-/// Two runs appending to one OUTPUT would each do the items the other is
-/// doing: the second is refused while the first holds the file. The lock goes
-/// with the process, however it ends.
-fn lock(file: &File, path: &Path) -> Result<(), UsageError> {
-    match file.try_lock() {
-        Ok(()) => Ok(()),
-        Err(std::fs::TryLockError::WouldBlock) => Err(busy(path)),
-        // A filesystem without locks (some network mounts): go on unguarded.
-        Err(std::fs::TryLockError::Error(_)) => Ok(()),
-    }
-}
-
-fn busy(path: &Path) -> UsageError {
-    UsageError::new(
-        format!(
-            "OUTPUT {} is being written by another claude-rs batch",
-            path.display()
-        ),
-        "wait for that run to end (or stop it), then rerun; or give another -o",
-    )
-}
-
-fn unusable(what: String) -> UsageError {
-    UsageError::new(
-        what,
-        "give -o a path to a results file of an earlier run, or a new one",
-    )
-}
-
-fn scan(file: &File, path: &Path) -> Result<Done, UsageError> {
-    let read_error = |e: io::Error| {
-        UsageError::new(
-            format!("cannot read OUTPUT {}: {e}", path.display()),
-            "check the file's permissions, or give another -o",
-        )
-    };
-    let mut done = Done::default();
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut complete_bytes: u64 = 0;
-    let mut number = 0u64;
-    let mut buffer = Vec::new();
-    loop {
-        buffer.clear();
-        let read = (&mut reader)
-            .take(HELD_LINE_BYTES)
-            .read_until(b'\n', &mut buffer)
-            .map_err(read_error)?;
-        if read == 0 {
-            break;
-        }
-        let mut whole = buffer.last() == Some(&b'\n');
-        let mut read = read as u64;
-        let parsed = if whole || read < HELD_LINE_BYTES {
-            serde_json::from_slice::<ResultHead>(&buffer)
-        } else {
-            // A line longer than is ever held: the rest is parsed as it
-            // streams, the fields a rerun needs kept and the rest (a reply
-            // of any size) skipped unheld.
-            let mut rest = OneLine::new(&mut reader);
-            let parsed = serde_json::from_reader::<_, ResultHead>(io::BufReader::new(
-                io::Cursor::new(&buffer).chain(&mut rest),
-            ));
-            io::copy(&mut rest, &mut io::sink()).map_err(read_error)?;
-            if let Some(error) = rest.error.take() {
-                return Err(read_error(error));
-            }
-            read += rest.read;
-            whole = rest.saw_newline;
-            parsed
-        };
-        number += 1;
-        if buffer.iter().all(u8::is_ascii_whitespace) && read < HELD_LINE_BYTES {
-            complete_bytes += read;
-            continue;
-        }
-        let head = match parsed {
-            Ok(head) => head,
-            // Only the last line can lack its newline: a run killed mid-write.
-            Err(_) if !whole => {
-                done.torn_bytes = read;
-                break;
-            }
-            Err(e) => {
-                return Err(UsageError::new(
-                    format!(
-                        "OUTPUT {} line {number} is not a result line ({e})",
-                        path.display()
-                    ),
-                    "OUTPUT must be a results file written by claude-rs batch or the Message Batches API: \
-                     move it away, or fix that line",
-                ));
-            }
-        };
-        complete_bytes += read;
-        done.missing_newline = !whole;
-        let key = IdKey::of(&head.custom_id);
-        if head.result.kind == "succeeded" {
-            done.errored.remove(&key);
-            done.succeeded.insert(key);
-        } else if !done.succeeded.contains(&key) {
-            done.errored.insert(key);
-        }
-    }
-    done.complete_bytes = complete_bytes;
-    Ok(done)
-}
-
 /// Rewrites OUTPUT without the errored lines of the ids to redo, through a
 /// temporary file renamed over it: a crash leaves the old file or the new one,
 /// never half of each. The new file is locked before it takes the old one's
@@ -386,8 +304,12 @@ fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u6
     {
         old.seek(SeekFrom::Start(0))?;
         let mut out = io::BufWriter::new(&mut new);
-        for line in BufReader::new(&*old).split(b'\n') {
+        for (number, line) in BufReader::new(&*old).split(b'\n').enumerate() {
             let line = line?;
+            let line = match number {
+                0 => line.strip_prefix(BOM).unwrap_or(&line).to_vec(),
+                _ => line,
+            };
             let Ok(head) = serde_json::from_slice::<ResultHead>(&line) else {
                 continue;
             };
@@ -397,7 +319,7 @@ fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u6
                 // A success is kept once, even if an older file held it twice.
                 kept_successes.insert(key)
             } else {
-                !done.redo.contains(&key) && !done.succeeded.contains(&key)
+                !done.redo.contains(&key) && done.status_of(key) != Status::AlreadySucceeded
             };
             if keep {
                 out.write_all(&line)?;
@@ -414,15 +336,10 @@ fn drop_redone(path: &Path, old: &mut File, done: &Done) -> io::Result<(File, u6
     Ok((new, dropped))
 }
 
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     const OK_A: &str = r#"{"custom_id":"a","result":{"type":"succeeded","message":{}}}"#;
     const ERR_B: &str = r#"{"custom_id":"b","result":{"type":"errored","error":{}}}"#;
@@ -449,7 +366,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.jsonl");
         let done = read_output(&path, false).unwrap();
-        assert!(done.succeeded.is_empty() && done.errored.is_empty());
+        assert_eq!(done.kept().count(), 0);
         assert!(!path.exists(), "reading changes nothing");
         let (_, _) = open(&path, false, &[]);
         assert!(path.exists());
@@ -458,7 +375,7 @@ mod tests {
     #[test]
     fn a_line_longer_than_is_ever_held_is_read_as_it_streams() {
         let dir = tempfile::tempdir().unwrap();
-        let reply = "x".repeat(3 * HELD_LINE_BYTES as usize);
+        let reply = "x".repeat(3 * 1024 * 1024);
         let long = format!(
             r#"{{"custom_id":"big","result":{{"type":"succeeded","message":{{"content":[{{"type":"text","text":"{reply}"}}]}}}}}}"#
         );
@@ -604,10 +521,88 @@ mod tests {
         let path = write(&dir, &format!("{OK_A}\nhello\n{ERR_B}\n"));
         let error = read_output(&path, false).unwrap_err();
         assert!(
-            error.problem.contains("line 2 is not a result line"),
+            error
+                .problem
+                .contains("line 2 is not a line claude-rs wrote"),
             "{}",
             error.problem
         );
+    }
+
+    #[test]
+    fn a_last_line_that_is_not_ours_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in ["my notes", "{\"id\":1}", "[1,"] {
+            let path = write(&dir, text);
+            let error = read_output(&path, false).unwrap_err();
+            assert!(
+                error
+                    .problem
+                    .contains("line 1 is not a line claude-rs wrote"),
+                "{}",
+                error.problem
+            );
+            assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn a_bom_is_kept_and_the_first_line_still_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, &format!("\u{feff}{OK_A}\n{ERR_B}\n"));
+        let (done, _) = open(&path, true, &["b"]);
+        assert_eq!(done.status("a"), Status::AlreadySucceeded);
+        assert_eq!(done.dropped_for_retry, 1);
+        assert_eq!(fs::read_to_string(&path).unwrap(), format!("{OK_A}\n"));
+    }
+
+    #[test]
+    fn a_fingerprint_tells_a_changed_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = r#"{"custom_id":"n","request_fingerprint":"00000000000000f0","result":{"type":"succeeded"}}"#;
+        let path = write(&dir, &format!("{OK_A}\n{new}\n"));
+        let done = read_output(&path, false).unwrap();
+        assert!(
+            !done.changed(IdKey::of("a"), 7),
+            "an old line matches anything"
+        );
+        assert!(!done.changed(IdKey::of("n"), 0xf0));
+        assert!(done.changed(IdKey::of("n"), 0xf4));
+        assert!(
+            !done.changed(IdKey::of("x"), 1),
+            "an id not in OUTPUT is not changed"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_fingerprint_field_is_read_back_or_ignored(text in ".{0,20}", value in proptest::prelude::any::<u64>()) {
+            let head = |hex: String| ResultHead {
+                custom_id: String::new(),
+                request_fingerprint: Some(hex),
+                result: ResultKind { kind: String::new() },
+            };
+            let _ = head(text).fingerprint();
+            proptest::prop_assert_eq!(head(format!("{value:016x}")).fingerprint(), Some(value));
+        }
+
+        #[test]
+        fn every_id_noted_is_found_and_no_other(
+            held in proptest::collection::hash_set("[a-z0-9]{1,6}", 0..300),
+            absent in proptest::collection::vec("[A-Z]{1,6}", 0..50),
+        ) {
+            let mut done = Done::default();
+            for id in &held {
+                done.records.push((IdKey::of(id), Record::new(true, None), 0));
+            }
+            done.settle();
+            for id in &held {
+                proptest::prop_assert_eq!(done.status(id), Status::AlreadySucceeded);
+            }
+            for id in &absent {
+                proptest::prop_assert_eq!(done.status(id), Status::ToDo);
+            }
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use colored::Colorize;
 use super::gate::{GateStats, Stop};
 use super::input::{Item, LineError};
 use super::progress::{Figures, Progress};
-use super::results::{ErrorReport, errored_line, succeeded_line};
+use super::results::{ErrorReport, ResultId, errored_line, succeeded_line};
 use super::resume::{Done, Status};
 use super::source::{Entry, InputFile, for_each_entry};
 use super::summary::Tally;
@@ -139,7 +139,7 @@ fn spawn_worker(
                 let Ok(item) = next else { return };
                 let event = match shared.process(&item, &events) {
                     Some(outcome) => Event::Finished {
-                        custom_id: item.custom_id,
+                        custom_id: (item.custom_id, Some(item.fingerprint)),
                         outcome,
                     },
                     None => Event::Unfinished,
@@ -186,6 +186,7 @@ fn spawn_feeder(
                         return true;
                     }
                     let outcome = Outcome::Errored(Box::new(report));
+                    let custom_id = (custom_id, None);
                     if events.send(Event::Finished { custom_id, outcome }).is_err() {
                         return false;
                     }
@@ -234,14 +235,14 @@ struct Writer<'s> {
 }
 
 impl Writer<'_> {
-    fn write(&mut self, custom_id: &str, outcome: &Outcome, shared: &Shared, progress: &Progress) {
+    fn write(&mut self, id: &ResultId, outcome: &Outcome, shared: &Shared, progress: &Progress) {
         if self.broken {
             self.tally.unfinished += 1;
             return;
         }
         let line = match outcome {
-            Outcome::Succeeded(message) => succeeded_line(custom_id, message),
-            Outcome::Errored(report) => errored_line(custom_id, report),
+            Outcome::Succeeded(message) => succeeded_line(id, message),
+            Outcome::Errored(report) => errored_line(id, report),
         };
         // On a terminal, the model's text must not be able to drive it.
         let written = match self.sink_on_terminal {

@@ -9,6 +9,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use super::ids::{IdKey, IdLines};
 use super::input::{Item, Line, LineError, parse_line};
+use super::journal::{BOM, same_file};
 use super::resume::{Done, Status};
 use crate::api::types::MAX_REQUEST_BYTES;
 use crate::config::{BatchInput, RequestDefaults, UsageError};
@@ -63,6 +64,23 @@ impl InputFile {
                     "one request per line: check what is piped in, and split or trim the long line",
                 ),
             }),
+        }
+    }
+
+    /// A file given as INPUT and as OUTPUT would be read while results are
+    /// appended to it, and rewritten by a rerun: refused before either.
+    pub fn refuse_as_output(&self, output: &std::path::Path) -> Result<(), UsageError> {
+        match self.file.metadata() {
+            // Stdin's copy has no name: it is never OUTPUT.
+            Ok(meta) if same_file(&meta, output) => Err(UsageError::new(
+                format!(
+                    "OUTPUT {} is INPUT {} itself (the same file, however linked): results would be written into the requests",
+                    output.display(),
+                    self.name
+                ),
+                "give -o a path of its own for the results",
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -161,6 +179,10 @@ impl<R: BufRead> Lines<R> {
         }
         let bytes = self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer);
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let bytes = match self.number {
+            1 => bytes.strip_prefix(BOM).unwrap_or(bytes),
+            _ => bytes,
+        };
         let raw = match std::str::from_utf8(bytes) {
             Ok(text) => RawLine::Text(text),
             Err(e) => RawLine::NotUtf8 {
@@ -217,6 +239,9 @@ pub struct Checked {
     /// Requests already in OUTPUT, by how they ended.
     pub already_succeeded: u64,
     pub already_errored: u64,
+    /// The first request whose result in OUTPUT answers a different request
+    /// (`(line, custom_id)`): refused, never answered with the old result.
+    pub changed: Option<(u64, String)>,
     /// Every invalid line by number, each with the id its errored result
     /// would carry (its own, or `line-N` when it has none that can be used).
     pub invalid: BTreeMap<u64, LineError>,
@@ -230,12 +255,12 @@ pub fn check_all(
     done: &mut Done,
 ) -> io::Result<Checked> {
     let mut checked = Checked::default();
-    let mut first_line_of = IdLines::new();
+    let mut first = FirstLines::default();
     let mut lines = input.lines()?;
     while let Some((number, raw)) = lines.next_line()? {
         match parse_raw(number, raw, defaults) {
             Line::Blank => {}
-            Line::Item(item) => match first_line_of.get(&IdKey::of(&item.custom_id)) {
+            Line::Item(item) => match first.claim(done, IdKey::of(&item.custom_id), number) {
                 Some(first) => {
                     let error = LineError {
                         line: number,
@@ -249,7 +274,14 @@ pub fn check_all(
                 }
                 None => {
                     let key = IdKey::of(&item.custom_id);
-                    match done.status_of(key) {
+                    let status = done.status_of(key);
+                    if status != Status::ToDo
+                        && checked.changed.is_none()
+                        && done.changed(key, item.fingerprint)
+                    {
+                        checked.changed = Some((number, item.custom_id.clone()));
+                    }
+                    match status {
                         Status::ToDo => {
                             done.note_to_do(key);
                             checked.to_do += 1;
@@ -257,7 +289,6 @@ pub fn check_all(
                         Status::AlreadySucceeded => checked.already_succeeded += 1,
                         Status::AlreadyErrored => checked.already_errored += 1,
                     }
-                    first_line_of.insert(key, number);
                     checked.items += 1;
                 }
             },
@@ -265,7 +296,7 @@ pub fn check_all(
                 // An invalid line's own id still claims its name: a later line
                 // with the same id is a duplicate of it.
                 if let Some(key) = error.custom_id.as_deref().map(IdKey::of) {
-                    first_line_of.entry(key).or_insert(number);
+                    first.claim(done, key, number);
                 }
                 checked.invalid.insert(number, error);
             }
@@ -275,29 +306,58 @@ pub fn check_all(
         let usable = error
             .custom_id
             .as_ref()
-            .is_some_and(|id| first_line_of.get(&IdKey::of(id)) == Some(&error.line));
+            .is_some_and(|id| first.of(done, IdKey::of(id)) == Some(error.line));
         if !usable {
-            error.custom_id = Some(placeholder_id(error.line, &first_line_of));
+            let taken = first.others.len().saturating_add(done.count());
+            let id = placeholder_id(error.line, taken, |key| first.of(done, key).is_some());
+            error.custom_id = Some(id);
         }
     }
     Ok(checked)
+}
+
+/// The line that first has each id of the input: kept in `done` for the ids
+/// OUTPUT holds (a resume keeps no second copy of them), here for the rest.
+#[derive(Default)]
+struct FirstLines {
+    others: IdLines,
+}
+
+impl FirstLines {
+    /// The line that had `key` before `line`, or `None` when `line` is the
+    /// first (and is noted as such).
+    fn claim(&mut self, done: &mut Done, key: IdKey, line: u64) -> Option<u64> {
+        match done.claim(key, line) {
+            Some(first) => first,
+            None => {
+                let known = self.others.get(&key).copied();
+                if known.is_none() {
+                    self.others.insert(key, line);
+                }
+                known
+            }
+        }
+    }
+
+    fn of(&self, done: &Done, key: IdKey) -> Option<u64> {
+        done.first_line(key)
+            .or_else(|| self.others.get(&key).copied())
+    }
 }
 
 /// `line-N` for an invalid line without an id of its own, or `line-N-2`,
 /// `line-N-3`, … when the input already uses that. Of the first `taken + 1`
 /// candidates one is free, so the search ends; each is at most 46 characters
 /// of the custom_id alphabet, and no two lines ever share one.
-fn placeholder_id(line: u64, taken: &IdLines) -> String {
+fn placeholder_id(line: u64, taken: usize, is_taken: impl Fn(IdKey) -> bool) -> String {
     let candidate = |n: u64| match n {
         0 | 1 => format!("line-{line}"),
         n => format!("line-{line}-{n}"),
     };
-    let tries = u64::try_from(taken.len())
-        .unwrap_or(u64::MAX)
-        .saturating_add(2);
+    let tries = u64::try_from(taken).unwrap_or(u64::MAX).saturating_add(2);
     (1..=tries)
         .map(candidate)
-        .find(|id| !taken.contains_key(&IdKey::of(id)))
+        .find(|id| !is_taken(IdKey::of(id)))
         .unwrap_or_else(|| candidate(u64::MAX))
 }
 
@@ -397,6 +457,20 @@ mod tests {
     }
 
     #[test]
+    fn a_duplicate_of_an_id_already_in_output_names_its_first_line() {
+        let text = b"{\"custom_id\":\"a\",\"prompt\":\"x\"}\n{\"custom_id\":\"a\",\"prompt\":\"x\"}\n{\"k\n";
+        let (_keep, mut input) = input_of(text);
+        let mut done = Done::default();
+        done.record(IdKey::of("a"), true, None);
+        done.record(IdKey::of("line-3"), false, None);
+        let checked = check_all(&mut input, &defaults(), &mut done).unwrap();
+        assert_eq!((checked.items, checked.already_succeeded), (1, 1));
+        assert!(checked.invalid[&2].problem.contains("(first on line 1)"));
+        assert_eq!(checked.invalid[&2].custom_id.as_deref(), Some("line-2"));
+        assert_eq!(checked.invalid[&3].custom_id.as_deref(), Some("line-3"));
+    }
+
+    #[test]
     fn an_invalid_line_keeps_its_own_id_and_a_later_copy_is_a_duplicate() {
         let text =
             b"{\"custom_id\":\"k\",\"prompt\":\"\"}\n{\"custom_id\":\"k\",\"prompt\":\"x\"}\n";
@@ -427,8 +501,14 @@ mod tests {
     #[test]
     fn a_placeholder_never_takes_an_id_in_use() {
         let taken: IdLines = [(IdKey::of("line-2"), 9)].into();
-        assert_eq!(placeholder_id(2, &taken), "line-2-2");
-        assert_eq!(placeholder_id(3, &taken), "line-3");
+        assert_eq!(
+            placeholder_id(2, taken.len(), |k| taken.contains_key(&k)),
+            "line-2-2"
+        );
+        assert_eq!(
+            placeholder_id(3, taken.len(), |k| taken.contains_key(&k)),
+            "line-3"
+        );
     }
 
     #[test]
@@ -443,10 +523,14 @@ mod tests {
         for n in 2..1000 {
             taken.insert(IdKey::of(&format!("line-1-{n}")), 3);
         }
-        let id = placeholder_id(1, &taken);
+        let id = placeholder_id(1, taken.len(), |k| taken.contains_key(&k));
         assert_eq!(id, "line-1-1000");
         assert!(valid_custom_id(&id));
-        assert!(valid_custom_id(&placeholder_id(u64::MAX, &taken)));
+        assert!(valid_custom_id(&placeholder_id(
+            u64::MAX,
+            taken.len(),
+            |k| taken.contains_key(&k)
+        )));
     }
 
     /// Every line of `text` as the first pass sees it, read through `reader`.
@@ -502,7 +586,7 @@ mod tests {
             if also_plain {
                 taken.insert(IdKey::of(&format!("line-{line}")), 1);
             }
-            let id = placeholder_id(line, &taken);
+            let id = placeholder_id(line, taken.len(), |k| taken.contains_key(&k));
             prop_assert!(valid_custom_id(&id), "{}", id);
             prop_assert!(!taken.contains_key(&IdKey::of(&id)));
         }

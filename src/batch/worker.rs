@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::gate::{Gate, Permit, Stop};
 use super::input::Item;
 use super::progress;
-use super::results::ErrorReport;
+use super::results::{ErrorReport, ResultId};
 use crate::api::{Client, Message, Reply};
 use crate::call::{Call, Say, Subject};
 use crate::log::{CallRecord, CallUsage, EventLog};
@@ -24,7 +24,7 @@ pub use super::outcomes::COMMAND;
 /// What workers tell the thread that writes results and draws progress.
 pub enum Event {
     Finished {
-        custom_id: String,
+        custom_id: ResultId,
         outcome: Outcome,
     },
     /// Started but left for a rerun (the batch is stopping).
@@ -34,9 +34,7 @@ pub enum Event {
     /// Always shown (a log that cannot be written).
     Warning(String),
     /// The input has been read; this many items were handed out.
-    FeedDone {
-        fed: u64,
-    },
+    FeedDone { fed: u64 },
     /// A reply that failed `--expect-json`: paid for all the same.
     Billed(Box<Message>),
 }

@@ -767,14 +767,6 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
             ));
         }
     };
-    if let (BatchInput::File(input), Some(output)) = (&input, &args.output)
-        && same_file(input, output)
-    {
-        return Err(UsageError::new(
-            format!("OUTPUT {} is the INPUT file", output.display()),
-            "write the results to another file, e.g. -o results.jsonl",
-        ));
-    }
     if args.retry_errored && args.output.is_none() {
         return Err(UsageError::new(
             "--retry-errored needs the OUTPUT of an earlier run",
@@ -856,14 +848,6 @@ pub fn resolve_batch_api(args: &BatchArgs, ctx: &Context) -> Result<BatchApiSett
         log_path: log_path(ctx),
         remote,
     })
-}
-
-/// Whether two paths name the same file (an OUTPUT that does not exist yet cannot be the input).
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// What is wrong with a max_tokens value, said of the value (the caller

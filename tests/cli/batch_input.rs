@@ -181,7 +181,10 @@ fn bad_input_files_and_flags_are_usage_errors() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![&empty], "holds no requests"),
         (vec!["/nonexistent/in.txt"], "cannot read INPUT"),
-        (vec![&input, "-o", &input], "is the INPUT file"),
+        (
+            vec![&input, "-o", &input],
+            "itself (the same file, however linked)",
+        ),
         (vec![&input, "--jobs", "0"], "--jobs 0 is outside 1 to 256"),
         (vec![&input, "--rpm", "0"], "would never send anything"),
         (
@@ -214,7 +217,7 @@ fn a_result_file_that_is_not_ours_is_refused_not_overwritten() {
     let run = run(&world, &mut world.batch(&[&input, "-o", &output]));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("line 1 is not a result line"),
+        run.stderr.contains("line 1 is not a line claude-rs wrote"),
         "{}",
         run.stderr
     );

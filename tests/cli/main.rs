@@ -10,6 +10,7 @@ mod ask_retries;
 mod ask_validation;
 mod batch_faults;
 mod batch_input;
+mod batch_output_safety;
 mod batch_remote;
 mod batch_resume;
 mod config_file;

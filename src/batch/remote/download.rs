@@ -43,14 +43,10 @@ impl Output {
     /// errored lines are gone from the file (`open_output`), so those ids are
     /// not present any more.
     pub fn new(file: File, done: &Done) -> Output {
-        let mut present: HashMap<IdKey, Present> = done
-            .succeeded
-            .iter()
-            .map(|id| (*id, Present::Before { succeeded: true }))
+        let present: HashMap<IdKey, Present> = done
+            .kept()
+            .map(|(id, succeeded)| (id, Present::Before { succeeded }))
             .collect();
-        for id in done.errored.iter().filter(|id| done.keeps(id)) {
-            present.insert(*id, Present::Before { succeeded: false });
-        }
         Output {
             file,
             present,
@@ -65,7 +61,8 @@ impl Output {
 
     /// An invalid input line's errored result (`--skip-invalid`).
     pub fn write_invalid(&mut self, custom_id: &str, report: &ErrorReport) -> io::Result<()> {
-        self.file.write_all(&errored_line(custom_id, report))?;
+        self.file
+            .write_all(&errored_line(&(custom_id.into(), None), report))?;
         self.present.insert(IdKey::of(custom_id), Present::Now);
         self.tally.outcomes.errored(report.category);
         Ok(())
@@ -217,7 +214,7 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
         "errored" => {
             let error = parsed.result.error.unwrap_or(Value::Null);
             let report = ErrorReport::from_batch_result(&error);
-            let bytes = errored_line(&parsed.custom_id, &report);
+            let bytes = errored_line(&(parsed.custom_id.clone(), None), &report);
             output.file.write_all(&bytes).map_err(Taken::WriteFailed)?;
             output.tally.outcomes.errored(report.category);
             output
@@ -314,8 +311,8 @@ mod tests {
     fn an_id_already_in_output_is_skipped_and_garbage_is_refused() {
         let file = tempfile::NamedTempFile::new().unwrap();
         let mut done = Done::default();
-        done.succeeded.insert(IdKey::of("a"));
-        done.errored.insert(IdKey::of("b"));
+        done.record(IdKey::of("a"), true, None);
+        done.record(IdKey::of("b"), false, None);
         let mut out = Output::new(file.reopen().unwrap(), &done);
         let mut seen = HashSet::new();
         let line = br#"{"custom_id":"a","result":{"type":"succeeded","message":{}}}"#;

@@ -17,13 +17,14 @@
 //! is removed: OUTPUT then holds everything, and the batch ids are in the log.
 
 use std::collections::HashSet;
-use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Write};
+use std::fs;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::journal::{Journal, sibling};
 use crate::config::UsageError;
 use crate::log::timestamp;
 
@@ -31,9 +32,7 @@ use crate::log::timestamp;
 pub const SUFFIX: &str = ".batches";
 
 pub fn path_for(output: &Path) -> PathBuf {
-    let mut name = output.as_os_str().to_owned();
-    name.push(SUFFIX);
-    PathBuf::from(name)
+    sibling(output, SUFFIX)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,66 +66,34 @@ pub struct Tracked {
 
 #[derive(Debug)]
 pub struct State {
-    path: PathBuf,
+    journal: Journal,
     pub batches: Vec<Tracked>,
     /// Bytes of a torn last line (a process killed mid-write), cut off before
     /// the next append.
     pub torn_bytes: u64,
-    complete_bytes: u64,
-    file: Option<File>,
 }
 
 impl State {
     /// Reads the state file next to OUTPUT; a missing one holds nothing.
+    /// OUTPUT's lock guards it too.
     pub fn read(output: &Path) -> Result<State, UsageError> {
-        let path = path_for(output);
+        let mut lines = Vec::new();
+        let journal = Journal::open(
+            &path_for(output),
+            "the state file",
+            br#"{"event":"#,
+            false,
+            |line: Line| lines.push(line),
+        )?;
         let mut state = State {
-            path,
+            torn_bytes: journal.scanned.torn_bytes,
+            journal,
             batches: Vec::new(),
-            torn_bytes: 0,
-            complete_bytes: 0,
-            file: None,
         };
-        let file = match File::open(&state.path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(state),
-            Err(e) => return Err(state.unreadable(format!("cannot read it: {e}"))),
-        };
-        let mut reader = BufReader::new(file);
-        let mut buffer = Vec::new();
-        let mut number = 0u64;
-        loop {
-            buffer.clear();
-            let read = reader
-                .read_until(b'\n', &mut buffer)
-                .map_err(|e| state.unreadable(format!("cannot read it: {e}")))?;
-            if read == 0 {
-                break;
-            }
-            if buffer.last() != Some(&b'\n') {
-                // Only the last line can lack its newline: a process killed mid-write.
-                state.torn_bytes = read as u64;
-                break;
-            }
-            number += 1;
-            state.complete_bytes += read as u64;
-            if buffer.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let line: Line = serde_json::from_slice(&buffer).map_err(|e| {
-                state.unreadable(format!("line {number} is not a line claude-rs wrote ({e})"))
-            })?;
+        for line in lines {
             state.apply(line);
         }
         Ok(state)
-    }
-
-    fn unreadable(&self, problem: String) -> UsageError {
-        UsageError::new(
-            format!("the state file {}: {problem}", self.path.display()),
-            "it lists the Message Batches of an earlier --remote run with this OUTPUT: fix or remove it \
-             (claude-rs batch --list shows recent batches; --batch-id follows one)",
-        )
     }
 
     fn apply(&mut self, line: Line) {
@@ -162,11 +129,11 @@ impl State {
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.journal.path
     }
 
     pub fn exists(&self) -> bool {
-        self.path.exists()
+        self.path().exists()
     }
 
     /// Batches whose results are not all in OUTPUT yet.
@@ -237,8 +204,8 @@ impl State {
         if self.has_pending() {
             return Ok(false);
         }
-        self.file = None;
-        match fs::remove_file(&self.path) {
+        self.journal.close();
+        match fs::remove_file(self.path()) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
             Err(e) => Err(e),
@@ -250,24 +217,13 @@ impl State {
     fn append(&mut self, line: &Line) -> io::Result<()> {
         let mut bytes = serde_json::to_vec(line).map_err(io::Error::other)?;
         bytes.push(b'\n');
-        if self.file.is_none() {
-            let file = crate::private::new_file_options()
-                .append(true)
-                .create(true)
-                .open(&self.path)?;
-            if self.torn_bytes > 0 {
-                file.set_len(self.complete_bytes)?;
-                self.torn_bytes = 0;
-            }
-            self.file = Some(file);
-        }
-        let Some(file) = self.file.as_mut() else {
-            return Err(io::Error::other("the state file is not open"));
-        };
+        let file = self
+            .journal
+            .ready()
+            .map_err(|e| io::Error::other(e.problem))?;
+        self.torn_bytes = 0;
         file.write_all(&bytes)?;
-        file.sync_all()?;
-        self.complete_bytes += bytes.len() as u64;
-        Ok(())
+        file.sync_all()
     }
 }
 

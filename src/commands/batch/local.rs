@@ -50,7 +50,10 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Ref
     let settings = resolve_batch(args, ctx)?;
     let mut input = InputFile::open(&settings.input)?;
     let mut done = match &settings.output {
-        Some(path) => read_output(path, settings.retry_errored)?,
+        Some(path) => {
+            input.refuse_as_output(path)?;
+            read_output(path, settings.retry_errored)?
+        }
         None => Done::default(),
     };
     let checked = check_all(&mut input, &settings.request, &mut done).map_err(|e| {
@@ -64,6 +67,17 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Ref
             &input.name,
             &checked,
         )));
+    }
+    if let (Some((line, id)), Some(output)) = (&checked.changed, &settings.output) {
+        return Err(UsageError::new(
+            format!(
+                "OUTPUT {} answers custom_id \"{id}\" for a different request than line {line} of {} makes (the input changed since that run); nothing was sent",
+                output.display(),
+                input.name
+            ),
+            "to keep both, give this input a new -o; to redo it, move OUTPUT away (its results are not reused for a changed request)",
+        )
+        .into());
     }
     if checked.items == 0 && checked.invalid.is_empty() {
         return Err(UsageError::new(
@@ -102,16 +116,6 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Ref
         pending,
         tally,
     }))
-}
-
-/// What `open_output` repaired or rewrote in OUTPUT.
-pub(super) fn say_repairs(done: &Done, output: &str) {
-    for (warning, text) in done.repairs(output) {
-        match warning {
-            true => eprintln!("{}", report::warning(&text)),
-            false => eprintln!("{text}"),
-        }
-    }
 }
 
 /// Every invalid line, by number: the whole list, so one edit fixes them all.
@@ -189,7 +193,7 @@ impl Batch {
         let Some(output) = self.output_name() else {
             return;
         };
-        say_repairs(&self.done, &output);
+        self.done.say_repairs(&output);
         let skipped = self.tally.skipped_succeeded + self.tally.skipped_errored;
         if skipped > 0 {
             let already = match skipped {

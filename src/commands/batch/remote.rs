@@ -2,7 +2,7 @@
 //! input check as a local batch), `--batch-id`, `--status`, `--cancel` and
 //! `--list`. The work itself is in `crate::batch::remote`.
 
-use super::local::{Batch, say_repairs};
+use super::local::Batch;
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
@@ -87,7 +87,7 @@ pub(super) fn follow(
     let state = State::read(&output)?;
     let file = open_output(&output, &mut done)?;
     say_warnings(&settings);
-    say_repairs(&done, &output.display().to_string());
+    done.say_repairs(&output.display().to_string());
     say_torn_state(&state);
     let job = Job {
         settings,
