@@ -33,6 +33,13 @@ use fake_api::{MockConfig, MockServer, Step};
 use support::{Run, line, run_once, verdict};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-rs");
+
+/// The binary whose `batch` is measured: this build's, or another given in
+/// `CLAUDE_RS_BENCH_BIN` (an earlier release, for figures side by side; the
+/// fake API always runs from this build).
+fn measured_bin() -> String {
+    std::env::var("CLAUDE_RS_BENCH_BIN").unwrap_or_else(|_| BIN.to_string())
+}
 const API_KEY: &str = "sk-ant-bench-0000000000000000";
 const SERVER_RPM: u32 = 1_200;
 const PACED_ITEMS: usize = 300;
@@ -114,7 +121,7 @@ fn fresh(dir: &Path, name: &str) {
 
 /// `claude-rs batch INPUT -o NAME.out.jsonl` against `url`, logging to NAME.log.jsonl.
 fn batch_command(url: &str, dir: &Path, name: &str, input: &Path, extra: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(measured_bin());
     command
         .arg("batch")
         .arg(input)
@@ -210,7 +217,10 @@ fn main() {
         .filter(|arg| !arg.starts_with('-'))
         .collect();
     let dir = tempfile::tempdir().expect("a temp dir");
-    println!("\nclaude-rs batch benchmarks (fake API on 127.0.0.1)");
+    println!(
+        "\nclaude-rs batch benchmarks (fake API on 127.0.0.1): {}",
+        measured_bin()
+    );
     for (name, run) in SCENARIOS {
         if wanted.is_empty() || wanted.iter().any(|w| name.contains(w.as_str())) {
             run(dir.path());
@@ -313,7 +323,7 @@ fn resume_with_nothing_to_do(dir: &Path) {
     std::fs::write(&output, text).expect("OUTPUT is written");
     let input = dir.join("resume.txt");
     std::fs::write(&input, "the same prompt\n".repeat(LINES)).expect("the input is written");
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(measured_bin());
     command
         .arg("batch")
         .arg(&input)
