@@ -98,13 +98,7 @@ pub struct BatchSettings {
     pub policy: RetryPolicy,
     pub input: BatchInput,
     pub output: Option<PathBuf>,
-    pub jobs: usize,
-    pub rpm: Option<u32>,
-    pub tpm: Option<u64>,
-    /// The fraction of every limit actually used (0.9 for --headroom 10).
-    pub rate_fraction: f64,
-    /// No success for this long stops the batch (`--give-up-after`).
-    pub give_up_after: Duration,
+    pub pacing: Pacing,
     pub expectation: Option<Expectation>,
     pub skip_invalid: bool,
     pub retry_errored: bool,
@@ -268,20 +262,8 @@ fn picked_seconds(
     }
 }
 
-/// Checks a base URL and returns it without a trailing `/` or `/v1`.
-pub fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageError> {
-    let fix = "set ANTHROPIC_BASE_URL (or base_url in the config file) to scheme://host[:port], e.g. https://api.anthropic.com";
-    let parsed = BaseUrl::parse(raw).map_err(|problem| UsageError::new(problem, fix))?;
-    let origin = parsed.url.origin();
-    if parsed.dropped_v1 {
-        warnings.push(format!(
-            "the base URL ends in /v1; claude-rs adds that itself, so it uses {origin}"
-        ));
-    }
-    Ok(origin)
-}
-
-/// `ANTHROPIC_BASE_URL`, else `base_url` in the config file, else the API's.
+/// `ANTHROPIC_BASE_URL`, else `base_url` in the config file, else the API's:
+/// checked, and without a trailing `/` or `/v1`.
 pub fn resolve_base_url(ctx: &Context, warnings: &mut Vec<String>) -> Result<String, UsageError> {
     let picked = ctx.pick(
         "base_url",
@@ -290,7 +272,15 @@ pub fn resolve_base_url(ctx: &Context, warnings: &mut Vec<String>) -> Result<Str
         ctx.config(|l| l.base_url.as_ref()),
         DEFAULT_BASE_URL.to_string(),
     );
-    base_url(&picked.value, warnings)
+    let fix = "set ANTHROPIC_BASE_URL (or base_url in the config file) to scheme://host[:port], e.g. https://api.anthropic.com";
+    let parsed = BaseUrl::parse(&picked.value).map_err(|problem| UsageError::new(problem, fix))?;
+    let origin = parsed.url.origin();
+    if parsed.dropped_v1 {
+        warnings.push(format!(
+            "the base URL ends in /v1; claude-rs adds that itself, so it uses {origin}"
+        ));
+    }
+    Ok(origin)
 }
 
 /// `--beta` (all of them), else `betas` in the config file, comma-joined for
@@ -328,16 +318,14 @@ pub fn model(flag: Option<&str>, ctx: &Context) -> Result<String, UsageError> {
         DEFAULT_MODEL.to_string(),
     );
     if let Some(problem) = malformed_model_id(&picked.value) {
+        let said = ctx.said(
+            &picked.source,
+            "--model",
+            "model",
+            format!("'{}'", picked.value),
+        );
         return Err(UsageError::new(
-            format!(
-                "{} is not a model id: {problem}",
-                ctx.said(
-                    &picked.source,
-                    "--model",
-                    "model",
-                    format!("'{}'", picked.value)
-                )
-            ),
+            format!("{said} is not a model id: {problem}"),
             format!(
                 "give a model id such as {DEFAULT_MODEL} (--model, ANTHROPIC_MODEL or model in the config file)"
             ),
@@ -571,15 +559,16 @@ pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefau
         ctx.config(|l| l.temperature.as_ref()),
     );
     let model = model?;
-    if let Some((problem, fix)) = max_tokens_problem(max_tokens.value) {
-        let said = ctx.said(
-            &max_tokens.source,
-            "--max-tokens",
-            "max_tokens",
-            max_tokens.value,
-        );
+    // Only 0 is refused here: the model's own limit is checked against the
+    // Models API before sending (`commands::preflight`).
+    if max_tokens.value == 0 {
+        let said = ctx.said(&max_tokens.source, "--max-tokens", "max_tokens", 0);
+        let problem = "leaves no room for a reply";
         return Err(match max_tokens.source {
-            Source::Flag(_) | Source::Default => UsageError::new(format!("{said} {problem}"), fix),
+            Source::Flag(_) | Source::Default => UsageError::new(
+                format!("{said} {problem}"),
+                "give --max-tokens a value of 1 or more (default 4096)",
+            ),
             _ => UsageError::new(
                 format!("{said}: {problem}"),
                 "change max_tokens in the config file (claude-rs config show says where it is set)",
@@ -589,11 +578,9 @@ pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefau
     if let Some(t) = temperature.value
         && !(0.0..=1.0).contains(&t)
     {
+        let said = ctx.said(&temperature.source, "--temperature", "temperature", t);
         return Err(UsageError::new(
-            format!(
-                "{} is outside 0.0 to 1.0",
-                ctx.said(&temperature.source, "--temperature", "temperature", t)
-            ),
+            format!("{said} is outside 0.0 to 1.0"),
             "give the temperature a value from 0.0 (focused) to 1.0 (creative)",
         ));
     }
@@ -614,12 +601,10 @@ pub fn resolve_ask(
     let request = resolve_request(&args.request, ctx)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
-    let output = if args.json || expectation.is_some() || args.no_stream {
-        OutputMode::Buffer
-    } else if args.stream || stdout_is_terminal {
-        OutputMode::Stream
-    } else {
-        OutputMode::Buffer
+    let buffered = args.json || expectation.is_some() || args.no_stream;
+    let output = match !buffered && (args.stream || stdout_is_terminal) {
+        true => OutputMode::Stream,
+        false => OutputMode::Buffer,
     };
     let deadline = args
         .deadline
@@ -649,12 +634,14 @@ pub fn resolve_ask(
 
 /// How fast a local batch goes: workers, limits and headroom, from flags,
 /// then the config file's `[batch]`.
+#[derive(Debug)]
 pub struct Pacing {
     pub jobs: usize,
     pub rpm: Option<u32>,
     pub tpm: Option<u64>,
     /// The fraction of every limit actually used (0.9 for a headroom of 10).
     pub rate_fraction: f64,
+    /// No success for this long stops the batch (`--give-up-after`).
     pub give_up_after: Duration,
 }
 
@@ -674,11 +661,9 @@ pub fn resolve_pacing(
         DEFAULT_JOBS,
     );
     if jobs.value == 0 || jobs.value > MAX_JOBS {
+        let said = ctx.said(&jobs.source, "--jobs", "jobs", jobs.value);
         return Err(UsageError::new(
-            format!(
-                "{} is outside 1 to {MAX_JOBS}",
-                ctx.said(&jobs.source, "--jobs", "jobs", jobs.value)
-            ),
+            format!("{said} is outside 1 to {MAX_JOBS}"),
             "give a number of workers such as 4 (more rarely helps: the rate limit is shared)",
         ));
     }
@@ -699,11 +684,9 @@ pub fn resolve_pacing(
         (tpm.value, &tpm.source, "tpm"),
     ] {
         if limit == Some(0) {
+            let said = ctx.said(flag, &format!("--{key}"), key, 0);
             return Err(UsageError::new(
-                format!(
-                    "{} would never send anything",
-                    ctx.said(flag, &format!("--{key}"), key, 0)
-                ),
+                format!("{said} would never send anything"),
                 "give the limit of your account, e.g. --rpm 50, or leave it out to learn it from the API",
             ));
         }
@@ -791,11 +774,7 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         },
         input,
         output: args.output.clone(),
-        jobs: pacing.jobs,
-        rpm: pacing.rpm,
-        tpm: pacing.tpm,
-        rate_fraction: pacing.rate_fraction,
-        give_up_after: pacing.give_up_after,
+        pacing,
         expectation,
         skip_invalid: args.skip_invalid,
         retry_errored: args.retry_errored,
@@ -860,23 +839,7 @@ pub fn resolve_batch_api(args: &BatchArgs, ctx: &Context) -> Result<BatchApiSett
 
 /// Whether two paths name the same file (an OUTPUT that does not exist yet cannot be the input).
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
-/// What is wrong with a max_tokens value, said of the value (the caller
-/// names where it came from), and the fix; `None` when nothing is. The
-/// model's own limit is checked against the Models API before sending
-/// (`commands::preflight`).
-fn max_tokens_problem(max_tokens: u32) -> Option<(String, String)> {
-    (max_tokens == 0).then(|| {
-        (
-            "leaves no room for a reply".into(),
-            "give --max-tokens a value of 1 or more (default 4096)".into(),
-        )
-    })
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
 #[cfg(test)]
@@ -888,6 +851,12 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    /// `resolve_base_url` of `raw` given as ANTHROPIC_BASE_URL.
+    fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageError> {
+        let env = |name: &str| (name == "ANTHROPIC_BASE_URL").then(|| raw.to_string());
+        with_ctx(&env, None, None, |ctx| resolve_base_url(ctx, warnings))
     }
 
     #[test]
@@ -1095,9 +1064,16 @@ mod tests {
 
     #[test]
     fn max_tokens_needs_room_and_leaves_the_models_limit_to_the_api() {
-        assert!(max_tokens_problem(0).is_some());
+        let tokens = |n: u32| {
+            let args = RequestArgs {
+                max_tokens: Some(n),
+                ..RequestArgs::default()
+            };
+            with_ctx(&no_env, None, None, |ctx| resolve_request(&args, ctx))
+        };
+        assert!(tokens(0).is_err());
         assert!(
-            max_tokens_problem(1_000_000).is_none(),
+            tokens(1_000_000).is_ok(),
             "the live limit is checked before sending"
         );
     }

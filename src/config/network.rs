@@ -53,7 +53,14 @@ pub fn resolve_for(ctx: &Context, plain_http: bool) -> Result<Resolved, UsageErr
                 "proxy",
                 format!("'{}'", mask_credentials(raw.trim())),
             );
-            Some(proxy(raw, &said)?)
+            let proxy = ProxyServer::parse(raw).map_err(|problem| {
+                UsageError::new(
+                    format!("{said} {problem}"),
+                    "give the proxy as http://host:port (or https://), with credentials if it needs them: \
+                     http://user:password@host:port",
+                )
+            })?;
+            Some(proxy)
         }
     };
     if let Some(raw) = &picked.value {
@@ -85,17 +92,6 @@ pub fn resolve_for(ctx: &Context, plain_http: bool) -> Result<Resolved, UsageErr
             betas: super::betas(ctx)?,
         },
         allow_insecure_http: insecure.value,
-    })
-}
-
-/// `said` names the value and where it came from (`--proxy 'http://…'`).
-fn proxy(raw: &str, said: &str) -> Result<ProxyServer, UsageError> {
-    ProxyServer::parse(raw).map_err(|problem| {
-        UsageError::new(
-            format!("{said} {problem}"),
-            "give the proxy as http://host:port (or https://), with credentials if it needs them: \
-             http://user:password@host:port",
-        )
     })
 }
 
