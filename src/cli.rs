@@ -62,30 +62,21 @@ pub fn parse() -> Result<Cli, clap::Error> {
     about = "Send prompts to the Anthropic Claude Messages API, and know exactly what happened when it fails",
     long_about = "Send prompts to the Anthropic Claude Messages API. Every failure is classified (rate limit, overload, timeout, connection, key, ...), retried only when retrying can help, explained with its fix and request id, logged as JSON, and reported with a documented exit code.",
     after_long_help = exit_codes_help(),
-    propagate_version = true
+    propagate_version = true,
+    next_help_heading = "Global options"
 )]
 pub struct Cli {
     /// When to colour diagnostics on stderr (stdout is data and never coloured, except doctor's lines on a terminal)
     /// [default: auto, or `color` in the config file].
-    #[arg(long, global = true, value_enum, help_heading = "Global options")]
+    #[arg(long, global = true, value_enum)]
     pub color: Option<ColorChoice>,
 
     /// Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user's state directory).
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        help_heading = "Global options"
-    )]
+    #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
     /// Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE].
-    #[arg(
-        long,
-        global = true,
-        value_name = "NAME",
-        help_heading = "Global options"
-    )]
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
     #[command(flatten)]
@@ -125,15 +116,11 @@ pub enum Command {
 /// How to reach the API: global options, used by the commands that talk to
 /// it (`ask`, `batch`, `doctor`).
 #[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Network (global)")]
 pub struct NetworkArgs {
     /// Send every request through this proxy, http://[user:password@]host:port or https://…,
     /// instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it).
-    #[arg(
-        long,
-        global = true,
-        value_name = "URL",
-        help_heading = "Network (global)"
-    )]
+    #[arg(long, global = true, value_name = "URL")]
     pub proxy: Option<String>,
 
     /// Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy's),
@@ -142,27 +129,21 @@ pub struct NetworkArgs {
         long,
         global = true,
         value_name = "FILE",
-        conflicts_with = "native_roots",
-        help_heading = "Network (global)"
+        conflicts_with = "native_roots"
     )]
     pub ca_cert: Option<PathBuf>,
 
     /// Trust the operating system's certificate store instead of the bundled Mozilla roots.
-    #[arg(long, global = true, help_heading = "Network (global)")]
+    #[arg(long, global = true)]
     pub native_roots: bool,
 
     /// Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1.
-    #[arg(long, global = true, help_heading = "Network (global)")]
+    #[arg(long, global = true)]
     pub allow_insecure_http: bool,
 
     /// Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14
     /// [default: `betas` in the config file].
-    #[arg(
-        long = "beta",
-        global = true,
-        value_name = "NAME",
-        help_heading = "Network (global)"
-    )]
+    #[arg(long = "beta", global = true, value_name = "NAME")]
     pub betas: Vec<String>,
 }
 
