@@ -195,18 +195,11 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     std::fs::File::open(path)?
         .take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut bytes)?;
+    let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "it is over 1 MiB, too big for a config file",
-        ));
+        return Err(invalid("it is over 1 MiB, too big for a config file"));
     }
-    String::from_utf8(bytes).map_err(|_| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "stream did not contain valid UTF-8",
-        )
-    })
+    String::from_utf8(bytes).map_err(|_| invalid("stream did not contain valid UTF-8"))
 }
 
 pub fn unknown_profile(name: &str, file: Option<&ConfigFile>, chosen_by: &str) -> UsageError {

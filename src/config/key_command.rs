@@ -68,14 +68,13 @@ pub fn key_from_command(command: &str, timeout: Duration) -> Result<ApiKey, Usag
     let stdout = stdout.recv_timeout(left()).unwrap_or_default();
     let stderr = stderr.recv_timeout(left()).unwrap_or_default();
     if !status.success() {
-        let said = last_line(&stderr);
+        let said = last_line(&stderr).map_or(String::new(), |said| format!(": {said}"));
         let code = status
             .code()
             .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
-        return Err(fail(match said {
-            Some(said) => format!("api_key_cmd `{command}` failed ({code}): {said}"),
-            None => format!("api_key_cmd `{command}` failed ({code})"),
-        }));
+        return Err(fail(format!(
+            "api_key_cmd `{command}` failed ({code}){said}"
+        )));
     }
     let first = String::from_utf8_lossy(&stdout)
         .lines()

@@ -191,10 +191,8 @@ pub fn log_path(ctx: &Context) -> Option<PathBuf> {
         Some(path) => Some(expand_home(&path)),
         None => {
             let default = crate::log::default_path();
-            let shown = default
-                .as_ref()
-                .map_or(Value::Null, |p| p.display().to_string().into());
-            ctx.record("log_file", shown, &Source::Default);
+            let shown = default.as_ref().map(|p| p.display().to_string());
+            ctx.record("log_file", shown.into(), &Source::Default);
             default
         }
     }
@@ -318,12 +316,8 @@ pub fn model(flag: Option<&str>, ctx: &Context) -> Result<String, UsageError> {
         DEFAULT_MODEL.to_string(),
     );
     if let Some(problem) = malformed_model_id(&picked.value) {
-        let said = ctx.said(
-            &picked.source,
-            "--model",
-            "model",
-            format!("'{}'", picked.value),
-        );
+        let value = format!("'{}'", picked.value);
+        let said = ctx.said(&picked.source, "--model", "model", value);
         return Err(UsageError::new(
             format!("{said} is not a model id: {problem}"),
             format!(
@@ -338,40 +332,36 @@ pub fn model(flag: Option<&str>, ctx: &Context) -> Result<String, UsageError> {
 /// (a profile's over the top level's). With `--mock` and no key, the fake
 /// API's: no command is run for it.
 pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
-    let shown = |key: &ApiKey, how: &str| Value::from(format!("{}{how}", key.masked()));
-    if let Some(key) = (ctx.env)("ANTHROPIC_API_KEY")
+    let from_env = (ctx.env)("ANTHROPIC_API_KEY")
         .as_deref()
-        .and_then(ApiKey::new)
-    {
-        ctx.record(
-            "api_key",
-            shown(&key, ""),
-            &Source::Env("ANTHROPIC_API_KEY"),
-        );
-        return sendable(
-            key,
-            "ANTHROPIC_API_KEY",
-            "export ANTHROPIC_API_KEY=sk-ant-...",
-        );
-    }
-    if mock {
+        .and_then(ApiKey::new);
+    if from_env.is_none() && mock {
         let key = ApiKey::new(MOCK_API_KEY).ok_or_else(|| UsageError::new("no mock key", ""))?;
         ctx.record("api_key", "(any: the fake API)".into(), &Source::Default);
         return Ok(key);
     }
     let command = ctx.config(|l| l.api_key_cmd.as_ref());
     let literal = ctx.config(|l| l.api_key.as_ref());
-    match (command, literal) {
-        (Some(command), Some(literal)) if rank(&command.source) == rank(&literal.source) => {
-            Err(UsageError::new(
+    // The key, where it came from (as `config show` says it, and as a
+    // refusal names it) and how to fix a key that cannot be sent.
+    let (key, source, how, from, fix) = match (from_env, command, literal) {
+        (Some(key), _, _) => (
+            key,
+            Source::Env("ANTHROPIC_API_KEY"),
+            "",
+            "ANTHROPIC_API_KEY".to_string(),
+            "export ANTHROPIC_API_KEY=sk-ant-...",
+        ),
+        (None, Some(command), Some(literal)) if rank(&command.source) == rank(&literal.source) => {
+            return Err(UsageError::new(
                 format!(
                     "the config file sets both api_key ({}) and api_key_cmd ({}) in the same place",
                     literal.source, command.source
                 ),
                 "keep one of them: api_key_cmd, so that the key stays out of the file",
-            ))
+            ));
         }
-        (Some(command), literal)
+        (None, Some(command), literal)
             if literal
                 .as_ref()
                 .is_none_or(|l| rank(&command.source) > rank(&l.source)) =>
@@ -382,39 +372,33 @@ pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
                 .transpose()?
                 .unwrap_or(key_command::DEFAULT_TIMEOUT);
             let key = key_command::key_from_command(&command.value, timeout)?;
-            ctx.record(
-                "api_key",
-                shown(&key, " (from api_key_cmd)"),
-                &command.source,
-            );
             let from = format!("the output of api_key_cmd ({})", command.source);
-            sendable(
-                key,
-                &from,
-                "make api_key_cmd print the key alone on its first line",
-            )
+            let fix = "make api_key_cmd print the key alone on its first line";
+            (key, command.source, " (from api_key_cmd)", from, fix)
         }
-        (_, Some(literal)) => {
+        (None, _, Some(literal)) => {
+            let from = format!("api_key in the config file ({})", literal.source);
             let key = ApiKey::new(&literal.value).ok_or_else(|| {
                 UsageError::new(
-                    format!("api_key in the config file ({}) is empty", literal.source),
+                    format!("{from} is empty"),
                     "set it to the key, or better, use api_key_cmd",
                 )
             })?;
-            ctx.record("api_key", shown(&key, ""), &literal.source);
-            let from = format!("api_key in the config file ({})", literal.source);
-            sendable(key, &from, "set api_key = \"sk-ant-...\" on one line")
+            let fix = "set api_key = \"sk-ant-...\" on one line";
+            (key, literal.source, "", from, fix)
         }
         _ => {
             ctx.record("api_key", Value::Null, &Source::Default);
-            Err(UsageError::new(
+            return Err(UsageError::new(
                 "no API key: ANTHROPIC_API_KEY is not set (or is empty), and the config file has no api_key_cmd",
                 "export ANTHROPIC_API_KEY=sk-ant-... (create one at https://console.anthropic.com/settings/keys), \
                  or set api_key_cmd = \"pass show anthropic\" in the config file (claude-rs config path), \
                  or try claude-rs without a key: claude-rs ask --mock flaky \"hello\"",
-            ))
+            ));
         }
-    }
+    };
+    ctx.record("api_key", format!("{}{how}", key.masked()).into(), &source);
+    sendable(key, &from, fix)
 }
 
 /// A key goes into the `x-api-key` header, which holds visible ASCII only: a
