@@ -110,20 +110,14 @@ impl BaseUrl {
 
     /// Whether `url` (absolute) is on this origin: scheme, host and port.
     pub fn same_origin(&self, url: &str) -> bool {
-        let origin_end = match url.find("://") {
-            Some(at) => {
-                let start = at + 3;
-                let end = url[start..]
-                    .find(['/', '?', '#'])
-                    .map_or(url.len(), |i| start + i);
-                &url[..end]
-            }
-            None => url,
-        };
-        BaseUrl::parse(origin_end).is_ok_and(|other| {
-            other.url.scheme == self.scheme
-                && other.url.host == self.host
-                && other.url.port == self.port
+        // Without a scheme, no prefix of `url` parses.
+        let start = url.find("://").map_or(0, |at| at + 3);
+        let end = url[start..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| start + i);
+        BaseUrl::parse(&url[..end]).is_ok_and(|other| {
+            (other.url.scheme, other.url.host, other.url.port)
+                == (self.scheme, self.host.clone(), self.port)
         })
     }
 }

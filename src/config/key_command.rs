@@ -76,12 +76,8 @@ pub fn key_from_command(command: &str, timeout: Duration) -> Result<ApiKey, Usag
             "api_key_cmd `{command}` failed ({code}){said}"
         )));
     }
-    let first = String::from_utf8_lossy(&stdout)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    ApiKey::new(&first).ok_or_else(|| {
+    let stdout = String::from_utf8_lossy(&stdout);
+    ApiKey::new(stdout.lines().next().unwrap_or_default()).ok_or_else(|| {
         fail(format!(
             "api_key_cmd `{command}` printed no key (its first line is empty)"
         ))
