@@ -29,6 +29,9 @@ pub fn exit_codes_help() -> String {
     out + "\n" + ENVIRONMENT_HELP
 }
 
+// The long help texts are prose, kept as plain text beside this file (each
+// without a final newline: clap prints them as they are, and man/ and
+// completions/ are generated from them).
 const ENVIRONMENT_HELP: &str = include_str!("help/environment.txt");
 
 pub const BATCH_HELP: &str = include_str!("help/batch.txt");
