@@ -47,20 +47,15 @@ pub fn resolve_for(ctx: &Context, plain_http: bool) -> Result<Resolved, UsageErr
     let proxy = match (&picked.source, &picked.value) {
         (Source::Env(_), _) | (_, None) => None,
         (source, Some(raw)) => {
-            let said = ctx.said(
-                source,
-                "--proxy",
-                "proxy",
-                format!("'{}'", mask_credentials(raw.trim())),
-            );
-            let proxy = ProxyServer::parse(raw).map_err(|problem| {
+            let value = format!("'{}'", mask_credentials(raw.trim()));
+            let said = ctx.said(source, "--proxy", "proxy", value);
+            Some(ProxyServer::parse(raw).map_err(|problem| {
                 UsageError::new(
                     format!("{said} {problem}"),
                     "give the proxy as http://host:port (or https://), with credentials if it needs them: \
                      http://user:password@host:port",
                 )
-            })?;
-            Some(proxy)
+            })?)
         }
     };
     if let Some(raw) = &picked.value {
