@@ -26,156 +26,23 @@ pub fn exit_codes_help() -> String {
             out.push_str(&format!("       categories: {}\n", categories.join(", ")));
         }
     }
-    out.push('\n');
-    out.push_str(ENVIRONMENT_HELP);
-    out
+    out + "\n" + ENVIRONMENT_HELP
 }
 
-const ENVIRONMENT_HELP: &str = "\
-Environment:
-  ANTHROPIC_API_KEY    the API key (else api_key_cmd or api_key in the config file; never printed,
-                       logged or shown beyond its last 4 characters)
-  ANTHROPIC_BASE_URL   scheme://host[:port] of the API, without /v1 (default https://api.anthropic.com)
-  ANTHROPIC_MODEL      the model (default claude-sonnet-5-5)
-  CLAUDE_RS_CONFIG     the config file (default: the user's config directory, claude-rs/config.toml)
-  CLAUDE_RS_PROFILE    the config file's profile to use (--profile overrides it)
-  CLAUDE_RS_LOG        the JSONL log file (default: the user's state directory, claude-rs/log.jsonl)
-  CLAUDE_RS_CACHE_DIR  the --fallback-cache directory (default: the user's cache directory, claude-rs)
-  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY   proxies, honoured as usual (--proxy overrides them)
-  SSL_CERT_FILE        extra CA certificates (PEM) to trust; --ca-cert overrides it
-  NO_COLOR, CLICOLOR_FORCE, TERM=dumb            colour on stderr";
+// The long help texts are prose, kept as plain text beside this file (each
+// without a final newline: clap prints them as they are, and man/ and
+// completions/ are generated from them).
+const ENVIRONMENT_HELP: &str = include_str!("help/environment.txt");
 
-pub const BATCH_HELP: &str = "\
-Input lines, in any mix (blank lines are skipped):
-  {\"custom_id\":\"q1\",\"params\":{\"model\":...,\"max_tokens\":...,\"messages\":[...]}}   Message Batches form
-  {\"custom_id\":\"q2\",\"prompt\":\"...\",\"system\":...,\"model\":...,\"max_tokens\":...}      short form
-  Summarise the plot of Hamlet                                          plain text: its id is its line number
-custom_id: 1 to 64 letters, digits, - or _, unique. Every line is checked before
-anything is sent; all problems are listed with their line numbers (exit 2).
+pub const BATCH_HELP: &str = include_str!("help/batch.txt");
 
-Output lines, in the Message Batches results format, in the order items finish:
-  {\"custom_id\":\"q1\",\"result\":{\"type\":\"succeeded\",\"message\":{...}}}
-  {\"custom_id\":\"q2\",\"result\":{\"type\":\"errored\",\"error\":{\"type\":\"error\",\"error\":{...},
-     \"request_id\":...,\"category\":...,\"http_status\":...,\"retryable\":...,\"fix\":...,\"attempts\":...}}}
+pub const CONFIG_HELP: &str = include_str!("help/config.txt");
 
-Failures: a 429 pauses every worker until its retry-after; repeated overloads,
-server errors or network failures open a circuit breaker (all workers wait,
-then one request probes). A failure of the key, its permissions or billing
-stops the batch at once: nothing more is sent and unfinished items are left
-for a resume. An item's own failure (invalid_request, not_found,
-request_too_large, output_validation, or retries used up) is an errored line.
+pub const EXPLAIN_HELP: &str = include_str!("help/explain.txt");
 
-Through the Message Batches API (--remote, needs -o): the same input, checks,
-OUTPUT and resume rules, at half the price, for workloads no single machine
-should run. Items go in batches of at most 100,000 requests and 256 MB; each
-batch id is printed as it is created and kept in OUTPUT.batches (JSONL, removed
-once every batch is downloaded), so running the same command again after a
-crash or Ctrl-C polls and downloads what was submitted and submits only the
-rest. A create is retried only when the failure proves nothing was created (an
-error status, or no connection); after a reset or stall once it was sent,
-claude-rs stops and says how to find the batch (--list, then --batch-id).
-Errored results gain claude-rs's verdict (category, retryable, fix).
+pub const LOG_HELP: &str = include_str!("help/log.txt");
 
-Exit codes:
-  0    every item succeeded
-  2    invalid input or flags; nothing was sent
-  3    stopped: authentication, permission or billing (rerun to resume once fixed)
-  4    --status / --cancel / --batch-id: no such batch (not_found), or it cannot be canceled
-  1    OUTPUT (or OUTPUT.batches) could not be written
-  5    stopped: a 429 asked to wait longer than 10 minutes (local); the rate limit
-       outlasted the retries (remote)
-  6, 7 stopped: the API or the network kept failing (local: through the circuit
-       breaker's probes; remote: through the retries; the batches keep running);
-       remote, 6 also: a downloaded batch had no result for some items (rerun)
-  9    finished, but some items errored, were canceled or expired (--retry-errored redoes them)
-  10   without -o: the results could not be written to stdout (disk full, I/O error),
-       or stdout was closed by its reader (| head) with items unfinished
-  130  interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP): local: in-flight items finished,
-       the rest left for a resume; remote: the batches keep running on Anthropic's side,
-       rerun to resume
-
-Examples:
-  claude-rs batch prompts.txt -o results.jsonl --jobs 8 --rpm 50
-  claude-rs batch prompts.txt -o results.jsonl                 resume after a crash or Ctrl-C
-  claude-rs batch prompts.txt -o results.jsonl --retry-errored redo the failures
-  claude-rs batch --remote prompts.jsonl -o results.jsonl      through the Message Batches API
-  claude-rs batch --list                                       recent batches, to find a lost id
-  claude-rs batch --status ID [--json]                         one batch's state
-  claude-rs batch --cancel ID                                  cancel it
-  claude-rs batch --remote --batch-id ID -o results.jsonl      follow a batch sent elsewhere";
-
-pub const CONFIG_HELP: &str = "\
-The config file is CLAUDE_RS_CONFIG, else the user's config directory
-(claude-rs/config.toml; `claude-rs config path` prints it). Every key is
-optional. Precedence: flags > environment > [profile.NAME] > top level > defaults.
-
-  model = \"claude-sonnet-5-5\"       max_tokens = 4096      system = \"...\"
-  temperature = 0.5                  max_retries = 4        timeout = 30
-  connect_timeout = 10               log_file = \"/path\"   color = \"auto\"
-  api_key_cmd = \"pass show anthropic\"   api_key_cmd_timeout = 10
-  api_key = \"sk-ant-...\"            (warned about unless the file is mode 0600)
-  base_url = \"https://api.anthropic.com\"   proxy = \"http://host:3128\"
-  ca_cert = \"/etc/ssl/corp-ca.pem\"   native_roots = false   allow_insecure_http = false
-  betas = [\"files-api-2025-04-14\"]   (one anthropic-beta header; --beta replaces the list)
-
-  [batch]
-  jobs = 4    rpm = 50    tpm = 40000    headroom = 10
-
-  [profile.work]                    chosen with --profile work or CLAUDE_RS_PROFILE=work
-  model = \"claude-opus-4-6\"
-  api_key_cmd = \"pass show anthropic-work\"
-  [profile.work.batch]
-  rpm = 1000
-
-A file that cannot be read, an unknown key or a value of the wrong type is
-exit 2, naming the file and the line.";
-
-pub const EXPLAIN_HELP: &str = "\
-What it reads (words first; stdin when no words are given):
-  a status                 claude-rs explain 529
-  an API error type        claude-rs explain overloaded_error
-  a category               claude-rs explain rate_limit
-  an API error body        {\"type\":\"error\",\"error\":{...},\"request_id\":...} on stdin
-  an SSE error event       event: error + data: {...} on stdin
-  a claude-rs log line     tail -n 1 \"$CLAUDE_RS_LOG\" | claude-rs explain
-  an SDK exception         Error code: 429 - {'type': 'error', ...}   (Python, on stdin)
-                           429 {\"type\":\"error\",...}                   (TypeScript, on stdin)
-
-Exit codes: 0 when it explained the error (the code claude-rs would exit with is
-printed, not returned); 2 when the input is none of the above.";
-
-pub const LOG_HELP: &str = "\
-The log is the one `ask` writes: --log-file, else CLAUDE_RS_LOG, else the user's
-state directory (claude-rs/log.jsonl); the rotated <log>.1 is read first.
-Damaged lines are skipped with one warning. Without a log file: \"no log yet\", exit 0.
-
-Examples:
-  claude-rs log --since 1h                  failures in the last hour
-  claude-rs log --category rate_limit --json
-  claude-rs log stats --since 24h --window 5m
-  claude-rs log stats --alert-below 95      exit with the worst window's category code
-                                            (e.g. 6 for overloaded) when it is below 95%";
-
-pub const DOCTOR_HELP: &str = "\
-The checks, in order; a check whose hop failed is skipped, saying why:
-  config       key (shown as its last 4 characters), base URL, model, log path
-  proxy        --proxy, or HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY, and whether one applies
-  dns          the API host (or the proxy) resolves
-  tcp          a connection opens
-  tls          the handshake verifies (https only) against the roots in use (--ca-cert,
-               SSL_CERT_FILE, --native-roots); an unknown issuer suggests interception
-  http         GET /v1/models without a key gets any answer
-  auth         GET /v1/models with the key gets 200
-  model        the model is served to the key, with its limits and capabilities; deprecated ids warn
-  rate_limits  the anthropic-ratelimit-* headers seen
-  clock        the local clock against the server's Date
-  health       success rate in the last 5 minutes and hour, from the log
-  log          the log is writable, with mode 0600
---offline runs config, proxy, health and log only.
-
-Exit codes: 0 when nothing failed (warnings allowed); otherwise the code of the
-first failing check: 2 config, 3 key or permission, 4 model not found,
-5 rate limited, 6 the API failed, 7 network (dns, tcp, tls, http, proxy).";
+pub const DOCTOR_HELP: &str = include_str!("help/doctor.txt");
 
 /// The command with the help text that is only known at run time (the mock
 /// scenarios). Parsing, completions and man pages all use this one.
@@ -198,30 +65,21 @@ pub fn parse() -> Result<Cli, clap::Error> {
     about = "Send prompts to the Anthropic Claude Messages API, and know exactly what happened when it fails",
     long_about = "Send prompts to the Anthropic Claude Messages API. Every failure is classified (rate limit, overload, timeout, connection, key, ...), retried only when retrying can help, explained with its fix and request id, logged as JSON, and reported with a documented exit code.",
     after_long_help = exit_codes_help(),
-    propagate_version = true
+    propagate_version = true,
+    next_help_heading = "Global options"
 )]
 pub struct Cli {
     /// When to colour diagnostics on stderr (stdout is data and never coloured, except doctor's lines on a terminal)
     /// [default: auto, or `color` in the config file].
-    #[arg(long, global = true, value_enum, help_heading = "Global options")]
+    #[arg(long, global = true, value_enum)]
     pub color: Option<ColorChoice>,
 
     /// Append the JSONL event log here [env: CLAUDE_RS_LOG] (default: `log_file` in the config file, else the user's state directory).
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        help_heading = "Global options"
-    )]
+    #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
     /// Use this profile of the config file ([profile.NAME]) over its top-level settings [env: CLAUDE_RS_PROFILE].
-    #[arg(
-        long,
-        global = true,
-        value_name = "NAME",
-        help_heading = "Global options"
-    )]
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
     #[command(flatten)]
@@ -261,15 +119,11 @@ pub enum Command {
 /// How to reach the API: global options, used by the commands that talk to
 /// it (`ask`, `batch`, `doctor`).
 #[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Network (global)")]
 pub struct NetworkArgs {
     /// Send every request through this proxy, http://[user:password@]host:port or https://…,
     /// instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it).
-    #[arg(
-        long,
-        global = true,
-        value_name = "URL",
-        help_heading = "Network (global)"
-    )]
+    #[arg(long, global = true, value_name = "URL")]
     pub proxy: Option<String>,
 
     /// Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy's),
@@ -278,27 +132,21 @@ pub struct NetworkArgs {
         long,
         global = true,
         value_name = "FILE",
-        conflicts_with = "native_roots",
-        help_heading = "Network (global)"
+        conflicts_with = "native_roots"
     )]
     pub ca_cert: Option<PathBuf>,
 
     /// Trust the operating system's certificate store instead of the bundled Mozilla roots.
-    #[arg(long, global = true, help_heading = "Network (global)")]
+    #[arg(long, global = true)]
     pub native_roots: bool,
 
     /// Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1.
-    #[arg(long, global = true, help_heading = "Network (global)")]
+    #[arg(long, global = true)]
     pub allow_insecure_http: bool,
 
     /// Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14
     /// [default: `betas` in the config file].
-    #[arg(
-        long = "beta",
-        global = true,
-        value_name = "NAME",
-        help_heading = "Network (global)"
-    )]
+    #[arg(long = "beta", global = true, value_name = "NAME")]
     pub betas: Vec<String>,
 }
 
@@ -532,11 +380,6 @@ pub struct ExplainArgs {
     pub json: bool,
 }
 
-/// The category names, from the one list, for validation and completions.
-fn category_names() -> PossibleValuesParser {
-    PossibleValuesParser::new(Category::ALL.map(Category::as_str))
-}
-
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct LogArgs {
@@ -548,7 +391,8 @@ pub struct LogArgs {
     pub since: Option<Duration>,
 
     /// Only failures of this category.
-    #[arg(long, value_name = "CATEGORY", value_parser = category_names())]
+    // The names from the one list, for validation and completions.
+    #[arg(long, value_name = "CATEGORY", value_parser = PossibleValuesParser::new(Category::ALL.map(Category::as_str)))]
     pub category: Option<String>,
 
     /// Print the matching log lines unchanged (JSONL).
@@ -695,7 +539,6 @@ pub struct GenerateArgs {
     pub out: PathBuf,
 }
 
-/// A duration such as `90s`, `5m` or `1h 30m`, above zero (`--since`, `--window`).
 /// `claude-rs mock --help`'s list of scenarios and steps, from the fake
 /// API's own tables so that it cannot drift from them.
 fn scenarios_help() -> String {
@@ -710,19 +553,15 @@ fn scenarios_help() -> String {
     let mut line = String::from(" ");
     for form in fake_api::STEP_FORMS.split(", ") {
         if line.len() + form.len() > 96 {
-            out.push_str(line.trim_end());
-            out.push('\n');
+            out += &format!("{}\n", line.trim_end());
             line = String::from(" ");
         }
-        line.push(' ');
-        line.push_str(form);
-        line.push(',');
+        line += &format!(" {form},");
     }
-    out.push_str(line.trim_end_matches(','));
-    out.push('\n');
-    out
+    out + line.trim_end_matches(',') + "\n"
 }
 
+/// A duration such as `90s`, `5m` or `1h 30m`, above zero (`--since`, `--window`).
 pub fn positive_duration(text: &str) -> Result<Duration, String> {
     match humantime::parse_duration(text) {
         Ok(duration) if !duration.is_zero() => Ok(duration),

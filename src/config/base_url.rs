@@ -11,22 +11,6 @@ pub enum Scheme {
     Https,
 }
 
-impl Scheme {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
-    }
-
-    pub fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaseUrl {
     pub scheme: Scheme,
@@ -98,7 +82,7 @@ impl BaseUrl {
             url: BaseUrl {
                 scheme,
                 host: host.to_ascii_lowercase(),
-                port: port.unwrap_or(scheme.default_port()),
+                port: port.unwrap_or(if scheme == Scheme::Http { 80 } else { 443 }),
                 explicit_port: port.is_some(),
             },
             dropped_v1,
@@ -126,27 +110,25 @@ impl BaseUrl {
 
     /// Whether `url` (absolute) is on this origin: scheme, host and port.
     pub fn same_origin(&self, url: &str) -> bool {
-        let origin_end = match url.find("://") {
-            Some(at) => {
-                let start = at + 3;
-                let end = url[start..]
-                    .find(['/', '?', '#'])
-                    .map_or(url.len(), |i| start + i);
-                &url[..end]
-            }
-            None => url,
-        };
-        BaseUrl::parse(origin_end).is_ok_and(|other| {
-            other.url.scheme == self.scheme
-                && other.url.host == self.host
-                && other.url.port == self.port
+        // Without a scheme, no prefix of `url` parses.
+        let start = url.find("://").map_or(0, |at| at + 3);
+        let end = url[start..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| start + i);
+        BaseUrl::parse(&url[..end]).is_ok_and(|other| {
+            (other.url.scheme, other.url.host, other.url.port)
+                == (self.scheme, self.host.clone(), self.port)
         })
     }
 }
 
 impl fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.scheme.as_str(), self.host)?;
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        write!(f, "{scheme}://{}", self.host)?;
         if self.explicit_port {
             write!(f, ":{}", self.port)?;
         }
@@ -157,27 +139,21 @@ impl fmt::Display for BaseUrl {
 /// `host` and the port after it, if one is given; `None` for a port that is
 /// not a number from 1 to 65535.
 fn split_port(authority: &str) -> Option<(&str, Option<u16>)> {
-    let port_at = match authority.strip_prefix('[') {
-        // [v6]:port — the colon after the closing bracket, if any.
-        Some(_) => authority.find(']').map(|close| close + 1),
-        None => Some(0),
-    }?;
-    let (host, port) = match authority[port_at..].rfind(':') {
-        Some(colon) => {
-            let colon = port_at + colon;
-            (&authority[..colon], Some(&authority[colon + 1..]))
-        }
-        None => (authority, None),
+    // [v6]:port — the colon after the closing bracket, if any.
+    let port_at = match authority.starts_with('[') {
+        true => authority.find(']')? + 1,
+        false => 0,
     };
-    match port {
-        None => Some((host, None)),
-        Some(port) if port.chars().all(|c| c.is_ascii_digit()) && !port.is_empty() => {
-            match port.parse::<u32>() {
-                Ok(n @ 1..=65535) => Some((host, Some(n as u16))),
-                _ => None,
-            }
+    let Some(colon) = authority[port_at..].rfind(':').map(|at| port_at + at) else {
+        return Some((authority, None));
+    };
+    let port = &authority[colon + 1..];
+    // Digits only: `parse` would take a sign.
+    match port.parse::<u32>() {
+        Ok(n @ 1..=65535) if port.bytes().all(|b| b.is_ascii_digit()) => {
+            Some((&authority[..colon], Some(n as u16)))
         }
-        Some(_) => None,
+        _ => None,
     }
 }
 

@@ -77,7 +77,7 @@ impl<'a> Context<'a> {
         &self,
         key: impl Fn(&BatchLayer) -> Option<&Spanned<T>>,
     ) -> Option<Sourced<T>> {
-        self.user.get_batch(key)
+        self.user.get(|layer| layer.batch.as_ref().and_then(&key))
     }
 
     /// flag > environment > profile > file > default, recorded under `key`.
@@ -102,15 +102,13 @@ impl<'a> Context<'a> {
         env: Option<(T, &'static str)>,
         config: Option<Sourced<T>>,
     ) -> Sourced<Option<T>> {
-        let picked = layered(
+        self.pick(
+            key,
             flag.map(|(v, n)| (Some(v), n)),
             env.map(|(v, n)| (Some(v), n)),
             config.map(|c| c.map(Some)),
             None,
-        );
-        let shown = picked.value.clone().map_or(Value::Null, Into::into);
-        self.record(key, shown, &picked.source);
-        picked
+        )
     }
 
     /// How a message names a value and where it came from: `--max-tokens 0`,

@@ -133,10 +133,9 @@ impl ConfigFile {
 
     pub fn parse(path: &Path, text: String, mode: Option<u32>) -> Result<ConfigFile, UsageError> {
         let whole: WholeFile = toml::from_str(&text).map_err(|error| {
-            let place = match error.span() {
-                Some(span) => format!(", line {}", line_of(&text, span.start)),
-                None => String::new(),
-            };
+            let place = error.span().map_or(String::new(), |span| {
+                format!(", line {}", line_of(&text, span.start))
+            });
             UsageError::new(
                 format!(
                     "bad config file {}{place}: {}",
@@ -169,15 +168,12 @@ impl ConfigFile {
             .ok_or_else(|| unknown_profile(name, Some(self), chosen_by))
     }
 
-    /// Whether the file holds a literal key anywhere.
-    pub fn holds_a_key(&self) -> bool {
-        self.top.api_key.is_some() || self.profiles.values().any(|p| p.api_key.is_some())
-    }
-
-    /// A warning when the file holds a key and others may read it.
+    /// A warning when the file holds a key (anywhere) and others may read it.
     pub fn key_exposure_warning(&self) -> Option<String> {
         let mode = self.mode?;
-        (self.holds_a_key() && mode & 0o077 != 0).then(|| {
+        let holds_a_key =
+            self.top.api_key.is_some() || self.profiles.values().any(|p| p.api_key.is_some());
+        (holds_a_key && mode & 0o077 != 0).then(|| {
             format!(
                 "{} holds an API key and can be read by others (mode {:04o}): run chmod 600 {}, or use api_key_cmd",
                 self.path.display(),
@@ -199,18 +195,11 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     std::fs::File::open(path)?
         .take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut bytes)?;
+    let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "it is over 1 MiB, too big for a config file",
-        ));
+        return Err(invalid("it is over 1 MiB, too big for a config file"));
     }
-    String::from_utf8(bytes).map_err(|_| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "stream did not contain valid UTF-8",
-        )
-    })
+    String::from_utf8(bytes).map_err(|_| invalid("stream did not contain valid UTF-8"))
 }
 
 pub fn unknown_profile(name: &str, file: Option<&ConfigFile>, chosen_by: &str) -> UsageError {
@@ -221,11 +210,14 @@ pub fn unknown_profile(name: &str, file: Option<&ConfigFile>, chosen_by: &str) -
         || "there is no config file".to_string(),
         |f| format!("{} has no [profile.{name}]", f.path.display()),
     );
+    let undo = match chosen_by {
+        "CLAUDE_RS_PROFILE" => "unset CLAUDE_RS_PROFILE".to_string(),
+        flag => format!("drop {flag}"),
+    };
     let fix = match known.is_empty() {
-        true => match chosen_by {
-            "CLAUDE_RS_PROFILE" => "define it as [profile.NAME] in the config file (claude-rs config path), or unset CLAUDE_RS_PROFILE".to_string(),
-            flag => format!("define it as [profile.NAME] in the config file (claude-rs config path), or drop {flag}"),
-        },
+        true => format!(
+            "define it as [profile.NAME] in the config file (claude-rs config path), or {undo}"
+        ),
         false => format!("use one of: {}", known.join(", ")),
     };
     UsageError::new(
@@ -235,12 +227,7 @@ pub fn unknown_profile(name: &str, file: Option<&ConfigFile>, chosen_by: &str) -
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.bytes().take(offset).filter(|&b| b == b'\n').count() + 1
 }
 
 /// toml's messages span lines; a diagnostic is one.

@@ -29,15 +29,21 @@ pub fn key_from_command(command: &str, timeout: Duration) -> Result<ApiKey, Usag
     // found", and we quote the command: any word of it that has a key's
     // shape is masked wherever it shows.
     secret::remember_key_like_words(command);
-    let mut child = shell(command)
+    let (shell, run) = if cfg!(unix) {
+        ("sh", "-c")
+    } else {
+        ("cmd", "/C")
+    };
+    let mut child = Command::new(shell)
+        .args([run, command])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| fail(format!("api_key_cmd `{command}` could not be started: {e}")))?;
     // Drained on their own threads, so a chatty command cannot fill a pipe and hang.
-    let stdout = first_line(child.stdout.take());
-    let stderr = drain(child.stderr.take());
+    let stdout = read_on_a_thread(child.stdout.take(), true);
+    let stderr = read_on_a_thread(child.stderr.take(), false);
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -62,63 +68,38 @@ pub fn key_from_command(command: &str, timeout: Duration) -> Result<ApiKey, Usag
     let stdout = stdout.recv_timeout(left()).unwrap_or_default();
     let stderr = stderr.recv_timeout(left()).unwrap_or_default();
     if !status.success() {
-        let said = last_line(&stderr);
+        let said = last_line(&stderr).map_or(String::new(), |said| format!(": {said}"));
         let code = status
             .code()
             .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
-        return Err(fail(match said {
-            Some(said) => format!("api_key_cmd `{command}` failed ({code}): {said}"),
-            None => format!("api_key_cmd `{command}` failed ({code})"),
-        }));
+        return Err(fail(format!(
+            "api_key_cmd `{command}` failed ({code}){said}"
+        )));
     }
-    let first = String::from_utf8_lossy(&stdout)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    ApiKey::new(&first).ok_or_else(|| {
+    let stdout = String::from_utf8_lossy(&stdout);
+    ApiKey::new(stdout.lines().next().unwrap_or_default()).ok_or_else(|| {
         fail(format!(
             "api_key_cmd `{command}` printed no key (its first line is empty)"
         ))
     })
 }
 
-#[cfg(unix)]
-fn shell(command: &str) -> Command {
-    let mut shell = Command::new("sh");
-    shell.arg("-c").arg(command);
-    shell
-}
-
-#[cfg(not(unix))]
-fn shell(command: &str) -> Command {
-    let mut shell = Command::new("cmd");
-    shell.arg("/C").arg(command);
-    shell
-}
-
-/// Reads the first line of a pipe on a thread of its own: the key is all
-/// that is wanted, and it arrives even if the pipe is never closed.
-fn first_line(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let mut line = Vec::new();
-        if let Some(pipe) = pipe {
-            let _ = std::io::BufReader::new(pipe).read_until(b'\n', &mut line);
-        }
-        let _ = sender.send(line);
-    });
-    receiver
-}
-
-/// Reads a pipe to its end on a thread of its own; the bytes arrive on the
-/// channel once it closes.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+/// Reads a pipe on a thread of its own: its first line only when
+/// `first_line` (the key is all that is wanted, and it arrives even if the
+/// pipe is never closed), else to its end. The bytes arrive on the channel.
+fn read_on_a_thread(
+    pipe: Option<impl Read + Send + 'static>,
+    first_line: bool,
+) -> mpsc::Receiver<Vec<u8>> {
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
         let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
+        if let Some(pipe) = pipe {
+            let mut pipe = std::io::BufReader::new(pipe);
+            let _ = match first_line {
+                true => pipe.read_until(b'\n', &mut bytes),
+                false => pipe.read_to_end(&mut bytes),
+            };
         }
         let _ = sender.send(bytes);
     });

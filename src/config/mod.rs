@@ -98,13 +98,7 @@ pub struct BatchSettings {
     pub policy: RetryPolicy,
     pub input: BatchInput,
     pub output: Option<PathBuf>,
-    pub jobs: usize,
-    pub rpm: Option<u32>,
-    pub tpm: Option<u64>,
-    /// The fraction of every limit actually used (0.9 for --headroom 10).
-    pub rate_fraction: f64,
-    /// No success for this long stops the batch (`--give-up-after`).
-    pub give_up_after: Duration,
+    pub pacing: Pacing,
     pub expectation: Option<Expectation>,
     pub skip_invalid: bool,
     pub retry_errored: bool,
@@ -197,10 +191,8 @@ pub fn log_path(ctx: &Context) -> Option<PathBuf> {
         Some(path) => Some(expand_home(&path)),
         None => {
             let default = crate::log::default_path();
-            let shown = default
-                .as_ref()
-                .map_or(Value::Null, |p| p.display().to_string().into());
-            ctx.record("log_file", shown, &Source::Default);
+            let shown = default.as_ref().map(|p| p.display().to_string());
+            ctx.record("log_file", shown.into(), &Source::Default);
             default
         }
     }
@@ -268,20 +260,8 @@ fn picked_seconds(
     }
 }
 
-/// Checks a base URL and returns it without a trailing `/` or `/v1`.
-pub fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageError> {
-    let fix = "set ANTHROPIC_BASE_URL (or base_url in the config file) to scheme://host[:port], e.g. https://api.anthropic.com";
-    let parsed = BaseUrl::parse(raw).map_err(|problem| UsageError::new(problem, fix))?;
-    let origin = parsed.url.origin();
-    if parsed.dropped_v1 {
-        warnings.push(format!(
-            "the base URL ends in /v1; claude-rs adds that itself, so it uses {origin}"
-        ));
-    }
-    Ok(origin)
-}
-
-/// `ANTHROPIC_BASE_URL`, else `base_url` in the config file, else the API's.
+/// `ANTHROPIC_BASE_URL`, else `base_url` in the config file, else the API's:
+/// checked, and without a trailing `/` or `/v1`.
 pub fn resolve_base_url(ctx: &Context, warnings: &mut Vec<String>) -> Result<String, UsageError> {
     let picked = ctx.pick(
         "base_url",
@@ -290,7 +270,15 @@ pub fn resolve_base_url(ctx: &Context, warnings: &mut Vec<String>) -> Result<Str
         ctx.config(|l| l.base_url.as_ref()),
         DEFAULT_BASE_URL.to_string(),
     );
-    base_url(&picked.value, warnings)
+    let fix = "set ANTHROPIC_BASE_URL (or base_url in the config file) to scheme://host[:port], e.g. https://api.anthropic.com";
+    let parsed = BaseUrl::parse(&picked.value).map_err(|problem| UsageError::new(problem, fix))?;
+    let origin = parsed.url.origin();
+    if parsed.dropped_v1 {
+        warnings.push(format!(
+            "the base URL ends in /v1; claude-rs adds that itself, so it uses {origin}"
+        ));
+    }
+    Ok(origin)
 }
 
 /// `--beta` (all of them), else `betas` in the config file, comma-joined for
@@ -328,16 +316,10 @@ pub fn model(flag: Option<&str>, ctx: &Context) -> Result<String, UsageError> {
         DEFAULT_MODEL.to_string(),
     );
     if let Some(problem) = malformed_model_id(&picked.value) {
+        let value = format!("'{}'", picked.value);
+        let said = ctx.said(&picked.source, "--model", "model", value);
         return Err(UsageError::new(
-            format!(
-                "{} is not a model id: {problem}",
-                ctx.said(
-                    &picked.source,
-                    "--model",
-                    "model",
-                    format!("'{}'", picked.value)
-                )
-            ),
+            format!("{said} is not a model id: {problem}"),
             format!(
                 "give a model id such as {DEFAULT_MODEL} (--model, ANTHROPIC_MODEL or model in the config file)"
             ),
@@ -350,40 +332,36 @@ pub fn model(flag: Option<&str>, ctx: &Context) -> Result<String, UsageError> {
 /// (a profile's over the top level's). With `--mock` and no key, the fake
 /// API's: no command is run for it.
 pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
-    let shown = |key: &ApiKey, how: &str| Value::from(format!("{}{how}", key.masked()));
-    if let Some(key) = (ctx.env)("ANTHROPIC_API_KEY")
+    let from_env = (ctx.env)("ANTHROPIC_API_KEY")
         .as_deref()
-        .and_then(ApiKey::new)
-    {
-        ctx.record(
-            "api_key",
-            shown(&key, ""),
-            &Source::Env("ANTHROPIC_API_KEY"),
-        );
-        return sendable(
-            key,
-            "ANTHROPIC_API_KEY",
-            "export ANTHROPIC_API_KEY=sk-ant-...",
-        );
-    }
-    if mock {
+        .and_then(ApiKey::new);
+    if from_env.is_none() && mock {
         let key = ApiKey::new(MOCK_API_KEY).ok_or_else(|| UsageError::new("no mock key", ""))?;
         ctx.record("api_key", "(any: the fake API)".into(), &Source::Default);
         return Ok(key);
     }
     let command = ctx.config(|l| l.api_key_cmd.as_ref());
     let literal = ctx.config(|l| l.api_key.as_ref());
-    match (command, literal) {
-        (Some(command), Some(literal)) if rank(&command.source) == rank(&literal.source) => {
-            Err(UsageError::new(
+    // The key, where it came from (as `config show` says it, and as a
+    // refusal names it) and how to fix a key that cannot be sent.
+    let (key, source, how, from, fix) = match (from_env, command, literal) {
+        (Some(key), _, _) => (
+            key,
+            Source::Env("ANTHROPIC_API_KEY"),
+            "",
+            "ANTHROPIC_API_KEY".to_string(),
+            "export ANTHROPIC_API_KEY=sk-ant-...",
+        ),
+        (None, Some(command), Some(literal)) if rank(&command.source) == rank(&literal.source) => {
+            return Err(UsageError::new(
                 format!(
                     "the config file sets both api_key ({}) and api_key_cmd ({}) in the same place",
                     literal.source, command.source
                 ),
                 "keep one of them: api_key_cmd, so that the key stays out of the file",
-            ))
+            ));
         }
-        (Some(command), literal)
+        (None, Some(command), literal)
             if literal
                 .as_ref()
                 .is_none_or(|l| rank(&command.source) > rank(&l.source)) =>
@@ -394,39 +372,33 @@ pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
                 .transpose()?
                 .unwrap_or(key_command::DEFAULT_TIMEOUT);
             let key = key_command::key_from_command(&command.value, timeout)?;
-            ctx.record(
-                "api_key",
-                shown(&key, " (from api_key_cmd)"),
-                &command.source,
-            );
             let from = format!("the output of api_key_cmd ({})", command.source);
-            sendable(
-                key,
-                &from,
-                "make api_key_cmd print the key alone on its first line",
-            )
+            let fix = "make api_key_cmd print the key alone on its first line";
+            (key, command.source, " (from api_key_cmd)", from, fix)
         }
-        (_, Some(literal)) => {
+        (None, _, Some(literal)) => {
+            let from = format!("api_key in the config file ({})", literal.source);
             let key = ApiKey::new(&literal.value).ok_or_else(|| {
                 UsageError::new(
-                    format!("api_key in the config file ({}) is empty", literal.source),
+                    format!("{from} is empty"),
                     "set it to the key, or better, use api_key_cmd",
                 )
             })?;
-            ctx.record("api_key", shown(&key, ""), &literal.source);
-            let from = format!("api_key in the config file ({})", literal.source);
-            sendable(key, &from, "set api_key = \"sk-ant-...\" on one line")
+            let fix = "set api_key = \"sk-ant-...\" on one line";
+            (key, literal.source, "", from, fix)
         }
         _ => {
             ctx.record("api_key", Value::Null, &Source::Default);
-            Err(UsageError::new(
+            return Err(UsageError::new(
                 "no API key: ANTHROPIC_API_KEY is not set (or is empty), and the config file has no api_key_cmd",
                 "export ANTHROPIC_API_KEY=sk-ant-... (create one at https://console.anthropic.com/settings/keys), \
                  or set api_key_cmd = \"pass show anthropic\" in the config file (claude-rs config path), \
                  or try claude-rs without a key: claude-rs ask --mock flaky \"hello\"",
-            ))
+            ));
         }
-    }
+    };
+    ctx.record("api_key", format!("{}{how}", key.masked()).into(), &source);
+    sendable(key, &from, fix)
 }
 
 /// A key goes into the `x-api-key` header, which holds visible ASCII only: a
@@ -571,15 +543,16 @@ pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefau
         ctx.config(|l| l.temperature.as_ref()),
     );
     let model = model?;
-    if let Some((problem, fix)) = max_tokens_problem(max_tokens.value) {
-        let said = ctx.said(
-            &max_tokens.source,
-            "--max-tokens",
-            "max_tokens",
-            max_tokens.value,
-        );
+    // Only 0 is refused here: the model's own limit is checked against the
+    // Models API before sending (`commands::preflight`).
+    if max_tokens.value == 0 {
+        let said = ctx.said(&max_tokens.source, "--max-tokens", "max_tokens", 0);
+        let problem = "leaves no room for a reply";
         return Err(match max_tokens.source {
-            Source::Flag(_) | Source::Default => UsageError::new(format!("{said} {problem}"), fix),
+            Source::Flag(_) | Source::Default => UsageError::new(
+                format!("{said} {problem}"),
+                "give --max-tokens a value of 1 or more (default 4096)",
+            ),
             _ => UsageError::new(
                 format!("{said}: {problem}"),
                 "change max_tokens in the config file (claude-rs config show says where it is set)",
@@ -589,11 +562,9 @@ pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefau
     if let Some(t) = temperature.value
         && !(0.0..=1.0).contains(&t)
     {
+        let said = ctx.said(&temperature.source, "--temperature", "temperature", t);
         return Err(UsageError::new(
-            format!(
-                "{} is outside 0.0 to 1.0",
-                ctx.said(&temperature.source, "--temperature", "temperature", t)
-            ),
+            format!("{said} is outside 0.0 to 1.0"),
             "give the temperature a value from 0.0 (focused) to 1.0 (creative)",
         ));
     }
@@ -614,12 +585,10 @@ pub fn resolve_ask(
     let request = resolve_request(&args.request, ctx)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
-    let output = if args.json || expectation.is_some() || args.no_stream {
-        OutputMode::Buffer
-    } else if args.stream || stdout_is_terminal {
-        OutputMode::Stream
-    } else {
-        OutputMode::Buffer
+    let buffered = args.json || expectation.is_some() || args.no_stream;
+    let output = match !buffered && (args.stream || stdout_is_terminal) {
+        true => OutputMode::Stream,
+        false => OutputMode::Buffer,
     };
     let deadline = args
         .deadline
@@ -649,12 +618,14 @@ pub fn resolve_ask(
 
 /// How fast a local batch goes: workers, limits and headroom, from flags,
 /// then the config file's `[batch]`.
+#[derive(Debug)]
 pub struct Pacing {
     pub jobs: usize,
     pub rpm: Option<u32>,
     pub tpm: Option<u64>,
     /// The fraction of every limit actually used (0.9 for a headroom of 10).
     pub rate_fraction: f64,
+    /// No success for this long stops the batch (`--give-up-after`).
     pub give_up_after: Duration,
 }
 
@@ -674,11 +645,9 @@ pub fn resolve_pacing(
         DEFAULT_JOBS,
     );
     if jobs.value == 0 || jobs.value > MAX_JOBS {
+        let said = ctx.said(&jobs.source, "--jobs", "jobs", jobs.value);
         return Err(UsageError::new(
-            format!(
-                "{} is outside 1 to {MAX_JOBS}",
-                ctx.said(&jobs.source, "--jobs", "jobs", jobs.value)
-            ),
+            format!("{said} is outside 1 to {MAX_JOBS}"),
             "give a number of workers such as 4 (more rarely helps: the rate limit is shared)",
         ));
     }
@@ -699,11 +668,9 @@ pub fn resolve_pacing(
         (tpm.value, &tpm.source, "tpm"),
     ] {
         if limit == Some(0) {
+            let said = ctx.said(flag, &format!("--{key}"), key, 0);
             return Err(UsageError::new(
-                format!(
-                    "{} would never send anything",
-                    ctx.said(flag, &format!("--{key}"), key, 0)
-                ),
+                format!("{said} would never send anything"),
                 "give the limit of your account, e.g. --rpm 50, or leave it out to learn it from the API",
             ));
         }
@@ -783,11 +750,7 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         },
         input,
         output: args.output.clone(),
-        jobs: pacing.jobs,
-        rpm: pacing.rpm,
-        tpm: pacing.tpm,
-        rate_fraction: pacing.rate_fraction,
-        give_up_after: pacing.give_up_after,
+        pacing,
         expectation,
         skip_invalid: args.skip_invalid,
         retry_errored: args.retry_errored,
@@ -850,19 +813,6 @@ pub fn resolve_batch_api(args: &BatchArgs, ctx: &Context) -> Result<BatchApiSett
     })
 }
 
-/// What is wrong with a max_tokens value, said of the value (the caller
-/// names where it came from), and the fix; `None` when nothing is. The
-/// model's own limit is checked against the Models API before sending
-/// (`commands::preflight`).
-fn max_tokens_problem(max_tokens: u32) -> Option<(String, String)> {
-    (max_tokens == 0).then(|| {
-        (
-            "leaves no room for a reply".into(),
-            "give --max-tokens a value of 1 or more (default 4096)".into(),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -872,6 +822,12 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    /// `resolve_base_url` of `raw` given as ANTHROPIC_BASE_URL.
+    fn base_url(raw: &str, warnings: &mut Vec<String>) -> Result<String, UsageError> {
+        let env = |name: &str| (name == "ANTHROPIC_BASE_URL").then(|| raw.to_string());
+        with_ctx(&env, None, None, |ctx| resolve_base_url(ctx, warnings))
     }
 
     #[test]
@@ -1079,9 +1035,16 @@ mod tests {
 
     #[test]
     fn max_tokens_needs_room_and_leaves_the_models_limit_to_the_api() {
-        assert!(max_tokens_problem(0).is_some());
+        let tokens = |n: u32| {
+            let args = RequestArgs {
+                max_tokens: Some(n),
+                ..RequestArgs::default()
+            };
+            with_ctx(&no_env, None, None, |ctx| resolve_request(&args, ctx))
+        };
+        assert!(tokens(0).is_err());
         assert!(
-            max_tokens_problem(1_000_000).is_none(),
+            tokens(1_000_000).is_ok(),
             "the live limit is checked before sending"
         );
     }

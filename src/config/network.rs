@@ -47,13 +47,15 @@ pub fn resolve_for(ctx: &Context, plain_http: bool) -> Result<Resolved, UsageErr
     let proxy = match (&picked.source, &picked.value) {
         (Source::Env(_), _) | (_, None) => None,
         (source, Some(raw)) => {
-            let said = ctx.said(
-                source,
-                "--proxy",
-                "proxy",
-                format!("'{}'", mask_credentials(raw.trim())),
-            );
-            Some(proxy(raw, &said)?)
+            let value = format!("'{}'", mask_credentials(raw.trim()));
+            let said = ctx.said(source, "--proxy", "proxy", value);
+            Some(ProxyServer::parse(raw).map_err(|problem| {
+                UsageError::new(
+                    format!("{said} {problem}"),
+                    "give the proxy as http://host:port (or https://), with credentials if it needs them: \
+                     http://user:password@host:port",
+                )
+            })?)
         }
     };
     if let Some(raw) = &picked.value {
@@ -85,17 +87,6 @@ pub fn resolve_for(ctx: &Context, plain_http: bool) -> Result<Resolved, UsageErr
             betas: super::betas(ctx)?,
         },
         allow_insecure_http: insecure.value,
-    })
-}
-
-/// `said` names the value and where it came from (`--proxy 'http://…'`).
-fn proxy(raw: &str, said: &str) -> Result<ProxyServer, UsageError> {
-    ProxyServer::parse(raw).map_err(|problem| {
-        UsageError::new(
-            format!("{said} {problem}"),
-            "give the proxy as http://host:port (or https://), with credentials if it needs them: \
-             http://user:password@host:port",
-        )
     })
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use toml::Spanned;
 
-use super::file::{BatchLayer, ConfigFile, Layer, unknown_profile};
+use super::file::{ConfigFile, Layer, unknown_profile};
 use crate::config::usage::{EnvLookup, UsageError, env_or_none};
 
 /// Where a setting's value came from.
@@ -74,10 +74,7 @@ impl UserConfig {
     pub fn load(profile_flag: Option<&str>, env: EnvLookup) -> Result<UserConfig, UsageError> {
         let path = config_path(env);
         let explicit = env_or_none(env, "CLAUDE_RS_CONFIG").is_some();
-        let file = match &path {
-            Some(path) => ConfigFile::load(path)?,
-            None => None,
-        };
+        let file = path.as_deref().map(ConfigFile::load).transpose()?.flatten();
         if let (None, true, Some(path)) = (&file, explicit, &path) {
             return Err(UsageError::new(
                 format!(
@@ -93,9 +90,7 @@ impl UserConfig {
         };
         if let Some(name) = &profile {
             match &file {
-                Some(file) => {
-                    file.profile(name, chosen_by)?;
-                }
+                Some(file) => file.profile(name, chosen_by).map(drop)?,
                 None => return Err(unknown_profile(name, None, chosen_by)),
             }
         }
@@ -126,14 +121,6 @@ impl UserConfig {
                 },
             )
         })
-    }
-
-    /// The same for a key of a `[batch]` table.
-    pub fn get_batch<T: Clone>(
-        &self,
-        key: impl Fn(&BatchLayer) -> Option<&Spanned<T>>,
-    ) -> Option<Sourced<T>> {
-        self.get(|layer| layer.batch.as_ref().and_then(&key))
     }
 
     /// Warnings about the file itself (a literal key readable by others).
@@ -194,10 +181,13 @@ mod tests {
             (tokens.value, tokens.source),
             (100, Source::File { line: 2 })
         );
-        assert_eq!(work.get_batch(|b| b.rpm.as_ref()).unwrap().value, 20);
+        fn rpm(layer: &Layer) -> Option<&Spanned<u32>> {
+            layer.batch.as_ref().and_then(|b| b.rpm.as_ref())
+        }
+        assert_eq!(work.get(rpm).unwrap().value, 20);
         let plain = config(TEXT, None);
         assert_eq!(plain.get(|l| l.model.as_ref()).unwrap().value, "file-model");
-        assert_eq!(plain.get_batch(|b| b.rpm.as_ref()).unwrap().value, 10);
+        assert_eq!(plain.get(rpm).unwrap().value, 10);
         assert_eq!(plain.get(|l| l.system.as_ref()), None);
     }
 

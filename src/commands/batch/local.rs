@@ -229,12 +229,16 @@ impl Batch {
         let shared = Shared {
             client: Client::new(&settings.connection.client),
             gate: Gate::new(
-                RateLimiter::new(settings.rpm, settings.tpm, settings.rate_fraction),
+                RateLimiter::new(
+                    settings.pacing.rpm,
+                    settings.pacing.tpm,
+                    settings.pacing.rate_fraction,
+                ),
                 BreakerConfig::default(),
                 SystemClock {
                     sleep_scale: settings.connection.sleep_scale,
                 },
-                settings.give_up_after,
+                settings.pacing.give_up_after,
             ),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
@@ -251,7 +255,7 @@ impl Batch {
             defaults: settings.request.clone(),
             invalid: self.checked.invalid,
             done: self.done,
-            jobs: settings.jobs,
+            jobs: settings.pacing.jobs,
             sink,
             sink_on_terminal: settings.output.is_none() && style.stdout_is_terminal,
         };
