@@ -10,8 +10,9 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
-use ureq::http::{HeaderMap, Response};
-use ureq::{Agent, BodyReader, RequestBuilder};
+use serde_json::Value;
+use ureq::http::{HeaderMap, Method, Request, Response};
+use ureq::{Agent, AsSendBody, BodyReader};
 
 use super::batches::{BatchAnswer, BatchPage, MessageBatch};
 use super::network::Network;
@@ -27,6 +28,7 @@ use crate::secret::{ApiKey, scrub};
 
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const USER_AGENT: &str = concat!("claude-rs/", env!("CARGO_PKG_VERSION"));
+const JSON: &str = "application/json";
 /// Error bodies are small; a larger one is a proxy's page and is cut.
 const ERROR_BODY_LIMIT: u64 = 1024 * 1024;
 /// The API's response heads are a few KB; past this one is refused
@@ -66,6 +68,9 @@ pub struct ClientSettings {
 const MAX_MODEL_IDS: usize = 1000;
 /// Pages of the models list followed: a real list fits in one.
 const MAX_MODEL_PAGES: usize = 5;
+
+/// A 2xx response with its head read, and its status.
+type Head = (Response<ureq::Body>, ResponseMeta, u16);
 
 /// Receives request and response metadata for `--verbose`. Never the key.
 pub type Trace = Box<dyn Fn(&str) + Send + Sync>;
@@ -196,17 +201,34 @@ impl Client {
         &self.base_url
     }
 
-    /// What every API request carries: the API version, and the key when
-    /// this client has one.
-    fn to_api<B>(&self, request: RequestBuilder<B>) -> RequestBuilder<B> {
-        let mut request = request.header("anthropic-version", ANTHROPIC_VERSION);
-        if let Some(betas) = &self.betas {
-            request = request.header("anthropic-beta", betas);
-        }
-        match &self.api_key {
-            Some(key) => request.header("x-api-key", key.expose()),
-            None => request,
-        }
+    /// One API request, with what every request carries: the API version,
+    /// `--beta`, and the key when this client has one; a POST's body is JSON.
+    /// `timeout` bounds the whole call, besides the stall timeout of each read.
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        timeout: Option<Duration>,
+        body: impl AsSendBody,
+    ) -> Result<Response<ureq::Body>, ureq::Error> {
+        let json = (method == Method::POST).then_some(JSON);
+        let headers = [
+            ("anthropic-version", Some(ANTHROPIC_VERSION)),
+            ("anthropic-beta", self.betas.as_deref()),
+            ("x-api-key", self.api_key.as_ref().map(ApiKey::expose)),
+            ("content-type", json),
+            ("accept", accept),
+        ];
+        let request = headers
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value?)))
+            .fold(
+                Request::builder().method(method).uri(url),
+                |r, (name, value)| r.header(name, value),
+            );
+        let request = self.agent.configure_request(request.body(body)?);
+        self.agent.run(request.timeout_global(timeout).build())
     }
 
     /// A failure to send or to get the response's head. A TLS failure gets
@@ -246,14 +268,9 @@ impl Client {
             )
         });
         let started = Instant::now();
-        let request = self
-            .to_api(self.agent.post(&url))
-            .header("content-type", "application/json")
-            .header("accept", "text/event-stream")
-            .config()
-            .timeout_global(timeout)
-            .build();
-        let (response, meta, status) = self.head(request.send(&body[..]), started)?;
+        let accept = Some("text/event-stream");
+        let (response, meta, status) =
+            self.exchange(Method::POST, &url, accept, timeout, &body[..])?;
         let rate_limits = rate_limit_headers(response.headers());
         let is_event_stream = meta
             .content_type
@@ -287,13 +304,18 @@ impl Client {
         })
     }
 
-    /// A 2xx response with its head read, or the classified failure: no
-    /// response at all, or an error status with its body.
-    fn head(
+    /// `send`, and a 2xx response with its head read, or the classified
+    /// failure: no response at all, or an error status with its body.
+    fn exchange(
         &self,
-        sent: Result<Response<ureq::Body>, ureq::Error>,
-        started: Instant,
-    ) -> Result<(Response<ureq::Body>, ResponseMeta, u16), AttemptFailure> {
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        timeout: Option<Duration>,
+        body: impl AsSendBody,
+    ) -> Result<Head, AttemptFailure> {
+        let started = Instant::now();
+        let sent = self.send(method, url, accept, timeout, body);
         let response = sent.map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
         self.trace_response(&response, started);
         let meta = response_meta(response.headers());
@@ -493,14 +515,14 @@ impl Client {
     }
 
     /// `GET /v1/models/{id}`: the model object, with its limits and capabilities.
-    pub fn model_info(&self, id: &str, timeout: Duration) -> Result<serde_json::Value, Failure> {
+    pub fn model_info(&self, id: &str, timeout: Duration) -> Result<Value, Failure> {
         let url = format!("{}/v1/models/{}", self.base_url, path_segment(id));
         self.get_value(&url, timeout, "model")
     }
 
     /// `GET url` for any JSON, bounded by `timeout`.
-    fn get_value(&self, url: &str, timeout: Duration, what: &str) -> Result<serde_json::Value, Failure> {
-        self.get_json(url, Some(timeout), what)
+    fn get_value(&self, url: &str, timeout: Duration, what: &str) -> Result<Value, Failure> {
+        self.json_call(Method::GET, url, Some(timeout), (), what)
             .map(|answer| answer.value)
             .map_err(|failed| failed.failure)
     }
@@ -515,16 +537,9 @@ impl Client {
         let mut body = params.as_map().clone();
         body.retain(|key, _| matches!(key.as_str(), "model" | "system" | "messages"));
         let url = format!("{}/v1/messages/count_tokens", self.base_url);
-        self.trace(|| format!("> POST {url}"));
-        let sent = self
-            .to_api(self.agent.post(&url))
-            .header("content-type", "application/json")
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .send(&serde_json::to_vec(&body).unwrap_or_default()[..]);
-        let answer =
-            self.read_json_answer::<serde_json::Value>(sent, Instant::now(), "token count")?;
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let answer: BatchAnswer<Value> =
+            self.json_call(Method::POST, &url, Some(timeout), &body[..], "token count")?;
         let problem = "the token count answer has no input_tokens number";
         let failure = Failure::new(Category::InvalidResponse, problem);
         answer.value["input_tokens"].as_u64().ok_or(failure.into())
@@ -545,11 +560,7 @@ impl Client {
         };
         let started = Instant::now();
         let response = self
-            .to_api(self.agent.get(&url))
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .call()
+            .send(Method::GET, &url, None, Some(timeout), ())
             .map_err(|e| self.transport_failure(e))?;
         let received_at = SystemTime::now();
         let headers = response.headers();
@@ -558,7 +569,9 @@ impl Client {
         let rate_limits = rate_limit_headers(headers);
         let status = response.status().as_u16();
         let outcome = if status == 200 {
-            self.read_model_ids(response)
+            self.read_json_answer::<Value>((response, meta.clone(), status), "models list")
+                .map(|answer| model_ids(&answer.value))
+                .map_err(|failed| failed.failure)
         } else {
             Err(self.read_error(response, status, &meta))
         };
@@ -571,15 +584,6 @@ impl Client {
             rate_limits,
             outcome,
         })
-    }
-
-    /// The ids of a model list (`data[].id`) or of one model object (`id`).
-    fn read_model_ids(&self, response: Response<ureq::Body>) -> Result<Vec<String>, Failure> {
-        let answer =
-            self.read_json_answer::<serde_json::Value>(Ok(response), Instant::now(), "models list");
-        answer
-            .map(|answer| model_ids(&answer.value))
-            .map_err(|failed| failed.failure)
     }
 
     /// `POST /v1/messages/batches` with the JSON body held in `body`, sent
@@ -602,61 +606,42 @@ impl Client {
             let bytes = body.metadata().map(|m| m.len()).unwrap_or(0);
             format!("> POST {url} ({bytes} bytes)")
         });
-        let started = Instant::now();
-        let sent = self
-            .to_api(self.agent.post(&url))
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .send(body);
-        self.read_json_answer(sent, started, "create batch")
+        let head = self.exchange(Method::POST, &url, Some(JSON), None, body)?;
+        self.read_json_answer(head, "create batch")
     }
 
     /// `GET /v1/messages/batches/{id}`: one poll.
     pub fn get_batch(&self, id: &str) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
         let url = format!("{}/v1/messages/batches/{}", self.base_url, path_segment(id));
-        self.get_json(&url, None, "batch")
+        self.json_call(Method::GET, &url, None, (), "batch")
     }
 
     /// `POST /v1/messages/batches/{id}/cancel`. Cancelling twice changes
     /// nothing, so unlike the create it may be retried after any failure.
     pub fn cancel_batch(&self, id: &str) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
-        let url = format!(
-            "{}/v1/messages/batches/{}/cancel",
-            self.base_url,
-            path_segment(id)
-        );
-        self.trace(|| format!("> POST {url}"));
-        let started = Instant::now();
-        let sent = self
-            .to_api(self.agent.post(&url))
-            .header("accept", "application/json")
-            .send_empty();
-        self.read_json_answer(sent, started, "cancel batch")
+        let id = path_segment(id);
+        let url = format!("{}/v1/messages/batches/{id}/cancel", self.base_url);
+        self.json_call(Method::POST, &url, None, &[][..], "cancel batch")
     }
 
     /// `GET /v1/messages/batches?limit=N`: the newest batches first.
     pub fn list_batches(&self, limit: u32) -> Result<BatchAnswer<BatchPage>, AttemptFailure> {
         let url = format!("{}/v1/messages/batches?limit={limit}", self.base_url);
-        self.get_json(&url, None, "batch list")
+        self.json_call(Method::GET, &url, None, (), "batch list")
     }
 
-    /// `GET url` for a JSON answer.
-    fn get_json<T: DeserializeOwned>(
+    /// A batches, Models or token-count call whose answer is JSON.
+    fn json_call<T: DeserializeOwned>(
         &self,
+        method: Method,
         url: &str,
         timeout: Option<Duration>,
+        body: impl AsSendBody,
         what: &str,
     ) -> Result<BatchAnswer<T>, AttemptFailure> {
-        self.trace(|| format!("> GET {url}"));
-        let started = Instant::now();
-        let sent = self
-            .to_api(self.agent.get(url))
-            .header("accept", "application/json")
-            .config()
-            .timeout_global(timeout)
-            .build()
-            .call();
-        self.read_json_answer(sent, started, what)
+        self.trace(|| format!("> {method} {url}"));
+        let head = self.exchange(method, url, Some(JSON), timeout, body)?;
+        self.read_json_answer(head, what)
     }
 
     /// Opens an ended batch's results (JSONL) for reading line by line.
@@ -674,9 +659,7 @@ impl Client {
             ),
         };
         self.trace(|| format!("> GET {url}"));
-        let started = Instant::now();
-        let sent = self.to_api(self.agent.get(&url)).call();
-        let (response, meta, status) = self.head(sent, started)?;
+        let (response, meta, status) = self.exchange(Method::GET, &url, None, None, ())?;
         Ok(ResultLines {
             reader: BufReader::with_capacity(64 * 1024, response.into_body().into_reader()),
             proxy: self.proxy.clone(),
@@ -685,14 +668,12 @@ impl Client {
         })
     }
 
-    /// The JSON answer of a batches or Models call, or the classified failure.
+    /// The JSON answer in a 2xx response's body, or the classified failure.
     fn read_json_answer<T: DeserializeOwned>(
         &self,
-        sent: Result<Response<ureq::Body>, ureq::Error>,
-        started: Instant,
+        (response, meta, status): Head,
         what: &str,
     ) -> Result<BatchAnswer<T>, AttemptFailure> {
-        let (response, meta, status) = self.head(sent, started)?;
         let with_request_id = |mut failure: Failure| {
             if failure.request_id.is_none() {
                 failure.request_id = meta.request_id.clone();
@@ -886,7 +867,7 @@ impl EndReaders {
 /// are quoted in "Did you mean" and compared one by one, so a hostile list of
 /// a million ids, or one id of megabytes, must cost neither time nor a
 /// screenful of junk.
-pub fn model_ids(body: &serde_json::Value) -> Vec<String> {
+pub fn model_ids(body: &Value) -> Vec<String> {
     let plausible = |id: &&str| crate::api::models::malformed_model_id(id).is_none();
     let listed = match body["id"].as_str() {
         Some(id) => vec![id],
