@@ -4,8 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -19,7 +18,7 @@ use super::network::Network;
 use super::sse::SseDecoder;
 use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
-use crate::api::transport::{classify_body_read, classify_transport_to, size_text};
+use crate::api::transport::{classify_body_read, classify_transport_to, size_text, unreadable};
 use crate::config::base_url::BaseUrl;
 use crate::diagnose::probe::handshake::IssuerProbe;
 use crate::resilience::classify::{ResponseMeta, classify_response};
@@ -386,18 +385,13 @@ impl Client {
     fn read_whole(&self, body: ureq::Body, limit: u64, what: &str) -> Result<Vec<u8>, Failure> {
         match read_up_to(body, limit) {
             (bytes, BodyEnd::Whole) => Ok(bytes),
-            (_, BodyEnd::OverLimit) => Err(Failure::new(
-                Category::InvalidResponse,
-                format!(
-                    "{what} is over {}, more than any answer the API sends: reading stopped at that bound",
-                    size_text(limit)
-                ),
-            )
-            .with_cause(Cause::UnreadableBody)),
-            (_, BodyEnd::Broken(error)) => Err(stream_cut(classify_body_read(
-                error,
-                self.proxy.as_deref(),
+            (_, BodyEnd::OverLimit) => Err(unreadable(format!(
+                "{what} is over {}, more than any answer the API sends: reading stopped at that bound",
+                size_text(limit)
             ))),
+            (_, BodyEnd::Broken(error)) => {
+                Err(stream_cut(classify_body_read(error, self.proxy.as_deref())))
+            }
         }
     }
 
@@ -434,8 +428,7 @@ impl Client {
                             .get_ref()
                             .is_none_or(|inner| !inner.is::<ureq::Error>())
                     {
-                        Failure::new(Category::InvalidResponse, error.to_string())
-                            .with_cause(Cause::UnreadableBody)
+                        unreadable(error.to_string())
                     } else {
                         stream_cut(classify_body_read(error, self.proxy.as_deref()))
                     };
@@ -484,11 +477,9 @@ impl Client {
                 if page.cause == Some(Cause::HtmlPage) {
                     return page;
                 }
-                let mut failure = Failure::new(
-                    Category::InvalidResponse,
-                    format!("the response is not the message JSON the API documents ({e})"),
-                )
-                .with_cause(Cause::UnreadableBody);
+                let mut failure = unreadable(format!(
+                    "the response is not the message JSON the API documents ({e})"
+                ));
                 failure.request_id = meta.request_id.clone();
                 failure
             })
@@ -689,13 +680,9 @@ impl Client {
             )
             .map_err(with_request_id)?;
         let unreadable = |problem: String| {
-            with_request_id(
-                Failure::new(
-                    Category::InvalidResponse,
-                    format!("the {what} answer is not the JSON the API documents ({problem})"),
-                )
-                .with_cause(Cause::UnreadableBody),
-            )
+            with_request_id(unreadable(format!(
+                "the {what} answer is not the JSON the API documents ({problem})"
+            )))
         };
         let body = String::from_utf8(bytes).map_err(|e| unreadable(e.to_string()))?;
         let value = serde_json::from_str::<T>(&body).map_err(|e| unreadable(e.to_string()))?;
@@ -735,11 +722,8 @@ impl ResultLines {
                 line.pop();
             }
         } else if read as u64 == MAX_RESULT_LINE_BYTES {
-            let failure = Failure::new(
-                Category::InvalidResponse,
-                "a line of the batch results is over 64 MB: the download is damaged",
-            );
-            return Err(self.failed(failure.with_cause(Cause::UnreadableBody)));
+            let problem = "a line of the batch results is over 64 MB: the download is damaged";
+            return Err(self.failed(unreadable(problem)));
         }
         Ok(true)
     }
@@ -786,80 +770,38 @@ fn read_up_to(body: ureq::Body, limit: u64) -> (Vec<u8>, BodyEnd) {
 /// by a reader thread and awaited for `AFTER_STOP_WAIT` only; the reader goes
 /// on until the body ends, the stall timeout or `AFTER_STOP_LIMIT` bytes.
 /// The readers are kept and reused (a thread each call would cost a batch a
-/// third of its pace); at most `MAX_FINISHING` exist, and when none is free
-/// the body is dropped, which costs only the connection.
+/// third of its pace): `MAX_FINISHING` of them start at the first use, and
+/// when none is free the body is dropped, which costs only the connection.
 fn finish_body(body: impl Read + Send + 'static) {
+    static READERS: OnceLock<mpsc::SyncSender<EndJob>> = OnceLock::new();
     let (ended, end) = mpsc::sync_channel(1);
-    if EndReaders::get().hand_over(Box::new(body), ended) {
+    // A channel without room: the body goes only to a reader waiting for one.
+    let free = READERS.get_or_init(start_end_readers);
+    if free.try_send((Box::new(body), ended)).is_ok() {
         let _ = end.recv_timeout(AFTER_STOP_WAIT);
     }
 }
 
 type EndJob = (Box<dyn Read + Send>, mpsc::SyncSender<()>);
 
-/// The threads that read bodies to their end, and how many are free. One
-/// for the process: its readers live as long as it does.
-struct EndReaders {
-    jobs: mpsc::Sender<EndJob>,
-    queue: Mutex<mpsc::Receiver<EndJob>>,
-    free: AtomicUsize,
-    threads: AtomicUsize,
-}
-
-impl EndReaders {
-    fn get() -> &'static EndReaders {
-        static POOL: OnceLock<EndReaders> = OnceLock::new();
-        POOL.get_or_init(|| {
-            let (jobs, queue) = mpsc::channel();
-            EndReaders {
-                jobs,
-                queue: Mutex::new(queue),
-                free: AtomicUsize::new(0),
-                threads: AtomicUsize::new(0),
-            }
-        })
-    }
-
-    /// Gives `body` to a free reader, starting one if none is free and
-    /// fewer than `MAX_FINISHING` exist; `false` when it was dropped instead.
-    fn hand_over(&'static self, body: Box<dyn Read + Send>, ended: mpsc::SyncSender<()>) -> bool {
-        let taken = self
-            .free
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |free| {
-                free.checked_sub(1)
-            })
-            .is_ok();
-        if !taken && !self.start_reader() {
-            return false;
-        }
-        self.jobs.send((body, ended)).is_ok()
-    }
-
-    fn start_reader(&'static self) -> bool {
-        let started = self
-            .threads
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < MAX_FINISHING).then_some(n + 1)
-            })
-            .is_ok();
-        if !started {
-            return false;
-        }
-        let spawned = thread::Builder::new()
+/// The threads that read bodies to their end, one for the process: they
+/// live as long as it does, and take turns waiting for the next body.
+fn start_end_readers() -> mpsc::SyncSender<EndJob> {
+    let (jobs, queue) = mpsc::sync_channel::<EndJob>(0);
+    let queue = Arc::new(Mutex::new(queue));
+    for _ in 0..MAX_FINISHING {
+        let queue = Arc::clone(&queue);
+        let next = move || queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let _ = thread::Builder::new()
             .name("body-end".to_string())
             .spawn(move || {
-                let next = || self.queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
                 while let Ok((body, ended)) = next() {
                     let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
                     let _ = ended.try_send(());
-                    self.free.fetch_add(1, Ordering::SeqCst);
                 }
             });
-        if spawned.is_err() {
-            self.threads.fetch_sub(1, Ordering::SeqCst);
-        }
-        spawned.is_ok()
     }
+    jobs
 }
 
 /// The ids of a model list (`data[].id`) or of one model object (`id`). Only

@@ -129,32 +129,24 @@ impl StreamAssembler {
                 .unwrap_or("")
                 .to_string()
         };
-        match delta.get("type").and_then(Value::as_str)? {
-            "text_delta" => {
-                let text = piece("text");
-                block.append("text", &text);
-                self.text.push_str(&text);
-                Some(text)
-            }
-            // A thinking block's text and signature grow the same way.
-            kind @ ("thinking_delta" | "signature_delta") => {
-                let field = if kind == "thinking_delta" {
-                    "thinking"
-                } else {
-                    "signature"
-                };
-                block.append(field, &piece(field));
-                None
-            }
+        let field = match delta.get("type").and_then(Value::as_str)? {
             "input_json_delta" => {
-                self.tool_input_json
-                    .entry(index)
-                    .or_default()
-                    .push_str(&piece("partial_json"));
-                None
+                let json = self.tool_input_json.entry(index).or_default();
+                json.push_str(&piece("partial_json"));
+                return None;
             }
-            _ => None,
-        }
+            "text_delta" => "text",
+            // A thinking block's text and signature grow the same way.
+            "thinking_delta" => "thinking",
+            "signature_delta" => "signature",
+            _ => return None,
+        };
+        let text = piece(field);
+        block.append(field, &text);
+        (field == "text").then(|| {
+            self.text.push_str(&text);
+            text
+        })
     }
 
     fn finish_tool_input(&mut self, index: usize) {

@@ -52,25 +52,17 @@ pub fn classify_transport_to(
             Cause::Proxy,
             "the proxy URL (--proxy, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY) is invalid",
         ),
-        E::Protocol(inner) => Failure::new(
-            Category::InvalidResponse,
-            format!("the server's HTTP response could not be parsed: {inner}"),
-        )
-        .with_cause(Cause::UnreadableBody),
-        E::LargeResponseHeader(_, limit) => Failure::new(
-            Category::InvalidResponse,
-            format!(
-                "the response headers are over {}, the most claude-rs reads: \
-                 the server or a proxy on the way is broken",
-                size_text(limit as u64)
-            ),
-        )
-        .with_cause(Cause::UnreadableBody),
-        E::Decompress(_, inner) => Failure::new(
-            Category::InvalidResponse,
-            format!("the response body could not be decompressed: {inner}"),
-        )
-        .with_cause(Cause::UnreadableBody),
+        E::Protocol(inner) => unreadable(format!(
+            "the server's HTTP response could not be parsed: {inner}"
+        )),
+        E::LargeResponseHeader(_, limit) => unreadable(format!(
+            "the response headers are over {}, the most claude-rs reads: \
+             the server or a proxy on the way is broken",
+            size_text(limit as u64)
+        )),
+        E::Decompress(_, inner) => unreadable(format!(
+            "the response body could not be decompressed: {inner}"
+        )),
         E::BodyStalled => timeout(Cause::StallTimeout, "the response body stalled"),
         other => connection(Cause::ConnectionOther, other.to_string()),
     };
@@ -161,6 +153,11 @@ fn name_the_proxy(failure: Failure, proxy: Option<&str>) -> Failure {
         }
         _ => failure,
     }
+}
+
+/// A response that arrived but cannot be read as what the API sends.
+pub fn unreadable(message: impl Into<String>) -> Failure {
+    Failure::new(Category::InvalidResponse, message).with_cause(Cause::UnreadableBody)
 }
 
 fn timeout(cause: Cause, message: impl Into<String>) -> Failure {
