@@ -282,10 +282,10 @@ impl Client {
                 .inspect(|message| on_text(&message.text()))
                 .map_err(AttemptFailure::from)
         };
-        // The status arrived, whatever broke after it: the log and --json show it.
-        let message = read.map_err(|mut failed| {
-            failed.failure.http_status.get_or_insert(status);
-            failed
+        // The head arrived, whatever broke after it: the log and --json show it.
+        let message = read.map_err(|failed| AttemptFailure {
+            failure: after_head(failed.failure, meta.request_id.as_deref(), status),
+            ..failed
         })?;
         self.trace(|| {
             format!(
@@ -333,19 +333,12 @@ impl Client {
                 response.status().as_u16(),
                 started.elapsed().as_millis()
             );
-            for name in [
-                "request-id",
-                "content-type",
-                "retry-after",
-                "retry-after-ms",
-                "x-should-retry",
-                "location",
-            ] {
-                if let Some(value) = header(headers, name) {
-                    line.push_str(&format!("\n<   {name}: {value}"));
-                }
-            }
-            for (name, value) in rate_limit_headers(headers) {
+            let named =
+                "request-id content-type retry-after retry-after-ms x-should-retry location";
+            let named = named
+                .split(' ')
+                .filter_map(|name| Some((name.to_string(), header(headers, name)?)));
+            for (name, value) in named.chain(rate_limit_headers(headers)) {
                 line.push_str(&format!("\n<   {name}: {value}"));
             }
             line
@@ -405,52 +398,42 @@ impl Client {
         let reader = BufReader::with_capacity(16 * 1024, response.into_body().into_reader());
         let mut decoder = SseDecoder::new(reader);
         let mut assembler = StreamAssembler::new();
-        let with_partial = |failure: Failure, assembler: &StreamAssembler| {
-            let mut failure = failure;
-            if failure.request_id.is_none() {
-                failure.request_id = request_id.map(str::to_string);
-            }
-            let text = assembler.text_so_far();
-            AttemptFailure {
-                failure,
-                partial: (!text.is_empty()).then(|| text.to_string()),
-                output_shown: false,
-                may_have_taken_effect: false,
-            }
-        };
-        loop {
+        let read = loop {
             let event = match decoder.next_event() {
                 Ok(Some(event)) => event,
-                Ok(None) => break,
-                Err(error) => {
-                    let failure = if error.kind() == std::io::ErrorKind::InvalidData
+                Ok(None) => break assembler.finish(request_id),
+                Err(error)
+                    if error.kind() == io::ErrorKind::InvalidData
                         && error
                             .get_ref()
-                            .is_none_or(|inner| !inner.is::<ureq::Error>())
-                    {
-                        unreadable(error.to_string())
-                    } else {
-                        stream_cut(classify_body_read(error, self.proxy.as_deref()))
-                    };
-                    return Err(with_partial(failure, &assembler));
+                            .is_none_or(|inner| !inner.is::<ureq::Error>()) =>
+                {
+                    break Err(unreadable(error.to_string()));
+                }
+                Err(error) => {
+                    break Err(stream_cut(classify_body_read(error, self.proxy.as_deref())));
                 }
             };
             match assembler.apply(&event, request_id) {
                 Ok(Some(text)) => on_text(&text),
                 Ok(None) => {}
-                Err(failure) => return Err(with_partial(failure, &assembler)),
+                Err(failure) => break Err(failure),
             }
             // The reply is whole: a server that keeps the body open after
             // message_stop must not hold it back until the stall timeout.
             if assembler.is_complete() {
                 finish_body(decoder.into_inner());
-                break;
+                break assembler.finish(request_id);
             }
-        }
-        let partial = with_partial(Failure::new(Category::InvalidResponse, ""), &assembler);
-        assembler
-            .finish(request_id)
-            .map_err(|failure| AttemptFailure { failure, ..partial })
+        };
+        read.map_err(|failure| {
+            let text = assembler.text_so_far();
+            let partial = (!text.is_empty()).then(|| text.to_string());
+            AttemptFailure {
+                partial,
+                ..failure.into()
+            }
+        })
     }
 
     fn read_json_message(
@@ -458,16 +441,8 @@ impl Client {
         response: Response<ureq::Body>,
         meta: &ResponseMeta,
     ) -> Result<Message, Failure> {
-        let body = self
-            .read_whole(
-                response.into_body(),
-                MAX_REPLY_BYTES as u64,
-                "the message body",
-            )
-            .map_err(|mut failure| {
-                failure.request_id = meta.request_id.clone();
-                failure
-            })?;
+        let limit = MAX_REPLY_BYTES as u64;
+        let body = self.read_whole(response.into_body(), limit, "the message body")?;
         serde_json::from_slice::<Message>(&body)
             .map(Message::scrubbed)
             .map_err(|e| {
@@ -477,11 +452,9 @@ impl Client {
                 if page.cause == Some(Cause::HtmlPage) {
                     return page;
                 }
-                let mut failure = unreadable(format!(
+                unreadable(format!(
                     "the response is not the message JSON the API documents ({e})"
-                ));
-                failure.request_id = meta.request_id.clone();
-                failure
+                ))
             })
     }
 
@@ -665,13 +638,9 @@ impl Client {
         (response, meta, status): Head,
         what: &str,
     ) -> Result<BatchAnswer<T>, AttemptFailure> {
-        let with_request_id = |mut failure: Failure| {
-            if failure.request_id.is_none() {
-                failure.request_id = meta.request_id.clone();
-            }
-            failure.http_status.get_or_insert(status);
-            AttemptFailure::from(failure)
-        };
+        let request_id = meta.request_id.as_deref();
+        let with_request_id =
+            |failure| AttemptFailure::from(after_head(failure, request_id, status));
         let bytes = self
             .read_whole(
                 response.into_body(),
@@ -712,7 +681,8 @@ impl ResultLines {
         let read = (&mut self.reader)
             .take(MAX_RESULT_LINE_BYTES)
             .read_until(b'\n', line)
-            .map_err(|e| self.failed(stream_cut(classify_body_read(e, self.proxy.as_deref()))))?;
+            .map_err(|e| stream_cut(classify_body_read(e, self.proxy.as_deref())))
+            .map_err(|failure| after_head(failure, self.request_id.as_deref(), self.status))?;
         if read == 0 {
             return Ok(false);
         }
@@ -723,17 +693,22 @@ impl ResultLines {
             }
         } else if read as u64 == MAX_RESULT_LINE_BYTES {
             let problem = "a line of the batch results is over 64 MB: the download is damaged";
-            return Err(self.failed(unreadable(problem)));
+            return Err(after_head(
+                unreadable(problem),
+                self.request_id.as_deref(),
+                self.status,
+            ));
         }
         Ok(true)
     }
+}
 
-    /// A failure of the download, with the status and request id it came with.
-    fn failed(&self, mut failure: Failure) -> Failure {
-        failure.request_id = failure.request_id.or_else(|| self.request_id.clone());
-        failure.http_status = Some(self.status);
-        failure
-    }
+/// A failure to read a response whose head arrived: it carries the head's
+/// status, and its request id unless it names its own.
+fn after_head(mut failure: Failure, request_id: Option<&str>, status: u16) -> Failure {
+    failure.request_id = failure.request_id.or(request_id.map(str::to_string));
+    failure.http_status.get_or_insert(status);
+    failure
 }
 
 /// How reading a body ended.

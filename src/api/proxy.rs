@@ -69,16 +69,9 @@ impl ProxyServer {
         format!("{}:{}", self.proxy.host(), self.proxy.port())
     }
 
-    pub fn scheme(&self) -> &'static str {
-        match self.proxy.protocol() {
-            ProxyProtocol::Http => "http",
-            ProxyProtocol::Https => "https",
-            ProxyProtocol::Socks4 => "socks4",
-            ProxyProtocol::Socks4A => "socks4a",
-            ProxyProtocol::Socks5 => "socks5",
-            ProxyProtocol::Socks5h => "socks5h",
-            _ => "proxy",
-        }
+    /// `http`, `https`, `socks5h`…: ureq's name of the protocol, in lowercase.
+    pub fn scheme(&self) -> String {
+        self.proxy.protocol().to_string().to_ascii_lowercase()
     }
 
     /// A plain http proxy: reached in the clear, then asked with CONNECT for

@@ -15,6 +15,7 @@ use crate::resilience::{Category, Cause, Failure};
 /// text, and server tool results ride along; past this it is not a reply.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
+#[derive(Default)]
 pub struct StreamAssembler {
     message: Option<Message>,
     blocks: BTreeMap<usize, Block>,
@@ -35,13 +36,8 @@ impl StreamAssembler {
     /// An assembler that keeps at most `limit` bytes of events.
     pub fn with_limit(limit: usize) -> StreamAssembler {
         StreamAssembler {
-            message: None,
-            blocks: BTreeMap::new(),
-            tool_input_json: BTreeMap::new(),
-            text: String::new(),
-            stopped: false,
-            kept: 0,
             limit,
+            ..StreamAssembler::default()
         }
     }
 
@@ -184,7 +180,7 @@ impl StreamAssembler {
     }
 
     /// The finished message; a stream that ended without `message_stop` is incomplete.
-    pub fn finish(mut self, request_id: Option<&str>) -> Result<Message, Failure> {
+    pub fn finish(&mut self, request_id: Option<&str>) -> Result<Message, Failure> {
         let Some(mut message) = self.message.take() else {
             let message = "the stream ended before message_start";
             return Err(broken(message, Cause::StreamIncomplete, request_id));

@@ -96,13 +96,9 @@ impl Trust {
             Trust::Native => "the operating system's certificate store (--native-roots)".into(),
             Trust::Added(added) => {
                 let count = added.certs.len();
-                let noun = if count == 1 {
-                    "certificate"
-                } else {
-                    "certificates"
-                };
+                let plural = if count == 1 { "" } else { "s" };
                 format!(
-                    "the bundled Mozilla roots and {count} {noun} from {}",
+                    "the bundled Mozilla roots and {count} certificate{plural} from {}",
                     added.origin
                 )
             }
