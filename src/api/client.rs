@@ -468,12 +468,11 @@ impl Client {
             let url = format!("{}/v1/models?limit=1000{after}", self.base_url);
             let page = self.get_value(&url, timeout, "models list")?;
             ids.extend(model_ids(&page));
-            match (page["has_more"].as_bool(), page["last_id"].as_str()) {
-                (Some(true), Some(last)) => {
-                    after = format!("&after_id={}", path_segment(last));
-                }
-                _ => break,
-            }
+            let (Some(true), Some(last)) = (page["has_more"].as_bool(), page["last_id"].as_str())
+            else {
+                break;
+            };
+            after = format!("&after_id={}", path_segment(last));
         }
         Ok(ids)
     }
@@ -821,16 +820,13 @@ fn path_segment(id: &str) -> String {
 
 /// The time left before the deadline, or the deadline failure if none is.
 fn remaining(deadline_at: Option<Instant>) -> Result<Option<Duration>, AttemptFailure> {
-    let Some(deadline_at) = deadline_at else {
-        return Ok(None);
-    };
-    let left = deadline_at.saturating_duration_since(Instant::now());
-    if left.is_zero() {
+    let left = deadline_at.map(|at| at.saturating_duration_since(Instant::now()));
+    if left.is_some_and(|left| left.is_zero()) {
         let failure = Failure::new(Category::Timeout, "the call ran past its --deadline")
             .with_cause(Cause::Deadline);
         return Err(failure.into());
     }
-    Ok(Some(left))
+    Ok(left)
 }
 
 /// A connection that breaks in the middle of a 200 reply is a cut stream:

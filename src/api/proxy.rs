@@ -54,10 +54,7 @@ impl ProxyServer {
 
     /// Without the brackets of an IPv6 literal.
     pub fn host(&self) -> &str {
-        self.proxy
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
+        self.proxy.host().trim_matches(['[', ']'])
     }
 
     pub fn port(&self) -> u16 {

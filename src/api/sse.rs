@@ -174,11 +174,8 @@ impl<R: BufRead> SseDecoder<R> {
             return None;
         }
         data.pop();
-        let event = if event_type.is_empty() {
-            "message".to_string()
-        } else {
-            event_type
-        };
+        let event = Some(event_type).filter(|name| !name.is_empty());
+        let event = event.unwrap_or_else(|| "message".to_string());
         Some(SseEvent { event, data })
     }
 }
