@@ -19,10 +19,8 @@ impl ProxyServer {
         if raw.is_empty() {
             return Err("is empty".into());
         }
-        let scheme = raw
-            .split_once("://")
-            .map(|(scheme, _)| scheme.to_ascii_lowercase());
-        if let Some(scheme) = scheme.as_deref() {
+        if let Some((scheme, _)) = raw.split_once("://") {
+            let scheme = scheme.to_ascii_lowercase();
             if scheme.starts_with("socks") {
                 // ureq is built without SOCKS: it would panic on such a proxy.
                 return Err(format!(
@@ -66,9 +64,16 @@ impl ProxyServer {
         format!("{}:{}", self.proxy.host(), self.proxy.port())
     }
 
-    /// `http`, `https`, `socks5h`…: ureq's name of the protocol, in lowercase.
-    pub fn scheme(&self) -> String {
-        self.proxy.protocol().to_string().to_ascii_lowercase()
+    pub fn scheme(&self) -> &'static str {
+        match self.proxy.protocol() {
+            ProxyProtocol::Http => "http",
+            ProxyProtocol::Https => "https",
+            ProxyProtocol::Socks4 => "socks4",
+            ProxyProtocol::Socks4A => "socks4a",
+            ProxyProtocol::Socks5 => "socks5",
+            ProxyProtocol::Socks5h => "socks5h",
+            _ => "proxy",
+        }
     }
 
     /// A plain http proxy: reached in the clear, then asked with CONNECT for
@@ -85,10 +90,7 @@ impl ProxyServer {
 
     /// `http://host:port (with credentials)`: for people, never the password.
     pub fn display(&self) -> String {
-        let with = match self.proxy.username() {
-            Some(_) => " (with credentials)",
-            None => "",
-        };
+        let with = self.proxy.username().map_or("", |_| " (with credentials)");
         format!("{}://{}{with}", self.scheme(), self.name())
     }
 

@@ -223,12 +223,8 @@ impl Block {
         let mut value = self.value;
         if let Some(object) = value.as_object_mut() {
             for (field, grown) in self.appended {
-                let mut text = object
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                text.push_str(&grown);
+                let sent = object.get(field).and_then(Value::as_str).unwrap_or("");
+                let text = format!("{sent}{grown}");
                 object.insert(field.into(), Value::String(text));
             }
         }

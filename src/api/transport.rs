@@ -94,22 +94,19 @@ fn tls_failed(subject: Option<&str>, detail: impl std::fmt::Display) -> Failure 
     connection(Cause::Tls, message)
 }
 
+/// How resolvers (glibc, musl, macOS, Windows) word a name that did not resolve.
+const DNS_WORDS: &str = "lookup address|name or service not known|nodename nor servname\
+    |no address associated|temporary failure in name resolution";
+
 fn classify_io(error: io::Error, proxy: Option<&str>, tls_subject: Option<&str>) -> Failure {
     use io::ErrorKind as K;
     let text = error.to_string();
     let lower = text.to_ascii_lowercase();
-    let failure = if lower.contains("lookup address")
-        || lower.contains("name or service not known")
-        || lower.contains("nodename nor servname")
-        || lower.contains("no address associated")
-        || lower.contains("temporary failure in name resolution")
-    {
-        connection(
-            Cause::Dns,
-            format!("the API host name did not resolve (DNS): {text}"),
-        )
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
+    let says = |words: &str| words.split('|').any(|word| lower.contains(word));
+    let failure = if says(DNS_WORDS) {
+        let message = format!("the API host name did not resolve (DNS): {text}");
+        connection(Cause::Dns, message)
+    } else if says("certificate|tls|handshake") {
         tls_failed(tls_subject, text)
     } else {
         match error.kind() {

@@ -20,12 +20,8 @@ impl MessageParams {
 
     /// A single-turn request for a prompt.
     pub fn for_prompt(defaults: &RequestDefaults, prompt: &str) -> MessageParams {
-        let mut map = Map::new();
-        map.insert(
-            "messages".into(),
-            serde_json::json!([{"role": "user", "content": prompt}]),
-        );
-        let mut params = MessageParams(map);
+        let messages = serde_json::json!([{"role": "user", "content": prompt}]);
+        let mut params = MessageParams(Map::from_iter([("messages".into(), messages)]));
         params.fill_defaults(defaults);
         params
     }
