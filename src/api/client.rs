@@ -259,13 +259,8 @@ impl Client {
         let body = params.to_body(true);
         let url = format!("{}/v1/messages", self.base_url);
         let timeout = remaining(deadline_at)?;
-        self.trace(|| {
-            format!(
-                "> POST {url} ({} bytes, model {}, stream)",
-                body.len(),
-                params.model()
-            )
-        });
+        let (bytes, model) = (body.len(), params.model());
+        self.trace(|| format!("> POST {url} ({bytes} bytes, model {model}, stream)"));
         let started = Instant::now();
         let accept = Some("text/event-stream");
         let (response, meta, status) =
@@ -287,14 +282,11 @@ impl Client {
             failure: after_head(failed.failure, meta.request_id.as_deref(), status),
             ..failed
         })?;
+        let ms = started.elapsed().as_millis();
+        let stop = message.stop_reason.as_deref().unwrap_or("none");
+        let (input, output) = (message.usage.input_tokens, message.usage.output_tokens);
         self.trace(|| {
-            format!(
-                "< done in {} ms: stop_reason {}, {} input / {} output tokens",
-                started.elapsed().as_millis(),
-                message.stop_reason.as_deref().unwrap_or("none"),
-                message.usage.input_tokens,
-                message.usage.output_tokens
-            )
+            format!("< done in {ms} ms: stop_reason {stop}, {input} input / {output} output tokens")
         });
         Ok(Reply {
             message,
@@ -316,23 +308,10 @@ impl Client {
         let started = Instant::now();
         let sent = self.send(method, url, accept, timeout, body);
         let response = sent.map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
-        self.trace_response(&response, started);
-        let meta = response_meta(response.headers());
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(self.read_error(response, status, &meta).into());
-        }
-        Ok((response, meta, status))
-    }
-
-    fn trace_response(&self, response: &Response<ureq::Body>, started: Instant) {
         self.trace(|| {
             let headers = response.headers();
-            let mut line = format!(
-                "< HTTP {} in {} ms",
-                response.status().as_u16(),
-                started.elapsed().as_millis()
-            );
+            let (status, ms) = (response.status().as_u16(), started.elapsed().as_millis());
+            let mut line = format!("< HTTP {status} in {ms} ms");
             let named =
                 "request-id content-type retry-after retry-after-ms x-should-retry location";
             let named = named
@@ -343,6 +322,12 @@ impl Client {
             }
             line
         });
+        let meta = response_meta(response.headers());
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(self.read_error(response, status, &meta).into());
+        }
+        Ok((response, meta, status))
     }
 
     fn read_error(
@@ -357,17 +342,14 @@ impl Client {
         let mut failure = classify_response(status, meta, &body, SystemTime::now());
         match end {
             BodyEnd::Whole => {}
-            BodyEnd::OverLimit => failure.message.push_str(&format!(
-                " (only the first {} of a longer body was read)",
-                size_text(ERROR_BODY_LIMIT)
-            )),
+            BodyEnd::OverLimit => {
+                let limit = size_text(ERROR_BODY_LIMIT);
+                failure.message += &format!(" (only the first {limit} of a longer body was read)");
+            }
             BodyEnd::Broken(error) => {
-                let broke = classify_body_read(error, self.proxy.as_deref());
-                failure.message.push_str(&format!(
-                    " (the body broke off after {} bytes: {})",
-                    body.len(),
-                    broke.message
-                ));
+                let broke = classify_body_read(error, self.proxy.as_deref()).message;
+                let bytes = body.len();
+                failure.message += &format!(" (the body broke off after {bytes} bytes: {broke})");
             }
         }
         failure
@@ -382,9 +364,7 @@ impl Client {
                 "{what} is over {}, more than any answer the API sends: reading stopped at that bound",
                 size_text(limit)
             ))),
-            (_, BodyEnd::Broken(error)) => {
-                Err(stream_cut(classify_body_read(error, self.proxy.as_deref())))
-            }
+            (_, BodyEnd::Broken(error)) => Err(stream_cut(error, self.proxy.as_deref())),
         }
     }
 
@@ -411,7 +391,7 @@ impl Client {
                     break Err(unreadable(error.to_string()));
                 }
                 Err(error) => {
-                    break Err(stream_cut(classify_body_read(error, self.proxy.as_deref())));
+                    break Err(stream_cut(error, self.proxy.as_deref()));
                 }
             };
             match assembler.apply(&event, request_id) {
@@ -680,7 +660,7 @@ impl ResultLines {
         let read = (&mut self.reader)
             .take(MAX_RESULT_LINE_BYTES)
             .read_until(b'\n', line)
-            .map_err(|e| stream_cut(classify_body_read(e, self.proxy.as_deref())))
+            .map_err(|e| stream_cut(e, self.proxy.as_deref()))
             .map_err(|failure| after_head(failure, self.request_id.as_deref(), self.status))?;
         if read == 0 {
             return Ok(false);
@@ -831,7 +811,8 @@ fn remaining(deadline_at: Option<Instant>) -> Result<Option<Duration>, AttemptFa
 
 /// A connection that breaks in the middle of a 200 reply is a cut stream:
 /// reported as the network failure it is, or as an incomplete reply.
-fn stream_cut(failure: Failure) -> Failure {
+fn stream_cut(error: io::Error, proxy: Option<&str>) -> Failure {
+    let failure = classify_body_read(error, proxy);
     match failure.cause {
         Some(Cause::Reset) => {
             let message = format!("the reply stream was cut: {}", failure.message);

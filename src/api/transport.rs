@@ -6,6 +6,8 @@ use std::io;
 
 use crate::resilience::{Category, Cause, Failure};
 
+const STALLED: &str = "no data from the server within --timeout (the stall timeout)";
+
 /// Classifies a ureq error. `proxy` names the proxy in use, if any, so that a
 /// failure to reach it is reported as the proxy's and not the API's.
 pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
@@ -29,10 +31,7 @@ pub fn classify_transport_to(
         E::Timeout(T::Global | T::PerCall) => {
             timeout(Cause::Deadline, "the call ran past its --deadline")
         }
-        E::Timeout(_) => timeout(
-            Cause::StallTimeout,
-            "no data from the server within --timeout (the stall timeout)",
-        ),
+        E::Timeout(_) => timeout(Cause::StallTimeout, STALLED),
         E::HostNotFound => connection(Cause::Dns, "the API host name did not resolve (DNS)"),
         E::Io(io_error) => return classify_io(io_error, proxy, tls_subject),
         E::Tls(reason) => tls_failed(tls_subject, reason),
@@ -122,10 +121,7 @@ fn classify_io(error: io::Error, proxy: Option<&str>, tls_subject: Option<&str>)
                 Cause::Reset,
                 "the connection closed before the response was complete",
             ),
-            K::TimedOut | K::WouldBlock => timeout(
-                Cause::StallTimeout,
-                "no data from the server within --timeout (the stall timeout)",
-            ),
+            K::TimedOut | K::WouldBlock => timeout(Cause::StallTimeout, STALLED),
             K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => {
                 connection(
                     Cause::ConnectionOther,
