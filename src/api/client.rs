@@ -538,12 +538,11 @@ impl Client {
         let mut body = body;
         // Each attempt sends the whole file again. Rewinding a regular file
         // cannot fail in practice; if it did, nothing was sent.
-        body.seek(SeekFrom::Start(0)).map_err(|e| {
-            AttemptFailure::from(Failure::new(
-                Category::InvalidRequest,
-                format!("could not read the batch body back from its temporary file: {e}"),
-            ))
-        })?;
+        if let Err(e) = body.seek(SeekFrom::Start(0)) {
+            let problem =
+                format!("could not read the batch body back from its temporary file: {e}");
+            return Err(Failure::new(Category::InvalidRequest, problem).into());
+        }
         let url = format!("{}/v1/messages/batches", self.base_url);
         self.trace(|| {
             let bytes = body.metadata().map(|m| m.len()).unwrap_or(0);

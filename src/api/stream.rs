@@ -16,6 +16,7 @@ use crate::resilience::{Category, Cause, Failure};
 /// text, and server tool results ride along; past this it is not a reply.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
+/// `default()` keeps no event at all: `new()` is the assembler for a reply.
 #[derive(Default)]
 pub struct StreamAssembler {
     message: Option<Message>,
