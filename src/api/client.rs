@@ -619,17 +619,12 @@ impl Client {
         let request_id = meta.request_id.as_deref();
         let with_request_id =
             |failure| AttemptFailure::from(after_head(failure, request_id, status));
-        let bytes = self
-            .read_whole(
-                response.into_body(),
-                BATCH_ANSWER_LIMIT,
-                &format!("the {what} answer"),
-            )
-            .map_err(with_request_id)?;
+        let answer = format!("the {what} answer");
+        let read = self.read_whole(response.into_body(), BATCH_ANSWER_LIMIT, &answer);
+        let bytes = read.map_err(with_request_id)?;
         let unreadable = |problem: String| {
-            with_request_id(unreadable(format!(
-                "the {what} answer is not the JSON the API documents ({problem})"
-            )))
+            let problem = format!("{answer} is not the JSON the API documents ({problem})");
+            with_request_id(unreadable(problem))
         };
         let body = String::from_utf8(bytes).map_err(|e| unreadable(e.to_string()))?;
         let value = serde_json::from_str::<T>(&body).map_err(|e| unreadable(e.to_string()))?;
