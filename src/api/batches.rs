@@ -11,16 +11,12 @@ pub const MAX_BATCH_BYTES: u64 = 256 * 1024 * 1024;
 
 /// `request_counts`: how the batch's requests stand.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct RequestCounts {
-    #[serde(default)]
     pub processing: u64,
-    #[serde(default)]
     pub succeeded: u64,
-    #[serde(default)]
     pub errored: u64,
-    #[serde(default)]
     pub canceled: u64,
-    #[serde(default)]
     pub expired: u64,
 }
 
@@ -58,18 +54,12 @@ pub struct MessageBatch {
     pub processing_status: String,
     #[serde(default)]
     pub request_counts: RequestCounts,
-    #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(default)]
     pub ended_at: Option<String>,
-    #[serde(default)]
     pub expires_at: Option<String>,
-    #[serde(default)]
     pub cancel_initiated_at: Option<String>,
-    #[serde(default)]
     pub archived_at: Option<String>,
     /// Absolute; `null` until the batch has ended.
-    #[serde(default)]
     pub results_url: Option<String>,
 }
 

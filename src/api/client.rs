@@ -4,21 +4,21 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
-use ureq::http::{HeaderMap, Response};
-use ureq::{Agent, BodyReader, RequestBuilder};
+use serde_json::Value;
+use ureq::http::{HeaderMap, Method, Request, Response};
+use ureq::{Agent, AsSendBody, BodyReader};
 
 use super::batches::{BatchAnswer, BatchPage, MessageBatch};
 use super::network::Network;
 use super::sse::SseDecoder;
 use super::stream::{MAX_REPLY_BYTES, StreamAssembler};
 use super::types::{Message, MessageParams};
-use crate::api::transport::{classify_body_read, classify_transport_to, size_text};
+use crate::api::transport::{classify_body_read, classify_transport_to, size_text, unreadable};
 use crate::config::base_url::BaseUrl;
 use crate::diagnose::probe::handshake::IssuerProbe;
 use crate::resilience::classify::{ResponseMeta, classify_response};
@@ -27,6 +27,7 @@ use crate::secret::{ApiKey, scrub};
 
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const USER_AGENT: &str = concat!("claude-rs/", env!("CARGO_PKG_VERSION"));
+const JSON: &str = "application/json";
 /// Error bodies are small; a larger one is a proxy's page and is cut.
 const ERROR_BODY_LIMIT: u64 = 1024 * 1024;
 /// The API's response heads are a few KB; past this one is refused
@@ -66,6 +67,9 @@ pub struct ClientSettings {
 const MAX_MODEL_IDS: usize = 1000;
 /// Pages of the models list followed: a real list fits in one.
 const MAX_MODEL_PAGES: usize = 5;
+
+/// A 2xx response with its head read, and its status.
+type Head = (Response<ureq::Body>, ResponseMeta, u16);
 
 /// Receives request and response metadata for `--verbose`. Never the key.
 pub type Trace = Box<dyn Fn(&str) + Send + Sync>;
@@ -196,17 +200,34 @@ impl Client {
         &self.base_url
     }
 
-    /// What every API request carries: the API version, and the key when
-    /// this client has one.
-    fn to_api<B>(&self, request: RequestBuilder<B>) -> RequestBuilder<B> {
-        let mut request = request.header("anthropic-version", ANTHROPIC_VERSION);
-        if let Some(betas) = &self.betas {
-            request = request.header("anthropic-beta", betas);
-        }
-        match &self.api_key {
-            Some(key) => request.header("x-api-key", key.expose()),
-            None => request,
-        }
+    /// One API request, with what every request carries: the API version,
+    /// `--beta`, and the key when this client has one; a POST's body is JSON.
+    /// `timeout` bounds the whole call, besides the stall timeout of each read.
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        timeout: Option<Duration>,
+        body: impl AsSendBody,
+    ) -> Result<Response<ureq::Body>, ureq::Error> {
+        let json = (method == Method::POST).then_some(JSON);
+        let headers = [
+            ("anthropic-version", Some(ANTHROPIC_VERSION)),
+            ("anthropic-beta", self.betas.as_deref()),
+            ("x-api-key", self.api_key.as_ref().map(ApiKey::expose)),
+            ("content-type", json),
+            ("accept", accept),
+        ];
+        let request = headers
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value?)))
+            .fold(
+                Request::builder().method(method).uri(url),
+                |r, (name, value)| r.header(name, value),
+            );
+        let request = self.agent.configure_request(request.body(body)?);
+        self.agent.run(request.timeout_global(timeout).build())
     }
 
     /// A failure to send or to get the response's head. A TLS failure gets
@@ -238,22 +259,12 @@ impl Client {
         let body = params.to_body(true);
         let url = format!("{}/v1/messages", self.base_url);
         let timeout = remaining(deadline_at)?;
-        self.trace(|| {
-            format!(
-                "> POST {url} ({} bytes, model {}, stream)",
-                body.len(),
-                params.model()
-            )
-        });
+        let (bytes, model) = (body.len(), params.model());
+        self.trace(|| format!("> POST {url} ({bytes} bytes, model {model}, stream)"));
         let started = Instant::now();
-        let request = self
-            .to_api(self.agent.post(&url))
-            .header("content-type", "application/json")
-            .header("accept", "text/event-stream")
-            .config()
-            .timeout_global(timeout)
-            .build();
-        let (response, meta, status) = self.head(request.send(&body[..]), started)?;
+        let accept = Some("text/event-stream");
+        let (response, meta, status) =
+            self.exchange(Method::POST, &url, accept, timeout, &body[..])?;
         let rate_limits = rate_limit_headers(response.headers());
         let is_event_stream = meta
             .content_type
@@ -266,19 +277,16 @@ impl Client {
                 .inspect(|message| on_text(&message.text()))
                 .map_err(AttemptFailure::from)
         };
-        // The status arrived, whatever broke after it: the log and --json show it.
-        let message = read.map_err(|mut failed| {
-            failed.failure.http_status.get_or_insert(status);
-            failed
+        // The head arrived, whatever broke after it: the log and --json show it.
+        let message = read.map_err(|failed| AttemptFailure {
+            failure: after_head(failed.failure, meta.request_id.as_deref(), status),
+            ..failed
         })?;
+        let ms = started.elapsed().as_millis();
+        let stop = message.stop_reason.as_deref().unwrap_or("none");
+        let (input, output) = (message.usage.input_tokens, message.usage.output_tokens);
         self.trace(|| {
-            format!(
-                "< done in {} ms: stop_reason {}, {} input / {} output tokens",
-                started.elapsed().as_millis(),
-                message.stop_reason.as_deref().unwrap_or("none"),
-                message.usage.input_tokens,
-                message.usage.output_tokens
-            )
+            format!("< done in {ms} ms: stop_reason {stop}, {input} input / {output} output tokens")
         });
         Ok(Reply {
             message,
@@ -287,48 +295,39 @@ impl Client {
         })
     }
 
-    /// A 2xx response with its head read, or the classified failure: no
-    /// response at all, or an error status with its body.
-    fn head(
+    /// `send`, and a 2xx response with its head read, or the classified
+    /// failure: no response at all, or an error status with its body.
+    fn exchange(
         &self,
-        sent: Result<Response<ureq::Body>, ureq::Error>,
-        started: Instant,
-    ) -> Result<(Response<ureq::Body>, ResponseMeta, u16), AttemptFailure> {
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        timeout: Option<Duration>,
+        body: impl AsSendBody,
+    ) -> Result<Head, AttemptFailure> {
+        let started = Instant::now();
+        let sent = self.send(method, url, accept, timeout, body);
         let response = sent.map_err(|e| AttemptFailure::from(self.transport_failure(e)))?;
-        self.trace_response(&response, started);
+        self.trace(|| {
+            let headers = response.headers();
+            let (status, ms) = (response.status().as_u16(), started.elapsed().as_millis());
+            let mut line = format!("< HTTP {status} in {ms} ms");
+            let named =
+                "request-id content-type retry-after retry-after-ms x-should-retry location";
+            let named = named
+                .split(' ')
+                .filter_map(|name| Some((name.to_string(), header(headers, name)?)));
+            for (name, value) in named.chain(rate_limit_headers(headers)) {
+                line.push_str(&format!("\n<   {name}: {value}"));
+            }
+            line
+        });
         let meta = response_meta(response.headers());
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(self.read_error(response, status, &meta).into());
         }
         Ok((response, meta, status))
-    }
-
-    fn trace_response(&self, response: &Response<ureq::Body>, started: Instant) {
-        self.trace(|| {
-            let headers = response.headers();
-            let mut line = format!(
-                "< HTTP {} in {} ms",
-                response.status().as_u16(),
-                started.elapsed().as_millis()
-            );
-            for name in [
-                "request-id",
-                "content-type",
-                "retry-after",
-                "retry-after-ms",
-                "x-should-retry",
-                "location",
-            ] {
-                if let Some(value) = header(headers, name) {
-                    line.push_str(&format!("\n<   {name}: {value}"));
-                }
-            }
-            for (name, value) in rate_limit_headers(headers) {
-                line.push_str(&format!("\n<   {name}: {value}"));
-            }
-            line
-        });
     }
 
     fn read_error(
@@ -343,17 +342,14 @@ impl Client {
         let mut failure = classify_response(status, meta, &body, SystemTime::now());
         match end {
             BodyEnd::Whole => {}
-            BodyEnd::OverLimit => failure.message.push_str(&format!(
-                " (only the first {} of a longer body was read)",
-                size_text(ERROR_BODY_LIMIT)
-            )),
+            BodyEnd::OverLimit => {
+                let limit = size_text(ERROR_BODY_LIMIT);
+                failure.message += &format!(" (only the first {limit} of a longer body was read)");
+            }
             BodyEnd::Broken(error) => {
-                let broke = classify_body_read(error, self.proxy.as_deref());
-                failure.message.push_str(&format!(
-                    " (the body broke off after {} bytes: {})",
-                    body.len(),
-                    broke.message
-                ));
+                let broke = classify_body_read(error, self.proxy.as_deref()).message;
+                let bytes = body.len();
+                failure.message += &format!(" (the body broke off after {bytes} bytes: {broke})");
             }
         }
         failure
@@ -364,18 +360,11 @@ impl Client {
     fn read_whole(&self, body: ureq::Body, limit: u64, what: &str) -> Result<Vec<u8>, Failure> {
         match read_up_to(body, limit) {
             (bytes, BodyEnd::Whole) => Ok(bytes),
-            (_, BodyEnd::OverLimit) => Err(Failure::new(
-                Category::InvalidResponse,
-                format!(
-                    "{what} is over {}, more than any answer the API sends: reading stopped at that bound",
-                    size_text(limit)
-                ),
-            )
-            .with_cause(Cause::UnreadableBody)),
-            (_, BodyEnd::Broken(error)) => Err(stream_cut(classify_body_read(
-                error,
-                self.proxy.as_deref(),
+            (_, BodyEnd::OverLimit) => Err(unreadable(format!(
+                "{what} is over {}, more than any answer the API sends: reading stopped at that bound",
+                size_text(limit)
             ))),
+            (_, BodyEnd::Broken(error)) => Err(stream_cut(error, self.proxy.as_deref())),
         }
     }
 
@@ -389,53 +378,42 @@ impl Client {
         let reader = BufReader::with_capacity(16 * 1024, response.into_body().into_reader());
         let mut decoder = SseDecoder::new(reader);
         let mut assembler = StreamAssembler::new();
-        let with_partial = |failure: Failure, assembler: &StreamAssembler| {
-            let mut failure = failure;
-            if failure.request_id.is_none() {
-                failure.request_id = request_id.map(str::to_string);
-            }
-            let text = assembler.text_so_far();
-            AttemptFailure {
-                failure,
-                partial: (!text.is_empty()).then(|| text.to_string()),
-                output_shown: false,
-                may_have_taken_effect: false,
-            }
-        };
-        loop {
+        let read = loop {
             let event = match decoder.next_event() {
                 Ok(Some(event)) => event,
-                Ok(None) => break,
-                Err(error) => {
-                    let failure = if error.kind() == std::io::ErrorKind::InvalidData
+                Ok(None) => break assembler.finish(request_id),
+                Err(error)
+                    if error.kind() == io::ErrorKind::InvalidData
                         && error
                             .get_ref()
-                            .is_none_or(|inner| !inner.is::<ureq::Error>())
-                    {
-                        Failure::new(Category::InvalidResponse, error.to_string())
-                            .with_cause(Cause::UnreadableBody)
-                    } else {
-                        stream_cut(classify_body_read(error, self.proxy.as_deref()))
-                    };
-                    return Err(with_partial(failure, &assembler));
+                            .is_none_or(|inner| !inner.is::<ureq::Error>()) =>
+                {
+                    break Err(unreadable(error.to_string()));
+                }
+                Err(error) => {
+                    break Err(stream_cut(error, self.proxy.as_deref()));
                 }
             };
             match assembler.apply(&event, request_id) {
                 Ok(Some(text)) => on_text(&text),
                 Ok(None) => {}
-                Err(failure) => return Err(with_partial(failure, &assembler)),
+                Err(failure) => break Err(failure),
             }
             // The reply is whole: a server that keeps the body open after
             // message_stop must not hold it back until the stall timeout.
             if assembler.is_complete() {
                 finish_body(decoder.into_inner());
-                break;
+                break assembler.finish(request_id);
             }
-        }
-        let partial = with_partial(Failure::new(Category::InvalidResponse, ""), &assembler);
-        assembler
-            .finish(request_id)
-            .map_err(|failure| AttemptFailure { failure, ..partial })
+        };
+        read.map_err(|failure| {
+            let text = assembler.text_so_far();
+            let partial = (!text.is_empty()).then(|| text.to_string());
+            AttemptFailure {
+                partial,
+                ..failure.into()
+            }
+        })
     }
 
     fn read_json_message(
@@ -443,16 +421,8 @@ impl Client {
         response: Response<ureq::Body>,
         meta: &ResponseMeta,
     ) -> Result<Message, Failure> {
-        let body = self
-            .read_whole(
-                response.into_body(),
-                MAX_REPLY_BYTES as u64,
-                "the message body",
-            )
-            .map_err(|mut failure| {
-                failure.request_id = meta.request_id.clone();
-                failure
-            })?;
+        let limit = MAX_REPLY_BYTES as u64;
+        let body = self.read_whole(response.into_body(), limit, "the message body")?;
         serde_json::from_slice::<Message>(&body)
             .map(Message::scrubbed)
             .map_err(|e| {
@@ -462,13 +432,9 @@ impl Client {
                 if page.cause == Some(Cause::HtmlPage) {
                     return page;
                 }
-                let mut failure = Failure::new(
-                    Category::InvalidResponse,
-                    format!("the response is not the message JSON the API documents ({e})"),
-                )
-                .with_cause(Cause::UnreadableBody);
-                failure.request_id = meta.request_id.clone();
-                failure
+                unreadable(format!(
+                    "the response is not the message JSON the API documents ({e})"
+                ))
             })
     }
 
@@ -482,30 +448,24 @@ impl Client {
             let url = format!("{}/v1/models?limit=1000{after}", self.base_url);
             let page = self.get_value(&url, timeout, "models list")?;
             ids.extend(model_ids(&page));
-            match (page["has_more"].as_bool(), page["last_id"].as_str()) {
-                (Some(true), Some(last)) => {
-                    after = format!("&after_id={}", path_segment(last));
-                }
-                _ => break,
-            }
+            let (Some(true), Some(last)) = (page["has_more"].as_bool(), page["last_id"].as_str())
+            else {
+                break;
+            };
+            after = format!("&after_id={}", path_segment(last));
         }
         Ok(ids)
     }
 
     /// `GET /v1/models/{id}`: the model object, with its limits and capabilities.
-    pub fn model_info(&self, id: &str, timeout: Duration) -> Result<serde_json::Value, Failure> {
+    pub fn model_info(&self, id: &str, timeout: Duration) -> Result<Value, Failure> {
         let url = format!("{}/v1/models/{}", self.base_url, path_segment(id));
         self.get_value(&url, timeout, "model")
     }
 
     /// `GET url` for any JSON, bounded by `timeout`.
-    fn get_value(
-        &self,
-        url: &str,
-        timeout: Duration,
-        what: &str,
-    ) -> Result<serde_json::Value, Failure> {
-        self.get_json(url, Some(timeout), what)
+    fn get_value(&self, url: &str, timeout: Duration, what: &str) -> Result<Value, Failure> {
+        self.json_call(Method::GET, url, Some(timeout), (), what)
             .map(|answer| answer.value)
             .map_err(|failed| failed.failure)
     }
@@ -520,16 +480,9 @@ impl Client {
         let mut body = params.as_map().clone();
         body.retain(|key, _| matches!(key.as_str(), "model" | "system" | "messages"));
         let url = format!("{}/v1/messages/count_tokens", self.base_url);
-        self.trace(|| format!("> POST {url}"));
-        let sent = self
-            .to_api(self.agent.post(&url))
-            .header("content-type", "application/json")
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .send(&serde_json::to_vec(&body).unwrap_or_default()[..]);
-        let answer =
-            self.read_json_answer::<serde_json::Value>(sent, Instant::now(), "token count")?;
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let answer: BatchAnswer<Value> =
+            self.json_call(Method::POST, &url, Some(timeout), &body[..], "token count")?;
         let problem = "the token count answer has no input_tokens number";
         let failure = Failure::new(Category::InvalidResponse, problem);
         answer.value["input_tokens"].as_u64().ok_or(failure.into())
@@ -550,11 +503,7 @@ impl Client {
         };
         let started = Instant::now();
         let response = self
-            .to_api(self.agent.get(&url))
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .call()
+            .send(Method::GET, &url, None, Some(timeout), ())
             .map_err(|e| self.transport_failure(e))?;
         let received_at = SystemTime::now();
         let headers = response.headers();
@@ -563,7 +512,9 @@ impl Client {
         let rate_limits = rate_limit_headers(headers);
         let status = response.status().as_u16();
         let outcome = if status == 200 {
-            self.read_model_ids(response)
+            self.read_json_answer::<Value>((response, meta.clone(), status), "models list")
+                .map(|answer| model_ids(&answer.value))
+                .map_err(|failed| failed.failure)
         } else {
             Err(self.read_error(response, status, &meta))
         };
@@ -578,15 +529,6 @@ impl Client {
         })
     }
 
-    /// The ids of a model list (`data[].id`) or of one model object (`id`).
-    fn read_model_ids(&self, response: Response<ureq::Body>) -> Result<Vec<String>, Failure> {
-        let answer =
-            self.read_json_answer::<serde_json::Value>(Ok(response), Instant::now(), "models list");
-        answer
-            .map(|answer| model_ids(&answer.value))
-            .map_err(|failed| failed.failure)
-    }
-
     /// `POST /v1/messages/batches` with the JSON body held in `body`, sent
     /// from its start with its length (ureq takes a file's length from its
     /// metadata), so that a 256 MB batch never sits in memory. Not idempotent:
@@ -596,72 +538,52 @@ impl Client {
         let mut body = body;
         // Each attempt sends the whole file again. Rewinding a regular file
         // cannot fail in practice; if it did, nothing was sent.
-        body.seek(SeekFrom::Start(0)).map_err(|e| {
-            AttemptFailure::from(Failure::new(
-                Category::InvalidRequest,
-                format!("could not read the batch body back from its temporary file: {e}"),
-            ))
-        })?;
+        if let Err(e) = body.seek(SeekFrom::Start(0)) {
+            let problem =
+                format!("could not read the batch body back from its temporary file: {e}");
+            return Err(Failure::new(Category::InvalidRequest, problem).into());
+        }
         let url = format!("{}/v1/messages/batches", self.base_url);
         self.trace(|| {
             let bytes = body.metadata().map(|m| m.len()).unwrap_or(0);
             format!("> POST {url} ({bytes} bytes)")
         });
-        let started = Instant::now();
-        let sent = self
-            .to_api(self.agent.post(&url))
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .send(body);
-        self.read_json_answer(sent, started, "create batch")
+        let head = self.exchange(Method::POST, &url, Some(JSON), None, body)?;
+        self.read_json_answer(head, "create batch")
     }
 
     /// `GET /v1/messages/batches/{id}`: one poll.
     pub fn get_batch(&self, id: &str) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
         let url = format!("{}/v1/messages/batches/{}", self.base_url, path_segment(id));
-        self.get_json(&url, None, "batch")
+        self.json_call(Method::GET, &url, None, (), "batch")
     }
 
     /// `POST /v1/messages/batches/{id}/cancel`. Cancelling twice changes
     /// nothing, so unlike the create it may be retried after any failure.
     pub fn cancel_batch(&self, id: &str) -> Result<BatchAnswer<MessageBatch>, AttemptFailure> {
-        let url = format!(
-            "{}/v1/messages/batches/{}/cancel",
-            self.base_url,
-            path_segment(id)
-        );
-        self.trace(|| format!("> POST {url}"));
-        let started = Instant::now();
-        let sent = self
-            .to_api(self.agent.post(&url))
-            .header("accept", "application/json")
-            .send_empty();
-        self.read_json_answer(sent, started, "cancel batch")
+        let id = path_segment(id);
+        let url = format!("{}/v1/messages/batches/{id}/cancel", self.base_url);
+        self.json_call(Method::POST, &url, None, &[][..], "cancel batch")
     }
 
     /// `GET /v1/messages/batches?limit=N`: the newest batches first.
     pub fn list_batches(&self, limit: u32) -> Result<BatchAnswer<BatchPage>, AttemptFailure> {
         let url = format!("{}/v1/messages/batches?limit={limit}", self.base_url);
-        self.get_json(&url, None, "batch list")
+        self.json_call(Method::GET, &url, None, (), "batch list")
     }
 
-    /// `GET url` for a JSON answer.
-    fn get_json<T: DeserializeOwned>(
+    /// A batches, Models or token-count call whose answer is JSON.
+    fn json_call<T: DeserializeOwned>(
         &self,
+        method: Method,
         url: &str,
         timeout: Option<Duration>,
+        body: impl AsSendBody,
         what: &str,
     ) -> Result<BatchAnswer<T>, AttemptFailure> {
-        self.trace(|| format!("> GET {url}"));
-        let started = Instant::now();
-        let sent = self
-            .to_api(self.agent.get(url))
-            .header("accept", "application/json")
-            .config()
-            .timeout_global(timeout)
-            .build()
-            .call();
-        self.read_json_answer(sent, started, what)
+        self.trace(|| format!("> {method} {url}"));
+        let head = self.exchange(method, url, Some(JSON), timeout, body)?;
+        self.read_json_answer(head, what)
     }
 
     /// Opens an ended batch's results (JSONL) for reading line by line.
@@ -679,9 +601,7 @@ impl Client {
             ),
         };
         self.trace(|| format!("> GET {url}"));
-        let started = Instant::now();
-        let sent = self.to_api(self.agent.get(&url)).call();
-        let (response, meta, status) = self.head(sent, started)?;
+        let (response, meta, status) = self.exchange(Method::GET, &url, None, None, ())?;
         Ok(ResultLines {
             reader: BufReader::with_capacity(64 * 1024, response.into_body().into_reader()),
             proxy: self.proxy.clone(),
@@ -690,36 +610,21 @@ impl Client {
         })
     }
 
-    /// The JSON answer of a batches or Models call, or the classified failure.
+    /// The JSON answer in a 2xx response's body, or the classified failure.
     fn read_json_answer<T: DeserializeOwned>(
         &self,
-        sent: Result<Response<ureq::Body>, ureq::Error>,
-        started: Instant,
+        (response, meta, status): Head,
         what: &str,
     ) -> Result<BatchAnswer<T>, AttemptFailure> {
-        let (response, meta, status) = self.head(sent, started)?;
-        let with_request_id = |mut failure: Failure| {
-            if failure.request_id.is_none() {
-                failure.request_id = meta.request_id.clone();
-            }
-            failure.http_status.get_or_insert(status);
-            AttemptFailure::from(failure)
-        };
-        let bytes = self
-            .read_whole(
-                response.into_body(),
-                BATCH_ANSWER_LIMIT,
-                &format!("the {what} answer"),
-            )
-            .map_err(with_request_id)?;
+        let request_id = meta.request_id.as_deref();
+        let with_request_id =
+            |failure| AttemptFailure::from(after_head(failure, request_id, status));
+        let answer = format!("the {what} answer");
+        let read = self.read_whole(response.into_body(), BATCH_ANSWER_LIMIT, &answer);
+        let bytes = read.map_err(with_request_id)?;
         let unreadable = |problem: String| {
-            with_request_id(
-                Failure::new(
-                    Category::InvalidResponse,
-                    format!("the {what} answer is not the JSON the API documents ({problem})"),
-                )
-                .with_cause(Cause::UnreadableBody),
-            )
+            let problem = format!("{answer} is not the JSON the API documents ({problem})");
+            with_request_id(unreadable(problem))
         };
         let body = String::from_utf8(bytes).map_err(|e| unreadable(e.to_string()))?;
         let value = serde_json::from_str::<T>(&body).map_err(|e| unreadable(e.to_string()))?;
@@ -749,7 +654,8 @@ impl ResultLines {
         let read = (&mut self.reader)
             .take(MAX_RESULT_LINE_BYTES)
             .read_until(b'\n', line)
-            .map_err(|e| self.failed(stream_cut(classify_body_read(e, self.proxy.as_deref()))))?;
+            .map_err(|e| stream_cut(e, self.proxy.as_deref()))
+            .map_err(|failure| after_head(failure, self.request_id.as_deref(), self.status))?;
         if read == 0 {
             return Ok(false);
         }
@@ -759,21 +665,23 @@ impl ResultLines {
                 line.pop();
             }
         } else if read as u64 == MAX_RESULT_LINE_BYTES {
-            let failure = Failure::new(
-                Category::InvalidResponse,
-                "a line of the batch results is over 64 MB: the download is damaged",
-            );
-            return Err(self.failed(failure.with_cause(Cause::UnreadableBody)));
+            let problem = "a line of the batch results is over 64 MB: the download is damaged";
+            return Err(after_head(
+                unreadable(problem),
+                self.request_id.as_deref(),
+                self.status,
+            ));
         }
         Ok(true)
     }
+}
 
-    /// A failure of the download, with the status and request id it came with.
-    fn failed(&self, mut failure: Failure) -> Failure {
-        failure.request_id = failure.request_id.or_else(|| self.request_id.clone());
-        failure.http_status = Some(self.status);
-        failure
-    }
+/// A failure to read a response whose head arrived: it carries the head's
+/// status, and its request id unless it names its own.
+fn after_head(mut failure: Failure, request_id: Option<&str>, status: u16) -> Failure {
+    failure.request_id = failure.request_id.or(request_id.map(str::to_string));
+    failure.http_status.get_or_insert(status);
+    failure
 }
 
 /// How reading a body ended.
@@ -810,80 +718,38 @@ fn read_up_to(body: ureq::Body, limit: u64) -> (Vec<u8>, BodyEnd) {
 /// by a reader thread and awaited for `AFTER_STOP_WAIT` only; the reader goes
 /// on until the body ends, the stall timeout or `AFTER_STOP_LIMIT` bytes.
 /// The readers are kept and reused (a thread each call would cost a batch a
-/// third of its pace); at most `MAX_FINISHING` exist, and when none is free
-/// the body is dropped, which costs only the connection.
+/// third of its pace): `MAX_FINISHING` of them start at the first use, and
+/// when none is free the body is dropped, which costs only the connection.
 fn finish_body(body: impl Read + Send + 'static) {
+    static READERS: OnceLock<mpsc::SyncSender<EndJob>> = OnceLock::new();
     let (ended, end) = mpsc::sync_channel(1);
-    if EndReaders::get().hand_over(Box::new(body), ended) {
+    // A channel without room: the body goes only to a reader waiting for one.
+    let free = READERS.get_or_init(start_end_readers);
+    if free.try_send((Box::new(body), ended)).is_ok() {
         let _ = end.recv_timeout(AFTER_STOP_WAIT);
     }
 }
 
 type EndJob = (Box<dyn Read + Send>, mpsc::SyncSender<()>);
 
-/// The threads that read bodies to their end, and how many are free. One
-/// for the process: its readers live as long as it does.
-struct EndReaders {
-    jobs: mpsc::Sender<EndJob>,
-    queue: Mutex<mpsc::Receiver<EndJob>>,
-    free: AtomicUsize,
-    threads: AtomicUsize,
-}
-
-impl EndReaders {
-    fn get() -> &'static EndReaders {
-        static POOL: OnceLock<EndReaders> = OnceLock::new();
-        POOL.get_or_init(|| {
-            let (jobs, queue) = mpsc::channel();
-            EndReaders {
-                jobs,
-                queue: Mutex::new(queue),
-                free: AtomicUsize::new(0),
-                threads: AtomicUsize::new(0),
-            }
-        })
-    }
-
-    /// Gives `body` to a free reader, starting one if none is free and
-    /// fewer than `MAX_FINISHING` exist; `false` when it was dropped instead.
-    fn hand_over(&'static self, body: Box<dyn Read + Send>, ended: mpsc::SyncSender<()>) -> bool {
-        let taken = self
-            .free
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |free| {
-                free.checked_sub(1)
-            })
-            .is_ok();
-        if !taken && !self.start_reader() {
-            return false;
-        }
-        self.jobs.send((body, ended)).is_ok()
-    }
-
-    fn start_reader(&'static self) -> bool {
-        let started = self
-            .threads
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < MAX_FINISHING).then_some(n + 1)
-            })
-            .is_ok();
-        if !started {
-            return false;
-        }
-        let spawned = thread::Builder::new()
+/// The threads that read bodies to their end, one for the process: they
+/// live as long as it does, and take turns waiting for the next body.
+fn start_end_readers() -> mpsc::SyncSender<EndJob> {
+    let (jobs, queue) = mpsc::sync_channel::<EndJob>(0);
+    let queue = Arc::new(Mutex::new(queue));
+    for _ in 0..MAX_FINISHING {
+        let queue = Arc::clone(&queue);
+        let next = move || queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let _ = thread::Builder::new()
             .name("body-end".to_string())
             .spawn(move || {
-                let next = || self.queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
                 while let Ok((body, ended)) = next() {
                     let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
                     let _ = ended.try_send(());
-                    self.free.fetch_add(1, Ordering::SeqCst);
                 }
             });
-        if spawned.is_err() {
-            self.threads.fetch_sub(1, Ordering::SeqCst);
-        }
-        spawned.is_ok()
     }
+    jobs
 }
 
 /// The ids of a model list (`data[].id`) or of one model object (`id`). Only
@@ -891,7 +757,7 @@ impl EndReaders {
 /// are quoted in "Did you mean" and compared one by one, so a hostile list of
 /// a million ids, or one id of megabytes, must cost neither time nor a
 /// screenful of junk.
-pub fn model_ids(body: &serde_json::Value) -> Vec<String> {
+pub fn model_ids(body: &Value) -> Vec<String> {
     let plausible = |id: &&str| crate::api::models::malformed_model_id(id).is_none();
     let listed = match body["id"].as_str() {
         Some(id) => vec![id],
@@ -928,21 +794,19 @@ fn path_segment(id: &str) -> String {
 
 /// The time left before the deadline, or the deadline failure if none is.
 fn remaining(deadline_at: Option<Instant>) -> Result<Option<Duration>, AttemptFailure> {
-    let Some(deadline_at) = deadline_at else {
-        return Ok(None);
-    };
-    let left = deadline_at.saturating_duration_since(Instant::now());
-    if left.is_zero() {
+    let left = deadline_at.map(|at| at.saturating_duration_since(Instant::now()));
+    if left.is_some_and(|left| left.is_zero()) {
         let failure = Failure::new(Category::Timeout, "the call ran past its --deadline")
             .with_cause(Cause::Deadline);
         return Err(failure.into());
     }
-    Ok(Some(left))
+    Ok(left)
 }
 
 /// A connection that breaks in the middle of a 200 reply is a cut stream:
 /// reported as the network failure it is, or as an incomplete reply.
-fn stream_cut(failure: Failure) -> Failure {
+fn stream_cut(error: io::Error, proxy: Option<&str>) -> Failure {
+    let failure = classify_body_read(error, proxy);
     match failure.cause {
         Some(Cause::Reset) => {
             let message = format!("the reply stream was cut: {}", failure.message);

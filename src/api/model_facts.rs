@@ -69,30 +69,24 @@ pub fn lookup(client: &Client, cache: Option<&ModelCache>, model: &str) -> Model
     {
         return facts;
     }
-    let fetched = client.model_info(model, FETCH_TIMEOUT);
-    match fetched
-        .as_ref()
-        .ok()
-        .and_then(|object| Some((object, parse(object)?)))
-    {
-        Some((object, facts)) => {
-            if let Some(cache) = cache {
-                cache.put(base_url, model, object);
+    let why = match client.model_info(model, FETCH_TIMEOUT) {
+        Err(failure) => failure.category.to_string(),
+        Ok(object) => match parse(&object) {
+            None => "no model object".into(),
+            Some(facts) => {
+                if let Some(cache) = cache {
+                    cache.put(base_url, model, &object);
+                }
+                return facts;
             }
-            facts
-        }
-        None => {
-            let why = fetched
-                .err()
-                .map_or("no model object".into(), |f| f.category.to_string());
-            let (output, max_input_tokens) = table_limits(model).unzip();
-            ModelFacts {
-                max_tokens: output.map(u64::from),
-                max_input_tokens,
-                capabilities: Vec::new(),
-                source: format!("claude-rs's table (the Models API: {why})"),
-            }
-        }
+        },
+    };
+    let (output, max_input_tokens) = table_limits(model).unzip();
+    ModelFacts {
+        max_tokens: output.map(u64::from),
+        max_input_tokens,
+        capabilities: Vec::new(),
+        source: format!("claude-rs's table (the Models API: {why})"),
     }
 }
 

@@ -21,13 +21,10 @@ impl Network {
     /// The proxy a request to `base_url` goes through: `--proxy`, else the
     /// environment's, unless NO_PROXY exempts the host (ureq's own rules).
     pub fn proxy_for(&self, base_url: &str) -> Option<ProxyServer> {
-        if let Some(proxy) = &self.proxy {
-            return Some(proxy.clone());
-        }
-        let proxy = ProxyServer::from_env()?;
-        match base_url.parse::<Uri>() {
-            Ok(target) if proxy.bypasses(&target) => None,
-            _ => Some(proxy),
-        }
+        let target = base_url.parse::<Uri>().ok();
+        let bypassed = |proxy: &ProxyServer| target.as_ref().is_some_and(|t| proxy.bypasses(t));
+        self.proxy
+            .clone()
+            .or_else(|| ProxyServer::from_env().filter(|p| !bypassed(p)))
     }
 }

@@ -79,11 +79,8 @@ pub fn cost(model: &str, usage: &Usage) -> Option<f64> {
 
 /// `$0.0013`: enough digits to see a single small call.
 pub fn dollars(amount: f64) -> String {
-    if amount >= 1.0 {
-        format!("${amount:.2}")
-    } else {
-        format!("${amount:.4}")
-    }
+    let digits = if amount >= 1.0 { 2 } else { 4 };
+    format!("${amount:.digits$}")
 }
 
 #[cfg(test)]

@@ -19,10 +19,8 @@ impl ProxyServer {
         if raw.is_empty() {
             return Err("is empty".into());
         }
-        let scheme = raw
-            .split_once("://")
-            .map(|(scheme, _)| scheme.to_ascii_lowercase());
-        if let Some(scheme) = scheme.as_deref() {
+        if let Some((scheme, _)) = raw.split_once("://") {
+            let scheme = scheme.to_ascii_lowercase();
             if scheme.starts_with("socks") {
                 // ureq is built without SOCKS: it would panic on such a proxy.
                 return Err(format!(
@@ -54,10 +52,7 @@ impl ProxyServer {
 
     /// Without the brackets of an IPv6 literal.
     pub fn host(&self) -> &str {
-        self.proxy
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
+        self.proxy.host().trim_matches(['[', ']'])
     }
 
     pub fn port(&self) -> u16 {
@@ -95,10 +90,7 @@ impl ProxyServer {
 
     /// `http://host:port (with credentials)`: for people, never the password.
     pub fn display(&self) -> String {
-        let with = match self.proxy.username() {
-            Some(_) => " (with credentials)",
-            None => "",
-        };
+        let with = self.proxy.username().map_or("", |_| " (with credentials)");
         format!("{}://{}{with}", self.scheme(), self.name())
     }
 

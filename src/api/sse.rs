@@ -144,13 +144,11 @@ impl<R: BufRead> SseDecoder<R> {
         if line[0] == b':' {
             return Ok(None);
         }
-        let (field, value) = match line.iter().position(|&b| b == b':') {
-            Some(at) => {
-                let value = &line[at + 1..];
-                (&line[..at], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &b""[..]),
-        };
+        // `field:value`, `field: value`, or a lone `field` with an empty value.
+        let (field, value) =
+            line.split_at(line.iter().position(|&b| b == b':').unwrap_or(line.len()));
+        let value = value.get(1..).unwrap_or_default();
+        let value = value.strip_prefix(b" ").unwrap_or(value);
         match field {
             b"event" => self.event_type = String::from_utf8_lossy(value).into_owned(),
             b"data" => {
@@ -174,11 +172,8 @@ impl<R: BufRead> SseDecoder<R> {
             return None;
         }
         data.pop();
-        let event = if event_type.is_empty() {
-            "message".to_string()
-        } else {
-            event_type
-        };
+        let event = Some(event_type).filter(|name| !name.is_empty());
+        let event = event.unwrap_or_else(|| "message".to_string());
         Some(SseEvent { event, data })
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::sse::SseEvent;
@@ -25,6 +26,12 @@ pub struct StreamAssembler {
     /// that never stops sending deltas must not take all memory.
     kept: usize,
     limit: usize,
+}
+
+impl Default for StreamAssembler {
+    fn default() -> StreamAssembler {
+        StreamAssembler::new()
+    }
 }
 
 impl StreamAssembler {
@@ -69,10 +76,7 @@ impl StreamAssembler {
             let message = format!("a stream event's data is not JSON ({e}): {clipped}");
             invalid(message, request_id)
         })?;
-        let kind = data
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or(event.event.as_str());
+        let kind = data["type"].as_str().unwrap_or(&event.event);
         if matches!(
             kind,
             "message_start" | "content_block_start" | "content_block_delta"
@@ -88,22 +92,13 @@ impl StreamAssembler {
         }
         match kind {
             "message_start" => {
-                let message = data
-                    .get("message")
-                    .cloned()
-                    .and_then(|m| serde_json::from_value::<Message>(m).ok())
-                    .ok_or_else(|| {
-                        invalid(
-                            "message_start carried no readable message".into(),
-                            request_id,
-                        )
-                    })?;
-                self.message = Some(message);
+                let problem = "message_start carried no readable message";
+                let message = Message::deserialize(&data["message"]);
+                self.message = Some(message.map_err(|_| invalid(problem, request_id))?);
             }
             "content_block_start" => {
-                let index = index_of(&data);
-                let block = data.get("content_block").cloned().unwrap_or(Value::Null);
-                self.blocks.insert(index, Block::new(block));
+                let block = Block::new(data["content_block"].clone());
+                self.blocks.insert(index_of(&data), block);
             }
             "content_block_delta" => return Ok(self.apply_delta(&data)),
             "content_block_stop" => self.finish_tool_input(index_of(&data)),
@@ -122,39 +117,25 @@ impl StreamAssembler {
             .blocks
             .entry(index)
             .or_insert_with(|| Block::new(serde_json::json!({"type": "text", "text": ""})));
-        let piece = |field: &str| {
-            delta
-                .get(field)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        match delta.get("type").and_then(Value::as_str)? {
-            "text_delta" => {
-                let text = piece("text");
-                block.append("text", &text);
-                self.text.push_str(&text);
-                Some(text)
-            }
-            // A thinking block's text and signature grow the same way.
-            kind @ ("thinking_delta" | "signature_delta") => {
-                let field = if kind == "thinking_delta" {
-                    "thinking"
-                } else {
-                    "signature"
-                };
-                block.append(field, &piece(field));
-                None
-            }
+        let piece = |field: &str| delta[field].as_str().unwrap_or("").to_string();
+        let field = match delta["type"].as_str()? {
             "input_json_delta" => {
-                self.tool_input_json
-                    .entry(index)
-                    .or_default()
-                    .push_str(&piece("partial_json"));
-                None
+                let json = self.tool_input_json.entry(index).or_default();
+                json.push_str(&piece("partial_json"));
+                return None;
             }
-            _ => None,
-        }
+            "text_delta" => "text",
+            // A thinking block's text and signature grow the same way.
+            "thinking_delta" => "thinking",
+            "signature_delta" => "signature",
+            _ => return None,
+        };
+        let text = piece(field);
+        block.append(field, &text);
+        (field == "text").then(|| {
+            self.text.push_str(&text);
+            text
+        })
     }
 
     fn finish_tool_input(&mut self, index: usize) {
@@ -174,16 +155,12 @@ impl StreamAssembler {
         let Some(message) = self.message.as_mut() else {
             return;
         };
-        if let Some(delta) = data.get("delta") {
-            if let Some(reason) = delta.get("stop_reason").and_then(Value::as_str) {
-                message.stop_reason = Some(reason.to_string());
-            }
-            if let Some(sequence) = delta.get("stop_sequence").and_then(Value::as_str) {
-                message.stop_sequence = Some(sequence.to_string());
-            }
-            if let Some(details) = delta.get("stop_details").filter(|d| !d.is_null()) {
-                message.stop_details = Some(details.clone());
-            }
+        let delta = &data["delta"];
+        let text = |field: &str| delta[field].as_str().map(str::to_string);
+        message.stop_reason = text("stop_reason").or(message.stop_reason.take());
+        message.stop_sequence = text("stop_sequence").or(message.stop_sequence.take());
+        if !delta["stop_details"].is_null() {
+            message.stop_details = Some(delta["stop_details"].clone());
         }
         // The usage in message_delta is cumulative: its fields replace ours.
         if let Some(Value::Object(usage)) = data.get("usage") {
@@ -192,7 +169,7 @@ impl StreamAssembler {
     }
 
     /// The finished message; a stream that ended without `message_stop` is incomplete.
-    pub fn finish(mut self, request_id: Option<&str>) -> Result<Message, Failure> {
+    pub fn finish(&mut self, request_id: Option<&str>) -> Result<Message, Failure> {
         let Some(mut message) = self.message.take() else {
             let message = "the stream ended before message_start";
             return Err(broken(message, Cause::StreamIncomplete, request_id));
@@ -256,12 +233,8 @@ impl Block {
         let mut value = self.value;
         if let Some(object) = value.as_object_mut() {
             for (field, grown) in self.appended {
-                let mut text = object
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                text.push_str(&grown);
+                let sent = object.get(field).and_then(Value::as_str).unwrap_or("");
+                let text = format!("{sent}{grown}");
                 object.insert(field.into(), Value::String(text));
             }
         }
@@ -270,10 +243,10 @@ impl Block {
 }
 
 fn index_of(data: &Value) -> usize {
-    data.get("index").and_then(Value::as_u64).unwrap_or(0) as usize
+    data["index"].as_u64().unwrap_or(0) as usize
 }
 
-fn invalid(message: String, request_id: Option<&str>) -> Failure {
+fn invalid(message: impl Into<String>, request_id: Option<&str>) -> Failure {
     broken(message, Cause::UnreadableBody, request_id)
 }
 

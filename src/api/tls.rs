@@ -96,13 +96,9 @@ impl Trust {
             Trust::Native => "the operating system's certificate store (--native-roots)".into(),
             Trust::Added(added) => {
                 let count = added.certs.len();
-                let noun = if count == 1 {
-                    "certificate"
-                } else {
-                    "certificates"
-                };
+                let plural = if count == 1 { "" } else { "s" };
                 format!(
-                    "the bundled Mozilla roots and {count} {noun} from {}",
+                    "the bundled Mozilla roots and {count} certificate{plural} from {}",
                     added.origin
                 )
             }
@@ -120,13 +116,12 @@ impl fmt::Debug for Trust {
 /// Reads a PEM file of CA certificates. `Err` completes the sentence
 /// "FILE …": it cannot be read, is not PEM, or holds no certificate.
 pub fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("cannot be read: {e}"))?
-        .len();
+    let unreadable = |e: std::io::Error| format!("cannot be read: {e}");
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_CA_FILE_BYTES {
         return Err(format!("is {size} bytes, too large for a certificate file"));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let bytes = std::fs::read(path).map_err(unreadable)?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("is not valid PEM: {e}"))?;

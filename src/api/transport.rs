@@ -6,6 +6,8 @@ use std::io;
 
 use crate::resilience::{Category, Cause, Failure};
 
+const STALLED: &str = "no data from the server within --timeout (the stall timeout)";
+
 /// Classifies a ureq error. `proxy` names the proxy in use, if any, so that a
 /// failure to reach it is reported as the proxy's and not the API's.
 pub fn classify_transport(error: ureq::Error, proxy: Option<&str>) -> Failure {
@@ -29,10 +31,7 @@ pub fn classify_transport_to(
         E::Timeout(T::Global | T::PerCall) => {
             timeout(Cause::Deadline, "the call ran past its --deadline")
         }
-        E::Timeout(_) => timeout(
-            Cause::StallTimeout,
-            "no data from the server within --timeout (the stall timeout)",
-        ),
+        E::Timeout(_) => timeout(Cause::StallTimeout, STALLED),
         E::HostNotFound => connection(Cause::Dns, "the API host name did not resolve (DNS)"),
         E::Io(io_error) => return classify_io(io_error, proxy, tls_subject),
         E::Tls(reason) => tls_failed(tls_subject, reason),
@@ -52,25 +51,17 @@ pub fn classify_transport_to(
             Cause::Proxy,
             "the proxy URL (--proxy, HTTPS_PROXY / HTTP_PROXY / ALL_PROXY) is invalid",
         ),
-        E::Protocol(inner) => Failure::new(
-            Category::InvalidResponse,
-            format!("the server's HTTP response could not be parsed: {inner}"),
-        )
-        .with_cause(Cause::UnreadableBody),
-        E::LargeResponseHeader(_, limit) => Failure::new(
-            Category::InvalidResponse,
-            format!(
-                "the response headers are over {}, the most claude-rs reads: \
-                 the server or a proxy on the way is broken",
-                size_text(limit as u64)
-            ),
-        )
-        .with_cause(Cause::UnreadableBody),
-        E::Decompress(_, inner) => Failure::new(
-            Category::InvalidResponse,
-            format!("the response body could not be decompressed: {inner}"),
-        )
-        .with_cause(Cause::UnreadableBody),
+        E::Protocol(inner) => unreadable(format!(
+            "the server's HTTP response could not be parsed: {inner}"
+        )),
+        E::LargeResponseHeader(_, limit) => unreadable(format!(
+            "the response headers are over {}, the most claude-rs reads: \
+             the server or a proxy on the way is broken",
+            size_text(limit as u64)
+        )),
+        E::Decompress(_, inner) => unreadable(format!(
+            "the response body could not be decompressed: {inner}"
+        )),
         E::BodyStalled => timeout(Cause::StallTimeout, "the response body stalled"),
         other => connection(Cause::ConnectionOther, other.to_string()),
     };
@@ -102,22 +93,19 @@ fn tls_failed(subject: Option<&str>, detail: impl std::fmt::Display) -> Failure 
     connection(Cause::Tls, message)
 }
 
+/// How resolvers (glibc, musl, macOS, Windows) word a name that did not resolve.
+const DNS_WORDS: &str = "lookup address|name or service not known|nodename nor servname\
+    |no address associated|temporary failure in name resolution";
+
 fn classify_io(error: io::Error, proxy: Option<&str>, tls_subject: Option<&str>) -> Failure {
     use io::ErrorKind as K;
     let text = error.to_string();
     let lower = text.to_ascii_lowercase();
-    let failure = if lower.contains("lookup address")
-        || lower.contains("name or service not known")
-        || lower.contains("nodename nor servname")
-        || lower.contains("no address associated")
-        || lower.contains("temporary failure in name resolution")
-    {
-        connection(
-            Cause::Dns,
-            format!("the API host name did not resolve (DNS): {text}"),
-        )
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
+    let says = |words: &str| words.split('|').any(|word| lower.contains(word));
+    let failure = if says(DNS_WORDS) {
+        let message = format!("the API host name did not resolve (DNS): {text}");
+        connection(Cause::Dns, message)
+    } else if says("certificate|tls|handshake") {
         tls_failed(tls_subject, text)
     } else {
         match error.kind() {
@@ -133,10 +121,7 @@ fn classify_io(error: io::Error, proxy: Option<&str>, tls_subject: Option<&str>)
                 Cause::Reset,
                 "the connection closed before the response was complete",
             ),
-            K::TimedOut | K::WouldBlock => timeout(
-                Cause::StallTimeout,
-                "no data from the server within --timeout (the stall timeout)",
-            ),
+            K::TimedOut | K::WouldBlock => timeout(Cause::StallTimeout, STALLED),
             K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => {
                 connection(
                     Cause::ConnectionOther,
@@ -161,6 +146,11 @@ fn name_the_proxy(failure: Failure, proxy: Option<&str>) -> Failure {
         }
         _ => failure,
     }
+}
+
+/// A response that arrived but cannot be read as what the API sends.
+pub fn unreadable(message: impl Into<String>) -> Failure {
+    Failure::new(Category::InvalidResponse, message).with_cause(Cause::UnreadableBody)
 }
 
 fn timeout(cause: Cause, message: impl Into<String>) -> Failure {

@@ -20,12 +20,8 @@ impl MessageParams {
 
     /// A single-turn request for a prompt.
     pub fn for_prompt(defaults: &RequestDefaults, prompt: &str) -> MessageParams {
-        let mut map = Map::new();
-        map.insert(
-            "messages".into(),
-            serde_json::json!([{"role": "user", "content": prompt}]),
-        );
-        let mut params = MessageParams(map);
+        let messages = serde_json::json!([{"role": "user", "content": prompt}]);
+        let mut params = MessageParams(Map::from_iter([("messages".into(), messages)]));
         params.fill_defaults(defaults);
         params
     }
@@ -84,10 +80,9 @@ impl MessageParams {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Usage {
-    #[serde(default)]
     pub input_tokens: u64,
-    #[serde(default)]
     pub output_tokens: u64,
     /// Cache and server-tool counters, kept as the API sent them.
     #[serde(flatten)]
@@ -107,13 +102,11 @@ pub struct Message {
     pub model: String,
     #[serde(default)]
     pub content: Vec<Value>,
-    #[serde(default)]
     pub stop_reason: Option<String>,
-    #[serde(default)]
     pub stop_sequence: Option<String>,
     /// Why the model stopped, beyond the reason: a refusal's category and
     /// explanation. Absent from older replies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_details: Option<Value>,
     #[serde(default)]
     pub usage: Usage,
@@ -140,16 +133,17 @@ impl Message {
                 *text = scrubbed;
             }
         };
-        clean(&mut self.id);
-        clean(&mut self.kind);
-        clean(&mut self.role);
-        clean(&mut self.model);
-        if let Some(reason) = self.stop_reason.as_mut() {
-            clean(reason);
-        }
-        if let Some(sequence) = self.stop_sequence.as_mut() {
-            clean(sequence);
-        }
+        let optional = [self.stop_reason.as_mut(), self.stop_sequence.as_mut()];
+        let fields = [
+            &mut self.id,
+            &mut self.kind,
+            &mut self.role,
+            &mut self.model,
+        ];
+        fields
+            .into_iter()
+            .chain(optional.into_iter().flatten())
+            .for_each(clean);
         let mut other = Value::Object(std::mem::take(&mut self.usage.other));
         crate::secret::scrub_json(&mut other);
         if let Value::Object(map) = other {

@@ -522,10 +522,13 @@ fn after_a_429_the_workers_come_back_one_slot_apart_not_together() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let times = world.request_times();
     assert_eq!(times.len(), 9, "one 429, then every item once");
+    // Slots are 50 ms apart; workers in lockstep would arrive within a few
+    // ms of each other. Half a slot leaves room for a loaded machine's
+    // scheduling without letting lockstep pass.
     for pair in times[1..].windows(2) {
         let gap = pair[1] - pair[0];
         assert!(
-            gap >= Duration::from_millis(40),
+            gap >= Duration::from_millis(25),
             "two requests {gap:?} apart after the pause: {times:?}"
         );
     }
