@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
-use crate::log::{AttemptRecord, CallRecord, EventLog};
+use crate::log::{About, AttemptRecord, CallRecord, EventLog};
 use crate::report;
 use crate::resilience::retry::run_with_retries;
 use crate::resilience::{
@@ -24,6 +24,23 @@ pub enum Subject<'a> {
     Item(&'a str),
     /// A Message Batches call (`create`, `retrieve`…) and its batch, if any.
     BatchCall(&'a str, Option<&'a str>),
+}
+
+impl<'a> Subject<'a> {
+    fn about(self) -> About<'a> {
+        match self {
+            Subject::Prompt => About::default(),
+            Subject::Item(id) => About {
+                custom_id: Some(id),
+                ..About::default()
+            },
+            Subject::BatchCall(call, batch_id) => About {
+                batch_call: Some(call),
+                batch_id,
+                ..About::default()
+            },
+        }
+    }
 }
 
 /// Where a call's words go on stderr: retry notices are for a person
@@ -62,12 +79,10 @@ impl Call<'_> {
     }
 
     fn failed_attempt(&self, failed: &FailedAttempt) {
-        let mut record = AttemptRecord::new(self.command, self.model, failed);
-        match self.subject {
-            Subject::Prompt => {}
-            Subject::Item(id) => record.custom_id = Some(id),
-            Subject::BatchCall(call, batch) => record = record.for_batch_call(call, batch),
-        }
+        let record = AttemptRecord {
+            about: self.subject.about(),
+            ..AttemptRecord::new(self.command, self.model, failed)
+        };
         self.warn(self.log.append(&record));
         if !matches!(failed.decision, Decision::Retry { .. }) {
             return;
@@ -89,10 +104,9 @@ impl Call<'_> {
 
     /// Writes the call's line, named for its subject.
     pub fn log_call(&self, record: CallRecord) {
-        let record = match self.subject {
-            Subject::Prompt => record,
-            Subject::Item(id) => record.for_item(id),
-            Subject::BatchCall(call, batch) => record.for_batch_call(call, batch),
+        let record = CallRecord {
+            about: self.subject.about(),
+            ..record
         };
         self.warn(self.log.append(&record));
     }

@@ -8,6 +8,7 @@
 //! call [`scrub`] (or [`scrub_json`]) on text that did not come from us.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{PoisonError, RwLock};
 
@@ -140,23 +141,18 @@ fn is_key_char(c: char) -> bool {
 pub fn scrub(text: &str) -> Cow<'_, str> {
     let secrets = SECRETS.read().unwrap_or_else(PoisonError::into_inner);
     let mut text = Cow::Borrowed(text);
+    let (grams, literals): (Vec<&Secret>, Vec<&Secret>) = secrets
+        .iter()
+        .partition(|s| s.text.chars().all(is_key_char));
     // Secrets with characters outside a key's run are matched as literals,
     // in each form they take in the text we are handed.
-    for secret in secrets
-        .iter()
-        .map(|s| s.text.as_str())
-        .filter(|s| !s.chars().all(is_key_char))
-    {
-        for form in literal_forms(secret) {
+    for secret in literals {
+        for form in literal_forms(&secret.text) {
             if let Some(replaced) = replace_ignoring_case(&text, &form) {
                 text = Cow::Owned(replaced);
             }
         }
     }
-    let grams: Vec<&Secret> = secrets
-        .iter()
-        .filter(|s| s.text.chars().all(is_key_char))
-        .collect();
     // Literal runs first, then runs with escapes decoded: a `%` or `\u`
     // just before a key would otherwise eat its first characters.
     for decode in [false, true] {
@@ -189,12 +185,9 @@ pub fn scrub_json(value: &mut Value) {
 
 /// The forms a secret takes inside JSON and URLs, besides itself.
 fn literal_forms(secret: &str) -> Vec<String> {
+    // Its JSON string without the quotes around it.
     let json = serde_json::to_string(secret).unwrap_or_default();
-    let json = json
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(&json)
-        .to_string();
+    let json = json[1.min(json.len())..json.len().saturating_sub(1)].to_string();
     let percent: String = secret
         .bytes()
         .map(|b| match b {
@@ -213,20 +206,16 @@ fn literal_forms(secret: &str) -> Vec<String> {
 /// `text` with every case-insensitive occurrence of `needle` (lowercase)
 /// masked; `None` when there is none.
 fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
+    // ASCII lowercasing keeps every byte index of `text`.
     let lower = text.to_ascii_lowercase();
-    let first = lower.find(needle)?;
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    let mut next = Some(first);
-    while let Some(start) = next {
-        let end = start + needle.len();
+    for (start, _) in lower.match_indices(needle) {
         out.push_str(&text[at..start]);
-        out.push_str(&mask(&text[start..end]));
-        at = end;
-        next = lower[at..].find(needle).map(|i| at + i);
+        out.push_str(&mask(&text[start..start + needle.len()]));
+        at = start + needle.len();
     }
-    out.push_str(&text[at..]);
-    Some(out)
+    (at > 0).then(|| out + &text[at..])
 }
 
 /// Masks the runs of key characters that are, hold, or are a long piece of
@@ -405,13 +394,13 @@ fn pieces_of(lower: &str, secret: &Secret, spans: &mut Vec<(usize, usize, bool)>
 /// instead of searching it once per piece.
 struct Secret {
     text: String,
-    at: std::collections::HashMap<Vec<u8>, Vec<usize>>,
+    at: HashMap<Vec<u8>, Vec<usize>>,
 }
 
 impl Secret {
     fn of(text: String) -> Secret {
         let key = text.as_bytes();
-        let mut at: std::collections::HashMap<Vec<u8>, Vec<usize>> = Default::default();
+        let mut at: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
         if key.len() >= MIN_ECHO_CHARS {
             // Every Anthropic key starts `sk-ant-api03-`: a piece of that
             // alone is anyone's, so a piece must reach past it to be this key's.

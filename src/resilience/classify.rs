@@ -45,6 +45,11 @@ impl ErrorBody {
             error_code: text(error.get("details").and_then(|d| d.get("error_code"))),
         })
     }
+
+    /// Reads an API error object from raw bytes; `None` when they are not one.
+    fn parse(bytes: &[u8]) -> Option<ErrorBody> {
+        ErrorBody::from_json(&serde_json::from_slice(bytes).ok()?)
+    }
 }
 
 /// The category an API `error.type` names on its own (for SSE `event: error`,
@@ -149,26 +154,11 @@ pub fn classify_response(
     if (300..400).contains(&status) {
         return redirect(status, meta);
     }
-    let parsed = serde_json::from_slice::<Value>(body)
-        .ok()
-        .as_ref()
-        .and_then(ErrorBody::from_json);
     let status_category = category_for_status(status);
-    let mut failure = match &parsed {
-        Some(error_body) => {
-            let (category, cause) = refine(status_category, error_body);
-            let mut failure = Failure::new(
-                category,
-                error_body
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| format!("HTTP {status} with no error message")),
-            );
-            failure.cause = cause;
-            failure.error_type = error_body.error_type.clone();
-            failure.request_id = error_body.request_id.clone();
-            failure
-        }
+    let mut failure = match ErrorBody::parse(body) {
+        Some(error_body) => from_body(status_category, error_body, || {
+            format!("HTTP {status} with no error message")
+        }),
         None => classify_unreadable_error(status, status_category, meta, body),
     };
     failure.http_status = Some(status);
@@ -290,19 +280,13 @@ pub fn classify_stop(
 
 /// Classifies an SSE `event: error` that arrived after a 200.
 pub fn classify_stream_error(data: &str, request_id: Option<&str>) -> Failure {
-    let parsed = serde_json::from_str::<Value>(data)
-        .ok()
-        .as_ref()
-        .and_then(ErrorBody::from_json);
-    let Some(body) = parsed else {
-        let mut failure = Failure::new(
+    let mut failure = match ErrorBody::parse(data.as_bytes()) {
+        Some(body) => classify_error_body(body),
+        None => Failure::new(
             Category::InvalidResponse,
             format!("the stream sent an error event that is not the API's error JSON: {data}"),
-        );
-        failure.request_id = request_id.map(str::to_string);
-        return failure;
+        ),
     };
-    let mut failure = classify_error_body(body);
     if let Some(id) = request_id {
         failure.request_id = Some(id.to_string());
     }
@@ -318,13 +302,14 @@ pub fn classify_error_body(body: ErrorBody) -> Failure {
         .as_deref()
         .and_then(category_for_error_type)
         .unwrap_or(Category::ApiError);
-    let (category, cause) = refine(by_type, &body);
-    let mut failure = Failure::new(
-        category,
-        body.message
-            .clone()
-            .unwrap_or_else(|| "error event with no message".into()),
-    );
+    from_body(by_type, body, || "error event with no message".into())
+}
+
+/// The failure an API error body describes, starting from the category `by`
+/// its status or type names; `no_message` when the body has none.
+fn from_body(by: Category, body: ErrorBody, no_message: impl FnOnce() -> String) -> Failure {
+    let (category, cause) = refine(by, &body);
+    let mut failure = Failure::new(category, body.message.unwrap_or_else(no_message));
     failure.cause = cause;
     failure.error_type = body.error_type;
     failure.request_id = body.request_id;
@@ -332,11 +317,7 @@ pub fn classify_error_body(body: ErrorBody) -> Failure {
 }
 
 fn parse_should_retry(value: Option<&str>) -> Option<bool> {
-    match value?.trim().to_ascii_lowercase().as_str() {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    }
+    value?.trim().to_ascii_lowercase().parse().ok()
 }
 
 /// The longest retry-after kept as sent. Every cap of the policy is far

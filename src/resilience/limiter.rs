@@ -162,11 +162,8 @@ impl RateLimiter {
             self.pause_gap = Some(pause.clamp(Duration::from_millis(10), Duration::from_secs(1)));
         }
         let gap = self.request_gap(now).unwrap_or_default();
-        let jitter = if jitter.is_nan() {
-            0.0
-        } else {
-            jitter.clamp(0.0, 1.0)
-        };
+        // Not `clamp`, which keeps a NaN: a NaN jitter counts as none.
+        let jitter = if jitter > 0.0 { jitter.min(1.0) } else { 0.0 };
         // The slots taken before the pause are void: every waiting worker
         // takes a new one.
         self.limits[REQUESTS].next_free = Some(until + gap.mul_f64(jitter));

@@ -148,11 +148,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << exponent)
             .min(self.backoff_cap);
         // A NaN jitter counts as none: `mul_f64` would panic on it.
-        let jitter = if jitter.is_nan() {
-            0.0
-        } else {
-            jitter.clamp(0.0, 1.0)
-        };
+        let jitter = if jitter > 0.0 { jitter.min(1.0) } else { 0.0 };
         nominal.mul_f64(1.0 - 0.25 * jitter)
     }
 }
