@@ -28,17 +28,15 @@ pub enum Subject<'a> {
 
 impl<'a> Subject<'a> {
     fn about(self) -> About<'a> {
-        match self {
-            Subject::Prompt => About::default(),
-            Subject::Item(id) => About {
-                custom_id: Some(id),
-                ..About::default()
-            },
-            Subject::BatchCall(call, batch_id) => About {
-                batch_call: Some(call),
-                batch_id,
-                ..About::default()
-            },
+        let (custom_id, batch_call, batch_id) = match self {
+            Subject::Prompt => (None, None, None),
+            Subject::Item(id) => (Some(id), None, None),
+            Subject::BatchCall(call, batch_id) => (None, Some(call), batch_id),
+        };
+        About {
+            custom_id,
+            batch_call,
+            batch_id,
         }
     }
 }

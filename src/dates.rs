@@ -48,10 +48,7 @@ pub fn rfc3339_millis(at: SystemTime) -> String {
 /// Formats through `write!`, which returns the error `to_string` would panic on.
 fn total(value: impl std::fmt::Display, fallback: &str) -> String {
     let mut text = String::new();
-    match write!(text, "{value}") {
-        Ok(()) => text,
-        Err(_) => fallback.to_string(),
-    }
+    write!(text, "{value}").map_or_else(|_| fallback.to_string(), |()| text)
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ pub struct AttemptRecord<'a> {
 }
 
 /// One finished call, successful or not.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct CallRecord<'a> {
     pub ts: String,
     pub event: &'static str,
@@ -217,18 +217,11 @@ impl<'a> CallRecord<'a> {
             ts: timestamp(SystemTime::now()),
             event: "call",
             command,
-            about: About::default(),
             outcome,
-            category: None,
-            http_status: None,
-            error_type: None,
-            message: None,
-            request_id: None,
             attempts,
             model,
             elapsed_ms: elapsed.as_millis() as u64,
-            input_tokens: None,
-            output_tokens: None,
+            ..CallRecord::default()
         }
     }
 }
@@ -285,10 +278,6 @@ impl EventLog {
         self
     }
 
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-
     /// Writes one line. Returns a warning to show the first time writing fails.
     pub fn append(&self, record: &impl Serialize) -> Option<String> {
         let path = self.path.as_deref()?;
@@ -309,17 +298,14 @@ impl EventLog {
         // Whatever a server echoed into a message, the key never reaches
         // the log.
         let written = serde_json::to_string(record)
-            .map(|mut line| {
+            .map_err(|e| e.to_string())
+            .and_then(|mut line| {
                 // Spliced in as the last field: going through a `Value` would
                 // reorder every field alphabetically.
                 if self.mock && line.len() > 2 && line.ends_with('}') {
                     line.pop();
                     line.push_str(",\"mock\":true}");
                 }
-                line
-            })
-            .map_err(|e| e.to_string())
-            .and_then(|line| {
                 let mut line = crate::secret::scrub(&line).into_owned();
                 line.push('\n');
                 write_line(path, line.as_bytes()).map_err(|e| e.to_string())

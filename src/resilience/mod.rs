@@ -35,5 +35,5 @@ pub mod retry;
 pub use category::Category;
 pub use clock::{Clock, SystemClock};
 pub use failure::{Cause, Failure};
-pub use policy::{Decision, GiveUp, RetryPolicy, WaitSource};
+pub use policy::{Decision, GiveUp, RetryPolicy};
 pub use retry::{AttemptFailure, CallOutcome, FailedAttempt, FinalFailure};

@@ -61,20 +61,6 @@ pub enum GiveUp {
     DeadlineWouldPass,
 }
 
-impl GiveUp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GiveUp::NotRetryable => "not_retryable",
-            GiveUp::ServerSaidNo => "server_said_no",
-            GiveUp::OutputAlreadyShown => "output_already_shown",
-            GiveUp::MayHaveTakenEffect => "may_have_taken_effect",
-            GiveUp::AttemptsExhausted => "attempts_exhausted",
-            GiveUp::RetryAfterTooLong(_) => "retry_after_too_long",
-            GiveUp::DeadlineWouldPass => "deadline",
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     Retry { wait: Duration, source: WaitSource },
