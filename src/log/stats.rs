@@ -172,9 +172,9 @@ impl Stats {
     pub fn worst_window(&self) -> Option<&Window> {
         self.windows
             .iter()
-            .fold(None, |worst: Option<&Window>, window| match worst {
-                Some(w) if !window.is_worse_than(w) => Some(w),
-                _ => Some(window),
+            .reduce(|worst, window| match window.is_worse_than(worst) {
+                true => window,
+                false => worst,
             })
     }
 

@@ -84,10 +84,9 @@ impl Category {
             Category::RateLimit => 2_000,
             Category::Overloaded => 3_000,
             Category::Timeout => 4_000,
-            Category::Connection => 1_000,
-            Category::ApiError => 1_000,
             Category::Conflict | Category::InvalidResponse => 500,
             Category::OutputValidation => 250,
+            // A dropped connection, a server error, and the rest.
             _ => 1_000,
         })
     }

@@ -74,15 +74,17 @@ pub fn category_for_error_type(error_type: &str) -> Option<Category> {
 /// A status with nothing else known (no body, no headers), as someone quoting
 /// an error may have it. The same table `classify_response` starts from.
 pub fn classify_status(status: u16) -> Failure {
-    let mut failure = Failure::new(category_for_status(status), format!("HTTP {status}"));
-    failure.cause = cause_for_status(status);
-    failure.http_status = Some(status);
-    failure
+    by_status(status, format!("HTTP {status}"))
 }
 
-/// What a status alone says beyond its category.
-fn cause_for_status(status: u16) -> Option<Cause> {
-    (category_for_status(status) == Category::Timeout).then_some(Cause::ServerTimeout)
+/// `message` with what its status alone says: the category, and the cause
+/// a timeout has.
+fn by_status(status: u16, message: String) -> Failure {
+    let category = category_for_status(status);
+    let mut failure = Failure::new(category, message);
+    failure.cause = (category == Category::Timeout).then_some(Cause::ServerTimeout);
+    failure.http_status = Some(status);
+    failure
 }
 
 fn category_for_status(status: u16) -> Category {
@@ -215,13 +217,12 @@ fn classify_unreadable_error(
             _ if status >= 500 => Category::ApiError,
             other => other,
         };
-        let title = html_title(body).unwrap_or_default();
-        let message = if title.is_empty() {
-            "an HTML page instead of the API's JSON (a proxy or load balancer answered)".to_string()
-        } else {
-            format!(
+        let message = match html_title(body).filter(|title| !title.is_empty()) {
+            Some(title) => format!(
                 "an HTML page \"{title}\" instead of the API's JSON (a proxy or load balancer answered)"
-            )
+            ),
+            None => "an HTML page instead of the API's JSON (a proxy or load balancer answered)"
+                .to_string(),
         };
         return Failure::new(category, message).with_cause(Cause::HtmlPage);
     }
@@ -233,9 +234,7 @@ fn classify_unreadable_error(
     } else {
         format!("a body that is not the API's error JSON: {snippet}")
     };
-    let mut failure = Failure::new(status_category, message);
-    failure.cause = cause_for_status(status);
-    failure
+    by_status(status, message)
 }
 
 fn html_title(body: &[u8]) -> Option<String> {

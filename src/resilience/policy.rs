@@ -88,23 +88,22 @@ impl RetryPolicy {
 
     /// `jitter` is a number in [0, 1): the caller draws it so this stays pure.
     pub fn decide(&self, failure: &Failure, state: AttemptState, jitter: f64) -> Decision {
-        if !failure.retryable() {
-            let server_said_no =
-                failure.should_retry == Some(false) && failure.category.retryable_by_default();
-            return Decision::GiveUp(if server_said_no {
-                GiveUp::ServerSaidNo
-            } else {
-                GiveUp::NotRetryable
-            });
-        }
-        if state.output_shown {
-            return Decision::GiveUp(GiveUp::OutputAlreadyShown);
-        }
-        if state.may_have_taken_effect {
-            return Decision::GiveUp(GiveUp::MayHaveTakenEffect);
-        }
-        if state.attempt >= self.max_attempts() {
-            return Decision::GiveUp(GiveUp::AttemptsExhausted);
+        let retryable = failure.retryable();
+        let server_said_no =
+            failure.should_retry == Some(false) && failure.category.retryable_by_default();
+        // The first reason that applies is the one given.
+        let reasons = [
+            (!retryable && server_said_no, GiveUp::ServerSaidNo),
+            (!retryable, GiveUp::NotRetryable),
+            (state.output_shown, GiveUp::OutputAlreadyShown),
+            (state.may_have_taken_effect, GiveUp::MayHaveTakenEffect),
+            (
+                state.attempt >= self.max_attempts(),
+                GiveUp::AttemptsExhausted,
+            ),
+        ];
+        if let Some((_, reason)) = reasons.into_iter().find(|(applies, _)| *applies) {
+            return Decision::GiveUp(reason);
         }
         let (wait, source) = match failure.retry_after {
             Some(asked) if asked > self.retry_after_cap => {
