@@ -116,16 +116,13 @@ pub fn remember(secret: &str) {
 pub fn remember_key_like_words(text: &str) {
     // Words are runs of a key's characters: shell punctuation around a
     // pasted key (`echo KEY;`, `$(KEY)`, `KEY|`) is not part of it.
-    let words = text.split(|c: char| !is_key_char(c));
-    for word in words {
-        let key_like = word.len() >= 16
-            && word.chars().all(is_key_char)
-            && word.chars().any(|c| c.is_ascii_digit())
-            && word.chars().any(|c| c.is_ascii_alphabetic());
-        if key_like {
-            remember(word);
-        }
-    }
+    text.split(|c: char| !is_key_char(c))
+        .filter(|word| {
+            word.len() >= 16
+                && word.chars().any(|c| c.is_ascii_digit())
+                && word.chars().any(|c| c.is_ascii_alphabetic())
+        })
+        .for_each(remember);
 }
 
 /// Characters an API key is made of: a key inside other text is a maximal

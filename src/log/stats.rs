@@ -65,11 +65,7 @@ impl StatsBuilder {
             return;
         }
         match &entry.event {
-            Event::Attempt(attempt) => {
-                if attempt.retry_in_ms.is_some() {
-                    self.retries += 1;
-                }
-            }
+            Event::Attempt(attempt) => self.retries += u64::from(attempt.retry_in_ms.is_some()),
             Event::Call(call) => {
                 self.totals.add_call(call.failed_with);
                 let ms = entry
