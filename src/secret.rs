@@ -21,11 +21,8 @@ impl ApiKey {
     /// `None` for an empty or blank key: a set-but-empty variable is missing.
     pub fn new(raw: &str) -> Option<ApiKey> {
         let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return None;
-        }
         remember(trimmed);
-        Some(ApiKey(trimmed.to_string()))
+        (!trimmed.is_empty()).then(|| ApiKey(trimmed.to_string()))
     }
 
     /// The key itself, for the one place that sends it.
@@ -321,20 +318,15 @@ fn mask_run(run: &str, secrets: &[&Secret]) -> Option<String> {
         return None;
     }
     spans.sort_unstable();
-    // Overlapping spans become one, which shows its end only if all do.
-    let mut merged: Vec<(usize, usize, bool)> = Vec::new();
-    for (start, end, reveal) in spans {
-        match merged.last_mut() {
-            Some(last) if start < last.1 => {
-                last.1 = last.1.max(end);
-                last.2 &= reveal;
-            }
-            _ => merged.push((start, end, reveal)),
-        }
-    }
+    let mut spans = spans.into_iter().peekable();
     let mut out = String::with_capacity(run.len());
     let mut at = 0;
-    for (start, end, reveal) in merged {
+    while let Some((start, mut end, mut reveal)) = spans.next() {
+        // Overlapping spans become one, which shows its end only if all do.
+        while let Some((_, next_end, next_reveal)) = spans.next_if(|next| next.0 < end) {
+            end = end.max(next_end);
+            reveal &= next_reveal;
+        }
         out.push_str(&run[at..start]);
         match reveal {
             true => out.push_str(&mask(&run[start..end])),

@@ -69,7 +69,7 @@ pub struct About<'a> {
 }
 
 /// One failed attempt.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct AttemptRecord<'a> {
     pub ts: String,
     pub event: &'static str,
@@ -118,7 +118,6 @@ impl<'a> AttemptRecord<'a> {
             ts: timestamp(SystemTime::now()),
             event: "attempt",
             command,
-            about: About::default(),
             category: failure.category.as_str(),
             http_status: failure.http_status,
             error_type: failure.error_type.as_deref(),
@@ -132,6 +131,7 @@ impl<'a> AttemptRecord<'a> {
             },
             model,
             elapsed_ms: failed.elapsed.as_millis() as u64,
+            ..AttemptRecord::default()
         }
     }
 }

@@ -56,7 +56,7 @@ fn spacing(cost: f64, per_minute: f64) -> Duration {
         .unwrap_or(Duration::ZERO)
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RateLimiter {
     /// The fraction of each limit used: 0.9 keeps 10% headroom.
     fraction: f64,
@@ -81,10 +81,7 @@ impl RateLimiter {
         RateLimiter {
             fraction: fraction.clamp(0.01, 1.0),
             limits,
-            hold_until: None,
-            holds: 0,
-            pause_gap: None,
-            decreased: None,
+            ..RateLimiter::default()
         }
     }
 
