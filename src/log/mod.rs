@@ -316,11 +316,10 @@ impl EventLog {
                     path.display()
                 )
             });
-        match written.and(rotated) {
-            Ok(()) => None,
-            Err(warning) if !self.warned.swap(true, Ordering::Relaxed) => Some(warning),
-            Err(_) => None,
-        }
+        written
+            .and(rotated)
+            .err()
+            .filter(|_| !self.warned.swap(true, Ordering::Relaxed))
     }
 }
 

@@ -107,15 +107,13 @@ fn category_for_status(status: u16) -> Category {
     }
 }
 
-fn is_overload(body: &ErrorBody) -> bool {
-    body.error_type.as_deref() == Some("overloaded_error")
-        || (body.error_type.as_deref() == Some("api_error")
-            && body.message.as_deref().map(str::trim) == Some("Overloaded"))
-}
-
 /// Refines the category with what the error body says beyond its status.
 fn refine(status_category: Category, body: &ErrorBody) -> (Category, Option<Cause>) {
-    if is_overload(body) {
+    let error_type = body.error_type.as_deref();
+    let overloaded = error_type == Some("overloaded_error")
+        || (error_type == Some("api_error")
+            && body.message.as_deref().map(str::trim) == Some("Overloaded"));
+    if overloaded {
         return (Category::Overloaded, None);
     }
     if body.error_code.as_deref() == Some("enforced_spend_limit_reached") {
@@ -140,7 +138,7 @@ fn refine(status_category: Category, body: &ErrorBody) -> (Category, Option<Caus
     }
     // 504 and timeout_error are one failure: the server (or a gateway in
     // front of it) gave up on the request, whatever path reported it.
-    if status_category == Category::Timeout || body.error_type.as_deref() == Some("timeout_error") {
+    if status_category == Category::Timeout || error_type == Some("timeout_error") {
         return (Category::Timeout, Some(Cause::ServerTimeout));
     }
     (status_category, None)
@@ -164,9 +162,7 @@ pub fn classify_response(
         None => classify_unreadable_error(status, status_category, meta, body),
     };
     failure.http_status = Some(status);
-    if meta.request_id.is_some() {
-        failure.request_id = meta.request_id.clone();
-    }
+    failure.request_id = meta.request_id.clone().or(failure.request_id);
     failure.retry_after = parse_retry_after(
         meta.retry_after_ms.as_deref(),
         meta.retry_after.as_deref(),
@@ -286,9 +282,7 @@ pub fn classify_stream_error(data: &str, request_id: Option<&str>) -> Failure {
             format!("the stream sent an error event that is not the API's error JSON: {data}"),
         ),
     };
-    if let Some(id) = request_id {
-        failure.request_id = Some(id.to_string());
-    }
+    failure.request_id = request_id.map(str::to_string).or(failure.request_id);
     failure
 }
 
