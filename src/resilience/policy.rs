@@ -35,14 +35,6 @@ impl Default for RetryPolicy {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WaitSource {
-    /// The server said how long (`retry-after-ms` / `retry-after`).
-    Server,
-    /// Exponential backoff with jitter.
-    Backoff,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GiveUp {
     /// The category (or cause) is one no retry can mend.
     NotRetryable,
@@ -63,7 +55,11 @@ pub enum GiveUp {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
-    Retry { wait: Duration, source: WaitSource },
+    /// After the server's retry-after when it sent one, else after our
+    /// exponential backoff with jitter.
+    Retry {
+        wait: Duration,
+    },
     GiveUp(GiveUp),
 }
 
@@ -91,36 +87,31 @@ impl RetryPolicy {
         let retryable = failure.retryable();
         let server_said_no =
             failure.should_retry == Some(false) && failure.category.retryable_by_default();
+        let exhausted = state.attempt >= self.max_attempts();
         // The first reason that applies is the one given.
         let reasons = [
             (!retryable && server_said_no, GiveUp::ServerSaidNo),
             (!retryable, GiveUp::NotRetryable),
             (state.output_shown, GiveUp::OutputAlreadyShown),
             (state.may_have_taken_effect, GiveUp::MayHaveTakenEffect),
-            (
-                state.attempt >= self.max_attempts(),
-                GiveUp::AttemptsExhausted,
-            ),
+            (exhausted, GiveUp::AttemptsExhausted),
         ];
         if let Some((_, reason)) = reasons.into_iter().find(|(applies, _)| *applies) {
             return Decision::GiveUp(reason);
         }
-        let (wait, source) = match failure.retry_after {
+        let wait = match failure.retry_after {
             Some(asked) if asked > self.retry_after_cap => {
                 return Decision::GiveUp(GiveUp::RetryAfterTooLong(asked));
             }
-            Some(asked) => (asked, WaitSource::Server),
-            None => (
-                self.backoff(failure, state.attempt, jitter),
-                WaitSource::Backoff,
-            ),
+            Some(asked) => asked,
+            None => self.backoff(failure, state.attempt, jitter),
         };
         if let Some(deadline) = self.deadline
             && state.elapsed.saturating_add(wait) >= deadline
         {
             return Decision::GiveUp(GiveUp::DeadlineWouldPass);
         }
-        Decision::Retry { wait, source }
+        Decision::Retry { wait }
     }
 
     /// base × 2^(attempt−1), capped, then shortened by up to a quarter at
@@ -255,7 +246,6 @@ mod tests {
             policy.decide(&f, state(3), 0.9),
             Decision::Retry {
                 wait: Duration::from_millis(7_250),
-                source: WaitSource::Server
             }
         );
     }
@@ -428,10 +418,10 @@ mod tests {
             state in any_state(),
             jitter in prop_oneof![any::<f64>(), 0.0f64..1.0],
         ) {
-            if let Decision::Retry { wait, source } = policy.decide(&failure, state, jitter) {
-                let cap = match source {
-                    WaitSource::Server => policy.retry_after_cap,
-                    WaitSource::Backoff => policy.backoff_cap,
+            if let Decision::Retry { wait } = policy.decide(&failure, state, jitter) {
+                let cap = match failure.retry_after {
+                    Some(_) => policy.retry_after_cap,
+                    None => policy.backoff_cap,
                 };
                 prop_assert!(wait <= cap, "{:?} over {:?}", wait, cap);
                 if let Some(deadline) = policy.deadline {
