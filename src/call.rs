@@ -81,7 +81,9 @@ impl Call<'_> {
             about: self.subject.about(),
             ..AttemptRecord::new(self.command, self.model, failed)
         };
-        self.warn(self.log.append(&record));
+        if let Some(warning) = self.log.append(&record) {
+            self.say.warning(&warning);
+        }
         if !matches!(failed.decision, Decision::Retry { .. }) {
             return;
         }
@@ -106,7 +108,9 @@ impl Call<'_> {
             about: self.subject.about(),
             ..record
         };
-        self.warn(self.log.append(&record));
+        if let Some(warning) = self.log.append(&record) {
+            self.say.warning(&warning);
+        }
     }
 
     /// Writes the line of a call that failed for good.
@@ -118,11 +122,5 @@ impl Call<'_> {
             attempts,
             elapsed,
         ));
-    }
-
-    fn warn(&self, warning: Option<String>) {
-        if let Some(warning) = warning {
-            self.say.warning(&warning);
-        }
     }
 }

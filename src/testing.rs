@@ -10,8 +10,7 @@ use proptest::prelude::*;
 pub struct Chunked {
     data: Vec<u8>,
     at: usize,
-    sizes: Vec<usize>,
-    next: usize,
+    sizes: std::iter::Cycle<std::vec::IntoIter<usize>>,
 }
 
 impl Chunked {
@@ -19,20 +18,15 @@ impl Chunked {
         Chunked {
             data: data.to_vec(),
             at: 0,
-            sizes: if sizes.is_empty() {
-                vec![1]
-            } else {
-                sizes.to_vec()
-            },
-            next: 0,
+            sizes: sizes.to_vec().into_iter().cycle(),
         }
     }
 }
 
 impl Read for Chunked {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let size = self.sizes[self.next % self.sizes.len()].max(1);
-        self.next += 1;
+        // No sizes at all reads a byte at a time.
+        let size = self.sizes.next().unwrap_or(1).max(1);
         let end = self.data.len().min(self.at + size.min(buf.len()));
         let n = end - self.at;
         buf[..n].copy_from_slice(&self.data[self.at..end]);
