@@ -10,7 +10,9 @@ use proptest::prelude::*;
 pub struct Chunked {
     data: Vec<u8>,
     at: usize,
-    sizes: std::iter::Cycle<std::vec::IntoIter<usize>>,
+    /// Read sizes, cycled.
+    sizes: Vec<usize>,
+    next: usize,
 }
 
 impl Chunked {
@@ -18,7 +20,8 @@ impl Chunked {
         Chunked {
             data: data.to_vec(),
             at: 0,
-            sizes: sizes.to_vec().into_iter().cycle(),
+            sizes: sizes.to_vec(),
+            next: 0,
         }
     }
 }
@@ -26,7 +29,9 @@ impl Chunked {
 impl Read for Chunked {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         // No sizes at all reads a byte at a time.
-        let size = self.sizes.next().unwrap_or(1).max(1);
+        let size = self.sizes.get(self.next % self.sizes.len().max(1));
+        let size = size.copied().unwrap_or(1).max(1);
+        self.next += 1;
         let end = self.data.len().min(self.at + size.min(buf.len()));
         let n = end - self.at;
         buf[..n].copy_from_slice(&self.data[self.at..end]);
