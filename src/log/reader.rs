@@ -148,11 +148,10 @@ impl Damage {
     /// The one warning for the whole read, when anything was damaged.
     pub fn warning(&self) -> Option<String> {
         let (path, line) = self.first.as_ref()?;
-        let lines = if self.lines == 1 { "line" } else { "lines" };
+        let (count, path) = (self.lines, path.display());
+        let lines = if count == 1 { "line" } else { "lines" };
         Some(format!(
-            "skipped {} damaged {lines} in the log (first at line {line} of {}): not JSON lines written by claude-rs",
-            self.lines,
-            path.display()
+            "skipped {count} damaged {lines} in the log (first at line {line} of {path}): not JSON lines written by claude-rs"
         ))
     }
 }
