@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
-use crate::log::{AttemptRecord, CallRecord, EventLog};
+use crate::log::{About, AttemptRecord, CallRecord, EventLog};
 use crate::report;
 use crate::resilience::retry::run_with_retries;
 use crate::resilience::{
@@ -24,6 +24,21 @@ pub enum Subject<'a> {
     Item(&'a str),
     /// A Message Batches call (`create`, `retrieve`…) and its batch, if any.
     BatchCall(&'a str, Option<&'a str>),
+}
+
+impl<'a> Subject<'a> {
+    fn about(self) -> About<'a> {
+        let (custom_id, batch_call, batch_id) = match self {
+            Subject::Prompt => (None, None, None),
+            Subject::Item(id) => (Some(id), None, None),
+            Subject::BatchCall(call, batch_id) => (None, Some(call), batch_id),
+        };
+        About {
+            custom_id,
+            batch_call,
+            batch_id,
+        }
+    }
 }
 
 /// Where a call's words go on stderr: retry notices are for a person
@@ -62,13 +77,13 @@ impl Call<'_> {
     }
 
     fn failed_attempt(&self, failed: &FailedAttempt) {
-        let mut record = AttemptRecord::new(self.command, self.model, failed);
-        match self.subject {
-            Subject::Prompt => {}
-            Subject::Item(id) => record.custom_id = Some(id),
-            Subject::BatchCall(call, batch) => record = record.for_batch_call(call, batch),
+        let record = AttemptRecord {
+            about: self.subject.about(),
+            ..AttemptRecord::new(self.command, self.model, failed)
+        };
+        if let Some(warning) = self.log.append(&record) {
+            self.say.warning(&warning);
         }
-        self.warn(self.log.append(&record));
         if !matches!(failed.decision, Decision::Retry { .. }) {
             return;
         }
@@ -89,12 +104,13 @@ impl Call<'_> {
 
     /// Writes the call's line, named for its subject.
     pub fn log_call(&self, record: CallRecord) {
-        let record = match self.subject {
-            Subject::Prompt => record,
-            Subject::Item(id) => record.for_item(id),
-            Subject::BatchCall(call, batch) => record.for_batch_call(call, batch),
+        let record = CallRecord {
+            about: self.subject.about(),
+            ..record
         };
-        self.warn(self.log.append(&record));
+        if let Some(warning) = self.log.append(&record) {
+            self.say.warning(&warning);
+        }
     }
 
     /// Writes the line of a call that failed for good.
@@ -106,11 +122,5 @@ impl Call<'_> {
             attempts,
             elapsed,
         ));
-    }
-
-    fn warn(&self, warning: Option<String>) {
-        if let Some(warning) = warning {
-            self.say.warning(&warning);
-        }
     }
 }

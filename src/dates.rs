@@ -8,6 +8,8 @@
 use std::fmt::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use humantime::{format_rfc3339_millis, format_rfc3339_seconds};
+
 /// 9999-12-31T23:59:59.999999999Z: the last instant RFC 3339 can write.
 pub fn latest() -> SystemTime {
     UNIX_EPOCH + Duration::new(253_402_300_799, 999_999_999)
@@ -31,27 +33,18 @@ pub fn earlier(at: SystemTime, by: Duration) -> SystemTime {
 
 /// `2026-11-26T01:57:56Z`, for any time (clamped).
 pub fn rfc3339_seconds(at: SystemTime) -> String {
-    total(
-        humantime::format_rfc3339_seconds(clamp(at)),
-        "9999-12-31T23:59:59Z",
-    )
+    total(format_rfc3339_seconds(clamp(at)), "9999-12-31T23:59:59Z")
 }
 
 /// `2026-11-26T01:57:56.201Z`, for any time (clamped): the log's format.
 pub fn rfc3339_millis(at: SystemTime) -> String {
-    total(
-        humantime::format_rfc3339_millis(clamp(at)),
-        "9999-12-31T23:59:59.999Z",
-    )
+    total(format_rfc3339_millis(clamp(at)), "9999-12-31T23:59:59.999Z")
 }
 
 /// Formats through `write!`, which returns the error `to_string` would panic on.
 fn total(value: impl std::fmt::Display, fallback: &str) -> String {
     let mut text = String::new();
-    match write!(text, "{value}") {
-        Ok(()) => text,
-        Err(_) => fallback.to_string(),
-    }
+    write!(text, "{value}").map_or_else(|_| fallback.to_string(), |()| text)
 }
 
 #[cfg(test)]

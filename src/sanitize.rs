@@ -35,15 +35,11 @@ fn escape(text: &str, allowed: impl Fn(char) -> bool) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if is_dangerous(c) && !allowed(c) {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                _ => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            }
-        } else {
-            out.push(c);
+        // `\n`, `\r`, `\t`, else `\u{1b}`: no dangerous character is one
+        // that `escape_default` writes otherwise.
+        match is_dangerous(c) && !allowed(c) {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
         }
     }
     Cow::Owned(out)

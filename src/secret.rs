@@ -8,6 +8,7 @@
 //! call [`scrub`] (or [`scrub_json`]) on text that did not come from us.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{PoisonError, RwLock};
 
@@ -20,11 +21,8 @@ impl ApiKey {
     /// `None` for an empty or blank key: a set-but-empty variable is missing.
     pub fn new(raw: &str) -> Option<ApiKey> {
         let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return None;
-        }
         remember(trimmed);
-        Some(ApiKey(trimmed.to_string()))
+        (!trimmed.is_empty()).then(|| ApiKey(trimmed.to_string()))
     }
 
     /// The key itself, for the one place that sends it.
@@ -115,16 +113,13 @@ pub fn remember(secret: &str) {
 pub fn remember_key_like_words(text: &str) {
     // Words are runs of a key's characters: shell punctuation around a
     // pasted key (`echo KEY;`, `$(KEY)`, `KEY|`) is not part of it.
-    let words = text.split(|c: char| !is_key_char(c));
-    for word in words {
-        let key_like = word.len() >= 16
-            && word.chars().all(is_key_char)
-            && word.chars().any(|c| c.is_ascii_digit())
-            && word.chars().any(|c| c.is_ascii_alphabetic());
-        if key_like {
-            remember(word);
-        }
-    }
+    text.split(|c: char| !is_key_char(c))
+        .filter(|word| {
+            word.len() >= 16
+                && word.chars().any(|c| c.is_ascii_digit())
+                && word.chars().any(|c| c.is_ascii_alphabetic())
+        })
+        .for_each(remember);
 }
 
 /// Characters an API key is made of: a key inside other text is a maximal
@@ -140,23 +135,18 @@ fn is_key_char(c: char) -> bool {
 pub fn scrub(text: &str) -> Cow<'_, str> {
     let secrets = SECRETS.read().unwrap_or_else(PoisonError::into_inner);
     let mut text = Cow::Borrowed(text);
+    let (grams, literals): (Vec<&Secret>, Vec<&Secret>) = secrets
+        .iter()
+        .partition(|s| s.text.chars().all(is_key_char));
     // Secrets with characters outside a key's run are matched as literals,
     // in each form they take in the text we are handed.
-    for secret in secrets
-        .iter()
-        .map(|s| s.text.as_str())
-        .filter(|s| !s.chars().all(is_key_char))
-    {
-        for form in literal_forms(secret) {
+    for secret in literals {
+        for form in literal_forms(&secret.text) {
             if let Some(replaced) = replace_ignoring_case(&text, &form) {
                 text = Cow::Owned(replaced);
             }
         }
     }
-    let grams: Vec<&Secret> = secrets
-        .iter()
-        .filter(|s| s.text.chars().all(is_key_char))
-        .collect();
     // Literal runs first, then runs with escapes decoded: a `%` or `\u`
     // just before a key would otherwise eat its first characters.
     for decode in [false, true] {
@@ -189,12 +179,9 @@ pub fn scrub_json(value: &mut Value) {
 
 /// The forms a secret takes inside JSON and URLs, besides itself.
 fn literal_forms(secret: &str) -> Vec<String> {
+    // Its JSON string without the quotes around it.
     let json = serde_json::to_string(secret).unwrap_or_default();
-    let json = json
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(&json)
-        .to_string();
+    let json = json[1.min(json.len())..json.len().saturating_sub(1)].to_string();
     let percent: String = secret
         .bytes()
         .map(|b| match b {
@@ -213,20 +200,16 @@ fn literal_forms(secret: &str) -> Vec<String> {
 /// `text` with every case-insensitive occurrence of `needle` (lowercase)
 /// masked; `None` when there is none.
 fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
+    // ASCII lowercasing keeps every byte index of `text`.
     let lower = text.to_ascii_lowercase();
-    let first = lower.find(needle)?;
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    let mut next = Some(first);
-    while let Some(start) = next {
-        let end = start + needle.len();
+    for (start, _) in lower.match_indices(needle) {
         out.push_str(&text[at..start]);
-        out.push_str(&mask(&text[start..end]));
-        at = end;
-        next = lower[at..].find(needle).map(|i| at + i);
+        out.push_str(&mask(&text[start..start + needle.len()]));
+        at = start + needle.len();
     }
-    out.push_str(&text[at..]);
-    Some(out)
+    (at > 0).then(|| out + &text[at..])
 }
 
 /// Masks the runs of key characters that are, hold, or are a long piece of
@@ -335,20 +318,15 @@ fn mask_run(run: &str, secrets: &[&Secret]) -> Option<String> {
         return None;
     }
     spans.sort_unstable();
-    // Overlapping spans become one, which shows its end only if all do.
-    let mut merged: Vec<(usize, usize, bool)> = Vec::new();
-    for (start, end, reveal) in spans {
-        match merged.last_mut() {
-            Some(last) if start < last.1 => {
-                last.1 = last.1.max(end);
-                last.2 &= reveal;
-            }
-            _ => merged.push((start, end, reveal)),
-        }
-    }
+    let mut spans = spans.into_iter().peekable();
     let mut out = String::with_capacity(run.len());
     let mut at = 0;
-    for (start, end, reveal) in merged {
+    while let Some((start, mut end, mut reveal)) = spans.next() {
+        // Overlapping spans become one, which shows its end only if all do.
+        while let Some((_, next_end, next_reveal)) = spans.next_if(|next| next.0 < end) {
+            end = end.max(next_end);
+            reveal &= next_reveal;
+        }
         out.push_str(&run[at..start]);
         match reveal {
             true => out.push_str(&mask(&run[start..end])),
@@ -405,13 +383,13 @@ fn pieces_of(lower: &str, secret: &Secret, spans: &mut Vec<(usize, usize, bool)>
 /// instead of searching it once per piece.
 struct Secret {
     text: String,
-    at: std::collections::HashMap<Vec<u8>, Vec<usize>>,
+    at: HashMap<Vec<u8>, Vec<usize>>,
 }
 
 impl Secret {
     fn of(text: String) -> Secret {
         let key = text.as_bytes();
-        let mut at: std::collections::HashMap<Vec<u8>, Vec<usize>> = Default::default();
+        let mut at: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
         if key.len() >= MIN_ECHO_CHARS {
             // Every Anthropic key starts `sk-ant-api03-`: a piece of that
             // alone is anyone's, so a piece must reach past it to be this key's.

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 pub struct Chunked {
     data: Vec<u8>,
     at: usize,
+    /// Read sizes, cycled.
     sizes: Vec<usize>,
     next: usize,
 }
@@ -19,11 +20,7 @@ impl Chunked {
         Chunked {
             data: data.to_vec(),
             at: 0,
-            sizes: if sizes.is_empty() {
-                vec![1]
-            } else {
-                sizes.to_vec()
-            },
+            sizes: sizes.to_vec(),
             next: 0,
         }
     }
@@ -31,7 +28,9 @@ impl Chunked {
 
 impl Read for Chunked {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let size = self.sizes[self.next % self.sizes.len()].max(1);
+        // No sizes at all reads a byte at a time.
+        let size = self.sizes.get(self.next % self.sizes.len().max(1));
+        let size = size.copied().unwrap_or(1).max(1);
         self.next += 1;
         let end = self.data.len().min(self.at + size.min(buf.len()));
         let n = end - self.at;

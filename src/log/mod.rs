@@ -7,7 +7,7 @@ pub mod reader;
 pub mod stats;
 
 use std::ffi::OsString;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -49,17 +49,14 @@ pub fn timestamp(at: SystemTime) -> String {
     crate::dates::rfc3339_millis(at)
 }
 
-pub fn clip_message(message: &str) -> String {
+fn clip_message(message: &str) -> String {
     message.chars().take(MESSAGE_CHARS).collect()
 }
 
-/// One failed attempt.
-#[derive(Debug, Serialize)]
-pub struct AttemptRecord<'a> {
-    pub ts: String,
-    pub event: &'static str,
-    pub command: &'a str,
-    /// The batch item; absent for `ask`.
+/// What a line is about besides its command; all absent for `ask`.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct About<'a> {
+    /// The batch item.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_id: Option<&'a str>,
     /// A Message Batches call (`create`, `retrieve`, `cancel`, `results`,
@@ -69,6 +66,16 @@ pub struct AttemptRecord<'a> {
     /// The Message Batch the call was about, once it has an id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<&'a str>,
+}
+
+/// One failed attempt.
+#[derive(Debug, Default, Serialize)]
+pub struct AttemptRecord<'a> {
+    pub ts: String,
+    pub event: &'static str,
+    pub command: &'a str,
+    #[serde(flatten)]
+    pub about: About<'a>,
     pub category: &'a str,
     pub http_status: Option<u16>,
     pub error_type: Option<&'a str>,
@@ -83,19 +90,13 @@ pub struct AttemptRecord<'a> {
 }
 
 /// One finished call, successful or not.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct CallRecord<'a> {
     pub ts: String,
     pub event: &'static str,
     pub command: &'a str,
-    /// The batch item; absent for `ask`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<&'a str>,
-    /// As in `AttemptRecord`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch_call: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch_id: Option<&'a str>,
+    #[serde(flatten)]
+    pub about: About<'a>,
     /// `success`, or the final failure's category.
     pub outcome: &'a str,
     pub category: Option<&'a str>,
@@ -117,9 +118,6 @@ impl<'a> AttemptRecord<'a> {
             ts: timestamp(SystemTime::now()),
             event: "attempt",
             command,
-            custom_id: None,
-            batch_call: None,
-            batch_id: None,
             category: failure.category.as_str(),
             http_status: failure.http_status,
             error_type: failure.error_type.as_deref(),
@@ -133,13 +131,8 @@ impl<'a> AttemptRecord<'a> {
             },
             model,
             elapsed_ms: failed.elapsed.as_millis() as u64,
+            ..AttemptRecord::default()
         }
-    }
-
-    pub fn for_batch_call(mut self, call: &'a str, batch_id: Option<&'a str>) -> AttemptRecord<'a> {
-        self.batch_call = Some(call);
-        self.batch_id = batch_id;
-        self
     }
 }
 
@@ -224,32 +217,12 @@ impl<'a> CallRecord<'a> {
             ts: timestamp(SystemTime::now()),
             event: "call",
             command,
-            custom_id: None,
-            batch_call: None,
-            batch_id: None,
             outcome,
-            category: None,
-            http_status: None,
-            error_type: None,
-            message: None,
-            request_id: None,
             attempts,
             model,
             elapsed_ms: elapsed.as_millis() as u64,
-            input_tokens: None,
-            output_tokens: None,
+            ..CallRecord::default()
         }
-    }
-
-    pub fn for_item(mut self, custom_id: &'a str) -> CallRecord<'a> {
-        self.custom_id = Some(custom_id);
-        self
-    }
-
-    pub fn for_batch_call(mut self, call: &'a str, batch_id: Option<&'a str>) -> CallRecord<'a> {
-        self.batch_call = Some(call);
-        self.batch_id = batch_id;
-        self
     }
 }
 
@@ -292,6 +265,7 @@ impl EventLog {
     }
 
     /// The same log with another rotation size (tests use a tiny one).
+    #[cfg(test)]
     pub fn with_max_bytes(mut self, max_bytes: u64) -> EventLog {
         self.max_bytes = max_bytes;
         self
@@ -302,10 +276,6 @@ impl EventLog {
     pub fn for_mock(mut self, mock: bool) -> EventLog {
         self.mock = mock;
         self
-    }
-
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
     }
 
     /// Writes one line. Returns a warning to show the first time writing fails.
@@ -328,17 +298,14 @@ impl EventLog {
         // Whatever a server echoed into a message, the key never reaches
         // the log.
         let written = serde_json::to_string(record)
-            .map(|mut line| {
+            .map_err(|e| e.to_string())
+            .and_then(|mut line| {
                 // Spliced in as the last field: going through a `Value` would
                 // reorder every field alphabetically.
                 if self.mock && line.len() > 2 && line.ends_with('}') {
                     line.pop();
                     line.push_str(",\"mock\":true}");
                 }
-                line
-            })
-            .map_err(|e| e.to_string())
-            .and_then(|line| {
                 let mut line = crate::secret::scrub(&line).into_owned();
                 line.push('\n');
                 write_line(path, line.as_bytes()).map_err(|e| e.to_string())
@@ -349,11 +316,10 @@ impl EventLog {
                     path.display()
                 )
             });
-        match written.and(rotated) {
-            Ok(()) => None,
-            Err(warning) if !self.warned.swap(true, Ordering::Relaxed) => Some(warning),
-            Err(_) => None,
-        }
+        written
+            .and(rotated)
+            .err()
+            .filter(|_| !self.warned.swap(true, Ordering::Relaxed))
     }
 }
 
@@ -378,32 +344,21 @@ fn write_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
-    let mut options = OpenOptions::new();
+    let mut options = crate::private::new_file_options();
     options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
     let mut file = crate::private::never_wait_to_open(&mut options)
         .open(path)
         .map_err(crate::private::open_error)?;
     file.write_all(line)
 }
 
-/// Creates the log's folder, readable by its owner only (mode 0700).
+/// Creates the log's folder, readable by its owner only (mode 0700). A
+/// folder that exists is left as it is: the user may have chosen it.
 pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
+    match dir.is_dir() {
+        true => Ok(()),
+        false => crate::private::own_dir(dir),
     }
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }
 
 #[cfg(test)]

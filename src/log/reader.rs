@@ -104,10 +104,9 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
         "call" if raw.outcome.as_deref() == Some(super::INTERRUPTED) => Event::Interrupted,
         "call" => Event::Call(Call {
             failed_with: match raw.outcome.as_deref().ok_or("no outcome")? {
-                "success" => None,
-                // The API answered; only writing the reply out failed, which
-                // says nothing about the API's health.
-                super::OUTPUT_FAILED => None,
+                // With `output_failed` the API answered; only writing the
+                // reply out failed, which says nothing about the API's health.
+                "success" | super::OUTPUT_FAILED => None,
                 outcome => Some(category(outcome)?),
             },
             attempts: raw.attempts.ok_or("no attempts")?,
@@ -143,19 +142,16 @@ pub struct Damage {
 impl Damage {
     fn note(&mut self, path: &Path, line: u64) {
         self.lines += 1;
-        if self.first.is_none() {
-            self.first = Some((path.to_path_buf(), line));
-        }
+        self.first.get_or_insert_with(|| (path.to_path_buf(), line));
     }
 
     /// The one warning for the whole read, when anything was damaged.
     pub fn warning(&self) -> Option<String> {
         let (path, line) = self.first.as_ref()?;
-        let lines = if self.lines == 1 { "line" } else { "lines" };
+        let (count, path) = (self.lines, path.display());
+        let lines = if count == 1 { "line" } else { "lines" };
         Some(format!(
-            "skipped {} damaged {lines} in the log (first at line {line} of {}): not JSON lines written by claude-rs",
-            self.lines,
-            path.display()
+            "skipped {count} damaged {lines} in the log (first at line {line} of {path}): not JSON lines written by claude-rs"
         ))
     }
 }
@@ -187,12 +183,8 @@ pub struct ReadError {
 
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "could not read the log {}: {}",
-            self.path.display(),
-            self.error
-        )
+        let path = self.path.display();
+        write!(f, "could not read the log {path}: {}", self.error)
     }
 }
 

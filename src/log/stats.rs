@@ -65,11 +65,7 @@ impl StatsBuilder {
             return;
         }
         match &entry.event {
-            Event::Attempt(attempt) => {
-                if attempt.retry_in_ms.is_some() {
-                    self.retries += 1;
-                }
-            }
+            Event::Attempt(attempt) => self.retries += u64::from(attempt.retry_in_ms.is_some()),
             Event::Call(call) => {
                 self.totals.add_call(call.failed_with);
                 let ms = entry
@@ -172,9 +168,9 @@ impl Stats {
     pub fn worst_window(&self) -> Option<&Window> {
         self.windows
             .iter()
-            .fold(None, |worst: Option<&Window>, window| match worst {
-                Some(w) if !window.is_worse_than(w) => Some(w),
-                _ => Some(window),
+            .reduce(|worst, window| match window.is_worse_than(worst) {
+                true => window,
+                false => worst,
             })
     }
 

@@ -7,65 +7,29 @@ use serde::{Deserialize, Serialize};
 
 use crate::exit_code::ExitCode;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    InvalidRequest,
-    Authentication,
-    Billing,
-    Permission,
-    NotFound,
-    RequestTooLarge,
-    Conflict,
-    RateLimit,
-    ApiError,
-    Overloaded,
-    Timeout,
-    Connection,
-    InvalidResponse,
-    OutputValidation,
-    Refusal,
+named_enum! {
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Category {
+        InvalidRequest = "invalid_request",
+        Authentication = "authentication",
+        Billing = "billing",
+        Permission = "permission",
+        NotFound = "not_found",
+        RequestTooLarge = "request_too_large",
+        Conflict = "conflict",
+        RateLimit = "rate_limit",
+        ApiError = "api_error",
+        Overloaded = "overloaded",
+        Timeout = "timeout",
+        Connection = "connection",
+        InvalidResponse = "invalid_response",
+        OutputValidation = "output_validation",
+        Refusal = "refusal",
+    }
 }
 
 impl Category {
-    pub const ALL: [Category; 15] = [
-        Category::InvalidRequest,
-        Category::Authentication,
-        Category::Billing,
-        Category::Permission,
-        Category::NotFound,
-        Category::RequestTooLarge,
-        Category::Conflict,
-        Category::RateLimit,
-        Category::ApiError,
-        Category::Overloaded,
-        Category::Timeout,
-        Category::Connection,
-        Category::InvalidResponse,
-        Category::OutputValidation,
-        Category::Refusal,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::InvalidRequest => "invalid_request",
-            Category::Authentication => "authentication",
-            Category::Billing => "billing",
-            Category::Permission => "permission",
-            Category::NotFound => "not_found",
-            Category::RequestTooLarge => "request_too_large",
-            Category::Conflict => "conflict",
-            Category::RateLimit => "rate_limit",
-            Category::ApiError => "api_error",
-            Category::Overloaded => "overloaded",
-            Category::Timeout => "timeout",
-            Category::Connection => "connection",
-            Category::InvalidResponse => "invalid_response",
-            Category::OutputValidation => "output_validation",
-            Category::Refusal => "refusal",
-        }
-    }
-
     pub fn from_name(name: &str) -> Option<Category> {
         Category::ALL.into_iter().find(|c| c.as_str() == name)
     }
@@ -120,10 +84,9 @@ impl Category {
             Category::RateLimit => 2_000,
             Category::Overloaded => 3_000,
             Category::Timeout => 4_000,
-            Category::Connection => 1_000,
-            Category::ApiError => 1_000,
             Category::Conflict | Category::InvalidResponse => 500,
             Category::OutputValidation => 250,
+            // A dropped connection, a server error, and the rest.
             _ => 1_000,
         })
     }

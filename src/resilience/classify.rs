@@ -45,6 +45,11 @@ impl ErrorBody {
             error_code: text(error.get("details").and_then(|d| d.get("error_code"))),
         })
     }
+
+    /// Reads an API error object from raw bytes; `None` when they are not one.
+    fn parse(bytes: &[u8]) -> Option<ErrorBody> {
+        ErrorBody::from_json(&serde_json::from_slice(bytes).ok()?)
+    }
 }
 
 /// The category an API `error.type` names on its own (for SSE `event: error`,
@@ -69,15 +74,17 @@ pub fn category_for_error_type(error_type: &str) -> Option<Category> {
 /// A status with nothing else known (no body, no headers), as someone quoting
 /// an error may have it. The same table `classify_response` starts from.
 pub fn classify_status(status: u16) -> Failure {
-    let mut failure = Failure::new(category_for_status(status), format!("HTTP {status}"));
-    failure.cause = cause_for_status(status);
-    failure.http_status = Some(status);
-    failure
+    by_status(status, format!("HTTP {status}"))
 }
 
-/// What a status alone says beyond its category.
-fn cause_for_status(status: u16) -> Option<Cause> {
-    (category_for_status(status) == Category::Timeout).then_some(Cause::ServerTimeout)
+/// `message` with what its status alone says: the category, and the cause
+/// a timeout has.
+fn by_status(status: u16, message: String) -> Failure {
+    let category = category_for_status(status);
+    let mut failure = Failure::new(category, message);
+    failure.cause = (category == Category::Timeout).then_some(Cause::ServerTimeout);
+    failure.http_status = Some(status);
+    failure
 }
 
 fn category_for_status(status: u16) -> Category {
@@ -100,15 +107,13 @@ fn category_for_status(status: u16) -> Category {
     }
 }
 
-fn is_overload(body: &ErrorBody) -> bool {
-    body.error_type.as_deref() == Some("overloaded_error")
-        || (body.error_type.as_deref() == Some("api_error")
-            && body.message.as_deref().map(str::trim) == Some("Overloaded"))
-}
-
 /// Refines the category with what the error body says beyond its status.
 fn refine(status_category: Category, body: &ErrorBody) -> (Category, Option<Cause>) {
-    if is_overload(body) {
+    let error_type = body.error_type.as_deref();
+    let overloaded = error_type == Some("overloaded_error")
+        || (error_type == Some("api_error")
+            && body.message.as_deref().map(str::trim) == Some("Overloaded"));
+    if overloaded {
         return (Category::Overloaded, None);
     }
     if body.error_code.as_deref() == Some("enforced_spend_limit_reached") {
@@ -133,7 +138,7 @@ fn refine(status_category: Category, body: &ErrorBody) -> (Category, Option<Caus
     }
     // 504 and timeout_error are one failure: the server (or a gateway in
     // front of it) gave up on the request, whatever path reported it.
-    if status_category == Category::Timeout || body.error_type.as_deref() == Some("timeout_error") {
+    if status_category == Category::Timeout || error_type == Some("timeout_error") {
         return (Category::Timeout, Some(Cause::ServerTimeout));
     }
     (status_category, None)
@@ -149,32 +154,15 @@ pub fn classify_response(
     if (300..400).contains(&status) {
         return redirect(status, meta);
     }
-    let parsed = serde_json::from_slice::<Value>(body)
-        .ok()
-        .as_ref()
-        .and_then(ErrorBody::from_json);
     let status_category = category_for_status(status);
-    let mut failure = match &parsed {
-        Some(error_body) => {
-            let (category, cause) = refine(status_category, error_body);
-            let mut failure = Failure::new(
-                category,
-                error_body
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| format!("HTTP {status} with no error message")),
-            );
-            failure.cause = cause;
-            failure.error_type = error_body.error_type.clone();
-            failure.request_id = error_body.request_id.clone();
-            failure
-        }
+    let mut failure = match ErrorBody::parse(body) {
+        Some(error_body) => from_body(status_category, error_body, || {
+            format!("HTTP {status} with no error message")
+        }),
         None => classify_unreadable_error(status, status_category, meta, body),
     };
     failure.http_status = Some(status);
-    if meta.request_id.is_some() {
-        failure.request_id = meta.request_id.clone();
-    }
+    failure.request_id = meta.request_id.clone().or(failure.request_id);
     failure.retry_after = parse_retry_after(
         meta.retry_after_ms.as_deref(),
         meta.retry_after.as_deref(),
@@ -225,13 +213,12 @@ fn classify_unreadable_error(
             _ if status >= 500 => Category::ApiError,
             other => other,
         };
-        let title = html_title(body).unwrap_or_default();
-        let message = if title.is_empty() {
-            "an HTML page instead of the API's JSON (a proxy or load balancer answered)".to_string()
-        } else {
-            format!(
+        let message = match html_title(body).filter(|title| !title.is_empty()) {
+            Some(title) => format!(
                 "an HTML page \"{title}\" instead of the API's JSON (a proxy or load balancer answered)"
-            )
+            ),
+            None => "an HTML page instead of the API's JSON (a proxy or load balancer answered)"
+                .to_string(),
         };
         return Failure::new(category, message).with_cause(Cause::HtmlPage);
     }
@@ -243,9 +230,7 @@ fn classify_unreadable_error(
     } else {
         format!("a body that is not the API's error JSON: {snippet}")
     };
-    let mut failure = Failure::new(status_category, message);
-    failure.cause = cause_for_status(status);
-    failure
+    by_status(status, message)
 }
 
 fn html_title(body: &[u8]) -> Option<String> {
@@ -290,22 +275,14 @@ pub fn classify_stop(
 
 /// Classifies an SSE `event: error` that arrived after a 200.
 pub fn classify_stream_error(data: &str, request_id: Option<&str>) -> Failure {
-    let parsed = serde_json::from_str::<Value>(data)
-        .ok()
-        .as_ref()
-        .and_then(ErrorBody::from_json);
-    let Some(body) = parsed else {
-        let mut failure = Failure::new(
+    let mut failure = match ErrorBody::parse(data.as_bytes()) {
+        Some(body) => classify_error_body(body),
+        None => Failure::new(
             Category::InvalidResponse,
             format!("the stream sent an error event that is not the API's error JSON: {data}"),
-        );
-        failure.request_id = request_id.map(str::to_string);
-        return failure;
+        ),
     };
-    let mut failure = classify_error_body(body);
-    if let Some(id) = request_id {
-        failure.request_id = Some(id.to_string());
-    }
+    failure.request_id = request_id.map(str::to_string).or(failure.request_id);
     failure
 }
 
@@ -318,13 +295,14 @@ pub fn classify_error_body(body: ErrorBody) -> Failure {
         .as_deref()
         .and_then(category_for_error_type)
         .unwrap_or(Category::ApiError);
-    let (category, cause) = refine(by_type, &body);
-    let mut failure = Failure::new(
-        category,
-        body.message
-            .clone()
-            .unwrap_or_else(|| "error event with no message".into()),
-    );
+    from_body(by_type, body, || "error event with no message".into())
+}
+
+/// The failure an API error body describes, starting from the category `by`
+/// its status or type names; `no_message` when the body has none.
+fn from_body(by: Category, body: ErrorBody, no_message: impl FnOnce() -> String) -> Failure {
+    let (category, cause) = refine(by, &body);
+    let mut failure = Failure::new(category, body.message.unwrap_or_else(no_message));
     failure.cause = cause;
     failure.error_type = body.error_type;
     failure.request_id = body.request_id;
@@ -332,11 +310,7 @@ pub fn classify_error_body(body: ErrorBody) -> Failure {
 }
 
 fn parse_should_retry(value: Option<&str>) -> Option<bool> {
-    match value?.trim().to_ascii_lowercase().as_str() {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    }
+    value?.trim().to_ascii_lowercase().parse().ok()
 }
 
 /// The longest retry-after kept as sent. Every cap of the policy is far

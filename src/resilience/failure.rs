@@ -5,67 +5,43 @@ use std::time::Duration;
 
 use super::category::Category;
 
-/// The finer cause behind a category, where the category alone would not say
-/// what to do (a DNS failure and a reset are both `connection`, but only one
-/// is worth retrying).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cause {
-    Dns,
-    Refused,
-    Reset,
-    Tls,
-    Proxy,
-    ConnectionOther,
-    ConnectTimeout,
-    StallTimeout,
-    /// The server or a gateway in front of it timed out (504, 408, `timeout_error`).
-    ServerTimeout,
-    Deadline,
-    SpendLimit,
-    LowCredit,
-    HtmlPage,
-    /// A 3xx: the base URL points somewhere that sends us elsewhere.
-    Redirect,
-    UnreadableBody,
-    StreamIncomplete,
-    NotJson,
-    NotAChoice,
-    /// The reply failed an output check because it stopped at max_tokens:
-    /// the identical request cannot do better.
-    CutAtMaxTokens,
-    /// A 400 "prompt is too long: N tokens > M maximum".
-    PromptTooLong,
-    /// A 400 saying this model takes no `temperature`.
-    TemperatureRejected,
+named_enum! {
+    /// The finer cause behind a category, where the category alone would not say
+    /// what to do (a DNS failure and a reset are both `connection`, but only one
+    /// is worth retrying).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Cause {
+        Dns = "dns",
+        Refused = "refused",
+        Reset = "reset",
+        Tls = "tls",
+        Proxy = "proxy",
+        ConnectionOther = "connection",
+        ConnectTimeout = "connect_timeout",
+        StallTimeout = "stall_timeout",
+        /// The server or a gateway in front of it timed out (504, 408, `timeout_error`).
+        ServerTimeout = "server_timeout",
+        Deadline = "deadline",
+        SpendLimit = "spend_limit",
+        LowCredit = "low_credit",
+        HtmlPage = "html_page",
+        /// A 3xx: the base URL points somewhere that sends us elsewhere.
+        Redirect = "redirect",
+        UnreadableBody = "unreadable_body",
+        StreamIncomplete = "stream_incomplete",
+        NotJson = "not_json",
+        NotAChoice = "not_a_choice",
+        /// The reply failed an output check because it stopped at max_tokens:
+        /// the identical request cannot do better.
+        CutAtMaxTokens = "cut_at_max_tokens",
+        /// A 400 "prompt is too long: N tokens > M maximum".
+        PromptTooLong = "prompt_too_long",
+        /// A 400 saying this model takes no `temperature`.
+        TemperatureRejected = "temperature_rejected",
+    }
 }
 
 impl Cause {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cause::Dns => "dns",
-            Cause::Refused => "refused",
-            Cause::Reset => "reset",
-            Cause::Tls => "tls",
-            Cause::Proxy => "proxy",
-            Cause::ConnectionOther => "connection",
-            Cause::ConnectTimeout => "connect_timeout",
-            Cause::StallTimeout => "stall_timeout",
-            Cause::ServerTimeout => "server_timeout",
-            Cause::Deadline => "deadline",
-            Cause::SpendLimit => "spend_limit",
-            Cause::LowCredit => "low_credit",
-            Cause::HtmlPage => "html_page",
-            Cause::Redirect => "redirect",
-            Cause::UnreadableBody => "unreadable_body",
-            Cause::StreamIncomplete => "stream_incomplete",
-            Cause::NotJson => "not_json",
-            Cause::NotAChoice => "not_a_choice",
-            Cause::CutAtMaxTokens => "cut_at_max_tokens",
-            Cause::PromptTooLong => "prompt_too_long",
-            Cause::TemperatureRejected => "temperature_rejected",
-        }
-    }
-
     /// Causes that no retry can mend, whatever the category says.
     fn rules_out_retry(self) -> bool {
         matches!(
@@ -132,11 +108,7 @@ impl Failure {
     /// what a server, a proxy or the user sent, and a failure is printed,
     /// logged and written into result files.
     pub fn new(category: Category, message: impl Into<String>) -> Failure {
-        let message = message.into();
-        let message = match crate::secret::scrub(&message) {
-            std::borrow::Cow::Owned(scrubbed) => scrubbed,
-            std::borrow::Cow::Borrowed(_) => message,
-        };
+        let message = crate::secret::scrub(&message.into()).into_owned();
         Failure {
             category,
             cause: None,
@@ -181,6 +153,9 @@ impl Failure {
     /// The advice for this very failure: the category's, made specific where
     /// the cause or status tells us more.
     pub fn fix(&self) -> String {
+        if self.cause == Some(Cause::PromptTooLong) {
+            return prompt_too_long_fix(&self.message);
+        }
         let after_success = self.http_status.is_some_and(|s| (200..300).contains(&s));
         let specific = match self.cause {
             // A reset after the reply began is the stream being cut, not a
@@ -229,7 +204,6 @@ impl Failure {
             Some(Cause::TemperatureRejected) => Some(
                 "This model takes no temperature: drop --temperature (or temperature in the config file or the batch line).",
             ),
-            Some(Cause::PromptTooLong) => None,
             Some(Cause::CutAtMaxTokens) => Some(
                 "The reply stopped at its --max-tokens limit before it was whole, so it could not pass the check: raise --max-tokens (or max_tokens in the request); the same request would stop at the same place.",
             ),
@@ -238,9 +212,6 @@ impl Failure {
             ),
             _ => None,
         };
-        if self.cause == Some(Cause::PromptTooLong) {
-            return prompt_too_long_fix(&self.message);
-        }
         let mut fix = specific.unwrap_or_else(|| self.category.fix()).to_string();
         if self.cause == Some(Cause::SpendLimit)
             && let Some(when) = access_returns_on(&self.message)

@@ -56,7 +56,7 @@ fn spacing(cost: f64, per_minute: f64) -> Duration {
         .unwrap_or(Duration::ZERO)
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RateLimiter {
     /// The fraction of each limit used: 0.9 keeps 10% headroom.
     fraction: f64,
@@ -81,10 +81,7 @@ impl RateLimiter {
         RateLimiter {
             fraction: fraction.clamp(0.01, 1.0),
             limits,
-            hold_until: None,
-            holds: 0,
-            pause_gap: None,
-            decreased: None,
+            ..RateLimiter::default()
         }
     }
 
@@ -162,11 +159,8 @@ impl RateLimiter {
             self.pause_gap = Some(pause.clamp(Duration::from_millis(10), Duration::from_secs(1)));
         }
         let gap = self.request_gap(now).unwrap_or_default();
-        let jitter = if jitter.is_nan() {
-            0.0
-        } else {
-            jitter.clamp(0.0, 1.0)
-        };
+        // Not `clamp`, which keeps a NaN: a NaN jitter counts as none.
+        let jitter = if jitter > 0.0 { jitter.min(1.0) } else { 0.0 };
         // The slots taken before the pause are void: every waiting worker
         // takes a new one.
         self.limits[REQUESTS].next_free = Some(until + gap.mul_f64(jitter));

@@ -35,14 +35,6 @@ impl Default for RetryPolicy {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WaitSource {
-    /// The server said how long (`retry-after-ms` / `retry-after`).
-    Server,
-    /// Exponential backoff with jitter.
-    Backoff,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GiveUp {
     /// The category (or cause) is one no retry can mend.
     NotRetryable,
@@ -61,23 +53,13 @@ pub enum GiveUp {
     DeadlineWouldPass,
 }
 
-impl GiveUp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GiveUp::NotRetryable => "not_retryable",
-            GiveUp::ServerSaidNo => "server_said_no",
-            GiveUp::OutputAlreadyShown => "output_already_shown",
-            GiveUp::MayHaveTakenEffect => "may_have_taken_effect",
-            GiveUp::AttemptsExhausted => "attempts_exhausted",
-            GiveUp::RetryAfterTooLong(_) => "retry_after_too_long",
-            GiveUp::DeadlineWouldPass => "deadline",
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
-    Retry { wait: Duration, source: WaitSource },
+    /// After the server's retry-after when it sent one, else after our
+    /// exponential backoff with jitter.
+    Retry {
+        wait: Duration,
+    },
     GiveUp(GiveUp),
 }
 
@@ -102,40 +84,34 @@ impl RetryPolicy {
 
     /// `jitter` is a number in [0, 1): the caller draws it so this stays pure.
     pub fn decide(&self, failure: &Failure, state: AttemptState, jitter: f64) -> Decision {
-        if !failure.retryable() {
-            let server_said_no =
-                failure.should_retry == Some(false) && failure.category.retryable_by_default();
-            return Decision::GiveUp(if server_said_no {
-                GiveUp::ServerSaidNo
-            } else {
-                GiveUp::NotRetryable
-            });
+        let retryable = failure.retryable();
+        let server_said_no =
+            failure.should_retry == Some(false) && failure.category.retryable_by_default();
+        let exhausted = state.attempt >= self.max_attempts();
+        // The first reason that applies is the one given.
+        let reasons = [
+            (!retryable && server_said_no, GiveUp::ServerSaidNo),
+            (!retryable, GiveUp::NotRetryable),
+            (state.output_shown, GiveUp::OutputAlreadyShown),
+            (state.may_have_taken_effect, GiveUp::MayHaveTakenEffect),
+            (exhausted, GiveUp::AttemptsExhausted),
+        ];
+        if let Some((_, reason)) = reasons.into_iter().find(|(applies, _)| *applies) {
+            return Decision::GiveUp(reason);
         }
-        if state.output_shown {
-            return Decision::GiveUp(GiveUp::OutputAlreadyShown);
-        }
-        if state.may_have_taken_effect {
-            return Decision::GiveUp(GiveUp::MayHaveTakenEffect);
-        }
-        if state.attempt >= self.max_attempts() {
-            return Decision::GiveUp(GiveUp::AttemptsExhausted);
-        }
-        let (wait, source) = match failure.retry_after {
+        let wait = match failure.retry_after {
             Some(asked) if asked > self.retry_after_cap => {
                 return Decision::GiveUp(GiveUp::RetryAfterTooLong(asked));
             }
-            Some(asked) => (asked, WaitSource::Server),
-            None => (
-                self.backoff(failure, state.attempt, jitter),
-                WaitSource::Backoff,
-            ),
+            Some(asked) => asked,
+            None => self.backoff(failure, state.attempt, jitter),
         };
         if let Some(deadline) = self.deadline
             && state.elapsed.saturating_add(wait) >= deadline
         {
             return Decision::GiveUp(GiveUp::DeadlineWouldPass);
         }
-        Decision::Retry { wait, source }
+        Decision::Retry { wait }
     }
 
     /// base × 2^(attempt−1), capped, then shortened by up to a quarter at
@@ -148,11 +124,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << exponent)
             .min(self.backoff_cap);
         // A NaN jitter counts as none: `mul_f64` would panic on it.
-        let jitter = if jitter.is_nan() {
-            0.0
-        } else {
-            jitter.clamp(0.0, 1.0)
-        };
+        let jitter = if jitter > 0.0 { jitter.min(1.0) } else { 0.0 };
         nominal.mul_f64(1.0 - 0.25 * jitter)
     }
 }
@@ -274,7 +246,6 @@ mod tests {
             policy.decide(&f, state(3), 0.9),
             Decision::Retry {
                 wait: Duration::from_millis(7_250),
-                source: WaitSource::Server
             }
         );
     }
@@ -447,10 +418,10 @@ mod tests {
             state in any_state(),
             jitter in prop_oneof![any::<f64>(), 0.0f64..1.0],
         ) {
-            if let Decision::Retry { wait, source } = policy.decide(&failure, state, jitter) {
-                let cap = match source {
-                    WaitSource::Server => policy.retry_after_cap,
-                    WaitSource::Backoff => policy.backoff_cap,
+            if let Decision::Retry { wait } = policy.decide(&failure, state, jitter) {
+                let cap = match failure.retry_after {
+                    Some(_) => policy.retry_after_cap,
+                    None => policy.backoff_cap,
                 };
                 prop_assert!(wait <= cap, "{:?} over {:?}", wait, cap);
                 if let Some(deadline) = policy.deadline {

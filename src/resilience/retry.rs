@@ -76,18 +76,13 @@ pub fn run_with_retries<T>(
     let mut number = 0;
     // Attempts that spent the budget; a free one is still "the same" attempt.
     let mut spent = 0;
-    loop {
+    let mut elapsed;
+    let result = loop {
         number += 1;
         let result = attempt(number, deadline_at);
-        let elapsed = clock.now().saturating_duration_since(started);
+        elapsed = clock.now().saturating_duration_since(started);
         let failed = match result {
-            Ok(value) => {
-                return CallOutcome {
-                    result: Ok(value),
-                    attempts: number,
-                    elapsed,
-                };
-            }
+            Ok(value) => break Ok(value),
             Err(failed) => failed,
         };
         let free = policy.pauses_are_free
@@ -116,17 +111,18 @@ pub fn run_with_retries<T>(
         match decision {
             Decision::Retry { wait, .. } => clock.sleep(wait),
             Decision::GiveUp(give_up) => {
-                return CallOutcome {
-                    result: Err(FinalFailure {
-                        failure: failed.failure,
-                        give_up,
-                        partial: failed.partial,
-                    }),
-                    attempts: number,
-                    elapsed,
-                };
+                break Err(FinalFailure {
+                    failure: failed.failure,
+                    give_up,
+                    partial: failed.partial,
+                });
             }
         }
+    };
+    CallOutcome {
+        result,
+        attempts: number,
+        elapsed,
     }
 }
 
