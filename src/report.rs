@@ -127,25 +127,15 @@ fn give_up_reason(give_up: GiveUp, attempts: u32) -> String {
     }
 }
 
-/// The whole failure, for stderr. `extra_fix` adds advice that needs context
-/// the core does not have (the key's last characters, the models that exist).
-pub fn render_failure(
-    failed: &FinalFailure,
-    attempts: u32,
-    elapsed: Duration,
-    extra_fix: Option<&str>,
-) -> String {
-    let failure = &failed.failure;
-    let fix = match extra_fix {
-        Some(extra) => format!("{extra} {}", failure.fix()),
-        None => failure.fix(),
-    };
-    render_failure_with_fix(failed, attempts, elapsed, &fix)
+/// The whole failure, for stderr, with the core's fix.
+pub fn render_failure(failed: &FinalFailure, attempts: u32, elapsed: Duration) -> String {
+    render_failure_with_fix(failed, attempts, elapsed, &failed.failure.fix())
 }
 
 /// `render_failure` with a fix that replaces the failure's own: for a context
 /// the core's advice does not fit (a Message Batch that was not found is not
-/// a wrong model id).
+/// a wrong model id), or adds to it what only the command knows (the key's
+/// last characters, the models that exist).
 pub fn render_failure_with_fix(
     failed: &FinalFailure,
     attempts: u32,

@@ -23,6 +23,9 @@ use crate::report::{self, Style};
 use crate::resilience::{AttemptFailure, Category, FinalFailure, SystemClock};
 use crate::sanitize;
 use crate::signal::Signal;
+// A closed stdout (`| head`) is normal use and stays quiet; any other write
+// error is kept by `crate::stdout` for the exit code and the log.
+use crate::stdout::write as write_stdout;
 
 const COMMAND: &str = "ask";
 
@@ -165,12 +168,6 @@ impl ReplySink {
     }
 }
 
-/// A closed stdout (`| head`) is normal use and stays quiet; any other write
-/// error is kept by `crate::stdout` for the exit code and the log.
-fn write_stdout(text: &str) {
-    crate::stdout::write(text);
-}
-
 struct Ask<'a> {
     settings: AskSettings,
     params: MessageParams,
@@ -197,9 +194,9 @@ impl<'a> Ask<'a> {
         let connection = &settings.connection.client;
         let mut client = Client::new(connection);
         if settings.verbose {
-            eprintln!(
-                "{}",
-                sanitize::one_line(&format!(
+            let proxy = connection.network.proxy_for(&connection.base_url);
+            for line in [
+                format!(
                     "claude-rs: base URL {}, model {}, key {}, timeouts: stall {}, connect {}, deadline {}, retries {}",
                     connection.base_url,
                     settings.request.model,
@@ -211,17 +208,15 @@ impl<'a> Ask<'a> {
                         .deadline
                         .map_or("none".into(), report::seconds),
                     settings.policy.max_retries,
-                ))
-            );
-            let proxy = connection.network.proxy_for(&connection.base_url);
-            eprintln!(
-                "{}",
-                sanitize::one_line(&format!(
+                ),
+                format!(
                     "claude-rs: proxy {}, trusting {}",
                     proxy.map_or("none".into(), |p| p.display()),
                     connection.network.trust.describe()
-                ))
-            );
+                ),
+            ] {
+                eprintln!("{}", sanitize::one_line(&line));
+            }
             client = client.with_trace(Box::new(|text: &str| {
                 for line in text.lines() {
                     eprintln!("{}", sanitize::one_line(line));
@@ -324,7 +319,7 @@ impl<'a> Ask<'a> {
                     output_shown: sink.shown_this_attempt,
                     ..failed
                 })?;
-            let data = self.check_output(&reply)?;
+            let data = check_reply(&reply, self.settings.expectation.as_ref())?;
             Ok((reply, data))
         });
         interrupt.end();
@@ -336,10 +331,6 @@ impl<'a> Ask<'a> {
             Ok((reply, data)) => self.succeed(&reply, data, outcome.attempts, outcome.elapsed),
             Err(failed) => self.fail(&failed, outcome.attempts, outcome.elapsed),
         }
-    }
-
-    fn check_output(&self, reply: &Reply) -> Result<Value, AttemptFailure> {
-        check_reply(reply, self.settings.expectation.as_ref()).map_err(AttemptFailure::from)
     }
 
     fn succeed(&self, reply: &Reply, data: Value, attempts: u32, elapsed: Duration) -> ExitCode {
@@ -399,26 +390,19 @@ impl<'a> Ask<'a> {
         if self.settings.usage {
             eprintln!("{}", usage_line(message));
         }
-        if message.stop_reason.as_deref() == Some("model_context_window_exceeded") {
-            eprintln!(
-                "{}",
-                report::warning(&format!(
-                    "the reply stopped because the conversation filled {}'s context window ({} input + {} output tokens); shorten the prompt, or lower --max-tokens to leave the reply room",
-                    message.model, message.usage.input_tokens, message.usage.output_tokens
-                ))
-            );
-        }
-        if message.stop_reason.as_deref() == Some("max_tokens") {
-            eprintln!(
-                "{}",
-                report::warning(&format!(
-                    "the reply was cut at --max-tokens {} ({} output tokens); raise it, e.g. --max-tokens {}",
-                    self.settings.request.max_tokens,
-                    message.usage.output_tokens,
-                    self.settings.request.max_tokens.saturating_mul(2)
-                ))
-            );
-        }
+        let max_tokens = self.settings.request.max_tokens;
+        self.warn_once(match message.stop_reason.as_deref() {
+            Some("model_context_window_exceeded") => Some(format!(
+                "the reply stopped because the conversation filled {}'s context window ({} input + {} output tokens); shorten the prompt, or lower --max-tokens to leave the reply room",
+                message.model, message.usage.input_tokens, message.usage.output_tokens
+            )),
+            Some("max_tokens") => Some(format!(
+                "the reply was cut at --max-tokens {max_tokens} ({} output tokens); raise it, e.g. --max-tokens {}",
+                message.usage.output_tokens,
+                max_tokens.saturating_mul(2)
+            )),
+            _ => None,
+        });
         ExitCode::Success
     }
 
@@ -429,7 +413,10 @@ impl<'a> Ask<'a> {
     fn fail(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) -> ExitCode {
         let failure = &failed.failure;
         self.call().log_failure(failed, attempts, elapsed);
-        let extra_fix = self.extra_fix(failure.category);
+        let fix = match self.extra_fix(failure.category) {
+            Some(extra) => format!("{extra} {}", failure.fix()),
+            None => failure.fix(),
+        };
         let fallback = self.fallback(failure.category);
         if self.settings.json {
             print_json(&JsonFailure {
@@ -441,10 +428,7 @@ impl<'a> Ask<'a> {
                     message: &failure.message,
                     request_id: failure.request_id.as_deref(),
                     retryable: failure.retryable(),
-                    fix: match &extra_fix {
-                        Some(extra) => format!("{extra} {}", failure.fix()),
-                        None => failure.fix(),
-                    },
+                    fix: fix.clone(),
                 },
                 attempts,
                 partial: failed.partial.as_deref(),
@@ -453,7 +437,7 @@ impl<'a> Ask<'a> {
         } else {
             eprintln!(
                 "{}",
-                report::render_failure(failed, attempts, elapsed, extra_fix.as_deref())
+                report::render_failure_with_fix(failed, attempts, elapsed, &fix)
             );
             if let Some(fallback) = &fallback {
                 let note = match &fallback.cached_at {

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::check::{Check, millis, secs};
-use crate::api::Client;
+use super::check::{Check, Status, millis, secs};
 use crate::api::client::ModelsResponse;
 use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
+use crate::api::{Client, model_facts};
 use crate::resilience::{Category, Cause, Failure};
 use crate::secret::ApiKey;
 
@@ -124,9 +124,27 @@ pub fn auth(client: &Client, key: &ApiKey, timeout: Duration) -> (Check, Option<
     (check.with_figure(figure), Some(response))
 }
 
-/// Check 8: the model is served to this key. The list holds dated ids; an
-/// alias is found by asking for it by name.
+/// Check 8: the model is served to this key, then (issue 12) the limits and
+/// capabilities the Models API states for it, or the built-in table's,
+/// saying which.
 pub fn model(client: &Client, model: &str, listed: &[String], timeout: Duration) -> Check {
+    let mut check = served_to_key(client, model, listed, timeout);
+    if matches!(check.status, Status::Pass | Status::Warn) {
+        let facts = model_facts::lookup(client, None, model);
+        check
+            .message
+            .push_str(&format!("; {} (from {})", facts.describe(), facts.source));
+        if !facts.capabilities.is_empty() {
+            check
+                .message
+                .push_str(&format!("; supports {}", facts.capabilities.join(", ")));
+        }
+    }
+    check
+}
+
+/// The list holds dated ids; an alias is found by asking for it by name.
+fn served_to_key(client: &Client, model: &str, listed: &[String], timeout: Duration) -> Check {
     if listed.iter().any(|id| id == model) {
         return served(model, format!("{model} is served to this key"));
     }

@@ -9,7 +9,6 @@ pub mod api;
 pub mod check;
 pub mod config;
 pub mod local;
-mod model;
 pub mod network;
 pub(crate) mod probe;
 pub mod proxy;
@@ -163,8 +162,7 @@ fn online(
         Ok((client, model, listed))
     });
     let _ = report.after("model", can_look_up, |(client, model, listed)| {
-        let check = api::model(client, model, listed, timeout);
-        (model::with_facts(check, client, model), Some(()))
+        (api::model(client, model, listed, timeout), Some(()))
     });
     read_headers(&answered, &authed, report);
 }
