@@ -145,18 +145,14 @@ fn parse_model_entry(raw: &[u8], base_url: &str, model: &str) -> Option<Value> {
 }
 
 fn prune(dir: &Path, keep: usize) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut files: Vec<(SystemTime, PathBuf)> = entries
+    let mut files: Vec<(SystemTime, PathBuf)> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
         .filter_map(Result::ok)
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
-    if files.len() <= keep {
-        return;
-    }
     files.sort();
-    for (_, path) in &files[..files.len() - keep] {
+    for (_, path) in &files[..files.len().saturating_sub(keep)] {
         let _ = fs::remove_file(path);
     }
 }

@@ -157,10 +157,9 @@ impl ReplySink {
         if self.mode != OutputMode::Stream || text.is_empty() {
             return;
         }
-        let shown = if self.sanitize {
-            sanitize::for_terminal(text)
-        } else {
-            text.into()
+        let shown = match self.sanitize {
+            true => sanitize::for_terminal(text),
+            false => text.into(),
         };
         write_stdout(&shown);
         self.shown_this_attempt = true;
@@ -252,12 +251,6 @@ impl<'a> Ask<'a> {
         }
     }
 
-    fn warn_once(&self, warning: Option<String>) {
-        if let Some(warning) = warning {
-            eprintln!("{}", report::warning(&warning));
-        }
-    }
-
     /// What a signal leaves behind: the call line, the JSON object, a notice.
     fn on_interrupt(&self) -> impl FnOnce(Signal, u32, Duration) + Send + 'static {
         let json = self.settings.json;
@@ -272,11 +265,9 @@ impl<'a> Ask<'a> {
             .for_mock(self.settings.connection.mock_scenario.is_some());
         move |signal, attempts, elapsed| {
             let by = signal.name();
-            if let Some(warning) = log.append(&CallRecord::interrupted(
+            warn(log.append(&CallRecord::interrupted(
                 COMMAND, &model, by, attempts, elapsed,
-            )) {
-                eprintln!("{}", report::warning(&warning));
-            }
+            )));
             if json {
                 print_json(&JsonFailure {
                     status: "error",
@@ -342,7 +333,7 @@ impl<'a> Ask<'a> {
             output_tokens: message.usage.output_tokens,
         };
         if let Some(dir) = &self.settings.fallback_cache {
-            self.warn_once(ReplyCache::new(dir.clone()).put(&self.cache_key(), &text));
+            warn(ReplyCache::new(dir.clone()).put(&self.cache_key(), &text));
         }
         if self.settings.json {
             print_json(&JsonSuccess {
@@ -386,12 +377,12 @@ impl<'a> Ask<'a> {
         if crate::stdout::failure().is_some() {
             record.outcome = OUTPUT_FAILED;
         }
-        self.warn_once(self.log.append(&record));
+        warn(self.log.append(&record));
         if self.settings.usage {
             eprintln!("{}", usage_line(message));
         }
         let max_tokens = self.settings.request.max_tokens;
-        self.warn_once(match message.stop_reason.as_deref() {
+        warn(match message.stop_reason.as_deref() {
             Some("model_context_window_exceeded") => Some(format!(
                 "the reply stopped because the conversation filled {}'s context window ({} input + {} output tokens); shorten the prompt, or lower --max-tokens to leave the reply room",
                 message.model, message.usage.input_tokens, message.usage.output_tokens
@@ -517,6 +508,12 @@ impl<'a> Ask<'a> {
             text: text.clone(),
             cached_at: None,
         })
+    }
+}
+
+fn warn(warning: Option<String>) {
+    if let Some(warning) = warning {
+        eprintln!("{}", report::warning(&warning));
     }
 }
 
