@@ -339,10 +339,8 @@ impl<'a> Ask<'a> {
             print_json(&JsonSuccess {
                 status: "success",
                 data,
-                tokens: Tokens {
-                    input: message.usage.input_tokens,
-                    output: message.usage.output_tokens,
-                },
+                // serde_json's map sorts keys: these are in order already.
+                tokens: serde_json::json!({"input": message.usage.input_tokens, "output": message.usage.output_tokens}),
                 request_id: reply.request_id.as_deref(),
                 model: &message.model,
                 stop_reason: message.stop_reason.as_deref(),
@@ -555,16 +553,10 @@ fn print_json(value: &impl Serialize) {
 }
 
 #[derive(Serialize)]
-struct Tokens {
-    input: u64,
-    output: u64,
-}
-
-#[derive(Serialize)]
 struct JsonSuccess<'a> {
     status: &'static str,
     data: Value,
-    tokens: Tokens,
+    tokens: Value,
     request_id: Option<&'a str>,
     model: &'a str,
     stop_reason: Option<&'a str>,

@@ -265,17 +265,11 @@ struct StatsJson {
     calls: u64,
     successes: u64,
     success_rate: Option<f64>,
-    failures: Vec<CategoryCount>,
+    failures: Vec<serde_json::Value>,
     retries: u64,
     worst_window: Option<WindowJson>,
     alert: Option<AlertJson>,
     damaged_lines: u64,
-}
-
-#[derive(Serialize)]
-struct CategoryCount {
-    category: &'static str,
-    count: u64,
 }
 
 #[derive(Serialize)]
@@ -310,10 +304,8 @@ impl StatsReport<'_> {
             failures: stats
                 .failures
                 .iter()
-                .map(|(category, count)| CategoryCount {
-                    category: category.as_str(),
-                    count: *count,
-                })
+                // serde_json's map sorts keys: these are in order already.
+                .map(|(category, count)| serde_json::json!({"category": category.as_str(), "count": count}))
                 .collect(),
             retries: stats.retries,
             worst_window: stats.worst_window().map(|w| WindowJson {
