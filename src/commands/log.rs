@@ -193,18 +193,43 @@ fn run_stats(args: &LogStatsArgs, path: &Path) -> anyhow::Result<ExitCode> {
     };
     let stats = builder.finish();
     let alert = args.alert_below.and_then(|below| stats.alert(below));
-    let report = StatsReport {
-        path,
-        since,
-        until,
-        args,
-        stats: &stats,
-        alert: alert.as_ref(),
-        damage: &damage,
+    let json = StatsJson {
+        log: path.display().to_string(),
+        since: timestamp(since),
+        until: timestamp(until),
+        window_secs: stats.window.as_secs_f64(),
+        calls: stats.calls,
+        successes: stats.successes,
+        success_rate: stats.success_rate(),
+        failures: stats
+            .failures
+            .iter()
+            // serde_json's map sorts keys: these are in order already.
+            .map(|(category, count)| serde_json::json!({"category": category.as_str(), "count": count}))
+            .collect(),
+        retries: stats.retries,
+        worst_window: stats.worst_window().map(|w| WindowJson {
+            start: timestamp(w.start),
+            end: timestamp(dates::later(w.start, stats.window)),
+            calls: w.calls,
+            successes: w.successes,
+            success_rate: w.success_rate(),
+            dominant_category: w.dominant().map(Category::as_str),
+        }),
+        alert: alert
+            .as_ref()
+            .zip(args.alert_below)
+            .map(|(a, below)| AlertJson {
+                below,
+                windows_below: a.windows_below,
+                category: a.category.as_str(),
+                exit_code: a.category.exit_code().code(),
+            }),
+        damaged_lines: damage.lines,
     };
     print_stdout_line(&match args.json {
-        true => serde_json::to_string(&report.json()).unwrap_or_default(),
-        false => report.text(),
+        true => serde_json::to_string(&json).unwrap_or_default(),
+        false => json.text(&stats, args),
     });
     Ok(match (&alert, args.alert_below) {
         (Some(alert), Some(below)) => {
@@ -245,16 +270,6 @@ fn window_summary(window: &Window) -> String {
     text
 }
 
-struct StatsReport<'a> {
-    path: &'a Path,
-    since: SystemTime,
-    until: SystemTime,
-    args: &'a LogStatsArgs,
-    stats: &'a Stats,
-    alert: Option<&'a Alert<'a>>,
-    damage: &'a Damage,
-}
-
 /// The `log stats --json` shape (docs/json.md).
 #[derive(Serialize)]
 struct StatsJson {
@@ -290,47 +305,9 @@ struct AlertJson {
     exit_code: u8,
 }
 
-impl StatsReport<'_> {
-    fn json(&self) -> StatsJson {
-        let stats = self.stats;
-        StatsJson {
-            log: self.path.display().to_string(),
-            since: timestamp(self.since),
-            until: timestamp(self.until),
-            window_secs: stats.window.as_secs_f64(),
-            calls: stats.calls,
-            successes: stats.successes,
-            success_rate: stats.success_rate(),
-            failures: stats
-                .failures
-                .iter()
-                // serde_json's map sorts keys: these are in order already.
-                .map(|(category, count)| serde_json::json!({"category": category.as_str(), "count": count}))
-                .collect(),
-            retries: stats.retries,
-            worst_window: stats.worst_window().map(|w| WindowJson {
-                start: timestamp(w.start),
-                end: timestamp(dates::later(w.start, stats.window)),
-                calls: w.calls,
-                successes: w.successes,
-                success_rate: w.success_rate(),
-                dominant_category: w.dominant().map(Category::as_str),
-            }),
-            alert: self
-                .alert
-                .zip(self.args.alert_below)
-                .map(|(a, below)| AlertJson {
-                    below,
-                    windows_below: a.windows_below,
-                    category: a.category.as_str(),
-                    exit_code: a.category.exit_code().code(),
-                }),
-            damaged_lines: self.damage.lines,
-        }
-    }
-
-    fn text(&self) -> String {
-        let stats = self.stats;
+impl StatsJson {
+    /// The same for a person; `stats` for what the JSON has only in numbers.
+    fn text(&self, stats: &Stats, args: &LogStatsArgs) -> String {
         let failures = match stats.failures.is_empty() {
             true => "none".to_string(),
             false => stats
@@ -344,16 +321,12 @@ impl StatsReport<'_> {
             || "none (no calls)".to_string(),
             |w| format!("{}, from {}", window_summary(w), timestamp(w.start)),
         );
-        let window_label = format!("worst {}:", short(self.args.window));
+        let window_label = format!("worst {}:", short(args.window));
         [
-            ("log:", self.path.display().to_string()),
+            ("log:", self.log.clone()),
             (
                 "since:",
-                format!(
-                    "{} (the last {})",
-                    timestamp(self.since),
-                    short(self.args.since)
-                ),
+                format!("{} (the last {})", self.since, short(args.since)),
             ),
             ("calls:", stats.calls.to_string()),
             (

@@ -243,10 +243,8 @@ fn verdict(findings: &[Finding]) -> Check {
 
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    let first = chars.next().map(char::to_uppercase);
+    first.into_iter().flatten().chain(chars).collect()
 }
 
 #[cfg(test)]
