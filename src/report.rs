@@ -171,16 +171,13 @@ pub fn render_failure_with_fix(
 /// `HTTP 529 overloaded_error: Overloaded`: the failure's status and type,
 /// and `message`, sanitised; empty when there is none of them.
 pub fn what(failure: &Failure, message: &str) -> String {
-    let mut detail = String::new();
-    if let Some(status) = failure.http_status {
-        detail.push_str(&format!("HTTP {status}"));
-    }
-    if let Some(kind) = &failure.error_type {
-        if !detail.is_empty() {
-            detail.push(' ');
-        }
-        detail.push_str(&sanitize::one_line(kind));
-    }
+    let status = failure.http_status.map(|status| format!("HTTP {status}"));
+    let kind = failure.error_type.as_deref().map(sanitize::one_line);
+    let detail = [status.map(Into::into), kind]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     let message = sanitize::one_line(message);
     match (detail.is_empty(), message.trim().is_empty()) {
         (true, _) => message.into_owned(),

@@ -99,16 +99,15 @@ pub fn auth(client: &Client, key: &ApiKey, timeout: Duration) -> (Check, Option<
             ),
         ),
         Err(failure) => {
-            let mut detail = format!("HTTP {}", response.status);
-            if let Some(kind) = &failure.error_type {
-                detail.push_str(&format!(" {kind}"));
-            }
-            let source = match &response.request_id {
-                Some(id) => id.clone(),
-                None => "no request-id: probably a proxy answered, not the API".to_string(),
-            };
+            let kind = failure.error_type.as_deref().map(|kind| format!(" {kind}"));
+            let source = response
+                .request_id
+                .as_deref()
+                .unwrap_or("no request-id: probably a proxy answered, not the API");
             let message = format!(
-                "{detail}: {} (key {}, {source})",
+                "HTTP {}{}: {} (key {}, {source})",
+                response.status,
+                kind.unwrap_or_default(),
                 failure.message,
                 key.masked()
             );
