@@ -28,9 +28,12 @@ struct Entries {
 }
 
 impl Entries {
+    /// FNV-1a: a stable hash for file names (std's hasher may change between releases).
     fn path(&self, key: &str) -> PathBuf {
-        self.dir
-            .join(format!("{:016x}.json", fnv1a(key.as_bytes())))
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        self.dir.join(format!("{hash:016x}.json"))
     }
 
     /// A FIFO in place of an entry would hold the command until something
@@ -155,13 +158,6 @@ fn prune(dir: &Path, keep: usize) {
     for (_, path) in &files[..files.len().saturating_sub(keep)] {
         let _ = fs::remove_file(path);
     }
-}
-
-/// FNV-1a: a stable hash for file names (std's hasher may change between releases).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

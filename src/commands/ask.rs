@@ -20,7 +20,7 @@ use crate::exit_code::ExitCode;
 use crate::log::{CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
 use crate::output_check::check_reply;
 use crate::report::{self, Style};
-use crate::resilience::{AttemptFailure, Category, FinalFailure, SystemClock};
+use crate::resilience::{AttemptFailure, Category, Failure, FinalFailure, SystemClock};
 use crate::sanitize;
 use crate::signal::Signal;
 // A closed stdout (`| head`) is normal use and stays quiet; any other write
@@ -255,11 +255,8 @@ impl<'a> Ask<'a> {
     fn on_interrupt(&self) -> impl FnOnce(Signal, u32, Duration) + Send + 'static {
         let json = self.settings.json;
         // After the terminal's `^C`, on a line of its own.
-        let newline = if self.style.stderr_is_terminal {
-            "\n"
-        } else {
-            ""
-        };
+        let terminal = self.style.stderr_is_terminal;
+        let newline = if terminal { "\n" } else { "" };
         let model = self.settings.request.model.clone();
         let log = EventLog::new(self.settings.log_path.clone())
             .for_mock(self.settings.connection.mock_scenario.is_some());
@@ -353,10 +350,9 @@ impl<'a> Ask<'a> {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let shown = if self.style.stdout_is_terminal {
-                sanitize::for_terminal(&shown).into_owned()
-            } else {
-                shown
+            let shown = match self.style.stdout_is_terminal {
+                true => sanitize::for_terminal(&shown).into_owned(),
+                false => shown,
             };
             write_stdout(&shown);
             if !shown.ends_with('\n') {
@@ -402,10 +398,7 @@ impl<'a> Ask<'a> {
     fn fail(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) -> ExitCode {
         let failure = &failed.failure;
         self.call().log_failure(failed, attempts, elapsed);
-        let fix = match self.extra_fix(failure.category) {
-            Some(extra) => format!("{extra} {}", failure.fix()),
-            None => failure.fix(),
-        };
+        let fix = self.fix(failure);
         let fallback = self.fallback(failure.category);
         if self.settings.json {
             print_json(&JsonFailure {
@@ -445,24 +438,25 @@ impl<'a> Ask<'a> {
         failure.category.exit_code()
     }
 
-    /// Advice that needs what only this command knows.
-    fn extra_fix(&self, category: Category) -> Option<String> {
-        match category {
+    /// The core's fix, after advice that needs what only this command knows.
+    fn fix(&self, failure: &Failure) -> String {
+        let extra = match failure.category {
             Category::Authentication => {
                 let connection = &self.settings.connection;
                 let scripted = match &connection.mock_scenario {
                     Some(_) => "The fake API (--mock) scripts this refusal whatever the key. ",
                     None => "",
                 };
-                Some(format!(
+                format!(
                     "{scripted}The key was rejected; the key in use ({}) ends in {}.",
                     connection.key_source,
                     connection.client.api_key.masked()
-                ))
+                )
             }
-            Category::NotFound => Some(self.models_hint()),
-            _ => None,
-        }
+            Category::NotFound => self.models_hint(),
+            _ => return failure.fix(),
+        };
+        format!("{extra} {}", failure.fix())
     }
 
     fn models_hint(&self) -> String {
