@@ -54,11 +54,8 @@ impl Style {
 
 pub fn seconds(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
-    if secs < 10.0 {
-        format!("{secs:.1}s")
-    } else {
-        format!("{secs:.0}s")
-    }
+    let places = if secs < 10.0 { 1 } else { 0 };
+    format!("{secs:.places$}s")
 }
 
 /// A server's retry-after as said to the user. One clamped at parsing was
