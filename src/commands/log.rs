@@ -137,22 +137,16 @@ fn run_list(args: &LogArgs, path: &Path) -> anyhow::Result<ExitCode> {
         });
     })?;
     if tail.matched == 0 {
-        eprintln!("no failures in the log {}{}", path.display(), filters(args));
+        // ` of category rate_limit in the last 1h`
+        let category = args.category.as_ref().map(|c| format!(" of category {c}"));
+        let since = args
+            .since
+            .map(|since| format!(" in the last {}", short(since)));
+        let (category, since) = (category.unwrap_or_default(), since.unwrap_or_default());
+        eprintln!("no failures in the log {}{category}{since}", path.display());
     }
     tail.print();
     Ok(ExitCode::Success)
-}
-
-/// ` of category rate_limit in the last 1h`, for the "none found" message.
-fn filters(args: &LogArgs) -> String {
-    let mut text = String::new();
-    if let Some(category) = &args.category {
-        text.push_str(&format!(" of category {category}"));
-    }
-    if let Some(since) = args.since {
-        text.push_str(&format!(" in the last {}", short(since)));
-    }
-    text
 }
 
 /// `2026-11-26T01:57:56.201Z  overloaded         HTTP 529  req_…  Overloaded`
