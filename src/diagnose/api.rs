@@ -2,7 +2,7 @@
 //! auth (it accepts the key), model (it serves the model), rate_limits and
 //! clock (read off the headers of those same answers: no extra request).
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::check::{Check, Status, millis, secs};
 use crate::api::client::ModelsResponse;
@@ -284,7 +284,12 @@ pub fn clock(responses: &[&ModelsResponse]) -> Check {
     let Some((server, local)) = dated else {
         return Check::skip("clock", "no Date header on the API's answers");
     };
-    let skew = skew_secs(local, server);
+    // Local minus server, in whole seconds. `Date` is truncated to the
+    // second, so a clock in step reads 0 or +1.
+    let skew = match local.duration_since(server) {
+        Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+        Err(behind) => i64::try_from(behind.duration().as_secs()).map_or(i64::MIN + 1, |s| -s),
+    };
     let figure = format!("{skew:+} s");
     if skew.abs() > MAX_CLOCK_SKEW_SECS {
         let direction = if skew > 0 { "ahead of" } else { "behind" };
@@ -305,20 +310,12 @@ pub fn clock(responses: &[&ModelsResponse]) -> Check {
     .with_figure(figure)
 }
 
-/// Local minus server, in whole seconds. `Date` is truncated to the second,
-/// so a clock in step reads 0 or +1.
-fn skew_secs(local: SystemTime, server: SystemTime) -> i64 {
-    match local.duration_since(server) {
-        Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
-        Err(behind) => i64::try_from(behind.duration().as_secs()).map_or(i64::MIN + 1, |s| -s),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diagnose::check::Status;
     use proptest::prelude::*;
+    use std::time::SystemTime;
 
     fn response(
         headers: &[(&str, &str)],

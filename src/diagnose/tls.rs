@@ -59,9 +59,13 @@ pub fn check(
                 Trust::Bundled => String::new(),
                 other => format!(" against {}", other.describe()),
             };
+            let version = match version {
+                Some(ProtocolVersion::TLSv1_3) => "TLS 1.3",
+                Some(ProtocolVersion::TLSv1_2) => "TLS 1.2",
+                _ => "TLS",
+            };
             let message = format!(
-                "{} with {}{via}, certificate verified{against}{issuer}",
-                version_name(version),
+                "{version} with {}{via}, certificate verified{against}{issuer}",
                 target.host
             );
             (Check::pass(NAME, message).with_figure(figure), Some(()))
@@ -179,14 +183,6 @@ fn open_tunnel(
             };
             Err(Check::failed(NAME, &failure, failure.message.clone(), fix))
         }
-    }
-}
-
-fn version_name(version: Option<ProtocolVersion>) -> &'static str {
-    match version {
-        Some(ProtocolVersion::TLSv1_3) => "TLS 1.3",
-        Some(ProtocolVersion::TLSv1_2) => "TLS 1.2",
-        _ => "TLS",
     }
 }
 
