@@ -14,7 +14,7 @@ use crate::config::{Context, UsageError, log_path};
 use crate::dates;
 use crate::exit_code::ExitCode;
 use crate::log::reader::{self, Damage, Event, LogFiles, Record};
-use crate::log::stats::{Alert, Stats, StatsBuilder, Window};
+use crate::log::stats::{Stats, StatsBuilder, Window};
 use crate::log::{rotated_path, timestamp};
 use crate::report;
 use crate::resilience::Category;
@@ -227,27 +227,23 @@ fn run_stats(args: &LogStatsArgs, path: &Path) -> anyhow::Result<ExitCode> {
     });
     Ok(match (&alert, args.alert_below) {
         (Some(alert), Some(below)) => {
-            eprintln!("{}", alert_text(alert, below, args));
+            let windows = match alert.windows_below {
+                1 => "1 window".to_string(),
+                n => format!("{n} windows"),
+            };
+            eprintln!(
+                "alert: {windows} of {} in the last {} had a success rate below {below}%; the worst, from {}, {}; exiting {} (category {})",
+                short(args.window),
+                short(args.since),
+                timestamp(alert.worst.start),
+                window_summary(alert.worst),
+                alert.category.exit_code().code(),
+                alert.category
+            );
             alert.category.exit_code()
         }
         _ => ExitCode::Success,
     })
-}
-
-fn alert_text(alert: &Alert, below: f64, args: &LogStatsArgs) -> String {
-    let windows = match alert.windows_below {
-        1 => "1 window".to_string(),
-        n => format!("{n} windows"),
-    };
-    format!(
-        "alert: {windows} of {} in the last {} had a success rate below {below}%; the worst, from {}, {}; exiting {} (category {})",
-        short(args.window),
-        short(args.since),
-        timestamp(alert.worst.start),
-        window_summary(alert.worst),
-        alert.category.exit_code().code(),
-        alert.category
-    )
 }
 
 /// `50.0% of 10 calls succeeded (5 failed, mostly overloaded)`
