@@ -3,6 +3,7 @@
 //! Bounded: the oldest entries go once there are more than `MAX_ENTRIES`.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -20,31 +21,64 @@ pub struct CachedReply {
     pub text: String,
 }
 
-pub struct ReplyCache {
+/// A folder of entries, each a file named by a hash of its key (the key is
+/// kept inside and compared on read), the oldest dropped past `MAX_ENTRIES`.
+struct Entries {
     dir: PathBuf,
 }
 
-impl ReplyCache {
-    pub fn new(dir: PathBuf) -> ReplyCache {
-        ReplyCache {
-            dir: dir.join("replies"),
-        }
+impl Entries {
+    /// FNV-1a: a stable hash for file names (std's hasher may change between releases).
+    fn path(&self, key: &str) -> PathBuf {
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        self.dir.join(format!("{hash:016x}.json"))
     }
 
-    fn entry_path(&self, request: &Value) -> PathBuf {
-        self.dir.join(format!(
-            "{:016x}.json",
-            fnv1a(request.to_string().as_bytes())
-        ))
+    /// A FIFO in place of an entry would hold the command until something
+    /// writes to it: it is no entry.
+    fn open(&self, key: &str) -> Option<fs::File> {
+        let path = self.path(key);
+        crate::private::refuse_pipe(&path).ok()?;
+        fs::File::open(path).ok()
+    }
+
+    /// Written beside and renamed, so that a reader (another process too)
+    /// never sees half an entry; a failure after the folder was made private
+    /// leaves nothing behind and is not worth a word.
+    fn store(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
+        // The subfolder is ours whatever folder the user chose for the cache,
+        // and a private folder keeps every entry in it private.
+        crate::private::own_dir(&self.dir)?;
+        let path = self.path(key);
+        let temp = path.with_extension(format!("tmp{}", std::process::id()));
+        let written = crate::private::new_file_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temp)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, bytes));
+        if written.is_err() || fs::rename(&temp, path).is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        prune(&self.dir, MAX_ENTRIES);
+        Ok(())
+    }
+}
+
+pub struct ReplyCache(Entries);
+
+impl ReplyCache {
+    pub fn new(dir: PathBuf) -> ReplyCache {
+        ReplyCache(Entries {
+            dir: dir.join("replies"),
+        })
     }
 
     pub fn get(&self, request: &Value) -> Option<CachedReply> {
-        let path = self.entry_path(request);
-        // A FIFO in place of an entry would hold the fallback, and the
-        // command, until something writes to it: it is no entry.
-        crate::private::refuse_pipe(&path).ok()?;
-        let raw = fs::read(path).ok()?;
-        let entry: CachedReply = serde_json::from_slice(&raw).ok()?;
+        let file = std::io::BufReader::new(self.0.open(&request.to_string())?);
+        let entry: CachedReply = serde_json::from_reader(file).ok()?;
         (entry.request == *request).then_some(entry)
     }
 
@@ -56,34 +90,12 @@ impl ReplyCache {
             request: request.clone(),
             text: text.to_string(),
         };
-        // `replies` is ours whatever folder the user chose for the cache, and
-        // a private folder keeps every entry in it private.
-        if let Err(error) = crate::private::own_dir(&self.dir) {
-            return Some(format!(
-                "the reply was not cached: the --fallback-cache folder {} cannot be used privately: {error}",
-                self.dir.display()
-            ));
-        }
-        if let Ok(bytes) = serde_json::to_vec(&entry) {
-            write_whole(&self.entry_path(request), &bytes);
-        }
-        prune(&self.dir, MAX_ENTRIES);
-        None
-    }
-}
-
-/// Written beside and renamed, so that a reader (another process too) never
-/// sees half an entry; a failure leaves nothing behind and is not worth a word.
-fn write_whole(path: &Path, bytes: &[u8]) {
-    let temp = path.with_extension(format!("tmp{}", std::process::id()));
-    let written = crate::private::new_file_options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&temp)
-        .and_then(|mut file| std::io::Write::write_all(&mut file, bytes));
-    if written.is_err() || fs::rename(&temp, path).is_err() {
-        let _ = fs::remove_file(&temp);
+        let bytes = serde_json::to_vec(&entry).ok()?;
+        let error = self.0.store(&request.to_string(), &bytes).err()?;
+        Some(format!(
+            "the reply was not cached: the --fallback-cache folder {} cannot be used privately: {error}",
+            self.0.dir.display()
+        ))
     }
 }
 
@@ -91,51 +103,40 @@ fn write_whole(path: &Path, bytes: &[u8]) {
 /// kept for `MODEL_TTL` and shared by every process using the cache folder
 /// (bounded like the replies: base URLs come and go).
 /// An entry that is stale, damaged or dated in the future is no entry.
-pub struct ModelCache {
-    dir: PathBuf,
-}
+pub struct ModelCache(Entries);
 
 pub const MODEL_TTL: Duration = Duration::from_secs(24 * 3600);
 /// A model object is about 1 KB; a larger file is not one of ours.
 const MAX_MODEL_ENTRY: u64 = 64 * 1024;
 
+fn model_key(base_url: &str, model: &str) -> String {
+    format!("{base_url}\n{model}")
+}
+
 impl ModelCache {
     pub fn new(dir: PathBuf) -> ModelCache {
-        ModelCache {
+        ModelCache(Entries {
             dir: dir.join("models"),
-        }
-    }
-
-    fn entry_path(&self, base_url: &str, model: &str) -> PathBuf {
-        let key = format!("{base_url}\n{model}");
-        self.dir
-            .join(format!("{:016x}.json", fnv1a(key.as_bytes())))
+        })
     }
 
     /// The stored model object, if fresh and really `model`'s.
     pub fn get(&self, base_url: &str, model: &str) -> Option<Value> {
-        let path = self.entry_path(base_url, model);
-        crate::private::refuse_pipe(&path).ok()?;
-        let file = fs::File::open(&path).ok()?;
+        let file = self.0.open(&model_key(base_url, model))?;
         let age = SystemTime::now().duration_since(file.metadata().ok()?.modified().ok()?);
         if !age.is_ok_and(|age| age < MODEL_TTL) {
             return None;
         }
         let mut raw = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_MODEL_ENTRY), &mut raw)
-            .ok()?;
+        file.take(MAX_MODEL_ENTRY).read_to_end(&mut raw).ok()?;
         parse_model_entry(&raw, base_url, model)
     }
 
     pub fn put(&self, base_url: &str, model: &str, object: &Value) {
-        if crate::private::own_dir(&self.dir).is_ok() {
-            let entry = serde_json::json!({"base_url": base_url, "model": object});
-            write_whole(
-                &self.entry_path(base_url, model),
-                entry.to_string().as_bytes(),
-            );
-            prune(&self.dir, MAX_ENTRIES);
-        }
+        let entry = serde_json::json!({"base_url": base_url, "model": object});
+        let _ = self
+            .0
+            .store(&model_key(base_url, model), entry.to_string().as_bytes());
     }
 }
 
@@ -147,27 +148,16 @@ fn parse_model_entry(raw: &[u8], base_url: &str, model: &str) -> Option<Value> {
 }
 
 fn prune(dir: &Path, keep: usize) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut files: Vec<(SystemTime, PathBuf)> = entries
+    let mut files: Vec<(SystemTime, PathBuf)> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
         .filter_map(Result::ok)
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
-    if files.len() <= keep {
-        return;
-    }
     files.sort();
-    for (_, path) in &files[..files.len() - keep] {
+    for (_, path) in &files[..files.len().saturating_sub(keep)] {
         let _ = fs::remove_file(path);
     }
-}
-
-/// FNV-1a: a stable hash for file names (std's hasher may change between releases).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
@@ -181,7 +171,7 @@ mod tests {
         let cache = ReplyCache::new(dir.path().to_path_buf());
         let request = serde_json::json!({"model": "m", "prompt": "p"});
         cache.put(&request, "answer");
-        let entry = cache.entry_path(&request);
+        let entry = cache.0.path(&request.to_string());
         fs::remove_file(&entry).unwrap();
         let made = std::process::Command::new("mkfifo").arg(&entry).status();
         assert!(made.unwrap().success());
@@ -212,7 +202,7 @@ mod tests {
         cache.put("http://a", "m", &object);
         assert_eq!(cache.get("http://a", "m"), Some(object));
         assert!(cache.get("http://b", "m").is_none());
-        let path = cache.entry_path("http://a", "m");
+        let path = cache.0.path(&model_key("http://a", "m"));
         fs::write(
             &path,
             "{\"base_url\": \"http://a\", \"model\": {\"id\": \"other\"}}",

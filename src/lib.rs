@@ -118,7 +118,9 @@ fn refuse(error: &anyhow::Error) -> ExitCode {
 fn checked_stdout(code: ExitCode) -> ExitCode {
     match stdout::failure() {
         Some(error) => {
-            let (problem, fix) = stdout::failure_message(&error);
+            let problem =
+                format!("could not write to stdout: {error}; the output is incomplete or missing");
+            let fix = "free space on the disk stdout goes to, or redirect stdout elsewhere, then run the command again";
             eprintln!("{}", report::render_usage_error(&problem, fix));
             match code {
                 ExitCode::Success => ExitCode::Output,

@@ -55,9 +55,7 @@ impl Expectation {
                 let answer = reply.trim();
                 choices
                     .iter()
-                    .find(|c| {
-                        c.eq_ignore_ascii_case(answer) || c.to_lowercase() == answer.to_lowercase()
-                    })
+                    .find(|c| c.to_lowercase() == answer.to_lowercase())
                     .map(|c| Value::String(c.clone()))
                     .ok_or_else(|| {
                         Failure::new(

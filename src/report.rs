@@ -54,11 +54,8 @@ impl Style {
 
 pub fn seconds(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
-    if secs < 10.0 {
-        format!("{secs:.1}s")
-    } else {
-        format!("{secs:.0}s")
-    }
+    let places = if secs < 10.0 { 1 } else { 0 };
+    format!("{secs:.places$}s")
 }
 
 /// A server's retry-after as said to the user. One clamped at parsing was
@@ -127,25 +124,15 @@ fn give_up_reason(give_up: GiveUp, attempts: u32) -> String {
     }
 }
 
-/// The whole failure, for stderr. `extra_fix` adds advice that needs context
-/// the core does not have (the key's last characters, the models that exist).
-pub fn render_failure(
-    failed: &FinalFailure,
-    attempts: u32,
-    elapsed: Duration,
-    extra_fix: Option<&str>,
-) -> String {
-    let failure = &failed.failure;
-    let fix = match extra_fix {
-        Some(extra) => format!("{extra} {}", failure.fix()),
-        None => failure.fix(),
-    };
-    render_failure_with_fix(failed, attempts, elapsed, &fix)
+/// The whole failure, for stderr, with the core's fix.
+pub fn render_failure(failed: &FinalFailure, attempts: u32, elapsed: Duration) -> String {
+    render_failure_with_fix(failed, attempts, elapsed, &failed.failure.fix())
 }
 
 /// `render_failure` with a fix that replaces the failure's own: for a context
 /// the core's advice does not fit (a Message Batch that was not found is not
-/// a wrong model id).
+/// a wrong model id), or adds to it what only the command knows (the key's
+/// last characters, the models that exist).
 pub fn render_failure_with_fix(
     failed: &FinalFailure,
     attempts: u32,
@@ -181,16 +168,13 @@ pub fn render_failure_with_fix(
 /// `HTTP 529 overloaded_error: Overloaded`: the failure's status and type,
 /// and `message`, sanitised; empty when there is none of them.
 pub fn what(failure: &Failure, message: &str) -> String {
-    let mut detail = String::new();
-    if let Some(status) = failure.http_status {
-        detail.push_str(&format!("HTTP {status}"));
-    }
-    if let Some(kind) = &failure.error_type {
-        if !detail.is_empty() {
-            detail.push(' ');
-        }
-        detail.push_str(&sanitize::one_line(kind));
-    }
+    let status = failure.http_status.map(|status| format!("HTTP {status}"));
+    let kind = failure.error_type.as_deref().map(sanitize::one_line);
+    let detail = [status.map(Into::into), kind]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     let message = sanitize::one_line(message);
     match (detail.is_empty(), message.trim().is_empty()) {
         (true, _) => message.into_owned(),

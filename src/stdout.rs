@@ -71,11 +71,3 @@ pub fn failure() -> Option<String> {
         _ => None,
     }
 }
-
-/// The message for a failed stdout: what, and what to do.
-pub fn failure_message(error: &str) -> (String, &'static str) {
-    (
-        format!("could not write to stdout: {error}; the output is incomplete or missing"),
-        "free space on the disk stdout goes to, or redirect stdout elsewhere, then run the command again",
-    )
-}

@@ -527,7 +527,7 @@ fn stopped_for(failure: &Failure) -> String {
         give_up: GiveUp::NotRetryable,
         partial: None,
     };
-    let mut text = report::render_failure(&final_failure, 1, Duration::ZERO, None);
+    let mut text = report::render_failure(&final_failure, 1, Duration::ZERO);
     // The attempt line speaks of one call; the batch line below says what it meant.
     text = text
         .lines()

@@ -20,9 +20,12 @@ use crate::exit_code::ExitCode;
 use crate::log::{CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
 use crate::output_check::check_reply;
 use crate::report::{self, Style};
-use crate::resilience::{AttemptFailure, Category, FinalFailure, SystemClock};
+use crate::resilience::{AttemptFailure, Category, Failure, FinalFailure, SystemClock};
 use crate::sanitize;
 use crate::signal::Signal;
+// A closed stdout (`| head`) is normal use and stays quiet; any other write
+// error is kept by `crate::stdout` for the exit code and the log.
+use crate::stdout::write as write_stdout;
 
 const COMMAND: &str = "ask";
 
@@ -154,21 +157,14 @@ impl ReplySink {
         if self.mode != OutputMode::Stream || text.is_empty() {
             return;
         }
-        let shown = if self.sanitize {
-            sanitize::for_terminal(text)
-        } else {
-            text.into()
+        let shown = match self.sanitize {
+            true => sanitize::for_terminal(text),
+            false => text.into(),
         };
         write_stdout(&shown);
         self.shown_this_attempt = true;
         self.ends_with_newline = text.ends_with('\n');
     }
-}
-
-/// A closed stdout (`| head`) is normal use and stays quiet; any other write
-/// error is kept by `crate::stdout` for the exit code and the log.
-fn write_stdout(text: &str) {
-    crate::stdout::write(text);
 }
 
 struct Ask<'a> {
@@ -197,9 +193,9 @@ impl<'a> Ask<'a> {
         let connection = &settings.connection.client;
         let mut client = Client::new(connection);
         if settings.verbose {
-            eprintln!(
-                "{}",
-                sanitize::one_line(&format!(
+            let proxy = connection.network.proxy_for(&connection.base_url);
+            for line in [
+                format!(
                     "claude-rs: base URL {}, model {}, key {}, timeouts: stall {}, connect {}, deadline {}, retries {}",
                     connection.base_url,
                     settings.request.model,
@@ -211,17 +207,15 @@ impl<'a> Ask<'a> {
                         .deadline
                         .map_or("none".into(), report::seconds),
                     settings.policy.max_retries,
-                ))
-            );
-            let proxy = connection.network.proxy_for(&connection.base_url);
-            eprintln!(
-                "{}",
-                sanitize::one_line(&format!(
+                ),
+                format!(
                     "claude-rs: proxy {}, trusting {}",
                     proxy.map_or("none".into(), |p| p.display()),
                     connection.network.trust.describe()
-                ))
-            );
+                ),
+            ] {
+                eprintln!("{}", sanitize::one_line(&line));
+            }
             client = client.with_trace(Box::new(|text: &str| {
                 for line in text.lines() {
                     eprintln!("{}", sanitize::one_line(line));
@@ -257,31 +251,20 @@ impl<'a> Ask<'a> {
         }
     }
 
-    fn warn_once(&self, warning: Option<String>) {
-        if let Some(warning) = warning {
-            eprintln!("{}", report::warning(&warning));
-        }
-    }
-
     /// What a signal leaves behind: the call line, the JSON object, a notice.
     fn on_interrupt(&self) -> impl FnOnce(Signal, u32, Duration) + Send + 'static {
         let json = self.settings.json;
         // After the terminal's `^C`, on a line of its own.
-        let newline = if self.style.stderr_is_terminal {
-            "\n"
-        } else {
-            ""
-        };
+        let terminal = self.style.stderr_is_terminal;
+        let newline = if terminal { "\n" } else { "" };
         let model = self.settings.request.model.clone();
         let log = EventLog::new(self.settings.log_path.clone())
             .for_mock(self.settings.connection.mock_scenario.is_some());
         move |signal, attempts, elapsed| {
             let by = signal.name();
-            if let Some(warning) = log.append(&CallRecord::interrupted(
+            warn(log.append(&CallRecord::interrupted(
                 COMMAND, &model, by, attempts, elapsed,
-            )) {
-                eprintln!("{}", report::warning(&warning));
-            }
+            )));
             if json {
                 print_json(&JsonFailure {
                     status: "error",
@@ -324,7 +307,7 @@ impl<'a> Ask<'a> {
                     output_shown: sink.shown_this_attempt,
                     ..failed
                 })?;
-            let data = self.check_output(&reply)?;
+            let data = check_reply(&reply, self.settings.expectation.as_ref())?;
             Ok((reply, data))
         });
         interrupt.end();
@@ -338,10 +321,6 @@ impl<'a> Ask<'a> {
         }
     }
 
-    fn check_output(&self, reply: &Reply) -> Result<Value, AttemptFailure> {
-        check_reply(reply, self.settings.expectation.as_ref()).map_err(AttemptFailure::from)
-    }
-
     fn succeed(&self, reply: &Reply, data: Value, attempts: u32, elapsed: Duration) -> ExitCode {
         let message = &reply.message;
         let text = message.text();
@@ -351,16 +330,14 @@ impl<'a> Ask<'a> {
             output_tokens: message.usage.output_tokens,
         };
         if let Some(dir) = &self.settings.fallback_cache {
-            self.warn_once(ReplyCache::new(dir.clone()).put(&self.cache_key(), &text));
+            warn(ReplyCache::new(dir.clone()).put(&self.cache_key(), &text));
         }
         if self.settings.json {
             print_json(&JsonSuccess {
                 status: "success",
                 data,
-                tokens: Tokens {
-                    input: message.usage.input_tokens,
-                    output: message.usage.output_tokens,
-                },
+                // serde_json's map sorts keys: these are in order already.
+                tokens: serde_json::json!({"input": message.usage.input_tokens, "output": message.usage.output_tokens}),
                 request_id: reply.request_id.as_deref(),
                 model: &message.model,
                 stop_reason: message.stop_reason.as_deref(),
@@ -373,10 +350,9 @@ impl<'a> Ask<'a> {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let shown = if self.style.stdout_is_terminal {
-                sanitize::for_terminal(&shown).into_owned()
-            } else {
-                shown
+            let shown = match self.style.stdout_is_terminal {
+                true => sanitize::for_terminal(&shown).into_owned(),
+                false => shown,
             };
             write_stdout(&shown);
             if !shown.ends_with('\n') {
@@ -395,30 +371,23 @@ impl<'a> Ask<'a> {
         if crate::stdout::failure().is_some() {
             record.outcome = OUTPUT_FAILED;
         }
-        self.warn_once(self.log.append(&record));
+        warn(self.log.append(&record));
         if self.settings.usage {
             eprintln!("{}", usage_line(message));
         }
-        if message.stop_reason.as_deref() == Some("model_context_window_exceeded") {
-            eprintln!(
-                "{}",
-                report::warning(&format!(
-                    "the reply stopped because the conversation filled {}'s context window ({} input + {} output tokens); shorten the prompt, or lower --max-tokens to leave the reply room",
-                    message.model, message.usage.input_tokens, message.usage.output_tokens
-                ))
-            );
-        }
-        if message.stop_reason.as_deref() == Some("max_tokens") {
-            eprintln!(
-                "{}",
-                report::warning(&format!(
-                    "the reply was cut at --max-tokens {} ({} output tokens); raise it, e.g. --max-tokens {}",
-                    self.settings.request.max_tokens,
-                    message.usage.output_tokens,
-                    self.settings.request.max_tokens.saturating_mul(2)
-                ))
-            );
-        }
+        let max_tokens = self.settings.request.max_tokens;
+        warn(match message.stop_reason.as_deref() {
+            Some("model_context_window_exceeded") => Some(format!(
+                "the reply stopped because the conversation filled {}'s context window ({} input + {} output tokens); shorten the prompt, or lower --max-tokens to leave the reply room",
+                message.model, message.usage.input_tokens, message.usage.output_tokens
+            )),
+            Some("max_tokens") => Some(format!(
+                "the reply was cut at --max-tokens {max_tokens} ({} output tokens); raise it, e.g. --max-tokens {}",
+                message.usage.output_tokens,
+                max_tokens.saturating_mul(2)
+            )),
+            _ => None,
+        });
         ExitCode::Success
     }
 
@@ -429,7 +398,7 @@ impl<'a> Ask<'a> {
     fn fail(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) -> ExitCode {
         let failure = &failed.failure;
         self.call().log_failure(failed, attempts, elapsed);
-        let extra_fix = self.extra_fix(failure.category);
+        let fix = self.fix(failure);
         let fallback = self.fallback(failure.category);
         if self.settings.json {
             print_json(&JsonFailure {
@@ -441,10 +410,7 @@ impl<'a> Ask<'a> {
                     message: &failure.message,
                     request_id: failure.request_id.as_deref(),
                     retryable: failure.retryable(),
-                    fix: match &extra_fix {
-                        Some(extra) => format!("{extra} {}", failure.fix()),
-                        None => failure.fix(),
-                    },
+                    fix: fix.clone(),
                 },
                 attempts,
                 partial: failed.partial.as_deref(),
@@ -453,7 +419,7 @@ impl<'a> Ask<'a> {
         } else {
             eprintln!(
                 "{}",
-                report::render_failure(failed, attempts, elapsed, extra_fix.as_deref())
+                report::render_failure_with_fix(failed, attempts, elapsed, &fix)
             );
             if let Some(fallback) = &fallback {
                 let note = match &fallback.cached_at {
@@ -472,24 +438,25 @@ impl<'a> Ask<'a> {
         failure.category.exit_code()
     }
 
-    /// Advice that needs what only this command knows.
-    fn extra_fix(&self, category: Category) -> Option<String> {
-        match category {
+    /// The core's fix, after advice that needs what only this command knows.
+    fn fix(&self, failure: &Failure) -> String {
+        let extra = match failure.category {
             Category::Authentication => {
                 let connection = &self.settings.connection;
                 let scripted = match &connection.mock_scenario {
                     Some(_) => "The fake API (--mock) scripts this refusal whatever the key. ",
                     None => "",
                 };
-                Some(format!(
+                format!(
                     "{scripted}The key was rejected; the key in use ({}) ends in {}.",
                     connection.key_source,
                     connection.client.api_key.masked()
-                ))
+                )
             }
-            Category::NotFound => Some(self.models_hint()),
-            _ => None,
-        }
+            Category::NotFound => self.models_hint(),
+            _ => return failure.fix(),
+        };
+        format!("{extra} {}", failure.fix())
     }
 
     fn models_hint(&self) -> String {
@@ -536,6 +503,12 @@ impl<'a> Ask<'a> {
     }
 }
 
+fn warn(warning: Option<String>) {
+    if let Some(warning) = warning {
+        eprintln!("{}", report::warning(&warning));
+    }
+}
+
 /// `usage: 12 input + 85 output tokens · ≈ $0.0013 (claude-sonnet-4-6: $3 / $15 per million)`.
 fn usage_line(message: &crate::api::Message) -> String {
     let usage = &message.usage;
@@ -574,16 +547,10 @@ fn print_json(value: &impl Serialize) {
 }
 
 #[derive(Serialize)]
-struct Tokens {
-    input: u64,
-    output: u64,
-}
-
-#[derive(Serialize)]
 struct JsonSuccess<'a> {
     status: &'static str,
     data: Value,
-    tokens: Tokens,
+    tokens: Value,
     request_id: Option<&'a str>,
     model: &'a str,
     stop_reason: Option<&'a str>,

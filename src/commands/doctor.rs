@@ -84,10 +84,9 @@ fn render(check: &Check, colour: bool) -> String {
     let figure = check.figure.as_deref().unwrap_or("");
     let mut line = format!("{symbol} {:<11} {figure:<8} {}", check.name, check.message);
     if let Some(fix) = &check.fix {
-        let label = if colour {
-            "fix:".green().bold().to_string()
-        } else {
-            "fix:".to_string()
+        let label = match colour {
+            true => "fix:".green().bold(),
+            false => "fix:".normal(),
         };
         line.push_str(&format!("\n  {label} {fix}"));
     }

@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
+use clap::ValueEnum;
 use clap_complete::Shell;
 
 use crate::cli::{GenerateArgs, full_command};
@@ -25,14 +26,8 @@ pub fn write_all(out: &Path) -> std::io::Result<()> {
     let man = out.join("man");
     fs::create_dir_all(&completions)?;
     fs::create_dir_all(&man)?;
-    for shell in [
-        Shell::Bash,
-        Shell::Zsh,
-        Shell::Fish,
-        Shell::PowerShell,
-        Shell::Elvish,
-    ] {
-        clap_complete::generate_to(shell, &mut full_command(), "claude-rs", &completions)?;
+    for shell in Shell::value_variants() {
+        clap_complete::generate_to(*shell, &mut full_command(), "claude-rs", &completions)?;
     }
     let command = full_command();
     write_man(&command, &man, "claude-rs")?;

@@ -14,7 +14,7 @@ use crate::config::{Context, UsageError, log_path};
 use crate::dates;
 use crate::exit_code::ExitCode;
 use crate::log::reader::{self, Damage, Event, LogFiles, Record};
-use crate::log::stats::{Alert, Stats, StatsBuilder, Window};
+use crate::log::stats::{Stats, StatsBuilder, Window};
 use crate::log::{rotated_path, timestamp};
 use crate::report;
 use crate::resilience::Category;
@@ -137,22 +137,16 @@ fn run_list(args: &LogArgs, path: &Path) -> anyhow::Result<ExitCode> {
         });
     })?;
     if tail.matched == 0 {
-        eprintln!("no failures in the log {}{}", path.display(), filters(args));
+        // ` of category rate_limit in the last 1h`
+        let category = args.category.as_ref().map(|c| format!(" of category {c}"));
+        let since = args
+            .since
+            .map(|since| format!(" in the last {}", short(since)));
+        let (category, since) = (category.unwrap_or_default(), since.unwrap_or_default());
+        eprintln!("no failures in the log {}{category}{since}", path.display());
     }
     tail.print();
     Ok(ExitCode::Success)
-}
-
-/// ` of category rate_limit in the last 1h`, for the "none found" message.
-fn filters(args: &LogArgs) -> String {
-    let mut text = String::new();
-    if let Some(category) = &args.category {
-        text.push_str(&format!(" of category {category}"));
-    }
-    if let Some(since) = args.since {
-        text.push_str(&format!(" in the last {}", short(since)));
-    }
-    text
 }
 
 /// `2026-11-26T01:57:56.201Z  overloaded         HTTP 529  req_…  Overloaded`
@@ -193,42 +187,63 @@ fn run_stats(args: &LogStatsArgs, path: &Path) -> anyhow::Result<ExitCode> {
     };
     let stats = builder.finish();
     let alert = args.alert_below.and_then(|below| stats.alert(below));
-    let report = StatsReport {
-        path,
-        since,
-        until,
-        args,
-        stats: &stats,
-        alert: alert.as_ref(),
-        damage: &damage,
+    let json = StatsJson {
+        log: path.display().to_string(),
+        since: timestamp(since),
+        until: timestamp(until),
+        window_secs: stats.window.as_secs_f64(),
+        calls: stats.calls,
+        successes: stats.successes,
+        success_rate: stats.success_rate(),
+        failures: stats
+            .failures
+            .iter()
+            // serde_json's map sorts keys: these are in order already.
+            .map(|(category, count)| serde_json::json!({"category": category.as_str(), "count": count}))
+            .collect(),
+        retries: stats.retries,
+        worst_window: stats.worst_window().map(|w| WindowJson {
+            start: timestamp(w.start),
+            end: timestamp(dates::later(w.start, stats.window)),
+            calls: w.calls,
+            successes: w.successes,
+            success_rate: w.success_rate(),
+            dominant_category: w.dominant().map(Category::as_str),
+        }),
+        alert: alert
+            .as_ref()
+            .zip(args.alert_below)
+            .map(|(a, below)| AlertJson {
+                below,
+                windows_below: a.windows_below,
+                category: a.category.as_str(),
+                exit_code: a.category.exit_code().code(),
+            }),
+        damaged_lines: damage.lines,
     };
     print_stdout_line(&match args.json {
-        true => serde_json::to_string(&report.json()).unwrap_or_default(),
-        false => report.text(),
+        true => serde_json::to_string(&json).unwrap_or_default(),
+        false => json.text(&stats, args),
     });
     Ok(match (&alert, args.alert_below) {
         (Some(alert), Some(below)) => {
-            eprintln!("{}", alert_text(alert, below, args));
+            let windows = match alert.windows_below {
+                1 => "1 window".to_string(),
+                n => format!("{n} windows"),
+            };
+            eprintln!(
+                "alert: {windows} of {} in the last {} had a success rate below {below}%; the worst, from {}, {}; exiting {} (category {})",
+                short(args.window),
+                short(args.since),
+                timestamp(alert.worst.start),
+                window_summary(alert.worst),
+                alert.category.exit_code().code(),
+                alert.category
+            );
             alert.category.exit_code()
         }
         _ => ExitCode::Success,
     })
-}
-
-fn alert_text(alert: &Alert, below: f64, args: &LogStatsArgs) -> String {
-    let windows = match alert.windows_below {
-        1 => "1 window".to_string(),
-        n => format!("{n} windows"),
-    };
-    format!(
-        "alert: {windows} of {} in the last {} had a success rate below {below}%; the worst, from {}, {}; exiting {} (category {})",
-        short(args.window),
-        short(args.since),
-        timestamp(alert.worst.start),
-        window_summary(alert.worst),
-        alert.category.exit_code().code(),
-        alert.category
-    )
 }
 
 /// `50.0% of 10 calls succeeded (5 failed, mostly overloaded)`
@@ -245,16 +260,6 @@ fn window_summary(window: &Window) -> String {
     text
 }
 
-struct StatsReport<'a> {
-    path: &'a Path,
-    since: SystemTime,
-    until: SystemTime,
-    args: &'a LogStatsArgs,
-    stats: &'a Stats,
-    alert: Option<&'a Alert<'a>>,
-    damage: &'a Damage,
-}
-
 /// The `log stats --json` shape (docs/json.md).
 #[derive(Serialize)]
 struct StatsJson {
@@ -265,17 +270,11 @@ struct StatsJson {
     calls: u64,
     successes: u64,
     success_rate: Option<f64>,
-    failures: Vec<CategoryCount>,
+    failures: Vec<serde_json::Value>,
     retries: u64,
     worst_window: Option<WindowJson>,
     alert: Option<AlertJson>,
     damaged_lines: u64,
-}
-
-#[derive(Serialize)]
-struct CategoryCount {
-    category: &'static str,
-    count: u64,
 }
 
 #[derive(Serialize)]
@@ -296,49 +295,9 @@ struct AlertJson {
     exit_code: u8,
 }
 
-impl StatsReport<'_> {
-    fn json(&self) -> StatsJson {
-        let stats = self.stats;
-        StatsJson {
-            log: self.path.display().to_string(),
-            since: timestamp(self.since),
-            until: timestamp(self.until),
-            window_secs: stats.window.as_secs_f64(),
-            calls: stats.calls,
-            successes: stats.successes,
-            success_rate: stats.success_rate(),
-            failures: stats
-                .failures
-                .iter()
-                .map(|(category, count)| CategoryCount {
-                    category: category.as_str(),
-                    count: *count,
-                })
-                .collect(),
-            retries: stats.retries,
-            worst_window: stats.worst_window().map(|w| WindowJson {
-                start: timestamp(w.start),
-                end: timestamp(dates::later(w.start, stats.window)),
-                calls: w.calls,
-                successes: w.successes,
-                success_rate: w.success_rate(),
-                dominant_category: w.dominant().map(Category::as_str),
-            }),
-            alert: self
-                .alert
-                .zip(self.args.alert_below)
-                .map(|(a, below)| AlertJson {
-                    below,
-                    windows_below: a.windows_below,
-                    category: a.category.as_str(),
-                    exit_code: a.category.exit_code().code(),
-                }),
-            damaged_lines: self.damage.lines,
-        }
-    }
-
-    fn text(&self) -> String {
-        let stats = self.stats;
+impl StatsJson {
+    /// The same for a person; `stats` for what the JSON has only in numbers.
+    fn text(&self, stats: &Stats, args: &LogStatsArgs) -> String {
         let failures = match stats.failures.is_empty() {
             true => "none".to_string(),
             false => stats
@@ -352,16 +311,12 @@ impl StatsReport<'_> {
             || "none (no calls)".to_string(),
             |w| format!("{}, from {}", window_summary(w), timestamp(w.start)),
         );
-        let window_label = format!("worst {}:", short(self.args.window));
+        let window_label = format!("worst {}:", short(args.window));
         [
-            ("log:", self.path.display().to_string()),
+            ("log:", self.log.clone()),
             (
                 "since:",
-                format!(
-                    "{} (the last {})",
-                    timestamp(self.since),
-                    short(self.args.since)
-                ),
+                format!("{} (the last {})", self.since, short(args.since)),
             ),
             ("calls:", stats.calls.to_string()),
             (

@@ -70,10 +70,7 @@ pub fn start_for(connection: &mut Connection) -> Result<Option<MockServer>, Usag
 
 pub fn run(args: &MockArgs, env: EnvLookup) -> anyhow::Result<ExitCode> {
     let config = build_config(args)?;
-    let ca_file = match config.tls {
-        true => Some(write_test_ca(env)?),
-        false => None,
-    };
+    let ca_file = config.tls.then(|| write_test_ca(env)).transpose()?;
     let server = MockServer::start(config).map_err(|e| {
         UsageError::new(
             format!("could not start the fake API on port {}: {e}", args.port),
@@ -82,13 +79,12 @@ pub fn run(args: &MockArgs, env: EnvLookup) -> anyhow::Result<ExitCode> {
     })?;
     let url = server.base_url();
     crate::stdout::line(&url);
-    let trust = match ca_file {
-        Some(path) => format!(
+    let trust = ca_file.map_or_else(String::new, |path| {
+        format!(
             "\n  its certificate is signed by a test CA: pass --ca-cert {0} (or export SSL_CERT_FILE={0})",
             path.display()
-        ),
-        None => String::new(),
-    };
+        )
+    });
     eprintln!(
         "claude-rs mock: the fake Anthropic API is listening on {url}\n  \
          export ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=sk-ant-mock-anything{trust}\n  \
@@ -139,12 +135,10 @@ fn build_config(args: &MockArgs) -> Result<MockConfig, UsageError> {
     let polls = ": a batch needs at least one poll to end";
     config.batch_polls =
         at_least_one("--batch-polls", args.batch_polls, polls)?.unwrap_or(config.batch_polls);
-    if let Some(ms) = args.latency_ms {
-        config.latency = Duration::from_millis(ms);
-    }
-    if let Some(seed) = args.seed {
-        config.seed = seed;
-    }
+    config.latency = args
+        .latency_ms
+        .map_or(config.latency, Duration::from_millis);
+    config.seed = args.seed.unwrap_or(config.seed);
     Ok(config)
 }
 

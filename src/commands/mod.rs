@@ -17,8 +17,3 @@ mod preflight;
 pub(crate) fn print_stdout_line(text: &str) {
     crate::stdout::line(&crate::secret::scrub(text));
 }
-
-/// One line of the user's data (a reply) on stdout, exactly as it is.
-pub(crate) fn print_data_line(text: &str) {
-    crate::stdout::line(text);
-}

@@ -107,7 +107,7 @@ fn print_count(settings: &AskSettings, client: &Client, params: &MessageParams) 
             }
             eprintln!(
                 "{}",
-                report::render_failure(&failed, outcome.attempts, outcome.elapsed, None)
+                report::render_failure(&failed, outcome.attempts, outcome.elapsed)
             );
             failure.category.exit_code()
         }

@@ -2,12 +2,12 @@
 //! auth (it accepts the key), model (it serves the model), rate_limits and
 //! clock (read off the headers of those same answers: no extra request).
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use super::check::{Check, millis, secs};
-use crate::api::Client;
+use super::check::{Check, Status, millis, secs};
 use crate::api::client::ModelsResponse;
 use crate::api::models::{DEFAULT_MODEL, close_matches, deprecation};
+use crate::api::{Client, model_facts};
 use crate::resilience::{Category, Cause, Failure};
 use crate::secret::ApiKey;
 
@@ -99,16 +99,15 @@ pub fn auth(client: &Client, key: &ApiKey, timeout: Duration) -> (Check, Option<
             ),
         ),
         Err(failure) => {
-            let mut detail = format!("HTTP {}", response.status);
-            if let Some(kind) = &failure.error_type {
-                detail.push_str(&format!(" {kind}"));
-            }
-            let source = match &response.request_id {
-                Some(id) => id.clone(),
-                None => "no request-id: probably a proxy answered, not the API".to_string(),
-            };
+            let kind = failure.error_type.as_deref().map(|kind| format!(" {kind}"));
+            let source = response
+                .request_id
+                .as_deref()
+                .unwrap_or("no request-id: probably a proxy answered, not the API");
             let message = format!(
-                "{detail}: {} (key {}, {source})",
+                "HTTP {}{}: {} (key {}, {source})",
+                response.status,
+                kind.unwrap_or_default(),
                 failure.message,
                 key.masked()
             );
@@ -124,9 +123,27 @@ pub fn auth(client: &Client, key: &ApiKey, timeout: Duration) -> (Check, Option<
     (check.with_figure(figure), Some(response))
 }
 
-/// Check 8: the model is served to this key. The list holds dated ids; an
-/// alias is found by asking for it by name.
+/// Check 8: the model is served to this key, then (issue 12) the limits and
+/// capabilities the Models API states for it, or the built-in table's,
+/// saying which.
 pub fn model(client: &Client, model: &str, listed: &[String], timeout: Duration) -> Check {
+    let mut check = served_to_key(client, model, listed, timeout);
+    if matches!(check.status, Status::Pass | Status::Warn) {
+        let facts = model_facts::lookup(client, None, model);
+        check
+            .message
+            .push_str(&format!("; {} (from {})", facts.describe(), facts.source));
+        if !facts.capabilities.is_empty() {
+            check
+                .message
+                .push_str(&format!("; supports {}", facts.capabilities.join(", ")));
+        }
+    }
+    check
+}
+
+/// The list holds dated ids; an alias is found by asking for it by name.
+fn served_to_key(client: &Client, model: &str, listed: &[String], timeout: Duration) -> Check {
     if listed.iter().any(|id| id == model) {
         return served(model, format!("{model} is served to this key"));
     }
@@ -267,7 +284,12 @@ pub fn clock(responses: &[&ModelsResponse]) -> Check {
     let Some((server, local)) = dated else {
         return Check::skip("clock", "no Date header on the API's answers");
     };
-    let skew = skew_secs(local, server);
+    // Local minus server, in whole seconds. `Date` is truncated to the
+    // second, so a clock in step reads 0 or +1.
+    let skew = match local.duration_since(server) {
+        Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+        Err(behind) => i64::try_from(behind.duration().as_secs()).map_or(i64::MIN + 1, |s| -s),
+    };
     let figure = format!("{skew:+} s");
     if skew.abs() > MAX_CLOCK_SKEW_SECS {
         let direction = if skew > 0 { "ahead of" } else { "behind" };
@@ -288,20 +310,12 @@ pub fn clock(responses: &[&ModelsResponse]) -> Check {
     .with_figure(figure)
 }
 
-/// Local minus server, in whole seconds. `Date` is truncated to the second,
-/// so a clock in step reads 0 or +1.
-fn skew_secs(local: SystemTime, server: SystemTime) -> i64 {
-    match local.duration_since(server) {
-        Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
-        Err(behind) => i64::try_from(behind.duration().as_secs()).map_or(i64::MIN + 1, |s| -s),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diagnose::check::Status;
     use proptest::prelude::*;
+    use std::time::SystemTime;
 
     fn response(
         headers: &[(&str, &str)],

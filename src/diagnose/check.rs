@@ -119,12 +119,8 @@ pub fn millis(duration: Duration) -> String {
 
 /// `5 s`, `0.5 s`: how a timeout is named in messages.
 pub fn secs(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{secs} s")
-    }
+    // A whole number of seconds is written without a point: `5`, not `5.0`.
+    format!("{} s", duration.as_secs_f64())
 }
 
 /// The exit code of the first failing check, else success: the first

@@ -49,37 +49,35 @@ pub struct Settings {
     pub log_path: Option<PathBuf>,
 }
 
-/// One finding: what was found, and the fix when something is wrong.
+/// One finding: what was found, the fix when something is wrong, and
+/// whether that makes the setting unusable (else it is only doubtful).
 struct Finding {
     text: String,
-    problem: Option<Problem>,
-}
-
-enum Problem {
-    Fatal(String),
-    Doubtful(String),
+    fix: Option<String>,
+    fatal: bool,
 }
 
 impl Finding {
     fn fine(text: String) -> Finding {
         Finding {
             text,
-            problem: None,
+            fix: None,
+            fatal: false,
         }
     }
 
     fn doubtful(text: String, fix: String) -> Finding {
         Finding {
-            text,
-            problem: Some(Problem::Doubtful(fix)),
+            fix: Some(fix),
+            ..Finding::fine(text)
         }
     }
 
     /// A setting that cannot be used: its problem, and its fix as a sentence.
     fn refused(text: String, error: &UsageError) -> Finding {
         Finding {
-            text,
-            problem: Some(Problem::Fatal(format!("{}.", capitalised(&error.fix)))),
+            fatal: true,
+            ..Finding::doubtful(text, format!("{}.", capitalised(&error.fix)))
         }
     }
 }
@@ -180,11 +178,12 @@ fn target(ctx: &Context) -> (Result<Target, String>, Finding) {
         }
         Ok((None, url)) => {
             let finding = Finding {
-                text: format!("the base URL '{url}' has no host"),
-                problem: Some(Problem::Fatal(
+                fatal: true,
+                ..Finding::doubtful(
+                    format!("the base URL '{url}' has no host"),
                     "Set ANTHROPIC_BASE_URL to scheme://host[:port], e.g. https://api.anthropic.com."
                         .into(),
-                )),
+                )
             };
             (Err(invalid), finding)
         }
@@ -217,10 +216,7 @@ fn withhold_key(
 
 fn model(flag: Option<&str>, ctx: &Context) -> (Result<String, String>, Finding) {
     match config::model(flag, ctx) {
-        Ok(model) => {
-            let finding = Finding::fine(format!("model {model}"));
-            (Ok(model), finding)
-        }
+        Ok(model) => (Ok(model.clone()), Finding::fine(format!("model {model}"))),
         Err(error) => {
             let finding = Finding::refused(error.problem.clone(), &error);
             (Err("no valid model id (config failed)".into()), finding)
@@ -231,27 +227,14 @@ fn model(flag: Option<&str>, ctx: &Context) -> (Result<String, String>, Finding)
 /// One line for all findings: the worst decides the status, problems first.
 fn verdict(findings: &[Finding]) -> Check {
     let mut ordered: Vec<&Finding> = findings.iter().collect();
-    ordered.sort_by_key(|f| match f.problem {
-        Some(Problem::Fatal(_)) => 0,
-        Some(Problem::Doubtful(_)) => 1,
-        None => 2,
-    });
+    ordered.sort_by_key(|f| (!f.fatal, f.fix.is_none()));
     let message = ordered
         .iter()
         .map(|f| f.text.as_str())
         .collect::<Vec<_>>()
         .join("; ");
-    let fixes: Vec<&str> = ordered
-        .iter()
-        .filter_map(|f| match &f.problem {
-            Some(Problem::Fatal(fix) | Problem::Doubtful(fix)) => Some(fix.as_str()),
-            None => None,
-        })
-        .collect();
-    let fatal = findings
-        .iter()
-        .any(|f| matches!(f.problem, Some(Problem::Fatal(_))));
-    match (fatal, fixes.is_empty()) {
+    let fixes: Vec<&str> = ordered.iter().filter_map(|f| f.fix.as_deref()).collect();
+    match (findings.iter().any(|f| f.fatal), fixes.is_empty()) {
         (true, _) => Check::fail(NAME, message, fixes.join(" "), ExitCode::Usage),
         (false, false) => Check::warn(NAME, message, fixes.join(" ")),
         (false, true) => Check::pass(NAME, message),
@@ -260,10 +243,8 @@ fn verdict(findings: &[Finding]) -> Check {
 
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    let first = chars.next().map(char::to_uppercase);
+    first.into_iter().flatten().chain(chars).collect()
 }
 
 #[cfg(test)]

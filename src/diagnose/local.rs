@@ -105,10 +105,7 @@ fn verdict(recent: &Stats, hour: &Stats) -> Check {
             Check::warn("health", message, fix)
         }
     };
-    match figure {
-        Some(figure) => check.with_figure(figure),
-        None => check,
-    }
+    Check { figure, ..check }
 }
 
 /// Check 12: the log opens for appending (nothing is written) with mode 0600.

@@ -9,7 +9,6 @@ pub mod api;
 pub mod check;
 pub mod config;
 pub mod local;
-mod model;
 pub mod network;
 pub(crate) mod probe;
 pub mod proxy;
@@ -23,7 +22,6 @@ use crate::api::client::ModelsResponse;
 use crate::api::{Client, ClientSettings, Network};
 use crate::config::user::Source;
 use crate::config::{Context, UsageError};
-use crate::secret::ApiKey;
 use config::{Settings, Target};
 use network::Hop;
 use proxy::ProxyHop;
@@ -141,7 +139,17 @@ fn online(
         api::http(&client, timeout)
     });
     let keyed = match (&target, &settings.key) {
-        (Ok(target), Some(key)) => Some((keyed_client(target, key, network, timeout), key)),
+        (Ok(target), Some(key)) => {
+            let client = Client::new(&ClientSettings {
+                base_url: target.base_url.clone(),
+                api_key: key.clone(),
+                connect_timeout: timeout,
+                stall_timeout: timeout,
+                max_connections: 1,
+                network: network.clone(),
+            });
+            Some((client, key))
+        }
         _ => None,
     };
     let can_authenticate = answered.as_ref().map_err(Clone::clone).and_then(|_| {
@@ -163,8 +171,7 @@ fn online(
         Ok((client, model, listed))
     });
     let _ = report.after("model", can_look_up, |(client, model, listed)| {
-        let check = api::model(client, model, listed, timeout);
-        (model::with_facts(check, client, model), Some(()))
+        (api::model(client, model, listed, timeout), Some(()))
     });
     read_headers(&answered, &authed, report);
 }
@@ -178,7 +185,14 @@ fn reach(
     timeout: Duration,
     report: &mut Report,
 ) -> Needed<()> {
-    let hop = target.clone().map(|target| first_hop(target, proxy));
+    // The first connection goes to the proxy when one applies (it resolves
+    // and reaches the API itself), else to the API host.
+    let hop = target.clone().map(|target| Hop {
+        host: proxy.map_or(target.host.as_str(), |p| p.host()).to_string(),
+        port: proxy.map_or(target.port, |p| p.port()),
+        proxy: proxy.map(|p| p.name()),
+        api_host: target.host.clone(),
+    });
     let resolved = report.after("dns", hop, |hop| network::dns(&hop, timeout));
     let connected = report.after("tcp", resolved, |resolved| network::tcp(&resolved, timeout));
     if target.as_ref().is_ok_and(|t| !t.https) {
@@ -209,28 +223,6 @@ fn read_headers(
     let _ = report.after("clock", heard, |responses| {
         (api::clock(&responses), Some(()))
     });
-}
-
-/// Where the first connection goes: the proxy when one applies (it resolves
-/// and reaches the API itself), else the API host.
-fn first_hop(target: &Target, proxy: Option<&ProxyHop>) -> Hop {
-    Hop {
-        host: proxy.map_or(target.host.as_str(), |p| p.host()).to_string(),
-        port: proxy.map_or(target.port, |p| p.port()),
-        proxy: proxy.map(|p| p.name()),
-        api_host: target.host.clone(),
-    }
-}
-
-fn keyed_client(target: &Target, key: &ApiKey, network: &Network, timeout: Duration) -> Client {
-    Client::new(&ClientSettings {
-        base_url: target.base_url.clone(),
-        api_key: key.clone(),
-        connect_timeout: timeout,
-        stall_timeout: timeout,
-        max_connections: 1,
-        network: network.clone(),
-    })
 }
 
 /// An environment made of fixed pairs, for the checks' unit tests.

@@ -50,8 +50,10 @@ pub fn dns(hop: &Hop, timeout: Duration) -> (Check, Option<Resolved>) {
         None => (String::new(), hop.host.clone()),
     };
     let resolved = |address| {
-        let hop = hop.clone();
-        Some(Resolved { hop, address })
+        Some(Resolved {
+            hop: hop.clone(),
+            address,
+        })
     };
     if let Ok(ip) = hop.host.parse::<IpAddr>() {
         let message = format!("{proxy_note}{subject} is an IP address: nothing to resolve");
@@ -116,9 +118,7 @@ fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, 
                 .map(Iterator::collect::<Vec<_>>);
             let _ = sender.send(result);
         });
-    if let Err(error) = spawned {
-        return Err(Lookup::Failed(error));
-    }
+    spawned.map_err(Lookup::Failed)?;
     match receiver.recv_timeout(timeout) {
         Ok(result) => result.map_err(Lookup::Failed),
         Err(_) => Err(Lookup::TimedOut),

@@ -128,10 +128,7 @@ fn assess(
             hop.display(),
             target.host
         );
-        return (
-            with_doubts(Check::pass(NAME, message), &unusable, env),
-            None,
-        );
+        return (with_doubts(message, &unusable, env), None);
     }
     let mut message = format!("{source} → {} applies to {}", hop.display(), target.host);
     if target.https && matches!(hop.variable, Some("HTTP_PROXY" | "http_proxy")) {
@@ -139,10 +136,7 @@ fn assess(
             " (the first of ALL_PROXY, HTTPS_PROXY, HTTP_PROXY set is used for every scheme)",
         );
     }
-    (
-        with_doubts(Check::pass(NAME, message), &unusable, env),
-        Some(hop),
-    )
+    (with_doubts(message, &unusable, env), Some(hop))
 }
 
 fn no_proxy_in_use(set: &[&str], unusable: &[&'static str]) -> Check {
@@ -160,9 +154,10 @@ fn no_proxy_in_use(set: &[&str], unusable: &[&'static str]) -> Check {
 }
 
 /// Turns a passing check into a warning when something set is ignored.
-fn with_doubts(check: Check, unusable: &[&'static str], env: EnvLookup) -> Check {
+/// A pass with `message`, unless a variable is unusable or NO_PROXY is spaced.
+fn with_doubts(message: String, unusable: &[&'static str], env: EnvLookup) -> Check {
     if !unusable.is_empty() {
-        return unusable_warning(unusable, &check.message);
+        return unusable_warning(unusable, &message);
     }
     let spaced = NO_PROXY_VARIABLES
         .iter()
@@ -171,15 +166,12 @@ fn with_doubts(check: Check, unusable: &[&'static str], env: EnvLookup) -> Check
         // ureq compares NO_PROXY entries untrimmed: " example.com" never matches.
         Some(name) => Check::warn(
             NAME,
-            format!(
-                "{}; {name} has spaces around its entries, which then never match",
-                check.message
-            ),
+            format!("{message}; {name} has spaces around its entries, which then never match"),
             format!(
                 "Write {name} without spaces, e.g. {name}=localhost,127.0.0.1,.internal.example"
             ),
         ),
-        None => check,
+        None => Check::pass(NAME, message),
     }
 }
 

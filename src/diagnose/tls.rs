@@ -59,9 +59,13 @@ pub fn check(
                 Trust::Bundled => String::new(),
                 other => format!(" against {}", other.describe()),
             };
+            let version = match version {
+                Some(ProtocolVersion::TLSv1_3) => "TLS 1.3",
+                Some(ProtocolVersion::TLSv1_2) => "TLS 1.2",
+                _ => "TLS",
+            };
             let message = format!(
-                "{} with {}{via}, certificate verified{against}{issuer}",
-                version_name(version),
+                "{version} with {}{via}, certificate verified{against}{issuer}",
                 target.host
             );
             (Check::pass(NAME, message).with_figure(figure), Some(()))
@@ -81,19 +85,20 @@ fn failure_check(
     timeout: Duration,
 ) -> Check {
     match error {
-        HandshakeError::Tls(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
-            let failure = classify_transport(
-                ureq::Error::Rustls(rustls::Error::InvalidCertificate(
-                    CertificateError::UnknownIssuer,
-                )),
-                None,
-            );
+        HandshakeError::Tls(
+            error @ rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        ) => {
+            let failure = classify_transport(ureq::Error::Rustls(error), None);
             let message = format!(
                 "the certificate for {}{issuer} is not signed by a CA claude-rs trusts ({}): this smells of TLS interception (a corporate proxy or antivirus inspecting HTTPS)",
                 target.host,
                 trust.describe()
             );
-            Check::failed(NAME, &failure, message, interception_fix(&target.host))
+            let fix = format!(
+                "If your network inspects HTTPS (a proxy in HTTPS_PROXY, or a transparent one), trust its CA: get its certificate as PEM from IT and pass --ca-cert FILE (or set SSL_CERT_FILE=FILE), or, if the CA is installed in the system's store, use --native-roots; otherwise ask IT to exempt {} from inspection.",
+                target.host
+            );
+            Check::failed(NAME, &failure, message, fix)
         }
         HandshakeError::Tls(error @ rustls::Error::InvalidMessage(_)) => {
             let failure = classify_transport(ureq::Error::Rustls(error), None);
@@ -113,7 +118,15 @@ fn failure_check(
             let message = format!("no TLS handshake within {}", secs(timeout));
             Check::failed(NAME, &failure, message, NOT_TLS_FIX)
         }
-        HandshakeError::Io(error) if is_closed(&error) => {
+        HandshakeError::Io(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+            ) =>
+        {
             let failure = classify_transport(
                 ureq::Error::Tls("the server closed the connection during the handshake"),
                 None,
@@ -127,22 +140,7 @@ fn failure_check(
     }
 }
 
-fn interception_fix(host: &str) -> String {
-    format!(
-        "If your network inspects HTTPS (a proxy in HTTPS_PROXY, or a transparent one), trust its CA: get its certificate as PEM from IT and pass --ca-cert FILE (or set SSL_CERT_FILE=FILE), or, if the CA is installed in the system's store, use --native-roots; otherwise ask IT to exempt {host} from inspection."
-    )
-}
 const NOT_TLS_FIX: &str = "Check that ANTHROPIC_BASE_URL's port speaks TLS: for a plain-HTTP endpoint (a local gateway or mock) use http://; otherwise a firewall or proxy may be holding the connection.";
-
-fn is_closed(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-    )
-}
 
 /// Asks an http proxy for a tunnel to the API, as ureq does before its own
 /// handshake. Failures are the proxy's and are named so.
@@ -185,14 +183,6 @@ fn open_tunnel(
             };
             Err(Check::failed(NAME, &failure, failure.message.clone(), fix))
         }
-    }
-}
-
-fn version_name(version: Option<ProtocolVersion>) -> &'static str {
-    match version {
-        Some(ProtocolVersion::TLSv1_3) => "TLS 1.3",
-        Some(ProtocolVersion::TLSv1_2) => "TLS 1.2",
-        _ => "TLS",
     }
 }
 

@@ -12,13 +12,13 @@ use crate::batch::remote::show;
 use crate::batch::remote::state::State;
 use crate::batch::resume::{open_output, read_output};
 use crate::cli::BatchArgs;
-use crate::commands::print_data_line;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::{self, Style};
 use crate::sanitize;
 use crate::signal::Signals;
+use crate::stdout::line as print_data_line;
 
 /// How many batches `--list` shows.
 const LIST_LIMIT: u32 = 20;

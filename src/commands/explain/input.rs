@@ -184,26 +184,36 @@ fn quoted(text: &str) -> Option<Understood> {
             .next()?
             .ok()
     });
+    match (status, body) {
+        (Some(status), body) => Some(answered(
+            InputKind::Quoted,
+            status,
+            body.map(|body| body.to_string()),
+            request_id_in(text),
+        )),
+        (None, Some(body)) => error_body(&body),
+        (None, None) => None,
+    }
+}
+
+/// A status, classified with the body that came with it when one did.
+fn answered(
+    kind: InputKind,
+    status: u16,
+    body: Option<String>,
+    request_id: Option<String>,
+) -> Understood {
+    let Some(body) = body else {
+        let mut failure = classify_status(status);
+        failure.request_id = request_id;
+        return Understood::new(kind, failure);
+    };
     let meta = ResponseMeta {
-        request_id: request_id_in(text),
+        request_id,
         ..ResponseMeta::default()
     };
-    let failure = match (status, &body) {
-        (Some(status), Some(body)) => classify_response(
-            status,
-            &meta,
-            body.to_string().as_bytes(),
-            SystemTime::now(),
-        ),
-        (Some(status), None) => {
-            let mut failure = classify_status(status);
-            failure.request_id = meta.request_id.clone();
-            return Some(Understood::new(InputKind::Quoted, failure));
-        }
-        (None, Some(body)) => return error_body(body),
-        (None, None) => return None,
-    };
-    Some(Understood::new(InputKind::Quoted, failure).with_message())
+    let failure = classify_response(status, &meta, body.as_bytes(), SystemTime::now());
+    Understood::new(kind, failure).with_message()
 }
 
 /// Three-digit numbers from 300 to 599 written as a status: at the start,
@@ -423,20 +433,9 @@ fn sse(text: &str) -> Result<Understood, String> {
 fn sdk_exception(text: &str) -> Option<Understood> {
     let (status, body) = text.lines().find_map(status_and_body)?;
     // The TypeScript SDK's words for an error response without a body.
-    if body.is_empty() || body.starts_with("status code (no body)") {
-        return Some(Understood::new(
-            InputKind::SdkException,
-            classify_status(status),
-        ));
-    }
-    let bytes = sdk_body(body);
-    let failure = classify_response(
-        status,
-        &ResponseMeta::default(),
-        bytes.as_bytes(),
-        SystemTime::now(),
-    );
-    Some(Understood::new(InputKind::SdkException, failure).with_message())
+    let no_body = body.is_empty() || body.starts_with("status code (no body)");
+    let body = (!no_body).then(|| sdk_body(body));
+    Some(answered(InputKind::SdkException, status, body, None))
 }
 
 /// `… Error code: 429 - {…}` (Python), or `429 {…}` after an optional

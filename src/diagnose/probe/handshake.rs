@@ -88,9 +88,7 @@ fn connect(
         if started.elapsed() > timeout {
             return Err(HandshakeError::TimedOut);
         }
-        if let Err(error) = connection.complete_io(stream) {
-            return Err(handshake_error(error));
-        }
+        connection.complete_io(stream).map_err(handshake_error)?;
     }
     Ok(connection.protocol_version())
 }
