@@ -1,12 +1,17 @@
 //! What a person watching a batch sees on stderr: on a terminal, a progress
 //! bar with retry and breaker notices printed above it; anywhere else,
-//! nothing until the summary (a log file fills up with bars otherwise).
+//! nothing until the summary (a log file fills up with bars otherwise) but
+//! warnings and, for a remote batch, the batch ids as they are created. A
+//! local bar counts the results written; a remote one the items Anthropic
+//! has processed (from `request_counts`).
 
 use std::time::{Duration, Instant};
 
 use colored::Colorize;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::api::batches::RequestCounts;
+use crate::call::Say;
 use crate::report;
 use crate::resilience::breaker::BreakerEvent;
 
@@ -30,7 +35,7 @@ pub struct Figures {
 /// `suspend` still prints). Its fixed part is under 40 columns and the
 /// message, last, is the one element that gives way: cut at the terminal's
 /// edge, so a narrow terminal never sees the line wrap or the bar vanish.
-pub fn stderr_bar(total: u64, on_terminal: bool) -> ProgressBar {
+fn stderr_bar(total: u64, on_terminal: bool) -> ProgressBar {
     if !on_terminal {
         return ProgressBar::hidden();
     }
@@ -66,11 +71,20 @@ impl Progress {
         ));
     }
 
-    /// A line above the bar; nothing when not on a terminal or --quiet.
-    pub fn notice(&self, line: &str) {
-        if self.notices {
-            self.bar.suspend(|| eprintln!("{line}"));
+    /// The counts over every Message Batch followed, and how many have ended.
+    pub fn update_batches(&self, counts: &RequestCounts, batches: usize, ended: usize) {
+        if self.bar.is_hidden() {
+            return;
         }
+        self.bar.set_length(counts.total());
+        self.bar.set_position(counts.done());
+        self.bar
+            .set_message(batches_message(counts, batches, ended));
+    }
+
+    /// A line that must always be seen (a batch id as it is created).
+    pub fn line(&self, text: &str) {
+        self.bar.suspend(|| eprintln!("{text}"));
     }
 
     /// Output that must not be drawn over (results on a terminal's stdout, warnings).
@@ -81,6 +95,44 @@ impl Progress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+impl Say for Progress {
+    /// A line above the bar; nothing when not on a terminal or --quiet.
+    fn notice(&self, line: &str) {
+        if self.notices {
+            self.line(line);
+        }
+    }
+
+    fn warning(&self, line: &str) {
+        self.line(&report::warning(line));
+    }
+}
+
+/// Plain stderr, for the calls that draw no bar (`--status`, `--cancel`, `--list`).
+pub struct Plain {
+    pub quiet: bool,
+}
+
+impl Say for Plain {
+    fn notice(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    fn warning(&self, line: &str) {
+        eprintln!("{}", report::warning(line));
+    }
+}
+
+fn batches_message(counts: &RequestCounts, batches: usize, ended: usize) -> String {
+    let noun = if batches == 1 { "batch" } else { "batches" };
+    format!(
+        "✓ {} ✗ {} canceled {} expired {} · {ended}/{batches} {noun} ended",
+        counts.succeeded, counts.errored, counts.canceled, counts.expired
+    )
 }
 
 fn message(figures: Figures, elapsed: Duration) -> String {
@@ -137,5 +189,20 @@ mod tests {
             "✓ 120 ✗ 3 ↻ 14 · 274 req/min"
         );
         assert_eq!(per_minute(10, Duration::ZERO), 0.0);
+    }
+
+    #[test]
+    fn the_remote_message_shows_each_kind_and_the_batches() {
+        let counts = RequestCounts {
+            processing: 5,
+            succeeded: 90,
+            errored: 3,
+            canceled: 1,
+            expired: 1,
+        };
+        assert_eq!(
+            batches_message(&counts, 2, 1),
+            "✓ 90 ✗ 3 canceled 1 expired 1 · 1/2 batches ended"
+        );
     }
 }

@@ -23,6 +23,7 @@ use super::resume::{Done, Status};
 use super::source::{Entry, InputFile, for_each_entry};
 use super::summary::Tally;
 use super::worker::{Event, Outcome, Shared};
+use crate::call::Say;
 use crate::config::RequestDefaults;
 use crate::resilience::{Category, Failure};
 use crate::signal::{Signal, Signals};
@@ -326,9 +327,7 @@ fn collect(
                 writer.tally.unfinished += 1;
             }
             Event::Notice(line) => progress.notice(&line),
-            Event::Warning(text) => {
-                progress.suspend(|| eprintln!("{}", crate::report::warning(&text)));
-            }
+            Event::Warning(text) => progress.warning(&text),
             Event::FeedDone { fed: count } => fed = Some(count),
             Event::Billed(reply) => writer
                 .tally

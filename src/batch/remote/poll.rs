@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use super::calls::{BatchCall, Called, Calls, Say};
 use super::download::{Output, download};
-use super::progress::Progress;
 use super::state::State;
 use crate::api::batches::{MessageBatch, RequestCounts};
+use crate::batch::progress::Progress;
 use crate::batch::summary::{BatchLine, Stop};
 use crate::sanitize;
 
@@ -133,6 +133,6 @@ impl Follower<'_> {
             .iter()
             .filter(|b| b.last.as_ref().is_some_and(MessageBatch::has_ended))
             .count();
-        self.progress.update(&counts, batches.len(), ended);
+        self.progress.update_batches(&counts, batches.len(), ended);
     }
 }

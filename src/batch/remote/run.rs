@@ -11,11 +11,11 @@ use colored::Colorize;
 use super::calls::{Calls, Say};
 use super::download::Output;
 use super::poll::{Followed, Follower};
-use super::progress::Progress;
 use super::state::State;
 use super::submit::Submitter;
 use crate::api::Client;
 use crate::batch::input::LineError;
+use crate::batch::progress::Progress;
 use crate::batch::resume::Done;
 use crate::batch::source::InputFile;
 use crate::batch::summary::{BatchLine, Ending, How, Stop, Tally, command_line, count};
@@ -72,7 +72,7 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         file,
         state,
     } = job;
-    let progress = Progress::new(style.stderr_is_terminal, settings.quiet);
+    let progress = Progress::new(0, style.stderr_is_terminal, settings.quiet);
     let calls = Calls::new(
         Client::new(&settings.connection.client),
         settings.policy.clone(),

@@ -13,7 +13,7 @@ use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Ending, How, Tally, command_line};
 use crate::batch::worker::Shared;
 use crate::cli::BatchArgs;
-use crate::config::{BatchSettings, Context, UsageError, resolve_batch};
+use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::{self, Style};
@@ -21,17 +21,6 @@ use crate::resilience::SystemClock;
 use crate::resilience::breaker::BreakerConfig;
 use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
-
-pub(super) enum Refusal {
-    Usage(UsageError),
-    InvalidLines(String),
-}
-
-impl From<UsageError> for Refusal {
-    fn from(error: UsageError) -> Refusal {
-        Refusal::Usage(error)
-    }
-}
 
 /// A checked batch, ready to run locally or through the Message Batches API.
 pub(super) struct Batch {
@@ -46,7 +35,7 @@ pub(super) struct Batch {
 
 /// Checks the whole input and reads what an earlier run left in OUTPUT: the
 /// same for a local and a remote batch.
-pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
+pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> anyhow::Result<Box<Batch>> {
     let settings = resolve_batch(args, ctx)?;
     let mut input = InputFile::open(&settings.input)?;
     let mut done = match &settings.output {
@@ -63,10 +52,7 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Ref
         )
     })?;
     if !checked.invalid.is_empty() && !settings.skip_invalid {
-        return Err(Refusal::InvalidLines(invalid_lines_report(
-            &input.name,
-            &checked,
-        )));
+        return Err(Refused(invalid_lines_report(&input.name, &checked)).into());
     }
     if let (Some((line, id)), Some(output)) = (&checked.changed, &settings.output) {
         return Err(UsageError::new(
@@ -173,18 +159,20 @@ impl Batch {
 
     /// A local run on an OUTPUT whose Message Batches are still running
     /// would send their items a second time (and pay for them twice).
-    fn remote_batches_in_flight(&self) -> Option<UsageError> {
-        let output = self.settings.output.as_ref()?;
-        match crate::batch::remote::state::State::read(output) {
-            Ok(state) if state.has_pending() => Some(UsageError::new(
+    fn refuse_remote_batches_in_flight(&self) -> Result<(), UsageError> {
+        let Some(output) = &self.settings.output else {
+            return Ok(());
+        };
+        let state = crate::batch::remote::state::State::read(output)?;
+        match state.has_pending() {
+            true => Err(UsageError::new(
                 format!(
                     "{} lists Message Batches of this OUTPUT that are not downloaded yet",
                     state.path().display()
                 ),
                 "finish them first with the same command and --remote (or remove that file to send their items again)",
             )),
-            Ok(_) => None,
-            Err(error) => Some(error),
+            false => Ok(()),
         }
     }
 
@@ -215,9 +203,7 @@ impl Batch {
         if self.pending == 0 {
             return Ok(self.nothing_to_do());
         }
-        if let Some(error) = self.remote_batches_in_flight() {
-            return Err(error.into());
-        }
+        self.refuse_remote_batches_in_flight()?;
         let sink = match &self.settings.output {
             Some(path) => Sink::File(open_output(path, &mut self.done)?),
             None => Sink::Stdout,

@@ -5,8 +5,8 @@
 use super::local::Batch;
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
+use crate::batch::progress::Plain;
 use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
-use crate::batch::remote::progress::Plain;
 use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
 use crate::batch::remote::state::State;
