@@ -74,6 +74,20 @@ pub enum Stop {
     InputFailed(String),
 }
 
+impl Stop {
+    /// The failure that stopped the batch, when one did.
+    fn failure(&self) -> Option<&Failure> {
+        match self {
+            Stop::Systemic(failure)
+            | Stop::Outage(failure)
+            | Stop::WaitTooLong(failure)
+            | Stop::Stalled(failure, _) => Some(failure),
+            Stop::Failed(failed) => Some(&failed.failure.failure),
+            _ => None,
+        }
+    }
+}
+
 /// One Message Batch as the summary shows it.
 #[derive(Clone, Debug)]
 pub struct BatchLine {
@@ -116,21 +130,16 @@ pub enum How<'a> {
 
 impl Ending<'_> {
     pub fn exit_code(&self) -> ExitCode {
+        if let Some(failure) = self.stop.and_then(Stop::failure) {
+            return failure.category.exit_code();
+        }
         match self.stop {
             Some(Stop::Interrupted) => self.signal.unwrap_or(Signal::Interrupt).exit_code(),
-            Some(
-                Stop::Systemic(failure)
-                | Stop::Outage(failure)
-                | Stop::WaitTooLong(failure)
-                | Stop::Stalled(failure, _),
-            ) => failure.category.exit_code(),
-            Some(Stop::Failed(failed)) => failed.failure.failure.category.exit_code(),
             // Stdout closed or failed with items unfinished: never a success.
             Some(Stop::OutputClosed) => ExitCode::Output,
             Some(Stop::OutputFailed(_)) if self.output.is_none() => ExitCode::Output,
-            Some(Stop::OutputFailed(_) | Stop::LocalWrite(_) | Stop::InputFailed(_)) => {
-                ExitCode::Internal
-            }
+            // Local writes and reads: OUTPUT, the state file, the input.
+            Some(_) => ExitCode::Internal,
             None if self.tally.missing > 0 => ExitCode::Api,
             None if self.tally.not_succeeded() + self.tally.skipped_errored > 0 => {
                 ExitCode::BatchPartial
@@ -141,19 +150,15 @@ impl Ending<'_> {
 
     /// For the log: `completed`, `interrupted`, or why it stopped.
     pub fn outcome(&self) -> &'static str {
+        if let Some(failure) = self.stop.and_then(Stop::failure) {
+            return failure.category.as_str();
+        }
         match self.stop {
             None => "completed",
             Some(Stop::Interrupted) => "interrupted",
-            Some(
-                Stop::Systemic(failure)
-                | Stop::Outage(failure)
-                | Stop::WaitTooLong(failure)
-                | Stop::Stalled(failure, _),
-            ) => failure.category.as_str(),
-            Some(Stop::Failed(failed)) => failed.failure.failure.category.as_str(),
             Some(Stop::OutputFailed(_) | Stop::LocalWrite(_)) => "output_failed",
             Some(Stop::OutputClosed) => "output_closed",
-            Some(Stop::InputFailed(_)) => "input_failed",
+            Some(_) => "input_failed",
         }
     }
 

@@ -115,19 +115,26 @@ impl RequestId for Attempt {
 }
 
 /// What a finished download adds up to.
-pub struct Downloaded {
-    /// Items the batch should have held but returned no result for.
-    pub missing: u64,
+impl<T> Called<T> {
+    /// The answer, or what stops the run.
+    pub fn or_stop(self) -> Result<T, Stop> {
+        match self {
+            Called::Done(answer) => Ok(answer),
+            Called::Interrupted => Err(Stop::Interrupted),
+            Called::Failed(failed) => Err(Stop::Failed(failed)),
+        }
+    }
 }
 
 /// Downloads an ended batch's results into OUTPUT. `expected` is what the
-/// batch was submitted with, when known.
+/// batch was submitted with, when known. Gives how many items the batch
+/// should have held but returned no result for.
 pub fn download(
     calls: &Calls,
     batch: &MessageBatch,
     expected: Option<&[String]>,
     output: &mut Output,
-) -> Result<Downloaded, Stop> {
+) -> Result<u64, Stop> {
     // Every id this batch returned, written now or found already present.
     let mut seen: HashSet<String> = HashSet::new();
     let called = calls.call(BatchCall::Results, Some(&batch.id), |client| {
@@ -165,27 +172,15 @@ pub fn download(
             }
         }
     });
-    match called {
-        Called::Done(Attempt {
-            end: End::Complete, ..
-        }) => {}
-        Called::Done(Attempt {
-            end: End::Interrupted,
-            ..
-        })
-        | Called::Interrupted => return Err(Stop::Interrupted),
-        Called::Done(Attempt {
-            end: End::WriteFailed(error),
-            ..
-        }) => {
+    match called.or_stop()?.end {
+        End::Complete => {}
+        End::Interrupted => return Err(Stop::Interrupted),
+        End::WriteFailed(error) => {
             return Err(Stop::LocalWrite(format!("the results to OUTPUT: {error}")));
         }
-        Called::Failed(failed) => return Err(Stop::Failed(failed)),
     }
     let missing = expected.map_or(0, |ids| ids.iter().filter(|id| !seen.contains(*id)).count());
-    Ok(Downloaded {
-        missing: missing as u64,
-    })
+    Ok(missing as u64)
 }
 
 enum Taken {

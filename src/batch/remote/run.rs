@@ -178,7 +178,7 @@ impl Runner<'_> {
         let batch = Followed::new(id, expected);
         if let Err(error) = self.state.record_followed(&batch.id) {
             self.followed.push(batch);
-            return Some(self.state_failed(&error));
+            return Some(self.state.write_failed(&error));
         }
         self.follow(vec![batch])
     }
@@ -229,12 +229,5 @@ impl Runner<'_> {
             }
             None => self.follow(open),
         }
-    }
-
-    fn state_failed(&self, error: &std::io::Error) -> Stop {
-        Stop::LocalWrite(format!(
-            "the state file {}: {error}",
-            self.state.path().display()
-        ))
     }
 }

@@ -25,6 +25,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::journal::{Journal, sibling};
+use crate::batch::summary::Stop;
 use crate::config::UsageError;
 use crate::log::timestamp;
 
@@ -130,6 +131,11 @@ impl State {
 
     pub fn path(&self) -> &Path {
         &self.journal.path
+    }
+
+    /// What stops a run whose state file cannot be written.
+    pub fn write_failed(&self, error: &io::Error) -> Stop {
+        Stop::LocalWrite(format!("the state file {}: {error}", self.path().display()))
     }
 
     pub fn exists(&self) -> bool {

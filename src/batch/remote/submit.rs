@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::calls::{BatchCall, Called, Calls};
+use super::calls::{BatchCall, Calls};
 use super::chunk::{Body, Chunker};
 use super::download::Output;
 use super::poll::Followed;
@@ -122,12 +122,7 @@ impl Submitter<'_> {
                     ..failed
                 })
         });
-        let answer = match called {
-            Called::Done(answer) => answer,
-            Called::Interrupted => return Err(Stop::Interrupted),
-            Called::Failed(failed) => return Err(Stop::Failed(failed)),
-        };
-        let batch = answer.value;
+        let batch = called.or_stop()?.value;
         let requests = count(body.custom_ids.len() as u64, "request", "requests");
         let recorded = self.state.record_submitted(
             &batch.id,
