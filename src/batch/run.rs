@@ -48,12 +48,17 @@ impl Sink {
     }
 }
 
-/// Everything a run needs, prepared and checked by the command.
-pub struct Plan {
+/// What the feeder reads: the input, checked, and OUTPUT as it was.
+pub struct Feed {
     pub input: InputFile,
     pub defaults: RequestDefaults,
     pub invalid: BTreeMap<u64, LineError>,
     pub done: Done,
+}
+
+/// Everything a run needs, prepared and checked by the command.
+pub struct Plan {
+    pub feed: Feed,
     pub jobs: usize,
     pub sink: Sink,
     /// Whether stdout is a terminal the progress bar must not draw over.
@@ -97,20 +102,10 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
             "no worker thread could be started".into(),
         ));
     }
-    let mut sink = plan.sink;
-    let sink_on_terminal = plan.sink_on_terminal;
-    spawn_feeder(
-        plan.input,
-        plan.defaults,
-        plan.invalid,
-        plan.done,
-        Arc::clone(&shared),
-        jobs_tx,
-        events_tx,
-    );
+    spawn_feeder(plan.feed, Arc::clone(&shared), jobs_tx, events_tx);
     let mut writer = Writer {
-        sink: &mut sink,
-        sink_on_terminal,
+        sink: plan.sink,
+        sink_on_terminal: plan.sink_on_terminal,
         broken: false,
         tally: Tally::default(),
     };
@@ -154,14 +149,17 @@ fn spawn_worker(
 }
 
 fn spawn_feeder(
-    mut input: InputFile,
-    defaults: RequestDefaults,
-    invalid: BTreeMap<u64, LineError>,
-    done: Done,
+    feed: Feed,
     shared: Arc<Shared>,
     jobs: SyncSender<Item>,
     events: SyncSender<Event>,
 ) {
+    let Feed {
+        mut input,
+        defaults,
+        invalid,
+        done,
+    } = feed;
     let failed_to_start = events.clone();
     let name = input.name.clone();
     let feed = move || {
@@ -227,15 +225,15 @@ pub(crate) fn invalid_result(error: &LineError, input: &str) -> Option<(String, 
     Some((custom_id, report))
 }
 
-struct Writer<'s> {
-    sink: &'s mut Sink,
+struct Writer {
+    sink: Sink,
     sink_on_terminal: bool,
     /// Results can no longer be written: the batch is stopping.
     broken: bool,
     tally: Tally,
 }
 
-impl Writer<'_> {
+impl Writer {
     fn write(&mut self, id: &ResultId, outcome: &Outcome, shared: &Shared, progress: &Progress) {
         if self.broken {
             self.tally.unfinished += 1;
@@ -291,26 +289,21 @@ fn collect(
         while handled < signals.count() {
             handled += 1;
             if handled > 1 {
-                progress.suspend(|| {
-                    eprintln!(
-                        "{} abandoning the items in flight; they are left for a rerun",
-                        "interrupted again:".yellow().bold()
-                    )
-                });
+                progress.line(&format!(
+                    "{} abandoning the items in flight; they are left for a rerun",
+                    "interrupted again:".yellow().bold()
+                ));
                 return;
             }
             shared.gate.stop(Stop::Interrupted);
-            progress.suspend(|| {
-                eprintln!(
-                    "{} no new items start; waiting for those in flight (Ctrl-C again to abandon them)",
-                    match signals.first() {
-                        Some(Signal::Interrupt) | None => "interrupted:".to_string(),
-                        Some(signal) => format!("{}:", signal.name()),
-                    }
-                    .yellow()
-                    .bold()
-                )
-            });
+            let stopped = match signals.first() {
+                Some(Signal::Interrupt) | None => "interrupted:".to_string(),
+                Some(signal) => format!("{}:", signal.name()),
+            };
+            progress.line(&format!(
+                "{} no new items start; waiting for those in flight (Ctrl-C again to abandon them)",
+                stopped.yellow().bold()
+            ));
         }
         let event = match events.recv_timeout(Duration::from_millis(200)) {
             Ok(event) => event,

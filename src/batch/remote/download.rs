@@ -194,7 +194,8 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
     let parsed: ResultLine =
         serde_json::from_slice(line).map_err(|e| Taken::NotAResult(e.to_string()))?;
     let first_sight = seen.insert(parsed.custom_id.clone());
-    if let Some(present) = output.present.get(&IdKey::of(&parsed.custom_id)) {
+    let key = IdKey::of(&parsed.custom_id);
+    if let Some(present) = output.present.get(&key) {
         if let (true, true, Present::Before { succeeded }) =
             (output.count_skips, first_sight, *present)
         {
@@ -205,43 +206,33 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
         }
         return Ok(());
     }
-    let bytes = match parsed.result.kind.as_str() {
-        "errored" => {
-            let error = parsed.result.error.unwrap_or(Value::Null);
-            let report = ErrorReport::from_batch_result(&error);
-            let bytes = errored_line(&(parsed.custom_id.clone(), None), &report);
-            output.file.write_all(&bytes).map_err(Taken::WriteFailed)?;
-            output.tally.outcomes.errored(report.category);
-            output
-                .present
-                .insert(IdKey::of(&parsed.custom_id), Present::Now);
-            return Ok(());
-        }
-        _ => {
+    let result = parsed.result;
+    let report = (result.kind == "errored")
+        .then(|| ErrorReport::from_batch_result(result.error.as_ref().unwrap_or(&Value::Null)));
+    let bytes = match &report {
+        Some(report) => errored_line(&(parsed.custom_id, None), report),
+        None => {
             let mut bytes = scrubbed_result(line).unwrap_or_else(|| line.to_vec());
             bytes.push(b'\n');
             bytes
         }
     };
     output.file.write_all(&bytes).map_err(Taken::WriteFailed)?;
+    output.present.insert(key, Present::Now);
     let tally = &mut output.tally;
-    match parsed.result.kind.as_str() {
-        "succeeded" => match parsed.result.message {
-            Some(message) => tally.outcomes.succeeded(
-                &message.model,
-                &message.usage,
-                message.stop_reason.as_deref(),
-                pricing::MESSAGE_BATCHES_FACTOR,
-            ),
-            None => tally.outcomes.succeeded += 1,
-        },
-        "canceled" => tally.canceled += 1,
-        "expired" => tally.expired += 1,
+    match (report, result.kind.as_str(), result.message) {
+        (Some(report), _, _) => tally.outcomes.errored(report.category),
+        (None, "succeeded", Some(message)) => tally.outcomes.succeeded(
+            &message.model,
+            &message.usage,
+            message.stop_reason.as_deref(),
+            pricing::MESSAGE_BATCHES_FACTOR,
+        ),
+        (None, "succeeded", None) => tally.outcomes.succeeded += 1,
+        (None, "canceled", _) => tally.canceled += 1,
+        (None, "expired", _) => tally.expired += 1,
         _ => tally.other += 1,
     }
-    output
-        .present
-        .insert(IdKey::of(&parsed.custom_id), Present::Now);
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use crate::batch::gate::Gate;
 use crate::batch::ids::IdKey;
 use crate::batch::progress::Progress;
 use crate::batch::resume::{Done, Status, open_output, read_output};
-use crate::batch::run::{self, Plan, Sink};
+use crate::batch::run::{self, Feed, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Ending, How, Tally, command_line};
 use crate::batch::worker::Shared;
@@ -233,10 +233,12 @@ impl Batch {
             .for_mock(settings.connection.mock_scenario.is_some());
         let progress = Progress::new(self.pending, style.stderr_is_terminal, settings.quiet);
         let plan = Plan {
-            input: self.input,
-            defaults: settings.request.clone(),
-            invalid: self.checked.invalid,
-            done: self.done,
+            feed: Feed {
+                input: self.input,
+                defaults: settings.request.clone(),
+                invalid: self.checked.invalid,
+                done: self.done,
+            },
             jobs: settings.jobs,
             sink,
             sink_on_terminal: settings.output.is_none() && style.stdout_is_terminal,
