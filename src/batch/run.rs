@@ -59,6 +59,8 @@ pub struct Feed {
 /// Everything a run needs, prepared and checked by the command.
 pub struct Plan {
     pub feed: Feed,
+    /// Counts so far: the items already in OUTPUT.
+    pub tally: Tally,
     pub jobs: usize,
     pub sink: Sink,
     /// Whether stdout is a terminal the progress bar must not draw over.
@@ -107,7 +109,7 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
         sink: plan.sink,
         sink_on_terminal: plan.sink_on_terminal,
         broken: false,
-        tally: Tally::default(),
+        tally: plan.tally,
     };
     collect(&events_rx, &signals, &shared, &mut writer, progress);
     Finished {

@@ -34,8 +34,6 @@ pub enum Work {
         invalid: BTreeMap<u64, LineError>,
         /// Items not in OUTPUT before this run (invalid lines to write included).
         pending: u64,
-        skipped_succeeded: u64,
-        skipped_errored: u64,
     },
     /// `--batch-id ID`: one batch submitted elsewhere.
     Follow(String),
@@ -49,6 +47,8 @@ pub struct Job {
     pub done: Done,
     pub file: File,
     pub state: State,
+    /// Counts so far: the items already in OUTPUT.
+    pub tally: Tally,
 }
 
 /// What a run shares between its steps.
@@ -71,6 +71,7 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         done,
         file,
         state,
+        tally,
     } = job;
     let progress = Progress::new(0, style.stderr_is_terminal, settings.quiet);
     let calls = Calls::new(
@@ -94,27 +95,27 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         EventLog::new(settings.log_path.clone()),
         &progress,
     );
+    let mut output = Output::new(file, &done);
+    output.tally = tally;
     let mut runner = Runner {
         calls: &calls,
         state,
-        output: Output::new(file, &done),
+        output,
         progress: &progress,
         interval: settings.remote.poll_interval,
         limits: settings.remote.limits,
         followed: Vec::new(),
     };
-    let (pending, skipped, stop) = match work {
-        Work::Follow(id) => (None, (0, 0), runner.follow_one(id)),
+    let (pending, stop) = match work {
+        Work::Follow(id) => (None, runner.follow_one(id)),
         Work::Input {
             mut input,
             defaults,
             invalid,
             pending,
-            skipped_succeeded,
-            skipped_errored,
         } => {
             let stop = runner.submit_and_follow(&mut input, &defaults, &invalid);
-            (Some(pending), (skipped_succeeded, skipped_errored), stop)
+            (Some(pending), stop)
         }
     };
     progress.finish();
@@ -126,16 +127,11 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
                 runner.state.path().display()
             ));
     }
-    let tally = Tally {
-        skipped_succeeded: skipped.0 + runner.output.tally.skipped_succeeded,
-        skipped_errored: skipped.1 + runner.output.tally.skipped_errored,
-        ..runner.output.tally.clone()
-    };
     let lines: Vec<BatchLine> = runner.followed.iter().map(Followed::line).collect();
     let output_name = settings.output.as_ref().map(|p| p.display().to_string());
     let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
     let ending = Ending {
-        tally: &tally,
+        tally: &runner.output.tally,
         pending,
         retries: calls.retries(),
         elapsed: started.elapsed(),

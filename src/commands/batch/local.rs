@@ -239,21 +239,17 @@ impl Batch {
                 invalid: self.checked.invalid,
                 done: self.done,
             },
+            tally: self.tally,
             jobs: settings.jobs,
             sink,
             sink_on_terminal: settings.output.is_none() && style.stdout_is_terminal,
         };
         let finished = run::run(plan, shared, &progress);
         progress.finish();
-        let tally = Tally {
-            skipped_succeeded: self.tally.skipped_succeeded,
-            skipped_errored: self.tally.skipped_errored,
-            ..finished.tally
-        };
         let output = settings.output.as_ref().map(|p| p.display().to_string());
         let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
         let ending = Ending {
-            tally: &tally,
+            tally: &finished.tally,
             pending: Some(self.pending),
             retries: finished.retries,
             elapsed: finished.elapsed,

@@ -11,6 +11,7 @@ use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
 use crate::batch::remote::state::State;
 use crate::batch::resume::{open_output, read_output};
+use crate::batch::summary::Tally;
 use crate::cli::BatchArgs;
 use crate::commands::print_data_line;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
@@ -63,12 +64,11 @@ pub(super) fn submit(
             defaults: settings.request,
             invalid: checked.invalid,
             pending,
-            skipped_succeeded: tally.skipped_succeeded,
-            skipped_errored: tally.skipped_errored,
         },
         done,
         file,
         state,
+        tally,
     };
     Ok(run::run(job, style))
 }
@@ -95,6 +95,7 @@ pub(super) fn follow(
         done,
         file,
         state,
+        tally: Tally::default(),
     };
     Ok(run::run(job, style))
 }
