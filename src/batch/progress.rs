@@ -123,8 +123,13 @@ impl Say for Plain {
     }
 
     fn warning(&self, line: &str) {
-        eprintln!("{}", report::warning(line));
+        warn(line);
     }
+}
+
+/// A warning on stderr, where no bar is drawn.
+pub fn warn(line: &str) {
+    eprintln!("{}", report::warning(line));
 }
 
 fn batches_message(counts: &RequestCounts, batches: usize, ended: usize) -> String {

@@ -183,13 +183,10 @@ impl Done {
     /// Says on stderr what `open_output` repaired or rewrote.
     pub fn say_repairs(&self, output: &str) {
         if self.torn_bytes > 0 {
-            eprintln!(
-                "{}",
-                crate::report::warning(&format!(
-                    "{output} ended in a torn line ({} bytes) left by a run that was killed: removed; that item is done again",
-                    self.torn_bytes
-                ))
-            );
+            super::progress::warn(&format!(
+                "{output} ended in a torn line ({} bytes) left by a run that was killed: removed; that item is done again",
+                self.torn_bytes
+            ));
         }
         if self.dropped_for_retry > 0 {
             let lines = if self.dropped_for_retry == 1 {

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use crate::api::Client;
 use crate::batch::gate::Gate;
 use crate::batch::ids::IdKey;
-use crate::batch::progress::Progress;
+use crate::batch::progress::{Progress, warn};
 use crate::batch::resume::{Done, Status, open_output, read_output};
 use crate::batch::run::{self, Feed, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
@@ -91,9 +91,7 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> anyhow::Result<Box<Bat
             Status::AlreadySucceeded => tally.skipped_succeeded += 1,
         }
     }
-    for warning in &settings.connection.warnings {
-        eprintln!("{}", report::warning(warning));
-    }
+    say_warnings(&settings.connection.warnings);
     Ok(Box::new(Batch {
         settings,
         input,
@@ -102,6 +100,10 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> anyhow::Result<Box<Bat
         pending,
         tally,
     }))
+}
+
+pub(super) fn say_warnings(warnings: &[String]) {
+    warnings.iter().for_each(|warning| warn(warning));
 }
 
 /// Every invalid line, by number: the whole list, so one edit fixes them all.

@@ -2,10 +2,10 @@
 //! input check as a local batch), `--batch-id`, `--status`, `--cancel` and
 //! `--list`. The work itself is in `crate::batch::remote`.
 
-use super::local::Batch;
+use super::local::{Batch, say_warnings};
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
-use crate::batch::progress::Plain;
+use crate::batch::progress::{Plain, warn};
 use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
 use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
@@ -17,7 +17,7 @@ use crate::commands::print_data_line;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
-use crate::report::{self, Style};
+use crate::report::Style;
 use crate::sanitize;
 use crate::signal::Signals;
 
@@ -86,7 +86,7 @@ pub(super) fn follow(
     let mut done = read_output(&output, settings.retry_errored)?;
     let state = State::read(&output)?;
     let file = open_output(&output, &mut done)?;
-    say_warnings(&settings);
+    say_warnings(&settings.connection.warnings);
     done.say_repairs(&output.display().to_string());
     say_torn_state(&state);
     let job = Job {
@@ -106,7 +106,7 @@ pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::R
         batch_id(id)?;
     }
     let settings = resolve_batch_api(args, ctx)?;
-    say_warnings(&settings);
+    say_warnings(&settings.connection.warnings);
     let say = Plain {
         quiet: settings.quiet,
     };
@@ -220,23 +220,14 @@ fn needs_output() -> UsageError {
     )
 }
 
-fn say_warnings(settings: &BatchApiSettings) {
-    for warning in &settings.connection.warnings {
-        eprintln!("{}", report::warning(warning));
-    }
-}
-
 fn say_torn_state(state: &State) {
     if state.torn_bytes > 0 {
-        eprintln!(
-            "{}",
-            report::warning(&format!(
-                "{} ended in a torn line ({} bytes) left by a run killed while writing it: ignored; \
-                 if a batch was created just then, claude-rs batch --list shows it",
-                state.path().display(),
-                state.torn_bytes
-            ))
-        );
+        warn(&format!(
+            "{} ended in a torn line ({} bytes) left by a run killed while writing it: ignored; \
+             if a batch was created just then, claude-rs batch --list shows it",
+            state.path().display(),
+            state.torn_bytes
+        ));
     }
 }
 
@@ -245,12 +236,9 @@ fn remove_finished(mut state: State) {
     if state.exists()
         && let Err(error) = state.remove_if_done()
     {
-        eprintln!(
-            "{}",
-            report::warning(&format!(
-                "could not remove {}: {error}",
-                state.path().display()
-            ))
-        );
+        warn(&format!(
+            "could not remove {}: {error}",
+            state.path().display()
+        ));
     }
 }
