@@ -11,6 +11,7 @@ use super::state::State;
 use crate::api::batches::{MessageBatch, RequestCounts};
 use crate::batch::progress::Progress;
 use crate::batch::summary::{BatchLine, Stop};
+use crate::config::BatchLimits;
 use crate::sanitize;
 
 /// A batch this run follows.
@@ -56,18 +57,22 @@ impl Followed {
     }
 }
 
-/// Everything a poll loop uses besides the batches.
-pub struct Follower<'a> {
+/// What a remote run shares between its steps: submitting (`submit`),
+/// polling and downloading (here), the order of things (`run`).
+pub struct Runner<'a> {
     pub calls: &'a Calls<'a>,
-    pub state: &'a mut State,
-    pub output: &'a mut Output,
+    pub state: State,
+    pub output: Output,
     pub progress: &'a Progress,
     pub interval: Duration,
+    pub limits: BatchLimits,
+    /// Every batch this run followed, in the order it met them.
+    pub followed: Vec<Followed>,
 }
 
-impl Follower<'_> {
+impl Runner<'_> {
     /// Polls and downloads until every batch is in OUTPUT, or a stop.
-    pub fn follow(&mut self, batches: &mut [Followed]) -> Option<Stop> {
+    pub fn follow_until_ended(&mut self, batches: &mut [Followed]) -> Option<Stop> {
         loop {
             for batch in batches.iter_mut().filter(|b| !b.downloaded) {
                 if let Err(stop) = self.poll_once(batch) {
@@ -95,7 +100,12 @@ impl Follower<'_> {
         if !last.has_ended() {
             return Ok(());
         }
-        let missing = download(self.calls, last, batch.expected.as_deref(), self.output)?;
+        let missing = download(
+            self.calls,
+            last,
+            batch.expected.as_deref(),
+            &mut self.output,
+        )?;
         if missing > 0 {
             self.output.tally.missing += missing;
             self.progress.warning(&format!(

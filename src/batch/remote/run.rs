@@ -4,22 +4,21 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use colored::Colorize;
 
 use super::calls::{Calls, Say};
 use super::download::Output;
-use super::poll::{Followed, Follower};
+use super::poll::{Followed, Runner};
 use super::state::State;
-use super::submit::Submitter;
 use crate::api::Client;
 use crate::batch::input::LineError;
 use crate::batch::progress::Progress;
 use crate::batch::resume::Done;
 use crate::batch::source::InputFile;
 use crate::batch::summary::{BatchLine, Ending, How, Stop, Tally, command_line, count};
-use crate::config::{BatchApiSettings, BatchLimits, RequestDefaults};
+use crate::config::{BatchApiSettings, RequestDefaults};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::Style;
@@ -49,18 +48,6 @@ pub struct Job {
     pub state: State,
     /// Counts so far: the items already in OUTPUT.
     pub tally: Tally,
-}
-
-/// What a run shares between its steps.
-struct Runner<'a> {
-    calls: &'a Calls<'a>,
-    state: State,
-    output: Output,
-    progress: &'a Progress,
-    interval: Duration,
-    limits: BatchLimits,
-    /// Every batch this run followed, in the order it met them.
-    followed: Vec<Followed>,
 }
 
 pub fn run(job: Job, style: &Style) -> ExitCode {
@@ -149,14 +136,7 @@ impl Runner<'_> {
     /// Polls and downloads `batches` until all are in OUTPUT, or a stop;
     /// either way they join the run's list.
     fn follow(&mut self, mut batches: Vec<Followed>) -> Option<Stop> {
-        let mut follower = Follower {
-            calls: self.calls,
-            state: &mut self.state,
-            output: &mut self.output,
-            progress: self.progress,
-            interval: self.interval,
-        };
-        let stop = follower.follow(&mut batches);
+        let stop = self.follow_until_ended(&mut batches);
         self.followed.extend(batches);
         stop
     }
@@ -208,14 +188,7 @@ impl Runner<'_> {
             return Some(stop);
         }
         let covered = self.state.covered_ids();
-        let mut submitter = Submitter {
-            calls: self.calls,
-            state: &mut self.state,
-            output: &mut self.output,
-            progress: self.progress,
-            limits: self.limits,
-        };
-        let submitted = submitter.submit(input, defaults, invalid, &covered);
+        let submitted = self.submit(input, defaults, invalid, &covered);
         let mut open = known;
         open.extend(submitted.batches);
         match submitted.stop {

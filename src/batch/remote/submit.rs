@@ -10,27 +10,16 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::calls::{BatchCall, Calls};
+use super::calls::BatchCall;
 use super::chunk::{Body, Chunker};
-use super::download::Output;
-use super::poll::Followed;
-use super::state::State;
+use super::poll::{Followed, Runner};
 use crate::batch::input::LineError;
-use crate::batch::progress::Progress;
 use crate::batch::run::invalid_result;
 use crate::batch::source::{Entry, InputFile, for_each_entry};
 use crate::batch::summary::{Stop, count};
-use crate::config::{BatchLimits, RequestDefaults};
+use crate::config::RequestDefaults;
 use crate::resilience::AttemptFailure;
 use crate::sanitize;
-
-pub struct Submitter<'a> {
-    pub calls: &'a Calls<'a>,
-    pub state: &'a mut State,
-    pub output: &'a mut Output,
-    pub progress: &'a Progress,
-    pub limits: BatchLimits,
-}
 
 /// What submitting produced.
 #[derive(Default)]
@@ -39,7 +28,7 @@ pub struct Submitted {
     pub stop: Option<Stop>,
 }
 
-impl Submitter<'_> {
+impl Runner<'_> {
     /// Submits every item that is neither in OUTPUT nor in a batch still
     /// pending (`covered`).
     pub fn submit(
