@@ -532,14 +532,12 @@ fn stopped_for(failure: &Failure) -> String {
         give_up: GiveUp::NotRetryable,
         partial: None,
     };
-    let mut text = report::render_failure(&final_failure, 1, Duration::ZERO, None);
     // The attempt line speaks of one call; the batch line below says what it meant.
-    text = text
+    report::render_failure(&final_failure, 1, Duration::ZERO, None)
         .lines()
         .filter(|line| !line.trim_start().starts_with("attempts:"))
         .collect::<Vec<_>>()
-        .join("\n");
-    text
+        .join("\n")
 }
 
 /// `4.2s`, `38s`, `21m 40s`, `3h 05m`: a batch can run for hours.

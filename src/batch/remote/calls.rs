@@ -95,12 +95,7 @@ pub enum Called<T> {
 }
 
 /// Retry waits sleep on the interrupt, so Ctrl-C cuts them short.
-struct InterruptibleClock<'a> {
-    interrupt: &'a Signals,
-    clock: SystemClock,
-}
-
-impl Clock for InterruptibleClock<'_> {
+impl Clock for Calls<'_> {
     fn now(&self) -> std::time::Instant {
         self.clock.now()
     }
@@ -164,10 +159,7 @@ impl<'a> Calls<'a> {
             model: NO_MODEL,
             subject: Subject::BatchCall(call.as_str(), batch_id),
             policy: &self.policy,
-            clock: &InterruptibleClock {
-                interrupt: &self.interrupt,
-                clock: self.clock,
-            },
+            clock: self,
             log: &self.log,
             say: self.say,
             retries: &self.retries,

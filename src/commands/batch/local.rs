@@ -140,14 +140,6 @@ impl Batch {
 
     /// Says so when every item is already in OUTPUT; the exit code says how they stand.
     pub(super) fn nothing_to_do(&self) -> ExitCode {
-        self.say_nothing_to_do();
-        match self.tally.skipped_errored {
-            0 => ExitCode::Success,
-            _ => ExitCode::BatchPartial,
-        }
-    }
-
-    fn say_nothing_to_do(&self) {
         let output = self.output_name().unwrap_or_default();
         let mut line = format!(
             "nothing to do: every request in {} is already in {output} ({} succeeded, {} errored)",
@@ -157,6 +149,10 @@ impl Batch {
             line.push_str("; add --retry-errored to redo the errored ones");
         }
         eprintln!("{line}");
+        match self.tally.skipped_errored {
+            0 => ExitCode::Success,
+            _ => ExitCode::BatchPartial,
+        }
     }
 
     /// A local run on an OUTPUT whose Message Batches are still running
