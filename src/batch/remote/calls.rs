@@ -40,17 +40,6 @@ impl BatchCall {
     }
 }
 
-/// What a successful call's log line names as its request id.
-pub trait RequestId {
-    fn request_id(&self) -> Option<&str>;
-}
-
-impl<T> RequestId for BatchAnswer<T> {
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-
 /// A call that failed for good.
 #[derive(Clone, Debug)]
 pub struct Failed {
@@ -148,12 +137,12 @@ impl<'a> Calls<'a> {
 
     /// Runs one call to the end: success, Ctrl-C, or a final failure. Each
     /// failed attempt and the finished call are logged.
-    pub fn call<T: RequestId>(
+    pub fn call<T>(
         &self,
         call: BatchCall,
         batch_id: Option<&str>,
-        mut attempt: impl FnMut(&Client) -> Result<T, AttemptFailure>,
-    ) -> Called<T> {
+        mut attempt: impl FnMut(&Client) -> Result<BatchAnswer<T>, AttemptFailure>,
+    ) -> Called<BatchAnswer<T>> {
         let resilient = Call {
             command: COMMAND,
             model: NO_MODEL,
@@ -175,7 +164,7 @@ impl<'a> Calls<'a> {
                 resilient.log_call(CallRecord::success_without_usage(
                     COMMAND,
                     NO_MODEL,
-                    value.request_id(),
+                    value.request_id.as_deref(),
                     outcome.attempts,
                     outcome.elapsed,
                 ));

@@ -10,8 +10,8 @@ use std::io::{self, Write};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::calls::{BatchCall, Called, Calls, RequestId};
-use crate::api::batches::MessageBatch;
+use super::calls::{BatchCall, Called, Calls};
+use crate::api::batches::{BatchAnswer, MessageBatch};
 use crate::api::{Usage, pricing};
 use crate::batch::ids::IdKey;
 use crate::batch::results::{ErrorReport, errored_line};
@@ -103,18 +103,6 @@ enum End {
     WriteFailed(io::Error),
 }
 
-struct Attempt {
-    end: End,
-    request_id: Option<String>,
-}
-
-impl RequestId for Attempt {
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
-    }
-}
-
-/// What a finished download adds up to.
 impl<T> Called<T> {
     /// The answer, or what stops the run.
     pub fn or_stop(self) -> Result<T, Stop> {
@@ -140,9 +128,10 @@ pub fn download(
     let called = calls.call(BatchCall::Results, Some(&batch.id), |client| {
         let mut lines = client.batch_results(batch)?;
         let request_id = lines.request_id.clone();
-        let ended = |end| {
-            Ok(Attempt {
-                end,
+        let ended = |value| {
+            Ok(BatchAnswer {
+                value,
+                body: String::new(),
                 request_id: request_id.clone(),
             })
         };
@@ -172,7 +161,7 @@ pub fn download(
             }
         }
     });
-    match called.or_stop()?.end {
+    match called.or_stop()?.value {
         End::Complete => {}
         End::Interrupted => return Err(Stop::Interrupted),
         End::WriteFailed(error) => {
