@@ -168,7 +168,8 @@ impl<R: BufRead> Lines<R> {
         }
         self.number += 1;
         if self.buffer.last() != Some(&b'\n') && read as u64 == self.max_line {
-            self.skip_rest_of_line()?;
+            // The rest of the line is read past, never held.
+            self.reader.skip_until(b'\n')?;
             return Ok(Some((self.number, RawLine::TooLong)));
         }
         let bytes = self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer);
@@ -184,25 +185,6 @@ impl<R: BufRead> Lines<R> {
             },
         };
         Ok(Some((self.number, raw)))
-    }
-
-    fn skip_rest_of_line(&mut self) -> io::Result<()> {
-        loop {
-            let available = self.reader.fill_buf()?;
-            if available.is_empty() {
-                return Ok(());
-            }
-            match available.iter().position(|&b| b == b'\n') {
-                Some(at) => {
-                    self.reader.consume(at + 1);
-                    return Ok(());
-                }
-                None => {
-                    let all = available.len();
-                    self.reader.consume(all);
-                }
-            }
-        }
     }
 }
 

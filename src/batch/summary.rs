@@ -192,35 +192,31 @@ impl Ending<'_> {
             out.push_str(&row("canceled", tally.canceled.to_string()));
             out.push_str(&row("expired", tally.expired.to_string()));
         }
-        if tally.other > 0 {
-            out.push_str(&row(
+        let skipped = tally.skipped_succeeded + tally.skipped_errored;
+        let only_when_some = [
+            (
+                tally.other,
                 "other",
-                format!(
-                    "{} (result types claude-rs does not know, written as sent)",
-                    tally.other
-                ),
-            ));
-        }
-        if tally.missing > 0 {
-            out.push_str(&row(
+                "(result types claude-rs does not know, written as sent)".to_string(),
+            ),
+            (
+                tally.missing,
                 "missing",
-                format!(
-                    "{} (a downloaded batch had no result for them; a rerun submits them again)",
-                    tally.missing
-                ),
-            ));
-        }
-        if tally.skipped_succeeded + tally.skipped_errored > 0 {
-            out.push_str(&row(
+                "(a downloaded batch had no result for them; a rerun submits them again)".into(),
+            ),
+            (
+                skipped,
                 "skipped",
                 format!(
-                    "{} already in {} ({} succeeded, {} errored)",
-                    tally.skipped_succeeded + tally.skipped_errored,
+                    "already in {} ({} succeeded, {} errored)",
                     self.output.unwrap_or("OUTPUT"),
                     tally.skipped_succeeded,
                     tally.skipped_errored
                 ),
-            ));
+            ),
+        ];
+        for (count, label, text) in only_when_some.into_iter().filter(|(n, ..)| *n > 0) {
+            out.push_str(&row(label, format!("{count} {text}")));
         }
         if let Some(pending) = self.pending.filter(|_| self.unfinished()) {
             let left = pending.saturating_sub(tally.written());
