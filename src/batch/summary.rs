@@ -363,17 +363,11 @@ impl Ending<'_> {
                 return out;
             }
             Some(Stop::Failed(failed)) => {
-                let during = match failed.call {
-                    BatchCall::Create => "submitting a batch",
-                    BatchCall::Retrieve => "polling a batch",
-                    BatchCall::Results => "downloading results",
-                    BatchCall::Cancel => "canceling a batch",
-                    BatchCall::List => "listing batches",
-                };
                 return format!(
-                    "{}\n  {:<11} stopped while {during}\n",
+                    "{}\n  {:<11} stopped while {}\n",
                     failed.render(),
-                    "batch:"
+                    "batch:",
+                    failed.call.names().1
                 );
             }
             Some(Stop::OutputFailed(error)) => {

@@ -29,13 +29,14 @@ pub enum BatchCall {
 }
 
 impl BatchCall {
-    pub fn as_str(self) -> &'static str {
+    /// The log's name for the call, and what the batch was doing in it.
+    pub fn names(self) -> (&'static str, &'static str) {
         match self {
-            BatchCall::Create => "create",
-            BatchCall::Retrieve => "retrieve",
-            BatchCall::Cancel => "cancel",
-            BatchCall::Results => "results",
-            BatchCall::List => "list",
+            BatchCall::Create => ("create", "submitting a batch"),
+            BatchCall::Retrieve => ("retrieve", "polling a batch"),
+            BatchCall::Cancel => ("cancel", "canceling a batch"),
+            BatchCall::Results => ("results", "downloading results"),
+            BatchCall::List => ("list", "listing batches"),
         }
     }
 }
@@ -146,7 +147,7 @@ impl<'a> Calls<'a> {
         let resilient = Call {
             command: COMMAND,
             model: NO_MODEL,
-            subject: Subject::BatchCall(call.as_str(), batch_id),
+            subject: Subject::BatchCall(call.names().0, batch_id),
             policy: &self.policy,
             clock: self,
             log: &self.log,

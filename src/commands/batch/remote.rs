@@ -40,15 +40,7 @@ pub(super) fn submit(
     let file = open_output(&output, &mut batch.done)?;
     batch.say_resuming();
     say_torn_state(&state);
-    let Batch {
-        settings,
-        input,
-        checked,
-        done,
-        pending,
-        tally,
-        ..
-    } = batch;
+    let settings = batch.settings;
     let job = Job {
         settings: BatchApiSettings {
             connection: settings.connection,
@@ -60,15 +52,15 @@ pub(super) fn submit(
             remote,
         },
         work: Work::Input {
-            input,
+            input: batch.input,
             defaults: settings.request,
-            invalid: checked.invalid,
-            pending,
+            invalid: batch.checked.invalid,
+            pending: batch.pending,
         },
-        done,
+        done: batch.done,
         file,
         state,
-        tally,
+        tally: batch.tally,
     };
     Ok(run::run(job, style))
 }
