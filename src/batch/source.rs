@@ -102,10 +102,9 @@ fn spool(stdin: &mut impl BufRead, cap: u64) -> Result<InputFile, UsageError> {
         }
         // A chunk (8 KiB) is far shorter than the cap: only the line it
         // continues and the line it leaves open can be over it.
-        let newline = |b: &&u8| **b == b'\n';
         let first = chunk
             .iter()
-            .position(|b| newline(&b))
+            .position(|b| *b == b'\n')
             .unwrap_or(chunk.len());
         if line_bytes + first as u64 > cap {
             return Err(UsageError::new(
@@ -115,9 +114,9 @@ fn spool(stdin: &mut impl BufRead, cap: u64) -> Result<InputFile, UsageError> {
                 "one request per line: check what is piped in, and split or trim the long line",
             ));
         }
-        match chunk.iter().rposition(|b| newline(&b)) {
+        match chunk.iter().rposition(|b| *b == b'\n') {
             Some(last) => {
-                line += chunk.iter().filter(newline).count() as u64;
+                line += chunk.iter().filter(|b| **b == b'\n').count() as u64;
                 line_bytes = (chunk.len() - last - 1) as u64;
             }
             None => line_bytes += chunk.len() as u64,

@@ -210,6 +210,10 @@ impl Batch {
         // Kept alive for the whole run: dropping it stops the fake API.
         let _mock = crate::commands::mock::start_for(&mut self.settings.connection)?;
         let settings = &self.settings;
+        let log = || {
+            EventLog::new(settings.log_path.clone())
+                .for_mock(settings.connection.mock_scenario.is_some())
+        };
         let shared = Shared {
             client: Client::new(&settings.connection.client),
             gate: Gate::new(
@@ -222,13 +226,10 @@ impl Batch {
             ),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
-            log: EventLog::new(settings.log_path.clone())
-                .for_mock(settings.connection.mock_scenario.is_some()),
+            log: log(),
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         };
-        let log = EventLog::new(settings.log_path.clone())
-            .for_mock(settings.connection.mock_scenario.is_some());
         let progress = Progress::new(self.pending, style.stderr_is_terminal, settings.quiet);
         let plan = Plan {
             feed: Feed {
@@ -261,6 +262,6 @@ impl Batch {
                 breaker_trips: finished.gate.breaker_trips,
             },
         };
-        Ok(ending.finish(&log, &[]))
+        Ok(ending.finish(&log(), &[]))
     }
 }
