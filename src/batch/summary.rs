@@ -389,19 +389,6 @@ impl Ending<'_> {
         format!("{}\n", title.bold())
     }
 
-    /// A remote create that failed without proof that nothing was created.
-    fn may_have_created(&self) -> Option<&Failed> {
-        match self.stop {
-            Some(Stop::Failed(failed))
-                if failed.call == BatchCall::Create
-                    && !failed.failure.failure.proves_nothing_was_done() =>
-            {
-                Some(failed)
-            }
-            _ => None,
-        }
-    }
-
     /// What to run next: `(label, text)` rows.
     fn next_steps(&self) -> Vec<(&'static str, String)> {
         let errored = self.tally.not_succeeded() + self.tally.skipped_errored;
@@ -411,7 +398,11 @@ impl Ending<'_> {
                 false => vec![],
             };
         };
-        if let Some(failed) = self.may_have_created() {
+        // A remote create that failed without proof that nothing was created.
+        if let Some(Stop::Failed(failed)) = self.stop
+            && failed.call == BatchCall::Create
+            && !failed.failure.failure.proves_nothing_was_done()
+        {
             let sent = crate::dates::earlier(SystemTime::now(), failed.elapsed);
             return vec![
                 (

@@ -52,14 +52,7 @@ pub struct Job {
 
 pub fn run(job: Job, style: &Style) -> ExitCode {
     let started = Instant::now();
-    let Job {
-        settings,
-        work,
-        done,
-        file,
-        state,
-        tally,
-    } = job;
+    let settings = job.settings;
     let progress = Progress::new(0, style.stderr_is_terminal, settings.quiet);
     let calls = Calls::new(
         Client::new(&settings.connection.client),
@@ -82,18 +75,18 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         EventLog::new(settings.log_path.clone()),
         &progress,
     );
-    let mut output = Output::new(file, &done);
-    output.tally = tally;
+    let mut output = Output::new(job.file, &job.done);
+    output.tally = job.tally;
     let mut runner = Runner {
         calls: &calls,
-        state,
+        state: job.state,
         output,
         progress: &progress,
         interval: settings.remote.poll_interval,
         limits: settings.remote.limits,
         followed: Vec::new(),
     };
-    let (pending, stop) = match work {
+    let (pending, stop) = match job.work {
         Work::Follow(id) => (None, runner.follow_one(id)),
         Work::Input {
             mut input,
