@@ -79,7 +79,14 @@ impl Runner<'_> {
                     return Some(stop);
                 }
             }
-            self.show_all(batches);
+            let counts = batches.iter().fold(RequestCounts::default(), |sum, batch| {
+                sum.plus(&batch.counts())
+            });
+            let ended = batches
+                .iter()
+                .filter(|b| b.last.as_ref().is_some_and(MessageBatch::has_ended))
+                .count();
+            self.progress.update_batches(&counts, batches.len(), ended);
             if batches.iter().all(|b| b.downloaded) {
                 return None;
             }
@@ -116,16 +123,5 @@ impl Runner<'_> {
         (self.state.record_downloaded(&id)).map_err(|e| self.state.write_failed(&e))?;
         batch.downloaded = true;
         Ok(())
-    }
-
-    fn show_all(&self, batches: &[Followed]) {
-        let counts = batches.iter().fold(RequestCounts::default(), |sum, batch| {
-            sum.plus(&batch.counts())
-        });
-        let ended = batches
-            .iter()
-            .filter(|b| b.last.as_ref().is_some_and(MessageBatch::has_ended))
-            .count();
-        self.progress.update_batches(&counts, batches.len(), ended);
     }
 }

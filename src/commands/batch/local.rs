@@ -155,25 +155,6 @@ impl Batch {
         }
     }
 
-    /// A local run on an OUTPUT whose Message Batches are still running
-    /// would send their items a second time (and pay for them twice).
-    fn refuse_remote_batches_in_flight(&self) -> Result<(), UsageError> {
-        let Some(output) = &self.settings.output else {
-            return Ok(());
-        };
-        let state = crate::batch::remote::state::State::read(output)?;
-        match state.has_pending() {
-            true => Err(UsageError::new(
-                format!(
-                    "{} lists Message Batches of this OUTPUT that are not downloaded yet",
-                    state.path().display()
-                ),
-                "finish them first with the same command and --remote (or remove that file to send their items again)",
-            )),
-            false => Ok(()),
-        }
-    }
-
     /// Notes about OUTPUT before the run: what is skipped, what was repaired.
     pub(super) fn say_resuming(&self) {
         let Some(output) = self.output_name() else {
@@ -201,7 +182,20 @@ impl Batch {
         if self.pending == 0 {
             return Ok(self.nothing_to_do());
         }
-        self.refuse_remote_batches_in_flight()?;
+        // A local run on an OUTPUT whose Message Batches are still running
+        // would send their items a second time (and pay for them twice).
+        if let Some(output) = &self.settings.output
+            && crate::batch::remote::state::State::read(output)?.has_pending()
+        {
+            return Err(UsageError::new(
+                format!(
+                    "{} lists Message Batches of this OUTPUT that are not downloaded yet",
+                    crate::batch::remote::state::path_for(output).display()
+                ),
+                "finish them first with the same command and --remote (or remove that file to send their items again)",
+            )
+            .into());
+        }
         let sink = match &self.settings.output {
             Some(path) => Sink::File(open_output(path, &mut self.done)?),
             None => Sink::Stdout,

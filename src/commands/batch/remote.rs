@@ -31,10 +31,18 @@ pub(super) fn submit(
     style: &Style,
 ) -> anyhow::Result<ExitCode> {
     let output = batch.settings.output.clone().ok_or_else(needs_output)?;
-    let state = State::read(&output)?;
+    let mut state = State::read(&output)?;
     if batch.pending == 0 && !state.has_pending() {
         let code = batch.nothing_to_do();
-        remove_finished(state);
+        // A state file whose batches are all downloaded is no longer needed.
+        if state.exists()
+            && let Err(error) = state.remove_if_done()
+        {
+            warn(&format!(
+                "could not remove {}: {error}",
+                state.path().display()
+            ));
+        }
         return Ok(code);
     }
     let file = open_output(&output, &mut batch.done)?;
@@ -219,18 +227,6 @@ fn say_torn_state(state: &State) {
              if a batch was created just then, claude-rs batch --list shows it",
             state.path().display(),
             state.torn_bytes
-        ));
-    }
-}
-
-/// A state file whose batches are all downloaded is no longer needed.
-fn remove_finished(mut state: State) {
-    if state.exists()
-        && let Err(error) = state.remove_if_done()
-    {
-        warn(&format!(
-            "could not remove {}: {error}",
-            state.path().display()
         ));
     }
 }
