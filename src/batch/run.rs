@@ -15,16 +15,18 @@ use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
-use super::gate::{GateStats, Stop};
+use super::gate::Stop;
 use super::input::{Item, LineError};
 use super::progress::{Figures, Progress};
 use super::results::{ErrorReport, ResultId, errored_line, succeeded_line};
 use super::resume::{Done, Status};
 use super::source::{Entry, InputFile, for_each_entry};
-use super::summary::Tally;
+use super::summary::{Ending, How, Tally, command_line};
 use super::worker::{Event, Outcome, Shared};
 use crate::call::Say;
 use crate::config::RequestDefaults;
+use crate::exit_code::ExitCode;
+use crate::log::EventLog;
 use crate::resilience::{Category, Failure};
 use crate::signal::{Signal, Signals};
 
@@ -65,21 +67,15 @@ pub struct Plan {
     pub sink: Sink,
     /// Whether stdout is a terminal the progress bar must not draw over.
     pub sink_on_terminal: bool,
+    /// Items this run has to do; OUTPUT's path for the summary.
+    pub pending: u64,
+    pub output: Option<String>,
+    /// Where the summary's batch line goes.
+    pub log: EventLog,
 }
 
-/// How the run ended.
-pub struct Finished {
-    pub tally: Tally,
-    pub stop: Option<Stop>,
-    pub retries: u64,
-    pub requests: u64,
-    pub gate: GateStats,
-    pub elapsed: Duration,
-    /// The signal that stopped it, if one did.
-    pub signal: Option<Signal>,
-}
-
-pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
+/// Runs the batch, then sums it up: the summary, the log's batch line, the exit code.
+pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> ExitCode {
     let started = Instant::now();
     let shared = Arc::new(shared);
     // Bounded: workers wait for the writer rather than results piling up in memory.
@@ -112,15 +108,25 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
         tally: plan.tally,
     };
     collect(&events_rx, &signals, &shared, &mut writer, progress);
-    Finished {
-        tally: writer.tally,
-        stop: shared.gate.stopped(),
+    progress.finish();
+    let (stop, gate) = (shared.gate.stopped(), shared.gate.stats());
+    let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
+    let ending = Ending {
+        tally: &writer.tally,
+        pending: Some(plan.pending),
         retries: shared.retries.load(Ordering::Relaxed),
-        requests: shared.requests.load(Ordering::Relaxed),
-        gate: shared.gate.stats(),
         elapsed: started.elapsed(),
+        stop: stop.as_ref(),
         signal: signals.first(),
-    }
+        output: plan.output.as_deref(),
+        rerun: &rerun,
+        how: How::Local {
+            requests: shared.requests.load(Ordering::Relaxed),
+            pauses: gate.pauses,
+            breaker_trips: gate.breaker_trips,
+        },
+    };
+    ending.finish(&plan.log, &[])
 }
 
 /// Whether the thread started; one that cannot leaves the others the work.

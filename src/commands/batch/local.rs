@@ -10,7 +10,7 @@ use crate::batch::progress::{Progress, warn};
 use crate::batch::resume::{Done, Status, open_output, read_output};
 use crate::batch::run::{self, Feed, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
-use crate::batch::summary::{Ending, How, Tally, command_line};
+use crate::batch::summary::Tally;
 use crate::batch::worker::Shared;
 use crate::cli::BatchArgs;
 use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch};
@@ -236,26 +236,10 @@ impl Batch {
             jobs: settings.jobs,
             sink,
             sink_on_terminal: settings.output.is_none() && style.stdout_is_terminal,
+            pending: self.pending,
+            output: settings.output.as_ref().map(|p| p.display().to_string()),
+            log: log(),
         };
-        let finished = run::run(plan, shared, &progress);
-        progress.finish();
-        let output = settings.output.as_ref().map(|p| p.display().to_string());
-        let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
-        let ending = Ending {
-            tally: &finished.tally,
-            pending: Some(self.pending),
-            retries: finished.retries,
-            elapsed: finished.elapsed,
-            stop: finished.stop.as_ref(),
-            signal: finished.signal,
-            output: output.as_deref(),
-            rerun: &rerun,
-            how: How::Local {
-                requests: finished.requests,
-                pauses: finished.gate.pauses,
-                breaker_trips: finished.gate.breaker_trips,
-            },
-        };
-        Ok(ending.finish(&log(), &[]))
+        Ok(run::run(plan, shared, &progress))
     }
 }
