@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::ids::{IdKey, IdSet};
 use super::journal::{BOM, Journal, sibling};
+use super::summary::count;
 use crate::config::UsageError;
 
 /// How every result line we write starts: only a torn line that starts so
@@ -189,14 +190,9 @@ impl Done {
             ));
         }
         if self.dropped_for_retry > 0 {
-            let lines = if self.dropped_for_retry == 1 {
-                "line"
-            } else {
-                "lines"
-            };
             eprintln!(
-                "--retry-errored: removed {} errored {lines} from {output}; those items are done again",
-                self.dropped_for_retry
+                "--retry-errored: removed {} from {output}; those items are done again",
+                count(self.dropped_for_retry, "errored line", "errored lines")
             );
         }
     }

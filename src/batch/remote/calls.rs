@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::call::{Call, Subject};
+use crate::config::BatchApiSettings;
 use crate::log::{CallRecord, EventLog};
 use crate::resilience::{AttemptFailure, Category, Clock, FinalFailure, RetryPolicy, SystemClock};
 use crate::signal::Signals;
@@ -108,20 +109,15 @@ pub struct Calls<'a> {
 }
 
 impl<'a> Calls<'a> {
-    pub fn new(
-        client: Client,
-        policy: RetryPolicy,
-        sleep_scale: f64,
-        interrupt: Signals,
-        log: EventLog,
-        say: &'a dyn Say,
-    ) -> Calls<'a> {
+    pub fn new(settings: &BatchApiSettings, interrupt: Signals, say: &'a dyn Say) -> Calls<'a> {
         Calls {
-            client,
-            policy,
-            clock: SystemClock { sleep_scale },
+            client: Client::new(&settings.connection.client),
+            policy: settings.policy.clone(),
+            clock: SystemClock {
+                sleep_scale: settings.connection.sleep_scale,
+            },
             interrupt,
-            log,
+            log: EventLog::new(settings.log_path.clone()),
             say,
             retries: AtomicU64::new(0),
         }

@@ -12,7 +12,6 @@ use super::calls::{Calls, Say};
 use super::download::Output;
 use super::poll::{Followed, Runner};
 use super::state::State;
-use crate::api::Client;
 use crate::batch::input::LineError;
 use crate::batch::progress::Progress;
 use crate::batch::resume::Done;
@@ -55,9 +54,7 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
     let settings = job.settings;
     let progress = Progress::new(0, style.stderr_is_terminal, settings.quiet);
     let calls = Calls::new(
-        Client::new(&settings.connection.client),
-        settings.policy.clone(),
-        settings.connection.sleep_scale,
+        &settings,
         // The first signal stops the run at the next safe point: never
         // between creating a batch and recording it in the state file, so a
         // batch that exists is never forgotten. Waits end at once. A second
@@ -72,7 +69,6 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
                 signal.exit();
             }
         }),
-        EventLog::new(settings.log_path.clone()),
         &progress,
     );
     let mut output = Output::new(job.file, &job.done);

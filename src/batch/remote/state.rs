@@ -151,10 +151,6 @@ impl State {
         self.pending().next().is_some()
     }
 
-    pub fn knows(&self, id: &str) -> bool {
-        self.batches.iter().any(|b| b.id == id)
-    }
-
     /// Items in a batch not yet downloaded: submitting them again would do them twice.
     pub fn covered_ids(&self) -> HashSet<String> {
         self.pending()
@@ -180,7 +176,7 @@ impl State {
     }
 
     pub fn record_followed(&mut self, batch_id: &str) -> io::Result<()> {
-        if self.knows(batch_id) {
+        if self.batches.iter().any(|b| b.id == batch_id) {
             return Ok(());
         }
         self.append(Line::Followed {

@@ -3,7 +3,6 @@
 //! `--list`. The work itself is in `crate::batch::remote`.
 
 use super::local::{Batch, say_warnings};
-use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::batch::progress::{Plain, warn};
 use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
@@ -16,7 +15,6 @@ use crate::cli::BatchArgs;
 use crate::commands::print_data_line;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
 use crate::exit_code::ExitCode;
-use crate::log::EventLog;
 use crate::report::Style;
 use crate::sanitize;
 use crate::signal::Signals;
@@ -110,15 +108,8 @@ pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::R
     let say = Plain {
         quiet: settings.quiet,
     };
-    let calls = Calls::new(
-        Client::new(&settings.connection.client),
-        settings.policy.clone(),
-        settings.connection.sleep_scale,
-        // Signals keep their default here: there is nothing to save.
-        Signals::new(),
-        EventLog::new(settings.log_path.clone()),
-        &say,
-    );
+    // Signals keep their default here: there is nothing to save.
+    let calls = Calls::new(&settings, Signals::new(), &say);
     let json = settings.remote.json;
     let on_terminal = style.stdout_is_terminal;
     Ok(match (&args.status, &args.cancel) {
