@@ -14,6 +14,7 @@ use super::poll::{Followed, Runner};
 use super::state::State;
 use crate::batch::input::LineError;
 use crate::batch::progress::Progress;
+use crate::batch::progress::warn;
 use crate::batch::resume::Done;
 use crate::batch::source::InputFile;
 use crate::batch::summary::{BatchLine, Ending, How, Stop, Tally, command_line, count};
@@ -52,6 +53,14 @@ pub struct Job {
 pub fn run(job: Job, style: &Style) -> ExitCode {
     let started = Instant::now();
     let settings = job.settings;
+    if job.state.torn_bytes > 0 {
+        warn(&format!(
+            "{} ended in a torn line ({} bytes) left by a run killed while writing it: ignored; \
+             if a batch was created just then, claude-rs batch --list shows it",
+            job.state.path().display(),
+            job.state.torn_bytes
+        ));
+    }
     let progress = Progress::new(0, style.stderr_is_terminal, settings.quiet);
     let calls = Calls::new(
         &settings,

@@ -45,7 +45,6 @@ pub(super) fn submit(
     }
     let file = open_output(&output, &mut batch.done)?;
     batch.say_resuming();
-    say_torn_state(&state);
     let settings = batch.settings;
     let job = Job {
         settings: BatchApiSettings {
@@ -86,7 +85,6 @@ pub(super) fn follow(
     let file = open_output(&output, &mut done)?;
     say_warnings(&settings.connection.warnings);
     done.say_repairs(&output.display().to_string());
-    say_torn_state(&state);
     let job = Job {
         settings,
         work: Work::Follow(id.to_string()),
@@ -209,15 +207,4 @@ fn needs_output() -> UsageError {
         "--remote needs -o OUTPUT",
         "give the results file: claude-rs batch --remote prompts.jsonl -o results.jsonl",
     )
-}
-
-fn say_torn_state(state: &State) {
-    if state.torn_bytes > 0 {
-        warn(&format!(
-            "{} ended in a torn line ({} bytes) left by a run killed while writing it: ignored; \
-             if a batch was created just then, claude-rs batch --list shows it",
-            state.path().display(),
-            state.torn_bytes
-        ));
-    }
 }
