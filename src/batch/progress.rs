@@ -31,27 +31,24 @@ pub struct Figures {
     pub requests: u64,
 }
 
-/// A bar on stderr when it is a terminal, else a hidden one (on which
-/// `suspend` still prints). Its fixed part is under 40 columns and the
-/// message, last, is the one element that gives way: cut at the terminal's
-/// edge, so a narrow terminal never sees the line wrap or the bar vanish.
-fn stderr_bar(total: u64, on_terminal: bool) -> ProgressBar {
-    if !on_terminal {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let template = "{spinner} {elapsed_precise} [{bar:16}] {pos}/{len} {wide_msg}";
-    let style = ProgressStyle::with_template(template)
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    bar.set_style(style);
-    bar.enable_steady_tick(Duration::from_millis(250));
-    bar
-}
-
 impl Progress {
+    /// A bar on stderr when it is a terminal, else a hidden one (on which
+    /// `suspend` still prints). Its fixed part is under 40 columns and the
+    /// message, last, is the one element that gives way: cut at the terminal's
+    /// edge, so a narrow terminal never sees the line wrap or the bar vanish.
     pub fn new(total: u64, on_terminal: bool, quiet: bool) -> Progress {
-        let bar = stderr_bar(total, on_terminal);
+        let bar = match on_terminal {
+            true => ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()),
+            false => ProgressBar::hidden(),
+        };
+        if on_terminal {
+            let template = "{spinner} {elapsed_precise} [{bar:16}] {pos}/{len} {wide_msg}";
+            let style = ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(250));
+        }
         Progress {
             bar,
             notices: on_terminal && !quiet,

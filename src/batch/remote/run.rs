@@ -3,7 +3,6 @@
 //! download everything, sum up.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::time::Instant;
 
 use colored::Colorize;
@@ -15,9 +14,8 @@ use super::state::State;
 use crate::batch::input::LineError;
 use crate::batch::progress::Progress;
 use crate::batch::progress::warn;
-use crate::batch::resume::Done;
 use crate::batch::source::InputFile;
-use crate::batch::summary::{BatchLine, Ending, How, Stop, Tally, command_line, count};
+use crate::batch::summary::{BatchLine, Ending, How, Stop, command_line, count};
 use crate::config::{BatchApiSettings, RequestDefaults};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
@@ -41,13 +39,10 @@ pub enum Work {
 pub struct Job {
     pub settings: BatchApiSettings,
     pub work: Work,
-    /// OUTPUT as read before the run, and the file open for appending
-    /// (already repaired by `open_output`).
-    pub done: Done,
-    pub file: File,
+    /// OUTPUT, open for appending (already repaired by `open_output`), with
+    /// what it held before the run; its tally counts the items already there.
+    pub output: Output,
     pub state: State,
-    /// Counts so far: the items already in OUTPUT.
-    pub tally: Tally,
 }
 
 pub fn run(job: Job, style: &Style) -> ExitCode {
@@ -80,12 +75,10 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         }),
         &progress,
     );
-    let mut output = Output::new(job.file, &job.done);
-    output.tally = job.tally;
     let mut runner = Runner {
         calls: &calls,
         state: job.state,
-        output,
+        output: job.output,
         progress: &progress,
         interval: settings.remote.poll_interval,
         limits: settings.remote.limits,

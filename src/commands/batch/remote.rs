@@ -6,11 +6,11 @@ use super::local::{Batch, say_warnings};
 use crate::api::batches::BatchAnswer;
 use crate::batch::progress::{Plain, warn};
 use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
+use crate::batch::remote::download::Output;
 use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
 use crate::batch::remote::state::State;
 use crate::batch::resume::{open_output, read_output};
-use crate::batch::summary::Tally;
 use crate::cli::BatchArgs;
 use crate::commands::print_data_line;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
@@ -45,6 +45,8 @@ pub(super) fn submit(
     }
     let file = open_output(&output, &mut batch.done)?;
     batch.say_resuming();
+    let mut output = Output::new(file, &batch.done);
+    output.tally = batch.tally;
     let settings = batch.settings;
     let job = Job {
         settings: BatchApiSettings {
@@ -62,10 +64,8 @@ pub(super) fn submit(
             invalid: batch.checked.invalid,
             pending: batch.pending,
         },
-        done: batch.done,
-        file,
+        output,
         state,
-        tally: batch.tally,
     };
     Ok(run::run(job, style))
 }
@@ -88,10 +88,8 @@ pub(super) fn follow(
     let job = Job {
         settings,
         work: Work::Follow(id.to_string()),
-        done,
-        file,
+        output: Output::new(file, &done),
         state,
-        tally: Tally::default(),
     };
     Ok(run::run(job, style))
 }
