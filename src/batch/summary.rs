@@ -240,7 +240,25 @@ impl Ending<'_> {
             }
             How::Remote { batches } => {
                 out.push_str(&tally.outcomes.tokens_row());
-                out.push_str(&row("batches", self.batch_list(batches)));
+                let listed: Vec<String> = (batches.iter())
+                    .map(|batch| {
+                        let id = sanitize::one_line(&batch.id).into_owned();
+                        match (&batch.status, self.stop.is_some()) {
+                            (Some(status), true) => format!(
+                                "{id} ({}, {} of {} done)",
+                                sanitize::one_line(status),
+                                batch.done,
+                                batch.total
+                            ),
+                            _ => id,
+                        }
+                    })
+                    .collect();
+                let listed = match listed.is_empty() {
+                    true => "none".to_string(),
+                    false => listed.join(", "),
+                };
+                out.push_str(&row("batches", listed));
                 out.push_str(&row("retries", self.retries.to_string()));
                 out.push_str(&row("time", wall_time(self.elapsed)));
             }
@@ -271,28 +289,6 @@ impl Ending<'_> {
             ),
             false => sent,
         }
-    }
-
-    fn batch_list(&self, batches: &[BatchLine]) -> String {
-        if batches.is_empty() {
-            return "none".into();
-        }
-        batches
-            .iter()
-            .map(|batch| {
-                let id = sanitize::one_line(&batch.id).into_owned();
-                match (&batch.status, self.stop.is_some()) {
-                    (Some(status), true) => format!(
-                        "{id} ({}, {} of {} done)",
-                        sanitize::one_line(status),
-                        batch.done,
-                        batch.total
-                    ),
-                    _ => id,
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 
     fn headline(&self) -> String {

@@ -10,7 +10,7 @@ use crate::batch::progress::{Progress, warn};
 use crate::batch::resume::{Done, Status, open_output, read_output};
 use crate::batch::run::{self, Feed, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
-use crate::batch::summary::Tally;
+use crate::batch::summary::{Tally, count};
 use crate::batch::worker::Shared;
 use crate::cli::BatchArgs;
 use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch};
@@ -163,10 +163,7 @@ impl Batch {
         self.done.say_repairs(&output);
         let skipped = self.tally.skipped_succeeded + self.tally.skipped_errored;
         if skipped > 0 {
-            let already = match skipped {
-                1 => "1 request is".to_string(),
-                n => format!("{n} requests are"),
-            };
+            let already = count(skipped, "request is", "requests are");
             let mut line = format!(
                 "resuming: {already} already in {output} ({} succeeded, {} errored); {} to do",
                 self.tally.skipped_succeeded, self.tally.skipped_errored, self.pending
