@@ -56,10 +56,8 @@ impl Progress {
         }
     }
 
+    /// On a hidden bar this draws nothing.
     pub fn update(&self, figures: Figures) {
-        if self.bar.is_hidden() {
-            return;
-        }
         self.bar.set_position(figures.succeeded + figures.errored);
         let eta = humantime::format_duration(Duration::from_secs(self.bar.eta().as_secs()));
         self.bar.set_message(format!(
@@ -70,9 +68,6 @@ impl Progress {
 
     /// The counts over every Message Batch followed, and how many have ended.
     pub fn update_batches(&self, counts: &RequestCounts, batches: usize, ended: usize) {
-        if self.bar.is_hidden() {
-            return;
-        }
         self.bar.set_length(counts.total());
         self.bar.set_position(counts.done());
         self.bar

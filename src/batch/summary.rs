@@ -236,7 +236,21 @@ impl Ending<'_> {
                 }
                 out.push_str(&row("retries", retries));
                 out.push_str(&tally.outcomes.tokens_row());
-                out.push_str(&row("rate", self.rate(requests)));
+                let sent = format!(
+                    "{} in {}",
+                    count(requests, "request", "requests"),
+                    wall_time(self.elapsed)
+                );
+                // A pace needs a few requests over some time to mean anything:
+                // one request in no time is not 47,000 a minute.
+                let rate = match requests >= 2 && self.elapsed >= Duration::from_secs(1) {
+                    true => format!(
+                        "{:.0} requests/min ({sent})",
+                        per_minute(requests, self.elapsed)
+                    ),
+                    false => sent,
+                };
+                out.push_str(&row("rate", rate));
             }
             How::Remote { batches } => {
                 out.push_str(&tally.outcomes.tokens_row());
@@ -272,23 +286,6 @@ impl Ending<'_> {
     /// Items are left for a rerun.
     fn unfinished(&self) -> bool {
         self.stop.is_some() || self.tally.unfinished > 0
-    }
-
-    fn rate(&self, requests: u64) -> String {
-        let sent = format!(
-            "{} in {}",
-            count(requests, "request", "requests"),
-            wall_time(self.elapsed)
-        );
-        // A pace needs a few requests over some time to mean anything: one
-        // request in no time is not 47,000 a minute.
-        match requests >= 2 && self.elapsed >= Duration::from_secs(1) {
-            true => format!(
-                "{:.0} requests/min ({sent})",
-                per_minute(requests, self.elapsed)
-            ),
-            false => sent,
-        }
     }
 
     fn headline(&self) -> String {

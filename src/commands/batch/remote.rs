@@ -108,15 +108,10 @@ pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::R
     let calls = Calls::new(&settings, Signals::new(), &say);
     let json = settings.remote.json;
     let on_terminal = style.stdout_is_terminal;
+    let status = |called| answer(called, json, on_terminal, show::status);
     Ok(match (&args.status, &args.cancel) {
-        (Some(id), _) => {
-            let called = calls.call(BatchCall::Retrieve, Some(id), |c| c.get_batch(id));
-            answer(called, json, on_terminal, show::status)
-        }
-        (None, Some(id)) => {
-            let called = calls.call(BatchCall::Cancel, Some(id), |c| c.cancel_batch(id));
-            answer(called, json, on_terminal, show::status)
-        }
+        (Some(id), _) => status(calls.call(BatchCall::Retrieve, Some(id), |c| c.get_batch(id))),
+        (None, Some(id)) => status(calls.call(BatchCall::Cancel, Some(id), |c| c.cancel_batch(id))),
         (None, None) => {
             let called = calls.call(BatchCall::List, None, |c| c.list_batches(LIST_LIMIT));
             if let Called::Done(page) = &called {
