@@ -179,10 +179,8 @@ impl Runner<'_> {
             return Some(stop);
         }
         let covered = self.state.covered_ids();
-        let submitted = self.submit(input, defaults, invalid, &covered);
         let mut open = known;
-        open.extend(submitted.batches);
-        match submitted.stop {
+        match self.submit(input, defaults, invalid, &covered, &mut open) {
             Some(stop) => {
                 self.followed.extend(open);
                 Some(stop)

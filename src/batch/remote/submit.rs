@@ -21,30 +21,24 @@ use crate::config::RequestDefaults;
 use crate::resilience::AttemptFailure;
 use crate::sanitize;
 
-/// What submitting produced.
-#[derive(Default)]
-pub struct Submitted {
-    pub batches: Vec<Followed>,
-    pub stop: Option<Stop>,
-}
-
 impl Runner<'_> {
     /// Submits every item that is neither in OUTPUT nor in a batch still
-    /// pending (`covered`).
+    /// pending (`covered`); each batch created joins `batches`.
     pub fn submit(
         &mut self,
         input: &mut InputFile,
         defaults: &RequestDefaults,
         invalid: &BTreeMap<u64, LineError>,
         covered: &HashSet<String>,
-    ) -> Submitted {
+        batches: &mut Vec<Followed>,
+    ) -> Option<Stop> {
         let mut chunker = Chunker::new(self.limits);
-        let mut submitted = Submitted::default();
+        let mut stopped = None;
         let name = input.name.clone();
         let read = for_each_entry(input, defaults, invalid, |entry| {
             // Ctrl-C: the body being written is dropped, never sent.
             if self.calls.interrupt().is_set() {
-                submitted.stop = Some(Stop::Interrupted);
+                stopped = Some(Stop::Interrupted);
                 return false;
             }
             let result = match entry {
@@ -53,7 +47,7 @@ impl Runner<'_> {
                         return true;
                     }
                     match chunker.add(&item.custom_id, &item.params) {
-                        Ok(Some(body)) => self.create(body, &mut submitted.batches),
+                        Ok(Some(body)) => self.create(body, batches),
                         Ok(None) => Ok(()),
                         Err(error) => Err(Stop::LocalWrite(format!(
                             "a batch body to a temporary file: {error}"
@@ -71,29 +65,25 @@ impl Runner<'_> {
             match result {
                 Ok(()) => true,
                 Err(stop) => {
-                    submitted.stop = Some(stop);
+                    stopped = Some(stop);
                     false
                 }
             }
         });
         if let Err(error) = read {
-            submitted
-                .stop
-                .get_or_insert(Stop::InputFailed(error.to_string()));
+            stopped.get_or_insert(Stop::InputFailed(error.to_string()));
         }
-        if submitted.stop.is_none() {
+        if stopped.is_none() {
             let last = chunker
                 .finish()
                 .map_err(|e| Stop::LocalWrite(format!("a batch body to a temporary file: {e}")))
                 .and_then(|body| match body {
-                    Some(body) => self.create(body, &mut submitted.batches),
+                    Some(body) => self.create(body, batches),
                     None => Ok(()),
                 });
-            if let Err(stop) = last {
-                submitted.stop = Some(stop);
-            }
+            stopped = last.err();
         }
-        submitted
+        stopped
     }
 
     /// Creates one batch and records it; on success it joins `batches`.
