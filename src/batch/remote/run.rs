@@ -2,7 +2,6 @@
 //! still out there, submit what is in no batch and not in OUTPUT, poll and
 //! download everything, sum up.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use colored::Colorize;
@@ -11,12 +10,10 @@ use super::calls::{Calls, Say};
 use super::download::Output;
 use super::poll::{Followed, Runner};
 use super::state::State;
-use crate::batch::input::LineError;
-use crate::batch::progress::Progress;
-use crate::batch::progress::warn;
-use crate::batch::source::InputFile;
+use crate::batch::progress::{Progress, warn};
+use crate::batch::run::Feed;
 use crate::batch::summary::{BatchLine, Ending, How, Stop, command_line, count};
-use crate::config::{BatchApiSettings, RequestDefaults};
+use crate::config::BatchApiSettings;
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::Style;
@@ -24,14 +21,9 @@ use crate::signal::Signals;
 
 /// What the run works from.
 pub enum Work {
-    /// `--remote INPUT`: checked by the same code as a local batch.
-    Input {
-        input: InputFile,
-        defaults: RequestDefaults,
-        invalid: BTreeMap<u64, LineError>,
-        /// Items not in OUTPUT before this run (invalid lines to write included).
-        pending: u64,
-    },
+    /// `--remote INPUT`: checked by the same code as a local batch, and the
+    /// items not in OUTPUT before this run (invalid lines to write included).
+    Input(Feed, u64),
     /// `--batch-id ID`: one batch submitted elsewhere.
     Follow(String),
 }
@@ -86,15 +78,7 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
     };
     let (pending, stop) = match job.work {
         Work::Follow(id) => (None, runner.follow_one(id)),
-        Work::Input {
-            mut input,
-            defaults,
-            invalid,
-            pending,
-        } => {
-            let stop = runner.submit_and_follow(&mut input, &defaults, &invalid);
-            (Some(pending), stop)
-        }
+        Work::Input(mut feed, pending) => (Some(pending), runner.submit_and_follow(&mut feed)),
     };
     progress.finish();
     if stop.is_none()
@@ -151,12 +135,7 @@ impl Runner<'_> {
     }
 
     /// `--remote INPUT`.
-    fn submit_and_follow(
-        &mut self,
-        input: &mut InputFile,
-        defaults: &RequestDefaults,
-        invalid: &BTreeMap<u64, LineError>,
-    ) -> Option<Stop> {
+    fn submit_and_follow(&mut self, feed: &mut Feed) -> Option<Stop> {
         let (unknown, known): (Vec<Followed>, Vec<Followed>) = self
             .state
             .pending()
@@ -180,7 +159,7 @@ impl Runner<'_> {
         }
         let covered = self.state.covered_ids();
         let mut open = known;
-        match self.submit(input, defaults, invalid, &covered, &mut open) {
+        match self.submit(feed, &covered, &mut open) {
             Some(stop) => {
                 self.followed.extend(open);
                 Some(stop)

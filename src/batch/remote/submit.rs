@@ -8,16 +8,14 @@
 //! all); after a reset or a stall once the body was sent, the run stops and
 //! says how to find the batch that may exist.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use super::calls::BatchCall;
 use super::chunk::{Body, Chunker};
 use super::poll::{Followed, Runner};
-use crate::batch::input::LineError;
-use crate::batch::run::invalid_result;
-use crate::batch::source::{Entry, InputFile, for_each_entry};
+use crate::batch::run::{Feed, invalid_result};
+use crate::batch::source::{Entry, for_each_entry};
 use crate::batch::summary::{Stop, count};
-use crate::config::RequestDefaults;
 use crate::resilience::AttemptFailure;
 use crate::sanitize;
 
@@ -26,16 +24,14 @@ impl Runner<'_> {
     /// pending (`covered`); each batch created joins `batches`.
     pub fn submit(
         &mut self,
-        input: &mut InputFile,
-        defaults: &RequestDefaults,
-        invalid: &BTreeMap<u64, LineError>,
+        feed: &mut Feed,
         covered: &HashSet<String>,
         batches: &mut Vec<Followed>,
     ) -> Option<Stop> {
         let mut chunker = Chunker::new(self.limits);
         let mut stopped = None;
-        let name = input.name.clone();
-        let read = for_each_entry(input, defaults, invalid, |entry| {
+        let name = feed.input.name.clone();
+        let read = for_each_entry(&mut feed.input, &feed.defaults, &feed.invalid, |entry| {
             // Ctrl-C: the body being written is dropped, never sent.
             if self.calls.interrupt().is_set() {
                 stopped = Some(Stop::Interrupted);

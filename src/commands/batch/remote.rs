@@ -11,6 +11,7 @@ use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
 use crate::batch::remote::state::State;
 use crate::batch::resume::{open_output, read_output};
+use crate::batch::run::Feed;
 use crate::cli::BatchArgs;
 use crate::commands::print_data_line;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
@@ -58,12 +59,15 @@ pub(super) fn submit(
             log_path: settings.log_path,
             remote,
         },
-        work: Work::Input {
-            input: batch.input,
-            defaults: settings.request,
-            invalid: batch.checked.invalid,
-            pending: batch.pending,
-        },
+        work: Work::Input(
+            Feed {
+                input: batch.input,
+                defaults: settings.request,
+                invalid: batch.checked.invalid,
+                done: batch.done,
+            },
+            batch.pending,
+        ),
         output,
         state,
     };
