@@ -120,13 +120,8 @@ impl Runner<'_> {
     fn follow_one(&mut self, id: String) -> Option<Stop> {
         // Ids already in OUTPUT are this batch's results from an earlier run.
         self.output.count_skips = true;
-        let expected = self
-            .state
-            .batches
-            .iter()
-            .find(|b| b.id == id)
-            .and_then(|b| b.custom_ids.clone());
-        let batch = Followed::new(id, expected);
+        let tracked = self.state.batches.iter().find(|b| b.id == id);
+        let batch = Followed::new(id, tracked.and_then(|b| b.custom_ids.clone()));
         if let Err(error) = self.state.record_followed(&batch.id) {
             self.followed.push(batch);
             return Some(self.state.write_failed(&error));

@@ -108,14 +108,11 @@ pub(super) fn say_warnings(warnings: &[String]) {
 
 /// Every invalid line, by number: the whole list, so one edit fixes them all.
 fn invalid_lines_report(input: &str, checked: &Checked) -> String {
-    let count = checked.invalid.len();
-    let (lines, them) = if count == 1 {
-        ("line", "it")
-    } else {
-        ("lines", "them")
-    };
+    let invalid = checked.invalid.len() as u64;
+    let them = if invalid == 1 { "it" } else { "them" };
+    let lines = count(invalid, "invalid line", "invalid lines");
     let mut text = report::render_usage_error(
-        &format!("{input} has {count} invalid {lines}; nothing was sent"),
+        &format!("{input} has {lines}; nothing was sent"),
         &format!(
             "correct {them}, or add --skip-invalid to write {them} as errored results and send the rest"
         ),
