@@ -23,7 +23,7 @@ use crate::signal::Signals;
 pub enum Work {
     /// `--remote INPUT`: checked by the same code as a local batch, and the
     /// items not in OUTPUT before this run (invalid lines to write included).
-    Input(Feed, u64),
+    Input(Box<Feed>, u64),
     /// `--batch-id ID`: one batch submitted elsewhere.
     Follow(String),
 }

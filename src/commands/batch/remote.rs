@@ -60,12 +60,12 @@ pub(super) fn submit(
             remote,
         },
         work: Work::Input(
-            Feed {
+            Box::new(Feed {
                 input: batch.input,
                 defaults: settings.request,
                 invalid: batch.checked.invalid,
                 done: batch.done,
-            },
+            }),
             batch.pending,
         ),
         output,
