@@ -7,8 +7,8 @@
 use serde_json::{Value, json};
 
 use super::http::Request;
-use super::outcome::{Ids, Outcome, api_error, json_outcome};
 use super::responses::{self, display_name};
+use super::outcome::{Ids, Outcome, api_error, json_outcome};
 use super::state::Shared;
 
 /// The most a list page holds, as the real API caps `limit`.
