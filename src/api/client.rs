@@ -499,12 +499,7 @@ impl Client {
     }
 
     /// `GET url` for any JSON, bounded by `timeout`.
-    fn get_value(
-        &self,
-        url: &str,
-        timeout: Duration,
-        what: &str,
-    ) -> Result<serde_json::Value, Failure> {
+    fn get_value(&self, url: &str, timeout: Duration, what: &str) -> Result<serde_json::Value, Failure> {
         self.get_json(url, Some(timeout), what)
             .map(|answer| answer.value)
             .map_err(|failed| failed.failure)
