@@ -53,11 +53,10 @@ pub enum ScanError {
 /// writer begins every line: only a last line that begins so (or is cut
 /// before the end of it) may be torn.
 pub fn scan<T: DeserializeOwned>(
-    reader: impl BufRead,
+    mut reader: impl BufRead,
     start: &[u8],
     mut each: impl FnMut(T),
 ) -> Result<Scanned, ScanError> {
-    let mut reader = reader;
     let mut scanned = Scanned::default();
     let mut buffer = Vec::new();
     let mut number = 0u64;

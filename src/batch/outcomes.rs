@@ -63,17 +63,6 @@ impl Outcomes {
         self.errored.values().sum()
     }
 
-    /// Categories by count, most frequent first: `invalid_request 2, overloaded 1`.
-    pub fn errored_by_category(&self) -> String {
-        let mut counts: Vec<(Category, u64)> = self.errored.iter().map(|(c, n)| (*c, *n)).collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
-        counts
-            .iter()
-            .map(|(category, count)| format!("{category} {count}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
     /// The `succeeded:` and `errored:` rows.
     pub fn result_rows(&self) -> String {
         let mut succeeded = self.succeeded.to_string();
@@ -83,9 +72,13 @@ impl Outcomes {
                 self.cut_at_max_tokens
             ));
         }
+        // Categories by count, most frequent first: `invalid_request 2, overloaded 1`.
+        let mut counts: Vec<(Category, u64)> = self.errored.iter().map(|(c, n)| (*c, *n)).collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.as_str().cmp(b.0.as_str())));
+        let by_category: Vec<String> = counts.iter().map(|(c, n)| format!("{c} {n}")).collect();
         let errored = match self.errored_total() {
             0 => "0".to_string(),
-            n => format!("{n} ({})", self.errored_by_category()),
+            n => format!("{n} ({})", by_category.join(", ")),
         };
         format!("{}{}", row("succeeded", succeeded), row("errored", errored))
     }

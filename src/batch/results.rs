@@ -106,54 +106,45 @@ fn error_type_for(category: Category) -> &'static str {
 }
 
 #[derive(Serialize)]
-struct ResultLine<'a, R: Serialize> {
+struct ResultLine<'a> {
     custom_id: &'a str,
     /// Of the request this result answers: a rerun skips the id only for the
     /// same request. Lines of the Message Batches API have none.
     #[serde(skip_serializing_if = "Option::is_none")]
     request_fingerprint: Option<String>,
-    result: R,
+    result: Outcome<'a>,
 }
 
 /// A result line's custom_id and its request's fingerprint.
 pub type ResultId = (String, Option<u64>);
 
 #[derive(Serialize)]
-struct Succeeded<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    message: &'a Message,
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Outcome<'a> {
+    Succeeded { message: &'a Message },
+    Errored { error: &'a ErrorReport },
 }
 
-#[derive(Serialize)]
-struct Errored<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    error: &'a ErrorReport,
-}
-
-/// One line, newline included, ready for a single write.
-fn line(value: &impl Serialize) -> Vec<u8> {
+/// One result line, newline included, ready for one write.
+fn line((custom_id, fingerprint): &ResultId, result: Outcome) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec(&ResultLine {
+        custom_id,
+        request_fingerprint: fingerprint.map(|f| format!("{f:016x}")),
+        result,
+    })
     // Serialising our own structs of strings and numbers cannot fail.
-    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+    .unwrap_or_default();
     bytes.push(b'\n');
     bytes
 }
 
-pub fn succeeded_line((custom_id, fingerprint): &ResultId, message: &Message) -> Vec<u8> {
-    line(&ResultLine {
-        custom_id,
-        request_fingerprint: fingerprint.map(|f| format!("{f:016x}")),
-        result: Succeeded {
-            kind: "succeeded",
-            message,
-        },
-    })
+pub fn succeeded_line(id: &ResultId, message: &Message) -> Vec<u8> {
+    line(id, Outcome::Succeeded { message })
 }
 
 /// Scrubbed: the error object is the server's text, `details` and all. A
 /// succeeded line is the reply itself, the user's data, and is kept exact.
-pub fn errored_line((custom_id, fingerprint): &ResultId, report: &ErrorReport) -> Vec<u8> {
+pub fn errored_line(id: &ResultId, report: &ErrorReport) -> Vec<u8> {
     use crate::secret::{scrub, scrub_json};
     let owned = |text: &str| scrub(text).into_owned();
     let mut report = report.clone();
@@ -167,14 +158,7 @@ pub fn errored_line((custom_id, fingerprint): &ResultId, report: &ErrorReport) -
     if let Value::Object(extra) = extra {
         report.error.extra = extra;
     }
-    line(&ResultLine {
-        custom_id,
-        request_fingerprint: fingerprint.map(|f| format!("{f:016x}")),
-        result: Errored {
-            kind: "errored",
-            error: &report,
-        },
-    })
+    line(id, Outcome::Errored { error: &report })
 }
 
 #[cfg(test)]

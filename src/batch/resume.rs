@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::ids::{IdKey, IdSet};
 use super::journal::{BOM, Journal, sibling};
+use super::summary::count;
 use crate::config::UsageError;
 
 /// How every result line we write starts: only a torn line that starts so
@@ -183,23 +184,15 @@ impl Done {
     /// Says on stderr what `open_output` repaired or rewrote.
     pub fn say_repairs(&self, output: &str) {
         if self.torn_bytes > 0 {
-            eprintln!(
-                "{}",
-                crate::report::warning(&format!(
-                    "{output} ended in a torn line ({} bytes) left by a run that was killed: removed; that item is done again",
-                    self.torn_bytes
-                ))
-            );
+            super::progress::warn(&format!(
+                "{output} ended in a torn line ({} bytes) left by a run that was killed: removed; that item is done again",
+                self.torn_bytes
+            ));
         }
         if self.dropped_for_retry > 0 {
-            let lines = if self.dropped_for_retry == 1 {
-                "line"
-            } else {
-                "lines"
-            };
             eprintln!(
-                "--retry-errored: removed {} errored {lines} from {output}; those items are done again",
-                self.dropped_for_retry
+                "--retry-errored: removed {} from {output}; those items are done again",
+                count(self.dropped_for_retry, "errored line", "errored lines")
             );
         }
     }

@@ -15,15 +15,18 @@ use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
-use super::gate::{GateStats, Stop};
+use super::gate::Stop;
 use super::input::{Item, LineError};
 use super::progress::{Figures, Progress};
 use super::results::{ErrorReport, ResultId, errored_line, succeeded_line};
 use super::resume::{Done, Status};
 use super::source::{Entry, InputFile, for_each_entry};
-use super::summary::Tally;
+use super::summary::{Ending, How, Tally, command_line};
 use super::worker::{Event, Outcome, Shared};
+use crate::call::Say;
 use crate::config::RequestDefaults;
+use crate::exit_code::ExitCode;
+use crate::log::EventLog;
 use crate::resilience::{Category, Failure};
 use crate::signal::{Signal, Signals};
 
@@ -47,31 +50,32 @@ impl Sink {
     }
 }
 
-/// Everything a run needs, prepared and checked by the command.
-pub struct Plan {
+/// What the feeder reads: the input, checked, and OUTPUT as it was.
+pub struct Feed {
     pub input: InputFile,
     pub defaults: RequestDefaults,
     pub invalid: BTreeMap<u64, LineError>,
     pub done: Done,
+}
+
+/// Everything a run needs, prepared and checked by the command.
+pub struct Plan {
+    pub feed: Feed,
+    /// Counts so far: the items already in OUTPUT.
+    pub tally: Tally,
     pub jobs: usize,
     pub sink: Sink,
     /// Whether stdout is a terminal the progress bar must not draw over.
     pub sink_on_terminal: bool,
+    /// Items this run has to do; OUTPUT's path for the summary.
+    pub pending: u64,
+    pub output: Option<String>,
+    /// Where the summary's batch line goes.
+    pub log: EventLog,
 }
 
-/// How the run ended.
-pub struct Finished {
-    pub tally: Tally,
-    pub stop: Option<Stop>,
-    pub retries: u64,
-    pub requests: u64,
-    pub gate: GateStats,
-    pub elapsed: Duration,
-    /// The signal that stopped it, if one did.
-    pub signal: Option<Signal>,
-}
-
-pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
+/// Runs the batch, then sums it up: the summary, the log's batch line, the exit code.
+pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> ExitCode {
     let started = Instant::now();
     let shared = Arc::new(shared);
     // Bounded: workers wait for the writer rather than results piling up in memory.
@@ -96,33 +100,33 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> Finished {
             "no worker thread could be started".into(),
         ));
     }
-    let mut sink = plan.sink;
-    let sink_on_terminal = plan.sink_on_terminal;
-    spawn_feeder(
-        plan.input,
-        plan.defaults,
-        plan.invalid,
-        plan.done,
-        Arc::clone(&shared),
-        jobs_tx,
-        events_tx,
-    );
+    spawn_feeder(plan.feed, Arc::clone(&shared), jobs_tx, events_tx);
     let mut writer = Writer {
-        sink: &mut sink,
-        sink_on_terminal,
+        sink: plan.sink,
+        sink_on_terminal: plan.sink_on_terminal,
         broken: false,
-        tally: Tally::default(),
+        tally: plan.tally,
     };
     collect(&events_rx, &signals, &shared, &mut writer, progress);
-    Finished {
-        tally: writer.tally,
-        stop: shared.gate.stopped(),
+    progress.finish();
+    let (stop, gate) = (shared.gate.stopped(), shared.gate.stats());
+    let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
+    let ending = Ending {
+        tally: &writer.tally,
+        pending: Some(plan.pending),
         retries: shared.retries.load(Ordering::Relaxed),
-        requests: shared.requests.load(Ordering::Relaxed),
-        gate: shared.gate.stats(),
         elapsed: started.elapsed(),
+        stop: stop.as_ref(),
         signal: signals.first(),
-    }
+        output: plan.output.as_deref(),
+        rerun: &rerun,
+        how: How::Local {
+            requests: shared.requests.load(Ordering::Relaxed),
+            pauses: gate.pauses,
+            breaker_trips: gate.breaker_trips,
+        },
+    };
+    ending.finish(&plan.log, &[])
 }
 
 /// Whether the thread started; one that cannot leaves the others the work.
@@ -153,14 +157,17 @@ fn spawn_worker(
 }
 
 fn spawn_feeder(
-    mut input: InputFile,
-    defaults: RequestDefaults,
-    invalid: BTreeMap<u64, LineError>,
-    done: Done,
+    feed: Feed,
     shared: Arc<Shared>,
     jobs: SyncSender<Item>,
     events: SyncSender<Event>,
 ) {
+    let Feed {
+        mut input,
+        defaults,
+        invalid,
+        done,
+    } = feed;
     let failed_to_start = events.clone();
     let name = input.name.clone();
     let feed = move || {
@@ -226,15 +233,15 @@ pub(crate) fn invalid_result(error: &LineError, input: &str) -> Option<(String, 
     Some((custom_id, report))
 }
 
-struct Writer<'s> {
-    sink: &'s mut Sink,
+struct Writer {
+    sink: Sink,
     sink_on_terminal: bool,
     /// Results can no longer be written: the batch is stopping.
     broken: bool,
     tally: Tally,
 }
 
-impl Writer<'_> {
+impl Writer {
     fn write(&mut self, id: &ResultId, outcome: &Outcome, shared: &Shared, progress: &Progress) {
         if self.broken {
             self.tally.unfinished += 1;
@@ -290,26 +297,21 @@ fn collect(
         while handled < signals.count() {
             handled += 1;
             if handled > 1 {
-                progress.suspend(|| {
-                    eprintln!(
-                        "{} abandoning the items in flight; they are left for a rerun",
-                        "interrupted again:".yellow().bold()
-                    )
-                });
+                progress.line(&format!(
+                    "{} abandoning the items in flight; they are left for a rerun",
+                    "interrupted again:".yellow().bold()
+                ));
                 return;
             }
             shared.gate.stop(Stop::Interrupted);
-            progress.suspend(|| {
-                eprintln!(
-                    "{} no new items start; waiting for those in flight (Ctrl-C again to abandon them)",
-                    match signals.first() {
-                        Some(Signal::Interrupt) | None => "interrupted:".to_string(),
-                        Some(signal) => format!("{}:", signal.name()),
-                    }
-                    .yellow()
-                    .bold()
-                )
-            });
+            let stopped = match signals.first() {
+                Some(Signal::Interrupt) | None => "interrupted:".to_string(),
+                Some(signal) => format!("{}:", signal.name()),
+            };
+            progress.line(&format!(
+                "{} no new items start; waiting for those in flight (Ctrl-C again to abandon them)",
+                stopped.yellow().bold()
+            ));
         }
         let event = match events.recv_timeout(Duration::from_millis(200)) {
             Ok(event) => event,
@@ -326,9 +328,7 @@ fn collect(
                 writer.tally.unfinished += 1;
             }
             Event::Notice(line) => progress.notice(&line),
-            Event::Warning(text) => {
-                progress.suspend(|| eprintln!("{}", crate::report::warning(&text)));
-            }
+            Event::Warning(text) => progress.warning(&text),
             Event::FeedDone { fed: count } => fed = Some(count),
             Event::Billed(reply) => writer
                 .tally

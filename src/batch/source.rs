@@ -45,25 +45,7 @@ impl InputFile {
                     name: path.display().to_string(),
                 })
             }
-            BatchInput::Stdin => spool(&mut io::stdin().lock(), MAX_LINE_BYTES).map_err(|e| match e {
-                Spool::Keep(e) => UsageError::new(
-                    format!(
-                        "cannot keep the requests read from stdin in a temporary file under {}: {e}",
-                        std::env::temp_dir().display()
-                    ),
-                    "point TMPDIR at a writable folder with room, or give the requests as a file",
-                ),
-                Spool::Read(e) => UsageError::new(
-                    format!("cannot read the requests from stdin: {e}"),
-                    "pipe the requests in again, or give them as a file",
-                ),
-                Spool::EndlessLine(line) => UsageError::new(
-                    format!(
-                        "line {line} of stdin is over the API's 32 MB request limit (reading stopped there; nothing was sent)"
-                    ),
-                    "one request per line: check what is piped in, and split or trim the long line",
-                ),
-            }),
+            BatchInput::Stdin => spool(&mut io::stdin().lock(), MAX_LINE_BYTES),
         }
     }
 
@@ -91,44 +73,55 @@ impl InputFile {
     }
 }
 
-enum Spool {
-    /// The temporary file that holds stdin could not be made or written.
-    Keep(io::Error),
-    Read(io::Error),
-    /// The 1-based number of a line longer than the cap.
-    EndlessLine(u64),
-}
-
 /// The temporary file has no name (it is unlinked at once), so nothing is
 /// left behind even when the process is killed. A line longer than any
 /// request stops the copy at once: it may never end (`< /dev/zero`), and the
 /// temporary folder is often memory.
-fn spool(stdin: &mut impl BufRead, cap: u64) -> Result<InputFile, Spool> {
-    let mut file = tempfile::tempfile().map_err(Spool::Keep)?;
+fn spool(stdin: &mut impl BufRead, cap: u64) -> Result<InputFile, UsageError> {
+    // The temporary file that holds stdin could not be made or written.
+    let keep = |e: io::Error| {
+        UsageError::new(
+            format!(
+                "cannot keep the requests read from stdin in a temporary file under {}: {e}",
+                std::env::temp_dir().display()
+            ),
+            "point TMPDIR at a writable folder with room, or give the requests as a file",
+        )
+    };
+    let mut file = tempfile::tempfile().map_err(keep)?;
     let (mut line, mut line_bytes) = (1u64, 0u64);
     loop {
-        let chunk = stdin.fill_buf().map_err(Spool::Read)?;
+        let chunk = stdin.fill_buf().map_err(|e| {
+            UsageError::new(
+                format!("cannot read the requests from stdin: {e}"),
+                "pipe the requests in again, or give them as a file",
+            )
+        })?;
         if chunk.is_empty() {
             break;
         }
         // A chunk (8 KiB) is far shorter than the cap: only the line it
         // continues and the line it leaves open can be over it.
-        let newline = |b: &&u8| **b == b'\n';
         let first = chunk
             .iter()
-            .position(|b| newline(&b))
+            .position(|b| *b == b'\n')
             .unwrap_or(chunk.len());
         if line_bytes + first as u64 > cap {
-            return Err(Spool::EndlessLine(line));
+            return Err(UsageError::new(
+                format!(
+                    "line {line} of stdin is over the API's 32 MB request limit (reading stopped there; nothing was sent)"
+                ),
+                "one request per line: check what is piped in, and split or trim the long line",
+            ));
         }
-        match chunk.iter().rposition(|b| newline(&b)) {
+        match chunk.iter().rposition(|b| *b == b'\n') {
             Some(last) => {
-                line += chunk.iter().filter(newline).count() as u64;
+                line += chunk.iter().filter(|b| **b == b'\n').count() as u64;
                 line_bytes = (chunk.len() - last - 1) as u64;
             }
             None => line_bytes += chunk.len() as u64,
         }
-        io::Write::write_all(&mut file, chunk).map_err(Spool::Keep)?;
+        io::Write::write_all(&mut file, chunk).map_err(keep)?;
         let read = chunk.len();
         stdin.consume(read);
     }
@@ -174,7 +167,8 @@ impl<R: BufRead> Lines<R> {
         }
         self.number += 1;
         if self.buffer.last() != Some(&b'\n') && read as u64 == self.max_line {
-            self.skip_rest_of_line()?;
+            // The rest of the line is read past, never held.
+            self.reader.skip_until(b'\n')?;
             return Ok(Some((self.number, RawLine::TooLong)));
         }
         let bytes = self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer);
@@ -190,25 +184,6 @@ impl<R: BufRead> Lines<R> {
             },
         };
         Ok(Some((self.number, raw)))
-    }
-
-    fn skip_rest_of_line(&mut self) -> io::Result<()> {
-        loop {
-            let available = self.reader.fill_buf()?;
-            if available.is_empty() {
-                return Ok(());
-            }
-            match available.iter().position(|&b| b == b'\n') {
-                Some(at) => {
-                    self.reader.consume(at + 1);
-                    return Ok(());
-                }
-                None => {
-                    let all = available.len();
-                    self.reader.consume(all);
-                }
-            }
-        }
     }
 }
 
@@ -419,10 +394,8 @@ mod tests {
     fn an_endless_line_on_stdin_stops_the_copy_at_the_cap() {
         let endless = io::Cursor::new(b"a\nb\n".to_vec()).chain(io::repeat(b'y'));
         let mut stdin = BufReader::with_capacity(16, endless);
-        assert!(matches!(
-            spool(&mut stdin, 1000),
-            Err(Spool::EndlessLine(3))
-        ));
+        let refused = spool(&mut stdin, 1000).err().map(|e| e.problem);
+        assert!(refused.is_some_and(|p| p.starts_with("line 3 of stdin is over")));
         let long_but_ended = [vec![b'y'; 999], b"\nz".to_vec()].concat();
         let mut fine = BufReader::with_capacity(16, io::Cursor::new(long_but_ended));
         assert!(spool(&mut fine, 1000).is_ok());

@@ -74,6 +74,20 @@ pub enum Stop {
     InputFailed(String),
 }
 
+impl Stop {
+    /// The failure that stopped the batch, when one did.
+    fn failure(&self) -> Option<&Failure> {
+        match self {
+            Stop::Systemic(failure)
+            | Stop::Outage(failure)
+            | Stop::WaitTooLong(failure)
+            | Stop::Stalled(failure, _) => Some(failure),
+            Stop::Failed(failed) => Some(&failed.failure.failure),
+            _ => None,
+        }
+    }
+}
+
 /// One Message Batch as the summary shows it.
 #[derive(Clone, Debug)]
 pub struct BatchLine {
@@ -116,21 +130,16 @@ pub enum How<'a> {
 
 impl Ending<'_> {
     pub fn exit_code(&self) -> ExitCode {
+        if let Some(failure) = self.stop.and_then(Stop::failure) {
+            return failure.category.exit_code();
+        }
         match self.stop {
             Some(Stop::Interrupted) => self.signal.unwrap_or(Signal::Interrupt).exit_code(),
-            Some(
-                Stop::Systemic(failure)
-                | Stop::Outage(failure)
-                | Stop::WaitTooLong(failure)
-                | Stop::Stalled(failure, _),
-            ) => failure.category.exit_code(),
-            Some(Stop::Failed(failed)) => failed.failure.failure.category.exit_code(),
             // Stdout closed or failed with items unfinished: never a success.
             Some(Stop::OutputClosed) => ExitCode::Output,
             Some(Stop::OutputFailed(_)) if self.output.is_none() => ExitCode::Output,
-            Some(Stop::OutputFailed(_) | Stop::LocalWrite(_) | Stop::InputFailed(_)) => {
-                ExitCode::Internal
-            }
+            // Local writes and reads: OUTPUT, the state file, the input.
+            Some(_) => ExitCode::Internal,
             None if self.tally.missing > 0 => ExitCode::Api,
             None if self.tally.not_succeeded() + self.tally.skipped_errored > 0 => {
                 ExitCode::BatchPartial
@@ -141,19 +150,15 @@ impl Ending<'_> {
 
     /// For the log: `completed`, `interrupted`, or why it stopped.
     pub fn outcome(&self) -> &'static str {
+        if let Some(failure) = self.stop.and_then(Stop::failure) {
+            return failure.category.as_str();
+        }
         match self.stop {
             None => "completed",
             Some(Stop::Interrupted) => "interrupted",
-            Some(
-                Stop::Systemic(failure)
-                | Stop::Outage(failure)
-                | Stop::WaitTooLong(failure)
-                | Stop::Stalled(failure, _),
-            ) => failure.category.as_str(),
-            Some(Stop::Failed(failed)) => failed.failure.failure.category.as_str(),
             Some(Stop::OutputFailed(_) | Stop::LocalWrite(_)) => "output_failed",
             Some(Stop::OutputClosed) => "output_closed",
-            Some(Stop::InputFailed(_)) => "input_failed",
+            Some(_) => "input_failed",
         }
     }
 
@@ -187,35 +192,31 @@ impl Ending<'_> {
             out.push_str(&row("canceled", tally.canceled.to_string()));
             out.push_str(&row("expired", tally.expired.to_string()));
         }
-        if tally.other > 0 {
-            out.push_str(&row(
+        let skipped = tally.skipped_succeeded + tally.skipped_errored;
+        let only_when_some = [
+            (
+                tally.other,
                 "other",
-                format!(
-                    "{} (result types claude-rs does not know, written as sent)",
-                    tally.other
-                ),
-            ));
-        }
-        if tally.missing > 0 {
-            out.push_str(&row(
+                "(result types claude-rs does not know, written as sent)".to_string(),
+            ),
+            (
+                tally.missing,
                 "missing",
-                format!(
-                    "{} (a downloaded batch had no result for them; a rerun submits them again)",
-                    tally.missing
-                ),
-            ));
-        }
-        if tally.skipped_succeeded + tally.skipped_errored > 0 {
-            out.push_str(&row(
+                "(a downloaded batch had no result for them; a rerun submits them again)".into(),
+            ),
+            (
+                skipped,
                 "skipped",
                 format!(
-                    "{} already in {} ({} succeeded, {} errored)",
-                    tally.skipped_succeeded + tally.skipped_errored,
+                    "already in {} ({} succeeded, {} errored)",
                     self.output.unwrap_or("OUTPUT"),
                     tally.skipped_succeeded,
                     tally.skipped_errored
                 ),
-            ));
+            ),
+        ];
+        for (count, label, text) in only_when_some.into_iter().filter(|(n, ..)| *n > 0) {
+            out.push_str(&row(label, format!("{count} {text}")));
         }
         if let Some(pending) = self.pending.filter(|_| self.unfinished()) {
             let left = pending.saturating_sub(tally.written());
@@ -235,11 +236,43 @@ impl Ending<'_> {
                 }
                 out.push_str(&row("retries", retries));
                 out.push_str(&tally.outcomes.tokens_row());
-                out.push_str(&row("rate", self.rate(requests)));
+                let sent = format!(
+                    "{} in {}",
+                    count(requests, "request", "requests"),
+                    wall_time(self.elapsed)
+                );
+                // A pace needs a few requests over some time to mean anything:
+                // one request in no time is not 47,000 a minute.
+                let rate = match requests >= 2 && self.elapsed >= Duration::from_secs(1) {
+                    true => format!(
+                        "{:.0} requests/min ({sent})",
+                        per_minute(requests, self.elapsed)
+                    ),
+                    false => sent,
+                };
+                out.push_str(&row("rate", rate));
             }
             How::Remote { batches } => {
                 out.push_str(&tally.outcomes.tokens_row());
-                out.push_str(&row("batches", self.batch_list(batches)));
+                let listed: Vec<String> = (batches.iter())
+                    .map(|batch| {
+                        let id = sanitize::one_line(&batch.id).into_owned();
+                        match (&batch.status, self.stop.is_some()) {
+                            (Some(status), true) => format!(
+                                "{id} ({}, {} of {} done)",
+                                sanitize::one_line(status),
+                                batch.done,
+                                batch.total
+                            ),
+                            _ => id,
+                        }
+                    })
+                    .collect();
+                let listed = match listed.is_empty() {
+                    true => "none".to_string(),
+                    false => listed.join(", "),
+                };
+                out.push_str(&row("batches", listed));
                 out.push_str(&row("retries", self.retries.to_string()));
                 out.push_str(&row("time", wall_time(self.elapsed)));
             }
@@ -253,45 +286,6 @@ impl Ending<'_> {
     /// Items are left for a rerun.
     fn unfinished(&self) -> bool {
         self.stop.is_some() || self.tally.unfinished > 0
-    }
-
-    fn rate(&self, requests: u64) -> String {
-        let sent = format!(
-            "{} in {}",
-            count(requests, "request", "requests"),
-            wall_time(self.elapsed)
-        );
-        // A pace needs a few requests over some time to mean anything: one
-        // request in no time is not 47,000 a minute.
-        match requests >= 2 && self.elapsed >= Duration::from_secs(1) {
-            true => format!(
-                "{:.0} requests/min ({sent})",
-                per_minute(requests, self.elapsed)
-            ),
-            false => sent,
-        }
-    }
-
-    fn batch_list(&self, batches: &[BatchLine]) -> String {
-        if batches.is_empty() {
-            return "none".into();
-        }
-        batches
-            .iter()
-            .map(|batch| {
-                let id = sanitize::one_line(&batch.id).into_owned();
-                match (&batch.status, self.stop.is_some()) {
-                    (Some(status), true) => format!(
-                        "{id} ({}, {} of {} done)",
-                        sanitize::one_line(status),
-                        batch.done,
-                        batch.total
-                    ),
-                    _ => id,
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 
     fn headline(&self) -> String {
@@ -362,17 +356,11 @@ impl Ending<'_> {
                 return out;
             }
             Some(Stop::Failed(failed)) => {
-                let during = match failed.call {
-                    BatchCall::Create => "submitting a batch",
-                    BatchCall::Retrieve => "polling a batch",
-                    BatchCall::Results => "downloading results",
-                    BatchCall::Cancel => "canceling a batch",
-                    BatchCall::List => "listing batches",
-                };
                 return format!(
-                    "{}\n  {:<11} stopped while {during}\n",
+                    "{}\n  {:<11} stopped while {}\n",
                     failed.render(),
-                    "batch:"
+                    "batch:",
+                    failed.call.names().1
                 );
             }
             Some(Stop::OutputFailed(error)) => {
@@ -394,19 +382,6 @@ impl Ending<'_> {
         format!("{}\n", title.bold())
     }
 
-    /// A remote create that failed without proof that nothing was created.
-    fn may_have_created(&self) -> Option<&Failed> {
-        match self.stop {
-            Some(Stop::Failed(failed))
-                if failed.call == BatchCall::Create
-                    && !failed.failure.failure.proves_nothing_was_done() =>
-            {
-                Some(failed)
-            }
-            _ => None,
-        }
-    }
-
     /// What to run next: `(label, text)` rows.
     fn next_steps(&self) -> Vec<(&'static str, String)> {
         let errored = self.tally.not_succeeded() + self.tally.skipped_errored;
@@ -416,7 +391,11 @@ impl Ending<'_> {
                 false => vec![],
             };
         };
-        if let Some(failed) = self.may_have_created() {
+        // A remote create that failed without proof that nothing was created.
+        if let Some(Stop::Failed(failed)) = self.stop
+            && failed.call == BatchCall::Create
+            && !failed.failure.failure.proves_nothing_was_done()
+        {
             let sent = crate::dates::earlier(SystemTime::now(), failed.elapsed);
             return vec![
                 (
@@ -527,14 +506,12 @@ fn stopped_for(failure: &Failure) -> String {
         give_up: GiveUp::NotRetryable,
         partial: None,
     };
-    let mut text = report::render_failure(&final_failure, 1, Duration::ZERO);
     // The attempt line speaks of one call; the batch line below says what it meant.
-    text = text
+    report::render_failure(&final_failure, 1, Duration::ZERO)
         .lines()
         .filter(|line| !line.trim_start().starts_with("attempts:"))
         .collect::<Vec<_>>()
-        .join("\n");
-    text
+        .join("\n")
 }
 
 /// `4.2s`, `38s`, `21m 40s`, `3h 05m`: a batch can run for hours.

@@ -58,14 +58,12 @@ pub struct Shared {
 }
 
 /// A worker's words go to the thread that draws progress.
-struct Events<'a>(&'a SyncSender<Event>);
-
-impl Say for Events<'_> {
+impl Say for SyncSender<Event> {
     fn notice(&self, line: &str) {
-        let _ = self.0.send(Event::Notice(line.to_string()));
+        let _ = self.send(Event::Notice(line.to_string()));
     }
     fn warning(&self, line: &str) {
-        let _ = self.0.send(Event::Warning(line.to_string()));
+        let _ = self.send(Event::Warning(line.to_string()));
     }
 }
 
@@ -86,7 +84,7 @@ impl Shared {
             policy: &self.policy,
             clock: &self.gate,
             log: &self.log,
-            say: &Events(events),
+            say: events,
             retries: &self.retries,
         };
         let outcome = call.run(|number, _| self.attempt(item, number, tokens, events));

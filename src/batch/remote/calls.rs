@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::call::{Call, Subject};
+use crate::config::BatchApiSettings;
 use crate::log::{CallRecord, EventLog};
 use crate::resilience::{AttemptFailure, Category, Clock, FinalFailure, RetryPolicy, SystemClock};
 use crate::signal::Signals;
@@ -29,25 +30,15 @@ pub enum BatchCall {
 }
 
 impl BatchCall {
-    pub fn as_str(self) -> &'static str {
+    /// The log's name for the call, and what the batch was doing in it.
+    pub fn names(self) -> (&'static str, &'static str) {
         match self {
-            BatchCall::Create => "create",
-            BatchCall::Retrieve => "retrieve",
-            BatchCall::Cancel => "cancel",
-            BatchCall::Results => "results",
-            BatchCall::List => "list",
+            BatchCall::Create => ("create", "submitting a batch"),
+            BatchCall::Retrieve => ("retrieve", "polling a batch"),
+            BatchCall::Cancel => ("cancel", "canceling a batch"),
+            BatchCall::Results => ("results", "downloading results"),
+            BatchCall::List => ("list", "listing batches"),
         }
-    }
-}
-
-/// What a successful call's log line names as its request id.
-pub trait RequestId {
-    fn request_id(&self) -> Option<&str>;
-}
-
-impl<T> RequestId for BatchAnswer<T> {
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
     }
 }
 
@@ -95,12 +86,7 @@ pub enum Called<T> {
 }
 
 /// Retry waits sleep on the interrupt, so Ctrl-C cuts them short.
-struct InterruptibleClock<'a> {
-    interrupt: &'a Signals,
-    clock: SystemClock,
-}
-
-impl Clock for InterruptibleClock<'_> {
+impl Clock for Calls<'_> {
     fn now(&self) -> std::time::Instant {
         self.clock.now()
     }
@@ -123,20 +109,15 @@ pub struct Calls<'a> {
 }
 
 impl<'a> Calls<'a> {
-    pub fn new(
-        client: Client,
-        policy: RetryPolicy,
-        sleep_scale: f64,
-        interrupt: Signals,
-        log: EventLog,
-        say: &'a dyn Say,
-    ) -> Calls<'a> {
+    pub fn new(settings: &BatchApiSettings, interrupt: Signals, say: &'a dyn Say) -> Calls<'a> {
         Calls {
-            client,
-            policy,
-            clock: SystemClock { sleep_scale },
+            client: Client::new(&settings.connection.client),
+            policy: settings.policy.clone(),
+            clock: SystemClock {
+                sleep_scale: settings.connection.sleep_scale,
+            },
             interrupt,
-            log,
+            log: EventLog::new(settings.log_path.clone()),
             say,
             retries: AtomicU64::new(0),
         }
@@ -153,21 +134,18 @@ impl<'a> Calls<'a> {
 
     /// Runs one call to the end: success, Ctrl-C, or a final failure. Each
     /// failed attempt and the finished call are logged.
-    pub fn call<T: RequestId>(
+    pub fn call<T>(
         &self,
         call: BatchCall,
         batch_id: Option<&str>,
-        mut attempt: impl FnMut(&Client) -> Result<T, AttemptFailure>,
-    ) -> Called<T> {
+        mut attempt: impl FnMut(&Client) -> Result<BatchAnswer<T>, AttemptFailure>,
+    ) -> Called<BatchAnswer<T>> {
         let resilient = Call {
             command: COMMAND,
             model: NO_MODEL,
-            subject: Subject::BatchCall(call.as_str(), batch_id),
+            subject: Subject::BatchCall(call.names().0, batch_id),
             policy: &self.policy,
-            clock: &InterruptibleClock {
-                interrupt: &self.interrupt,
-                clock: self.clock,
-            },
+            clock: self,
             log: &self.log,
             say: self.say,
             retries: &self.retries,
@@ -183,7 +161,7 @@ impl<'a> Calls<'a> {
                 resilient.log_call(CallRecord::success_without_usage(
                     COMMAND,
                     NO_MODEL,
-                    value.request_id(),
+                    value.request_id.as_deref(),
                     outcome.attempts,
                     outcome.elapsed,
                 ));

@@ -10,8 +10,8 @@ use std::io::{self, Write};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::calls::{BatchCall, Called, Calls, RequestId};
-use crate::api::batches::MessageBatch;
+use super::calls::{BatchCall, Called, Calls};
+use crate::api::batches::{BatchAnswer, MessageBatch};
 use crate::api::{Usage, pricing};
 use crate::batch::ids::IdKey;
 use crate::batch::results::{ErrorReport, errored_line};
@@ -103,39 +103,35 @@ enum End {
     WriteFailed(io::Error),
 }
 
-struct Attempt {
-    end: End,
-    request_id: Option<String>,
-}
-
-impl RequestId for Attempt {
-    fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+impl<T> Called<T> {
+    /// The answer, or what stops the run.
+    pub fn or_stop(self) -> Result<T, Stop> {
+        match self {
+            Called::Done(answer) => Ok(answer),
+            Called::Interrupted => Err(Stop::Interrupted),
+            Called::Failed(failed) => Err(Stop::Failed(failed)),
+        }
     }
 }
 
-/// What a finished download adds up to.
-pub struct Downloaded {
-    /// Items the batch should have held but returned no result for.
-    pub missing: u64,
-}
-
 /// Downloads an ended batch's results into OUTPUT. `expected` is what the
-/// batch was submitted with, when known.
+/// batch was submitted with, when known. Gives how many items the batch
+/// should have held but returned no result for.
 pub fn download(
     calls: &Calls,
     batch: &MessageBatch,
     expected: Option<&[String]>,
     output: &mut Output,
-) -> Result<Downloaded, Stop> {
+) -> Result<u64, Stop> {
     // Every id this batch returned, written now or found already present.
     let mut seen: HashSet<String> = HashSet::new();
     let called = calls.call(BatchCall::Results, Some(&batch.id), |client| {
         let mut lines = client.batch_results(batch)?;
         let request_id = lines.request_id.clone();
-        let ended = |end| {
-            Ok(Attempt {
-                end,
+        let ended = |value| {
+            Ok(BatchAnswer {
+                value,
+                body: String::new(),
                 request_id: request_id.clone(),
             })
         };
@@ -165,27 +161,15 @@ pub fn download(
             }
         }
     });
-    match called {
-        Called::Done(Attempt {
-            end: End::Complete, ..
-        }) => {}
-        Called::Done(Attempt {
-            end: End::Interrupted,
-            ..
-        })
-        | Called::Interrupted => return Err(Stop::Interrupted),
-        Called::Done(Attempt {
-            end: End::WriteFailed(error),
-            ..
-        }) => {
+    match called.or_stop()?.value {
+        End::Complete => {}
+        End::Interrupted => return Err(Stop::Interrupted),
+        End::WriteFailed(error) => {
             return Err(Stop::LocalWrite(format!("the results to OUTPUT: {error}")));
         }
-        Called::Failed(failed) => return Err(Stop::Failed(failed)),
     }
     let missing = expected.map_or(0, |ids| ids.iter().filter(|id| !seen.contains(*id)).count());
-    Ok(Downloaded {
-        missing: missing as u64,
-    })
+    Ok(missing as u64)
 }
 
 enum Taken {
@@ -199,7 +183,8 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
     let parsed: ResultLine =
         serde_json::from_slice(line).map_err(|e| Taken::NotAResult(e.to_string()))?;
     let first_sight = seen.insert(parsed.custom_id.clone());
-    if let Some(present) = output.present.get(&IdKey::of(&parsed.custom_id)) {
+    let key = IdKey::of(&parsed.custom_id);
+    if let Some(present) = output.present.get(&key) {
         if let (true, true, Present::Before { succeeded }) =
             (output.count_skips, first_sight, *present)
         {
@@ -210,43 +195,33 @@ fn take_line(line: &[u8], output: &mut Output, seen: &mut HashSet<String>) -> Re
         }
         return Ok(());
     }
-    let bytes = match parsed.result.kind.as_str() {
-        "errored" => {
-            let error = parsed.result.error.unwrap_or(Value::Null);
-            let report = ErrorReport::from_batch_result(&error);
-            let bytes = errored_line(&(parsed.custom_id.clone(), None), &report);
-            output.file.write_all(&bytes).map_err(Taken::WriteFailed)?;
-            output.tally.outcomes.errored(report.category);
-            output
-                .present
-                .insert(IdKey::of(&parsed.custom_id), Present::Now);
-            return Ok(());
-        }
-        _ => {
+    let result = parsed.result;
+    let report = (result.kind == "errored")
+        .then(|| ErrorReport::from_batch_result(result.error.as_ref().unwrap_or(&Value::Null)));
+    let bytes = match &report {
+        Some(report) => errored_line(&(parsed.custom_id, None), report),
+        None => {
             let mut bytes = scrubbed_result(line).unwrap_or_else(|| line.to_vec());
             bytes.push(b'\n');
             bytes
         }
     };
     output.file.write_all(&bytes).map_err(Taken::WriteFailed)?;
+    output.present.insert(key, Present::Now);
     let tally = &mut output.tally;
-    match parsed.result.kind.as_str() {
-        "succeeded" => match parsed.result.message {
-            Some(message) => tally.outcomes.succeeded(
-                &message.model,
-                &message.usage,
-                message.stop_reason.as_deref(),
-                pricing::MESSAGE_BATCHES_FACTOR,
-            ),
-            None => tally.outcomes.succeeded += 1,
-        },
-        "canceled" => tally.canceled += 1,
-        "expired" => tally.expired += 1,
+    match (report, result.kind.as_str(), result.message) {
+        (Some(report), _, _) => tally.outcomes.errored(report.category),
+        (None, "succeeded", Some(message)) => tally.outcomes.succeeded(
+            &message.model,
+            &message.usage,
+            message.stop_reason.as_deref(),
+            pricing::MESSAGE_BATCHES_FACTOR,
+        ),
+        (None, "succeeded", None) => tally.outcomes.succeeded += 1,
+        (None, "canceled", _) => tally.canceled += 1,
+        (None, "expired", _) => tally.expired += 1,
         _ => tally.other += 1,
     }
-    output
-        .present
-        .insert(IdKey::of(&parsed.custom_id), Present::Now);
     Ok(())
 }
 

@@ -11,7 +11,6 @@ pub mod calls;
 pub mod chunk;
 pub mod download;
 pub mod poll;
-pub mod progress;
 pub mod run;
 pub mod show;
 pub mod state;

@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
-use super::calls::{BatchCall, Called, Calls, Say};
+use super::calls::{BatchCall, Calls, Say};
 use super::download::{Output, download};
-use super::progress::Progress;
 use super::state::State;
 use crate::api::batches::{MessageBatch, RequestCounts};
+use crate::batch::progress::Progress;
 use crate::batch::summary::{BatchLine, Stop};
+use crate::config::BatchLimits;
 use crate::sanitize;
 
 /// A batch this run follows.
@@ -56,25 +57,36 @@ impl Followed {
     }
 }
 
-/// Everything a poll loop uses besides the batches.
-pub struct Follower<'a> {
+/// What a remote run shares between its steps: submitting (`submit`),
+/// polling and downloading (here), the order of things (`run`).
+pub struct Runner<'a> {
     pub calls: &'a Calls<'a>,
-    pub state: &'a mut State,
-    pub output: &'a mut Output,
+    pub state: State,
+    pub output: Output,
     pub progress: &'a Progress,
     pub interval: Duration,
+    pub limits: BatchLimits,
+    /// Every batch this run followed, in the order it met them.
+    pub followed: Vec<Followed>,
 }
 
-impl Follower<'_> {
+impl Runner<'_> {
     /// Polls and downloads until every batch is in OUTPUT, or a stop.
-    pub fn follow(&mut self, batches: &mut [Followed]) -> Option<Stop> {
+    pub fn follow_until_ended(&mut self, batches: &mut [Followed]) -> Option<Stop> {
         loop {
             for batch in batches.iter_mut().filter(|b| !b.downloaded) {
-                if let Some(stop) = self.poll_once(batch) {
+                if let Err(stop) = self.poll_once(batch) {
                     return Some(stop);
                 }
             }
-            self.show_all(batches);
+            let counts = batches.iter().fold(RequestCounts::default(), |sum, batch| {
+                sum.plus(&batch.counts())
+            });
+            let ended = batches
+                .iter()
+                .filter(|b| b.last.as_ref().is_some_and(MessageBatch::has_ended))
+                .count();
+            self.progress.update_batches(&counts, batches.len(), ended);
             if batches.iter().all(|b| b.downloaded) {
                 return None;
             }
@@ -85,54 +97,31 @@ impl Follower<'_> {
     }
 
     /// One poll of one batch, and its download when it has ended.
-    fn poll_once(&mut self, batch: &mut Followed) -> Option<Stop> {
+    fn poll_once(&mut self, batch: &mut Followed) -> Result<(), Stop> {
         if self.calls.interrupt().is_set() {
-            return Some(Stop::Interrupted);
+            return Err(Stop::Interrupted);
         }
         let id = batch.id.clone();
-        let answer = match self.calls.call(BatchCall::Retrieve, Some(&id), |client| {
-            client.get_batch(&id)
-        }) {
-            Called::Done(answer) => answer,
-            Called::Interrupted => return Some(Stop::Interrupted),
-            Called::Failed(failed) => return Some(Stop::Failed(failed)),
-        };
-        let ended = answer.value.has_ended();
-        batch.last = Some(answer.value);
-        if !ended {
-            return None;
+        let called = (self.calls).call(BatchCall::Retrieve, Some(&id), |c| c.get_batch(&id));
+        let last = batch.last.insert(called.or_stop()?.value);
+        if !last.has_ended() {
+            return Ok(());
         }
-        let last = batch.last.as_ref()?;
-        let downloaded = match download(self.calls, last, batch.expected.as_deref(), self.output) {
-            Ok(downloaded) => downloaded,
-            Err(stop) => return Some(stop),
-        };
-        if downloaded.missing > 0 {
-            self.output.tally.missing += downloaded.missing;
+        let missing = download(
+            self.calls,
+            last,
+            batch.expected.as_deref(),
+            &mut self.output,
+        )?;
+        if missing > 0 {
+            self.output.tally.missing += missing;
             self.progress.warning(&format!(
-                "batch {} returned no result for {} of its requests; a rerun submits them again",
+                "batch {} returned no result for {missing} of its requests; a rerun submits them again",
                 sanitize::one_line(&id),
-                downloaded.missing
             ));
         }
-        if let Err(error) = self.state.record_downloaded(&id) {
-            return Some(Stop::LocalWrite(format!(
-                "the state file {}: {error}",
-                self.state.path().display()
-            )));
-        }
+        (self.state.record_downloaded(&id)).map_err(|e| self.state.write_failed(&e))?;
         batch.downloaded = true;
-        None
-    }
-
-    fn show_all(&self, batches: &[Followed]) {
-        let counts = batches.iter().fold(RequestCounts::default(), |sum, batch| {
-            sum.plus(&batch.counts())
-        });
-        let ended = batches
-            .iter()
-            .filter(|b| b.last.as_ref().is_some_and(MessageBatch::has_ended))
-            .count();
-        self.progress.update(&counts, batches.len(), ended);
+        Ok(())
     }
 }

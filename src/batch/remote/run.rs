@@ -2,24 +2,18 @@
 //! still out there, submit what is in no batch and not in OUTPUT, poll and
 //! download everything, sum up.
 
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use colored::Colorize;
 
 use super::calls::{Calls, Say};
 use super::download::Output;
-use super::poll::{Followed, Follower};
-use super::progress::Progress;
+use super::poll::{Followed, Runner};
 use super::state::State;
-use super::submit::Submitter;
-use crate::api::Client;
-use crate::batch::input::LineError;
-use crate::batch::resume::Done;
-use crate::batch::source::InputFile;
-use crate::batch::summary::{BatchLine, Ending, How, Stop, Tally, command_line, count};
-use crate::config::{BatchApiSettings, BatchLimits, RequestDefaults};
+use crate::batch::progress::{Progress, warn};
+use crate::batch::run::Feed;
+use crate::batch::summary::{BatchLine, Ending, How, Stop, command_line, count};
+use crate::config::BatchApiSettings;
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::Style;
@@ -27,16 +21,9 @@ use crate::signal::Signals;
 
 /// What the run works from.
 pub enum Work {
-    /// `--remote INPUT`: checked by the same code as a local batch.
-    Input {
-        input: InputFile,
-        defaults: RequestDefaults,
-        invalid: BTreeMap<u64, LineError>,
-        /// Items not in OUTPUT before this run (invalid lines to write included).
-        pending: u64,
-        skipped_succeeded: u64,
-        skipped_errored: u64,
-    },
+    /// `--remote INPUT`: checked by the same code as a local batch, and the
+    /// items not in OUTPUT before this run (invalid lines to write included).
+    Input(Box<Feed>, u64),
     /// `--batch-id ID`: one batch submitted elsewhere.
     Follow(String),
 }
@@ -44,39 +31,26 @@ pub enum Work {
 pub struct Job {
     pub settings: BatchApiSettings,
     pub work: Work,
-    /// OUTPUT as read before the run, and the file open for appending
-    /// (already repaired by `open_output`).
-    pub done: Done,
-    pub file: File,
+    /// OUTPUT, open for appending (already repaired by `open_output`), with
+    /// what it held before the run; its tally counts the items already there.
+    pub output: Output,
     pub state: State,
-}
-
-/// What a run shares between its steps.
-struct Runner<'a> {
-    calls: &'a Calls<'a>,
-    state: State,
-    output: Output,
-    progress: &'a Progress,
-    interval: Duration,
-    limits: BatchLimits,
-    /// Every batch this run followed, in the order it met them.
-    followed: Vec<Followed>,
 }
 
 pub fn run(job: Job, style: &Style) -> ExitCode {
     let started = Instant::now();
-    let Job {
-        settings,
-        work,
-        done,
-        file,
-        state,
-    } = job;
-    let progress = Progress::new(style.stderr_is_terminal, settings.quiet);
+    let settings = job.settings;
+    if job.state.torn_bytes > 0 {
+        warn(&format!(
+            "{} ended in a torn line ({} bytes) left by a run killed while writing it: ignored; \
+             if a batch was created just then, claude-rs batch --list shows it",
+            job.state.path().display(),
+            job.state.torn_bytes
+        ));
+    }
+    let progress = Progress::new(0, style.stderr_is_terminal, settings.quiet);
     let calls = Calls::new(
-        Client::new(&settings.connection.client),
-        settings.policy.clone(),
-        settings.connection.sleep_scale,
+        &settings,
         // The first signal stops the run at the next safe point: never
         // between creating a batch and recording it in the state file, so a
         // batch that exists is never forgotten. Waits end at once. A second
@@ -91,31 +65,20 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
                 signal.exit();
             }
         }),
-        EventLog::new(settings.log_path.clone()),
         &progress,
     );
     let mut runner = Runner {
         calls: &calls,
-        state,
-        output: Output::new(file, &done),
+        state: job.state,
+        output: job.output,
         progress: &progress,
         interval: settings.remote.poll_interval,
         limits: settings.remote.limits,
         followed: Vec::new(),
     };
-    let (pending, skipped, stop) = match work {
-        Work::Follow(id) => (None, (0, 0), runner.follow_one(id)),
-        Work::Input {
-            mut input,
-            defaults,
-            invalid,
-            pending,
-            skipped_succeeded,
-            skipped_errored,
-        } => {
-            let stop = runner.submit_and_follow(&mut input, &defaults, &invalid);
-            (Some(pending), (skipped_succeeded, skipped_errored), stop)
-        }
+    let (pending, stop) = match job.work {
+        Work::Follow(id) => (None, runner.follow_one(id)),
+        Work::Input(mut feed, pending) => (Some(pending), runner.submit_and_follow(&mut feed)),
     };
     progress.finish();
     if stop.is_none()
@@ -126,16 +89,11 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
                 runner.state.path().display()
             ));
     }
-    let tally = Tally {
-        skipped_succeeded: skipped.0 + runner.output.tally.skipped_succeeded,
-        skipped_errored: skipped.1 + runner.output.tally.skipped_errored,
-        ..runner.output.tally.clone()
-    };
     let lines: Vec<BatchLine> = runner.followed.iter().map(Followed::line).collect();
     let output_name = settings.output.as_ref().map(|p| p.display().to_string());
     let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
     let ending = Ending {
-        tally: &tally,
+        tally: &runner.output.tally,
         pending,
         retries: calls.retries(),
         elapsed: started.elapsed(),
@@ -153,14 +111,7 @@ impl Runner<'_> {
     /// Polls and downloads `batches` until all are in OUTPUT, or a stop;
     /// either way they join the run's list.
     fn follow(&mut self, mut batches: Vec<Followed>) -> Option<Stop> {
-        let mut follower = Follower {
-            calls: self.calls,
-            state: &mut self.state,
-            output: &mut self.output,
-            progress: self.progress,
-            interval: self.interval,
-        };
-        let stop = follower.follow(&mut batches);
+        let stop = self.follow_until_ended(&mut batches);
         self.followed.extend(batches);
         stop
     }
@@ -169,27 +120,17 @@ impl Runner<'_> {
     fn follow_one(&mut self, id: String) -> Option<Stop> {
         // Ids already in OUTPUT are this batch's results from an earlier run.
         self.output.count_skips = true;
-        let expected = self
-            .state
-            .batches
-            .iter()
-            .find(|b| b.id == id)
-            .and_then(|b| b.custom_ids.clone());
-        let batch = Followed::new(id, expected);
+        let tracked = self.state.batches.iter().find(|b| b.id == id);
+        let batch = Followed::new(id, tracked.and_then(|b| b.custom_ids.clone()));
         if let Err(error) = self.state.record_followed(&batch.id) {
             self.followed.push(batch);
-            return Some(self.state_failed(&error));
+            return Some(self.state.write_failed(&error));
         }
         self.follow(vec![batch])
     }
 
     /// `--remote INPUT`.
-    fn submit_and_follow(
-        &mut self,
-        input: &mut InputFile,
-        defaults: &RequestDefaults,
-        invalid: &BTreeMap<u64, LineError>,
-    ) -> Option<Stop> {
+    fn submit_and_follow(&mut self, feed: &mut Feed) -> Option<Stop> {
         let (unknown, known): (Vec<Followed>, Vec<Followed>) = self
             .state
             .pending()
@@ -212,29 +153,13 @@ impl Runner<'_> {
             return Some(stop);
         }
         let covered = self.state.covered_ids();
-        let mut submitter = Submitter {
-            calls: self.calls,
-            state: &mut self.state,
-            output: &mut self.output,
-            progress: self.progress,
-            limits: self.limits,
-        };
-        let submitted = submitter.submit(input, defaults, invalid, &covered);
         let mut open = known;
-        open.extend(submitted.batches);
-        match submitted.stop {
+        match self.submit(feed, &covered, &mut open) {
             Some(stop) => {
                 self.followed.extend(open);
                 Some(stop)
             }
             None => self.follow(open),
         }
-    }
-
-    fn state_failed(&self, error: &std::io::Error) -> Stop {
-        Stop::LocalWrite(format!(
-            "the state file {}: {error}",
-            self.state.path().display()
-        ))
     }
 }

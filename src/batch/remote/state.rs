@@ -25,6 +25,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::journal::{Journal, sibling};
+use crate::batch::summary::Stop;
 use crate::config::UsageError;
 use crate::log::timestamp;
 
@@ -132,6 +133,11 @@ impl State {
         &self.journal.path
     }
 
+    /// What stops a run whose state file cannot be written.
+    pub fn write_failed(&self, error: &io::Error) -> Stop {
+        Stop::LocalWrite(format!("the state file {}: {error}", self.path().display()))
+    }
+
     pub fn exists(&self) -> bool {
         self.path().exists()
     }
@@ -143,10 +149,6 @@ impl State {
 
     pub fn has_pending(&self) -> bool {
         self.pending().next().is_some()
-    }
-
-    pub fn knows(&self, id: &str) -> bool {
-        self.batches.iter().any(|b| b.id == id)
     }
 
     /// Items in a batch not yet downloaded: submitting them again would do them twice.
@@ -164,39 +166,30 @@ impl State {
         created_at: Option<&str>,
         custom_ids: Vec<String>,
     ) -> io::Result<()> {
-        self.append(&Line::Submitted {
+        self.append(Line::Submitted {
             ts: timestamp(SystemTime::now()),
             batch_id: batch_id.to_string(),
             created_at: created_at.map(str::to_string),
             requests: custom_ids.len() as u64,
-            custom_ids: custom_ids.clone(),
-        })?;
-        self.track(batch_id.to_string(), Some(custom_ids));
-        Ok(())
+            custom_ids,
+        })
     }
 
     pub fn record_followed(&mut self, batch_id: &str) -> io::Result<()> {
-        if self.knows(batch_id) {
+        if self.batches.iter().any(|b| b.id == batch_id) {
             return Ok(());
         }
-        self.append(&Line::Followed {
+        self.append(Line::Followed {
             ts: timestamp(SystemTime::now()),
             batch_id: batch_id.to_string(),
-        })?;
-        self.track(batch_id.to_string(), None);
-        Ok(())
+        })
     }
 
     pub fn record_downloaded(&mut self, batch_id: &str) -> io::Result<()> {
-        self.append(&Line::Downloaded {
+        self.append(Line::Downloaded {
             ts: timestamp(SystemTime::now()),
             batch_id: batch_id.to_string(),
-        })?;
-        self.apply(Line::Downloaded {
-            ts: String::new(),
-            batch_id: batch_id.to_string(),
-        });
-        Ok(())
+        })
     }
 
     /// Removes the file once nothing in it is pending; `Ok(true)` when it is gone.
@@ -213,9 +206,10 @@ impl State {
     }
 
     /// One write per line on an append-mode file, then fsync: once this
-    /// returns, a batch id survives a kill or a power cut.
-    fn append(&mut self, line: &Line) -> io::Result<()> {
-        let mut bytes = serde_json::to_vec(line).map_err(io::Error::other)?;
+    /// returns, a batch id survives a kill or a power cut. Then the line
+    /// counts here too.
+    fn append(&mut self, line: Line) -> io::Result<()> {
+        let mut bytes = serde_json::to_vec(&line).map_err(io::Error::other)?;
         bytes.push(b'\n');
         let file = self
             .journal
@@ -223,7 +217,9 @@ impl State {
             .map_err(|e| io::Error::other(e.problem))?;
         self.torn_bytes = 0;
         file.write_all(&bytes)?;
-        file.sync_all()
+        file.sync_all()?;
+        self.apply(line);
+        Ok(())
     }
 }
 

@@ -8,54 +8,33 @@
 //! all); after a reset or a stall once the body was sent, the run stops and
 //! says how to find the batch that may exist.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-use super::calls::{BatchCall, Called, Calls};
+use super::calls::BatchCall;
 use super::chunk::{Body, Chunker};
-use super::download::Output;
-use super::poll::Followed;
-use super::progress::Progress;
-use super::state::State;
-use crate::batch::input::LineError;
-use crate::batch::run::invalid_result;
-use crate::batch::source::{Entry, InputFile, for_each_entry};
+use super::poll::{Followed, Runner};
+use crate::batch::run::{Feed, invalid_result};
+use crate::batch::source::{Entry, for_each_entry};
 use crate::batch::summary::{Stop, count};
-use crate::config::{BatchLimits, RequestDefaults};
 use crate::resilience::AttemptFailure;
 use crate::sanitize;
 
-pub struct Submitter<'a> {
-    pub calls: &'a Calls<'a>,
-    pub state: &'a mut State,
-    pub output: &'a mut Output,
-    pub progress: &'a Progress,
-    pub limits: BatchLimits,
-}
-
-/// What submitting produced.
-#[derive(Default)]
-pub struct Submitted {
-    pub batches: Vec<Followed>,
-    pub stop: Option<Stop>,
-}
-
-impl Submitter<'_> {
+impl Runner<'_> {
     /// Submits every item that is neither in OUTPUT nor in a batch still
-    /// pending (`covered`).
+    /// pending (`covered`); each batch created joins `batches`.
     pub fn submit(
         &mut self,
-        input: &mut InputFile,
-        defaults: &RequestDefaults,
-        invalid: &BTreeMap<u64, LineError>,
+        feed: &mut Feed,
         covered: &HashSet<String>,
-    ) -> Submitted {
+        batches: &mut Vec<Followed>,
+    ) -> Option<Stop> {
         let mut chunker = Chunker::new(self.limits);
-        let mut submitted = Submitted::default();
-        let name = input.name.clone();
-        let read = for_each_entry(input, defaults, invalid, |entry| {
+        let mut stopped = None;
+        let name = feed.input.name.clone();
+        let read = for_each_entry(&mut feed.input, &feed.defaults, &feed.invalid, |entry| {
             // Ctrl-C: the body being written is dropped, never sent.
             if self.calls.interrupt().is_set() {
-                submitted.stop = Some(Stop::Interrupted);
+                stopped = Some(Stop::Interrupted);
                 return false;
             }
             let result = match entry {
@@ -64,7 +43,7 @@ impl Submitter<'_> {
                         return true;
                     }
                     match chunker.add(&item.custom_id, &item.params) {
-                        Ok(Some(body)) => self.create(body, &mut submitted.batches),
+                        Ok(Some(body)) => self.create(body, batches),
                         Ok(None) => Ok(()),
                         Err(error) => Err(Stop::LocalWrite(format!(
                             "a batch body to a temporary file: {error}"
@@ -82,29 +61,25 @@ impl Submitter<'_> {
             match result {
                 Ok(()) => true,
                 Err(stop) => {
-                    submitted.stop = Some(stop);
+                    stopped = Some(stop);
                     false
                 }
             }
         });
         if let Err(error) = read {
-            submitted
-                .stop
-                .get_or_insert(Stop::InputFailed(error.to_string()));
+            stopped.get_or_insert(Stop::InputFailed(error.to_string()));
         }
-        if submitted.stop.is_none() {
+        if stopped.is_none() {
             let last = chunker
                 .finish()
                 .map_err(|e| Stop::LocalWrite(format!("a batch body to a temporary file: {e}")))
                 .and_then(|body| match body {
-                    Some(body) => self.create(body, &mut submitted.batches),
+                    Some(body) => self.create(body, batches),
                     None => Ok(()),
                 });
-            if let Err(stop) = last {
-                submitted.stop = Some(stop);
-            }
+            stopped = last.err();
         }
-        submitted
+        stopped
     }
 
     /// Creates one batch and records it; on success it joins `batches`.
@@ -122,12 +97,7 @@ impl Submitter<'_> {
                     ..failed
                 })
         });
-        let answer = match called {
-            Called::Done(answer) => answer,
-            Called::Interrupted => return Err(Stop::Interrupted),
-            Called::Failed(failed) => return Err(Stop::Failed(failed)),
-        };
-        let batch = answer.value;
+        let batch = called.or_stop()?.value;
         let requests = count(body.custom_ids.len() as u64, "request", "requests");
         let recorded = self.state.record_submitted(
             &batch.id,

@@ -6,14 +6,14 @@ use std::sync::atomic::AtomicU64;
 use crate::api::Client;
 use crate::batch::gate::Gate;
 use crate::batch::ids::IdKey;
-use crate::batch::progress::Progress;
+use crate::batch::progress::{Progress, warn};
 use crate::batch::resume::{Done, Status, open_output, read_output};
-use crate::batch::run::{self, Plan, Sink};
+use crate::batch::run::{self, Feed, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
-use crate::batch::summary::{Ending, How, Tally, command_line};
+use crate::batch::summary::{Tally, count};
 use crate::batch::worker::Shared;
 use crate::cli::BatchArgs;
-use crate::config::{BatchSettings, Context, UsageError, resolve_batch};
+use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::{self, Style};
@@ -21,17 +21,6 @@ use crate::resilience::SystemClock;
 use crate::resilience::breaker::BreakerConfig;
 use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
-
-pub(super) enum Refusal {
-    Usage(UsageError),
-    InvalidLines(String),
-}
-
-impl From<UsageError> for Refusal {
-    fn from(error: UsageError) -> Refusal {
-        Refusal::Usage(error)
-    }
-}
 
 /// A checked batch, ready to run locally or through the Message Batches API.
 pub(super) struct Batch {
@@ -46,7 +35,7 @@ pub(super) struct Batch {
 
 /// Checks the whole input and reads what an earlier run left in OUTPUT: the
 /// same for a local and a remote batch.
-pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Refusal> {
+pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> anyhow::Result<Box<Batch>> {
     let settings = resolve_batch(args, ctx)?;
     let mut input = InputFile::open(&settings.input)?;
     let mut done = match &settings.output {
@@ -63,10 +52,7 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Ref
         )
     })?;
     if !checked.invalid.is_empty() && !settings.skip_invalid {
-        return Err(Refusal::InvalidLines(invalid_lines_report(
-            &input.name,
-            &checked,
-        )));
+        return Err(Refused(invalid_lines_report(&input.name, &checked)).into());
     }
     if let (Some((line, id)), Some(output)) = (&checked.changed, &settings.output) {
         return Err(UsageError::new(
@@ -105,9 +91,7 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Ref
             Status::AlreadySucceeded => tally.skipped_succeeded += 1,
         }
     }
-    for warning in &settings.connection.warnings {
-        eprintln!("{}", report::warning(warning));
-    }
+    say_warnings(&settings.connection.warnings);
     Ok(Box::new(Batch {
         settings,
         input,
@@ -118,16 +102,17 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> Result<Box<Batch>, Ref
     }))
 }
 
+pub(super) fn say_warnings(warnings: &[String]) {
+    warnings.iter().for_each(|warning| warn(warning));
+}
+
 /// Every invalid line, by number: the whole list, so one edit fixes them all.
 fn invalid_lines_report(input: &str, checked: &Checked) -> String {
-    let count = checked.invalid.len();
-    let (lines, them) = if count == 1 {
-        ("line", "it")
-    } else {
-        ("lines", "them")
-    };
+    let invalid = checked.invalid.len() as u64;
+    let them = if invalid == 1 { "it" } else { "them" };
+    let lines = count(invalid, "invalid line", "invalid lines");
     let mut text = report::render_usage_error(
-        &format!("{input} has {count} invalid {lines}; nothing was sent"),
+        &format!("{input} has {lines}; nothing was sent"),
         &format!(
             "correct {them}, or add --skip-invalid to write {them} as errored results and send the rest"
         ),
@@ -152,14 +137,6 @@ impl Batch {
 
     /// Says so when every item is already in OUTPUT; the exit code says how they stand.
     pub(super) fn nothing_to_do(&self) -> ExitCode {
-        self.say_nothing_to_do();
-        match self.tally.skipped_errored {
-            0 => ExitCode::Success,
-            _ => ExitCode::BatchPartial,
-        }
-    }
-
-    fn say_nothing_to_do(&self) {
         let output = self.output_name().unwrap_or_default();
         let mut line = format!(
             "nothing to do: every request in {} is already in {output} ({} succeeded, {} errored)",
@@ -169,22 +146,9 @@ impl Batch {
             line.push_str("; add --retry-errored to redo the errored ones");
         }
         eprintln!("{line}");
-    }
-
-    /// A local run on an OUTPUT whose Message Batches are still running
-    /// would send their items a second time (and pay for them twice).
-    fn remote_batches_in_flight(&self) -> Option<UsageError> {
-        let output = self.settings.output.as_ref()?;
-        match crate::batch::remote::state::State::read(output) {
-            Ok(state) if state.has_pending() => Some(UsageError::new(
-                format!(
-                    "{} lists Message Batches of this OUTPUT that are not downloaded yet",
-                    state.path().display()
-                ),
-                "finish them first with the same command and --remote (or remove that file to send their items again)",
-            )),
-            Ok(_) => None,
-            Err(error) => Some(error),
+        match self.tally.skipped_errored {
+            0 => ExitCode::Success,
+            _ => ExitCode::BatchPartial,
         }
     }
 
@@ -196,10 +160,7 @@ impl Batch {
         self.done.say_repairs(&output);
         let skipped = self.tally.skipped_succeeded + self.tally.skipped_errored;
         if skipped > 0 {
-            let already = match skipped {
-                1 => "1 request is".to_string(),
-                n => format!("{n} requests are"),
-            };
+            let already = count(skipped, "request is", "requests are");
             let mut line = format!(
                 "resuming: {already} already in {output} ({} succeeded, {} errored); {} to do",
                 self.tally.skipped_succeeded, self.tally.skipped_errored, self.pending
@@ -215,8 +176,19 @@ impl Batch {
         if self.pending == 0 {
             return Ok(self.nothing_to_do());
         }
-        if let Some(error) = self.remote_batches_in_flight() {
-            return Err(error.into());
+        // A local run on an OUTPUT whose Message Batches are still running
+        // would send their items a second time (and pay for them twice).
+        if let Some(output) = &self.settings.output
+            && crate::batch::remote::state::State::read(output)?.has_pending()
+        {
+            return Err(UsageError::new(
+                format!(
+                    "{} lists Message Batches of this OUTPUT that are not downloaded yet",
+                    crate::batch::remote::state::path_for(output).display()
+                ),
+                "finish them first with the same command and --remote (or remove that file to send their items again)",
+            )
+            .into());
         }
         let sink = match &self.settings.output {
             Some(path) => Sink::File(open_output(path, &mut self.done)?),
@@ -226,6 +198,10 @@ impl Batch {
         // Kept alive for the whole run: dropping it stops the fake API.
         let _mock = crate::commands::mock::start_for(&mut self.settings.connection)?;
         let settings = &self.settings;
+        let log = || {
+            EventLog::new(settings.log_path.clone())
+                .for_mock(settings.connection.mock_scenario.is_some())
+        };
         let shared = Shared {
             client: Client::new(&settings.connection.client),
             gate: Gate::new(
@@ -242,47 +218,26 @@ impl Batch {
             ),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
-            log: EventLog::new(settings.log_path.clone())
-                .for_mock(settings.connection.mock_scenario.is_some()),
+            log: log(),
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         };
-        let log = EventLog::new(settings.log_path.clone())
-            .for_mock(settings.connection.mock_scenario.is_some());
         let progress = Progress::new(self.pending, style.stderr_is_terminal, settings.quiet);
         let plan = Plan {
-            input: self.input,
-            defaults: settings.request.clone(),
-            invalid: self.checked.invalid,
-            done: self.done,
+            feed: Feed {
+                input: self.input,
+                defaults: settings.request.clone(),
+                invalid: self.checked.invalid,
+                done: self.done,
+            },
+            tally: self.tally,
             jobs: settings.pacing.jobs,
             sink,
             sink_on_terminal: settings.output.is_none() && style.stdout_is_terminal,
+            pending: self.pending,
+            output: settings.output.as_ref().map(|p| p.display().to_string()),
+            log: log(),
         };
-        let finished = run::run(plan, shared, &progress);
-        progress.finish();
-        let tally = Tally {
-            skipped_succeeded: self.tally.skipped_succeeded,
-            skipped_errored: self.tally.skipped_errored,
-            ..finished.tally
-        };
-        let output = settings.output.as_ref().map(|p| p.display().to_string());
-        let rerun = command_line(std::env::args_os().map(|a| a.to_string_lossy().into_owned()));
-        let ending = Ending {
-            tally: &tally,
-            pending: Some(self.pending),
-            retries: finished.retries,
-            elapsed: finished.elapsed,
-            stop: finished.stop.as_ref(),
-            signal: finished.signal,
-            output: output.as_deref(),
-            rerun: &rerun,
-            how: How::Local {
-                requests: finished.requests,
-                pauses: finished.gate.pauses,
-                breaker_trips: finished.gate.breaker_trips,
-            },
-        };
-        Ok(ending.finish(&log, &[]))
+        Ok(run::run(plan, shared, &progress))
     }
 }

@@ -5,10 +5,10 @@
 mod local;
 mod remote;
 
-use local::{Refusal, prepare};
+use local::prepare;
 
 use crate::cli::BatchArgs;
-use crate::config::{Context, Refused, resolve_remote};
+use crate::config::{Context, resolve_remote};
 use crate::exit_code::ExitCode;
 use crate::report::Style;
 
@@ -24,11 +24,7 @@ pub fn run(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::Result<Exi
         .remote
         .then(|| resolve_remote(args, ctx.env))
         .transpose()?;
-    let batch = match prepare(args, ctx) {
-        Ok(batch) => batch,
-        Err(Refusal::Usage(error)) => return Err(error.into()),
-        Err(Refusal::InvalidLines(text)) => return Err(Refused(text).into()),
-    };
+    let batch = prepare(args, ctx)?;
     match remote {
         Some(remote) => remote::submit(*batch, remote, style),
         None => batch.run(style),

@@ -2,20 +2,20 @@
 //! input check as a local batch), `--batch-id`, `--status`, `--cancel` and
 //! `--list`. The work itself is in `crate::batch::remote`.
 
-use super::local::Batch;
-use crate::api::Client;
+use super::local::{Batch, say_warnings};
 use crate::api::batches::BatchAnswer;
+use crate::batch::progress::{Plain, warn};
 use crate::batch::remote::calls::{BatchCall, Called, Calls, Say};
-use crate::batch::remote::progress::Plain;
+use crate::batch::remote::download::Output;
 use crate::batch::remote::run::{self, Job, Work};
 use crate::batch::remote::show;
 use crate::batch::remote::state::State;
 use crate::batch::resume::{open_output, read_output};
+use crate::batch::run::Feed;
 use crate::cli::BatchArgs;
 use crate::config::{BatchApiSettings, Context, RemoteSettings, UsageError, resolve_batch_api};
 use crate::exit_code::ExitCode;
-use crate::log::EventLog;
-use crate::report::{self, Style};
+use crate::report::Style;
 use crate::sanitize;
 use crate::signal::Signals;
 use crate::stdout::line as print_data_line;
@@ -30,24 +30,25 @@ pub(super) fn submit(
     style: &Style,
 ) -> anyhow::Result<ExitCode> {
     let output = batch.settings.output.clone().ok_or_else(needs_output)?;
-    let state = State::read(&output)?;
+    let mut state = State::read(&output)?;
     if batch.pending == 0 && !state.has_pending() {
         let code = batch.nothing_to_do();
-        remove_finished(state);
+        // A state file whose batches are all downloaded is no longer needed.
+        if state.exists()
+            && let Err(error) = state.remove_if_done()
+        {
+            warn(&format!(
+                "could not remove {}: {error}",
+                state.path().display()
+            ));
+        }
         return Ok(code);
     }
     let file = open_output(&output, &mut batch.done)?;
     batch.say_resuming();
-    say_torn_state(&state);
-    let Batch {
-        settings,
-        input,
-        checked,
-        done,
-        pending,
-        tally,
-        ..
-    } = batch;
+    let mut output = Output::new(file, &batch.done);
+    output.tally = batch.tally;
+    let settings = batch.settings;
     let job = Job {
         settings: BatchApiSettings {
             connection: settings.connection,
@@ -58,16 +59,16 @@ pub(super) fn submit(
             log_path: settings.log_path,
             remote,
         },
-        work: Work::Input {
-            input,
-            defaults: settings.request,
-            invalid: checked.invalid,
-            pending,
-            skipped_succeeded: tally.skipped_succeeded,
-            skipped_errored: tally.skipped_errored,
-        },
-        done,
-        file,
+        work: Work::Input(
+            Box::new(Feed {
+                input: batch.input,
+                defaults: settings.request,
+                invalid: batch.checked.invalid,
+                done: batch.done,
+            }),
+            batch.pending,
+        ),
+        output,
         state,
     };
     Ok(run::run(job, style))
@@ -86,14 +87,12 @@ pub(super) fn follow(
     let mut done = read_output(&output, settings.retry_errored)?;
     let state = State::read(&output)?;
     let file = open_output(&output, &mut done)?;
-    say_warnings(&settings);
+    say_warnings(&settings.connection.warnings);
     done.say_repairs(&output.display().to_string());
-    say_torn_state(&state);
     let job = Job {
         settings,
         work: Work::Follow(id.to_string()),
-        done,
-        file,
+        output: Output::new(file, &done),
         state,
     };
     Ok(run::run(job, style))
@@ -105,30 +104,18 @@ pub(super) fn query(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::R
         batch_id(id)?;
     }
     let settings = resolve_batch_api(args, ctx)?;
-    say_warnings(&settings);
+    say_warnings(&settings.connection.warnings);
     let say = Plain {
         quiet: settings.quiet,
     };
-    let calls = Calls::new(
-        Client::new(&settings.connection.client),
-        settings.policy.clone(),
-        settings.connection.sleep_scale,
-        // Signals keep their default here: there is nothing to save.
-        Signals::new(),
-        EventLog::new(settings.log_path.clone()),
-        &say,
-    );
+    // Signals keep their default here: there is nothing to save.
+    let calls = Calls::new(&settings, Signals::new(), &say);
     let json = settings.remote.json;
     let on_terminal = style.stdout_is_terminal;
+    let status = |called| answer(called, json, on_terminal, show::status);
     Ok(match (&args.status, &args.cancel) {
-        (Some(id), _) => {
-            let called = calls.call(BatchCall::Retrieve, Some(id), |c| c.get_batch(id));
-            answer(called, json, on_terminal, show::status)
-        }
-        (None, Some(id)) => {
-            let called = calls.call(BatchCall::Cancel, Some(id), |c| c.cancel_batch(id));
-            answer(called, json, on_terminal, show::status)
-        }
+        (Some(id), _) => status(calls.call(BatchCall::Retrieve, Some(id), |c| c.get_batch(id))),
+        (None, Some(id)) => status(calls.call(BatchCall::Cancel, Some(id), |c| c.cancel_batch(id))),
         (None, None) => {
             let called = calls.call(BatchCall::List, None, |c| c.list_batches(LIST_LIMIT));
             if let Called::Done(page) = &called {
@@ -217,39 +204,4 @@ fn needs_output() -> UsageError {
         "--remote needs -o OUTPUT",
         "give the results file: claude-rs batch --remote prompts.jsonl -o results.jsonl",
     )
-}
-
-fn say_warnings(settings: &BatchApiSettings) {
-    for warning in &settings.connection.warnings {
-        eprintln!("{}", report::warning(warning));
-    }
-}
-
-fn say_torn_state(state: &State) {
-    if state.torn_bytes > 0 {
-        eprintln!(
-            "{}",
-            report::warning(&format!(
-                "{} ended in a torn line ({} bytes) left by a run killed while writing it: ignored; \
-                 if a batch was created just then, claude-rs batch --list shows it",
-                state.path().display(),
-                state.torn_bytes
-            ))
-        );
-    }
-}
-
-/// A state file whose batches are all downloaded is no longer needed.
-fn remove_finished(mut state: State) {
-    if state.exists()
-        && let Err(error) = state.remove_if_done()
-    {
-        eprintln!(
-            "{}",
-            report::warning(&format!(
-                "could not remove {}: {error}",
-                state.path().display()
-            ))
-        );
-    }
 }
