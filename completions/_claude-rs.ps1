@@ -178,6 +178,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-rs' -ScriptBlock {
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]')
             [CompletionResult]::new('--beta', '--beta', [CompletionResultType]::ParameterName, 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Print the stats in Prometheus''s text format, for node_exporter''s textfile collector (calls by outcome, failed attempts by category, retries, the success ratio and the worst window''s)')
             [CompletionResult]::new('--native-roots', '--native-roots', [CompletionResultType]::ParameterName, 'Trust the operating system''s certificate store instead of the bundled Mozilla roots')
             [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

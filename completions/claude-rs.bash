@@ -948,7 +948,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__log__subcmd__stats)
-            opts="-h -V --since --window --alert-below --json --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
+            opts="-h -V --since --window --alert-below --json --prometheus --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -170,6 +170,7 @@ set edit:completion:arg-completer[claude-rs] = {|@words|
             cand --ca-cert 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy''s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]'
             cand --beta 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]'
             cand --json 'Print one JSON object on stdout'
+            cand --prometheus 'Print the stats in Prometheus''s text format, for node_exporter''s textfile collector (calls by outcome, failed attempts by category, retries, the success ratio and the worst window''s)'
             cand --native-roots 'Trust the operating system''s certificate store instead of the bundled Mozilla roots'
             cand --allow-insecure-http 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
             cand -h 'Print help'

@@ -426,8 +426,14 @@ pub struct LogStatsArgs {
     pub alert_below: Option<f64>,
 
     /// Print one JSON object on stdout.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "prometheus")]
     pub json: bool,
+
+    /// Print the stats in Prometheus's text format, for node_exporter's
+    /// textfile collector (calls by outcome, failed attempts by category,
+    /// retries, the success ratio and the worst window's).
+    #[arg(long)]
+    pub prometheus: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,7 @@ use crate::dates;
 use crate::exit_code::ExitCode;
 use crate::log::reader::{self, Damage, Event, LogFiles, Record};
 use crate::log::stats::{Stats, StatsBuilder, Window};
-use crate::log::{rotated_path, timestamp};
+use crate::log::{prometheus, rotated_path, timestamp};
 use crate::report;
 use crate::resilience::Category;
 use crate::sanitize;
@@ -179,7 +179,7 @@ fn run_stats(args: &LogStatsArgs, path: &Path) -> anyhow::Result<ExitCode> {
         Some(files) => read_log(&files, |record| builder.add(&record.entry))?,
         None => {
             no_log_yet(path);
-            if !args.json {
+            if !args.json && !args.prometheus {
                 return Ok(ExitCode::Success);
             }
             Damage::default()
@@ -221,9 +221,12 @@ fn run_stats(args: &LogStatsArgs, path: &Path) -> anyhow::Result<ExitCode> {
             }),
         damaged_lines: damage.lines,
     };
-    print_stdout_line(&match args.json {
-        true => serde_json::to_string(&json).unwrap_or_default(),
-        false => json.text(&stats, args),
+    print_stdout_line(&match (args.json, args.prometheus) {
+        (true, _) => serde_json::to_string(&json).unwrap_or_default(),
+        (_, true) => prometheus::render(&stats, damage.lines)
+            .trim_end()
+            .to_string(),
+        _ => json.text(&stats, args),
     });
     Ok(match (&alert, args.alert_below) {
         (Some(alert), Some(below)) => {

@@ -3,6 +3,7 @@
 //! public contract (docs/log-format.md). This file writes it; `reader` reads it
 //! back and `stats` sums it up.
 
+pub mod prometheus;
 pub mod reader;
 pub mod stats;
 

@@ -46,6 +46,7 @@ pub struct StatsBuilder {
     window_ms: u128,
     totals: Counts,
     retries: u64,
+    failed_attempts: HashMap<Category, u64>,
     windows: BTreeMap<u128, Counts>,
 }
 
@@ -56,6 +57,7 @@ impl StatsBuilder {
             window_ms: window.as_millis().max(1),
             totals: Counts::default(),
             retries: 0,
+            failed_attempts: HashMap::new(),
             windows: BTreeMap::new(),
         }
     }
@@ -65,7 +67,10 @@ impl StatsBuilder {
             return;
         }
         match &entry.event {
-            Event::Attempt(attempt) => self.retries += u64::from(attempt.retry_in_ms.is_some()),
+            Event::Attempt(attempt) => {
+                self.retries += u64::from(attempt.retry_in_ms.is_some());
+                *self.failed_attempts.entry(attempt.category).or_default() += 1;
+            }
             Event::Call(call) => {
                 self.totals.add_call(call.failed_with);
                 let ms = entry
@@ -99,6 +104,7 @@ impl StatsBuilder {
             successes: self.totals.successes,
             failures: self.totals.sorted_failures(),
             retries: self.retries,
+            failed_attempts: self.failed_attempts,
             window: millis(window_ms),
             windows,
         }
@@ -146,6 +152,8 @@ pub struct Stats {
     pub failures: Vec<(Category, u64)>,
     /// Attempt lines followed by a retry.
     pub retries: u64,
+    /// Attempt lines (each a failed attempt) by category.
+    pub failed_attempts: HashMap<Category, u64>,
     pub window: Duration,
     /// Windows that had calls, oldest first.
     pub windows: Vec<Window>,

@@ -36,7 +36,7 @@ use fake_api::MockConfig;
 use super::support::{KEY_SECRET_PART, World, steps};
 
 /// The kinds of fenced block the documentation may use.
-const KINDS: &[&str] = &["console", "sh", "json", "toml", "text"];
+const KINDS: &[&str] = &["console", "sh", "json", "toml", "text", "yaml"];
 
 /// A command hanging past this is killed and reported: a guard against a
 /// stuck test, never a bound on how fast anything should be.

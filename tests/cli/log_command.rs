@@ -412,3 +412,64 @@ fn a_log_path_that_is_a_folder_is_said_to_be_one() {
         assert!(!run.stderr.contains("no log yet"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn stats_in_prometheus_text_format_for_the_textfile_collector() {
+    let world = World::steps("ok");
+    two_window_log(&world);
+    let run = log_cmd(&world, &["stats", "--prometheus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let samples: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .collect();
+    for expected in [
+        r#"claude_rs_calls{outcome="success"} 15"#,
+        r#"claude_rs_calls{outcome="overloaded"} 3"#,
+        r#"claude_rs_calls{outcome="rate_limit"} 2"#,
+        r#"claude_rs_calls{outcome="authentication"} 0"#,
+        r#"claude_rs_failed_attempts{category="overloaded"} 6"#,
+        r#"claude_rs_failed_attempts{category="rate_limit"} 0"#,
+        "claude_rs_retries 4",
+        "claude_rs_success_ratio 0.75",
+        "claude_rs_worst_window_success_ratio 0.5",
+        "claude_rs_window_seconds 300",
+        "claude_rs_log_damaged_lines 0",
+    ] {
+        assert!(samples.contains(&expected), "{expected} in\n{}", run.stdout);
+    }
+    // Every sample is `name{labels} value` under its own HELP and TYPE.
+    for line in &samples {
+        let name = line.split(['{', ' ']).next().unwrap();
+        assert!(
+            run.stdout.contains(&format!("# TYPE {name} gauge")),
+            "{line}"
+        );
+        let value = line.rsplit(' ').next().unwrap();
+        assert!(value == "NaN" || value.parse::<f64>().is_ok(), "{line}");
+    }
+    let categories = claude_rs::resilience::Category::ALL.len();
+    assert_eq!(samples.len(), 1 + 2 * categories + 5, "{}", run.stdout);
+}
+
+#[test]
+fn prometheus_stats_without_calls_say_nan_not_a_made_up_ratio() {
+    let world = World::steps("ok");
+    write_log(&world.log_path(), &[]);
+    let run = log_cmd(&world, &["stats", "--prometheus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("\nclaude_rs_success_ratio NaN\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(r#"claude_rs_calls{outcome="success"} 0"#),
+        "{}",
+        run.stdout
+    );
+    let both = log_cmd(&world, &["stats", "--prometheus", "--json"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}
