@@ -24,7 +24,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -311,18 +311,27 @@ fn resume_with_nothing_to_do(dir: &Path) {
     std::fs::write(&one, "the same prompt\n").expect("the input is written");
     let server = FakeApi::start(&[]);
     let _ = batch(&server, dir, &one, &[]);
-    let output = dir.join("out.jsonl");
+    let output = output_path(dir, "run");
     let template = std::fs::read_to_string(&output).expect("one result line");
     let rest = template
         .strip_prefix("{\"custom_id\":\"1\"")
         .expect("a result line starts with its id");
-    let mut text = String::with_capacity(LINES * (template.len() + 8));
+    // Written through a buffer, never held whole: a child's peak RSS counts
+    // the pages this process had when it forked.
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&output).expect("OUTPUT"));
     for n in 1..=LINES {
-        text.push_str(&format!("{{\"custom_id\":\"{n}\"{rest}"));
+        write!(file, "{{\"custom_id\":\"{n}\"{rest}").expect("OUTPUT is written");
     }
-    std::fs::write(&output, text).expect("OUTPUT is written");
+    file.flush().expect("OUTPUT is written");
+    drop(file);
     let input = dir.join("resume.txt");
-    std::fs::write(&input, "the same prompt\n".repeat(LINES)).expect("the input is written");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&input).expect("INPUT"));
+    for _ in 0..LINES {
+        file.write_all(b"the same prompt\n")
+            .expect("the input is written");
+    }
+    file.flush().expect("the input is written");
+    drop(file);
     let mut command = Command::new(measured_bin());
     command
         .arg("batch")
@@ -341,7 +350,7 @@ fn resume_with_nothing_to_do(dir: &Path) {
         run.exit,
         run.stderr
     );
-    println!("\n3. resume: OUTPUT of {LINES} lines, nothing left to do");
+    println!("\n6. resume: OUTPUT of {LINES} lines, nothing left to do");
     line("what", ["wall", "peak RSS", "", ""], "target");
     let (wall, peak_mib) = (run.ms / 1000.0, run.rss_kib as f64 / 1024.0);
     let target = format!(

@@ -226,9 +226,7 @@ impl Permit<'_> {
         let mut state = self.gate.lock();
         let now = Instant::now();
         state.progress_at = now;
-        if let Some(until) = state.limiter.observe(now, SystemTime::now(), headers) {
-            state.limiter.hold(now, until, self.gate.clock.jitter());
-        }
+        state.limiter.observe(now, SystemTime::now(), headers);
         state.limiter.spend_output(now, output_tokens);
     }
 

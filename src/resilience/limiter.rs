@@ -188,15 +188,13 @@ impl RateLimiter {
     }
 
     /// Learns from a successful response's `anthropic-ratelimit-*` headers:
-    /// the limits set the pace, and a bucket the server says is empty asks
-    /// for a pause until its `-reset` time (by the wall clock `wall`, read
-    /// with `now`), at most a minute. Returns that pause's end, if any.
-    pub fn observe(
-        &mut self,
-        now: Instant,
-        wall: SystemTime,
-        headers: &[(String, String)],
-    ) -> Option<Instant> {
+    /// the limits set the pace, and a bucket the server says is empty starts
+    /// nothing of its kind before its next unit has refilled: one unit's time
+    /// at the limit, or sooner if its `-reset` (by the wall clock `wall`,
+    /// read with `now`) comes first. Not until the reset itself: that is
+    /// when the bucket is *full* again, and a batch at the limit sees an
+    /// empty bucket after every reply, so waiting for it would stall the run.
+    pub fn observe(&mut self, now: Instant, wall: SystemTime, headers: &[(String, String)]) {
         self.pause_gap = None;
         let value = |kind: &str, field: &str| {
             let name = format!("anthropic-ratelimit-{kind}-{field}");
@@ -205,7 +203,6 @@ impl RateLimiter {
                 .find(|(key, _)| key.eq_ignore_ascii_case(&name))
                 .map(|(_, value)| value.trim())
         };
-        let mut hold: Option<Instant> = None;
         for (kind, name) in KINDS.iter().enumerate() {
             let number = |field| value(name, field).and_then(|v| v.parse::<u64>().ok());
             let Some(limit) = number("limit").filter(|n| *n > 0) else {
@@ -216,14 +213,15 @@ impl RateLimiter {
                 continue;
             }
             // Without a readable reset time: one unit's refill.
+            let one_unit = spacing(1.0, limit as f64);
             let wait = value(name, "reset")
                 .and_then(|reset| humantime::parse_rfc3339_weak(reset).ok())
-                .map(|reset| reset.duration_since(wall).unwrap_or_default())
-                .unwrap_or_else(|| spacing(1.0, limit as f64))
-                .min(Duration::from_secs(60));
-            hold = hold.max(Some(now + wait));
+                .map_or(one_unit, |reset| {
+                    reset.duration_since(wall).unwrap_or_default().min(one_unit)
+                });
+            let next_free = &mut self.limits[kind].next_free;
+            *next_free = Some(next_free.map_or(now + wait, |at| at.max(now + wait)));
         }
-        hold
     }
 }
 
@@ -334,7 +332,7 @@ mod tests {
         let now = Instant::now();
         let wall = SystemTime::now();
         let mut limiter = RateLimiter::new(None, None, 0.9);
-        let hold = limiter.observe(
+        limiter.observe(
             now,
             wall,
             &headers(&[
@@ -343,7 +341,7 @@ mod tests {
                 ("anthropic-ratelimit-input-tokens-limit", "30000"),
             ]),
         );
-        assert_eq!(hold, None);
+        assert_eq!(limiter.held_until(), None);
         assert_eq!(limiter.rate(REQUESTS, now), Some(45.0));
         assert_eq!(limiter.rate(INPUT, now), Some(27_000.0));
         let limit_50 = headers(&[("anthropic-ratelimit-requests-limit", "50")]);
@@ -360,23 +358,30 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_bucket_asks_for_a_pause_until_its_reset_time() {
+    fn an_empty_bucket_waits_for_its_next_unit_not_for_the_reset() {
         let now = Instant::now();
         let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let reset = humantime::format_rfc3339_seconds(wall + Duration::from_secs(7)).to_string();
+        let in_7s = humantime::format_rfc3339_seconds(wall + Duration::from_secs(7)).to_string();
+        // 60 a minute: a unit refills in 1 s, well before the bucket is full.
+        let empty = |reset: &str| {
+            headers(&[
+                ("anthropic-ratelimit-requests-limit", "60"),
+                ("anthropic-ratelimit-requests-remaining", "0"),
+                ("anthropic-ratelimit-requests-reset", reset),
+            ])
+        };
         let mut limiter = RateLimiter::new(None, None, 1.0);
-        let hold = limiter.observe(
-            now,
-            wall,
-            &headers(&[
-                ("anthropic-ratelimit-output-tokens-limit", "8000"),
-                ("anthropic-ratelimit-output-tokens-remaining", "0"),
-                ("anthropic-ratelimit-output-tokens-reset", &reset),
-            ]),
-        );
-        assert_eq!(hold, Some(now + Duration::from_secs(7)));
-        // Without a reset time: one request's refill.
-        let hold = limiter.observe(
+        limiter.observe(now, wall, &empty(&in_7s));
+        assert_eq!(limiter.held_until(), None, "no one is held until the reset");
+        assert_eq!(limiter.reserve(now, 1), now + ms(1000));
+        // A reset sooner than a unit's refill: the reset.
+        let in_0s = humantime::format_rfc3339_seconds(wall).to_string();
+        let mut soon = RateLimiter::new(None, None, 1.0);
+        soon.observe(now, wall, &empty(&in_0s));
+        assert_eq!(soon.reserve(now, 1), now);
+        // Without a reset time: one unit's refill.
+        let mut no_reset = RateLimiter::new(None, None, 1.0);
+        no_reset.observe(
             now,
             wall,
             &headers(&[
@@ -384,7 +389,7 @@ mod tests {
                 ("anthropic-ratelimit-requests-remaining", "0"),
             ]),
         );
-        assert_eq!(hold, Some(now + Duration::from_secs(1)));
+        assert_eq!(no_reset.reserve(now, 1), now + ms(1000));
     }
 
     #[test]
@@ -504,10 +509,8 @@ mod tests {
                     pairs.push((format!("anthropic-ratelimit-{name}-{field}"), value.clone()));
                 }
             }
-            if let Some(held) = limiter.observe(now, SystemTime::now(), &pairs) {
-                prop_assert!(held <= now + Duration::from_secs(60));
-                limiter.hold(now, held, jitter);
-            }
+            limiter.observe(now, SystemTime::now(), &pairs);
+            limiter.hold(now, now + Duration::from_secs(1), jitter);
             limiter.rate_limited(now, now);
             let mut previous = now;
             for cost in tokens {

@@ -725,3 +725,45 @@ fn tokens_of_replies_that_failed_expect_json_are_counted() {
         "every reply that failed the check was billed: {row} is not {expected}"
     );
 }
+
+#[test]
+fn two_batches_on_one_limit_settle_on_shares_and_error_nothing() {
+    // One bucket of 1 at 1,200 a minute, and two batches each told the whole
+    // limit: together they ask for twice what it admits. The 429s that slip
+    // through lower each one's pace until they fit; none spends a retry.
+    let world = World::new(MockConfig {
+        rpm_limit: Some(1200),
+        rpm_burst: Some(1),
+        ..MockConfig::default()
+    });
+    let items = 12;
+    let files: Vec<(String, String)> = ["first", "second"]
+        .iter()
+        .map(|name| {
+            let input = world.file(&format!("{name}.txt"), &prompts(items));
+            (input, world.path(&format!("{name}.jsonl")))
+        })
+        .collect();
+    let world = &world;
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let batches: Vec<_> = files
+            .iter()
+            .map(|(input, output)| {
+                let mut command =
+                    world.batch(&[input, "-o", output, "--jobs", "4", "--rpm", "1200"]);
+                scope.spawn(move || run(world, &mut command))
+            })
+            .collect();
+        batches.into_iter().map(|b| b.join().unwrap()).collect()
+    });
+    for (run, (_, output)) in runs.iter().zip(&files) {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_all_succeeded_once(&read_results(output), items);
+    }
+    let refused = world.message_requests() - 2 * items;
+    assert!(
+        refused <= items,
+        "{refused} requests of {} were refused with 429",
+        2 * items
+    );
+}
