@@ -719,11 +719,15 @@ fn read_up_to(body: ureq::Body, limit: u64) -> (Vec<u8>, BodyEnd) {
 /// on until the body ends, the stall timeout or `AFTER_STOP_LIMIT` bytes.
 /// The readers are kept and reused (a thread each call would cost a batch a
 /// third of its pace): `MAX_FINISHING` of them start at the first use, and
-/// when none is free the body is dropped, which costs only the connection.
+/// when all are busy and as many bodies wait, the body is dropped, which
+/// costs only the connection.
 fn finish_body(body: impl Read + Send + 'static) {
     static READERS: OnceLock<mpsc::SyncSender<EndJob>> = OnceLock::new();
     let (ended, end) = mpsc::sync_channel(1);
-    // A channel without room: the body goes only to a reader waiting for one.
+    // Room for as many bodies as there are readers: a reply never waits for a
+    // reader to come back to the queue (a rendezvous dropped four in ten),
+    // and a server that holds every body open fills it, then costs only
+    // connections.
     let free = READERS.get_or_init(start_end_readers);
     if free.try_send((Box::new(body), ended)).is_ok() {
         let _ = end.recv_timeout(AFTER_STOP_WAIT);
@@ -735,7 +739,7 @@ type EndJob = (Box<dyn Read + Send>, mpsc::SyncSender<()>);
 /// The threads that read bodies to their end, one for the process: they
 /// live as long as it does, and take turns waiting for the next body.
 fn start_end_readers() -> mpsc::SyncSender<EndJob> {
-    let (jobs, queue) = mpsc::sync_channel::<EndJob>(0);
+    let (jobs, queue) = mpsc::sync_channel::<EndJob>(MAX_FINISHING);
     let queue = Arc::new(Mutex::new(queue));
     for _ in 0..MAX_FINISHING {
         let queue = Arc::clone(&queue);

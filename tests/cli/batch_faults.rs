@@ -767,3 +767,23 @@ fn two_batches_on_one_limit_settle_on_shares_and_error_nothing() {
         2 * items
     );
 }
+
+#[test]
+fn a_batch_reuses_its_connections() {
+    // Four workers, each keeping its connection: a body end that is not read
+    // back costs a new connection for the next item (and a third of the pace).
+    let world = World::ok();
+    let input = world.file("in.txt", &prompts(200));
+    let output = world.path("out.jsonl");
+    let run = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--jobs", "4"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_all_succeeded_once(&read_results(&output), 200);
+    let connections = world.server.connections();
+    assert!(
+        connections <= 8,
+        "{connections} connections for 200 items on 4 workers"
+    );
+}
