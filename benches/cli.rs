@@ -13,7 +13,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_claude-rs");
 const WARMUPS: usize = 5;
 const API_KEY: &str = "sk-ant-bench-0000000000000000";
 /// Exactly what `claude-rs ask "hello"` sends (checked against the mock's record below).
-const BODY: &str = r#"{"max_tokens":4096,"messages":[{"content":"hello","role":"user"}],"model":"claude-sonnet-4-6","stream":true}"#;
+const BODY: &str = r#"{"max_tokens":4096,"messages":[{"content":"hello","role":"user"}],"model":"claude-sonnet-5-5","stream":true}"#;
 
 struct Stats {
     median: f64,
