@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// What is left of the pace after a 429 met despite it.
 const DECREASE: f64 = 0.7;
 /// How fast the pace climbs back: this fraction of the limit per second.
-const CLIMB_PER_SECOND: f64 = 0.02;
+const CLIMB_PER_SECOND: f64 = 0.05;
 /// The pace never drops below this fraction of the limit.
 const MIN_SHARE: f64 = 0.05;
 
@@ -447,12 +447,12 @@ mod tests {
         // A second 429 for a request sent before the decrease changes nothing.
         limiter.rate_limited(now + ms(10), now - ms(10));
         assert_eq!(rpm(&limiter, now), 420.0);
-        // Two percent of the limit a second: back to 600 after 15 s.
-        let later = now + Duration::from_secs(5);
+        // Five percent of the limit a second: back to 600 after 6 s.
+        let later = now + Duration::from_secs(2);
         assert_eq!(rpm(&limiter, later), 480.0);
         assert_eq!(limiter.reserve(later, 1), later);
         assert_eq!(limiter.reserve(later, 1), later + ms(125));
-        assert_eq!(rpm(&limiter, now + Duration::from_secs(15)), 600.0);
+        assert_eq!(rpm(&limiter, now + Duration::from_secs(6)), 600.0);
         assert_eq!(rpm(&limiter, now + Duration::from_secs(99)), 600.0);
         // One sent after the decrease lowers it again, from where it stands.
         limiter.rate_limited(later, later);
