@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -718,42 +719,70 @@ fn read_up_to(body: ureq::Body, limit: u64) -> (Vec<u8>, BodyEnd) {
 /// by a reader thread and awaited for `AFTER_STOP_WAIT` only; the reader goes
 /// on until the body ends, the stall timeout or `AFTER_STOP_LIMIT` bytes.
 /// The readers are kept and reused (a thread each call would cost a batch a
-/// third of its pace): `MAX_FINISHING` of them start at the first use, and
-/// when all are busy and as many bodies wait, the body is dropped, which
-/// costs only the connection.
+/// third of its pace); one starts when a body finds none idle, up to
+/// `MAX_FINISHING` (a one-shot `ask` starts one, not all). When all are busy
+/// and as many bodies wait, the body is dropped, which costs only the
+/// connection.
 fn finish_body(body: impl Read + Send + 'static) {
-    static READERS: OnceLock<mpsc::SyncSender<EndJob>> = OnceLock::new();
+    static READERS: OnceLock<EndReaders> = OnceLock::new();
     let (ended, end) = mpsc::sync_channel(1);
-    // Room for as many bodies as there are readers: a reply never waits for a
-    // reader to come back to the queue (a rendezvous dropped four in ten),
-    // and a server that holds every body open fills it, then costs only
-    // connections.
-    let free = READERS.get_or_init(start_end_readers);
-    if free.try_send((Box::new(body), ended)).is_ok() {
+    if READERS
+        .get_or_init(EndReaders::new)
+        .hand_over(Box::new(body), ended)
+    {
         let _ = end.recv_timeout(AFTER_STOP_WAIT);
     }
 }
 
 type EndJob = (Box<dyn Read + Send>, mpsc::SyncSender<()>);
 
-/// The threads that read bodies to their end, one for the process: they
-/// live as long as it does, and take turns waiting for the next body.
-fn start_end_readers() -> mpsc::SyncSender<EndJob> {
-    let (jobs, queue) = mpsc::sync_channel::<EndJob>(MAX_FINISHING);
-    let queue = Arc::new(Mutex::new(queue));
-    for _ in 0..MAX_FINISHING {
-        let queue = Arc::clone(&queue);
-        let next = move || queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let _ = thread::Builder::new()
-            .name("body-end".to_string())
-            .spawn(move || {
-                while let Ok((body, ended)) = next() {
-                    let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
-                    let _ = ended.try_send(());
-                }
-            });
+/// The threads that read bodies to their end, one pool for the process:
+/// they live as long as it does, and take turns waiting for the next body.
+struct EndReaders {
+    // Room for as many bodies as there are readers: a reply never waits for
+    // a reader to come back to the queue (a rendezvous dropped four in ten).
+    jobs: mpsc::SyncSender<EndJob>,
+    queue: Arc<Mutex<mpsc::Receiver<EndJob>>>,
+    idle: Arc<AtomicUsize>,
+    started: AtomicUsize,
+}
+
+impl EndReaders {
+    fn new() -> EndReaders {
+        let (jobs, queue) = mpsc::sync_channel(MAX_FINISHING);
+        EndReaders {
+            jobs,
+            queue: Arc::new(Mutex::new(queue)),
+            idle: Arc::new(AtomicUsize::new(0)),
+            started: AtomicUsize::new(0),
+        }
     }
-    jobs
+
+    /// Queues `body` for a reader; `false` when it was dropped instead.
+    fn hand_over(&self, body: Box<dyn Read + Send>, ended: mpsc::SyncSender<()>) -> bool {
+        let more = |n: usize| (n < MAX_FINISHING).then_some(n + 1);
+        if self.idle.load(Ordering::SeqCst) == 0
+            && self
+                .started
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, more)
+                .is_ok()
+        {
+            let (queue, idle) = (Arc::clone(&self.queue), Arc::clone(&self.idle));
+            let _ = thread::Builder::new()
+                .name("body-end".to_string())
+                .spawn(move || {
+                    loop {
+                        idle.fetch_add(1, Ordering::SeqCst);
+                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        idle.fetch_sub(1, Ordering::SeqCst);
+                        let Ok((body, ended)) = job else { return };
+                        let _ = io::copy(&mut body.take(AFTER_STOP_LIMIT), &mut io::sink());
+                        let _ = ended.try_send(());
+                    }
+                });
+        }
+        self.jobs.try_send((body, ended)).is_ok()
+    }
 }
 
 /// The ids of a model list (`data[].id`) or of one model object (`id`). Only
