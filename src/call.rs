@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use colored::Colorize;
 
-use crate::log::{About, AttemptRecord, CallRecord, EventLog};
+use crate::events::{Events, WithExit};
+use crate::exit_code::ExitCode;
+use crate::log::{About, AttemptRecord, CallRecord, EventLog, OUTPUT_FAILED};
 use crate::report;
 use crate::resilience::retry::run_with_retries;
 use crate::resilience::{
@@ -55,6 +57,8 @@ pub struct Call<'a> {
     pub policy: &'a RetryPolicy,
     pub clock: &'a dyn Clock,
     pub log: &'a EventLog,
+    /// `--events`: retries, give-ups and the outcome, for a program.
+    pub events: &'a Events,
     pub say: &'a dyn Say,
     /// Retries decided, over every call that shares it.
     pub retries: &'a AtomicU64,
@@ -77,14 +81,17 @@ impl Call<'_> {
     }
 
     fn failed_attempt(&self, failed: &FailedAttempt) {
-        let record = AttemptRecord {
+        let mut record = AttemptRecord {
             about: self.subject.about(),
             ..AttemptRecord::new(self.command, self.model, failed)
         };
         if let Some(warning) = self.log.append(&record) {
             self.say.warning(&warning);
         }
-        if !matches!(failed.decision, Decision::Retry { .. }) {
+        let retried = matches!(failed.decision, Decision::Retry { .. });
+        record.event = if retried { "retry" } else { "give_up" };
+        self.emit(&record);
+        if !retried {
             return;
         }
         self.retries.fetch_add(1, Ordering::Relaxed);
@@ -102,25 +109,40 @@ impl Call<'_> {
         });
     }
 
-    /// Writes the call's line, named for its subject.
+    /// Writes the call's line, named for its subject, and its outcome event.
     pub fn log_call(&self, record: CallRecord) {
-        let record = CallRecord {
+        let exit = match record.outcome {
+            OUTPUT_FAILED => ExitCode::Output,
+            _ => ExitCode::Success,
+        };
+        self.log_ending(record, exit);
+    }
+
+    fn log_ending(&self, record: CallRecord, exit: ExitCode) {
+        let mut record = CallRecord {
             about: self.subject.about(),
             ..record
         };
         if let Some(warning) = self.log.append(&record) {
             self.say.warning(&warning);
         }
+        record.event = "outcome";
+        self.emit(&WithExit {
+            record: &record,
+            exit_code: exit.code(),
+        });
     }
 
     /// Writes the line of a call that failed for good.
     pub fn log_failure(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) {
-        self.log_call(CallRecord::failure(
-            self.command,
-            self.model,
-            &failed.failure,
-            attempts,
-            elapsed,
-        ));
+        let failure = &failed.failure;
+        let record = CallRecord::failure(self.command, self.model, failure, attempts, elapsed);
+        self.log_ending(record, failure.category.exit_code());
+    }
+
+    fn emit(&self, record: &impl serde::Serialize) {
+        if let Some(warning) = self.events.emit(record) {
+            self.say.warning(&warning);
+        }
     }
 }

@@ -264,6 +264,11 @@ pub struct AskArgs {
     /// (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`.
     #[arg(long, value_name = "SCENARIO")]
     pub mock: Option<String>,
+
+    /// Append one JSON object a line here for each retry, give-up and the outcome, for a program
+    /// watching the call (`-`: stderr). See docs/events.md.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -366,6 +371,11 @@ pub struct BatchArgs {
     /// With --status, --cancel or --list: print the API's JSON on stdout, as it was sent.
     #[arg(long, requires = "query")]
     pub json: bool,
+
+    /// Append one JSON object a line here for each retry, rate-limit pause, circuit breaker change,
+    /// item's outcome and the run's end, for a program watching the batch (`-`: stderr). See docs/events.md.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

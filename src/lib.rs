@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub(crate) mod dates;
 pub(crate) mod diagnose;
+pub(crate) mod events;
 pub mod exit_code;
 pub mod log;
 pub(crate) mod output_check;

@@ -219,6 +219,11 @@ impl Clock for Gate {
 }
 
 impl Permit<'_> {
+    /// The request that probes whether the API answers again (the breaker is half-open).
+    pub fn is_probe(&self) -> bool {
+        self.probe
+    }
+
     /// A reply: the rate-limit headers set the pace (and an empty bucket
     /// pauses everyone until its reset), its output tokens are counted, and
     /// the give-up bound starts again.

@@ -126,7 +126,7 @@ pub fn run(plan: Plan, shared: Shared, progress: &Progress) -> ExitCode {
             breaker_trips: gate.breaker_trips,
         },
     };
-    ending.finish(&plan.log, &[])
+    ending.finish(&plan.log, &shared.events, &[])
 }
 
 /// Whether the thread started; one that cannot leaves the others the work.

@@ -5,11 +5,13 @@
 use std::time::{Duration, SystemTime};
 
 use colored::Colorize;
+use serde::Serialize;
 
 use super::outcomes::{Outcomes, row};
 use super::progress::per_minute;
 use super::remote::calls::{BatchCall, Failed};
 use crate::api::proxy::mask_credentials;
+use crate::events::Events;
 use crate::exit_code::ExitCode;
 use crate::log::{BatchRecord, EventLog, timestamp};
 use crate::resilience::{Failure, FinalFailure, GiveUp};
@@ -98,6 +100,15 @@ pub struct BatchLine {
     pub total: u64,
 }
 
+/// The `run_end` event: the log's batch line, why it stopped and the exit code.
+#[derive(Serialize)]
+struct RunEnd<'a> {
+    #[serde(flatten)]
+    record: &'a BatchRecord<'a>,
+    reason: Option<String>,
+    exit_code: u8,
+}
+
 /// Everything the end of a run reports.
 pub struct Ending<'a> {
     pub tally: &'a Tally,
@@ -162,11 +173,12 @@ impl Ending<'_> {
         }
     }
 
-    /// Prints the summary, writes the log's batch line, gives the exit code.
-    pub fn finish(&self, log: &EventLog, batch_ids: &[String]) -> ExitCode {
+    /// Prints the summary, writes the log's batch line and the `run_end`
+    /// event, gives the exit code.
+    pub fn finish(&self, log: &EventLog, events: &Events, batch_ids: &[String]) -> ExitCode {
         eprintln!("{}", self.render());
         let written = self.tally.written();
-        let record = BatchRecord {
+        let mut record = BatchRecord {
             ts: timestamp(SystemTime::now()),
             event: "batch",
             command: super::outcomes::COMMAND,
@@ -181,7 +193,38 @@ impl Ending<'_> {
         if let Some(warning) = log.append(&record) {
             eprintln!("{}", report::warning(&warning));
         }
+        record.event = "run_end";
+        let end = RunEnd {
+            record: &record,
+            reason: self.reason(),
+            exit_code: self.exit_code().code(),
+        };
+        if let Some(warning) = events.emit(&end) {
+            eprintln!("{}", report::warning(&warning));
+        }
         self.exit_code()
+    }
+
+    /// Why the run stopped before its end, in words; `None` when it did not.
+    fn reason(&self) -> Option<String> {
+        if let Some(failure) = self.stop.and_then(Stop::failure) {
+            return Some(failure.message.clone());
+        }
+        Some(match self.stop? {
+            Stop::Interrupted => format!(
+                "stopped by {}",
+                self.signal.unwrap_or(Signal::Interrupt).name()
+            ),
+            Stop::OutputClosed => "stdout was closed by its reader".into(),
+            Stop::OutputFailed(error) | Stop::LocalWrite(error) | Stop::InputFailed(error) => {
+                error.clone()
+            }
+            Stop::Systemic(_)
+            | Stop::Outage(_)
+            | Stop::WaitTooLong(_)
+            | Stop::Stalled(..)
+            | Stop::Failed(_) => return None,
+        })
     }
 
     pub fn render(&self) -> String {

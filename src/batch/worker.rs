@@ -12,6 +12,7 @@ use super::progress;
 use super::results::{ErrorReport, ResultId};
 use crate::api::{Client, Message, Reply};
 use crate::call::{Call, Say, Subject};
+use crate::events::{BreakerChange, Events, Pause};
 use crate::log::{CallRecord, CallUsage, EventLog};
 use crate::output_check::Expectation;
 use crate::output_check::check_reply;
@@ -51,6 +52,7 @@ pub struct Shared {
     pub policy: RetryPolicy,
     pub expectation: Option<Expectation>,
     pub log: EventLog,
+    pub events: Events,
     /// Retries decided, over all items.
     pub retries: AtomicU64,
     /// Requests sent, retries included.
@@ -84,6 +86,7 @@ impl Shared {
             policy: &self.policy,
             clock: &self.gate,
             log: &self.log,
+            events: &self.events,
             say: events,
             retries: &self.retries,
         };
@@ -120,6 +123,9 @@ impl Shared {
         let Some(permit) = self.gate.acquire(tokens) else {
             return Ok(Attempted::Stopped);
         };
+        if permit.is_probe() {
+            self.emit(&BreakerChange::half_open(), events);
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
         match self.client.create_message(&item.params, None, &mut |_| {}) {
             Ok(reply) => {
@@ -136,7 +142,7 @@ impl Shared {
                 if failed.failure.category == Category::RateLimit {
                     // Before the permit is given back, or the other workers
                     // would slip through before the pause.
-                    self.pause_everyone(&permit, &failed.failure, number);
+                    self.pause_everyone(&permit, &failed.failure, number, item, events);
                 }
                 let event = permit.finish(Some(&failed.failure));
                 self.breaker_notice(event, Some(&failed.failure), events);
@@ -147,7 +153,14 @@ impl Shared {
 
     /// A 429 holds every worker for the wait the policy gives it (its longest,
     /// without jitter); one the batch will not wait out stops the batch.
-    fn pause_everyone(&self, permit: &Permit, failure: &Failure, attempt: u32) {
+    fn pause_everyone(
+        &self,
+        permit: &Permit,
+        failure: &Failure,
+        attempt: u32,
+        item: &Item,
+        events: &SyncSender<Event>,
+    ) {
         // The pause is not the item's: it is decided as a first retry's.
         let state = AttemptState {
             attempt: attempt.min(self.policy.max_retries),
@@ -156,7 +169,10 @@ impl Shared {
             may_have_taken_effect: false,
         };
         match self.policy.decide(failure, state, 0.0) {
-            Decision::Retry { wait, .. } => permit.pause(wait),
+            Decision::Retry { wait, .. } => {
+                permit.pause(wait);
+                self.emit(&Pause::rate_limit(&item.custom_id, failure, wait), events);
+            }
             Decision::GiveUp(GiveUp::RetryAfterTooLong(_)) => {
                 self.gate.stop(Stop::WaitTooLong(failure.clone()));
             }
@@ -173,6 +189,14 @@ impl Shared {
         if let Some(event) = event {
             let cause = failure.map_or_else(|| "the API".to_string(), Failure::label);
             let _ = events.send(Event::Notice(progress::breaker_notice(event, &cause)));
+            self.emit(&BreakerChange::new(event, failure), events);
+        }
+    }
+
+    /// An `--events` line; a write that fails is a warning, once.
+    fn emit(&self, record: &impl serde::Serialize, events: &SyncSender<Event>) {
+        if let Some(warning) = self.events.emit(record) {
+            events.warning(&warning);
         }
     }
 

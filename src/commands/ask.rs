@@ -16,6 +16,7 @@ use crate::call::{Call, Say, Subject};
 use crate::cli::AskArgs;
 use crate::commands::interrupt::Interrupt;
 use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
+use crate::events::{Events, WithExit};
 use crate::exit_code::ExitCode;
 use crate::log::{CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
 use crate::output_check::check_reply;
@@ -173,6 +174,7 @@ struct Ask<'a> {
     style: &'a Style,
     client: Client,
     log: EventLog,
+    events: Events,
     clock: SystemClock,
     retries: AtomicU64,
 }
@@ -227,12 +229,14 @@ impl<'a> Ask<'a> {
         let clock = SystemClock {
             sleep_scale: settings.connection.sleep_scale,
         };
+        let events = Events::open(settings.events.as_deref());
         Ask {
             settings,
             params,
             style,
             client,
             log,
+            events,
             clock,
             retries: AtomicU64::new(0),
         }
@@ -246,6 +250,7 @@ impl<'a> Ask<'a> {
             policy: &self.settings.policy,
             clock: &self.clock,
             log: &self.log,
+            events: &self.events,
             say: self,
             retries: &self.retries,
         }
@@ -260,11 +265,17 @@ impl<'a> Ask<'a> {
         let model = self.settings.request.model.clone();
         let log = EventLog::new(self.settings.log_path.clone())
             .for_mock(self.settings.connection.mock_scenario.is_some());
+        let events = self.events.clone();
         move |signal, attempts, elapsed| {
             let by = signal.name();
-            warn(log.append(&CallRecord::interrupted(
-                COMMAND, &model, by, attempts, elapsed,
-            )));
+            let mut record = CallRecord::interrupted(COMMAND, &model, by, attempts, elapsed);
+            warn(log.append(&record));
+            record.event = "outcome";
+            let exit_code = signal.exit_code().code();
+            warn(events.emit(&WithExit {
+                record: &record,
+                exit_code,
+            }));
             if json {
                 print_json(&JsonFailure {
                     status: "error",
@@ -371,7 +382,7 @@ impl<'a> Ask<'a> {
         if crate::stdout::failure().is_some() {
             record.outcome = OUTPUT_FAILED;
         }
-        warn(self.log.append(&record));
+        self.call().log_call(record);
         if self.settings.usage {
             eprintln!("{}", usage_line(message));
         }

@@ -82,6 +82,8 @@ pub struct AskSettings {
     pub quiet: bool,
     pub verbose: bool,
     pub log_path: Option<PathBuf>,
+    /// `--events`: the file (`-`: stderr) for a program's events.
+    pub events: Option<PathBuf>,
 }
 
 /// Where `batch` reads its requests.
@@ -104,6 +106,7 @@ pub struct BatchSettings {
     pub retry_errored: bool,
     pub quiet: bool,
     pub log_path: Option<PathBuf>,
+    pub events: Option<PathBuf>,
 }
 
 /// How many requests and bytes one Message Batch may hold.
@@ -142,6 +145,7 @@ pub struct BatchApiSettings {
     pub retry_errored: bool,
     pub quiet: bool,
     pub log_path: Option<PathBuf>,
+    pub events: Option<PathBuf>,
     pub remote: RemoteSettings,
 }
 
@@ -613,6 +617,7 @@ pub fn resolve_ask(
         quiet: args.quiet,
         verbose: args.verbose,
         log_path: log_path(ctx),
+        events: args.events.clone(),
     })
 }
 
@@ -756,6 +761,7 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         retry_errored: args.retry_errored,
         quiet: args.quiet,
         log_path: log_path(ctx),
+        events: args.events.clone(),
     })
 }
 
@@ -809,6 +815,7 @@ pub fn resolve_batch_api(args: &BatchArgs, ctx: &Context) -> Result<BatchApiSett
         retry_errored: args.retry_errored,
         quiet: args.quiet,
         log_path: log_path(ctx),
+        events: args.events.clone(),
         remote,
     })
 }

@@ -9,6 +9,7 @@ use crate::api::Client;
 use crate::api::batches::BatchAnswer;
 use crate::call::{Call, Subject};
 use crate::config::BatchApiSettings;
+use crate::events::Events;
 use crate::log::{CallRecord, EventLog};
 use crate::resilience::{AttemptFailure, Category, Clock, FinalFailure, RetryPolicy, SystemClock};
 use crate::signal::Signals;
@@ -104,6 +105,7 @@ pub struct Calls<'a> {
     clock: SystemClock,
     interrupt: Signals,
     log: EventLog,
+    events: Events,
     say: &'a dyn Say,
     retries: AtomicU64,
 }
@@ -118,6 +120,7 @@ impl<'a> Calls<'a> {
             },
             interrupt,
             log: EventLog::new(settings.log_path.clone()),
+            events: Events::open(settings.events.as_deref()),
             say,
             retries: AtomicU64::new(0),
         }
@@ -126,6 +129,10 @@ impl<'a> Calls<'a> {
     /// Retries decided so far, over all calls.
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
     }
 
     pub fn interrupt(&self) -> &Signals {
@@ -147,6 +154,7 @@ impl<'a> Calls<'a> {
             policy: &self.policy,
             clock: self,
             log: &self.log,
+            events: &self.events,
             say: self.say,
             retries: &self.retries,
         };

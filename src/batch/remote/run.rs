@@ -104,7 +104,11 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
         how: How::Remote { batches: &lines },
     };
     let batch_ids: Vec<String> = runner.followed.iter().map(|b| b.id.clone()).collect();
-    ending.finish(&EventLog::new(settings.log_path.clone()), &batch_ids)
+    ending.finish(
+        &EventLog::new(settings.log_path.clone()),
+        calls.events(),
+        &batch_ids,
+    )
 }
 
 impl Runner<'_> {

@@ -14,6 +14,7 @@ use crate::batch::summary::{Tally, count};
 use crate::batch::worker::Shared;
 use crate::cli::BatchArgs;
 use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch};
+use crate::events::Events;
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::{self, Style};
@@ -219,6 +220,7 @@ impl Batch {
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
             log: log(),
+            events: Events::open(settings.events.as_deref()),
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         };

@@ -57,6 +57,7 @@ pub(super) fn submit(
             retry_errored: settings.retry_errored,
             quiet: settings.quiet,
             log_path: settings.log_path,
+            events: settings.events,
             remote,
         },
         work: Work::Input(

@@ -1,0 +1,259 @@
+//! `--events FILE`: what happens during a call or a batch, as it happens, one
+//! JSON object a line, for a program wrapping claude-rs (docs/events.md is
+//! the contract). The log's records are reused where they say the same thing:
+//! a retry is the log's attempt line, an outcome its call line, a run's end
+//! its batch line, each renamed and given an exit code where it has one.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use crate::log::timestamp;
+use crate::resilience::Failure;
+use crate::resilience::breaker::BreakerEvent;
+
+/// Changes when a field changes meaning or goes away (new fields and new
+/// events may come without it).
+pub const VERSION: u32 = 1;
+
+/// `--events` names this for stderr.
+pub const STDERR: &str = "-";
+
+/// The events sink; a default one (no `--events`) writes nothing. Clones
+/// share one file: a batch's workers write through it together.
+#[derive(Clone, Default)]
+pub struct Events(Option<Arc<Sink>>);
+
+struct Sink {
+    target: Mutex<Target>,
+    warned: AtomicBool,
+}
+
+enum Target {
+    Stderr,
+    /// Opened at the first event, then kept open: a FIFO's reader would see
+    /// its end at every close.
+    Unopened(PathBuf),
+    Open(File, PathBuf),
+    /// Could not be opened: nothing more is tried.
+    Failed,
+}
+
+/// Every line: the record's fields with the contract's version.
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    version: u32,
+    #[serde(flatten)]
+    record: &'a T,
+}
+
+/// A record with the exit code it stands for.
+#[derive(Serialize)]
+pub struct WithExit<'a, T: Serialize> {
+    #[serde(flatten)]
+    pub record: &'a T,
+    pub exit_code: u8,
+}
+
+/// A wait every worker of a batch shares.
+#[derive(Debug, Serialize)]
+pub struct Pause<'a> {
+    pub ts: String,
+    pub event: &'static str,
+    pub command: &'a str,
+    /// `rate_limit`: a 429 holds every worker.
+    pub reason: &'static str,
+    /// The item whose request met it.
+    pub custom_id: &'a str,
+    pub http_status: Option<u16>,
+    pub request_id: Option<&'a str>,
+    pub wait_ms: u64,
+    pub until: String,
+}
+
+impl<'a> Pause<'a> {
+    pub fn rate_limit(custom_id: &'a str, failure: &'a Failure, wait: Duration) -> Pause<'a> {
+        let now = SystemTime::now();
+        Pause {
+            ts: timestamp(now),
+            event: "pause",
+            command: crate::batch::outcomes::COMMAND,
+            reason: "rate_limit",
+            custom_id,
+            http_status: failure.http_status,
+            request_id: failure.request_id.as_deref(),
+            wait_ms: millis(wait),
+            until: timestamp(crate::dates::later(now, wait)),
+        }
+    }
+}
+
+/// The circuit breaker of a batch changing state.
+#[derive(Debug, Serialize)]
+pub struct BreakerChange {
+    pub ts: String,
+    pub event: &'static str,
+    pub command: &'static str,
+    /// `open`, `half_open`, `closed`, or `gave_up` (the batch stops).
+    pub state: &'static str,
+    pub reason: String,
+    /// The failure's category that moved it, if one did.
+    pub category: Option<&'static str>,
+    /// How long every worker waits before one request probes (`open`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cooldown_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+impl BreakerChange {
+    pub fn new(event: BreakerEvent, failure: Option<&Failure>) -> BreakerChange {
+        let now = SystemTime::now();
+        let cause = failure.map_or_else(|| "the API".to_string(), Failure::label);
+        let (state, reason, cooldown) = match event {
+            BreakerEvent::Opened { cooldown } => {
+                ("open", format!("{cause} keeps failing"), Some(cooldown))
+            }
+            BreakerEvent::Closed => ("closed", "a probe succeeded".to_string(), None),
+            BreakerEvent::GaveUp { failed_probes } => (
+                "gave_up",
+                format!("{failed_probes} probes in a row failed ({cause})"),
+                None,
+            ),
+        };
+        BreakerChange {
+            ts: timestamp(now),
+            event: "breaker",
+            command: crate::batch::outcomes::COMMAND,
+            state,
+            reason,
+            category: failure.map(|f| f.category.as_str()),
+            cooldown_ms: cooldown.map(millis),
+            until: cooldown.map(|wait| timestamp(crate::dates::later(now, wait))),
+        }
+    }
+
+    /// The cool-down is over: one request goes to see whether the API answers.
+    pub fn half_open() -> BreakerChange {
+        BreakerChange {
+            ts: timestamp(SystemTime::now()),
+            event: "breaker",
+            command: crate::batch::outcomes::COMMAND,
+            state: "half_open",
+            reason: "the cool-down is over: one request probes".into(),
+            category: None,
+            cooldown_ms: None,
+            until: None,
+        }
+    }
+}
+
+fn millis(wait: Duration) -> u64 {
+    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Lines to a FIFO whose reader lags wait this long for room, then fail.
+const FULL_PIPE_WAIT: Duration = Duration::from_secs(2);
+
+impl Events {
+    /// The sink `--events` names: `-` for stderr, else a file appended to
+    /// (created with mode 0600). `None` writes nothing.
+    pub fn open(path: Option<&Path>) -> Events {
+        Events(path.map(|path| {
+            let target = match path.as_os_str() == STDERR {
+                true => Target::Stderr,
+                false => Target::Unopened(path.to_path_buf()),
+            };
+            Arc::new(Sink {
+                target: Mutex::new(target),
+                warned: AtomicBool::new(false),
+            })
+        }))
+    }
+
+    /// Writes `record` with its kind renamed to `event`. Returns a warning
+    /// to show the first time writing fails; a failed write never fails the
+    /// call.
+    pub fn emit(&self, record: &impl Serialize) -> Option<String> {
+        let sink = self.0.as_deref()?;
+        let written = line(record).and_then(|line| sink.write(line.as_bytes()));
+        match written {
+            Ok(()) => None,
+            Err(error) => (!sink.warned.swap(true, Ordering::Relaxed)).then(|| {
+                format!("could not write the events ({error}); the call goes on without them")
+            }),
+        }
+    }
+}
+
+/// One line: the JSON object, scrubbed of the key, and its newline. A raw
+/// newline cannot occur inside: serde_json escapes it in every string.
+fn line(record: &impl Serialize) -> io::Result<String> {
+    let json = serde_json::to_string(&Line {
+        version: VERSION,
+        record,
+    })?;
+    let mut line = crate::secret::scrub(&json).into_owned();
+    line.push('\n');
+    Ok(line)
+}
+
+impl Sink {
+    /// One write of the whole line, under the lock: lines of several
+    /// threads never interleave.
+    fn write(&self, line: &[u8]) -> io::Result<()> {
+        let mut target = self.target.lock().unwrap_or_else(|e| e.into_inner());
+        if let Target::Unopened(path) = &*target {
+            let path = path.clone();
+            let mut options = crate::private::new_file_options();
+            options.create(true).append(true);
+            // A FIFO nobody reads fails at once instead of hanging the call.
+            let opened = crate::private::never_wait_to_open(&mut options)
+                .open(&path)
+                .map_err(crate::private::open_error);
+            match opened {
+                Ok(file) => *target = Target::Open(file, path),
+                Err(error) => {
+                    *target = Target::Failed;
+                    let shown = format!("{}: {error}", path.display());
+                    return Err(io::Error::new(error.kind(), shown));
+                }
+            }
+        }
+        match &mut *target {
+            Target::Stderr => {
+                let mut stderr = io::stderr().lock();
+                stderr.write_all(line)?;
+                stderr.flush()
+            }
+            Target::Open(file, path) => write_waiting(file, line)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+            Target::Unopened(_) | Target::Failed => Ok(()),
+        }
+    }
+}
+
+/// `write_all`, except that a full pipe (opened without blocking) is waited
+/// on for a while rather than failing the line.
+fn write_waiting(file: &mut File, mut bytes: &[u8]) -> io::Result<()> {
+    let started = Instant::now();
+    while !bytes.is_empty() {
+        match file.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock && started.elapsed() < FULL_PIPE_WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
