@@ -257,3 +257,123 @@ fn write_waiting(file: &mut File, mut bytes: &[u8]) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Serialize)]
+    struct Probe {
+        ts: String,
+        event: &'static str,
+        text: String,
+    }
+
+    fn probe(text: &str) -> Probe {
+        Probe {
+            ts: timestamp(SystemTime::UNIX_EPOCH),
+            event: "probe",
+            text: text.to_string(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_line_is_one_json_object_whatever_it_carries(text in any::<String>()) {
+            let line = line(&probe(&text)).unwrap();
+            prop_assert!(line.ends_with('\n'));
+            prop_assert_eq!(line.matches('\n').count(), 1);
+            prop_assert!(!line.contains('\r'));
+            let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+            prop_assert_eq!(&value["version"], VERSION);
+            prop_assert_eq!(&value["event"], "probe");
+            prop_assert_eq!(&value["ts"], "1970-01-01T00:00:00.000Z");
+            prop_assert!(value["text"].is_string());
+        }
+    }
+
+    #[test]
+    fn the_key_never_reaches_a_line() {
+        let key = "sk-ant-api03-EVENTSSECRETEVENTSSECRET-0123-abcd";
+        crate::secret::remember(key);
+        let line = line(&probe(&format!("invalid key {key} (\"{key}\")"))).unwrap();
+        assert!(!line.contains("EVENTSSECRET"), "{line}");
+        assert!(line.contains("invalid key …"), "{line}");
+    }
+
+    #[test]
+    fn threads_write_whole_lines_to_one_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let events = Events::open(Some(&path));
+        let writers: Vec<_> = (0..8)
+            .map(|thread| {
+                let events = events.clone();
+                std::thread::spawn(move || {
+                    for n in 0..50 {
+                        let long = format!("{thread}-{n}-{}", "x".repeat(5000));
+                        assert!(events.emit(&probe(&long)).is_none());
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut texts: Vec<String> = text
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+            .map(|value| value["text"].as_str().unwrap().to_string())
+            .collect();
+        texts.sort();
+        texts.dedup();
+        assert_eq!(texts.len(), 400, "every line once, none torn");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_opened_warns_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = Events::open(Some(dir.path()));
+        let warning = events.emit(&probe("a")).expect("a warning");
+        assert!(warning.contains("could not write the events"), "{warning}");
+        assert!(warning.contains(&dir.path().display().to_string()));
+        assert!(events.emit(&probe("b")).is_none());
+    }
+
+    #[test]
+    fn without_events_nothing_is_written() {
+        assert!(Events::default().emit(&probe("a")).is_none());
+        assert!(Events::open(None).emit(&probe("a")).is_none());
+    }
+
+    #[test]
+    fn a_breaker_change_names_its_state_reason_and_wait() {
+        let mut failure = Failure::new(crate::resilience::Category::Overloaded, "x");
+        failure.http_status = Some(529);
+        let cooldown = Duration::from_secs(5);
+        let open = BreakerChange::new(BreakerEvent::Opened { cooldown }, Some(&failure));
+        assert_eq!(open.state, "open");
+        assert_eq!(open.reason, "overloaded (HTTP 529) keeps failing");
+        assert_eq!(open.cooldown_ms, Some(5000));
+        let gave_up = BreakerEvent::GaveUp { failed_probes: 3 };
+        let gave_up = BreakerChange::new(gave_up, Some(&failure));
+        assert_eq!(gave_up.state, "gave_up");
+        assert_eq!(
+            gave_up.reason,
+            "3 probes in a row failed (overloaded (HTTP 529))"
+        );
+        assert_eq!(
+            BreakerChange::new(BreakerEvent::Closed, None).state,
+            "closed"
+        );
+        assert_eq!(BreakerChange::half_open().state, "half_open");
+    }
+}

@@ -16,6 +16,7 @@ mod batch_resume;
 mod config_file;
 mod docs_examples;
 mod doctor;
+mod events;
 mod explain;
 mod generated_files;
 mod hostile;
