@@ -56,6 +56,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l deadline -d 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback -d 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l events -d 'Append one JSON object a line here for each retry, give-up and the outcome, for a program watching the call (`-`: stderr). See docs/events.md' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -97,6 +98,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l batch-id -
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l status -d 'Print the state of a Message Batch (status, counts, times, results URL) and exit' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l cancel -d 'Cancel a Message Batch, print its new state and exit. Results of the requests already processed stay available; the rest become `canceled`' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l poll-interval -d 'With --remote: seconds between polls of the batch\'s progress (above 0)' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l events -d 'Append one JSON object a line here for each retry, rate-limit pause, circuit breaker change, item\'s outcome and the run\'s end, for a program watching the batch (`-`: stderr). See docs/events.md' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l color -d 'When to colour diagnostics on stderr (stdout is data and never coloured, except doctor\'s lines on a terminal) [default: auto, or `color` in the config file]' -r -f -a "auto\t''
 always\t''
 never\t''"
