@@ -207,23 +207,15 @@ impl Ending<'_> {
 
     /// Why the run stopped before its end, in words; `None` when it did not.
     fn reason(&self) -> Option<String> {
-        if let Some(failure) = self.stop.and_then(Stop::failure) {
-            return Some(failure.message.clone());
-        }
-        Some(match self.stop? {
-            Stop::Interrupted => format!(
+        let stop = self.stop?;
+        Some(match (stop.failure(), stop) {
+            (Some(failure), _) => failure.message.clone(),
+            (None, Stop::OutputFailed(e) | Stop::LocalWrite(e) | Stop::InputFailed(e)) => e.clone(),
+            (None, Stop::OutputClosed) => "stdout was closed by its reader".into(),
+            (None, _) => format!(
                 "stopped by {}",
                 self.signal.unwrap_or(Signal::Interrupt).name()
             ),
-            Stop::OutputClosed => "stdout was closed by its reader".into(),
-            Stop::OutputFailed(error) | Stop::LocalWrite(error) | Stop::InputFailed(error) => {
-                error.clone()
-            }
-            Stop::Systemic(_)
-            | Stop::Outage(_)
-            | Stop::WaitTooLong(_)
-            | Stop::Stalled(..)
-            | Stop::Failed(_) => return None,
         })
     }
 

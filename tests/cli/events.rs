@@ -336,3 +336,32 @@ fn run_batch_with_events(world: &World, input: &str, output: &str, events: &str)
     );
     assert_ne!(run.code, 0, "{}", run.stderr);
 }
+
+#[cfg(unix)]
+#[test]
+fn an_ask_stopped_by_sigterm_ends_with_an_interrupted_outcome_and_its_exit_code() {
+    let world = World::steps("hang");
+    let path = world.path("events.jsonl");
+    let child = world
+        .process()
+        .args(["ask", "--timeout", "600", "--events", &path, "hello"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = std::time::Instant::now();
+    while world.message_requests() == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    send_signal(&child, "TERM");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143));
+    let events = read_events(&path);
+    assert_eq!(kinds(&events), ["outcome"]);
+    assert_eq!(events[0]["outcome"], "interrupted");
+    assert_eq!(events[0]["message"], "interrupted by SIGTERM");
+    assert_eq!(events[0]["exit_code"], 143);
+    assert_eq!(events[0]["attempts"], 1);
+}
