@@ -165,7 +165,7 @@ impl Events {
     /// (created with mode 0600). `None` writes nothing.
     pub fn open(path: Option<&Path>) -> Events {
         Events(path.map(|path| {
-            let target = match path.as_os_str() == STDERR {
+            let target = match Events::on_stderr(Some(path)) {
                 true => Target::Stderr,
                 false => Target::Unopened(path.to_path_buf()),
             };
@@ -174,6 +174,12 @@ impl Events {
                 warned: AtomicBool::new(false),
             })
         }))
+    }
+
+    /// Whether `--events` writes to stderr, where a progress bar would be
+    /// drawn over its lines.
+    pub fn on_stderr(path: Option<&Path>) -> bool {
+        path.is_some_and(|path| path.as_os_str() == STDERR)
     }
 
     /// Writes `record` with its kind renamed to `event`. Returns a warning
@@ -346,6 +352,44 @@ mod tests {
         assert!(warning.contains("could not write the events"), "{warning}");
         assert!(warning.contains(&dir.path().display().to_string()));
         assert!(events.emit(&probe("b")).is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_with_a_reader_gets_every_line_and_one_without_fails_at_once() {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("events.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let unread = Events::open(Some(&fifo));
+        let warning = unread
+            .emit(&probe("a"))
+            .expect("no reader: a warning, not a hang");
+        assert!(warning.contains("no program is reading"), "{warning}");
+
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let file = std::io::BufReader::new(File::open(fifo).unwrap());
+                file.lines().map(Result::unwrap).collect::<Vec<_>>()
+            })
+        };
+        // Until the reader has opened its end, opening fails (and warns).
+        let events = loop {
+            let events = Events::open(Some(&fifo));
+            if events.emit(&probe("first")).is_none() {
+                break events;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        for n in 0..3 {
+            assert!(events.emit(&probe(&n.to_string())).is_none());
+        }
+        // Its close is the reader's end of input.
+        drop(events);
+        let lines = reader.join().unwrap();
+        assert_eq!(lines.len(), 4, "{lines:?}");
     }
 
     #[test]

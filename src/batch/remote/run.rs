@@ -14,6 +14,7 @@ use crate::batch::progress::{Progress, warn};
 use crate::batch::run::Feed;
 use crate::batch::summary::{BatchLine, Ending, How, Stop, command_line, count};
 use crate::config::BatchApiSettings;
+use crate::events::Events;
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::Style;
@@ -48,7 +49,8 @@ pub fn run(job: Job, style: &Style) -> ExitCode {
             job.state.torn_bytes
         ));
     }
-    let progress = Progress::new(0, style.stderr_is_terminal, settings.quiet);
+    let bar = style.stderr_is_terminal && !Events::on_stderr(settings.events.as_deref());
+    let progress = Progress::new(0, bar, settings.quiet);
     let calls = Calls::new(
         &settings,
         // The first signal stops the run at the next safe point: never

@@ -224,7 +224,8 @@ impl Batch {
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         };
-        let progress = Progress::new(self.pending, style.stderr_is_terminal, settings.quiet);
+        let bar = style.stderr_is_terminal && !Events::on_stderr(settings.events.as_deref());
+        let progress = Progress::new(self.pending, bar, settings.quiet);
         let plan = Plan {
             feed: Feed {
                 input: self.input,
