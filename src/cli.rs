@@ -169,6 +169,11 @@ pub struct RequestArgs {
     /// Sampling temperature, 0.0 to 1.0.
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub temperature: Option<f64>,
+
+    /// When a call still fails with overloaded (529) or a server error (5xx) after its retries,
+    /// and nothing was printed yet, try this model once [default: `fallback_model` in the config file].
+    #[arg(long, value_name = "MODEL")]
+    pub fallback_model: Option<String>,
 }
 
 /// How hard to try: shared by `ask` and `batch`.
@@ -264,6 +269,10 @@ pub struct AskArgs {
     /// (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`.
     #[arg(long, value_name = "SCENARIO")]
     pub mock: Option<String>,
+
+    /// Print the request that would be sent (method, URL, headers with the key masked, body) and send nothing.
+    #[arg(long, conflicts_with = "count_tokens")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -366,6 +375,11 @@ pub struct BatchArgs {
     /// With --status, --cancel or --list: print the API's JSON on stdout, as it was sent.
     #[arg(long, requires = "query")]
     pub json: bool,
+
+    /// Check INPUT and OUTPUT, print the plan (items, pace, ETA, estimated tokens and cost) and
+    /// the first request in full, and send nothing; OUTPUT is not touched.
+    #[arg(long, conflicts_with_all = ["status", "cancel", "list", "batch_id"])]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -49,6 +49,9 @@ pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitC
     }
     // Kept alive for the whole call: dropping it stops the fake API.
     let _mock = crate::commands::mock::start_for(&mut settings.connection)?;
+    if settings.dry_run {
+        return Ok(super::dry_run::ask(&settings, &params));
+    }
     if let Some(code) = super::preflight::check(&settings, &params, args.count_tokens)? {
         return Ok(code);
     }

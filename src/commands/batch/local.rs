@@ -7,13 +7,14 @@ use crate::api::Client;
 use crate::batch::gate::Gate;
 use crate::batch::ids::IdKey;
 use crate::batch::progress::{Progress, warn};
-use crate::batch::resume::{Done, Status, open_output, read_output};
+use crate::batch::resume::{Done, Status, open_output, peek_output, read_output};
 use crate::batch::run::{self, Feed, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Tally, count};
 use crate::batch::worker::Shared;
 use crate::cli::BatchArgs;
-use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch};
+use crate::commands::dry_run::BatchPlan;
+use crate::config::{BatchSettings, Context, Refused, RemoteSettings, UsageError, resolve_batch};
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
 use crate::report::{self, Style};
@@ -41,7 +42,10 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> anyhow::Result<Box<Bat
     let mut done = match &settings.output {
         Some(path) => {
             input.refuse_as_output(path)?;
-            read_output(path, settings.retry_errored)?
+            match settings.dry_run {
+                true => peek_output(path, settings.retry_errored)?,
+                false => read_output(path, settings.retry_errored)?,
+            }
         }
         None => Done::default(),
     };
@@ -170,6 +174,21 @@ impl Batch {
             }
             eprintln!("{line}");
         }
+    }
+
+    /// `--dry-run`: the plan and the first request; nothing sent, OUTPUT untouched.
+    pub(super) fn dry_run(&mut self, remote: Option<&RemoteSettings>) -> anyhow::Result<ExitCode> {
+        // The fake API's address, for the URL shown; it gets no request.
+        let _mock = crate::commands::mock::start_for(&mut self.settings.connection)?;
+        let tally = &self.tally;
+        Ok(crate::commands::dry_run::batch(&BatchPlan {
+            settings: &self.settings,
+            input: &self.input.name,
+            estimate: &self.checked.estimate,
+            skipped: (tally.skipped_succeeded, tally.skipped_errored),
+            invalid: self.pending - self.checked.to_do,
+            remote,
+        }))
     }
 
     pub(super) fn run(mut self, style: &Style) -> anyhow::Result<ExitCode> {
