@@ -12,6 +12,7 @@ pub mod config;
 pub(crate) mod dates;
 pub(crate) mod diagnose;
 pub mod exit_code;
+pub(crate) mod fallback;
 pub mod log;
 pub(crate) mod output_check;
 pub(crate) mod private;

@@ -10,8 +10,9 @@ use super::gate::{Gate, Permit, Stop};
 use super::input::Item;
 use super::progress;
 use super::results::{ErrorReport, ResultId};
-use crate::api::{Client, Message, Reply};
+use crate::api::{Client, Message, MessageParams, Reply};
 use crate::call::{Call, Say, Subject};
+use crate::fallback;
 use crate::log::{CallRecord, CallUsage, EventLog};
 use crate::output_check::Expectation;
 use crate::output_check::check_reply;
@@ -55,6 +56,8 @@ pub struct Shared {
     pub retries: AtomicU64,
     /// Requests sent, retries included.
     pub requests: AtomicU64,
+    /// `--fallback-model`.
+    pub fallback_model: Option<String>,
 }
 
 /// A worker's words go to the thread that draws progress.
@@ -87,7 +90,10 @@ impl Shared {
             say: events,
             retries: &self.retries,
         };
-        let outcome = call.run(|number, _| self.attempt(item, number, tokens, events));
+        let fallback = self.fallback_model.as_deref();
+        let (outcome, by) = fallback::run(&call, fallback, &item.params, |params, number, _| {
+            self.attempt(params, number, tokens, events)
+        });
         match outcome.result {
             Ok(Attempted::Stopped) => None,
             Ok(Attempted::Done(reply)) => {
@@ -98,12 +104,15 @@ impl Shared {
                 };
                 let record =
                     CallRecord::success(COMMAND, model, usage, outcome.attempts, outcome.elapsed);
-                call.log_call(record);
+                call.log_call(by.record(record));
                 Some(Outcome::Succeeded(Box::new(reply.message)))
             }
             Err(failed) if self.left_for_rerun(&failed.failure) => None,
             Err(failed) => {
-                call.log_failure(&failed, outcome.attempts, outcome.elapsed);
+                let (attempts, elapsed) = (outcome.attempts, outcome.elapsed);
+                let record =
+                    CallRecord::failure(COMMAND, model, &failed.failure, attempts, elapsed);
+                call.log_call(by.record(record));
                 let report = ErrorReport::new(&failed.failure, Some(outcome.attempts));
                 Some(Outcome::Errored(Box::new(report)))
             }
@@ -112,7 +121,7 @@ impl Shared {
 
     fn attempt(
         &self,
-        item: &Item,
+        params: &MessageParams,
         number: u32,
         tokens: u64,
         events: &SyncSender<Event>,
@@ -121,7 +130,7 @@ impl Shared {
             return Ok(Attempted::Stopped);
         };
         self.requests.fetch_add(1, Ordering::Relaxed);
-        match self.client.create_message(&item.params, None, &mut |_| {}) {
+        match self.client.create_message(params, None, &mut |_| {}) {
             Ok(reply) => {
                 permit.replied(&reply.rate_limits, reply.message.usage.output_tokens);
                 let event = permit.finish(None);

@@ -240,6 +240,7 @@ impl Batch {
             log: log(),
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            fallback_model: settings.fallback_model.clone(),
         };
         let progress = Progress::new(self.pending, style.stderr_is_terminal, settings.quiet);
         let plan = Plan {
