@@ -105,6 +105,8 @@ pub struct BatchPlan<'a> {
     pub skipped: (u64, u64),
     /// Invalid lines `--skip-invalid` would write as errored results.
     pub invalid: u64,
+    /// Message Batches of an earlier `--remote` run not downloaded yet.
+    pub pending_batches: usize,
     pub remote: Option<&'a RemoteSettings>,
 }
 
@@ -152,6 +154,13 @@ pub fn batch(plan: &BatchPlan) -> ExitCode {
                 "mode",
                 format!("Message Batches API (--remote): {batches} batch(es) of at most {per_batch} requests and 256 MB"),
             ));
+            if plan.pending_batches > 0 {
+                let what = format!(
+                    "{} Message Batches of an earlier run are followed first; their items are not sent again",
+                    plan.pending_batches
+                );
+                lines.push(("pending", what));
+            }
             lines.push(("pace", "the API's own".to_string()));
             lines.push((
                 "eta",

@@ -214,3 +214,37 @@ fn a_remote_dry_run_shows_the_create_call_and_sends_nothing() {
         "\n{\"requests\":[{\"custom_id\":\"a\",\"params\":{\"max_tokens\":4096,\"messages\":[{\"content\":\"hi\",\"role\":\"user\"}],\"model\":\"claude-sonnet-5-5\"}}]}\n"
     ), "{}", dry.stdout);
 }
+
+#[test]
+fn a_dry_run_refuses_what_the_run_would_refuse_and_counts_batches_still_out() {
+    let world = World::ok();
+    let input = world.file("in.txt", "one\ntwo\nthree\n");
+    let output = world.path("out.jsonl");
+    let state = "{\"event\":\"submitted\",\"ts\":\"2026-11-26T01:57:56.201Z\",\"batch_id\":\"msgbatch_1\",\"created_at\":\"2026-11-26T01:57:56Z\",\"requests\":2,\"custom_ids\":[\"1\",\"2\"]}\n";
+    let state_path = world.file("out.jsonl.batches", state);
+    let local = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--dry-run"]),
+    );
+    assert_eq!(local.code, 2, "{}", local.stderr);
+    assert!(
+        local.stderr.contains("not downloaded yet"),
+        "{}",
+        local.stderr
+    );
+    let remote = run(
+        &world,
+        &mut world.batch(&["--remote", &input, "-o", &output, "--dry-run"]),
+    );
+    assert_eq!(remote.code, 0, "{}", remote.stderr);
+    assert!(
+        remote.stdout.contains(
+            "pending: 1 Message Batches of an earlier run are followed first; their items are not sent again"
+        ),
+        "{}",
+        remote.stdout
+    );
+    assert!(world.server.requests().is_empty());
+    assert_eq!(std::fs::read_to_string(&state_path).unwrap(), state);
+    assert!(!std::path::Path::new(&output).exists());
+}

@@ -7,6 +7,7 @@ use crate::api::Client;
 use crate::batch::gate::Gate;
 use crate::batch::ids::IdKey;
 use crate::batch::progress::{Progress, warn};
+use crate::batch::remote::state::State;
 use crate::batch::resume::{Done, Status, open_output, peek_output, read_output};
 use crate::batch::run::{self, Feed, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
@@ -176,8 +177,34 @@ impl Batch {
         }
     }
 
+    /// Message Batches of OUTPUT not downloaded yet (OUTPUT.batches).
+    fn pending_batches(&self) -> Result<usize, UsageError> {
+        match &self.settings.output {
+            Some(output) => Ok(State::read(output)?.pending().count()),
+            None => Ok(0),
+        }
+    }
+
+    /// A local run on an OUTPUT whose Message Batches are still running
+    /// would send their items a second time (and pay for them twice).
+    fn refuse_pending_batches(&self) -> Result<(), UsageError> {
+        match (&self.settings.output, self.pending_batches()?) {
+            (Some(output), 1..) => Err(UsageError::new(
+                format!(
+                    "{} lists Message Batches of this OUTPUT that are not downloaded yet",
+                    crate::batch::remote::state::path_for(output).display()
+                ),
+                "finish them first with the same command and --remote (or remove that file to send their items again)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// `--dry-run`: the plan and the first request; nothing sent, OUTPUT untouched.
     pub(super) fn dry_run(&mut self, remote: Option<&RemoteSettings>) -> anyhow::Result<ExitCode> {
+        if remote.is_none() {
+            self.refuse_pending_batches()?;
+        }
         // The fake API's address, for the URL shown; it gets no request.
         let _mock = crate::commands::mock::start_for(&mut self.settings.connection)?;
         let tally = &self.tally;
@@ -187,6 +214,7 @@ impl Batch {
             estimate: &self.checked.estimate,
             skipped: (tally.skipped_succeeded, tally.skipped_errored),
             invalid: self.pending - self.checked.to_do,
+            pending_batches: self.pending_batches()?,
             remote,
         }))
     }
@@ -195,20 +223,7 @@ impl Batch {
         if self.pending == 0 {
             return Ok(self.nothing_to_do());
         }
-        // A local run on an OUTPUT whose Message Batches are still running
-        // would send their items a second time (and pay for them twice).
-        if let Some(output) = &self.settings.output
-            && crate::batch::remote::state::State::read(output)?.has_pending()
-        {
-            return Err(UsageError::new(
-                format!(
-                    "{} lists Message Batches of this OUTPUT that are not downloaded yet",
-                    crate::batch::remote::state::path_for(output).display()
-                ),
-                "finish them first with the same command and --remote (or remove that file to send their items again)",
-            )
-            .into());
-        }
+        self.refuse_pending_batches()?;
         let sink = match &self.settings.output {
             Some(path) => Sink::File(open_output(path, &mut self.done)?),
             None => Sink::Stdout,
