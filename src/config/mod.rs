@@ -820,6 +820,7 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         // The gate paces rate limits and overloads, and the give-up bound ends them.
         policy: RetryPolicy {
             pauses_are_free: true,
+            overloads_are_paid: fallback_model.is_some(),
             ..batch_policy(max_retries)
         },
         input,

@@ -167,3 +167,28 @@ fn a_batch_item_falls_back_and_its_result_names_the_model() {
     assert_eq!(calls[0]["fallback_from"], MODEL);
     assert!(calls[1].get("fallback_from").is_none());
 }
+
+#[test]
+fn a_batch_item_overloaded_past_its_retries_falls_back() {
+    // Overloads are otherwise waited out for free in a batch; with a
+    // fallback they spend the item's retries.
+    let world = script("529*3,ok");
+    let input = world.file("in.jsonl", "first\n");
+    let output = world.path("out.jsonl");
+    let run = run_batch(
+        &world,
+        &[
+            &input,
+            "-o",
+            &output,
+            "--max-retries",
+            "2",
+            "--fallback-model",
+            FALLBACK,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(models_asked(&world), [MODEL, MODEL, MODEL, FALLBACK]);
+    let results = read_results(&output);
+    assert_eq!(results[0]["result"]["message"]["model"], FALLBACK);
+}
