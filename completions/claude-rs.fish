@@ -49,6 +49,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s m -l model -
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s s -l system -d 'A system prompt' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-tokens -d 'The most tokens the reply may have [default: 4096]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l temperature -d 'Sampling temperature, 0.0 to 1.0' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback-model -d 'When a call still fails with overloaded (529) or a server error (5xx) after its retries, and nothing was printed yet, try this model once [default: `fallback_model` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l max-retries -d 'Retries after the first attempt; 0 disables retrying [default: 4]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it [default: 30]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l connect-timeout -d 'Seconds allowed to establish a connection [default: 10]' -r
@@ -75,6 +76,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l expect-json 
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback-cache -d 'Cache successful replies; when a call finally fails with a transient error, print the cached reply to the identical request'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s q -l quiet -d 'No retry notices on stderr'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s v -l verbose -d 'Show request and response metadata on stderr (never the key)'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l dry-run -d 'Print the request that would be sent (method, URL, headers with the key masked, body) and send nothing'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -84,6 +86,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s m -l model
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s s -l system -d 'A system prompt' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-tokens -d 'The most tokens the reply may have [default: 4096]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l temperature -d 'Sampling temperature, 0.0 to 1.0' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l fallback-model -d 'When a call still fails with overloaded (529) or a server error (5xx) after its retries, and nothing was printed yet, try this model once [default: `fallback_model` in the config file]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-retries -d 'Retries after the first attempt; 0 disables retrying [default: 4]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it [default: 30]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l connect-timeout -d 'Seconds allowed to establish a connection [default: 10]' -r
@@ -114,6 +117,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s q -l quiet
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l remote -d 'Send the input through the Message Batches API instead (needs -o): submit, poll, download the results into OUTPUT. The batch ids are kept in OUTPUT.batches, so running the same command again resumes: nothing is submitted twice'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l list -d 'Print the 20 most recent Message Batches (id, status, counts, created) and exit: how to find a batch whose id was lost'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l json -d 'With --status, --cancel or --list: print the API\'s JSON on stdout, as it was sent'
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l dry-run -d 'Check INPUT and OUTPUT, print the plan (items, pace, ETA, estimated tokens and cost) and the first request in full, and send nothing; OUTPUT is not touched'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l native-roots -d 'Trust the operating system\'s certificate store instead of the bundled Mozilla roots'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l allow-insecure-http -d 'Allow sending the API key over plain http:// to a host other than localhost, 127.0.0.0/8 or ::1'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -169,6 +169,11 @@ pub struct RequestArgs {
     /// Sampling temperature, 0.0 to 1.0.
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub temperature: Option<f64>,
+
+    /// When a call still fails with overloaded (529) or a server error (5xx) after its retries,
+    /// and nothing was printed yet, try this model once [default: `fallback_model` in the config file].
+    #[arg(long, value_name = "MODEL")]
+    pub fallback_model: Option<String>,
 }
 
 /// How hard to try: shared by `ask` and `batch`.
@@ -269,6 +274,9 @@ pub struct AskArgs {
     /// watching the call (`-`: stderr). See docs/events.md.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+    /// Print the request that would be sent (method, URL, headers with the key masked, body) and send nothing.
+    #[arg(long, conflicts_with = "count_tokens")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -376,6 +384,10 @@ pub struct BatchArgs {
     /// item's outcome and the run's end, for a program watching the batch (`-`: stderr). See docs/events.md.
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+    /// Check INPUT and OUTPUT, print the plan (items, pace, ETA, estimated tokens and cost) and
+    /// the first request in full, and send nothing; OUTPUT is not touched.
+    #[arg(long, conflicts_with_all = ["status", "cancel", "list", "batch_id"])]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub(crate) mod dates;
 pub(crate) mod diagnose;
 pub(crate) mod events;
 pub mod exit_code;
+pub(crate) mod fallback;
 pub mod log;
 pub(crate) mod output_check;
 pub(crate) mod private;

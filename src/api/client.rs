@@ -75,6 +75,53 @@ type Head = (Response<ureq::Body>, ResponseMeta, u16);
 /// Receives request and response metadata for `--verbose`. Never the key.
 pub type Trace = Box<dyn Fn(&str) + Send + Sync>;
 
+/// A request as this client sends it (`Client::outgoing`), without its body.
+#[derive(Debug)]
+pub struct Outgoing<'a> {
+    pub method: Method,
+    pub url: String,
+    /// Every header this client sets, in the order it sets them.
+    pub headers: Vec<(&'static str, Header<'a>)>,
+}
+
+/// A header's value; the key stays an `ApiKey` until it is sent.
+#[derive(Clone, Copy, Debug)]
+pub enum Header<'a> {
+    Text(&'a str),
+    Key(&'a ApiKey),
+}
+
+impl<'a> Header<'a> {
+    fn expose(self) -> &'a str {
+        match self {
+            Header::Text(text) => text,
+            Header::Key(key) => key.expose(),
+        }
+    }
+}
+
+impl Outgoing<'_> {
+    /// The headers ureq adds on its own to a body of `body_bytes` (ureq 3
+    /// with its `gzip` feature, as built here): the rest of the request head.
+    pub fn added_by_ureq(&self, body_bytes: Option<usize>) -> Vec<(&'static str, String)> {
+        // The URL's authority, as http's request target has it.
+        let after_scheme = self.url.split_once("://").map_or("", |(_, rest)| rest);
+        let host = after_scheme
+            .split(['/', '?'])
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let mut added = vec![("host", host), ("accept-encoding", "gzip".to_string())];
+        if !self.headers.iter().any(|(name, _)| *name == "accept") {
+            added.push(("accept", "*/*".to_string()));
+        }
+        if let Some(bytes) = body_bytes {
+            added.push(("content-length", bytes.to_string()));
+        }
+        added
+    }
+}
+
 /// A successful call: the whole message and what the response said about itself.
 #[derive(Clone, Debug)]
 pub struct Reply {
@@ -201,8 +248,7 @@ impl Client {
         &self.base_url
     }
 
-    /// One API request, with what every request carries: the API version,
-    /// `--beta`, and the key when this client has one; a POST's body is JSON.
+    /// One API request, with what every request carries (see `outgoing`).
     /// `timeout` bounds the whole call, besides the stall timeout of each read.
     fn send(
         &self,
@@ -212,23 +258,59 @@ impl Client {
         timeout: Option<Duration>,
         body: impl AsSendBody,
     ) -> Result<Response<ureq::Body>, ureq::Error> {
-        let json = (method == Method::POST).then_some(JSON);
-        let headers = [
-            ("anthropic-version", Some(ANTHROPIC_VERSION)),
-            ("anthropic-beta", self.betas.as_deref()),
-            ("x-api-key", self.api_key.as_ref().map(ApiKey::expose)),
-            ("content-type", json),
-            ("accept", accept),
-        ];
-        let request = headers
-            .into_iter()
-            .filter_map(|(name, value)| Some((name, value?)))
-            .fold(
-                Request::builder().method(method).uri(url),
-                |r, (name, value)| r.header(name, value),
-            );
+        let outgoing = self.outgoing(method, url, accept);
+        let request = outgoing.headers.iter().fold(
+            Request::builder()
+                .method(outgoing.method.clone())
+                .uri(&outgoing.url),
+            |r, (name, value)| r.header(*name, value.expose()),
+        );
         let request = self.agent.configure_request(request.body(body)?);
         self.agent.run(request.timeout_global(timeout).build())
+    }
+
+    /// The request `send` makes, as data: what every request carries (the
+    /// API version, `--beta`, the key when this client has one; a POST's body
+    /// is JSON). `--dry-run` prints this, so what it shows is what is sent.
+    pub fn outgoing<'a>(
+        &'a self,
+        method: Method,
+        url: &str,
+        accept: Option<&'a str>,
+    ) -> Outgoing<'a> {
+        let json = (method == Method::POST).then_some(JSON);
+        let headers = [
+            ("user-agent", Some(Header::Text(USER_AGENT))),
+            ("anthropic-version", Some(Header::Text(ANTHROPIC_VERSION))),
+            ("anthropic-beta", self.betas.as_deref().map(Header::Text)),
+            ("x-api-key", self.api_key.as_ref().map(Header::Key)),
+            ("content-type", json.map(Header::Text)),
+            ("accept", accept.map(Header::Text)),
+        ];
+        Outgoing {
+            method,
+            url: url.to_string(),
+            headers: headers
+                .into_iter()
+                .filter_map(|(name, value)| Some((name, value?)))
+                .collect(),
+        }
+    }
+
+    /// `POST /v1/messages` for `params` as `create_message` sends it: always
+    /// streamed on the wire, so that the stall timeout can tell a long answer
+    /// from a dead server.
+    pub fn message_request(&self, params: &MessageParams) -> (Outgoing<'_>, Vec<u8>) {
+        let url = format!("{}/v1/messages", self.base_url);
+        let outgoing = self.outgoing(Method::POST, &url, Some("text/event-stream"));
+        (outgoing, params.to_body(true))
+    }
+
+    /// `POST /v1/messages/batches` as `create_batch` sends it (its body is
+    /// the batch's JSON, built from a file).
+    pub fn batch_create_request(&self) -> Outgoing<'_> {
+        let url = format!("{}/v1/messages/batches", self.base_url);
+        self.outgoing(Method::POST, &url, Some(JSON))
     }
 
     /// A failure to send or to get the response's head. A TLS failure gets
@@ -248,8 +330,7 @@ impl Client {
         }
     }
 
-    /// One attempt at `POST /v1/messages`, always streamed on the wire so that
-    /// the stall timeout can tell a long answer from a dead server. `on_text`
+    /// One attempt at `POST /v1/messages` (see `message_request`). `on_text`
     /// gets each piece of reply text as it arrives.
     pub fn create_message(
         &self,
@@ -257,15 +338,14 @@ impl Client {
         deadline_at: Option<Instant>,
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Reply, AttemptFailure> {
-        let body = params.to_body(true);
-        let url = format!("{}/v1/messages", self.base_url);
+        let (outgoing, body) = self.message_request(params);
         let timeout = remaining(deadline_at)?;
-        let (bytes, model) = (body.len(), params.model());
+        let (url, bytes, model) = (&outgoing.url, body.len(), params.model());
         self.trace(|| format!("> POST {url} ({bytes} bytes, model {model}, stream)"));
         let started = Instant::now();
         let accept = Some("text/event-stream");
         let (response, meta, status) =
-            self.exchange(Method::POST, &url, accept, timeout, &body[..])?;
+            self.exchange(Method::POST, url, accept, timeout, &body[..])?;
         let rate_limits = rate_limit_headers(response.headers());
         let is_event_stream = meta
             .content_type
@@ -544,7 +624,7 @@ impl Client {
                 format!("could not read the batch body back from its temporary file: {e}");
             return Err(Failure::new(Category::InvalidRequest, problem).into());
         }
-        let url = format!("{}/v1/messages/batches", self.base_url);
+        let url = self.batch_create_request().url;
         self.trace(|| {
             let bytes = body.metadata().map(|m| m.len()).unwrap_or(0);
             format!("> POST {url} ({bytes} bytes)")

@@ -47,6 +47,13 @@ impl MessageParams {
         self.0.get("model").and_then(Value::as_str).unwrap_or("")
     }
 
+    /// The same request, to another model.
+    pub fn with_model(&self, model: &str) -> MessageParams {
+        let mut map = self.0.clone();
+        map.insert("model".into(), model.into());
+        MessageParams(map)
+    }
+
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }

@@ -8,6 +8,7 @@
 //! gate) → results (the Message Batches results format) → summary.
 //! `remote` does the same work through the Message Batches API.
 
+pub mod estimate;
 pub mod gate;
 pub mod ids;
 pub mod input;

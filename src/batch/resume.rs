@@ -224,12 +224,22 @@ impl ResultHead {
 /// Locks OUTPUT (if it exists) and reads what an earlier run left in it,
 /// changing nothing. A missing file holds nothing.
 pub fn read_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError> {
+    read_output_locked(path, retry_errored, true)
+}
+
+/// `read_output` without taking the lock: a dry run only looks, and leaves
+/// OUTPUT to whichever run may be writing it.
+pub fn peek_output(path: &Path, retry_errored: bool) -> Result<Done, UsageError> {
+    read_output_locked(path, retry_errored, false)
+}
+
+fn read_output_locked(path: &Path, retry_errored: bool, lock: bool) -> Result<Done, UsageError> {
     let mut done = Done {
         retry_errored,
         ..Done::default()
     };
     let records = &mut done.records;
-    let journal = Journal::open(path, "OUTPUT", LINE_START, true, |head: ResultHead| {
+    let journal = Journal::open(path, "OUTPUT", LINE_START, lock, |head: ResultHead| {
         let record = Record::new(head.result.kind == "succeeded", head.fingerprint());
         records.push((IdKey::of(&head.custom_id), record, 0));
     })?;

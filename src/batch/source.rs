@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
+use super::estimate::Estimate;
 use super::ids::{IdKey, IdLines};
 use super::input::{Item, Line, LineError, parse_line};
 use super::journal::{BOM, same_file};
@@ -220,6 +221,8 @@ pub struct Checked {
     /// Every invalid line by number, each with the id its errored result
     /// would carry (its own, or `line-N` when it has none that can be used).
     pub invalid: BTreeMap<u64, LineError>,
+    /// What the requests to do would use (`--dry-run` shows it).
+    pub estimate: Estimate,
 }
 
 /// Reads every line once: all problems, duplicates included, with line
@@ -260,6 +263,7 @@ pub fn check_all(
                         Status::ToDo => {
                             done.note_to_do(key);
                             checked.to_do += 1;
+                            checked.estimate.add(&item.custom_id, &item.params);
                         }
                         Status::AlreadySucceeded => checked.already_succeeded += 1,
                         Status::AlreadyErrored => checked.already_errored += 1,

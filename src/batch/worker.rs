@@ -10,9 +10,10 @@ use super::gate::{Gate, Permit, Stop};
 use super::input::Item;
 use super::progress;
 use super::results::{ErrorReport, ResultId};
-use crate::api::{Client, Message, Reply};
+use crate::api::{Client, Message, MessageParams, Reply};
 use crate::call::{Call, Say, Subject};
 use crate::events::{BreakerChange, Events, Pause};
+use crate::fallback;
 use crate::log::{CallRecord, CallUsage, EventLog};
 use crate::output_check::Expectation;
 use crate::output_check::check_reply;
@@ -57,6 +58,8 @@ pub struct Shared {
     pub retries: AtomicU64,
     /// Requests sent, retries included.
     pub requests: AtomicU64,
+    /// `--fallback-model`.
+    pub fallback_model: Option<String>,
 }
 
 /// A worker's words go to the thread that draws progress.
@@ -90,7 +93,10 @@ impl Shared {
             say: events,
             retries: &self.retries,
         };
-        let outcome = call.run(|number, _| self.attempt(item, number, tokens, events));
+        let fallback = self.fallback_model.as_deref();
+        let (outcome, by) = fallback::run(&call, fallback, &item.params, |params, number, _| {
+            self.attempt(&item.custom_id, params, number, tokens, events)
+        });
         match outcome.result {
             Ok(Attempted::Stopped) => None,
             Ok(Attempted::Done(reply)) => {
@@ -101,12 +107,15 @@ impl Shared {
                 };
                 let record =
                     CallRecord::success(COMMAND, model, usage, outcome.attempts, outcome.elapsed);
-                call.log_call(record);
+                call.log_call(by.record(record));
                 Some(Outcome::Succeeded(Box::new(reply.message)))
             }
             Err(failed) if self.left_for_rerun(&failed.failure) => None,
             Err(failed) => {
-                call.log_failure(&failed, outcome.attempts, outcome.elapsed);
+                let (attempts, elapsed) = (outcome.attempts, outcome.elapsed);
+                let record =
+                    CallRecord::failure(COMMAND, model, &failed.failure, attempts, elapsed);
+                call.log_call(by.record(record));
                 let report = ErrorReport::new(&failed.failure, Some(outcome.attempts));
                 Some(Outcome::Errored(Box::new(report)))
             }
@@ -115,7 +124,8 @@ impl Shared {
 
     fn attempt(
         &self,
-        item: &Item,
+        custom_id: &str,
+        params: &MessageParams,
         number: u32,
         tokens: u64,
         events: &SyncSender<Event>,
@@ -127,7 +137,7 @@ impl Shared {
             self.emit(&BreakerChange::half_open(), events);
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
-        match self.client.create_message(&item.params, None, &mut |_| {}) {
+        match self.client.create_message(params, None, &mut |_| {}) {
             Ok(reply) => {
                 permit.replied(&reply.rate_limits, reply.message.usage.output_tokens);
                 let event = permit.finish(None);
@@ -142,7 +152,7 @@ impl Shared {
                 if failed.failure.category == Category::RateLimit {
                     // Before the permit is given back, or the other workers
                     // would slip through before the pause.
-                    self.pause_everyone(&permit, &failed.failure, number, item, events);
+                    self.pause_everyone(&permit, &failed.failure, number, custom_id, events);
                 }
                 let event = permit.finish(Some(&failed.failure));
                 self.breaker_notice(event, Some(&failed.failure), events);
@@ -158,7 +168,7 @@ impl Shared {
         permit: &Permit,
         failure: &Failure,
         attempt: u32,
-        item: &Item,
+        custom_id: &str,
         events: &SyncSender<Event>,
     ) {
         // The pause is not the item's: it is decided as a first retry's.
@@ -171,7 +181,7 @@ impl Shared {
         match self.policy.decide(failure, state, 0.0) {
             Decision::Retry { wait, .. } => {
                 permit.pause(wait);
-                self.emit(&Pause::rate_limit(&item.custom_id, failure, wait), events);
+                self.emit(&Pause::rate_limit(custom_id, failure, wait), events);
             }
             Decision::GiveUp(GiveUp::RetryAfterTooLong(_)) => {
                 self.gate.stop(Stop::WaitTooLong(failure.clone()));

@@ -18,6 +18,7 @@ use crate::commands::interrupt::Interrupt;
 use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
 use crate::events::{Events, WithExit};
 use crate::exit_code::ExitCode;
+use crate::fallback::{self, AnsweredBy};
 use crate::log::{CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
 use crate::output_check::check_reply;
 use crate::report::{self, Style};
@@ -50,6 +51,9 @@ pub fn run(args: &AskArgs, ctx: &Context, style: &Style) -> anyhow::Result<ExitC
     }
     // Kept alive for the whole call: dropping it stops the fake API.
     let _mock = crate::commands::mock::start_for(&mut settings.connection)?;
+    if settings.dry_run {
+        return Ok(super::dry_run::ask(&settings, &params));
+    }
     if let Some(code) = super::preflight::check(&settings, &params, args.count_tokens)? {
         return Ok(code);
     }
@@ -291,6 +295,8 @@ impl<'a> Ask<'a> {
                     attempts,
                     partial: None,
                     fallback: None,
+                    model: None,
+                    fallback_from: None,
                 });
             }
             eprintln!(
@@ -308,31 +314,45 @@ impl<'a> Ask<'a> {
             shown_this_attempt: false,
             ends_with_newline: true,
         };
-        let outcome = self.call().run(|number, deadline_at| {
-            interrupt.attempt(number);
-            sink.shown_this_attempt = false;
-            let reply = self
-                .client
-                .create_message(&self.params, deadline_at, &mut |text| sink.on_text(text))
-                .map_err(|failed| AttemptFailure {
-                    output_shown: sink.shown_this_attempt,
-                    ..failed
-                })?;
-            let data = check_reply(&reply, self.settings.expectation.as_ref())?;
-            Ok((reply, data))
-        });
+        let fallback = self.settings.fallback_model.as_deref();
+        let call = self.call();
+        let (outcome, by) = fallback::run(
+            &call,
+            fallback,
+            &self.params,
+            |params, number, deadline_at| {
+                interrupt.attempt(number);
+                sink.shown_this_attempt = false;
+                let reply = self
+                    .client
+                    .create_message(params, deadline_at, &mut |text| sink.on_text(text))
+                    .map_err(|failed| AttemptFailure {
+                        output_shown: sink.shown_this_attempt,
+                        ..failed
+                    })?;
+                let data = check_reply(&reply, self.settings.expectation.as_ref())?;
+                Ok((reply, data))
+            },
+        );
         interrupt.end();
         let newline_owed = sink.shown_this_attempt && !sink.ends_with_newline;
         if sink.mode == OutputMode::Stream && newline_owed && !self.settings.raw {
             write_stdout("\n");
         }
         match outcome.result {
-            Ok((reply, data)) => self.succeed(&reply, data, outcome.attempts, outcome.elapsed),
-            Err(failed) => self.fail(&failed, outcome.attempts, outcome.elapsed),
+            Ok((reply, data)) => self.succeed(&reply, data, outcome.attempts, outcome.elapsed, by),
+            Err(failed) => self.fail(&failed, outcome.attempts, outcome.elapsed, by),
         }
     }
 
-    fn succeed(&self, reply: &Reply, data: Value, attempts: u32, elapsed: Duration) -> ExitCode {
+    fn succeed(
+        &self,
+        reply: &Reply,
+        data: Value,
+        attempts: u32,
+        elapsed: Duration,
+        by: AnsweredBy,
+    ) -> ExitCode {
         let message = &reply.message;
         let text = message.text();
         let usage = CallUsage {
@@ -353,6 +373,7 @@ impl<'a> Ask<'a> {
                 model: &message.model,
                 stop_reason: message.stop_reason.as_deref(),
                 attempts,
+                fallback_from: by.fallback_from,
             });
         } else if self.settings.output == OutputMode::Buffer && self.settings.raw {
             write_stdout(&text);
@@ -372,13 +393,13 @@ impl<'a> Ask<'a> {
         }
         // Logged after writing: a reply that never reached stdout is not a
         // delivered success.
-        let mut record = CallRecord::success(
+        let mut record = by.record(CallRecord::success(
             COMMAND,
             &self.settings.request.model,
             usage,
             attempts,
             elapsed,
-        );
+        ));
         if crate::stdout::failure().is_some() {
             record.outcome = OUTPUT_FAILED;
         }
@@ -406,9 +427,16 @@ impl<'a> Ask<'a> {
         serde_json::json!({"base_url": self.settings.connection.client.base_url, "params": Value::Object(self.params.as_map().clone())})
     }
 
-    fn fail(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) -> ExitCode {
+    fn fail(
+        &self,
+        failed: &FinalFailure,
+        attempts: u32,
+        elapsed: Duration,
+        by: AnsweredBy,
+    ) -> ExitCode {
         let failure = &failed.failure;
-        self.call().log_failure(failed, attempts, elapsed);
+        let record = CallRecord::failure(COMMAND, by.model, failure, attempts, elapsed);
+        self.call().log_call(by.record(record));
         let fix = self.fix(failure);
         let fallback = self.fallback(failure.category);
         if self.settings.json {
@@ -426,6 +454,8 @@ impl<'a> Ask<'a> {
                 attempts,
                 partial: failed.partial.as_deref(),
                 fallback: fallback.as_ref(),
+                model: by.fallback_from.map(|_| by.model),
+                fallback_from: by.fallback_from,
             });
         } else {
             eprintln!(
@@ -566,6 +596,9 @@ struct JsonSuccess<'a> {
     model: &'a str,
     stop_reason: Option<&'a str>,
     attempts: u32,
+    /// The model that failed before `model`, its `--fallback-model`, answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback_from: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -596,4 +629,10 @@ struct JsonFailure<'a> {
     partial: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fallback: Option<&'a Fallback>,
+    /// After a fallback, the `--fallback-model` that failed too (the
+    /// failure is its) and the model it fell back from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback_from: Option<&'a str>,
 }

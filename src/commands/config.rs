@@ -133,7 +133,11 @@ fn resolve_everything(ctx: &Context, color_flag: Option<ColorChoice>) -> Vec<Usa
             problems.push(error);
         }
     };
-    keep(config::resolve_request(&RequestArgs::default(), ctx).map(drop));
+    let request = config::resolve_request(&RequestArgs::default(), ctx);
+    if let Ok(request) = &request {
+        keep(config::fallback_model(None, &request.model, ctx).map(drop));
+    }
+    keep(request.map(drop));
     keep(config::resolve_retry(&RetryArgs::default(), ctx).map(drop));
     keep(config::api_key(ctx, false).map(drop));
     let base_url = config::resolve_base_url(ctx, &mut Vec::new());

@@ -4,6 +4,7 @@ pub mod ask;
 pub mod batch;
 pub mod config;
 pub mod doctor;
+pub mod dry_run;
 pub mod explain;
 pub mod generate;
 mod interrupt;

@@ -76,6 +76,8 @@ settings! {
     allow_insecure_http: bool,
     /// Beta features for the `anthropic-beta` header (`--beta`).
     betas: Vec<String>,
+    /// The model tried once when a call fails with overloaded or a server error (`--fallback-model`).
+    fallback_model: String,
 }
 
 /// `[batch]`, at the top level or in a profile.

@@ -31,6 +31,8 @@ use serde_json::Value;
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// What `--mock` uses when no key is set: the fake API accepts any key.
 pub const MOCK_API_KEY: &str = "sk-ant-mock-key-for-the-fake-api-only";
+/// `Connection::key_source` of a dry run that found no key.
+pub const NO_KEY: &str = "no key is set; it would come from ANTHROPIC_API_KEY, else api_key_cmd or api_key in the config file";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputMode {
@@ -77,6 +79,10 @@ pub struct AskSettings {
     pub expectation: Option<Expectation>,
     pub fallback_text: Option<String>,
     pub fallback_cache: Option<PathBuf>,
+    /// `--fallback-model`.
+    pub fallback_model: Option<String>,
+    /// `--dry-run`: print the request, send nothing.
+    pub dry_run: bool,
     /// Where the Models API's facts are kept (`None` under `--mock`).
     pub model_cache: Option<PathBuf>,
     pub quiet: bool,
@@ -107,6 +113,10 @@ pub struct BatchSettings {
     pub quiet: bool,
     pub log_path: Option<PathBuf>,
     pub events: Option<PathBuf>,
+    /// `--fallback-model`, for the items that do not name it themselves.
+    pub fallback_model: Option<String>,
+    /// `--dry-run`: print the plan, send nothing, leave OUTPUT alone.
+    pub dry_run: bool,
 }
 
 /// How many requests and bytes one Message Batch may hold.
@@ -332,17 +342,67 @@ pub fn model(flag: Option<&str>, ctx: &Context) -> Result<String, UsageError> {
     Ok(picked.value)
 }
 
+/// `--fallback-model`, else `fallback_model` in the config file: a model id
+/// other than `model` (the same model again would only be one more retry).
+pub fn fallback_model(
+    flag: Option<&str>,
+    model: &str,
+    ctx: &Context,
+) -> Result<Option<String>, UsageError> {
+    let picked = ctx.pick_optional(
+        "fallback_model",
+        flag.map(|m| (m.to_string(), "--fallback-model")),
+        None,
+        ctx.config(|l| l.fallback_model.as_ref()),
+    );
+    let Some(fallback) = &picked.value else {
+        return Ok(None);
+    };
+    let said = ctx.said(
+        &picked.source,
+        "--fallback-model",
+        "fallback_model",
+        format!("'{fallback}'"),
+    );
+    let fix = "give another model, e.g. --fallback-model claude-haiku-5-5 (--fallback-model or fallback_model in the config file)";
+    if let Some(problem) = malformed_model_id(fallback) {
+        return Err(UsageError::new(
+            format!("{said} is not a model id: {problem}"),
+            fix,
+        ));
+    }
+    if fallback == model {
+        return Err(UsageError::new(
+            format!("{said} is the model itself: a fallback must be another model"),
+            fix,
+        ));
+    }
+    Ok(picked.value)
+}
+
 /// `ANTHROPIC_API_KEY`, else the config file's `api_key_cmd` or `api_key`
 /// (a profile's over the top level's). With `--mock` and no key, the fake
 /// API's: no command is run for it.
 pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
+    find_api_key(ctx, mock)?.ok_or_else(|| {
+        UsageError::new(
+            "no API key: ANTHROPIC_API_KEY is not set (or is empty), and the config file has no api_key_cmd",
+            "export ANTHROPIC_API_KEY=sk-ant-... (create one at https://console.anthropic.com/settings/keys), \
+             or set api_key_cmd = \"pass show anthropic\" in the config file (claude-rs config path), \
+             or try claude-rs without a key: claude-rs ask --mock flaky \"hello\"",
+        )
+    })
+}
+
+/// The key, or `None` when none is set anywhere.
+fn find_api_key(ctx: &Context, mock: bool) -> Result<Option<ApiKey>, UsageError> {
     let from_env = (ctx.env)("ANTHROPIC_API_KEY")
         .as_deref()
         .and_then(ApiKey::new);
     if from_env.is_none() && mock {
         let key = ApiKey::new(MOCK_API_KEY).ok_or_else(|| UsageError::new("no mock key", ""))?;
         ctx.record("api_key", "(any: the fake API)".into(), &Source::Default);
-        return Ok(key);
+        return Ok(Some(key));
     }
     let command = ctx.config(|l| l.api_key_cmd.as_ref());
     let literal = ctx.config(|l| l.api_key.as_ref());
@@ -393,16 +453,11 @@ pub fn api_key(ctx: &Context, mock: bool) -> Result<ApiKey, UsageError> {
         }
         _ => {
             ctx.record("api_key", Value::Null, &Source::Default);
-            return Err(UsageError::new(
-                "no API key: ANTHROPIC_API_KEY is not set (or is empty), and the config file has no api_key_cmd",
-                "export ANTHROPIC_API_KEY=sk-ant-... (create one at https://console.anthropic.com/settings/keys), \
-                 or set api_key_cmd = \"pass show anthropic\" in the config file (claude-rs config path), \
-                 or try claude-rs without a key: claude-rs ask --mock flaky \"hello\"",
-            ));
+            return Ok(None);
         }
     };
     ctx.record("api_key", format!("{}{how}", key.masked()).into(), &source);
-    sendable(key, &from, fix)
+    sendable(key, &from, fix).map(Some)
 }
 
 /// A key goes into the `x-api-key` header, which holds visible ASCII only: a
@@ -478,16 +533,27 @@ pub fn resolve_retry(
 }
 
 /// The API key, base URL, network and timeouts: everything a client needs.
+/// A dry run needs no key: without one, it shows where one would come from.
 pub fn resolve_connection(
     retry: &RetryArgs,
     mock: Option<&str>,
+    dry_run: bool,
     ctx: &Context,
 ) -> Result<(Connection, u32), UsageError> {
     let mut warnings = Vec::new();
-    let api_key = api_key(ctx, mock.is_some())?;
+    let api_key = match dry_run {
+        true => find_api_key(ctx, mock.is_some())?,
+        false => Some(api_key(ctx, mock.is_some())?),
+    };
     let key_source = match ctx.shown().into_iter().find(|shown| shown.key == "api_key") {
+        _ if api_key.is_none() => NO_KEY.to_string(),
         Some(shown) if shown.source != Source::Default => shown.source.to_string(),
         _ => "the fake API's own, as --mock sends no real key".to_string(),
+    };
+    // Never sent: a dry run sends nothing, and shows `key_source` instead.
+    let api_key = match api_key.or_else(|| ApiKey::new(MOCK_API_KEY)) {
+        Some(key) => key,
+        None => return Err(UsageError::new("no placeholder key", "")),
     };
     let base_url = match mock {
         // Filled in once the fake API is listening.
@@ -585,8 +651,11 @@ pub fn resolve_ask(
     ctx: &Context,
     stdout_is_terminal: bool,
 ) -> Result<AskSettings, UsageError> {
-    let (connection, max_retries) = resolve_connection(&args.retry, args.mock.as_deref(), ctx)?;
+    let (connection, max_retries) =
+        resolve_connection(&args.retry, args.mock.as_deref(), args.dry_run, ctx)?;
     let request = resolve_request(&args.request, ctx)?;
+    let fallback_model =
+        fallback_model(args.request.fallback_model.as_deref(), &request.model, ctx)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
     let buffered = args.json || expectation.is_some() || args.no_stream;
@@ -613,6 +682,8 @@ pub fn resolve_ask(
         expectation,
         fallback_text: args.fallback.clone(),
         fallback_cache: args.fallback_cache.then(|| cache_dir(ctx.env)).flatten(),
+        fallback_model,
+        dry_run: args.dry_run,
         model_cache: args.mock.is_none().then(|| cache_dir(ctx.env)).flatten(),
         quiet: args.quiet,
         verbose: args.verbose,
@@ -716,8 +787,11 @@ pub fn resolve_pacing(
 }
 
 pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, UsageError> {
-    let (mut connection, max_retries) = resolve_connection(&args.retry, args.mock.as_deref(), ctx)?;
+    let (mut connection, max_retries) =
+        resolve_connection(&args.retry, args.mock.as_deref(), args.dry_run, ctx)?;
     let request = resolve_request(&args.request, ctx)?;
+    let fallback_model =
+        fallback_model(args.request.fallback_model.as_deref(), &request.model, ctx)?;
     let expectation =
         Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
     let pacing = resolve_pacing(
@@ -751,6 +825,7 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         // The gate paces rate limits and overloads, and the give-up bound ends them.
         policy: RetryPolicy {
             pauses_are_free: true,
+            overloads_are_paid: fallback_model.is_some(),
             ..batch_policy(max_retries)
         },
         input,
@@ -762,6 +837,8 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         quiet: args.quiet,
         log_path: log_path(ctx),
         events: args.events.clone(),
+        fallback_model,
+        dry_run: args.dry_run,
     })
 }
 
@@ -792,6 +869,12 @@ pub fn resolve_remote(args: &BatchArgs, env: EnvLookup) -> Result<RemoteSettings
             "check the replies in OUTPUT afterwards, or run the batch locally (without --remote)",
         ));
     }
+    if args.request.fallback_model.is_some() {
+        return Err(UsageError::new(
+            "--fallback-model tries another model when a call made here fails; the Message Batches API runs the items itself",
+            "run the batch locally (without --remote) to fall back, or leave --fallback-model out",
+        ));
+    }
     let poll_interval = seconds("--poll-interval", args.poll_interval)?;
     let mut limits = BatchLimits::default();
     if let Some(max) = env(TEST_BATCH_LIMIT_VAR).and_then(|v| v.trim().parse::<usize>().ok()) {
@@ -807,7 +890,7 @@ pub fn resolve_remote(args: &BatchArgs, env: EnvLookup) -> Result<RemoteSettings
 /// Settings for the Message Batches calls that read no INPUT.
 pub fn resolve_batch_api(args: &BatchArgs, ctx: &Context) -> Result<BatchApiSettings, UsageError> {
     let remote = resolve_remote(args, ctx.env)?;
-    let (connection, max_retries) = resolve_connection(&args.retry, None, ctx)?;
+    let (connection, max_retries) = resolve_connection(&args.retry, None, false, ctx)?;
     Ok(BatchApiSettings {
         connection,
         policy: batch_policy(max_retries),

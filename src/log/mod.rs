@@ -107,6 +107,9 @@ pub struct CallRecord<'a> {
     pub request_id: Option<&'a str>,
     pub attempts: u32,
     pub model: &'a str,
+    /// The model that failed before `model`, its `--fallback-model`, was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_from: Option<&'a str>,
     pub elapsed_ms: u64,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,

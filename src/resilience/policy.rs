@@ -20,6 +20,9 @@ pub struct RetryPolicy {
     /// batch's item is errored only for a failure of its own, and the batch
     /// bounds those waits itself.
     pub pauses_are_free: bool,
+    /// Overloads spend `max_retries` even when pauses are free: with a
+    /// fallback model to turn to, a batch's item must not wait one out forever.
+    pub overloads_are_paid: bool,
 }
 
 impl Default for RetryPolicy {
@@ -30,6 +33,7 @@ impl Default for RetryPolicy {
             backoff_cap: Duration::from_secs(30),
             retry_after_cap: Duration::from_secs(60),
             pauses_are_free: false,
+            overloads_are_paid: false,
         }
     }
 }
@@ -395,6 +399,7 @@ mod tests {
                     backoff_cap,
                     retry_after_cap,
                     pauses_are_free: false,
+                    overloads_are_paid: false,
                 }
             })
     }

@@ -86,10 +86,11 @@ pub fn run_with_retries<T>(
             Err(failed) => failed,
         };
         let free = policy.pauses_are_free
-            && matches!(
-                failed.failure.category,
-                Category::RateLimit | Category::Overloaded
-            );
+            && match failed.failure.category {
+                Category::RateLimit => true,
+                Category::Overloaded => !policy.overloads_are_paid,
+                _ => false,
+            };
         if !free {
             spent += 1;
         }
@@ -260,6 +261,23 @@ pub mod tests {
         assert_eq!(
             counted.result.unwrap_err().give_up,
             GiveUp::AttemptsExhausted
+        );
+        // With a fallback model waiting, overloads spend; rate limits stay free.
+        let paid = RetryPolicy {
+            overloads_are_paid: true,
+            ..policy
+        };
+        let mut n = 0;
+        let overloaded: CallOutcome<()> = run_with_retries(&paid, &clock, &mut |_| {}, |_, _| {
+            n += 1;
+            let category = [Category::RateLimit, Category::Overloaded][n % 2];
+            Err(Failure::new(category, "busy").into())
+        });
+        // 529, 429, 529, 429, 529: three overloads spend the two retries.
+        assert_eq!(overloaded.attempts, 5);
+        assert_eq!(
+            overloaded.result.unwrap_err().failure.category,
+            Category::Overloaded
         );
     }
 

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use crate::api::MessageParams;
 use crate::config::BatchLimits;
 
-const PREFIX: &[u8] = br#"{"requests":["#;
-const SUFFIX: &[u8] = b"]}";
+pub const PREFIX: &[u8] = br#"{"requests":["#;
+pub const SUFFIX: &[u8] = b"]}";
 
 /// A finished body, ready to send.
 pub struct Body {
@@ -42,6 +42,17 @@ struct Request<'a> {
     params: &'a Map<String, Value>,
 }
 
+/// One request of a body, as it is written into it.
+pub fn entry(custom_id: &str, params: &MessageParams) -> io::Result<Vec<u8>> {
+    // The params as the input gave them, defaults filled in; `stream`
+    // was removed when the line was read (a batch request cannot stream).
+    serde_json::to_vec(&Request {
+        custom_id,
+        params: params.as_map(),
+    })
+    .map_err(io::Error::other)
+}
+
 impl Chunker {
     pub fn new(limits: BatchLimits) -> Chunker {
         Chunker { limits, open: None }
@@ -58,13 +69,7 @@ impl Chunker {
     /// Adds one request. When it would not fit in the body being written,
     /// that body is finished and returned, and the request starts the next.
     pub fn add(&mut self, custom_id: &str, params: &MessageParams) -> io::Result<Option<Body>> {
-        // The params as the input gave them, defaults filled in; `stream`
-        // was removed when the line was read (a batch request cannot stream).
-        let entry = serde_json::to_vec(&Request {
-            custom_id,
-            params: params.as_map(),
-        })
-        .map_err(io::Error::other)?;
+        let entry = entry(custom_id, params)?;
         let entry_bytes = entry.len() as u64;
         let full = self.open.as_ref().is_some_and(|open| {
             let count = open.custom_ids.len();

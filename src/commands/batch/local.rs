@@ -7,13 +7,15 @@ use crate::api::Client;
 use crate::batch::gate::Gate;
 use crate::batch::ids::IdKey;
 use crate::batch::progress::{Progress, warn};
-use crate::batch::resume::{Done, Status, open_output, read_output};
+use crate::batch::remote::state::State;
+use crate::batch::resume::{Done, Status, open_output, peek_output, read_output};
 use crate::batch::run::{self, Feed, Plan, Sink};
 use crate::batch::source::{Checked, InputFile, check_all};
 use crate::batch::summary::{Tally, count};
 use crate::batch::worker::Shared;
 use crate::cli::BatchArgs;
-use crate::config::{BatchSettings, Context, Refused, UsageError, resolve_batch};
+use crate::commands::dry_run::BatchPlan;
+use crate::config::{BatchSettings, Context, Refused, RemoteSettings, UsageError, resolve_batch};
 use crate::events::Events;
 use crate::exit_code::ExitCode;
 use crate::log::EventLog;
@@ -42,7 +44,10 @@ pub(super) fn prepare(args: &BatchArgs, ctx: &Context) -> anyhow::Result<Box<Bat
     let mut done = match &settings.output {
         Some(path) => {
             input.refuse_as_output(path)?;
-            read_output(path, settings.retry_errored)?
+            match settings.dry_run {
+                true => peek_output(path, settings.retry_errored)?,
+                false => read_output(path, settings.retry_errored)?,
+            }
         }
         None => Done::default(),
     };
@@ -173,24 +178,53 @@ impl Batch {
         }
     }
 
-    pub(super) fn run(mut self, style: &Style) -> anyhow::Result<ExitCode> {
-        if self.pending == 0 {
-            return Ok(self.nothing_to_do());
+    /// Message Batches of OUTPUT not downloaded yet (OUTPUT.batches).
+    fn pending_batches(&self) -> Result<usize, UsageError> {
+        match &self.settings.output {
+            Some(output) => Ok(State::read(output)?.pending().count()),
+            None => Ok(0),
         }
-        // A local run on an OUTPUT whose Message Batches are still running
-        // would send their items a second time (and pay for them twice).
-        if let Some(output) = &self.settings.output
-            && crate::batch::remote::state::State::read(output)?.has_pending()
-        {
-            return Err(UsageError::new(
+    }
+
+    /// A local run on an OUTPUT whose Message Batches are still running
+    /// would send their items a second time (and pay for them twice).
+    fn refuse_pending_batches(&self) -> Result<(), UsageError> {
+        match (&self.settings.output, self.pending_batches()?) {
+            (Some(output), 1..) => Err(UsageError::new(
                 format!(
                     "{} lists Message Batches of this OUTPUT that are not downloaded yet",
                     crate::batch::remote::state::path_for(output).display()
                 ),
                 "finish them first with the same command and --remote (or remove that file to send their items again)",
-            )
-            .into());
+            )),
+            _ => Ok(()),
         }
+    }
+
+    /// `--dry-run`: the plan and the first request; nothing sent, OUTPUT untouched.
+    pub(super) fn dry_run(&mut self, remote: Option<&RemoteSettings>) -> anyhow::Result<ExitCode> {
+        if remote.is_none() {
+            self.refuse_pending_batches()?;
+        }
+        // The fake API's address, for the URL shown; it gets no request.
+        let _mock = crate::commands::mock::start_for(&mut self.settings.connection)?;
+        let tally = &self.tally;
+        Ok(crate::commands::dry_run::batch(&BatchPlan {
+            settings: &self.settings,
+            input: &self.input.name,
+            estimate: &self.checked.estimate,
+            skipped: (tally.skipped_succeeded, tally.skipped_errored),
+            invalid: self.pending - self.checked.to_do,
+            pending_batches: self.pending_batches()?,
+            remote,
+        }))
+    }
+
+    pub(super) fn run(mut self, style: &Style) -> anyhow::Result<ExitCode> {
+        if self.pending == 0 {
+            return Ok(self.nothing_to_do());
+        }
+        self.refuse_pending_batches()?;
         let sink = match &self.settings.output {
             Some(path) => Sink::File(open_output(path, &mut self.done)?),
             None => Sink::Stdout,
@@ -223,6 +257,7 @@ impl Batch {
             events: Events::open(settings.events.as_deref()),
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            fallback_model: settings.fallback_model.clone(),
         };
         let bar = style.stderr_is_terminal && !Events::on_stderr(settings.events.as_deref());
         let progress = Progress::new(self.pending, bar, settings.quiet);

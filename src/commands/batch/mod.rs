@@ -24,7 +24,10 @@ pub fn run(args: &BatchArgs, ctx: &Context, style: &Style) -> anyhow::Result<Exi
         .remote
         .then(|| resolve_remote(args, ctx.env))
         .transpose()?;
-    let batch = prepare(args, ctx)?;
+    let mut batch = prepare(args, ctx)?;
+    if args.dry_run {
+        return batch.dry_run(remote.as_ref());
+    }
     match remote {
         Some(remote) => remote::submit(*batch, remote, style),
         None => batch.run(style),
