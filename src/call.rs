@@ -109,16 +109,14 @@ impl Call<'_> {
         });
     }
 
-    /// Writes the call's line, named for its subject, and its outcome event.
+    /// Writes the call's line, named for its subject, and its outcome event
+    /// with the exit code the record stands for.
     pub fn log_call(&self, record: CallRecord) {
-        let exit = match record.outcome {
-            OUTPUT_FAILED => ExitCode::Output,
-            _ => ExitCode::Success,
+        let exit = match record.category.and_then(Category::from_name) {
+            Some(category) => category.exit_code(),
+            None if record.outcome == OUTPUT_FAILED => ExitCode::Output,
+            None => ExitCode::Success,
         };
-        self.log_ending(record, exit);
-    }
-
-    fn log_ending(&self, record: CallRecord, exit: ExitCode) {
         let mut record = CallRecord {
             about: self.subject.about(),
             ..record
@@ -136,8 +134,13 @@ impl Call<'_> {
     /// Writes the line of a call that failed for good.
     pub fn log_failure(&self, failed: &FinalFailure, attempts: u32, elapsed: Duration) {
         let failure = &failed.failure;
-        let record = CallRecord::failure(self.command, self.model, failure, attempts, elapsed);
-        self.log_ending(record, failure.category.exit_code());
+        self.log_call(CallRecord::failure(
+            self.command,
+            self.model,
+            failure,
+            attempts,
+            elapsed,
+        ));
     }
 
     fn emit(&self, record: &impl serde::Serialize) {
