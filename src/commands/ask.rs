@@ -297,16 +297,22 @@ impl<'a> Ask<'a> {
             shown_this_attempt: false,
             ends_with_newline: true,
         };
+        let mut pace = super::pace::Pace::for_ask(&self.settings, &self.params);
         let outcome = self.call().run(|number, deadline_at| {
             interrupt.attempt(number);
+            pace.before(deadline_at)?;
             sink.shown_this_attempt = false;
             let reply = self
                 .client
                 .create_message(&self.params, deadline_at, &mut |text| sink.on_text(text))
-                .map_err(|failed| AttemptFailure {
-                    output_shown: sink.shown_this_attempt,
-                    ..failed
+                .map_err(|failed| {
+                    pace.failed(&failed.failure);
+                    AttemptFailure {
+                        output_shown: sink.shown_this_attempt,
+                        ..failed
+                    }
                 })?;
+            pace.replied(&reply);
             let data = check_reply(&reply, self.settings.expectation.as_ref())?;
             Ok((reply, data))
         });

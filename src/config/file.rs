@@ -76,6 +76,8 @@ settings! {
     allow_insecure_http: bool,
     /// Beta features for the `anthropic-beta` header (`--beta`).
     betas: Vec<String>,
+    /// `false`: each process paces itself alone (`--no-shared-limits`).
+    shared_limits: bool,
 }
 
 /// `[batch]`, at the top level or in a profile.
