@@ -21,6 +21,8 @@ use crate::shared_limits::SharedLimits;
 
 /// The longest hold one 429 places on the others.
 const MAX_HOLD: Duration = Duration::from_secs(3600);
+/// How far apart processes that know no limit yet start.
+const FIRST_GAP: Duration = Duration::from_millis(50);
 /// How often to look again while another process's probe is out.
 const PROBE_POLL: Duration = Duration::from_millis(250);
 
@@ -54,7 +56,8 @@ impl Pace {
             shared: connection.shared_limits.as_ref().map(|dir| {
                 SharedLimits::new(dir, &connection.client.base_url, &connection.client.api_key)
             }),
-            limiter: RateLimiter::new(None, None, 1.0 - DEFAULT_HEADROOM / 100.0),
+            limiter: RateLimiter::new(None, None, 1.0 - DEFAULT_HEADROOM / 100.0)
+                .spaced_until_known(FIRST_GAP),
             breaker: Breaker::new(BreakerConfig {
                 clock,
                 ..BreakerConfig::default()

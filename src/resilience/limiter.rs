@@ -86,6 +86,16 @@ impl RateLimiter {
         }
     }
 
+    /// Starts at least `gap` apart until a reply has been seen (which tells
+    /// the limits): processes started together (`xargs -P 8`) must not all
+    /// go at once before any of them knows the pace.
+    pub fn spaced_until_known(self, gap: Duration) -> RateLimiter {
+        RateLimiter {
+            pause_gap: Some(gap),
+            ..self
+        }
+    }
+
     /// The share of the limits aimed at: 1 until a 429 met despite the pace
     /// lowers it, then climbing back.
     pub fn share(&self, now: Instant) -> f64 {
@@ -277,6 +287,16 @@ mod tests {
             assert_eq!(limiter.reserve(now, 1), expected);
             expected += gap;
         }
+    }
+
+    #[test]
+    fn until_a_reply_tells_the_limits_starts_are_spaced_by_the_first_gap() {
+        let now = Instant::now();
+        let mut limiter = RateLimiter::new(None, None, 0.9).spaced_until_known(ms(50));
+        assert_eq!(offsets(&mut limiter, now, 3, 1), vec![0, 50, 100]);
+        // A reply without rate-limit headers: nothing to pace by.
+        limiter.observe(now, SystemTime::now(), &[]);
+        assert_eq!(offsets(&mut limiter, now + ms(150), 2, 1), vec![150, 150]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The pace and the breaker as the processes on one key share them: the
-//! state a `RateLimiter` and a `Breaker` hold, as it is written to a file
-//! between processes (`crate::shared_limits`), and merged back in. Instants
+//! state a `RateLimiter` and a `Breaker` hold, as a file carries it from
+//! process to process, and merged back in. Instants
 //! do not cross processes: times travel as wall-clock unix milliseconds and
 //! are turned back into Instants on load. Pure: both clocks are passed in.
 
