@@ -106,7 +106,7 @@ impl SharedLimits {
         let Some(mut file) = self.locked() else {
             return change(limiter, breaker, now.instant);
         };
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(512);
         let read = (&mut file)
             .take(shared::MAX_BYTES as u64 + 1)
             .read_to_end(&mut bytes);
@@ -114,11 +114,21 @@ impl SharedLimits {
             shared::merge_in(&state, limiter, breaker, now);
         }
         let result = change(limiter, breaker, now.instant);
-        let state = shared::to_bytes(&shared::snapshot(limiter, breaker, now));
-        // A failed write leaves a damaged file, which the next reader ignores.
-        let _ = file
-            .seek(SeekFrom::Start(0))
-            .and_then(|_| file.set_len(0))
+        let mut state = shared::to_bytes(&shared::snapshot(limiter, breaker, now));
+        // Overwritten in place, padded with blanks (which JSON ignores) to
+        // the old length: no truncation, which costs a journal entry on
+        // some file systems. A failed write leaves a damaged file, which the
+        // next reader ignores.
+        let rewrite = match bytes.len() > shared::MAX_BYTES {
+            // Not ours, and too long to pad over.
+            true => file.set_len(0),
+            false => {
+                state.resize(state.len().max(bytes.len()), b' ');
+                Ok(())
+            }
+        };
+        let _ = rewrite
+            .and_then(|_| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(&state));
         result
     }
@@ -196,6 +206,10 @@ mod tests {
             .unwrap()
             .as_millis() as u64;
         assert!(shared::parse(&bytes, now_ms).is_some(), "rewritten whole");
+        std::fs::write(shared.path(), vec![b'x'; 3 * shared::MAX_BYTES]).unwrap();
+        shared.with(&mut limiter, &mut breaker, |_, _, _| ());
+        let bytes = std::fs::read(shared.path()).unwrap();
+        assert!(shared::parse(&bytes, now_ms).is_some(), "a long one too");
 
         // A file where the folder should be: no folder can be made (even by root).
         let blocked = root.path().join("blocked");

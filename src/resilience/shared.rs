@@ -106,9 +106,11 @@ pub fn merge_in(state: &SharedState, limiter: &mut RateLimiter, breaker: &mut Br
         // A worker waiting for its slot takes a new one behind the hold.
         limiter.holds += 1;
     }
-    if let Some(gap) = state.pause_gap_ms {
-        limiter.pause_gap = Some(Duration::from_millis(gap).min(Duration::from_secs(1)));
-    }
+    // Theirs even when none: the first reply any process saw ends the
+    // spacing of processes that know no limit yet.
+    limiter.pause_gap = state
+        .pause_gap_ms
+        .map(|gap| Duration::from_millis(gap).min(Duration::from_secs(1)));
     if let Some((share, at_ms)) = state.decreased
         && let Some(at) = now
             .instant
@@ -255,6 +257,29 @@ mod tests {
         // Passed by the time it is read: no hold.
         let (late, _, _) = hand_over(&limiter, &breaker, a, 2_000);
         assert_eq!(late.held_until(), None);
+    }
+
+    #[test]
+    fn the_first_reply_anywhere_ends_the_first_gap_everywhere() {
+        let a = Now {
+            instant: Instant::now(),
+            unix_ms: T0,
+        };
+        let gap = ms(50);
+        let mut limiter = RateLimiter::new(None, None, 1.0).spaced_until_known(gap);
+        limiter.reserve(a.instant, 1);
+        let breaker = fresh().1;
+        // Before any reply, a new process keeps its distance.
+        let state = snapshot(&limiter, &breaker, a);
+        let mut other = RateLimiter::new(None, None, 1.0).spaced_until_known(gap);
+        merge_in(&state, &mut other, &mut fresh().1, a);
+        assert_eq!(other.reserve(a.instant, 1), a.instant + gap);
+        // A reply without rate-limit headers: nobody waits any more.
+        limiter.observe(a.instant, std::time::SystemTime::now(), &[]);
+        let state = snapshot(&limiter, &breaker, a);
+        let mut later = RateLimiter::new(None, None, 1.0).spaced_until_known(gap);
+        merge_in(&state, &mut later, &mut fresh().1, a);
+        assert_eq!(later.reserve(a.instant, 1), a.instant);
     }
 
     #[test]
