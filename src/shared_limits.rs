@@ -134,7 +134,8 @@ impl SharedLimits {
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use crate::resilience::breaker::BreakerConfig;
