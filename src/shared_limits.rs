@@ -7,9 +7,10 @@
 //! process goes on with its own state: the file can only make it slower
 //! to hit the limit, never make a command fail.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::resilience::breaker::Breaker;
@@ -21,9 +22,11 @@ use crate::secret::ApiKey;
 /// holds the lock for a read and a write, tens of microseconds.
 const LOCK_PATIENCE: Duration = Duration::from_millis(50);
 
-#[derive(Clone, Debug)]
 pub struct SharedLimits {
     path: PathBuf,
+    /// Kept open from call to call (a batch makes a few a request), and
+    /// locked only within one.
+    file: Mutex<Option<File>>,
 }
 
 /// SHA-256 (from the TLS stack already in the binary), hex.
@@ -45,6 +48,7 @@ impl SharedLimits {
         let name = sha256_hex(format!("{base_url}\n{fingerprint}").as_bytes());
         SharedLimits {
             path: dir.join(format!("{}.json", &name[..name.len().min(32)])),
+            file: Mutex::new(None),
         }
     }
 
@@ -72,18 +76,16 @@ impl SharedLimits {
         }
     }
 
-    /// The file, locked; `None` when it cannot be had promptly.
-    fn locked(&self) -> Option<File> {
-        crate::private::refuse_pipe(&self.path).ok()?;
-        let file = self.open()?;
+    /// Locks `file`, unless another process holds it too long.
+    fn lock(file: &File) -> bool {
         let patience = Instant::now() + LOCK_PATIENCE;
         loop {
             match file.try_lock() {
-                Ok(()) => return Some(file),
-                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < patience => {
+                Ok(()) => return true,
+                Err(TryLockError::WouldBlock) if Instant::now() < patience => {
                     std::thread::sleep(Duration::from_micros(200));
                 }
-                Err(_) => return None,
+                Err(_) => return false,
             }
         }
     }
@@ -97,19 +99,27 @@ impl SharedLimits {
         breaker: &mut Breaker,
         change: impl FnOnce(&mut RateLimiter, &mut Breaker, Instant) -> R,
     ) -> R {
+        let mut open = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        if open.is_none() {
+            *open = crate::private::refuse_pipe(&self.path)
+                .ok()
+                .and_then(|()| self.open());
+        }
+        let Some(file) = open.as_mut().filter(|file| Self::lock(file)) else {
+            return change(limiter, breaker, Instant::now());
+        };
         let now = Now {
             instant: Instant::now(),
             unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64),
         };
-        let Some(mut file) = self.locked() else {
-            return change(limiter, breaker, now.instant);
-        };
         let mut bytes = Vec::with_capacity(512);
-        let read = (&mut file)
-            .take(shared::MAX_BYTES as u64 + 1)
-            .read_to_end(&mut bytes);
+        let read = file.seek(SeekFrom::Start(0)).and_then(|_| {
+            (&mut *file)
+                .take(shared::MAX_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        });
         if let Some(state) = read.ok().and_then(|_| shared::parse(&bytes, now.unix_ms)) {
             shared::merge_in(&state, limiter, breaker, now);
         }
@@ -130,6 +140,7 @@ impl SharedLimits {
         let _ = rewrite
             .and_then(|_| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(&state));
+        let _ = file.unlock();
         result
     }
 }

@@ -148,29 +148,36 @@ impl Gate {
     /// `None` once the batch is stopping.
     pub fn acquire(&self, tokens: u64) -> Option<Permit<'_>> {
         let mut state = self.lock();
-        let probe = loop {
+        let (probe, mut slot) = loop {
             if self.stopping(&mut state) {
                 return None;
             }
             let first_in_flight = state.first == FirstRequest::InFlight;
             let admitted = self.synced(&mut state, |limiter, breaker, now| {
                 if let Some(held) = limiter.held_until().filter(|held| *held > now) {
-                    return Err(held);
+                    return Err((held, false));
                 }
                 if first_in_flight {
-                    return Err(now + PROBE_POLL);
+                    return Err((now + PROBE_POLL, false));
                 }
                 match breaker.admit(now) {
-                    Admission::Go { probe } => Ok(Some(probe)),
-                    Admission::WaitUntil(until) => Err(until),
-                    Admission::WaitForProbe => Err(now + PROBE_POLL),
+                    Admission::Go { probe } => Ok(Some((probe, limiter.reserve(now, tokens)))),
+                    Admission::WaitUntil(until) => Err((until, true)),
+                    Admission::WaitForProbe => Err((now + PROBE_POLL, false)),
                     Admission::GaveUp => Ok(None),
                 }
             });
             match admitted {
-                Ok(Some(probe)) => break probe,
+                Ok(Some(admitted)) => break admitted,
                 Ok(None) => return None,
-                Err(until) => state = self.wait_until(state, until),
+                Err((until, breaker_open)) => {
+                    // Opened by another process: the give-up bound's stop says so.
+                    if breaker_open && state.last_failure.is_none() {
+                        let open = "the circuit breaker shared with the other claude-rs processes using this key is open (overloads or server errors in a row)";
+                        state.last_failure = Some(Failure::new(Category::Overloaded, open));
+                    }
+                    state = self.wait_until(state, until);
+                }
             }
         };
         let first = state.first == FirstRequest::NotSent;
@@ -185,7 +192,6 @@ impl Gate {
             sent: Instant::now(),
         };
         let mut holds = state.limiter.holds();
-        let mut slot = self.synced(&mut state, |limiter, _, now| limiter.reserve(now, tokens));
         loop {
             if self.stopping(&mut state) {
                 drop(state);

@@ -195,3 +195,33 @@ fn no_shared_limits_and_the_config_key_leave_no_state_file() {
     world.ask(&["hello"]).assert().success();
     assert!(state_file(&world).exists());
 }
+
+#[test]
+fn a_batch_shares_what_it_learns_and_honours_an_open_breaker() {
+    let world = World::new(MockConfig {
+        rpm_limit: Some(6000),
+        ..MockConfig::default()
+    });
+    let input = world.file("in.txt", "one\ntwo\nthree\n");
+    world.batch(&[&input, "-q"]).assert().success();
+    assert_eq!(state(&world)["learned"][0], 6000);
+    assert_eq!(world.server.message_requests().len(), 3);
+    // Another process's breaker, open for the next hour: the batch sends
+    // nothing and stops at its give-up bound, its items left for a rerun.
+    let mut opened = state(&world);
+    opened["written_at_ms"] = now_ms().into();
+    opened["breaker"]["open_until_ms"] = (now_ms() + 3_600_000).into();
+    std::fs::write(state_file(&world), opened.to_string()).unwrap();
+    let stopped = world
+        .batch(&[&input, "-q", "--give-up-after", "1s"])
+        .assert()
+        .code(6);
+    let stderr = String::from_utf8_lossy(&stopped.get_output().stderr);
+    assert!(
+        stderr.contains(
+            "the circuit breaker shared with the other claude-rs processes using this key is open"
+        ) && stderr.contains("unfinished: 3 (left for a rerun)"),
+        "{stderr}"
+    );
+    assert_eq!(world.server.message_requests().len(), 3, "nothing sent");
+}
