@@ -426,6 +426,48 @@ mod tests {
         }
 
         #[test]
+        fn any_numbers_in_a_state_of_ours_merge_within_bounds(
+            numbers in proptest::collection::vec(
+                // Mostly of the right type, so that most states are read.
+                prop_oneof![
+                    20 => any::<u64>().prop_map(serde_json::Value::from),
+                    4 => Just(serde_json::Value::Null),
+                    1 => any::<i64>().prop_map(serde_json::Value::from),
+                    1 => any::<f64>().prop_map(serde_json::Value::from),
+                ],
+                16,
+            ),
+            age in 0u64..400_000,
+        ) {
+            let n = |i: usize| numbers[i].clone();
+            let text = serde_json::json!({
+                "version": VERSION,
+                "written_at_ms": T0 - age,
+                "learned": [n(0), n(1), n(2), n(3)],
+                "next_free_ms": [n(4), n(5), n(6), n(7)],
+                "hold_until_ms": n(8),
+                "pause_gap_ms": n(9),
+                "decreased": [n(10), n(11)],
+                "breaker": {"streak": n(12), "open_until_ms": n(13), "cooldown_ms": n(14), "failed_probes": n(15)},
+            })
+            .to_string();
+            let now = Now { instant: Instant::now(), unix_ms: T0 };
+            // A wrong type anywhere is a state not ours.
+            if let Some(state) = parse(text.as_bytes(), T0) {
+                prop_assert!(u128::from(age) <= STALE_AFTER.as_millis());
+                let (mut limiter, mut breaker) = fresh();
+                merge_in(&state, &mut limiter, &mut breaker, now);
+                let ahead = now.instant + MAX_AHEAD;
+                prop_assert!(limiter.held_until().is_none_or(|h| h <= ahead));
+                prop_assert!(limiter.limits.iter().all(|l| l.next_free.is_none_or(|t| t <= ahead)));
+                prop_assert!((MIN_SHARE..=1.0).contains(&limiter.share(now.instant)));
+                prop_assert!(breaker.cooldown <= Duration::from_secs(60));
+                // What it writes back is read back.
+                prop_assert!(parse(&to_bytes(&snapshot(&limiter, &breaker, now)), T0).is_some());
+            }
+        }
+
+        #[test]
         fn any_state_survives_a_round_trip(
             learned in any::<[Option<u64>; 4]>(),
             offsets in any::<[Option<u16>; 4]>(),
