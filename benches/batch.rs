@@ -132,7 +132,9 @@ fn batch_command(url: &str, dir: &Path, name: &str, input: &Path, extra: &[&str]
         .env("ANTHROPIC_API_KEY", API_KEY)
         .env("ANTHROPIC_BASE_URL", url)
         .env("CLAUDE_RS_LOG", log_path(dir, name))
-        .env("CLAUDE_RS_CONFIG", empty_config(dir));
+        .env("CLAUDE_RS_CONFIG", empty_config(dir))
+        // The pace batches on one key share: the bench's, not the user's.
+        .env("XDG_RUNTIME_DIR", dir.join("runtime"));
     command
 }
 

@@ -66,6 +66,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l profile -d '
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l no-shared-limits -d 'Pace alone: share neither the rate limits, a 429\'s pause nor the circuit breaker with the other claude-rs processes using this base URL and key (see "Processes that share a key" in the README)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l no-stream -d 'Print the reply only once it is complete (the default when stdout is not a terminal)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l stream -d 'Print the reply as it arrives even when stdout is not a terminal'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l json -d 'Print exactly one JSON object on stdout, for success or failure'
@@ -110,6 +111,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l profile -d
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l proxy -d 'Send every request through this proxy, http://[user:password@]host:port or https://…, instead of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (NO_PROXY does not apply to it)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l ca-cert -d 'Also trust the CA certificates in this PEM file (a corporate TLS-inspecting proxy\'s), besides the bundled Mozilla roots [env: SSL_CERT_FILE]' -r -F
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l beta -d 'Use this beta feature (repeatable; sent as one anthropic-beta header), e.g. --beta files-api-2025-04-14 [default: `betas` in the config file]' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l no-shared-limits -d 'Pace alone: share neither the rate limits, a 429\'s pause nor the circuit breaker with the other claude-rs processes using this base URL and key (see "Processes that share a key" in the README)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l expect-json -d 'The reply must be JSON (a ```json fenced block is accepted); otherwise retry, then fail with output_validation'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l skip-invalid -d 'Write invalid input lines as errored results and go on, instead of refusing the input (exit 2)'
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l retry-errored -d 'Also redo the items that errored in OUTPUT (by default only missing ones are done)'

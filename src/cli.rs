@@ -191,6 +191,12 @@ pub struct RetryArgs {
     /// Seconds allowed to establish a connection [default: 10].
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub connect_timeout: Option<f64>,
+
+    /// Pace alone: share neither the rate limits, a 429's pause nor the circuit breaker with the
+    /// other claude-rs processes using this base URL and key (see "Processes that share a key" in
+    /// the README).
+    #[arg(long)]
+    pub no_shared_limits: bool,
 }
 
 /// What a reply must look like: shared by `ask` and `batch`.

@@ -21,6 +21,7 @@ pub(crate) mod report;
 pub mod resilience;
 pub(crate) mod sanitize;
 pub(crate) mod secret;
+pub(crate) mod shared_limits;
 pub(crate) mod signal;
 pub(crate) mod stdout;
 #[cfg(test)]

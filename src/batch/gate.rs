@@ -2,7 +2,9 @@
 //! a 429's pause (which holds every worker, not just the one that got it), for
 //! the circuit breaker, and for a stop (Ctrl-C, a failure of the key or the
 //! network, an outage the breaker gave up on, nothing succeeding for the
-//! give-up bound). Every wait wakes at once on a stop.
+//! give-up bound). Every wait wakes at once on a stop. The limiter and the
+//! breaker are also those of every other claude-rs process on the same key
+//! (`crate::shared_limits`), merged in at each change.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -10,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::resilience::breaker::{Admission, Breaker, BreakerConfig, BreakerEvent, Health};
 use crate::resilience::limiter::RateLimiter;
 use crate::resilience::{Category, Clock, Failure, SystemClock};
+use crate::shared_limits::SharedLimits;
 
 /// How long a worker waiting on a probe sleeps before looking again, in case
 /// a notification is missed.
@@ -43,6 +46,7 @@ pub struct Gate {
     /// Shrinks waits that come from failures (tests); pacing is never scaled.
     clock: SystemClock,
     give_up_after: Duration,
+    shared: Option<SharedLimits>,
 }
 
 /// Leave to send one request; `finish` reports how it went.
@@ -83,6 +87,25 @@ impl Gate {
             changed: Condvar::new(),
             clock,
             give_up_after,
+            shared: None,
+        }
+    }
+
+    /// Paces with the other processes that share `shared`.
+    pub fn sharing(self, shared: Option<SharedLimits>) -> Gate {
+        Gate { shared, ..self }
+    }
+
+    /// Changes the limiter or the breaker, with what the other processes
+    /// on the key wrote merged in first and the result written for them.
+    fn synced<R>(
+        &self,
+        state: &mut State,
+        change: impl FnOnce(&mut RateLimiter, &mut Breaker, Instant) -> R,
+    ) -> R {
+        match &self.shared {
+            Some(shared) => shared.with(&mut state.limiter, &mut state.breaker, change),
+            None => change(&mut state.limiter, &mut state.breaker, Instant::now()),
         }
     }
 
@@ -125,24 +148,36 @@ impl Gate {
     /// `None` once the batch is stopping.
     pub fn acquire(&self, tokens: u64) -> Option<Permit<'_>> {
         let mut state = self.lock();
-        let probe = loop {
+        let (probe, mut slot) = loop {
             if self.stopping(&mut state) {
                 return None;
             }
-            let now = Instant::now();
-            if let Some(held) = state.limiter.held_until().filter(|held| *held > now) {
-                state = self.wait_until(state, held);
-                continue;
-            }
-            if state.first == FirstRequest::InFlight {
-                state = self.wait_until(state, now + PROBE_POLL);
-                continue;
-            }
-            match state.breaker.admit(now) {
-                Admission::Go { probe } => break probe,
-                Admission::WaitUntil(until) => state = self.wait_until(state, until),
-                Admission::WaitForProbe => state = self.wait_until(state, now + PROBE_POLL),
-                Admission::GaveUp => return None,
+            let first_in_flight = state.first == FirstRequest::InFlight;
+            let admitted = self.synced(&mut state, |limiter, breaker, now| {
+                if let Some(held) = limiter.held_until().filter(|held| *held > now) {
+                    return Err((held, false));
+                }
+                if first_in_flight {
+                    return Err((now + PROBE_POLL, false));
+                }
+                match breaker.admit(now) {
+                    Admission::Go { probe } => Ok(Some((probe, limiter.reserve(now, tokens)))),
+                    Admission::WaitUntil(until) => Err((until, true)),
+                    Admission::WaitForProbe => Err((now + PROBE_POLL, false)),
+                    Admission::GaveUp => Ok(None),
+                }
+            });
+            match admitted {
+                Ok(Some(admitted)) => break admitted,
+                Ok(None) => return None,
+                Err((until, breaker_open)) => {
+                    // Opened by another process: the give-up bound's stop says so.
+                    if breaker_open && state.last_failure.is_none() {
+                        let open = "the circuit breaker shared with the other claude-rs processes using this key is open (overloads or server errors in a row)";
+                        state.last_failure = Some(Failure::new(Category::Overloaded, open));
+                    }
+                    state = self.wait_until(state, until);
+                }
             }
         };
         let first = state.first == FirstRequest::NotSent;
@@ -157,7 +192,6 @@ impl Gate {
             sent: Instant::now(),
         };
         let mut holds = state.limiter.holds();
-        let mut slot = state.limiter.reserve(Instant::now(), tokens);
         loop {
             if self.stopping(&mut state) {
                 drop(state);
@@ -168,7 +202,7 @@ impl Gate {
             // takes a new one behind the pause, as every waiting worker does.
             if state.limiter.holds() != holds {
                 holds = state.limiter.holds();
-                slot = state.limiter.reserve(Instant::now(), tokens);
+                slot = self.synced(&mut state, |limiter, _, now| limiter.reserve(now, tokens));
             }
             if slot <= Instant::now() {
                 permit.sent = slot;
@@ -229,20 +263,22 @@ impl Permit<'_> {
     /// the give-up bound starts again.
     pub fn replied(&self, headers: &[(String, String)], output_tokens: u64) {
         let mut state = self.gate.lock();
-        let now = Instant::now();
-        state.progress_at = now;
-        state.limiter.observe(now, SystemTime::now(), headers);
-        state.limiter.spend_output(now, output_tokens);
+        state.progress_at = Instant::now();
+        self.gate.synced(&mut state, |limiter, _, now| {
+            limiter.observe(now, SystemTime::now(), headers);
+            limiter.spend_output(now, output_tokens);
+        });
     }
 
     /// Holds every worker for `wait` (a 429's retry-after or backoff), and
     /// slows the pace if this request was sent at it.
     pub fn pause(&self, wait: Duration) {
         let mut state = self.gate.lock();
-        let now = Instant::now();
-        let until = now + self.gate.clock.scaled(wait);
-        state.limiter.hold(now, until, self.gate.clock.jitter());
-        state.limiter.rate_limited(now, self.sent);
+        let (clock, sent) = (self.gate.clock, self.sent);
+        self.gate.synced(&mut state, |limiter, _, now| {
+            limiter.hold(now, now + clock.scaled(wait), clock.jitter());
+            limiter.rate_limited(now, sent);
+        });
         state.pauses += 1;
         self.gate.changed.notify_all();
     }
@@ -257,7 +293,10 @@ impl Permit<'_> {
         if self.first {
             state.first = FirstRequest::Answered;
         }
-        let event = state.breaker.record(Instant::now(), health, self.probe);
+        let probe = self.probe;
+        let event = self.gate.synced(&mut state, |_, breaker, now| {
+            breaker.record(now, health, probe)
+        });
         if let Some(failure) = failure {
             state.last_failure = Some(failure.clone());
             let stop = if failure.fails_every_request() {
@@ -288,7 +327,9 @@ impl Drop for Permit<'_> {
             state.first = FirstRequest::NotSent;
         }
         if self.probe {
-            state.breaker.record(Instant::now(), Health::Neutral, true);
+            self.gate.synced(&mut state, |_, breaker, now| {
+                breaker.record(now, Health::Neutral, true)
+            });
         }
         self.gate.changed.notify_all();
     }

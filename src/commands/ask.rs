@@ -316,20 +316,26 @@ impl<'a> Ask<'a> {
         };
         let fallback = self.settings.fallback_model.as_deref();
         let call = self.call();
+        let mut pace = super::pace::Pace::for_ask(&self.settings, &self.params);
         let (outcome, by) = fallback::run(
             &call,
             fallback,
             &self.params,
             |params, number, deadline_at| {
                 interrupt.attempt(number);
+                pace.before(deadline_at)?;
                 sink.shown_this_attempt = false;
                 let reply = self
                     .client
                     .create_message(params, deadline_at, &mut |text| sink.on_text(text))
-                    .map_err(|failed| AttemptFailure {
-                        output_shown: sink.shown_this_attempt,
-                        ..failed
+                    .map_err(|failed| {
+                        pace.failed(&failed.failure);
+                        AttemptFailure {
+                            output_shown: sink.shown_this_attempt,
+                            ..failed
+                        }
                     })?;
+                pace.replied(&reply);
                 let data = check_reply(&reply, self.settings.expectation.as_ref())?;
                 Ok((reply, data))
             },

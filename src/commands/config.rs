@@ -152,6 +152,7 @@ fn resolve_everything(ctx: &Context, color_flag: Option<ColorChoice>) -> Vec<Usa
     keep(base_url.map(drop));
     keep(network.map(drop));
     config::log_path(ctx);
+    config::shared_limits_dir(false, ctx);
     // The name clap parses it from.
     let name = |color: ColorChoice| {
         let value = clap::ValueEnum::to_possible_value(&color);

@@ -10,6 +10,7 @@ pub mod generate;
 mod interrupt;
 pub mod log;
 pub mod mock;
+mod pace;
 mod preflight;
 
 /// One line of a report on stdout (doctor, explain, config, log): scrubbed

@@ -78,6 +78,8 @@ settings! {
     betas: Vec<String>,
     /// The model tried once when a call fails with overloaded or a server error (`--fallback-model`).
     fallback_model: String,
+    /// `false`: each process paces itself alone (`--no-shared-limits`).
+    shared_limits: bool,
 }
 
 /// `[batch]`, at the top level or in a profile.

@@ -49,6 +49,8 @@ pub struct Connection {
     pub client: ClientSettings,
     pub sleep_scale: f64,
     pub mock_scenario: Option<String>,
+    /// The folder where processes on one key share their pace (`None`: alone).
+    pub shared_limits: Option<PathBuf>,
     /// Where the key came from, as a failure about it names it
     /// (`env ANTHROPIC_API_KEY`, `config file, line 3`, …).
     pub key_source: String,
@@ -216,6 +218,26 @@ pub(crate) fn cache_dir(env: EnvLookup) -> Option<PathBuf> {
     env_or_none(env, "CLAUDE_RS_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| dirs::cache_dir().map(|d| d.join("claude-rs")))
+}
+
+/// Where the processes on one key share their pace, unless turned off:
+/// `$XDG_RUNTIME_DIR/claude-rs/limits` (a per-login tmpfs), else the cache
+/// folder's `limits`.
+pub fn shared_limits_dir(turned_off: bool, ctx: &Context) -> Option<PathBuf> {
+    let on = ctx.pick(
+        "shared_limits",
+        turned_off.then_some((false, "--no-shared-limits")),
+        None,
+        ctx.config(|l| l.shared_limits.as_ref()),
+        true,
+    );
+    let runtime = env_or_none(ctx.env, "XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        // The spec's rule: a relative path is to be ignored.
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join("claude-rs"));
+    let dir = runtime.or_else(|| cache_dir(ctx.env))?;
+    on.value.then(|| dir.join("limits"))
 }
 
 pub fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
@@ -582,6 +604,8 @@ pub fn resolve_connection(
         },
         sleep_scale,
         mock_scenario: mock.map(str::to_string),
+        // The fake API started by --mock is this process's alone.
+        shared_limits: shared_limits_dir(retry.no_shared_limits, ctx).filter(|_| mock.is_none()),
         key_source,
         warnings,
     };

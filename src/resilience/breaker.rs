@@ -66,7 +66,7 @@ impl Default for BreakerConfig {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
+pub(super) enum State {
     Closed { streak: u32 },
     Open { until: Instant },
     HalfOpen { probing: bool },
@@ -101,10 +101,11 @@ pub enum BreakerEvent {
 
 #[derive(Clone, Debug)]
 pub struct Breaker {
-    config: BreakerConfig,
-    state: State,
-    cooldown: Duration,
-    failed_probes: u32,
+    // `pub(super)`: `shared` moves these between processes.
+    pub(super) config: BreakerConfig,
+    pub(super) state: State,
+    pub(super) cooldown: Duration,
+    pub(super) failed_probes: u32,
     pub trips: u32,
 }
 

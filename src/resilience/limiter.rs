@@ -20,7 +20,7 @@ const DECREASE: f64 = 0.7;
 /// How fast the pace climbs back: this fraction of the limit per second.
 const CLIMB_PER_SECOND: f64 = 0.05;
 /// The pace never drops below this fraction of the limit.
-const MIN_SHARE: f64 = 0.05;
+pub(super) const MIN_SHARE: f64 = 0.05;
 
 /// The limits the API reports, by the word in their header names.
 const KINDS: [&str; 4] = ["requests", "input-tokens", "output-tokens", "tokens"];
@@ -32,10 +32,10 @@ const TOTAL: usize = 3;
 /// One limit and its evenly spaced slots: each reservation starts no earlier
 /// than the previous one's start plus its cost's share of a minute.
 #[derive(Clone, Debug, Default)]
-struct Limit {
+pub(super) struct Limit {
     flag: Option<u64>,
-    learned: Option<u64>,
-    next_free: Option<Instant>,
+    pub(super) learned: Option<u64>,
+    pub(super) next_free: Option<Instant>,
 }
 
 impl Limit {
@@ -60,17 +60,18 @@ fn spacing(cost: f64, per_minute: f64) -> Duration {
 pub struct RateLimiter {
     /// The fraction of each limit used: 0.9 keeps 10% headroom.
     fraction: f64,
-    limits: [Limit; 4],
+    // `pub(super)`: `shared` moves these between processes.
+    pub(super) limits: [Limit; 4],
     /// Nothing starts before this: a 429's retry-after, or a bucket the
     /// server says is empty.
-    hold_until: Option<Instant>,
+    pub(super) hold_until: Option<Instant>,
     /// Pauses placed so far: a worker waiting for a slot takes a new one
     /// when this changes.
-    holds: u64,
+    pub(super) holds: u64,
     /// How far apart starts are after a pause while no limit is known.
-    pause_gap: Option<Duration>,
+    pub(super) pause_gap: Option<Duration>,
     /// The share of the limits aimed at after the last decrease, and when.
-    decreased: Option<(f64, Instant)>,
+    pub(super) decreased: Option<(f64, Instant)>,
 }
 
 impl RateLimiter {
@@ -82,6 +83,16 @@ impl RateLimiter {
             fraction: fraction.clamp(0.01, 1.0),
             limits,
             ..RateLimiter::default()
+        }
+    }
+
+    /// Starts at least `gap` apart until a reply has been seen (which tells
+    /// the limits): processes started together (`xargs -P 8`) must not all
+    /// go at once before any of them knows the pace.
+    pub fn spaced_until_known(self, gap: Duration) -> RateLimiter {
+        RateLimiter {
+            pause_gap: Some(gap),
+            ..self
         }
     }
 
@@ -276,6 +287,16 @@ mod tests {
             assert_eq!(limiter.reserve(now, 1), expected);
             expected += gap;
         }
+    }
+
+    #[test]
+    fn until_a_reply_tells_the_limits_starts_are_spaced_by_the_first_gap() {
+        let now = Instant::now();
+        let mut limiter = RateLimiter::new(None, None, 0.9).spaced_until_known(ms(50));
+        assert_eq!(offsets(&mut limiter, now, 3, 1), vec![0, 50, 100]);
+        // A reply without rate-limit headers: nothing to pace by.
+        limiter.observe(now, SystemTime::now(), &[]);
+        assert_eq!(offsets(&mut limiter, now + ms(150), 2, 1), vec![0, 0]);
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod failure;
 pub mod limiter;
 pub mod policy;
 pub mod retry;
+pub mod shared;
 
 pub use category::Category;
 pub use clock::{Clock, SystemClock};

@@ -30,5 +30,6 @@ mod mock_command;
 mod models;
 mod network;
 mod raw;
+mod shared_limits;
 mod stop_reasons;
 mod wire_bounds;

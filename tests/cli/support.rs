@@ -90,6 +90,7 @@ impl World {
             .env("CLAUDE_RS_LOG", self.log_path())
             .env("CLAUDE_RS_CONFIG", self.config_path())
             .env("CLAUDE_RS_CACHE_DIR", self.dir.path().join("cache"))
+            .env("XDG_RUNTIME_DIR", self.dir.path().join("runtime"))
             .env("CLAUDE_RS_TEST_SLEEP_SCALE", SLEEP_SCALE)
             .env("NO_COLOR", "1");
         command

@@ -24,6 +24,7 @@ use crate::resilience::SystemClock;
 use crate::resilience::breaker::BreakerConfig;
 use crate::resilience::limiter::RateLimiter;
 use crate::sanitize;
+use crate::shared_limits::SharedLimits;
 
 /// A checked batch, ready to run locally or through the Message Batches API.
 pub(super) struct Batch {
@@ -250,7 +251,11 @@ impl Batch {
                     sleep_scale: settings.connection.sleep_scale,
                 },
                 settings.pacing.give_up_after,
-            ),
+            )
+            .sharing(settings.connection.shared_limits.as_ref().map(|dir| {
+                let client = &settings.connection.client;
+                SharedLimits::new(dir, &client.base_url, &client.api_key)
+            })),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
             log: log(),

@@ -1,0 +1,205 @@
+//! `ask`'s part in the pace the processes on one key share
+//! (`crate::shared_limits`): before each attempt it waits for a 429's hold,
+//! for an open circuit breaker and for its slot; a reply teaches the limits;
+//! a 429 holds every process; overloads and server errors feed the breaker.
+//!
+//! One rule for every wait: `ask` waits when the wait ends within the retry
+//! policy's retry-after cap (60 s) and before `--deadline`; otherwise the
+//! attempt fails at once, unsent, saying what holds it and until when, and
+//! the retry policy gives up as for a server's retry-after that long.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::api::{MessageParams, Reply};
+use crate::config::{AskSettings, DEFAULT_HEADROOM};
+use crate::report;
+use crate::resilience::breaker::{Admission, Breaker, BreakerConfig, Health};
+use crate::resilience::limiter::RateLimiter;
+use crate::resilience::policy::AttemptState;
+use crate::resilience::{Category, Clock, Decision, Failure, GiveUp, RetryPolicy, SystemClock};
+use crate::shared_limits::SharedLimits;
+
+/// The longest hold one 429 places on the others.
+const MAX_HOLD: Duration = Duration::from_secs(3600);
+/// How far apart processes that know no limit yet start.
+const FIRST_GAP: Duration = Duration::from_millis(50);
+/// How often to look again while another process's probe is out.
+const PROBE_POLL: Duration = Duration::from_millis(250);
+
+pub struct Pace {
+    /// `None`: this process paces alone (`--no-shared-limits`, `--mock`).
+    shared: Option<SharedLimits>,
+    limiter: RateLimiter,
+    breaker: Breaker,
+    policy: RetryPolicy,
+    clock: SystemClock,
+    tokens: u64,
+    /// The slot the last attempt was given, and whether it was the breaker's probe.
+    sent: Instant,
+    probe: bool,
+}
+
+enum Wait {
+    Slot(Instant, bool),
+    Hold(Instant),
+    Breaker(Instant),
+    GaveUp,
+}
+
+impl Pace {
+    pub fn for_ask(settings: &AskSettings, params: &MessageParams) -> Pace {
+        let connection = &settings.connection;
+        let clock = SystemClock {
+            sleep_scale: connection.sleep_scale,
+        };
+        Pace {
+            shared: connection.shared_limits.as_ref().map(|dir| {
+                SharedLimits::new(dir, &connection.client.base_url, &connection.client.api_key)
+            }),
+            limiter: RateLimiter::new(None, None, 1.0 - DEFAULT_HEADROOM / 100.0)
+                .spaced_until_known(FIRST_GAP),
+            breaker: Breaker::new(BreakerConfig {
+                clock,
+                ..BreakerConfig::default()
+            }),
+            policy: settings.policy.clone(),
+            clock,
+            tokens: params.estimated_input_tokens(),
+            sent: Instant::now(),
+            probe: false,
+        }
+    }
+
+    fn with<R>(
+        &mut self,
+        change: impl FnOnce(&mut RateLimiter, &mut Breaker, Instant) -> R,
+    ) -> Option<R> {
+        let shared = self.shared.as_ref()?;
+        Some(shared.with(&mut self.limiter, &mut self.breaker, change))
+    }
+
+    /// Waits until this attempt may be sent, or says why it is not.
+    pub fn before(&mut self, deadline: Option<Instant>) -> Result<(), Failure> {
+        loop {
+            let tokens = self.tokens;
+            let Some(wait) = self.with(|limiter, breaker, now| {
+                if let Some(held) = limiter.held_until().filter(|held| *held > now) {
+                    return Wait::Hold(held);
+                }
+                match breaker.admit(now) {
+                    Admission::Go { probe } => Wait::Slot(limiter.reserve(now, tokens), probe),
+                    Admission::WaitUntil(until) => Wait::Breaker(until),
+                    Admission::WaitForProbe => Wait::Breaker(now + PROBE_POLL),
+                    Admission::GaveUp => Wait::GaveUp,
+                }
+            }) else {
+                return Ok(());
+            };
+            let now = Instant::now();
+            let until = match wait {
+                Wait::Slot(slot, probe) => {
+                    (self.sent, self.probe) = (slot, probe);
+                    slot
+                }
+                Wait::Hold(until) | Wait::Breaker(until) => until,
+                Wait::GaveUp => return Err(self.refusal(&wait, Duration::ZERO, "")),
+            };
+            let left = until.saturating_duration_since(now);
+            let past_deadline = deadline.is_some_and(|deadline| until > deadline);
+            if past_deadline || left > self.policy.retry_after_cap {
+                let why = match past_deadline {
+                    true => "past --deadline".to_string(),
+                    false => format!(
+                        "longer than the {} ask waits",
+                        report::seconds(self.policy.retry_after_cap)
+                    ),
+                };
+                return Err(self.refusal(&wait, left, &why));
+            }
+            // Pacing is never scaled; holds and cool-downs were scaled when placed.
+            std::thread::sleep(left);
+            if let Wait::Slot(..) = wait {
+                return Ok(());
+            }
+        }
+    }
+
+    /// An attempt not sent: the failure the retry policy then gives up on.
+    fn refusal(&self, wait: &Wait, left: Duration, why: &str) -> Failure {
+        let (category, what) = match wait {
+            Wait::Hold(_) => (
+                Category::RateLimit,
+                "the API answered 429 to a claude-rs process using this key, and every such process waits",
+            ),
+            Wait::Slot(..) => (
+                Category::RateLimit,
+                "the rate limit shared by the claude-rs processes using this key has no free slot sooner",
+            ),
+            Wait::Breaker(_) | Wait::GaveUp => (
+                Category::Overloaded,
+                "overloads or server errors in a row, over the claude-rs processes using this key, opened the circuit breaker, and every such process waits",
+            ),
+        };
+        let message = match wait {
+            Wait::GaveUp => format!("not sent: {what}; its probes kept failing"),
+            _ => format!(
+                "not sent: {what} {} more, {why} (--no-shared-limits paces this process alone)",
+                report::seconds(left)
+            ),
+        };
+        Failure {
+            retry_after: Some(left),
+            ..Failure::new(category, message)
+        }
+    }
+
+    /// A reply: its headers teach the limits, its output tokens are spent.
+    pub fn replied(&mut self, reply: &Reply) {
+        let probe = self.probe;
+        let output = reply.message.usage.output_tokens;
+        self.with(|limiter, breaker, now| {
+            limiter.observe(now, SystemTime::now(), &reply.rate_limits);
+            limiter.spend_output(now, output);
+            breaker.record(now, Health::Healthy, probe);
+        });
+    }
+
+    /// A failed attempt: a 429 holds every process, as long as the retry
+    /// policy would wait (the server's retry-after, up to an hour); the
+    /// breaker hears about the API's health.
+    pub fn failed(&mut self, failure: &Failure) {
+        let (probe, sent, clock) = (self.probe, self.sent, self.clock);
+        let hold = (failure.category == Category::RateLimit)
+            .then(|| hold_for(&self.policy, failure))
+            .flatten();
+        self.with(|limiter, breaker, now| {
+            if let Some(wait) = hold {
+                limiter.hold(now, now + clock.scaled(wait), clock.jitter());
+                limiter.rate_limited(now, sent);
+            }
+            breaker.record(now, Health::of(Some(failure.category)), probe);
+        });
+    }
+}
+
+/// How long a 429 holds the others: what the policy would wait before a
+/// first retry, or the server's longer retry-after (the policy gives up on
+/// it, but the server meant it for every request on the key).
+fn hold_for(policy: &RetryPolicy, failure: &Failure) -> Option<Duration> {
+    let first = AttemptState {
+        attempt: 1,
+        elapsed: Duration::ZERO,
+        output_shown: false,
+        may_have_taken_effect: false,
+    };
+    let unlimited = RetryPolicy {
+        max_retries: u32::MAX,
+        deadline: None,
+        ..policy.clone()
+    };
+    match unlimited.decide(failure, first, 0.0) {
+        Decision::Retry { wait, .. } => Some(wait),
+        Decision::GiveUp(GiveUp::RetryAfterTooLong(wait)) => Some(wait.min(MAX_HOLD)),
+        Decision::GiveUp(_) => None,
+    }
+}
