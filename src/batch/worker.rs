@@ -13,8 +13,7 @@ use super::results::{ErrorReport, ResultId};
 use crate::api::{Client, Message, Reply};
 use crate::call::{Call, Say, Subject};
 use crate::log::{CallRecord, CallUsage, EventLog};
-use crate::output_check::Expectation;
-use crate::output_check::check_reply;
+use crate::output_check::{Attempts, Capabilities, Expectation};
 use crate::resilience::breaker::{BreakerEvent, Health};
 use crate::resilience::policy::AttemptState;
 use crate::resilience::{AttemptFailure, Category, Decision, Failure, GiveUp, RetryPolicy};
@@ -50,6 +49,8 @@ pub struct Shared {
     pub gate: Gate,
     pub policy: RetryPolicy,
     pub expectation: Option<Expectation>,
+    /// Which models take structured outputs (for `--schema`, `--choices`).
+    pub capabilities: Capabilities,
     pub log: EventLog,
     /// Retries decided, over all items.
     pub retries: AtomicU64,
@@ -87,7 +88,10 @@ impl Shared {
             say: events,
             retries: &self.retries,
         };
-        let outcome = call.run(|number, _| self.attempt(item, number, tokens, events));
+        let mut attempts = Attempts::new(&item.params, self.expectation.as_ref(), || {
+            self.capabilities.structured_outputs(&self.client, model)
+        });
+        let outcome = call.run(|number, _| self.attempt(&mut attempts, number, tokens, events));
         match outcome.result {
             Ok(Attempted::Stopped) => None,
             Ok(Attempted::Done(reply)) => {
@@ -112,7 +116,7 @@ impl Shared {
 
     fn attempt(
         &self,
-        item: &Item,
+        attempts: &mut Attempts,
         number: u32,
         tokens: u64,
         events: &SyncSender<Event>,
@@ -121,12 +125,15 @@ impl Shared {
             return Ok(Attempted::Stopped);
         };
         self.requests.fetch_add(1, Ordering::Relaxed);
-        match self.client.create_message(&item.params, None, &mut |_| {}) {
+        match self
+            .client
+            .create_message(attempts.params(), None, &mut |_| {})
+        {
             Ok(reply) => {
                 permit.replied(&reply.rate_limits, reply.message.usage.output_tokens);
                 let event = permit.finish(None);
                 self.breaker_notice(event, None, events);
-                if let Err(failure) = check_reply(&reply, self.expectation.as_ref()) {
+                if let Err(failure) = attempts.check(&reply) {
                     let _ = events.send(Event::Billed(Box::new(reply.message)));
                     return Err(failure.into());
                 }

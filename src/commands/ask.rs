@@ -18,7 +18,7 @@ use crate::commands::interrupt::Interrupt;
 use crate::config::{AskSettings, Context, OutputMode, UsageError, resolve_ask};
 use crate::exit_code::ExitCode;
 use crate::log::{CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
-use crate::output_check::check_reply;
+use crate::output_check::{Attempts, Capabilities};
 use crate::report::{self, Style};
 use crate::resilience::{AttemptFailure, Category, Failure, FinalFailure, SystemClock};
 use crate::sanitize;
@@ -297,17 +297,24 @@ impl<'a> Ask<'a> {
             shown_this_attempt: false,
             ends_with_newline: true,
         };
+        let capabilities = Capabilities::new(self.settings.model_cache.clone());
+        let model = &self.settings.request.model;
+        let mut attempts = Attempts::new(&self.params, self.settings.expectation.as_ref(), || {
+            capabilities.structured_outputs(&self.client, model)
+        });
         let outcome = self.call().run(|number, deadline_at| {
             interrupt.attempt(number);
             sink.shown_this_attempt = false;
             let reply = self
                 .client
-                .create_message(&self.params, deadline_at, &mut |text| sink.on_text(text))
+                .create_message(attempts.params(), deadline_at, &mut |text| {
+                    sink.on_text(text)
+                })
                 .map_err(|failed| AttemptFailure {
                     output_shown: sink.shown_this_attempt,
                     ..failed
                 })?;
-            let data = check_reply(&reply, self.settings.expectation.as_ref())?;
+            let data = attempts.check(&reply)?;
             Ok((reply, data))
         });
         interrupt.end();

@@ -100,6 +100,8 @@ pub struct BatchSettings {
     pub output: Option<PathBuf>,
     pub pacing: Pacing,
     pub expectation: Option<Expectation>,
+    /// Where the Models API's facts are kept (`None` under `--mock`).
+    pub model_cache: Option<PathBuf>,
     pub skip_invalid: bool,
     pub retry_errored: bool,
     pub quiet: bool,
@@ -583,8 +585,11 @@ pub fn resolve_ask(
 ) -> Result<AskSettings, UsageError> {
     let (connection, max_retries) = resolve_connection(&args.retry, args.mock.as_deref(), ctx)?;
     let request = resolve_request(&args.request, ctx)?;
-    let expectation =
-        Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
+    let expectation = Expectation::from_flags(
+        args.check.expect_json,
+        args.check.choices.as_deref(),
+        args.check.schema.as_deref(),
+    )?;
     let buffered = args.json || expectation.is_some() || args.no_stream;
     let output = match !buffered && (args.stream || stdout_is_terminal) {
         true => OutputMode::Stream,
@@ -713,8 +718,11 @@ pub fn resolve_pacing(
 pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, UsageError> {
     let (mut connection, max_retries) = resolve_connection(&args.retry, args.mock.as_deref(), ctx)?;
     let request = resolve_request(&args.request, ctx)?;
-    let expectation =
-        Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
+    let expectation = Expectation::from_flags(
+        args.check.expect_json,
+        args.check.choices.as_deref(),
+        args.check.schema.as_deref(),
+    )?;
     let pacing = resolve_pacing(
         args.jobs,
         args.rpm,
@@ -752,6 +760,7 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         output: args.output.clone(),
         pacing,
         expectation,
+        model_cache: args.mock.is_none().then(|| cache_dir(ctx.env)).flatten(),
         skip_invalid: args.skip_invalid,
         retry_errored: args.retry_errored,
         quiet: args.quiet,

@@ -218,6 +218,7 @@ impl Batch {
             ),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
+            capabilities: crate::output_check::Capabilities::new(settings.model_cache.clone()),
             log: log(),
             retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
