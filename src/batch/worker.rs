@@ -13,6 +13,8 @@ use super::results::{ErrorReport, ResultId};
 use crate::api::{Client, Message, Reply};
 use crate::call::{Call, Say, Subject};
 use crate::log::{CallRecord, CallUsage, EventLog};
+use serde_json::Value;
+
 use crate::output_check::{Attempts, Capabilities, Expectation};
 use crate::resilience::breaker::{BreakerEvent, Health};
 use crate::resilience::policy::AttemptState;
@@ -39,7 +41,8 @@ pub enum Event {
 }
 
 pub enum Outcome {
-    Succeeded(Box<Message>),
+    /// The reply, and what the output check read in it (`None` without one).
+    Succeeded(Box<Message>, Option<Value>),
     Errored(Box<ErrorReport>),
 }
 
@@ -69,7 +72,7 @@ impl Say for SyncSender<Event> {
 }
 
 enum Attempted {
-    Done(Box<Reply>),
+    Done(Box<Reply>, Option<Value>),
     Stopped,
 }
 
@@ -94,7 +97,7 @@ impl Shared {
         let outcome = call.run(|number, _| self.attempt(&mut attempts, number, tokens, events));
         match outcome.result {
             Ok(Attempted::Stopped) => None,
-            Ok(Attempted::Done(reply)) => {
+            Ok(Attempted::Done(reply, parsed)) => {
                 let usage = CallUsage {
                     request_id: reply.request_id.as_deref(),
                     input_tokens: reply.message.usage.input_tokens,
@@ -103,7 +106,7 @@ impl Shared {
                 let record =
                     CallRecord::success(COMMAND, model, usage, outcome.attempts, outcome.elapsed);
                 call.log_call(record);
-                Some(Outcome::Succeeded(Box::new(reply.message)))
+                Some(Outcome::Succeeded(Box::new(reply.message), parsed))
             }
             Err(failed) if self.left_for_rerun(&failed.failure) => None,
             Err(failed) => {
@@ -133,11 +136,14 @@ impl Shared {
                 permit.replied(&reply.rate_limits, reply.message.usage.output_tokens);
                 let event = permit.finish(None);
                 self.breaker_notice(event, None, events);
-                if let Err(failure) = attempts.check(&reply) {
-                    let _ = events.send(Event::Billed(Box::new(reply.message)));
-                    return Err(failure.into());
-                }
-                Ok(Attempted::Done(Box::new(reply)))
+                let parsed = match attempts.check(&reply) {
+                    Ok(parsed) => self.expectation.is_some().then_some(parsed),
+                    Err(failure) => {
+                        let _ = events.send(Event::Billed(Box::new(reply.message)));
+                        return Err(failure.into());
+                    }
+                };
+                Ok(Attempted::Done(Box::new(reply), parsed))
             }
             Err(failed) => {
                 if failed.failure.category == Category::RateLimit {

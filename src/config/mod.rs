@@ -789,9 +789,9 @@ pub fn resolve_remote(args: &BatchArgs, env: EnvLookup) -> Result<RemoteSettings
             "run the fake API on its own (claude-rs mock --batch-polls 3 &) and point ANTHROPIC_BASE_URL at it",
         ));
     }
-    if args.check.expect_json || args.check.choices.is_some() {
+    if args.check.expect_json || args.check.choices.is_some() || args.check.schema.is_some() {
         return Err(UsageError::new(
-            "--expect-json and --choices check each reply as it arrives and retry it; the Message Batches API cannot",
+            "--expect-json, --choices and --schema check each reply as it arrives and retry it; the Message Batches API cannot",
             "check the replies in OUTPUT afterwards, or run the batch locally (without --remote)",
         ));
     }

@@ -27,5 +27,6 @@ mod mock_command;
 mod models;
 mod network;
 mod raw;
+mod schema;
 mod stop_reasons;
 mod wire_bounds;
