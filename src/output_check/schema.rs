@@ -79,12 +79,11 @@ impl Schema {
     /// The schema in `bytes`, named `from` in errors.
     pub fn parse(bytes: &[u8], from: &str) -> Result<Schema, UsageError> {
         let original: Value = serde_json::from_slice(bytes).map_err(|e| {
+            let (line, column) = (e.line(), e.column());
+            let what = e.to_string();
+            let what = what.trim_end_matches(&format!(" at line {line} column {column}"));
             UsageError::new(
-                format!(
-                    "{from} is not JSON (line {}, column {}: {e})",
-                    e.line(),
-                    e.column()
-                ),
+                format!("{from} is not JSON (line {line}, column {column}: {what})"),
                 FIX,
             )
         })?;
@@ -96,9 +95,13 @@ impl Schema {
             .add_resource(SCHEMA_URL, original.clone())
             .and_then(|()| compiler.compile(SCHEMA_URL, &mut schemas));
         let index = compiled.map_err(|e| {
-            let problem = crate::sanitize::one_line(&format!("{e:#}")).into_owned();
+            let problem = match &e {
+                // Where the schema breaks the metaschema, as a reply's errors are named.
+                boon::CompileError::ValidationError { src, .. } => describe(&leaves(src)),
+                other => clip(&crate::sanitize::one_line(&format!("{other:#}"))),
+            };
             UsageError::new(
-                format!("{from} is not a valid JSON Schema: {}", clip(&problem)),
+                format!("{from} is not a valid JSON Schema: {problem}"),
                 "fix the schema (https://json-schema.org/understanding-json-schema/); $ref may only point inside it",
             )
         })?;
@@ -113,22 +116,27 @@ impl Schema {
     /// flattened to its leaves).
     pub fn violations(&self, instance: &Value) -> Vec<Violation> {
         let (schemas, index) = &*self.compiled;
-        let Err(error) = schemas.validate(instance, *index) else {
-            return Vec::new();
-        };
-        let mut leaves = Vec::new();
-        let mut stack = vec![&error];
-        while let Some(error) = stack.pop() {
-            match error.causes.is_empty() {
-                true => leaves.push(Violation {
-                    at: error.instance_location.to_string(),
-                    what: error.kind.to_string(),
-                }),
-                false => stack.extend(error.causes.iter().rev()),
-            }
+        match schemas.validate(instance, *index) {
+            Ok(()) => Vec::new(),
+            Err(error) => leaves(&error),
         }
-        leaves
     }
+}
+
+/// boon's tree of errors flattened to its leaves, in order.
+fn leaves(error: &boon::ValidationError) -> Vec<Violation> {
+    let mut leaves = Vec::new();
+    let mut stack = vec![error];
+    while let Some(error) = stack.pop() {
+        match error.causes.is_empty() {
+            true => leaves.push(Violation {
+                at: error.instance_location.to_string(),
+                what: error.kind.to_string(),
+            }),
+            false => stack.extend(error.causes.iter().rev()),
+        }
+    }
+    leaves
 }
 
 /// `/items/2/price: must be >=0, but got -1; …`: at most five, each clipped,
