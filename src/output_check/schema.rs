@@ -248,6 +248,16 @@ mod tests {
         }
 
         #[test]
+        fn any_schema_shaped_value_compiles_or_is_refused(
+            schema in super::super::transform::tests::any_json(),
+            instance in super::super::transform::tests::any_json(),
+        ) {
+            if let Ok(schema) = Schema::parse(schema.to_string().as_bytes(), "x") {
+                let _ = describe(&schema.violations(&instance));
+            }
+        }
+
+        #[test]
         fn any_violations_describe_briefly(
             list in prop::collection::vec((".{0,300}", ".{0,300}"), 0..20)
         ) {
