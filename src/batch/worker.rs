@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
+use serde_json::Value;
+
 use super::gate::{Gate, Permit, Stop};
 use super::input::Item;
 use super::progress;
@@ -13,8 +15,6 @@ use super::results::{ErrorReport, ResultId};
 use crate::api::{Client, Message, Reply};
 use crate::call::{Call, Say, Subject};
 use crate::log::{CallRecord, CallUsage, EventLog};
-use serde_json::Value;
-
 use crate::output_check::{Attempts, Capabilities, Expectation};
 use crate::resilience::breaker::{BreakerEvent, Health};
 use crate::resilience::policy::AttemptState;

@@ -9,18 +9,7 @@
 use serde_json::{Map, Value};
 
 /// The string formats structured outputs enforce (the SDK's list).
-const FORMATS: &[&str] = &[
-    "date-time",
-    "time",
-    "date",
-    "duration",
-    "email",
-    "hostname",
-    "uri",
-    "ipv4",
-    "ipv6",
-    "uuid",
-];
+const FORMATS: &str = "date-time time date duration email hostname uri ipv4 ipv6 uuid";
 
 /// The property a non-object schema is wrapped in: structured outputs want an
 /// object at the top.
@@ -117,7 +106,10 @@ pub fn strict(schema: &Value, at: &str) -> Result<Value, String> {
         }
         Some("string") => {
             if let Some(format) = rest.remove("format") {
-                match format.as_str().is_some_and(|f| FORMATS.contains(&f)) {
+                match format
+                    .as_str()
+                    .is_some_and(|f| FORMATS.split(' ').any(|k| k == f))
+                {
                     true => out.insert("format".into(), format),
                     false => rest.insert("format".into(), format),
                 };
