@@ -320,6 +320,7 @@ fn expect_json_is_checked_per_item_and_retried() {
         results[0]["result"]["message"]["content"][0]["text"],
         "{\"ok\": true}"
     );
+    assert_eq!(results[0]["parsed"], serde_json::json!({"ok": true}));
     let attempt = &world.log_events("attempt")[0];
     assert_eq!(attempt["category"], "output_validation");
 }
