@@ -154,7 +154,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__ask)
-            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --fallback-model --max-retries --timeout --connect-timeout --no-shared-limits --deadline --no-stream --stream --json --raw --usage --count-tokens --expect-json --choices --fallback --fallback-cache --quiet --verbose --mock --events --dry-run --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
+            opts="-m -s -q -v -h -V --model --system --max-tokens --temperature --fallback-model --max-retries --timeout --connect-timeout --no-shared-limits --deadline --no-stream --stream --json --raw --usage --count-tokens --expect-json --choices --schema --fallback --fallback-cache --quiet --verbose --mock --events --dry-run --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,6 +208,10 @@ _claude__rs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --fallback)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -252,7 +256,7 @@ _claude__rs() {
             return 0
             ;;
         claude__subcmd__rs__subcmd__batch)
-            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --fallback-model --max-retries --timeout --connect-timeout --no-shared-limits --expect-json --choices --jobs --rpm --tpm --headroom --give-up-after --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --events --dry-run --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
+            opts="-o -m -s -j -q -h -V --output --model --system --max-tokens --temperature --fallback-model --max-retries --timeout --connect-timeout --no-shared-limits --expect-json --choices --schema --jobs --rpm --tpm --headroom --give-up-after --skip-invalid --retry-errored --quiet --mock --remote --batch-id --status --cancel --list --poll-interval --json --events --dry-run --color --log-file --profile --proxy --ca-cert --native-roots --allow-insecure-http --beta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -307,6 +311,10 @@ _claude__rs() {
                     return 0
                     ;;
                 --choices)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

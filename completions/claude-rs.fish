@@ -55,6 +55,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l timeout -d '
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l connect-timeout -d 'Seconds allowed to establish a connection [default: 10]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l deadline -d 'Seconds for the whole call, retries and waits included' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l schema -d 'The reply must be JSON valid against this JSON Schema (inline, starting with `{`, or a file\'s path); sent as structured output when the model supports it; otherwise retry with the errors shown to the model, then fail with output_validation' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l fallback -d 'When the call finally fails, print TEXT on stdout instead of nothing (the failure is still reported and logged)' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l mock -d 'Answer from the built-in fake API with this scenario instead of the real API (no key or network needed), e.g. `--mock flaky`. See `claude-rs mock --help`' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand ask" -l events -d 'Append one JSON object a line here for each retry, give-up and the outcome, for a program watching the call (`-`: stderr). See docs/events.md' -r -F
@@ -92,6 +93,7 @@ complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l max-retrie
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l timeout -d 'Stall timeout in seconds: an attempt fails when the server sends nothing for this long. A long reply that keeps streaming is never cut by it [default: 30]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l connect-timeout -d 'Seconds allowed to establish a connection [default: 10]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l choices -d 'The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation' -r
+complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l schema -d 'The reply must be JSON valid against this JSON Schema (inline, starting with `{`, or a file\'s path); sent as structured output when the model supports it; otherwise retry with the errors shown to the model, then fail with output_validation' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -s j -l jobs -d 'Worker threads sending requests at the same time [default: 4]' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l rpm -d 'Client-side limit: requests per minute, shared by all workers' -r
 complete -c claude-rs -n "__fish_claude_rs_using_subcommand batch" -l tpm -d 'Client-side limit: input tokens per minute (estimated: 4 characters a token), shared by all workers' -r

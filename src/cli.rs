@@ -209,6 +209,10 @@ pub struct ReplyCheckArgs {
     /// The trimmed reply must be one of these (case-insensitive); otherwise retry, then fail with output_validation.
     #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
     pub choices: Option<Vec<String>>,
+
+    /// The reply must be JSON valid against this JSON Schema (inline, starting with `{`, or a file's path); sent as structured output when the model supports it; otherwise retry with the errors shown to the model, then fail with output_validation.
+    #[arg(long, value_name = "SCHEMA", conflicts_with_all = ["expect_json", "choices"])]
+    pub schema: Option<String>,
 }
 
 #[derive(Debug, Args)]

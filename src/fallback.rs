@@ -11,7 +11,6 @@
 
 use std::time::Instant;
 
-use crate::api::MessageParams;
 use crate::call::{Call, Subject};
 use crate::log::CallRecord;
 use crate::resilience::{AttemptFailure, CallOutcome, Category, FinalFailure, GiveUp, RetryPolicy};
@@ -46,19 +45,19 @@ pub fn applies(failed: &FinalFailure, shown: bool) -> bool {
     capacity && !shown && !no_time && !matches!(failed.give_up, GiveUp::OutputAlreadyShown)
 }
 
-/// Runs `call` on `params` and, when it fails as `applies` says and
+/// Runs `call` on its model and, when it fails as `applies` says and
 /// `fallback` is another model, once more on `fallback`: one attempt, within
 /// what is left of the deadline, announced on stderr. Attempts and time are
-/// counted over both.
+/// counted over both. `attempt` is given the model to ask, then the attempt's
+/// number and deadline.
 pub fn run<'a, T>(
     call: &Call<'a>,
     fallback: Option<&'a str>,
-    params: &MessageParams,
-    mut attempt: impl FnMut(&MessageParams, u32, Option<Instant>) -> Result<T, AttemptFailure>,
+    mut attempt: impl FnMut(&str, u32, Option<Instant>) -> Result<T, AttemptFailure>,
 ) -> (CallOutcome<T>, AnsweredBy<'a>) {
     let mut shown = false;
     let first = call.run(|number, deadline_at| {
-        attempt(params, number, deadline_at).inspect_err(|failed| shown |= failed.output_shown)
+        attempt(call.model, number, deadline_at).inspect_err(|failed| shown |= failed.output_shown)
     });
     let own = AnsweredBy {
         model: call.model,
@@ -89,8 +88,7 @@ pub fn run<'a, T>(
         policy: &policy,
         ..*call
     };
-    let params = params.with_model(model);
-    let outcome = second.run(|number, deadline_at| attempt(&params, number, deadline_at));
+    let outcome = second.run(|number, deadline_at| attempt(model, number, deadline_at));
     let answered = AnsweredBy {
         model,
         fallback_from: Some(call.model),
@@ -195,17 +193,11 @@ mod tests {
             events: &events,
             retries: &retries,
         };
-        let params = MessageParams::from_map(
-            serde_json::json!({"model": "sonnet"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        );
         let mut asked = Vec::new();
-        let (outcome, by) = run(&call, fallback, &params, |params, _, _| {
-            asked.push(params.model().to_string());
-            match params.model() {
-                "haiku" => Ok(format!("{by:?}", by = params.model())),
+        let (outcome, by) = run(&call, fallback, |model, _, _| {
+            asked.push(model.to_string());
+            match model {
+                "haiku" => Ok(format!("{model:?}")),
                 _ => Err(Failure::new(Category::Overloaded, "Overloaded").into()),
             }
         });

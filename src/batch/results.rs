@@ -113,6 +113,9 @@ struct ResultLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     request_fingerprint: Option<String>,
     result: Outcome<'a>,
+    /// The reply as `--expect-json`, `--choices` or `--schema` read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parsed: Option<&'a Value>,
 }
 
 /// A result line's custom_id and its request's fingerprint.
@@ -126,11 +129,12 @@ enum Outcome<'a> {
 }
 
 /// One result line, newline included, ready for one write.
-fn line((custom_id, fingerprint): &ResultId, result: Outcome) -> Vec<u8> {
+fn line((custom_id, fingerprint): &ResultId, result: Outcome, parsed: Option<&Value>) -> Vec<u8> {
     let mut bytes = serde_json::to_vec(&ResultLine {
         custom_id,
         request_fingerprint: fingerprint.map(|f| format!("{f:016x}")),
         result,
+        parsed,
     })
     // Serialising our own structs of strings and numbers cannot fail.
     .unwrap_or_default();
@@ -138,8 +142,8 @@ fn line((custom_id, fingerprint): &ResultId, result: Outcome) -> Vec<u8> {
     bytes
 }
 
-pub fn succeeded_line(id: &ResultId, message: &Message) -> Vec<u8> {
-    line(id, Outcome::Succeeded { message })
+pub fn succeeded_line(id: &ResultId, message: &Message, parsed: Option<&Value>) -> Vec<u8> {
+    line(id, Outcome::Succeeded { message }, parsed)
 }
 
 /// Scrubbed: the error object is the server's text, `details` and all. A
@@ -158,7 +162,7 @@ pub fn errored_line(id: &ResultId, report: &ErrorReport) -> Vec<u8> {
     if let Value::Object(extra) = extra {
         report.error.extra = extra;
     }
-    line(id, Outcome::Errored { error: &report })
+    line(id, Outcome::Errored { error: &report }, None)
 }
 
 #[cfg(test)]
@@ -172,7 +176,7 @@ mod tests {
             r#"{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":2}}"#,
         )
         .unwrap();
-        let bytes = succeeded_line(&("q1".into(), Some(0xab)), &message);
+        let bytes = succeeded_line(&("q1".into(), Some(0xab)), &message, None);
         assert_eq!(bytes.last(), Some(&b'\n'));
         let text = String::from_utf8(bytes).unwrap();
         assert!(

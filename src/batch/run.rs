@@ -248,7 +248,7 @@ impl Writer {
             return;
         }
         let line = match outcome {
-            Outcome::Succeeded(message) => succeeded_line(id, message),
+            Outcome::Succeeded(message, parsed) => succeeded_line(id, message, parsed.as_ref()),
             Outcome::Errored(report) => errored_line(id, report),
         };
         // On a terminal, the model's text must not be able to drive it.
@@ -270,7 +270,7 @@ impl Writer {
             return;
         }
         match outcome {
-            Outcome::Succeeded(message) => self.tally.outcomes.succeeded(
+            Outcome::Succeeded(message, _) => self.tally.outcomes.succeeded(
                 &message.model,
                 &message.usage,
                 message.stop_reason.as_deref(),

@@ -6,17 +6,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
+use serde_json::Value;
+
 use super::gate::{Gate, Permit, Stop};
 use super::input::Item;
 use super::progress;
 use super::results::{ErrorReport, ResultId};
-use crate::api::{Client, Message, MessageParams, Reply};
+use crate::api::{Client, Message, Reply};
 use crate::call::{Call, Say, Subject};
 use crate::events::{BreakerChange, Events, Pause};
 use crate::fallback;
 use crate::log::{CallRecord, CallUsage, EventLog};
-use crate::output_check::Expectation;
-use crate::output_check::check_reply;
+use crate::output_check::{Attempts, Capabilities, Expectation};
 use crate::resilience::breaker::{BreakerEvent, Health};
 use crate::resilience::policy::AttemptState;
 use crate::resilience::{AttemptFailure, Category, Decision, Failure, GiveUp, RetryPolicy};
@@ -42,7 +43,8 @@ pub enum Event {
 }
 
 pub enum Outcome {
-    Succeeded(Box<Message>),
+    /// The reply, and what the output check read in it (`None` without one).
+    Succeeded(Box<Message>, Option<Value>),
     Errored(Box<ErrorReport>),
 }
 
@@ -52,6 +54,8 @@ pub struct Shared {
     pub gate: Gate,
     pub policy: RetryPolicy,
     pub expectation: Option<Expectation>,
+    /// Which models take structured outputs (for `--schema`, `--choices`).
+    pub capabilities: Capabilities,
     pub log: EventLog,
     pub events: Events,
     /// Retries decided, over all items.
@@ -73,7 +77,7 @@ impl Say for SyncSender<Event> {
 }
 
 enum Attempted {
-    Done(Box<Reply>),
+    Done(Box<Reply>, Option<Value>),
     Stopped,
 }
 
@@ -94,12 +98,19 @@ impl Shared {
             retries: &self.retries,
         };
         let fallback = self.fallback_model.as_deref();
-        let (outcome, by) = fallback::run(&call, fallback, &item.params, |params, number, _| {
-            self.attempt(&item.custom_id, params, number, tokens, events)
+        let structured = |model: &str| self.capabilities.structured_outputs(&self.client, model);
+        let mut attempts = Attempts::new(&item.params, self.expectation.as_ref(), || {
+            structured(model)
+        });
+        let (outcome, by) = fallback::run(&call, fallback, |model, number, _| {
+            if attempts.params().model() != model {
+                attempts = attempts.on_model(model, || structured(model));
+            }
+            self.attempt(&item.custom_id, &mut attempts, number, tokens, events)
         });
         match outcome.result {
             Ok(Attempted::Stopped) => None,
-            Ok(Attempted::Done(reply)) => {
+            Ok(Attempted::Done(reply, parsed)) => {
                 let usage = CallUsage {
                     request_id: reply.request_id.as_deref(),
                     input_tokens: reply.message.usage.input_tokens,
@@ -108,7 +119,7 @@ impl Shared {
                 let record =
                     CallRecord::success(COMMAND, model, usage, outcome.attempts, outcome.elapsed);
                 call.log_call(by.record(record));
-                Some(Outcome::Succeeded(Box::new(reply.message)))
+                Some(Outcome::Succeeded(Box::new(reply.message), parsed))
             }
             Err(failed) if self.left_for_rerun(&failed.failure) => None,
             Err(failed) => {
@@ -125,7 +136,7 @@ impl Shared {
     fn attempt(
         &self,
         custom_id: &str,
-        params: &MessageParams,
+        attempts: &mut Attempts,
         number: u32,
         tokens: u64,
         events: &SyncSender<Event>,
@@ -137,16 +148,22 @@ impl Shared {
             self.emit(&BreakerChange::half_open(), events);
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
-        match self.client.create_message(params, None, &mut |_| {}) {
+        match self
+            .client
+            .create_message(attempts.params(), None, &mut |_| {})
+        {
             Ok(reply) => {
                 permit.replied(&reply.rate_limits, reply.message.usage.output_tokens);
                 let event = permit.finish(None);
                 self.breaker_notice(event, None, events);
-                if let Err(failure) = check_reply(&reply, self.expectation.as_ref()) {
-                    let _ = events.send(Event::Billed(Box::new(reply.message)));
-                    return Err(failure.into());
-                }
-                Ok(Attempted::Done(Box::new(reply)))
+                let parsed = match attempts.check(&reply) {
+                    Ok(parsed) => self.expectation.is_some().then_some(parsed),
+                    Err(failure) => {
+                        let _ = events.send(Event::Billed(Box::new(reply.message)));
+                        return Err(failure.into());
+                    }
+                };
+                Ok(Attempted::Done(Box::new(reply), parsed))
             }
             Err(failed) => {
                 if failed.failure.category == Category::RateLimit {

@@ -20,7 +20,7 @@ use crate::events::{Events, WithExit};
 use crate::exit_code::ExitCode;
 use crate::fallback::{self, AnsweredBy};
 use crate::log::{CallRecord, CallUsage, EventLog, INTERRUPTED, OUTPUT_FAILED};
-use crate::output_check::check_reply;
+use crate::output_check::{Attempts, Capabilities};
 use crate::report::{self, Style};
 use crate::resilience::{AttemptFailure, Category, Failure, FinalFailure, SystemClock};
 use crate::sanitize;
@@ -317,29 +317,35 @@ impl<'a> Ask<'a> {
         let fallback = self.settings.fallback_model.as_deref();
         let call = self.call();
         let mut pace = super::pace::Pace::for_ask(&self.settings, &self.params);
-        let (outcome, by) = fallback::run(
-            &call,
-            fallback,
-            &self.params,
-            |params, number, deadline_at| {
-                interrupt.attempt(number);
-                pace.before(deadline_at)?;
-                sink.shown_this_attempt = false;
-                let reply = self
-                    .client
-                    .create_message(params, deadline_at, &mut |text| sink.on_text(text))
-                    .map_err(|failed| {
-                        pace.failed(&failed.failure);
-                        AttemptFailure {
-                            output_shown: sink.shown_this_attempt,
-                            ..failed
-                        }
-                    })?;
-                pace.replied(&reply);
-                let data = check_reply(&reply, self.settings.expectation.as_ref())?;
-                Ok((reply, data))
-            },
-        );
+        let capabilities = Capabilities::new(self.settings.model_cache.clone());
+        let expectation = self.settings.expectation.as_ref();
+        let structured = |model: &str| capabilities.structured_outputs(&self.client, model);
+        let mut attempts = Attempts::new(&self.params, expectation, || {
+            structured(&self.settings.request.model)
+        });
+        let (outcome, by) = fallback::run(&call, fallback, |model, number, deadline_at| {
+            if attempts.params().model() != model {
+                attempts = attempts.on_model(model, || structured(model));
+            }
+            interrupt.attempt(number);
+            pace.before(deadline_at)?;
+            sink.shown_this_attempt = false;
+            let reply = self
+                .client
+                .create_message(attempts.params(), deadline_at, &mut |text| {
+                    sink.on_text(text)
+                })
+                .map_err(|failed| {
+                    pace.failed(&failed.failure);
+                    AttemptFailure {
+                        output_shown: sink.shown_this_attempt,
+                        ..failed
+                    }
+                })?;
+            pace.replied(&reply);
+            let data = attempts.check(&reply)?;
+            Ok((reply, data))
+        });
         interrupt.end();
         let newline_owed = sink.shown_this_attempt && !sink.ends_with_newline;
         if sink.mode == OutputMode::Stream && newline_owed && !self.settings.raw {

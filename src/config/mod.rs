@@ -110,6 +110,8 @@ pub struct BatchSettings {
     pub output: Option<PathBuf>,
     pub pacing: Pacing,
     pub expectation: Option<Expectation>,
+    /// Where the Models API's facts are kept (`None` under `--mock`).
+    pub model_cache: Option<PathBuf>,
     pub skip_invalid: bool,
     pub retry_errored: bool,
     pub quiet: bool,
@@ -680,8 +682,11 @@ pub fn resolve_ask(
     let request = resolve_request(&args.request, ctx)?;
     let fallback_model =
         fallback_model(args.request.fallback_model.as_deref(), &request.model, ctx)?;
-    let expectation =
-        Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
+    let expectation = Expectation::from_flags(
+        args.check.expect_json,
+        args.check.choices.as_deref(),
+        args.check.schema.as_deref(),
+    )?;
     let buffered = args.json || expectation.is_some() || args.no_stream;
     let output = match !buffered && (args.stream || stdout_is_terminal) {
         true => OutputMode::Stream,
@@ -816,8 +821,11 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
     let request = resolve_request(&args.request, ctx)?;
     let fallback_model =
         fallback_model(args.request.fallback_model.as_deref(), &request.model, ctx)?;
-    let expectation =
-        Expectation::from_flags(args.check.expect_json, args.check.choices.as_deref())?;
+    let expectation = Expectation::from_flags(
+        args.check.expect_json,
+        args.check.choices.as_deref(),
+        args.check.schema.as_deref(),
+    )?;
     let pacing = resolve_pacing(
         args.jobs,
         args.rpm,
@@ -856,6 +864,7 @@ pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, U
         output: args.output.clone(),
         pacing,
         expectation,
+        model_cache: args.mock.is_none().then(|| cache_dir(ctx.env)).flatten(),
         skip_invalid: args.skip_invalid,
         retry_errored: args.retry_errored,
         quiet: args.quiet,
@@ -887,9 +896,9 @@ pub fn resolve_remote(args: &BatchArgs, env: EnvLookup) -> Result<RemoteSettings
             "run the fake API on its own (claude-rs mock --batch-polls 3 &) and point ANTHROPIC_BASE_URL at it",
         ));
     }
-    if args.check.expect_json || args.check.choices.is_some() {
+    if args.check.expect_json || args.check.choices.is_some() || args.check.schema.is_some() {
         return Err(UsageError::new(
-            "--expect-json and --choices check each reply as it arrives and retry it; the Message Batches API cannot",
+            "--expect-json, --choices and --schema check each reply as it arrives and retry it; the Message Batches API cannot",
             "check the replies in OUTPUT afterwards, or run the batch locally (without --remote)",
         ));
     }

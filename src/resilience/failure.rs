@@ -31,6 +31,8 @@ named_enum! {
         StreamIncomplete = "stream_incomplete",
         NotJson = "not_json",
         NotAChoice = "not_a_choice",
+        /// The reply is JSON that does not fit `--schema`.
+        SchemaMismatch = "schema_mismatch",
         /// The reply failed an output check because it stopped at max_tokens:
         /// the identical request cannot do better.
         CutAtMaxTokens = "cut_at_max_tokens",
@@ -209,6 +211,9 @@ impl Failure {
             ),
             Some(Cause::NotAChoice) => Some(
                 "The reply was not one of --choices: list the choices in the prompt and ask for exactly one word.",
+            ),
+            Some(Cause::SchemaMismatch) => Some(
+                "The reply did not match --schema (each retry showed the model its errors): describe the fields in the prompt, loosen the schema, or raise --max-retries.",
             ),
             _ => None,
         };

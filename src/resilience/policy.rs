@@ -341,7 +341,7 @@ mod tests {
         ));
     }
 
-    const CAUSES: [Cause; 16] = [
+    const CAUSES: [Cause; 17] = [
         Cause::Dns,
         Cause::Refused,
         Cause::Reset,
@@ -358,6 +358,7 @@ mod tests {
         Cause::StreamIncomplete,
         Cause::NotJson,
         Cause::NotAChoice,
+        Cause::SchemaMismatch,
     ];
 
     fn any_duration() -> impl Strategy<Value = Duration> {

@@ -320,6 +320,7 @@ fn expect_json_is_checked_per_item_and_retried() {
         results[0]["result"]["message"]["content"][0]["text"],
         "{\"ok\": true}"
     );
+    assert_eq!(results[0]["parsed"], serde_json::json!({"ok": true}));
     let attempt = &world.log_events("attempt")[0];
     assert_eq!(attempt["category"], "output_validation");
 }
@@ -714,9 +715,23 @@ fn tokens_of_replies_that_failed_expect_json_are_counted() {
     assert_eq!(failed.code, 9, "{}", failed.stderr);
     let replies = checked.message_requests() as u64;
     assert!(replies > 1, "the check was retried");
+    // Each retry carries the bad reply and what was wrong, so each request
+    // is billed its own input: the fake API's count, 4 characters a token.
+    let billed_input: u64 = checked
+        .message_bodies()
+        .iter()
+        .map(|body| {
+            let turns = body["messages"].as_array().unwrap().iter();
+            let chars: usize = turns
+                .map(|t| t["content"].as_str().unwrap().chars().count())
+                .sum();
+            chars as u64 / 4 + 1
+        })
+        .sum();
+    assert_eq!(single[0], "is it?".len() as u64 / 4 + 1);
     let expected = format!(
         "  tokens:     {} input, {} output",
-        single[0] * replies,
+        billed_input,
         single[1] * replies
     );
     let row = tokens(&failed.stderr);

@@ -30,6 +30,7 @@ mod mock_command;
 mod models;
 mod network;
 mod raw;
+mod schema;
 mod shared_limits;
 mod stop_reasons;
 mod wire_bounds;

@@ -23,6 +23,7 @@ mod scenario;
 mod server;
 mod state;
 mod step;
+mod structured;
 mod tls;
 mod validate;
 
@@ -92,6 +93,8 @@ pub struct MockConfig {
     /// `(max_tokens, max_input_tokens)` served for every model instead of
     /// each one's own (`--mock small-limits`).
     pub limits: Option<(u32, u64)>,
+    /// Model ids whose capabilities say `structured_outputs` is not supported.
+    pub without_structured_outputs: Vec<String>,
     /// Serve HTTPS with the test certificate for localhost and 127.0.0.1,
     /// signed by the test CA (`TEST_CA_PEM`), instead of plain HTTP.
     pub tls: bool,
@@ -117,6 +120,7 @@ impl Default for MockConfig {
                 .map(|model| model.to_string())
                 .collect(),
             limits: None,
+            without_structured_outputs: Vec::new(),
             tls: false,
         }
     }

@@ -74,7 +74,7 @@ impl Shared {
                 "citations": supported,
                 "image_input": supported,
                 "pdf_input": supported,
-                "structured_outputs": supported,
+                "structured_outputs": {"supported": !self.config.without_structured_outputs.iter().any(|m| m == id)},
                 "thinking": {"supported": true, "types": {"adaptive": supported}},
                 "effort": {"supported": !id.contains("haiku"), "high": supported},
             },

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::responses::{self, Answer};
+use super::structured;
 
 /// The parts of a request body a success needs.
 pub(super) struct ValidBody {
@@ -12,9 +13,14 @@ pub(super) struct ValidBody {
 }
 
 impl ValidBody {
-    /// The success the real API would send: the echo reply unless `fixed_text` is given.
+    /// The success the real API would send: the echo reply (an instance of
+    /// the requested schema, with structured outputs) unless `fixed_text` is given.
     pub fn answer(&self, message_id: String, fixed_text: Option<&str>) -> Answer {
-        let text = fixed_text.map_or_else(|| responses::echo_reply(&self.body), str::to_string);
+        let text = match (fixed_text, structured::requested_schema(&self.body)) {
+            (Some(text), _) => text.to_string(),
+            (None, Ok(Some(schema))) => structured::instance(schema).to_string(),
+            (None, _) => responses::echo_reply(&self.body),
+        };
         Answer::new(
             message_id,
             self.model.clone(),
@@ -66,6 +72,7 @@ pub(super) fn validate_body(body: Value, models: &[String]) -> Result<ValidBody,
     if !models.iter().any(|known| known == model) {
         return Err((404, format!("model: {model}")));
     }
+    structured::requested_schema(&body).map_err(|message| (400, message))?;
     Ok(ValidBody {
         model: model.to_string(),
         max_tokens,

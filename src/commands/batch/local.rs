@@ -258,6 +258,7 @@ impl Batch {
             })),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
+            capabilities: crate::output_check::Capabilities::new(settings.model_cache.clone()),
             log: log(),
             events: Events::open(settings.events.as_deref()),
             retries: AtomicU64::new(0),

@@ -1,8 +1,15 @@
-//! Output validation: a reply that must be JSON, or one of a fixed set of
-//! choices. A reply that fails is an `output_validation` failure, retried like
-//! any other.
+//! Output validation: a reply that must be JSON, one of a fixed set of
+//! choices, or JSON that fits a schema. A reply that fails is an
+//! `output_validation` failure, retried like any other.
+
+mod attempts;
+mod schema;
+mod transform;
 
 use serde_json::Value;
+
+pub use attempts::{Attempts, Capabilities};
+pub use schema::Schema;
 
 use crate::config::usage::UsageError;
 use crate::resilience::{Category, Cause, Failure};
@@ -11,13 +18,19 @@ use crate::resilience::{Category, Cause, Failure};
 pub enum Expectation {
     Json,
     Choices(Vec<String>),
+    Schema(Box<Schema>),
 }
 
 impl Expectation {
     pub fn from_flags(
         expect_json: bool,
         choices: Option<&[String]>,
+        schema: Option<&str>,
     ) -> Result<Option<Expectation>, UsageError> {
+        // clap refuses --schema beside the other two.
+        if let Some(schema) = schema {
+            return Ok(Some(Expectation::Schema(Box::new(Schema::load(schema)?))));
+        }
         match (expect_json, choices) {
             (true, Some(_)) => Err(UsageError::new(
                 "--expect-json and --choices cannot be used together",
@@ -38,21 +51,52 @@ impl Expectation {
         }
     }
 
-    /// The reply as data: the parsed JSON, or the choice as the user spelled it.
-    pub fn check(&self, reply: &str) -> Result<Value, Failure> {
+    /// The schema structured outputs are asked for (and whether it wraps
+    /// the answer in `{"value": …}`): `--schema`'s, or `--choices` as an enum.
+    pub fn wire_schema(&self) -> Option<(Value, bool)> {
         match self {
-            Expectation::Json => {
-                let body = strip_fence(reply);
-                serde_json::from_str(body).map_err(|e| {
-                    Failure::new(
-                        Category::OutputValidation,
-                        format!("the reply is not valid JSON ({e}): {}", preview(reply)),
-                    )
-                    .with_cause(Cause::NotJson)
-                })
+            Expectation::Json => None,
+            Expectation::Choices(choices) => {
+                transform::for_the_wire(&serde_json::json!({"type": "string", "enum": choices}))
+                    .ok()
+            }
+            Expectation::Schema(schema) => schema.wire.clone(),
+        }
+    }
+
+    /// The reply as data: the parsed JSON, or the choice as the user spelled
+    /// it. `wrapped`: the answer was asked for as `{"value": …}`.
+    pub fn check(&self, reply: &str, wrapped: bool) -> Result<Value, Failure> {
+        match self {
+            Expectation::Json => parse_json(reply),
+            Expectation::Schema(schema) => {
+                let parsed = parse_json(reply)?;
+                let value = match wrapped {
+                    true => unwrap(parsed),
+                    false => parsed,
+                };
+                let violations = schema.violations(&value);
+                if violations.is_empty() {
+                    return Ok(value);
+                }
+                Err(Failure::new(
+                    Category::OutputValidation,
+                    format!(
+                        "the reply does not match --schema: {}",
+                        schema::describe(&violations)
+                    ),
+                )
+                .with_cause(Cause::SchemaMismatch))
             }
             Expectation::Choices(choices) => {
-                let answer = reply.trim();
+                let unwrapped = match wrapped {
+                    true => serde_json::from_str(reply).ok().map(unwrap),
+                    false => None,
+                };
+                let answer = match &unwrapped {
+                    Some(Value::String(choice)) => choice.trim(),
+                    _ => reply.trim(),
+                };
                 choices
                     .iter()
                     .find(|c| c.to_lowercase() == answer.to_lowercase())
@@ -70,6 +114,26 @@ impl Expectation {
                     })
             }
         }
+    }
+}
+
+fn parse_json(reply: &str) -> Result<Value, Failure> {
+    serde_json::from_str(strip_fence(reply)).map_err(|e| {
+        Failure::new(
+            Category::OutputValidation,
+            format!("the reply is not valid JSON ({e}): {}", preview(reply)),
+        )
+        .with_cause(Cause::NotJson)
+    })
+}
+
+/// `{"value": x}` is `x`; a reply that ignored the wrapper is taken as it is.
+fn unwrap(reply: Value) -> Value {
+    match reply {
+        Value::Object(mut map) if map.len() == 1 && map.contains_key(transform::WRAP_KEY) => {
+            map.remove(transform::WRAP_KEY).unwrap_or_default()
+        }
+        other => other,
     }
 }
 
@@ -99,9 +163,10 @@ fn preview(text: &str) -> String {
 /// What a successful reply holds for the caller, or why it is no answer: a
 /// refusal (never retried), or a reply that fails `expectation` (retried,
 /// unless it stopped at max_tokens, which the same request would do again).
-pub fn check_reply(
+fn check_reply(
     reply: &crate::api::Reply,
     expectation: Option<&Expectation>,
+    wrapped: bool,
 ) -> Result<Value, Failure> {
     let message = &reply.message;
     if let Some(refusal) = crate::resilience::classify::classify_stop(
@@ -115,7 +180,7 @@ pub fn check_reply(
     let Some(expectation) = expectation else {
         return Ok(Value::String(text));
     };
-    expectation.check(&text).map_err(|mut failure| {
+    expectation.check(&text, wrapped).map_err(|mut failure| {
         failure.request_id = reply.request_id.clone();
         if message.stop_reason.as_deref() == Some("max_tokens") {
             failure.cause = Some(Cause::CutAtMaxTokens);
@@ -134,13 +199,23 @@ mod tests {
 
     #[test]
     fn json_with_or_without_a_fence() {
-        assert_eq!(Expectation::Json.check(" {\"a\": 1} ").unwrap()["a"], 1);
         assert_eq!(
-            Expectation::Json.check("```json\n{\"a\": 2}\n```").unwrap()["a"],
+            Expectation::Json.check(" {\"a\": 1} ", false).unwrap()["a"],
+            1
+        );
+        assert_eq!(
+            Expectation::Json
+                .check("```json\n{\"a\": 2}\n```", false)
+                .unwrap()["a"],
             2
         );
-        assert_eq!(Expectation::Json.check("```\n[1]\n```").unwrap()[0], 1);
-        let failure = Expectation::Json.check("Sure! Here it is: {").unwrap_err();
+        assert_eq!(
+            Expectation::Json.check("```\n[1]\n```", false).unwrap()[0],
+            1
+        );
+        let failure = Expectation::Json
+            .check("Sure! Here it is: {", false)
+            .unwrap_err();
         assert_eq!(failure.category, Category::OutputValidation);
         assert_eq!(failure.cause, Some(Cause::NotJson));
     }
@@ -149,12 +224,12 @@ mod tests {
     fn choices_are_trimmed_and_case_insensitive() {
         let yes_no = Expectation::Choices(vec!["Yes".into(), "No".into()]);
         assert_eq!(
-            yes_no.check("  yes\n").unwrap(),
+            yes_no.check("  yes\n", false).unwrap(),
             Value::String("Yes".into())
         );
         assert!(
             yes_no
-                .check("maybe")
+                .check("maybe", false)
                 .unwrap_err()
                 .message
                 .contains("Yes, No")
@@ -163,8 +238,8 @@ mod tests {
 
     #[test]
     fn flags_are_validated() {
-        assert!(Expectation::from_flags(true, Some(&["a".into()])).is_err());
-        assert!(Expectation::from_flags(false, Some(&["a".into(), " ".into()])).is_err());
-        assert_eq!(Expectation::from_flags(false, None).unwrap(), None);
+        assert!(Expectation::from_flags(true, Some(&["a".into()]), None).is_err());
+        assert!(Expectation::from_flags(false, Some(&["a".into(), " ".into()]), None).is_err());
+        assert_eq!(Expectation::from_flags(false, None, None).unwrap(), None);
     }
 }
