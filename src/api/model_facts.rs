@@ -58,15 +58,19 @@ pub fn parse(object: &Value) -> Option<ModelFacts> {
     })
 }
 
+/// The facts the cache holds of `model`, asking nothing of the API.
+pub fn cached(client: &Client, cache: Option<&ModelCache>, model: &str) -> Option<ModelFacts> {
+    cache
+        .and_then(|c| c.get(client.base_url(), model))
+        .as_ref()
+        .and_then(parse)
+}
+
 /// The facts of `model`: the cache's, else the Models API's (then cached),
 /// else the table's, saying why.
 pub fn lookup(client: &Client, cache: Option<&ModelCache>, model: &str) -> ModelFacts {
     let base_url = client.base_url();
-    if let Some(facts) = cache
-        .and_then(|c| c.get(base_url, model))
-        .as_ref()
-        .and_then(parse)
-    {
+    if let Some(facts) = cached(client, cache, model) {
         return facts;
     }
     let why = match client.model_info(model, FETCH_TIMEOUT) {

@@ -3,24 +3,34 @@
 //! Models API look-up, no token count, no request at all. A batch's OUTPUT
 //! is read without its lock, and never created or changed.
 
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api::client::{Header, Outgoing};
-use crate::api::{Client, MessageParams, pricing};
+use crate::api::{Client, MessageParams, model_facts, pricing};
 use crate::batch::estimate::{Estimate, eta};
 use crate::batch::remote::chunk;
+use crate::cache::ModelCache;
 use crate::config::{AskSettings, BatchSettings, Connection, NO_KEY, RemoteSettings};
 use crate::exit_code::ExitCode;
+use crate::output_check::{Attempts, Expectation};
 use crate::secret::scrub;
 use crate::stdout::write as write_stdout;
 
 /// `ask --dry-run`: the request, or with `--json` one object holding it.
 pub fn ask(settings: &AskSettings, params: &MessageParams) -> ExitCode {
     let client = Client::new(&settings.connection.client);
-    let (outgoing, body) = client.message_request(params);
+    let expectation = settings.expectation.as_ref();
+    let params = as_sent(
+        &client,
+        params,
+        expectation,
+        settings.model_cache.as_deref(),
+    );
+    let (outgoing, body) = client.message_request(&params);
     let headers = headers(&outgoing, Some(body.len()), &settings.connection);
     let text = match settings.json {
         true => {
@@ -252,7 +262,14 @@ fn first_request(
 ) -> String {
     let client = Client::new(&settings.connection.client);
     if remote.is_none() {
-        let (outgoing, body) = client.message_request(params);
+        let expectation = settings.expectation.as_ref();
+        let params = as_sent(
+            &client,
+            params,
+            expectation,
+            settings.model_cache.as_deref(),
+        );
+        let (outgoing, body) = client.message_request(&params);
         let headers = headers(&outgoing, Some(body.len()), &settings.connection);
         return request_text(&outgoing, &headers, &body);
     }
@@ -263,6 +280,32 @@ fn first_request(
     let more: &[u8] = if items > 1 { ",…".as_bytes() } else { b"" };
     let body = [chunk::PREFIX, &entry, more, chunk::SUFFIX].concat();
     request_text(&outgoing, &headers, &body)
+}
+
+/// The first attempt's request, the reply check's schema in it: sent as
+/// structured outputs when the cached Models API facts say the model takes
+/// them, else in the system prompt. A dry run asks the API nothing, so
+/// unknown facts are said on stderr.
+fn as_sent(
+    client: &Client,
+    params: &MessageParams,
+    expectation: Option<&Expectation>,
+    cache: Option<&Path>,
+) -> MessageParams {
+    let cache = cache.map(|dir| ModelCache::new(dir.to_path_buf()));
+    let model = params.model();
+    let attempts = Attempts::new(params, expectation, || {
+        match model_facts::cached(client, cache.as_ref(), model) {
+            Some(facts) => facts.capabilities.iter().any(|c| c == "structured_outputs"),
+            None => {
+                eprintln!(
+                    "dry run: whether {model} takes structured outputs is not known offline, so the schema is shown in the system prompt; a real run asks the Models API first"
+                );
+                false
+            }
+        }
+    });
+    attempts.params().clone()
 }
 
 fn whole_seconds(duration: Duration) -> Duration {

@@ -248,3 +248,37 @@ fn a_dry_run_refuses_what_the_run_would_refuse_and_counts_batches_still_out() {
     assert_eq!(std::fs::read_to_string(&state_path).unwrap(), state);
     assert!(!std::path::Path::new(&output).exists());
 }
+
+#[test]
+fn a_dry_run_shows_the_schema_as_the_request_would_carry_it() {
+    let world = World::ok();
+    let schema = r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#;
+    let args = ["--schema", schema, "Which city?"];
+    // Nothing known of the model yet, and a dry run asks nothing: the schema
+    // is shown in the system prompt, and stderr says why.
+    let dry = run(&world, world.ask(&args).arg("--dry-run"));
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        world.server.requests().is_empty(),
+        "a dry run sent a request"
+    );
+    assert!(dry.stderr.contains("not known offline"), "{}", dry.stderr);
+    let (_, _, body) = printed_request(&dry.stdout);
+    assert!(
+        body.contains(r#""system":"Reply with only a JSON value"#),
+        "{body}"
+    );
+    assert!(!body.contains("output_config"), "{body}");
+
+    // A real run asks the Models API (and keeps its answer): the dry run then
+    // shows the very request that run sent, structured outputs and all.
+    assert_eq!(ask(&world, &args).code, 0);
+    let sent = world.server.message_requests()[0].body.clone();
+    let requests = world.server.requests().len();
+    let dry = run(&world, world.ask(&args).arg("--dry-run"));
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(world.server.requests().len(), requests);
+    let (_, _, body) = printed_request(&dry.stdout);
+    assert!(body.contains(r#""output_config""#), "{body}");
+    assert_eq!(body.as_bytes(), &sent[..]);
+}
