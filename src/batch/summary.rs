@@ -109,6 +109,31 @@ struct RunEnd<'a> {
     exit_code: u8,
 }
 
+/// The `run_end` of a run that found every item already in OUTPUT: a program
+/// waiting for the run's end gets one whichever way it ends.
+pub fn nothing_to_do(events: &Events, skipped: (u64, u64), exit: ExitCode) {
+    let record = BatchRecord {
+        ts: timestamp(SystemTime::now()),
+        event: "run_end",
+        command: super::outcomes::COMMAND,
+        outcome: "nothing_to_do",
+        succeeded: skipped.0,
+        errored: skipped.1,
+        unfinished: 0,
+        retries: 0,
+        elapsed_ms: 0,
+        batch_ids: &[],
+    };
+    let end = RunEnd {
+        record: &record,
+        reason: Some("every request is already in OUTPUT".into()),
+        exit_code: exit.code(),
+    };
+    if let Some(warning) = events.emit(&end) {
+        eprintln!("{}", report::warning(&warning));
+    }
+}
+
 /// Everything the end of a run reports.
 pub struct Ending<'a> {
     pub tally: &'a Tally,

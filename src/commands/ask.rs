@@ -323,11 +323,11 @@ impl<'a> Ask<'a> {
         let mut attempts = Attempts::new(&self.params, expectation, || {
             structured(&self.settings.request.model)
         });
-        let (outcome, by) = fallback::run(&call, fallback, |model, number, deadline_at| {
+        let (outcome, by) = fallback::run(&call, fallback, |model, _, deadline_at| {
             if attempts.params().model() != model {
                 attempts = attempts.on_model(model, || structured(model));
             }
-            interrupt.attempt(number);
+            interrupt.attempt();
             pace.before(deadline_at)?;
             sink.shown_this_attempt = false;
             let reply = self

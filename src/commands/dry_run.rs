@@ -229,7 +229,8 @@ pub fn batch(plan: &BatchPlan) -> ExitCode {
         ));
     }
     lines.push(("cost", cost));
-    if let Some(model) = &settings.fallback_model {
+    // The Message Batches API runs the items itself: no fallback there.
+    if let (Some(model), None) = (&settings.fallback_model, plan.remote) {
         lines.push(("fallback model", model.clone()));
     }
     let mut text: String = lines

@@ -56,9 +56,10 @@ impl Interrupt {
         interrupt
     }
 
-    /// Attempt `number` is starting: what the ending reports if a signal comes.
-    pub fn attempt(&self, number: u32) {
-        self.attempts.store(number, Ordering::SeqCst);
+    /// An attempt is starting (of the call, or of its fallback): what the
+    /// ending counts if a signal comes.
+    pub fn attempt(&self) {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Called before the command prints its own ending. When a signal got

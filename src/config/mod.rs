@@ -367,7 +367,8 @@ pub fn model(flag: Option<&str>, ctx: &Context) -> Result<String, UsageError> {
 }
 
 /// `--fallback-model`, else `fallback_model` in the config file: a model id
-/// other than `model` (the same model again would only be one more retry).
+/// other than `model` (the same model again would only be one more retry:
+/// refused from the flag, ignored from the file).
 pub fn fallback_model(
     flag: Option<&str>,
     model: &str,
@@ -394,6 +395,11 @@ pub fn fallback_model(
             format!("{said} is not a model id: {problem}"),
             fix,
         ));
+    }
+    // The config file's fallback is a default for every model: a command on
+    // that very model simply has none.
+    if fallback == model && !matches!(picked.source, Source::Flag(_)) {
+        return Ok(None);
     }
     if fallback == model {
         return Err(UsageError::new(

@@ -365,3 +365,25 @@ fn an_ask_stopped_by_sigterm_ends_with_an_interrupted_outcome_and_its_exit_code(
     assert_eq!(events[0]["exit_code"], 143);
     assert_eq!(events[0]["attempts"], 1);
 }
+
+#[test]
+fn a_batch_with_nothing_left_to_do_still_ends_with_run_end() {
+    let world = World::ok();
+    let input = world.file("in.txt", &prompts(2));
+    let output = world.path("out.jsonl");
+    assert_eq!(
+        run(&world, &mut world.batch(&[&input, "-o", &output])).code,
+        0
+    );
+    let path = world.path("events.jsonl");
+    let again = run(
+        &world,
+        &mut world.batch(&[&input, "-o", &output, "--events", &path]),
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let events = read_events(&path);
+    assert_eq!(kinds(&events), ["run_end"]);
+    assert_eq!(events[0]["outcome"], "nothing_to_do");
+    assert_eq!(events[0]["succeeded"], 2);
+    assert_eq!(events[0]["exit_code"], 0);
+}

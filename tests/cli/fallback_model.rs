@@ -111,6 +111,18 @@ fn a_server_error_falls_back_too_and_the_config_file_can_name_the_fallback() {
 }
 
 #[test]
+fn a_config_fallback_naming_the_model_itself_is_no_fallback_not_an_error() {
+    // The file's fallback is a default for every command; one on that very
+    // model runs without a fallback.
+    let world = script("529*2");
+    world.config(&format!("fallback_model = \"{MODEL}\"\n"));
+    let run = ask(&world, &["--max-retries", "1", "hello"]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert_eq!(models_asked(&world), [MODEL, MODEL]);
+    assert!(!run.stderr.contains("· trying"), "{}", run.stderr);
+}
+
+#[test]
 fn the_fallback_must_be_another_model() {
     let world = World::ok();
     let run = ask(&world, &["--fallback-model", MODEL, "hello"]);

@@ -153,10 +153,14 @@ impl Batch {
             line.push_str("; add --retry-errored to redo the errored ones");
         }
         eprintln!("{line}");
-        match self.tally.skipped_errored {
+        let exit = match self.tally.skipped_errored {
             0 => ExitCode::Success,
             _ => ExitCode::BatchPartial,
-        }
+        };
+        let skipped = (self.tally.skipped_succeeded, self.tally.skipped_errored);
+        let events = Events::open(self.settings.events.as_deref());
+        crate::batch::summary::nothing_to_do(&events, skipped, exit);
+        exit
     }
 
     /// Notes about OUTPUT before the run: what is skipped, what was repaired.
