@@ -24,12 +24,8 @@ use crate::stdout::write as write_stdout;
 pub fn ask(settings: &AskSettings, params: &MessageParams) -> ExitCode {
     let client = Client::new(&settings.connection.client);
     let expectation = settings.expectation.as_ref();
-    let params = as_sent(
-        &client,
-        params,
-        expectation,
-        settings.model_cache.as_deref(),
-    );
+    let cache = settings.model_cache.as_deref();
+    let params = as_sent(&client, params, expectation, cache);
     let (outgoing, body) = client.message_request(&params);
     let headers = headers(&outgoing, Some(body.len()), &settings.connection);
     let text = match settings.json {
@@ -264,12 +260,8 @@ fn first_request(
     let client = Client::new(&settings.connection.client);
     if remote.is_none() {
         let expectation = settings.expectation.as_ref();
-        let params = as_sent(
-            &client,
-            params,
-            expectation,
-            settings.model_cache.as_deref(),
-        );
+        let cache = settings.model_cache.as_deref();
+        let params = as_sent(&client, params, expectation, cache);
         let (outgoing, body) = client.message_request(&params);
         let headers = headers(&outgoing, Some(body.len()), &settings.connection);
         return request_text(&outgoing, &headers, &body);
