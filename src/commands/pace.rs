@@ -81,21 +81,34 @@ impl Pace {
     /// Waits until this attempt may be sent, or says why it is not.
     pub fn before(&mut self, deadline: Option<Instant>) -> Result<(), Failure> {
         loop {
-            let tokens = self.tokens;
-            let Some(wait) = self.with(|limiter, breaker, now| {
+            let (tokens, cap) = (self.tokens, self.policy.retry_after_cap);
+            let too_far = move |until: Instant, now: Instant| {
+                let past_deadline = deadline.is_some_and(|deadline| until > deadline);
+                (past_deadline || until.saturating_duration_since(now) > cap)
+                    .then_some(past_deadline)
+            };
+            let Some((wait, now)) = self.with(|limiter, breaker, now| {
                 if let Some(held) = limiter.held_until().filter(|held| *held > now) {
-                    return Wait::Hold(held);
+                    return (Wait::Hold(held), now);
                 }
-                match breaker.admit(now) {
-                    Admission::Go { probe } => Wait::Slot(limiter.reserve(now, tokens), probe),
+                let wait = match breaker.admit(now) {
+                    Admission::Go { probe } => {
+                        // Looked at first: a slot this ask will not wait for
+                        // is left to the asks that will.
+                        let slot = limiter.clone().reserve(now, tokens);
+                        if too_far(slot, now).is_none() {
+                            limiter.reserve(now, tokens);
+                        }
+                        Wait::Slot(slot, probe)
+                    }
                     Admission::WaitUntil(until) => Wait::Breaker(until),
                     Admission::WaitForProbe => Wait::Breaker(now + PROBE_POLL),
                     Admission::GaveUp => Wait::GaveUp,
-                }
+                };
+                (wait, now)
             }) else {
                 return Ok(());
             };
-            let now = Instant::now();
             let until = match wait {
                 Wait::Slot(slot, probe) => {
                     (self.sent, self.probe) = (slot, probe);
@@ -105,8 +118,7 @@ impl Pace {
                 Wait::GaveUp => return Err(self.refusal(&wait, Duration::ZERO, "")),
             };
             let left = until.saturating_duration_since(now);
-            let past_deadline = deadline.is_some_and(|deadline| until > deadline);
-            if past_deadline || left > self.policy.retry_after_cap {
+            if let Some(past_deadline) = too_far(until, now) {
                 let why = match past_deadline {
                     true => "past --deadline".to_string(),
                     false => format!(
@@ -117,7 +129,7 @@ impl Pace {
                 return Err(self.refusal(&wait, left, &why));
             }
             // Pacing is never scaled; holds and cool-downs were scaled when placed.
-            std::thread::sleep(left);
+            std::thread::sleep(until.saturating_duration_since(Instant::now()));
             if let Wait::Slot(..) = wait {
                 return Ok(());
             }
@@ -201,5 +213,44 @@ fn hold_for(policy: &RetryPolicy, failure: &Failure) -> Option<Duration> {
         Decision::Retry { wait, .. } => Some(wait),
         Decision::GiveUp(GiveUp::RetryAfterTooLong(wait)) => Some(wait.min(MAX_HOLD)),
         Decision::GiveUp(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::ApiKey;
+
+    #[test]
+    fn a_refused_ask_leaves_its_slot_to_the_asks_that_wait() {
+        let root = tempfile::tempdir().unwrap();
+        let key = ApiKey::new("sk-ant-api03-pace-test-key-0123456789").unwrap();
+        let new_pace = || Pace {
+            shared: Some(SharedLimits::new(root.path(), "https://api.example", &key)),
+            // One a minute at half the limit: a slot every 120 s.
+            limiter: RateLimiter::new(Some(1), None, 0.5),
+            breaker: Breaker::new(BreakerConfig::default()),
+            policy: RetryPolicy::default(),
+            clock: SystemClock::default(),
+            tokens: 1,
+            sent: Instant::now(),
+            probe: false,
+        };
+        assert!(new_pace().before(None).is_ok(), "the first slot is now");
+        let refused = |pace: &mut Pace| {
+            let failure = pace.before(None).expect_err("120 s is over the 60 s cap");
+            assert_eq!(failure.category, Category::RateLimit);
+            failure.retry_after.unwrap()
+        };
+        let first = refused(&mut new_pace());
+        assert!(first > Duration::from_secs(119), "{first:?}");
+        // Another ask, and this one again: the next slot has not moved.
+        for mut pace in [new_pace(), new_pace()] {
+            let again = refused(&mut pace);
+            assert!(
+                again <= first && first - again < Duration::from_secs(1),
+                "{again:?}"
+            );
+        }
     }
 }
