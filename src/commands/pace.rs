@@ -57,7 +57,8 @@ impl Pace {
         };
         Pace {
             shared: connection.shared_limits.as_ref().map(|dir| {
-                SharedLimits::new(dir, &connection.client.base_url, &connection.client.api_key)
+                let client = &connection.client;
+                SharedLimits::new(dir, &client.base_url, &client.api_key, params.model())
             }),
             limiter: RateLimiter::new(None, None, 1.0 - DEFAULT_HEADROOM / 100.0)
                 .spaced_until_known(FIRST_GAP),
@@ -239,7 +240,7 @@ mod tests {
         // A cool-down over the 60 s cap: an ask it holds is refused at once.
         let two_minutes = Duration::from_secs(120);
         Pace {
-            shared: Some(SharedLimits::new(dir, "https://api.example", &key)),
+            shared: Some(SharedLimits::new(dir, "https://api.example", &key, MODEL)),
             limiter,
             breaker: Breaker::new(BreakerConfig {
                 first_cooldown: two_minutes,
