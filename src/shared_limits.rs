@@ -114,7 +114,9 @@ impl SharedLimits {
             instant: Instant::now(),
             unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+                // To the nearest millisecond, as times are written: a
+                // truncated clock reads every time in the file later.
+                .map_or(0, |d| ((d.as_micros() + 500) / 1000) as u64),
         };
         let mut bytes = Vec::with_capacity(512);
         let read = file.seek(SeekFrom::Start(0)).and_then(|_| {

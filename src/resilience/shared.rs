@@ -22,6 +22,22 @@ pub const MAX_BYTES: usize = 4096;
 /// Nothing the limiter or the breaker keeps lies further ahead: a time
 /// beyond this is clamped to it.
 const MAX_AHEAD: Duration = Duration::from_secs(3600);
+/// A time read back from the file is off by up to this much (whole
+/// milliseconds, and two clocks read a moment apart): within it, a time is
+/// the one this process holds already, or each read-back would move it.
+const TOLERANCE: Duration = Duration::from_millis(2);
+
+fn near(a: Instant, b: Instant) -> bool {
+    a.max(b) - a.min(b) <= TOLERANCE
+}
+
+/// The later of two times, ours when theirs is ours read back.
+fn later(ours: Option<Instant>, theirs: Option<Instant>) -> Option<Instant> {
+    match (ours, theirs) {
+        (Some(own), Some(other)) if other <= own + TOLERANCE => ours,
+        _ => ours.max(theirs),
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -79,10 +95,11 @@ impl Now {
         Some(self.instant + Duration::from_millis(ahead).min(MAX_AHEAD))
     }
 
-    /// An Instant as a wall time, rounded up: a slot never starts early.
+    /// An Instant as a wall time, to the nearest millisecond: rounding
+    /// always up would move a time later at each hand-over.
     fn ms(self, at: Instant) -> u64 {
         let ahead = at.saturating_duration_since(self.instant).min(MAX_AHEAD);
-        self.unix_ms + ahead.as_micros().div_ceil(1000) as u64
+        self.unix_ms + (ahead.as_micros() + 500) as u64 / 1000
     }
 
     /// An Instant in the future, as a wall time; `None` once passed.
@@ -97,10 +114,10 @@ impl Now {
 pub fn merge_in(state: &SharedState, limiter: &mut RateLimiter, breaker: &mut Breaker, now: Now) {
     for (kind, limit) in limiter.limits.iter_mut().enumerate() {
         limit.learned = state.learned[kind].filter(|n| *n > 0).or(limit.learned);
-        limit.next_free = limit.next_free.max(now.ahead(state.next_free_ms[kind]));
+        limit.next_free = later(limit.next_free, now.ahead(state.next_free_ms[kind]));
     }
     if let Some(held) = now.ahead(state.hold_until_ms)
-        && limiter.hold_until.is_none_or(|own| own < held)
+        && later(limiter.hold_until, Some(held)) != limiter.hold_until
     {
         limiter.hold_until = Some(held);
         // A worker waiting for its slot takes a new one behind the hold.
@@ -138,6 +155,10 @@ fn merge_breaker(shared: &SharedBreaker, breaker: &mut Breaker, now: Now) {
             streak: shared.streak,
         },
         (_, open) => match now.ahead(open) {
+            // Its own opening read back: kept as it is.
+            Some(until) if matches!(breaker.state, State::Open { until: own } if near(own, until)) => {
+                breaker.state
+            }
             Some(until) => State::Open { until },
             None => State::HalfOpen { probing: false },
         },
@@ -354,6 +375,40 @@ mod tests {
             b.record(a.instant, Health::Unhealthy, false).is_some(),
             "the fifth opens it"
         );
+    }
+
+    #[test]
+    fn times_read_back_do_not_creep_later() {
+        let t = Instant::now();
+        // The wall clock is read in whole milliseconds, here 0.9 ms behind.
+        let at = |us: u64| Now {
+            instant: t + Duration::from_micros(us),
+            unix_ms: (T0 * 1000 + 900 + us) / 1000,
+        };
+        let (mut limiter, mut breaker) = fresh();
+        let (hold, slot) = (t + Duration::from_micros(2_000_300), t + ms(500));
+        limiter.hold(t, hold, 0.0);
+        limiter.limits[0].next_free = Some(slot);
+        for _ in 0..5 {
+            breaker.record(t, Health::Unhealthy, false);
+        }
+        let open = breaker.state;
+        // The process reads back what it wrote, at each call.
+        for call in 0..100 {
+            let now = at(call * 1_370);
+            let state = snapshot(&limiter, &breaker, now);
+            merge_in(&state, &mut limiter, &mut breaker, now);
+        }
+        assert_eq!(limiter.held_until(), Some(hold));
+        assert_eq!(limiter.holds(), 1, "no new hold");
+        assert_eq!(limiter.limits[0].next_free, Some(slot));
+        assert_eq!(breaker.state, open);
+        // A later time of another process's is taken.
+        let state = snapshot(&limiter, &breaker, at(0));
+        let (mut other, _) = fresh();
+        other.limits[0].next_free = Some(slot - ms(3));
+        merge_in(&state, &mut other, &mut fresh().1, at(0));
+        assert!(other.limits[0].next_free > Some(slot - ms(2)));
     }
 
     #[test]
