@@ -19,6 +19,9 @@ pub const VERSION: u32 = 1;
 pub const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
 /// The file is a few hundred bytes; a larger one is not ours.
 pub const MAX_BYTES: usize = 4096;
+/// Two processes read the wall clock a moment apart: a file written this
+/// little "in the future" is still fresh.
+const CLOCK_SKEW_MS: u64 = 1000;
 /// Nothing the limiter or the breaker keeps lies further ahead: a time
 /// beyond this is clamped to it.
 const MAX_AHEAD: Duration = Duration::from_secs(3600);
@@ -72,9 +75,12 @@ pub fn parse(bytes: &[u8], now_ms: u64) -> Option<SharedState> {
         return None;
     }
     let state: SharedState = serde_json::from_slice(bytes).ok()?;
-    let age = now_ms.abs_diff(state.written_at_ms);
-    // Written "in the future" is as untrustworthy as written long ago.
-    (state.version == VERSION && u128::from(age) <= STALE_AFTER.as_millis()).then_some(state)
+    let age = now_ms.saturating_sub(state.written_at_ms);
+    // Written "in the future" (the clock went back since): every time in it
+    // would be read that much later.
+    let future = state.written_at_ms > now_ms.saturating_add(CLOCK_SKEW_MS);
+    (state.version == VERSION && !future && u128::from(age) <= STALE_AFTER.as_millis())
+        .then_some(state)
 }
 
 pub fn to_bytes(state: &SharedState) -> Vec<u8> {
@@ -422,10 +428,11 @@ mod tests {
         assert_eq!(parse(&bytes, T0 + 1_000), Some(state.clone()));
         let stale = T0 + STALE_AFTER.as_millis() as u64 + 1;
         assert_eq!(parse(&bytes, stale), None, "stale");
+        assert_eq!(parse(&bytes, T0 - 2_000), None, "written in the future");
         assert_eq!(
-            parse(&bytes, T0 - 10 * 60_000),
-            None,
-            "written in the future"
+            parse(&bytes, T0 - 500),
+            Some(state.clone()),
+            "a clock a moment off"
         );
         let future = to_bytes(&SharedState {
             version: VERSION + 1,
