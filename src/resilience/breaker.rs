@@ -153,7 +153,7 @@ impl Breaker {
             }
             (Health::Neutral, _) => None,
             (Health::Unhealthy, State::Closed { streak }) => {
-                let streak = streak + 1;
+                let streak = streak.saturating_add(1);
                 if streak >= self.config.threshold {
                     Some(self.open(now))
                 } else {
@@ -162,7 +162,7 @@ impl Breaker {
                 }
             }
             (Health::Unhealthy, State::HalfOpen { .. }) if probe => {
-                self.failed_probes += 1;
+                self.failed_probes = self.failed_probes.saturating_add(1);
                 if self.failed_probes >= self.config.give_up_after {
                     self.state = State::GaveUp;
                     return Some(BreakerEvent::GaveUp {

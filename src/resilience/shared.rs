@@ -153,12 +153,13 @@ pub fn merge_in(state: &SharedState, limiter: &mut RateLimiter, breaker: &mut Br
 fn merge_breaker(shared: &SharedBreaker, breaker: &mut Breaker, now: Now) {
     let (first, max) = (breaker.config.first_cooldown, breaker.config.max_cooldown);
     breaker.cooldown = Duration::from_millis(shared.cooldown_ms).clamp(first, max);
-    breaker.failed_probes = shared.failed_probes;
+    // Counts past the verdicts they lead to say nothing more.
+    breaker.failed_probes = shared.failed_probes.min(breaker.config.give_up_after);
     breaker.state = match (breaker.state, shared.open_until_ms) {
         // This process's own verdicts stand: it gave up, or its probe is out.
         (own @ (State::GaveUp | State::HalfOpen { probing: true }), _) => own,
         (_, None) => State::Closed {
-            streak: shared.streak,
+            streak: shared.streak.min(breaker.config.threshold),
         },
         (_, open) => match now.ahead(open) {
             // Its own opening read back: kept as it is.
@@ -527,6 +528,36 @@ mod tests {
                 // What it writes back is read back.
                 prop_assert!(parse(&to_bytes(&snapshot(&limiter, &breaker, now)), T0).is_some());
             }
+        }
+
+        #[test]
+        fn any_breaker_counts_merge_within_bounds_and_count_on_without_overflow(
+            streak in prop_oneof![Just(u32::MAX), any::<u32>(), 0u32..6],
+            failed_probes in prop_oneof![Just(u32::MAX), any::<u32>(), 0u32..6],
+            open in any::<bool>(),
+        ) {
+            let now = Now { instant: Instant::now(), unix_ms: T0 };
+            let state = SharedState {
+                version: VERSION,
+                written_at_ms: T0,
+                breaker: SharedBreaker {
+                    streak,
+                    open_until_ms: open.then_some(T0),
+                    cooldown_ms: 5_000,
+                    failed_probes,
+                },
+                ..SharedState::default()
+            };
+            let (mut limiter, mut breaker) = fresh();
+            merge_in(&state, &mut limiter, &mut breaker, now);
+            prop_assert!(breaker.failed_probes <= breaker.config.give_up_after);
+            let probe = breaker.admit(now.instant) == Admission::Go { probe: true };
+            breaker.record(now.instant, Health::Unhealthy, probe);
+            breaker.record(now.instant, Health::Unhealthy, false);
+            let written = snapshot(&limiter, &breaker, now).breaker;
+            prop_assert!(written.streak <= breaker.config.threshold);
+            // One probe more than a verdict at most: that probe gives up.
+            prop_assert!(written.failed_probes <= breaker.config.give_up_after + 1);
         }
 
         #[test]
