@@ -106,8 +106,11 @@ impl Pace {
                         // Looked at first: a slot this ask will not wait for
                         // is left to the asks that will.
                         let slot = limiter.clone().reserve(now, tokens);
-                        if too_far(slot, now).is_none() {
-                            limiter.reserve(now, tokens);
+                        match too_far(slot, now) {
+                            None => _ = limiter.reserve(now, tokens),
+                            // Nor the probe: another process may take it.
+                            Some(_) if probe => _ = breaker.record(now, Health::Neutral, true),
+                            Some(_) => {}
                         }
                         Wait::Slot(slot, probe)
                     }

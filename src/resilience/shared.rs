@@ -22,6 +22,9 @@ pub const MAX_BYTES: usize = 4096;
 /// Two processes read the wall clock a moment apart: a file written this
 /// little "in the future" is still fresh.
 const CLOCK_SKEW_MS: u64 = 1000;
+/// A probe out longer than this is presumed lost (its process killed):
+/// another process may probe. Renewed at each write of the prober's.
+const PROBE_LEASE: Duration = Duration::from_secs(60);
 /// Nothing the limiter or the breaker keeps lies further ahead: a time
 /// beyond this is clamped to it.
 const MAX_AHEAD: Duration = Duration::from_secs(3600);
@@ -67,6 +70,9 @@ pub struct SharedBreaker {
     pub open_until_ms: Option<u64>,
     pub cooldown_ms: u64,
     pub failed_probes: u32,
+    /// Half-open, a process's probe is out until then: the others wait for
+    /// its outcome.
+    pub probing_until_ms: Option<u64>,
 }
 
 /// The state in `bytes`, if it is ours, of this version and fresh at `now_ms`.
@@ -155,20 +161,25 @@ fn merge_breaker(shared: &SharedBreaker, breaker: &mut Breaker, now: Now) {
     breaker.cooldown = Duration::from_millis(shared.cooldown_ms).clamp(first, max);
     // Counts past the verdicts they lead to say nothing more.
     breaker.failed_probes = shared.failed_probes.min(breaker.config.give_up_after);
-    breaker.state = match (breaker.state, shared.open_until_ms) {
-        // This process's own verdicts stand: it gave up, or its probe is out.
-        (own @ (State::GaveUp | State::HalfOpen { probing: true }), _) => own,
-        (_, None) => State::Closed {
+    breaker.probe_elsewhere = None;
+    let own = breaker.state;
+    breaker.state = match (own, shared.open_until_ms, now.ahead(shared.open_until_ms)) {
+        // This process gave up: its verdict stands.
+        (State::GaveUp, ..) => own,
+        // Its own opening read back: kept as it is.
+        (State::Open { until: mine }, _, Some(until)) if near(mine, until) => own,
+        // Open again (another process's probe failed): a probe of this
+        // process's out as well is a straggler, which counts no more.
+        (_, _, Some(until)) => State::Open { until },
+        // Its probe is out: its outcome decides.
+        (State::HalfOpen { probing: true }, ..) => own,
+        (_, None, _) => State::Closed {
             streak: shared.streak.min(breaker.config.threshold),
         },
-        (_, open) => match now.ahead(open) {
-            // Its own opening read back: kept as it is.
-            Some(until) if matches!(breaker.state, State::Open { until: own } if near(own, until)) => {
-                breaker.state
-            }
-            Some(until) => State::Open { until },
-            None => State::HalfOpen { probing: false },
-        },
+        (_, Some(_), None) => {
+            breaker.probe_elsewhere = now.ahead(shared.probing_until_ms);
+            State::HalfOpen { probing: false }
+        }
     };
 }
 
@@ -199,6 +210,11 @@ pub fn snapshot(limiter: &RateLimiter, breaker: &Breaker, now: Now) -> SharedSta
             open_until_ms,
             cooldown_ms: breaker.cooldown.as_millis() as u64,
             failed_probes: breaker.failed_probes,
+            probing_until_ms: match breaker.state {
+                State::HalfOpen { probing: true } => Some(now.ms(now.instant + PROBE_LEASE)),
+                State::HalfOpen { probing: false } => now.ms_ahead(breaker.probe_elsewhere),
+                _ => None,
+            },
         },
     }
 }
@@ -338,8 +354,8 @@ mod tests {
         assert_eq!(limiter.share(now.instant), 0.5, "the lower share stays");
     }
 
-    #[test]
-    fn an_open_breaker_holds_the_other_process_until_its_end() {
+    /// A breaker opened at T0 by five overloads.
+    fn opened() -> (RateLimiter, Breaker, Now) {
         let a = Now {
             instant: Instant::now(),
             unix_ms: T0,
@@ -348,6 +364,12 @@ mod tests {
         for _ in 0..5 {
             breaker.record(a.instant, Health::Unhealthy, false);
         }
+        (limiter, breaker, a)
+    }
+
+    #[test]
+    fn an_open_breaker_holds_the_other_process_until_its_end() {
+        let (limiter, breaker, a) = opened();
         let (_, mut other, b) = hand_over(&limiter, &breaker, a, 1_000);
         assert_eq!(
             other.admit(b.instant),
@@ -358,6 +380,38 @@ mod tests {
         assert_eq!(later.admit(c.instant), Admission::Go { probe: true });
         later.record(c.instant, Health::Unhealthy, true);
         let (_, mut third, d) = hand_over(&limiter, &later, c, 0);
+        assert_eq!(
+            third.admit(d.instant),
+            Admission::WaitUntil(d.instant + ms(10_000))
+        );
+    }
+
+    #[test]
+    fn one_process_probes_at_a_time_and_a_failed_probe_counts_once() {
+        let after = |now: Now, n: u64| Now {
+            instant: now.instant + ms(n),
+            unix_ms: now.unix_ms + n,
+        };
+        let (limiter, breaker, a) = opened();
+        // After the cool-down one process probes; the others wait for it.
+        let (_, mut first, b) = hand_over(&limiter, &breaker, a, 6_000);
+        assert_eq!(first.admit(b.instant), Admission::Go { probe: true });
+        let (_, mut second, c) = hand_over(&limiter, &first, b, 100);
+        assert_eq!(second.admit(c.instant), Admission::WaitForProbe);
+        assert_eq!(second.admit(c.instant), Admission::WaitForProbe);
+        // A probe out past its lease is presumed lost: another goes.
+        let lease = PROBE_LEASE.as_millis() as u64;
+        let (_, mut third, d) = hand_over(&limiter, &first, b, lease + 1_000);
+        assert_eq!(third.admit(d.instant), Admission::Go { probe: true });
+        // The first probe fails and opens it again; the third's, failing
+        // too, is a straggler of the same open period.
+        let e = after(b, lease + 1_010);
+        first.record(e.instant, Health::Unhealthy, true);
+        let written = parse(&to_bytes(&snapshot(&limiter, &first, e)), e.unix_ms).unwrap();
+        let (mut limiter_3, d) = (fresh().0, after(d, 10));
+        merge_in(&written, &mut limiter_3, &mut third, d);
+        assert_eq!(third.record(d.instant, Health::Unhealthy, true), None);
+        assert_eq!(third.failed_probes, 1);
         assert_eq!(
             third.admit(d.instant),
             Admission::WaitUntil(d.instant + ms(10_000))
@@ -463,6 +517,7 @@ mod tests {
                 open_until_ms: Some(u64::MAX),
                 cooldown_ms: u64::MAX,
                 failed_probes: 0,
+                probing_until_ms: Some(u64::MAX),
             },
             ..SharedState::default()
         };
@@ -545,6 +600,7 @@ mod tests {
                     open_until_ms: open.then_some(T0),
                     cooldown_ms: 5_000,
                     failed_probes,
+                    ..SharedBreaker::default()
                 },
                 ..SharedState::default()
             };
