@@ -193,7 +193,7 @@ pub struct RetryArgs {
     pub connect_timeout: Option<f64>,
 
     /// Pace alone: share neither the rate limits, a 429's pause nor the circuit breaker with the
-    /// other claude-rs processes using this base URL and key (see "Processes that share a key" in
+    /// other claude-rs processes using this base URL, key and model (see "Processes that share a key" in
     /// the README).
     #[arg(long)]
     pub no_shared_limits: bool,

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use crate::call::{Call, Subject};
 use crate::log::CallRecord;
+use crate::resilience::breaker::Health;
 use crate::resilience::{AttemptFailure, CallOutcome, Category, FinalFailure, GiveUp, RetryPolicy};
 
 /// Which model a call's outcome is from: its own, or the fallback.
@@ -37,12 +38,25 @@ impl<'a> AnsweredBy<'a> {
 /// Whether a call that failed for good is one another model may answer.
 /// `shown`: some reply text already reached stdout.
 pub fn applies(failed: &FinalFailure, shown: bool) -> bool {
-    let capacity = matches!(
-        failed.failure.category,
-        Category::Overloaded | Category::ApiError
-    );
+    let capacity = covers(failed.failure.category);
     let no_time = matches!(failed.give_up, GiveUp::DeadlineWouldPass);
     capacity && !shown && !no_time && !matches!(failed.give_up, GiveUp::OutputAlreadyShown)
+}
+
+/// The failures another model may answer: the model's capacity.
+fn covers(category: Category) -> bool {
+    matches!(category, Category::Overloaded | Category::ApiError)
+}
+
+/// What an attempt's outcome (`None`: a success) tells the circuit breaker
+/// shared over a key. With a `fallback` model, nothing of what the fallback
+/// covers: the breaker would open on the first model's overloads and then
+/// hold, or stop, the fallback's call too.
+pub fn health(failure: Option<Category>, fallback: bool) -> Health {
+    match failure {
+        Some(category) if fallback && covers(category) => Health::Neutral,
+        _ => Health::of(failure),
+    }
 }
 
 /// Runs `call` on its model and, when it fails as `applies` says and

@@ -1,6 +1,7 @@
 //! The pace every `ask` and local `batch` on this machine keeps for one base
-//! URL and key: a small file under the user's runtime directory, named by a
-//! hash of the base URL and of the key (never the key), read, changed and
+//! URL, key and model (the API's limits are per model): a small file under
+//! the user's runtime directory, named by a hash of the base URL, of the key
+//! (never the key) and of the model, read, changed and
 //! written back under an OS file lock (released when a process dies, so a
 //! killed process wedges nobody). Whatever goes wrong with the file (missing,
 //! damaged, stale, of another version, unwritable, locked too long) the
@@ -40,12 +41,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl SharedLimits {
-    /// The state of `base_url` and `key` in `dir` (`limits/` under the runtime
-    /// or cache folder). The name hashes the key's own hash: neither the key
-    /// nor a fingerprint that could be checked against one is written.
-    pub fn new(dir: &Path, base_url: &str, key: &ApiKey) -> SharedLimits {
+    /// The state of `base_url`, `key` and `model` (`ask`'s, a batch's
+    /// default) in `dir` (`limits/` under the runtime or cache folder). The
+    /// name hashes the key's own hash: neither the key nor a fingerprint that
+    /// could be checked against one is written.
+    pub fn new(dir: &Path, base_url: &str, key: &ApiKey, model: &str) -> SharedLimits {
         let fingerprint = sha256_hex(key.expose().as_bytes());
-        let name = sha256_hex(format!("{base_url}\n{fingerprint}").as_bytes());
+        let name = sha256_hex(format!("{base_url}\n{fingerprint}\n{model}").as_bytes());
         SharedLimits {
             path: dir.join(format!("{}.json", &name[..name.len().min(32)])),
             file: Mutex::new(None),
@@ -112,7 +114,9 @@ impl SharedLimits {
             instant: Instant::now(),
             unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+                // To the nearest millisecond, as times are written: a
+                // truncated clock reads every time in the file later.
+                .map_or(0, |d| ((d.as_micros() + 500) / 1000) as u64),
         };
         let mut bytes = Vec::with_capacity(512);
         let read = file.seek(SeekFrom::Start(0)).and_then(|_| {
@@ -153,6 +157,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     const KEY: &str = "sk-ant-api03-shared-limits-test-key-0123456789";
+    const MODEL: &str = "claude-opus-test";
 
     fn parts() -> (RateLimiter, Breaker) {
         (
@@ -166,7 +171,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("claude-rs").join("limits");
         let key = ApiKey::new(KEY).unwrap();
-        let shared = SharedLimits::new(&dir, "https://api.example", &key);
+        let shared = SharedLimits::new(&dir, "https://api.example", &key, MODEL);
         let (mut limiter, mut breaker) = parts();
         let limit = [(
             "anthropic-ratelimit-requests-limit".to_string(),
@@ -199,15 +204,17 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(shared.path()), 0o600);
         assert_eq!(mode(&dir), 0o700);
-        let elsewhere = SharedLimits::new(&dir, "https://other.example", &key);
+        let elsewhere = SharedLimits::new(&dir, "https://other.example", &key, MODEL);
         assert_ne!(elsewhere.path(), shared.path(), "one file per base URL");
+        let other_model = SharedLimits::new(&dir, "https://api.example", &key, "claude-haiku-test");
+        assert_ne!(other_model.path(), shared.path(), "one file per model");
     }
 
     #[test]
     fn a_damaged_file_is_rewritten_and_an_unwritable_folder_is_no_error() {
         let root = tempfile::tempdir().unwrap();
         let key = ApiKey::new(KEY).unwrap();
-        let shared = SharedLimits::new(root.path(), "https://api.example", &key);
+        let shared = SharedLimits::new(root.path(), "https://api.example", &key, MODEL);
         std::fs::write(shared.path(), b"{\"version\": 1, \"learned\": [\x00").unwrap();
         let (mut limiter, mut breaker) = parts();
         assert_eq!(shared.with(&mut limiter, &mut breaker, |_, _, _| 7), 7);
@@ -226,7 +233,8 @@ mod tests {
         // A file where the folder should be: no folder can be made (even by root).
         let blocked = root.path().join("blocked");
         std::fs::write(&blocked, b"").unwrap();
-        let nowhere = SharedLimits::new(&blocked.join("limits"), "https://api.example", &key);
+        let nowhere =
+            SharedLimits::new(&blocked.join("limits"), "https://api.example", &key, MODEL);
         assert_eq!(nowhere.with(&mut limiter, &mut breaker, |_, _, _| 8), 8);
         assert!(!nowhere.path().exists());
     }
@@ -235,7 +243,7 @@ mod tests {
     fn a_lock_held_elsewhere_is_waited_for_briefly_then_gone_around() {
         let root = tempfile::tempdir().unwrap();
         let key = ApiKey::new(KEY).unwrap();
-        let shared = SharedLimits::new(root.path(), "https://api.example", &key);
+        let shared = SharedLimits::new(root.path(), "https://api.example", &key, MODEL);
         let holder = shared.open().unwrap();
         holder.lock().unwrap();
         let (mut limiter, mut breaker) = parts();

@@ -47,6 +47,8 @@ pub struct Gate {
     clock: SystemClock,
     give_up_after: Duration,
     shared: Option<SharedLimits>,
+    /// A fallback model is configured (`crate::fallback::health`).
+    fallback: bool,
 }
 
 /// Leave to send one request; `finish` reports how it went.
@@ -88,12 +90,19 @@ impl Gate {
             clock,
             give_up_after,
             shared: None,
+            fallback: false,
         }
     }
 
     /// Paces with the other processes that share `shared`.
     pub fn sharing(self, shared: Option<SharedLimits>) -> Gate {
         Gate { shared, ..self }
+    }
+
+    /// With a fallback model, the breaker hears nothing of what the fallback
+    /// covers, and holds no attempt on the fallback model.
+    pub fn with_fallback(self, fallback: bool) -> Gate {
+        Gate { fallback, ..self }
     }
 
     /// Changes the limiter or the breaker, with what the other processes
@@ -145,8 +154,9 @@ impl Gate {
     }
 
     /// Blocks until a request of `tokens` estimated input tokens may start;
-    /// `None` once the batch is stopping.
-    pub fn acquire(&self, tokens: u64) -> Option<Permit<'_>> {
+    /// `None` once the batch is stopping. `on_fallback`: an attempt on the
+    /// fallback model, which the breaker does not hold.
+    pub fn acquire(&self, tokens: u64, on_fallback: bool) -> Option<Permit<'_>> {
         let mut state = self.lock();
         let (probe, mut slot) = loop {
             if self.stopping(&mut state) {
@@ -160,7 +170,11 @@ impl Gate {
                 if first_in_flight {
                     return Err((now + PROBE_POLL, false));
                 }
-                match breaker.admit(now) {
+                let admission = match on_fallback {
+                    true => Admission::Go { probe: false },
+                    false => breaker.admit(now),
+                };
+                match admission {
                     Admission::Go { probe } => Ok(Some((probe, limiter.reserve(now, tokens)))),
                     Admission::WaitUntil(until) => Err((until, true)),
                     Admission::WaitForProbe => Err((now + PROBE_POLL, false)),
@@ -288,7 +302,7 @@ impl Permit<'_> {
     /// an outage the breaker gave up on.
     pub fn finish(mut self, failure: Option<&Failure>) -> Option<BreakerEvent> {
         self.finished = true;
-        let health = Health::of(failure.map(|f| f.category));
+        let health = crate::fallback::health(failure.map(|f| f.category), self.gate.fallback);
         let mut state = self.gate.lock();
         if self.first {
             state.first = FirstRequest::Answered;
@@ -376,10 +390,10 @@ mod tests {
     #[test]
     fn a_stop_wakes_a_worker_waiting_on_a_pause() {
         let gate = Arc::new(gate(None));
-        gate.acquire(1).unwrap().pause(NEVER);
+        gate.acquire(1, false).unwrap().pause(NEVER);
         let got = woken(
             &gate,
-            |g| g.acquire(1).is_some(),
+            |g| g.acquire(1, false).is_some(),
             |g| g.stop(Stop::Interrupted),
         );
         assert!(!got, "the waiter got no permit");
@@ -396,12 +410,12 @@ mod tests {
     #[test]
     fn an_account_wide_failure_stops_everything_and_keeps_the_first_reason() {
         let gate = gate(None);
-        let permit = gate.acquire(1).unwrap();
+        let permit = gate.acquire(1, false).unwrap();
         permit.finish(Some(&Failure::new(Category::Authentication, "bad key")));
         assert!(matches!(gate.stopped(), Some(Stop::Systemic(_))));
         gate.stop(Stop::Interrupted);
         assert!(matches!(gate.stopped(), Some(Stop::Systemic(_))));
-        assert!(gate.acquire(1).is_none());
+        assert!(gate.acquire(1, false).is_none());
     }
 
     #[test]
@@ -410,7 +424,7 @@ mod tests {
             let gate = gate(None);
             let mut failure = Failure::new(Category::Connection, "no such host");
             failure.cause = Some(cause);
-            gate.acquire(1).unwrap().finish(Some(&failure));
+            gate.acquire(1, false).unwrap().finish(Some(&failure));
             assert!(
                 matches!(gate.stopped(), Some(Stop::Systemic(_))),
                 "{cause:?}"
@@ -421,13 +435,13 @@ mod tests {
     #[test]
     fn the_first_request_goes_alone() {
         let gate = Arc::new(gate(None));
-        let first = gate.acquire(1).unwrap();
+        let first = gate.acquire(1, false).unwrap();
         let answered = Arc::new(AtomicBool::new(false));
         let seen = Arc::clone(&answered);
         let second = woken(
             &gate,
             move |g| {
-                let permit = g.acquire(1).unwrap();
+                let permit = g.acquire(1, false).unwrap();
                 let after_the_first = seen.load(Ordering::SeqCst);
                 permit.finish(None);
                 after_the_first
@@ -438,8 +452,8 @@ mod tests {
             },
         );
         assert!(second, "admitted only once the first was answered");
-        let third = gate.acquire(1).unwrap();
-        let fourth = gate.acquire(1).unwrap();
+        let third = gate.acquire(1, false).unwrap();
+        let fourth = gate.acquire(1, false).unwrap();
         third.finish(None);
         fourth.finish(None);
     }
@@ -447,10 +461,10 @@ mod tests {
     #[test]
     fn a_per_item_failure_does_not_stop_anything() {
         let gate = gate(None);
-        let permit = gate.acquire(1).unwrap();
+        let permit = gate.acquire(1, false).unwrap();
         permit.finish(Some(&Failure::new(Category::InvalidRequest, "bad")));
         assert!(gate.stopped().is_none());
-        assert!(gate.acquire(1).is_some());
+        assert!(gate.acquire(1, false).is_some());
     }
 
     #[test]
@@ -461,7 +475,7 @@ mod tests {
             SystemClock::default(),
             Duration::ZERO,
         );
-        assert!(gate.acquire(1).is_none());
+        assert!(gate.acquire(1, false).is_none());
         match gate.stopped() {
             Some(Stop::Stalled(failure, bound)) => {
                 assert_eq!(failure.category, Category::ApiError);
@@ -480,11 +494,11 @@ mod tests {
             NEVER,
         ));
         let limited = Failure::new(Category::RateLimit, "slow down");
-        let permit = gate.acquire(1).unwrap();
+        let permit = gate.acquire(1, false).unwrap();
         permit.pause(Duration::ZERO);
         permit.finish(Some(&limited));
         let before = gate.lock().progress_at;
-        let permit = gate.acquire(1).unwrap();
+        let permit = gate.acquire(1, false).unwrap();
         permit.replied(&[], 10);
         permit.finish(None);
         assert!(gate.lock().progress_at > before);
@@ -506,14 +520,43 @@ mod tests {
             NEVER,
         );
         for _ in 0..5 {
-            let permit = gate.acquire(1).unwrap();
+            let permit = gate.acquire(1, false).unwrap();
             permit.finish(Some(&Failure::new(Category::Overloaded, "busy")));
         }
-        let probe = gate.acquire(1).unwrap();
+        let probe = gate.acquire(1, false).unwrap();
         assert!(probe.probe);
         drop(probe);
-        let again = gate.acquire(1).unwrap();
+        let again = gate.acquire(1, false).unwrap();
         assert!(again.probe, "the next request probes instead");
+    }
+
+    #[test]
+    fn with_a_fallback_overloads_leave_the_breaker_shut_and_it_never_holds_the_fallback() {
+        let gate = Gate::new(
+            RateLimiter::new(None, None, 1.0),
+            BreakerConfig {
+                first_cooldown: NEVER,
+                max_cooldown: NEVER,
+                ..BreakerConfig::default()
+            },
+            SystemClock::default(),
+            NEVER,
+        )
+        .with_fallback(true);
+        for category in [Category::Overloaded, Category::ApiError].repeat(5) {
+            let permit = gate.acquire(1, false).unwrap();
+            assert_eq!(permit.finish(Some(&Failure::new(category, "busy"))), None);
+        }
+        assert_eq!(gate.stats().breaker_trips, 0);
+        // Timeouts are no model's: they still open it.
+        for _ in 0..5 {
+            let permit = gate.acquire(1, false).unwrap();
+            permit.finish(Some(&Failure::new(Category::Timeout, "slow")));
+        }
+        assert_eq!(gate.stats().breaker_trips, 1);
+        let permit = gate.acquire(1, true).expect("the fallback is not held");
+        assert!(!permit.is_probe());
+        permit.finish(None);
     }
 
     #[test]
@@ -531,7 +574,9 @@ mod tests {
         let busy = Failure::new(Category::Overloaded, "busy");
         let mut gave_up = false;
         for _ in 0..20 {
-            let Some(permit) = gate.acquire(1) else { break };
+            let Some(permit) = gate.acquire(1, false) else {
+                break;
+            };
             gave_up |= matches!(
                 permit.finish(Some(&busy)),
                 Some(BreakerEvent::GaveUp { .. })

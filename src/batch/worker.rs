@@ -106,7 +106,14 @@ impl Shared {
             if attempts.params().model() != model {
                 attempts = attempts.on_model(model, || structured(model));
             }
-            self.attempt(&item.custom_id, &mut attempts, number, tokens, events)
+            let on_fallback = fallback == Some(model);
+            self.attempt(
+                &item.custom_id,
+                &mut attempts,
+                (number, on_fallback),
+                tokens,
+                events,
+            )
         });
         match outcome.result {
             Ok(Attempted::Stopped) => None,
@@ -137,11 +144,11 @@ impl Shared {
         &self,
         custom_id: &str,
         attempts: &mut Attempts,
-        number: u32,
+        (number, on_fallback): (u32, bool),
         tokens: u64,
         events: &SyncSender<Event>,
     ) -> Result<Attempted, AttemptFailure> {
-        let Some(permit) = self.gate.acquire(tokens) else {
+        let Some(permit) = self.gate.acquire(tokens, on_fallback) else {
             return Ok(Attempted::Stopped);
         };
         if permit.is_probe() {

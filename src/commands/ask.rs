@@ -328,7 +328,7 @@ impl<'a> Ask<'a> {
                 attempts = attempts.on_model(model, || structured(model));
             }
             interrupt.attempt();
-            pace.before(deadline_at)?;
+            pace.before(model, deadline_at)?;
             sink.shown_this_attempt = false;
             let reply = self
                 .client

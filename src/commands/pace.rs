@@ -34,6 +34,9 @@ pub struct Pace {
     policy: RetryPolicy,
     clock: SystemClock,
     tokens: u64,
+    /// `--fallback-model`: the breaker hears nothing of what it covers and
+    /// holds no attempt on it (`crate::fallback::health`).
+    fallback: Option<String>,
     /// The slot the last attempt was given, and whether it was the breaker's probe.
     sent: Instant,
     probe: bool,
@@ -54,7 +57,8 @@ impl Pace {
         };
         Pace {
             shared: connection.shared_limits.as_ref().map(|dir| {
-                SharedLimits::new(dir, &connection.client.base_url, &connection.client.api_key)
+                let client = &connection.client;
+                SharedLimits::new(dir, &client.base_url, &client.api_key, params.model())
             }),
             limiter: RateLimiter::new(None, None, 1.0 - DEFAULT_HEADROOM / 100.0)
                 .spaced_until_known(FIRST_GAP),
@@ -65,6 +69,7 @@ impl Pace {
             policy: settings.policy.clone(),
             clock,
             tokens: params.estimated_input_tokens(),
+            fallback: settings.fallback_model.clone(),
             sent: Instant::now(),
             probe: false,
         }
@@ -78,24 +83,45 @@ impl Pace {
         Some(shared.with(&mut self.limiter, &mut self.breaker, change))
     }
 
-    /// Waits until this attempt may be sent, or says why it is not.
-    pub fn before(&mut self, deadline: Option<Instant>) -> Result<(), Failure> {
+    /// Waits until this attempt on `model` may be sent, or says why it is not.
+    pub fn before(&mut self, model: &str, deadline: Option<Instant>) -> Result<(), Failure> {
+        let on_fallback = self.fallback.as_deref() == Some(model);
         loop {
-            let tokens = self.tokens;
-            let Some(wait) = self.with(|limiter, breaker, now| {
+            let (tokens, cap) = (self.tokens, self.policy.retry_after_cap);
+            let too_far = move |until: Instant, now: Instant| {
+                let past_deadline = deadline.is_some_and(|deadline| until > deadline);
+                (past_deadline || until.saturating_duration_since(now) > cap)
+                    .then_some(past_deadline)
+            };
+            let Some((wait, now)) = self.with(|limiter, breaker, now| {
                 if let Some(held) = limiter.held_until().filter(|held| *held > now) {
-                    return Wait::Hold(held);
+                    return (Wait::Hold(held), now);
                 }
-                match breaker.admit(now) {
-                    Admission::Go { probe } => Wait::Slot(limiter.reserve(now, tokens), probe),
+                let admission = match on_fallback {
+                    true => Admission::Go { probe: false },
+                    false => breaker.admit(now),
+                };
+                let wait = match admission {
+                    Admission::Go { probe } => {
+                        // Looked at first: a slot this ask will not wait for
+                        // is left to the asks that will.
+                        let slot = limiter.clone().reserve(now, tokens);
+                        match too_far(slot, now) {
+                            None => _ = limiter.reserve(now, tokens),
+                            // Nor the probe: another process may take it.
+                            Some(_) if probe => _ = breaker.record(now, Health::Neutral, true),
+                            Some(_) => {}
+                        }
+                        Wait::Slot(slot, probe)
+                    }
                     Admission::WaitUntil(until) => Wait::Breaker(until),
                     Admission::WaitForProbe => Wait::Breaker(now + PROBE_POLL),
                     Admission::GaveUp => Wait::GaveUp,
-                }
+                };
+                (wait, now)
             }) else {
                 return Ok(());
             };
-            let now = Instant::now();
             let until = match wait {
                 Wait::Slot(slot, probe) => {
                     (self.sent, self.probe) = (slot, probe);
@@ -105,8 +131,7 @@ impl Pace {
                 Wait::GaveUp => return Err(self.refusal(&wait, Duration::ZERO, "")),
             };
             let left = until.saturating_duration_since(now);
-            let past_deadline = deadline.is_some_and(|deadline| until > deadline);
-            if past_deadline || left > self.policy.retry_after_cap {
+            if let Some(past_deadline) = too_far(until, now) {
                 let why = match past_deadline {
                     true => "past --deadline".to_string(),
                     false => format!(
@@ -117,7 +142,7 @@ impl Pace {
                 return Err(self.refusal(&wait, left, &why));
             }
             // Pacing is never scaled; holds and cool-downs were scaled when placed.
-            std::thread::sleep(left);
+            std::thread::sleep(until.saturating_duration_since(Instant::now()));
             if let Wait::Slot(..) = wait {
                 return Ok(());
             }
@@ -169,6 +194,7 @@ impl Pace {
     /// breaker hears about the API's health.
     pub fn failed(&mut self, failure: &Failure) {
         let (probe, sent, clock) = (self.probe, self.sent, self.clock);
+        let health = crate::fallback::health(Some(failure.category), self.fallback.is_some());
         let hold = (failure.category == Category::RateLimit)
             .then(|| hold_for(&self.policy, failure))
             .flatten();
@@ -177,7 +203,7 @@ impl Pace {
                 limiter.hold(now, now + clock.scaled(wait), clock.jitter());
                 limiter.rate_limited(now, sent);
             }
-            breaker.record(now, Health::of(Some(failure.category)), probe);
+            breaker.record(now, health, probe);
         });
     }
 }
@@ -201,5 +227,91 @@ fn hold_for(policy: &RetryPolicy, failure: &Failure) -> Option<Duration> {
         Decision::Retry { wait, .. } => Some(wait),
         Decision::GiveUp(GiveUp::RetryAfterTooLong(wait)) => Some(wait.min(MAX_HOLD)),
         Decision::GiveUp(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::ApiKey;
+
+    const MODEL: &str = "claude-main";
+    const FALLBACK: &str = "claude-fallback";
+
+    fn pace(dir: &std::path::Path, limiter: RateLimiter, fallback: Option<&str>) -> Pace {
+        let key = ApiKey::new("sk-ant-api03-pace-test-key-0123456789").unwrap();
+        // A cool-down over the 60 s cap: an ask it holds is refused at once.
+        let two_minutes = Duration::from_secs(120);
+        Pace {
+            shared: Some(SharedLimits::new(dir, "https://api.example", &key, MODEL)),
+            limiter,
+            breaker: Breaker::new(BreakerConfig {
+                first_cooldown: two_minutes,
+                max_cooldown: two_minutes,
+                ..BreakerConfig::default()
+            }),
+            policy: RetryPolicy::default(),
+            clock: SystemClock::default(),
+            tokens: 1,
+            fallback: fallback.map(str::to_string),
+            sent: Instant::now(),
+            probe: false,
+        }
+    }
+
+    fn unpaced() -> RateLimiter {
+        RateLimiter::new(None, None, 1.0)
+    }
+
+    #[test]
+    fn with_a_fallback_overloads_leave_the_breaker_shut_and_it_never_holds_the_fallback() {
+        let root = tempfile::tempdir().unwrap();
+        let overloaded = Failure::new(Category::Overloaded, "overloaded");
+        let server_error = Failure::new(Category::ApiError, "internal error");
+        let mut with_fallback = pace(root.path(), unpaced(), Some(FALLBACK));
+        for failure in [&overloaded, &server_error].repeat(5) {
+            with_fallback.before(MODEL, None).unwrap();
+            with_fallback.failed(failure);
+        }
+        assert!(with_fallback.before(MODEL, None).is_ok(), "not opened");
+        // Another process without a fallback opens it for every process...
+        let mut alone = pace(root.path(), unpaced(), None);
+        for _ in 0..5 {
+            alone.before(MODEL, None).unwrap();
+            alone.failed(&overloaded);
+        }
+        let held = alone.before(MODEL, None).expect_err("open for 120 s");
+        assert_eq!(held.category, Category::Overloaded);
+        assert!(with_fallback.before(MODEL, None).is_err());
+        // ...but not for the fallback model.
+        assert!(with_fallback.before(FALLBACK, None).is_ok());
+    }
+
+    #[test]
+    fn a_refused_ask_leaves_its_slot_to_the_asks_that_wait() {
+        let root = tempfile::tempdir().unwrap();
+        // One a minute at half the limit: a slot every 120 s.
+        let new_pace = || pace(root.path(), RateLimiter::new(Some(1), None, 0.5), None);
+        assert!(
+            new_pace().before(MODEL, None).is_ok(),
+            "the first slot is now"
+        );
+        let refused = |pace: &mut Pace| {
+            let failure = pace
+                .before(MODEL, None)
+                .expect_err("120 s is over the 60 s cap");
+            assert_eq!(failure.category, Category::RateLimit);
+            failure.retry_after.unwrap()
+        };
+        let first = refused(&mut new_pace());
+        assert!(first > Duration::from_secs(119), "{first:?}");
+        // Another ask, and this one again: the next slot has not moved.
+        for mut pace in [new_pace(), new_pace()] {
+            let again = refused(&mut pace);
+            assert!(
+                again <= first && first - again < Duration::from_secs(1),
+                "{again:?}"
+            );
+        }
     }
 }

@@ -106,6 +106,8 @@ pub struct Breaker {
     pub(super) state: State,
     pub(super) cooldown: Duration,
     pub(super) failed_probes: u32,
+    /// Another process's probe is out until then (`shared`): wait for it.
+    pub(super) probe_elsewhere: Option<Instant>,
     pub trips: u32,
 }
 
@@ -116,6 +118,7 @@ impl Breaker {
             config,
             state: State::Closed { streak: 0 },
             failed_probes: 0,
+            probe_elsewhere: None,
             trips: 0,
         }
     }
@@ -124,6 +127,11 @@ impl Breaker {
         match self.state {
             State::Closed { .. } => Admission::Go { probe: false },
             State::Open { until } if now < until => Admission::WaitUntil(until),
+            State::Open { .. } | State::HalfOpen { .. }
+                if self.probe_elsewhere.is_some_and(|until| now < until) =>
+            {
+                Admission::WaitForProbe
+            }
             State::Open { .. } | State::HalfOpen { probing: false } => {
                 self.state = State::HalfOpen { probing: true };
                 Admission::Go { probe: true }
@@ -153,7 +161,7 @@ impl Breaker {
             }
             (Health::Neutral, _) => None,
             (Health::Unhealthy, State::Closed { streak }) => {
-                let streak = streak + 1;
+                let streak = streak.saturating_add(1);
                 if streak >= self.config.threshold {
                     Some(self.open(now))
                 } else {
@@ -162,7 +170,7 @@ impl Breaker {
                 }
             }
             (Health::Unhealthy, State::HalfOpen { .. }) if probe => {
-                self.failed_probes += 1;
+                self.failed_probes = self.failed_probes.saturating_add(1);
                 if self.failed_probes >= self.config.give_up_after {
                     self.state = State::GaveUp;
                     return Some(BreakerEvent::GaveUp {

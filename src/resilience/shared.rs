@@ -19,9 +19,31 @@ pub const VERSION: u32 = 1;
 pub const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
 /// The file is a few hundred bytes; a larger one is not ours.
 pub const MAX_BYTES: usize = 4096;
+/// Two processes read the wall clock a moment apart: a file written this
+/// little "in the future" is still fresh.
+const CLOCK_SKEW_MS: u64 = 1000;
+/// A probe out longer than this is presumed lost (its process killed):
+/// another process may probe. Renewed at each write of the prober's.
+const PROBE_LEASE: Duration = Duration::from_secs(60);
 /// Nothing the limiter or the breaker keeps lies further ahead: a time
 /// beyond this is clamped to it.
 const MAX_AHEAD: Duration = Duration::from_secs(3600);
+/// A time read back from the file is off by up to this much (whole
+/// milliseconds, and two clocks read a moment apart): within it, a time is
+/// the one this process holds already, or each read-back would move it.
+const TOLERANCE: Duration = Duration::from_millis(2);
+
+fn near(a: Instant, b: Instant) -> bool {
+    a.max(b) - a.min(b) <= TOLERANCE
+}
+
+/// The later of two times, ours when theirs is ours read back.
+fn later(ours: Option<Instant>, theirs: Option<Instant>) -> Option<Instant> {
+    match (ours, theirs) {
+        (Some(own), Some(other)) if other <= own + TOLERANCE => ours,
+        _ => ours.max(theirs),
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -48,6 +70,9 @@ pub struct SharedBreaker {
     pub open_until_ms: Option<u64>,
     pub cooldown_ms: u64,
     pub failed_probes: u32,
+    /// Half-open, a process's probe is out until then: the others wait for
+    /// its outcome.
+    pub probing_until_ms: Option<u64>,
 }
 
 /// The state in `bytes`, if it is ours, of this version and fresh at `now_ms`.
@@ -56,9 +81,12 @@ pub fn parse(bytes: &[u8], now_ms: u64) -> Option<SharedState> {
         return None;
     }
     let state: SharedState = serde_json::from_slice(bytes).ok()?;
-    let age = now_ms.abs_diff(state.written_at_ms);
-    // Written "in the future" is as untrustworthy as written long ago.
-    (state.version == VERSION && u128::from(age) <= STALE_AFTER.as_millis()).then_some(state)
+    let age = now_ms.saturating_sub(state.written_at_ms);
+    // Written "in the future" (the clock went back since): every time in it
+    // would be read that much later.
+    let future = state.written_at_ms > now_ms.saturating_add(CLOCK_SKEW_MS);
+    (state.version == VERSION && !future && u128::from(age) <= STALE_AFTER.as_millis())
+        .then_some(state)
 }
 
 pub fn to_bytes(state: &SharedState) -> Vec<u8> {
@@ -79,10 +107,11 @@ impl Now {
         Some(self.instant + Duration::from_millis(ahead).min(MAX_AHEAD))
     }
 
-    /// An Instant as a wall time, rounded up: a slot never starts early.
+    /// An Instant as a wall time, to the nearest millisecond: rounding
+    /// always up would move a time later at each hand-over.
     fn ms(self, at: Instant) -> u64 {
         let ahead = at.saturating_duration_since(self.instant).min(MAX_AHEAD);
-        self.unix_ms + ahead.as_micros().div_ceil(1000) as u64
+        self.unix_ms + (ahead.as_micros() + 500) as u64 / 1000
     }
 
     /// An Instant in the future, as a wall time; `None` once passed.
@@ -97,10 +126,10 @@ impl Now {
 pub fn merge_in(state: &SharedState, limiter: &mut RateLimiter, breaker: &mut Breaker, now: Now) {
     for (kind, limit) in limiter.limits.iter_mut().enumerate() {
         limit.learned = state.learned[kind].filter(|n| *n > 0).or(limit.learned);
-        limit.next_free = limit.next_free.max(now.ahead(state.next_free_ms[kind]));
+        limit.next_free = later(limit.next_free, now.ahead(state.next_free_ms[kind]));
     }
     if let Some(held) = now.ahead(state.hold_until_ms)
-        && limiter.hold_until.is_none_or(|own| own < held)
+        && later(limiter.hold_until, Some(held)) != limiter.hold_until
     {
         limiter.hold_until = Some(held);
         // A worker waiting for its slot takes a new one behind the hold.
@@ -130,17 +159,27 @@ pub fn merge_in(state: &SharedState, limiter: &mut RateLimiter, breaker: &mut Br
 fn merge_breaker(shared: &SharedBreaker, breaker: &mut Breaker, now: Now) {
     let (first, max) = (breaker.config.first_cooldown, breaker.config.max_cooldown);
     breaker.cooldown = Duration::from_millis(shared.cooldown_ms).clamp(first, max);
-    breaker.failed_probes = shared.failed_probes;
-    breaker.state = match (breaker.state, shared.open_until_ms) {
-        // This process's own verdicts stand: it gave up, or its probe is out.
-        (own @ (State::GaveUp | State::HalfOpen { probing: true }), _) => own,
-        (_, None) => State::Closed {
-            streak: shared.streak,
+    // Counts past the verdicts they lead to say nothing more.
+    breaker.failed_probes = shared.failed_probes.min(breaker.config.give_up_after);
+    breaker.probe_elsewhere = None;
+    let own = breaker.state;
+    breaker.state = match (own, shared.open_until_ms, now.ahead(shared.open_until_ms)) {
+        // This process gave up: its verdict stands.
+        (State::GaveUp, ..) => own,
+        // Its own opening read back: kept as it is.
+        (State::Open { until: mine }, _, Some(until)) if near(mine, until) => own,
+        // Open again (another process's probe failed): a probe of this
+        // process's out as well is a straggler, which counts no more.
+        (_, _, Some(until)) => State::Open { until },
+        // Its probe is out: its outcome decides.
+        (State::HalfOpen { probing: true }, ..) => own,
+        (_, None, _) => State::Closed {
+            streak: shared.streak.min(breaker.config.threshold),
         },
-        (_, open) => match now.ahead(open) {
-            Some(until) => State::Open { until },
-            None => State::HalfOpen { probing: false },
-        },
+        (_, Some(_), None) => {
+            breaker.probe_elsewhere = now.ahead(shared.probing_until_ms);
+            State::HalfOpen { probing: false }
+        }
     };
 }
 
@@ -171,6 +210,11 @@ pub fn snapshot(limiter: &RateLimiter, breaker: &Breaker, now: Now) -> SharedSta
             open_until_ms,
             cooldown_ms: breaker.cooldown.as_millis() as u64,
             failed_probes: breaker.failed_probes,
+            probing_until_ms: match breaker.state {
+                State::HalfOpen { probing: true } => Some(now.ms(now.instant + PROBE_LEASE)),
+                State::HalfOpen { probing: false } => now.ms_ahead(breaker.probe_elsewhere),
+                _ => None,
+            },
         },
     }
 }
@@ -310,8 +354,8 @@ mod tests {
         assert_eq!(limiter.share(now.instant), 0.5, "the lower share stays");
     }
 
-    #[test]
-    fn an_open_breaker_holds_the_other_process_until_its_end() {
+    /// A breaker opened at T0 by five overloads.
+    fn opened() -> (RateLimiter, Breaker, Now) {
         let a = Now {
             instant: Instant::now(),
             unix_ms: T0,
@@ -320,6 +364,12 @@ mod tests {
         for _ in 0..5 {
             breaker.record(a.instant, Health::Unhealthy, false);
         }
+        (limiter, breaker, a)
+    }
+
+    #[test]
+    fn an_open_breaker_holds_the_other_process_until_its_end() {
+        let (limiter, breaker, a) = opened();
         let (_, mut other, b) = hand_over(&limiter, &breaker, a, 1_000);
         assert_eq!(
             other.admit(b.instant),
@@ -330,6 +380,38 @@ mod tests {
         assert_eq!(later.admit(c.instant), Admission::Go { probe: true });
         later.record(c.instant, Health::Unhealthy, true);
         let (_, mut third, d) = hand_over(&limiter, &later, c, 0);
+        assert_eq!(
+            third.admit(d.instant),
+            Admission::WaitUntil(d.instant + ms(10_000))
+        );
+    }
+
+    #[test]
+    fn one_process_probes_at_a_time_and_a_failed_probe_counts_once() {
+        let after = |now: Now, n: u64| Now {
+            instant: now.instant + ms(n),
+            unix_ms: now.unix_ms + n,
+        };
+        let (limiter, breaker, a) = opened();
+        // After the cool-down one process probes; the others wait for it.
+        let (_, mut first, b) = hand_over(&limiter, &breaker, a, 6_000);
+        assert_eq!(first.admit(b.instant), Admission::Go { probe: true });
+        let (_, mut second, c) = hand_over(&limiter, &first, b, 100);
+        assert_eq!(second.admit(c.instant), Admission::WaitForProbe);
+        assert_eq!(second.admit(c.instant), Admission::WaitForProbe);
+        // A probe out past its lease is presumed lost: another goes.
+        let lease = PROBE_LEASE.as_millis() as u64;
+        let (_, mut third, d) = hand_over(&limiter, &first, b, lease + 1_000);
+        assert_eq!(third.admit(d.instant), Admission::Go { probe: true });
+        // The first probe fails and opens it again; the third's, failing
+        // too, is a straggler of the same open period.
+        let e = after(b, lease + 1_010);
+        first.record(e.instant, Health::Unhealthy, true);
+        let written = parse(&to_bytes(&snapshot(&limiter, &first, e)), e.unix_ms).unwrap();
+        let (mut limiter_3, d) = (fresh().0, after(d, 10));
+        merge_in(&written, &mut limiter_3, &mut third, d);
+        assert_eq!(third.record(d.instant, Health::Unhealthy, true), None);
+        assert_eq!(third.failed_probes, 1);
         assert_eq!(
             third.admit(d.instant),
             Admission::WaitUntil(d.instant + ms(10_000))
@@ -357,6 +439,40 @@ mod tests {
     }
 
     #[test]
+    fn times_read_back_do_not_creep_later() {
+        let t = Instant::now();
+        // The wall clock is read in whole milliseconds, here 0.9 ms behind.
+        let at = |us: u64| Now {
+            instant: t + Duration::from_micros(us),
+            unix_ms: (T0 * 1000 + 900 + us) / 1000,
+        };
+        let (mut limiter, mut breaker) = fresh();
+        let (hold, slot) = (t + Duration::from_micros(2_000_300), t + ms(500));
+        limiter.hold(t, hold, 0.0);
+        limiter.limits[0].next_free = Some(slot);
+        for _ in 0..5 {
+            breaker.record(t, Health::Unhealthy, false);
+        }
+        let open = breaker.state;
+        // The process reads back what it wrote, at each call.
+        for call in 0..100 {
+            let now = at(call * 1_370);
+            let state = snapshot(&limiter, &breaker, now);
+            merge_in(&state, &mut limiter, &mut breaker, now);
+        }
+        assert_eq!(limiter.held_until(), Some(hold));
+        assert_eq!(limiter.holds(), 1, "no new hold");
+        assert_eq!(limiter.limits[0].next_free, Some(slot));
+        assert_eq!(breaker.state, open);
+        // A later time of another process's is taken.
+        let state = snapshot(&limiter, &breaker, at(0));
+        let (mut other, _) = fresh();
+        other.limits[0].next_free = Some(slot - ms(3));
+        merge_in(&state, &mut other, &mut fresh().1, at(0));
+        assert!(other.limits[0].next_free > Some(slot - ms(2)));
+    }
+
+    #[test]
     fn stale_future_dated_other_version_and_damaged_files_are_ignored() {
         let state = SharedState {
             version: VERSION,
@@ -367,10 +483,11 @@ mod tests {
         assert_eq!(parse(&bytes, T0 + 1_000), Some(state.clone()));
         let stale = T0 + STALE_AFTER.as_millis() as u64 + 1;
         assert_eq!(parse(&bytes, stale), None, "stale");
+        assert_eq!(parse(&bytes, T0 - 2_000), None, "written in the future");
         assert_eq!(
-            parse(&bytes, T0 - 10 * 60_000),
-            None,
-            "written in the future"
+            parse(&bytes, T0 - 500),
+            Some(state.clone()),
+            "a clock a moment off"
         );
         let future = to_bytes(&SharedState {
             version: VERSION + 1,
@@ -400,6 +517,7 @@ mod tests {
                 open_until_ms: Some(u64::MAX),
                 cooldown_ms: u64::MAX,
                 failed_probes: 0,
+                probing_until_ms: Some(u64::MAX),
             },
             ..SharedState::default()
         };
@@ -465,6 +583,37 @@ mod tests {
                 // What it writes back is read back.
                 prop_assert!(parse(&to_bytes(&snapshot(&limiter, &breaker, now)), T0).is_some());
             }
+        }
+
+        #[test]
+        fn any_breaker_counts_merge_within_bounds_and_count_on_without_overflow(
+            streak in prop_oneof![Just(u32::MAX), any::<u32>(), 0u32..6],
+            failed_probes in prop_oneof![Just(u32::MAX), any::<u32>(), 0u32..6],
+            open in any::<bool>(),
+        ) {
+            let now = Now { instant: Instant::now(), unix_ms: T0 };
+            let state = SharedState {
+                version: VERSION,
+                written_at_ms: T0,
+                breaker: SharedBreaker {
+                    streak,
+                    open_until_ms: open.then_some(T0),
+                    cooldown_ms: 5_000,
+                    failed_probes,
+                    ..SharedBreaker::default()
+                },
+                ..SharedState::default()
+            };
+            let (mut limiter, mut breaker) = fresh();
+            merge_in(&state, &mut limiter, &mut breaker, now);
+            prop_assert!(breaker.failed_probes <= breaker.config.give_up_after);
+            let probe = breaker.admit(now.instant) == Admission::Go { probe: true };
+            breaker.record(now.instant, Health::Unhealthy, probe);
+            breaker.record(now.instant, Health::Unhealthy, false);
+            let written = snapshot(&limiter, &breaker, now).breaker;
+            prop_assert!(written.streak <= breaker.config.threshold);
+            // One probe more than a verdict at most: that probe gives up.
+            prop_assert!(written.failed_probes <= breaker.config.give_up_after + 1);
         }
 
         #[test]

@@ -133,6 +133,35 @@ fn an_open_breaker_written_by_another_process_fails_a_call_that_will_not_wait() 
 }
 
 #[test]
+fn each_model_keeps_its_own_pace_as_the_api_limits_each_model() {
+    let world = World::steps("429:retry-after=3600");
+    let on = |model: &str, prompt: &str| {
+        let args = [
+            "--max-retries",
+            "0",
+            "--deadline",
+            "1",
+            "--model",
+            model,
+            prompt,
+        ];
+        world.ask(&args).assert()
+    };
+    on("claude-opus-4-1", "first").code(5);
+    // The 429 held Opus, not Haiku.
+    on("claude-haiku-4-5", "second").success();
+    let third = on("claude-opus-4-1", "third").code(5);
+    let stderr = String::from_utf8_lossy(&third.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("not sent: the API answered 429"),
+        "{stderr}"
+    );
+    let files = std::fs::read_dir(limits_dir(&world)).unwrap().count();
+    assert_eq!(files, 2, "one state file per model");
+    assert_eq!(world.server.message_requests().len(), 2);
+}
+
+#[test]
 fn the_state_file_is_private_and_never_holds_the_key() {
     let world = World::ok();
     world.ask(&["hello"]).assert().success();

@@ -258,8 +258,10 @@ impl Batch {
             )
             .sharing(settings.connection.shared_limits.as_ref().map(|dir| {
                 let client = &settings.connection.client;
-                SharedLimits::new(dir, &client.base_url, &client.api_key)
-            })),
+                let model = &settings.request.model;
+                SharedLimits::new(dir, &client.base_url, &client.api_key, model)
+            }))
+            .with_fallback(settings.fallback_model.is_some()),
             policy: settings.policy.clone(),
             expectation: settings.expectation.clone(),
             capabilities: crate::output_check::Capabilities::new(settings.model_cache.clone()),
