@@ -60,16 +60,20 @@ pub struct WithExit<'a, T: Serialize> {
     pub exit_code: u8,
 }
 
-/// A wait every worker of a batch shares.
+/// A wait shared by many calls: a batch's workers, or the processes that
+/// share one pace.
 #[derive(Debug, Serialize)]
 pub struct Pause<'a> {
     pub ts: String,
     pub event: &'static str,
     pub command: &'a str,
-    /// `rate_limit`: a 429 holds every worker.
+    /// `rate_limit`: a 429 holds every worker of a batch; `shared_hold`: an
+    /// `ask` waits out a 429 another process was given; `shared_breaker`: an
+    /// `ask` waits out the circuit breaker the processes share.
     pub reason: &'static str,
-    /// The item whose request met it.
-    pub custom_id: &'a str,
+    /// The item whose request met it (a batch's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<&'a str>,
     pub http_status: Option<u16>,
     pub request_id: Option<&'a str>,
     pub wait_ms: u64,
@@ -78,15 +82,25 @@ pub struct Pause<'a> {
 
 impl<'a> Pause<'a> {
     pub fn rate_limit(custom_id: &'a str, failure: &'a Failure, wait: Duration) -> Pause<'a> {
+        Pause {
+            custom_id: Some(custom_id),
+            http_status: failure.http_status,
+            request_id: failure.request_id.as_deref(),
+            ..Pause::new(crate::batch::outcomes::COMMAND, "rate_limit", wait)
+        }
+    }
+
+    /// A wait that met no response of its own: another process's doing.
+    pub fn new(command: &'a str, reason: &'static str, wait: Duration) -> Pause<'a> {
         let now = SystemTime::now();
         Pause {
             ts: timestamp(now),
             event: "pause",
-            command: crate::batch::outcomes::COMMAND,
-            reason: "rate_limit",
-            custom_id,
-            http_status: failure.http_status,
-            request_id: failure.request_id.as_deref(),
+            command,
+            reason,
+            custom_id: None,
+            http_status: None,
+            request_id: None,
             wait_ms: millis(wait),
             until: timestamp(crate::dates::later(now, wait)),
         }

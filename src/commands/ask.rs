@@ -316,7 +316,8 @@ impl<'a> Ask<'a> {
         };
         let fallback = self.settings.fallback_model.as_deref();
         let call = self.call();
-        let mut pace = super::pace::Pace::for_ask(&self.settings, &self.params);
+        let mut pace =
+            super::pace::Pace::for_ask(&self.settings, &self.params, self.events.clone());
         let capabilities = Capabilities::new(self.settings.model_cache.clone());
         let expectation = self.settings.expectation.as_ref();
         let structured = |model: &str| capabilities.structured_outputs(&self.client, model);

@@ -12,12 +12,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::api::{MessageParams, Reply};
 use crate::config::{AskSettings, DEFAULT_HEADROOM};
+use crate::events::{Events, Pause};
 use crate::report;
 use crate::resilience::breaker::{Admission, Breaker, BreakerConfig, Health};
 use crate::resilience::limiter::RateLimiter;
 use crate::resilience::policy::AttemptState;
 use crate::resilience::{Category, Clock, Decision, Failure, GiveUp, RetryPolicy, SystemClock};
 use crate::shared_limits::SharedLimits;
+
+const COMMAND: &str = "ask";
 
 /// The longest hold one 429 places on the others.
 const MAX_HOLD: Duration = Duration::from_secs(3600);
@@ -40,6 +43,8 @@ pub struct Pace {
     /// The slot the last attempt was given, and whether it was the breaker's probe.
     sent: Instant,
     probe: bool,
+    /// A wait for another process's hold or breaker is a `pause` event.
+    events: Events,
 }
 
 enum Wait {
@@ -50,7 +55,7 @@ enum Wait {
 }
 
 impl Pace {
-    pub fn for_ask(settings: &AskSettings, params: &MessageParams) -> Pace {
+    pub fn for_ask(settings: &AskSettings, params: &MessageParams, events: Events) -> Pace {
         let connection = &settings.connection;
         let clock = SystemClock {
             sleep_scale: connection.sleep_scale,
@@ -72,6 +77,7 @@ impl Pace {
             fallback: settings.fallback_model.clone(),
             sent: Instant::now(),
             probe: false,
+            events,
         }
     }
 
@@ -86,6 +92,7 @@ impl Pace {
     /// Waits until this attempt on `model` may be sent, or says why it is not.
     pub fn before(&mut self, model: &str, deadline: Option<Instant>) -> Result<(), Failure> {
         let on_fallback = self.fallback.as_deref() == Some(model);
+        let mut paused = None;
         loop {
             let (tokens, cap) = (self.tokens, self.policy.retry_after_cap);
             let too_far = move |until: Instant, now: Instant| {
@@ -140,6 +147,19 @@ impl Pace {
                     ),
                 };
                 return Err(self.refusal(&wait, left, &why));
+            }
+            let reason = match wait {
+                Wait::Hold(_) => Some("shared_hold"),
+                Wait::Breaker(_) => Some("shared_breaker"),
+                _ => None,
+            };
+            // Once a wait, not at every look while another's probe is out.
+            if reason.is_some() && reason != paused {
+                paused = reason;
+                let pause = Pause::new(COMMAND, reason.unwrap_or_default(), left);
+                if let Some(warning) = self.events.emit(&pause) {
+                    eprintln!("{}", report::warning(&warning));
+                }
             }
             // Pacing is never scaled; holds and cool-downs were scaled when placed.
             std::thread::sleep(until.saturating_duration_since(Instant::now()));
@@ -256,6 +276,7 @@ mod tests {
             fallback: fallback.map(str::to_string),
             sent: Instant::now(),
             probe: false,
+            events: Events::default(),
         }
     }
 

@@ -111,6 +111,29 @@ fn a_second_process_honours_the_hold_of_a_429_the_first_was_given() {
 }
 
 #[test]
+fn an_ask_waiting_out_another_process_s_hold_says_so_in_its_events() {
+    // A 429 of 100 s (0.1 s at the tests' sleep scale) given to the first.
+    let world = World::steps("429:retry-after=100");
+    world.ask(&["--max-retries", "0", "first"]).assert().code(5);
+    let path = world.path("events.jsonl");
+    world.ask(&["--events", &path, "second"]).assert().success();
+    let lines = std::fs::read_to_string(&path).unwrap();
+    let events: Vec<Value> = lines
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(kinds, ["pause", "outcome"], "{lines}");
+    let pause = &events[0];
+    assert_eq!(pause["command"], "ask");
+    assert_eq!(pause["reason"], "shared_hold");
+    assert!(pause.get("custom_id").is_none(), "{pause}");
+    let wait = pause["wait_ms"].as_u64().unwrap();
+    assert!(wait > 0 && wait <= 100, "{wait}");
+    assert_eq!(world.server.message_requests().len(), 2);
+}
+
+#[test]
 fn an_open_breaker_written_by_another_process_fails_a_call_that_will_not_wait() {
     let world = World::steps("529,529,529,529,529");
     // Five overloads in a row open the breaker for everyone.
