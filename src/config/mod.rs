@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::api::ClientSettings;
 use crate::api::batches::{MAX_BATCH_BYTES, MAX_BATCH_REQUESTS};
 use crate::api::models::{DEFAULT_MODEL, malformed_model_id};
-use crate::cli::{AskArgs, BatchArgs, RequestArgs, RetryArgs};
+use crate::cli::{AskArgs, BatchArgs, ReplyCheckArgs, RequestArgs, RetryArgs};
 use crate::config::user::{Source, Sourced};
 use crate::output_check::Expectation;
 use crate::resilience::RetryPolicy;
@@ -678,6 +678,23 @@ pub fn resolve_request(args: &RequestArgs, ctx: &Context) -> Result<RequestDefau
     })
 }
 
+/// What a call asks and what its reply must be, alike for `ask` and `batch`:
+/// the request's defaults, the fallback model, the reply check.
+fn resolve_call(
+    args: &RequestArgs,
+    check: &ReplyCheckArgs,
+    ctx: &Context,
+) -> Result<(RequestDefaults, Option<String>, Option<Expectation>), UsageError> {
+    let request = resolve_request(args, ctx)?;
+    let fallback_model = fallback_model(args.fallback_model.as_deref(), &request.model, ctx)?;
+    let expectation = Expectation::from_flags(
+        check.expect_json,
+        check.choices.as_deref(),
+        check.schema.as_deref(),
+    )?;
+    Ok((request, fallback_model, expectation))
+}
+
 pub fn resolve_ask(
     args: &AskArgs,
     ctx: &Context,
@@ -685,14 +702,7 @@ pub fn resolve_ask(
 ) -> Result<AskSettings, UsageError> {
     let (connection, max_retries) =
         resolve_connection(&args.retry, args.mock.as_deref(), args.dry_run, ctx)?;
-    let request = resolve_request(&args.request, ctx)?;
-    let fallback_model =
-        fallback_model(args.request.fallback_model.as_deref(), &request.model, ctx)?;
-    let expectation = Expectation::from_flags(
-        args.check.expect_json,
-        args.check.choices.as_deref(),
-        args.check.schema.as_deref(),
-    )?;
+    let (request, fallback_model, expectation) = resolve_call(&args.request, &args.check, ctx)?;
     let buffered = args.json || expectation.is_some() || args.no_stream;
     let output = match !buffered && (args.stream || stdout_is_terminal) {
         true => OutputMode::Stream,
@@ -824,14 +834,7 @@ pub fn resolve_pacing(
 pub fn resolve_batch(args: &BatchArgs, ctx: &Context) -> Result<BatchSettings, UsageError> {
     let (mut connection, max_retries) =
         resolve_connection(&args.retry, args.mock.as_deref(), args.dry_run, ctx)?;
-    let request = resolve_request(&args.request, ctx)?;
-    let fallback_model =
-        fallback_model(args.request.fallback_model.as_deref(), &request.model, ctx)?;
-    let expectation = Expectation::from_flags(
-        args.check.expect_json,
-        args.check.choices.as_deref(),
-        args.check.schema.as_deref(),
-    )?;
+    let (request, fallback_model, expectation) = resolve_call(&args.request, &args.check, ctx)?;
     let pacing = resolve_pacing(
         args.jobs,
         args.rpm,
