@@ -242,4 +242,30 @@ mod tests {
         assert!(Expectation::from_flags(false, Some(&["a".into(), " ".into()]), None).is_err());
         assert_eq!(Expectation::from_flags(false, None, None).unwrap(), None);
     }
+
+    proptest::proptest! {
+        /// Whatever the model writes, the check answers the value or an
+        /// output_validation failure of bounded length: never a panic.
+        #[test]
+        fn any_reply_is_a_value_or_a_brief_validation_failure(
+            reply in ".{0,400}|\\{\"value\": .{0,40}\\}",
+            wrapped in proptest::bool::ANY,
+        ) {
+            let schema = schema::Schema::parse(
+                br#"{"type":"object","properties":{"a":{"type":"integer","minimum":0}},"required":["a"]}"#,
+                "x",
+            )
+            .unwrap();
+            for expectation in [
+                Expectation::Json,
+                Expectation::Schema(Box::new(schema.clone())),
+                Expectation::Choices(vec!["yes".into(), "no".into()]),
+            ] {
+                if let Err(failure) = expectation.check(&reply, wrapped) {
+                    proptest::prop_assert_eq!(failure.category, Category::OutputValidation);
+                    proptest::prop_assert!(failure.message.chars().count() < 2_000);
+                }
+            }
+        }
+    }
 }
